@@ -1,0 +1,55 @@
+//! Keywatch's user interface: a Leptos app rendered on the server (feature
+//! `ssr`) and hydrated in the browser (feature `hydrate`).
+//!
+//! Pages call `#[server]` functions in [`api`]; those reach AWS and SQLite
+//! only through the backend the server crate provides.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+use components::layout::Layout;
+use pages::connection::ConnectionPage;
+use pages::not_found::NotFound;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app's root: metadata, routes and the shared layout.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keywatch.css" />
+        <Title text="Keywatch" />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=ConnectionPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

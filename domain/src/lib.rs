@@ -1,0 +1,10 @@
+//! Keywatch's pure logic: what AWS and the lab mean, with no I/O.
+//!
+//! Everything here is deterministic and builds for `wasm32-unknown-unknown`,
+//! so the browser and the server evaluate the same rules. The sandbox reuses
+//! it too, which is how the console and its offline stand-in agree.
+
+pub mod alarm;
+pub mod filter_pattern;
+pub mod lab;
+pub mod region;

@@ -1,0 +1,53 @@
+//! The one error type of the sandbox's service layer: an AWS error as a
+//! service would return it, before any protocol has encoded it.
+
+use http::StatusCode;
+
+/// Who AWS blames for an error; Query-protocol responses print it as
+/// `<Type>Sender</Type>` or `<Type>Receiver</Type>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Sender,
+    Receiver,
+}
+
+/// An error a sandboxed service returns, shaped like the AWS one it imitates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AwsError {
+    /// The error code AWS uses (e.g. `InvalidAction`, `NotFoundException`).
+    pub code: String,
+    pub message: String,
+    pub status: StatusCode,
+    pub fault: Fault,
+}
+
+impl AwsError {
+    /// A client error with HTTP 400, the status most AWS errors use.
+    pub fn sender(code: &str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            code: code.to_owned(),
+            message: message.into(),
+            status: StatusCode::BAD_REQUEST,
+            fault: Fault::Sender,
+        }
+    }
+
+    /// A server-side failure (HTTP 500, `InternalFailure` as AWS names it).
+    pub fn internal(message: impl Into<String>) -> AwsError {
+        AwsError {
+            code: "InternalFailure".to_owned(),
+            message: message.into(),
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            fault: Fault::Receiver,
+        }
+    }
+
+    /// The error every protocol returns for an operation the service lacks.
+    pub fn unknown_operation(service: &str, operation: &str) -> AwsError {
+        AwsError::sender(
+            "UnknownOperationException",
+            format!("The Keywatch sandbox does not implement {service}:{operation}"),
+        )
+    }
+}

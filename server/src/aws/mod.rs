@@ -1,0 +1,173 @@
+//! How the console reaches AWS: one SDK configuration for the whole process
+//! (live AWS or the in-process sandbox, same code path after this point), one
+//! wrapper per SDK client, and one error type that classifies SDK failures by
+//! kind.
+
+pub mod sts;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+/// Where SDK calls go, and with what.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub sdk_config: SdkConfig,
+}
+
+impl Aws {
+    /// Configuration for the sandbox at `endpoint_url`. The credentials are
+    /// fixed and fake: the sandbox accepts any, and real ones must never be
+    /// sent to it.
+    pub fn sandbox(endpoint_url: &str, region: &str) -> Aws {
+        let credentials = Credentials::new("AKIAKEYWATCHSANDBOX1", "sandbox-secret-access-key", None, None, "keywatch-sandbox");
+        let sdk_config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(endpoint_url)
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Aws { sdk_config }
+    }
+
+    /// Configuration for live AWS through the default credential chain,
+    /// optionally from a named profile. Keywatch never stores the credentials
+    /// it finds this way.
+    pub async fn live(region: &str, profile: Option<&str>) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        Aws { sdk_config: loader.load().await }
+    }
+
+    /// The STS wrapper.
+    pub fn sts(&self) -> sts::Sts {
+        sts::Sts::new(&self.sdk_config)
+    }
+}
+
+/// What kind of failure an AWS call met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// Credentials are missing, expired, wrong, or lack the permission.
+    Credentials,
+    /// AWS asked us to slow down.
+    Throttled,
+    /// AWS could not be reached, timed out, or failed on its side.
+    Unavailable,
+    /// AWS refused the request itself (validation, state, not found).
+    Rejected,
+    /// The SDK failed before sending, for reasons that are ours.
+    Internal,
+}
+
+/// A failed AWS call, classified.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} failed ({kind:?}): {code}: {message}")]
+pub struct AwsCallError {
+    pub operation: &'static str,
+    pub kind: AwsErrorKind,
+    /// AWS's error code, or a description of the failure class.
+    pub code: String,
+    pub message: String,
+}
+
+/// Error codes with which AWS says the caller's identity or rights are the
+/// problem (STS, IAM and the common service errors).
+const CREDENTIAL_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthFailure",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "IncompleteSignature",
+    "InvalidAccessKeyId",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "MissingAuthenticationToken",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+];
+
+/// Error codes with which AWS throttles (the SDK retries these itself first).
+const THROTTLING_CODES: &[&str] =
+    &["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"];
+
+impl AwsCallError {
+    /// Classifies an SDK error by its variant and, for service errors, by
+    /// AWS's error code.
+    pub fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> AwsCallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let credentials_failure = has_credentials_error(&error);
+        let (kind, code, message) = match &error {
+            SdkError::ServiceError(context) => {
+                let service_error = context.err();
+                let code = service_error.code().unwrap_or("Unknown").to_owned();
+                let kind = if CREDENTIAL_CODES.contains(&code.as_str()) {
+                    AwsErrorKind::Credentials
+                } else if THROTTLING_CODES.contains(&code.as_str()) {
+                    AwsErrorKind::Throttled
+                } else {
+                    AwsErrorKind::Rejected
+                };
+                (kind, code, service_error.message().unwrap_or_default().to_owned())
+            }
+            _ if credentials_failure => (
+                AwsErrorKind::Credentials,
+                "NoCredentials".to_owned(),
+                "no usable AWS credentials were found".to_owned(),
+            ),
+            SdkError::TimeoutError(_) => {
+                (AwsErrorKind::Unavailable, "Timeout".to_owned(), "AWS did not answer in time".to_owned())
+            }
+            SdkError::DispatchFailure(_) => {
+                (AwsErrorKind::Unavailable, "Unreachable".to_owned(), "AWS could not be reached".to_owned())
+            }
+            SdkError::ResponseError(_) => {
+                (AwsErrorKind::Unavailable, "BadResponse".to_owned(), "AWS sent a response Keywatch could not read".to_owned())
+            }
+            _ => (AwsErrorKind::Internal, "SdkFailure".to_owned(), source_chain(&error)),
+        };
+        AwsCallError { operation, kind, code, message }
+    }
+
+    /// The part of the error users see: AWS's own code and message, never
+    /// Keywatch's internals.
+    pub fn user_message(&self) -> String {
+        match self.kind {
+            AwsErrorKind::Internal => format!("{} could not be sent", self.operation),
+            _ if self.message.is_empty() => format!("{} failed: {}", self.operation, self.code),
+            _ => format!("{} failed: {} ({})", self.operation, self.message, self.code),
+        }
+    }
+}
+
+/// Whether the failure came from resolving credentials, found by type in the
+/// error's source chain.
+fn has_credentials_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = error.source();
+    while let Some(source) = current {
+        if source.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        current = source.source();
+    }
+    false
+}
+
+fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(source) = current {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        current = source.source();
+    }
+    text
+}

@@ -1,0 +1,124 @@
+//! The `keywatch` command line. Every flag can also be set through the
+//! environment variable named in its help, so that containers and service
+//! managers configure Keywatch without arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keywatch: set up and run autonomous monitoring of KMS activity on AWS.
+#[derive(Debug, Parser)]
+#[command(name = "keywatch", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `keywatch` alone means `keywatch serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web console (the default).
+    Serve(ServeArgs),
+    /// Run only the sandbox, for the AWS CLI, boto3 or any SDK (--endpoint-url).
+    Sandbox(SandboxArgs),
+}
+
+/// Which AWS the console talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AwsChoice {
+    /// The built-in offline sandbox.
+    Sandbox,
+    /// Real AWS through the default credential chain (or --profile).
+    Live,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the console listens on. Only loopback addresses are accepted.
+    #[arg(long, env = "KEYWATCH_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// SQLite database file [default: <data-dir>/keywatch.db].
+    #[arg(long, env = "KEYWATCH_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// Where Keywatch keeps its database and sandbox state
+    /// [default: $XDG_DATA_HOME/keywatch or ~/.local/share/keywatch].
+    #[arg(long, env = "KEYWATCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sandbox or live [default: live when AWS credentials are configured, else sandbox].
+    #[arg(long, env = "KEYWATCH_AWS", value_enum)]
+    pub aws: Option<AwsChoice>,
+    /// AWS Region to work in.
+    #[arg(long, env = "KEYWATCH_REGION", default_value = keywatch_domain::region::DEFAULT_REGION)]
+    pub region: String,
+    /// Named profile from ~/.aws/config for live AWS.
+    #[arg(long, env = "KEYWATCH_PROFILE")]
+    pub profile: Option<String>,
+    /// Directory holding the compiled site (pkg/ with the wasm, JS and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Log format.
+    #[arg(long, env = "KEYWATCH_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address the sandbox listens on. Only loopback addresses are accepted.
+    #[arg(long, env = "KEYWATCH_SANDBOX_LISTEN", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+    /// Directory where the sandbox keeps its state between runs.
+    #[arg(long, env = "KEYWATCH_SANDBOX_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Region for requests that are not signed for one.
+    #[arg(long, env = "KEYWATCH_REGION", default_value = keywatch_domain::region::DEFAULT_REGION)]
+    pub region: String,
+    /// Log format.
+    #[arg(long, env = "KEYWATCH_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Cli {
+    /// The command to run, with `serve` as the default.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["keywatch"]).expect("parses");
+        let Command::Serve(args) = cli.into_command() else { panic!("not serve") };
+        assert_eq!(args.listen, "127.0.0.1:3000".parse().expect("addr"));
+        assert_eq!(args.region, "ap-southeast-2");
+        assert_eq!(args.aws, None);
+    }
+
+    #[test]
+    fn sandbox_subcommand_takes_its_own_flags() {
+        let cli = Cli::try_parse_from(["keywatch", "sandbox", "--listen", "127.0.0.1:4567", "--state-dir", "/tmp/s"])
+            .expect("parses");
+        let Command::Sandbox(args) = cli.into_command() else { panic!("not sandbox") };
+        assert_eq!(args.listen.port(), 4567);
+        assert_eq!(args.state_dir, Some(PathBuf::from("/tmp/s")));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["keywatch", "--aws", "maybe"]).is_err());
+        assert!(Cli::try_parse_from(["keywatch", "--listen", "not-an-address"]).is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Turning command-line flags into a checked configuration: where data lives,
+//! which AWS to talk to and why, and which addresses are safe to listen on.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use keywatch_app::api::connection::{AwsMode, ModeSource};
+
+use crate::cli::{AwsChoice, ServeArgs};
+use crate::error::ServerError;
+
+/// The console's checked configuration.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub database: PathBuf,
+    pub data_dir: PathBuf,
+    pub mode: AwsMode,
+    pub mode_source: ModeSource,
+    pub region: &'static keywatch_domain::region::Region,
+    pub profile: Option<String>,
+    pub site_root: PathBuf,
+}
+
+impl ServeConfig {
+    /// Checks the flags, reading the environment only to find whether AWS
+    /// credentials are configured (never the credentials themselves).
+    pub fn from_args(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<ServeConfig, ServerError> {
+        require_loopback(args.listen, "the console")?;
+        let region = keywatch_domain::region::parse(&args.region)
+            .map_err(|error| ServerError::Config(format!("--region: {error}")))?;
+        let data_dir = match &args.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir(env),
+        };
+        let database = args.database.clone().unwrap_or_else(|| data_dir.join("keywatch.db"));
+        let (mode, mode_source) = match args.aws {
+            Some(AwsChoice::Sandbox) => (AwsMode::Sandbox, ModeSource::Flag),
+            Some(AwsChoice::Live) => (AwsMode::Live, ModeSource::Flag),
+            None if args.profile.is_some() || credentials_configured(env) => {
+                (AwsMode::Live, ModeSource::CredentialsFound)
+            }
+            None => (AwsMode::Sandbox, ModeSource::NoCredentialsFound),
+        };
+        Ok(ServeConfig {
+            listen: args.listen,
+            database,
+            data_dir,
+            mode,
+            mode_source,
+            region,
+            profile: args.profile.clone(),
+            site_root: args.site_root.clone(),
+        })
+    }
+
+    /// Where the in-process sandbox keeps its state.
+    pub fn sandbox_state_dir(&self) -> PathBuf {
+        self.data_dir.join("sandbox")
+    }
+}
+
+/// Refuses non-loopback addresses: Keywatch has no login yet, and anyone who
+/// reaches the console can create and delete infrastructure.
+pub fn require_loopback(addr: SocketAddr, what: &str) -> Result<(), ServerError> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(ServerError::Config(format!(
+            "refusing to serve {what} on {addr}: without authentication Keywatch listens only on loopback \
+             addresses such as 127.0.0.1:{port} or [::1]:{port}",
+            port = addr.port()
+        )))
+    }
+}
+
+/// `$XDG_DATA_HOME/keywatch`, else `~/.local/share/keywatch`, else `./.keywatch`.
+fn default_data_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(dir) = env("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Path::new(&dir).join("keywatch");
+    }
+    match env("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => Path::new(&home).join(".local/share/keywatch"),
+        None => PathBuf::from(".keywatch"),
+    }
+}
+
+/// Whether the default credential chain has something to find, judged
+/// without network calls: environment credentials, a profile, web identity,
+/// container credentials, or a shared file naming a credential source.
+/// (Instance-profile credentials cannot be seen without asking the instance
+/// metadata service; users on EC2 pass `--aws live`.)
+fn credentials_configured(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| env(name).is_some_and(|value| !value.trim().is_empty());
+    if ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .iter()
+        .any(|name| set(name))
+    {
+        return true;
+    }
+    let home = env("HOME").unwrap_or_default();
+    let files = [
+        env("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| format!("{home}/.aws/credentials")),
+        env("AWS_CONFIG_FILE").unwrap_or_else(|| format!("{home}/.aws/config")),
+    ];
+    files.iter().any(|file| std::fs::read_to_string(file).is_ok_and(|text| names_credential_source(&text)))
+}
+
+/// Whether an AWS shared config or credentials file names a way to get
+/// credentials (a region-only config file does not count).
+fn names_credential_source(text: &str) -> bool {
+    const KEYS: &[&str] =
+        &["aws_access_key_id", "credential_process", "role_arn", "sso_session", "sso_start_url", "web_identity_token_file", "credential_source", "login_session"];
+    text.lines().any(|line| {
+        let key = line.split('=').next().unwrap_or_default().trim();
+        KEYS.contains(&key)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    fn args(flags: &[&str]) -> ServeArgs {
+        let mut argv = vec!["keywatch", "serve"];
+        argv.extend_from_slice(flags);
+        match Cli::try_parse_from(argv).expect("parses").into_command() {
+            Command::Serve(args) => args,
+            Command::Sandbox(_) => panic!("not serve"),
+        }
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn no_credentials_means_sandbox_and_says_why() {
+        let config = ServeConfig::from_args(&args(&[]), &env_of(&[("HOME", "/nonexistent")])).expect("valid");
+        assert_eq!((config.mode, config.mode_source), (AwsMode::Sandbox, ModeSource::NoCredentialsFound));
+        assert_eq!(config.database, PathBuf::from("/nonexistent/.local/share/keywatch/keywatch.db"));
+    }
+
+    #[test]
+    fn environment_credentials_or_a_profile_mean_live() {
+        let from_env = env_of(&[("HOME", "/nonexistent"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]);
+        let config = ServeConfig::from_args(&args(&[]), &from_env).expect("valid");
+        assert_eq!((config.mode, config.mode_source), (AwsMode::Live, ModeSource::CredentialsFound));
+
+        let profile = ServeConfig::from_args(&args(&["--profile", "lab"]), &env_of(&[])).expect("valid");
+        assert_eq!(profile.mode, AwsMode::Live);
+    }
+
+    #[test]
+    fn the_flag_wins() {
+        let from_env = env_of(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]);
+        let config = ServeConfig::from_args(&args(&["--aws", "sandbox"]), &from_env).expect("valid");
+        assert_eq!((config.mode, config.mode_source), (AwsMode::Sandbox, ModeSource::Flag));
+    }
+
+    #[test]
+    fn non_loopback_addresses_are_refused() {
+        let error = ServeConfig::from_args(&args(&["--listen", "0.0.0.0:3000"]), &env_of(&[])).expect_err("refused");
+        assert!(error.to_string().contains("refusing to serve the console on 0.0.0.0:3000"), "{error}");
+        assert!(ServeConfig::from_args(&args(&["--listen", "[::1]:3000"]), &env_of(&[])).is_ok());
+    }
+
+    #[test]
+    fn unknown_regions_are_refused() {
+        let error = ServeConfig::from_args(&args(&["--region", "moon-1"]), &env_of(&[])).expect_err("refused");
+        assert!(error.to_string().starts_with("--region:"), "{error}");
+    }
+
+    #[test]
+    fn a_region_only_config_file_is_not_a_credential_source() {
+        assert!(!names_credential_source("[default]\nregion = ap-southeast-2\n"));
+        assert!(names_credential_source("[default]\naws_access_key_id = AKID\n"));
+        assert!(names_credential_source("[profile lab]\nsso_session = corp\n"));
+    }
+}

@@ -1,0 +1,68 @@
+//! SQLite: the pool, its settings, and the migrations applied at start-up.
+//! Each table has a module of its own with explicit-column queries.
+
+pub mod connection_checks;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// A database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory { path: PathBuf, source: std::io::Error },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("the database holds a value Keywatch does not know: {0}")]
+    Corrupt(String),
+}
+
+/// The console's database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: SqlitePool,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database at `path` and applies pending
+    /// migrations.
+    pub async fn open(path: &Path) -> Result<Database, DbError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| DbError::Directory { path: parent.to_path_buf(), source })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // WAL lets the pages read while pollers write; NORMAL is durable
+            // across application crashes in WAL mode, which is what we need.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
+        sqlx::migrate!("../migrations").run(&pool).await?;
+        Ok(Database { pool })
+    }
+
+    /// The `connection_checks` table.
+    pub fn connection_checks(&self) -> connection_checks::ConnectionChecks<'_> {
+        connection_checks::ConnectionChecks::new(&self.pool)
+    }
+
+    /// Closes the pool, waiting for in-flight writes to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

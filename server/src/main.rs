@@ -1,0 +1,57 @@
+//! The `keywatch` binary: parses the command line, sets up logging, and runs
+//! the console or the sandbox. Failures end in one line on stderr.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use keywatch::cli::{Cli, Command, LogFormat};
+use keywatch::config::ServeConfig;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            // clap's own report spans several lines; its first line says it all.
+            let rendered = error.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("keywatch: {first} (see keywatch --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.into_command() {
+        Command::Serve(args) => {
+            init_logging(args.log_format);
+            match ServeConfig::from_args(&args, &|name| std::env::var(name).ok()) {
+                Ok(config) => keywatch::serve(config).await,
+                Err(error) => Err(error),
+            }
+        }
+        Command::Sandbox(args) => {
+            init_logging(args.log_format);
+            keywatch::serve_sandbox(args).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keywatch: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,aws_config=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

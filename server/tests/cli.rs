@@ -1,0 +1,113 @@
+//! The `keywatch` binary as users run it: bad input ends in one clear line,
+//! and `keywatch sandbox` answers the AWS SDK.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn keywatch() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
+    // No AWS credentials may leak in from the machine running the tests.
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "KEYWATCH_AWS", "KEYWATCH_LISTEN"] {
+        command.env_remove(name);
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+fn stderr_lines(output: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        // Log lines (timestamped) are not the error report.
+        .filter(|line| line.starts_with("keywatch"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn an_unknown_flag_is_one_line_and_exit_2() {
+    let output = keywatch().arg("--bogus").output().expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("keywatch: error: unexpected argument '--bogus'"), "{stderr}");
+}
+
+#[test]
+fn listening_beyond_loopback_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = keywatch()
+        .args(["serve", "--aws", "sandbox", "--listen", "0.0.0.0:39999"])
+        .env("HOME", dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("refusing to serve the console on 0.0.0.0:39999"), "{lines:?}");
+}
+
+#[test]
+fn an_unwritable_database_path_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, b"a file").expect("write");
+    let output = keywatch()
+        .args(["serve", "--aws", "sandbox", "--listen", "127.0.0.1:0"])
+        .arg("--database")
+        .arg(blocker.join("keywatch.db"))
+        .env("HOME", dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("keywatch: error: cannot create the database directory"), "{lines:?}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+#[tokio::test]
+async fn keywatch_sandbox_answers_the_sdk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = keywatch()
+        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    wait_for(&format!("127.0.0.1:{port}")).await;
+
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("ap-southeast-2"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("AKIDANY", "any-secret", None, None, "test"),
+        ))
+        .build();
+    let identity = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let identity = identity.expect("GetCallerIdentity");
+    assert_eq!(identity.account(), Some("111122223333"));
+    assert!(dir.path().join("state").is_dir(), "state directory created");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+async fn wait_for(addr: &str) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listened on {addr}");
+}
