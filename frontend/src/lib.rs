@@ -5,4 +5,7 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(keywatch_app::App);
+    // A readiness signal for browser tests and scripts: after this, every
+    // event handler on the page is live.
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"__keywatchHydrated".into(), &true.into());
 }

@@ -1,0 +1,53 @@
+# Keywatch's two commands: `make run` and `make test`. Both set up whatever a
+# fresh Debian machine lacks first (scripts/setup.sh), then build.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# cargo-leptos and plain cargo share one target directory, so the console is
+# compiled once for tests, end-to-end runs and `make run` alike.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# .toolchain.env (written by setup) puts Debian's rustc first on PATH when
+# rustup could not provide the wasm32 target.
+CARGO_ENV := . ./.toolchain.env &&
+
+.PHONY: run test bench setup-run setup-test cli e2e lint clean
+
+## Build the console in release mode and start it at http://127.0.0.1:3000 on the sandbox.
+run: setup-run
+	$(CARGO_ENV) cargo leptos build --release
+	$(CARGO_ENV) LEPTOS_SITE_ROOT=target/site KEYWATCH_AWS=$${KEYWATCH_AWS:-sandbox} \
+		"$(CARGO_TARGET_DIR)/release/keywatch" serve
+
+## Every test tier: unit, integration, the CLI against `keywatch sandbox`, and Playwright end to end.
+test: setup-test
+	$(MAKE) --no-print-directory unit-and-integration cli e2e
+
+setup-run:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+.PHONY: unit-and-integration
+unit-and-integration:
+	$(CARGO_ENV) cargo test --workspace --exclude keywatch-frontend
+	# domain/ is shared with the browser: it must keep building for wasm32.
+	$(CARGO_ENV) cargo build -q -p keywatch-domain --target wasm32-unknown-unknown
+
+cli:
+	$(CARGO_ENV) cargo build -q -p keywatch
+	scripts/test-aws-cli.sh "$(CARGO_TARGET_DIR)/debug/keywatch"
+
+e2e:
+	$(CARGO_ENV) scripts/test-e2e.sh
+
+## Requests per second and other ratios against baselines run in the same process.
+bench: setup-run
+	$(CARGO_ENV) cargo bench -p keywatch-sandbox --bench throughput
+
+lint:
+	$(CARGO_ENV) cargo clippy --workspace --exclude keywatch-frontend --all-targets -- -D warnings
+	$(CARGO_ENV) cargo fmt --all --check
+
+clean:
+	rm -rf target end2end/test-results end2end/playwright-report

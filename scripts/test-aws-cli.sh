@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Drives `keywatch sandbox` with the AWS CLI and boto3, as a user following
+# the README would: any credentials, --endpoint-url pointing at the sandbox.
+set -euo pipefail
+
+binary="${1:?usage: test-aws-cli.sh path/to/keywatch}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+state="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+endpoint="http://127.0.0.1:$port"
+
+"$binary" sandbox --listen "127.0.0.1:$port" --state-dir "$state/sandbox" >"$state/sandbox.log" 2>&1 &
+sandbox_pid=$!
+trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$state"' EXIT
+
+for _ in $(seq 1 100); do
+  curl -fsS "$endpoint/_keywatch/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=any-secret AWS_DEFAULT_REGION=ap-southeast-2
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+passed=0
+failed=0
+check() {
+  local name="$1"
+  shift
+  if "$@"; then
+    echo "ok: $name"
+    passed=$((passed + 1))
+  else
+    echo "FAILED: $name"
+    failed=$((failed + 1))
+  fi
+}
+
+caller_identity() {
+  local output
+  output="$(aws --endpoint-url "$endpoint" sts get-caller-identity --output json)"
+  python3 - "$output" <<'PY'
+import json, sys
+identity = json.loads(sys.argv[1])
+assert identity == {
+    "UserId": "AIDASANDBOXADMIN00001",
+    "Account": "111122223333",
+    "Arn": "arn:aws:iam::111122223333:user/sandbox-admin",
+}, identity
+PY
+}
+
+unknown_operation() {
+  local output
+  if output="$(aws --endpoint-url "$endpoint" sts get-session-token 2>&1)"; then
+    echo "expected an error, got: $output"
+    return 1
+  fi
+  grep -q "InvalidAction" <<<"$output"
+}
+
+check "aws sts get-caller-identity answers like AWS" caller_identity
+check "an operation the sandbox lacks fails with AWS's InvalidAction" unknown_operation
+for script in "$root"/sandbox/tests/*.py; do
+  [ -e "$script" ] || continue
+  check "boto3: $(basename "$script")" python3 "$script" "$endpoint"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

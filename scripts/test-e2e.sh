@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Playwright in headless Chromium against the console that `cargo leptos
+# end-to-end` builds and serves, on the sandbox, with a throw-away database.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
+  echo "test-e2e: something already listens on 127.0.0.1:3000 (a running 'make run'?); stop it first" >&2
+  exit 1
+fi
+data="$(mktemp -d)"
+trap 'rm -rf "$data"' EXIT
+KEYWATCH_DATA_DIR="$data" KEYWATCH_AWS=sandbox cargo leptos end-to-end
