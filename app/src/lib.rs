@@ -11,7 +11,7 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
+use leptos_router::{SsrMode, StaticSegment};
 use leptos_router::components::{Route, Router, Routes};
 
 use components::layout::Layout;
@@ -48,7 +48,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=ConnectionPage />
+                    // Async: the page arrives complete, so it works before (or without)
+                    // hydration; its data is a local SQLite read.
+                    <Route path=StaticSegment("") view=ConnectionPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
