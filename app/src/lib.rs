@@ -11,8 +11,8 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{SsrMode, StaticSegment};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
 
 use components::layout::Layout;
 use pages::connection::ConnectionPage;

@@ -26,12 +26,8 @@ pub enum LabSection {
 
 impl LabSection {
     /// All sections, in lab order.
-    pub const ALL: [LabSection; 4] = [
-        LabSection::BaseNetwork,
-        LabSection::Application,
-        LabSection::LoggingAndAlarm,
-        LabSection::Testing,
-    ];
+    pub const ALL: [LabSection; 4] =
+        [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm, LabSection::Testing];
 
     /// The section's number in the lab (1-based).
     pub fn number(self) -> u8 {

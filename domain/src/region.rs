@@ -111,11 +111,7 @@ pub fn parse(input: &str) -> Result<&'static Region, RegionError> {
 /// Echoing user input back is useful, echoing a megabyte of it is not.
 fn truncate_for_message(input: &str) -> String {
     const LIMIT: usize = 40;
-    if input.chars().count() <= LIMIT {
-        input.to_owned()
-    } else {
-        input.chars().take(LIMIT).chain(['…']).collect()
-    }
+    if input.chars().count() <= LIMIT { input.to_owned() } else { input.chars().take(LIMIT).chain(['…']).collect() }
 }
 
 #[cfg(test)]

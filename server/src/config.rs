@@ -92,9 +92,15 @@ fn default_data_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 /// metadata service; users on EC2 pass `--aws live`.)
 fn credentials_configured(env: &dyn Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| env(name).is_some_and(|value| !value.trim().is_empty());
-    if ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        .iter()
-        .any(|name| set(name))
+    if [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .iter()
+    .any(|name| set(name))
     {
         return true;
     }
@@ -109,8 +115,16 @@ fn credentials_configured(env: &dyn Fn(&str) -> Option<String>) -> bool {
 /// Whether an AWS shared config or credentials file names a way to get
 /// credentials (a region-only config file does not count).
 fn names_credential_source(text: &str) -> bool {
-    const KEYS: &[&str] =
-        &["aws_access_key_id", "credential_process", "role_arn", "sso_session", "sso_start_url", "web_identity_token_file", "credential_source", "login_session"];
+    const KEYS: &[&str] = &[
+        "aws_access_key_id",
+        "credential_process",
+        "role_arn",
+        "sso_session",
+        "sso_start_url",
+        "web_identity_token_file",
+        "credential_source",
+        "login_session",
+    ];
     text.lines().any(|line| {
         let key = line.split('=').next().unwrap_or_default().trim();
         KEYS.contains(&key)

@@ -61,9 +61,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         }
     });
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let router = web::router(backend, web::leptos_options(&config.site_root, config.listen));
     tracing::info!(
         url = %format!("http://{}", config.listen),
@@ -83,7 +82,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
     config::require_loopback(args.listen, "the sandbox")?;
     keywatch_domain::region::parse(&args.region).map_err(|error| ServerError::Config(format!("--region: {error}")))?;
-    let sandbox = Sandbox::new(SandboxConfig { default_region: args.region.clone(), state_dir: args.state_dir.clone() })?;
+    let sandbox =
+        Sandbox::new(SandboxConfig { default_region: args.region.clone(), state_dir: args.state_dir.clone() })?;
     let listener =
         TcpListener::bind(args.listen).await.map_err(|source| ServerError::Listen { addr: args.listen, source })?;
     tracing::info!(endpoint = %format!("http://{}", args.listen), "Keywatch sandbox listening");

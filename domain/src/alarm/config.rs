@@ -161,8 +161,7 @@ impl ExtendedStatistic {
             None => (number, None),
         };
         let int_ok = !int.is_empty() && int.len() <= 3 && int.bytes().all(|b| b.is_ascii_digit());
-        let frac_ok = frac
-            .is_none_or(|f| !f.is_empty() && f.len() <= 2 && f.bytes().all(|b| b.is_ascii_digit()));
+        let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.len() <= 2 && f.bytes().all(|b| b.is_ascii_digit()));
         if !int_ok || !frac_ok {
             return Err(invalid());
         }
@@ -170,10 +169,7 @@ impl ExtendedStatistic {
         if !(0.0..=100.0).contains(&percentile) {
             return Err(invalid());
         }
-        Ok(ExtendedStatistic {
-            text: text.to_owned(),
-            percentile,
-        })
+        Ok(ExtendedStatistic { text: text.to_owned(), percentile })
     }
 
     /// The percentile as a number from 0 to 100.
@@ -295,9 +291,7 @@ pub enum ConfigError {
     DatapointsToAlarmZero,
     #[error("DatapointsToAlarm must be less than or equal to EvaluationPeriods")]
     DatapointsToAlarmAboveEvaluationPeriods,
-    #[error(
-        "Period multiplied by EvaluationPeriods is {window} seconds; it can't exceed {limit} seconds"
-    )]
+    #[error("Period multiplied by EvaluationPeriods is {window} seconds; it can't exceed {limit} seconds")]
     WindowTooLong { window: u64, limit: u64 },
     #[error("Threshold must be a finite number")]
     Threshold,
@@ -313,11 +307,10 @@ impl ConfigError {
             ConfigError::StatisticChoice => "Statistic",
             ConfigError::ExtendedStatistic(_) => "ExtendedStatistic",
             ConfigError::Period(_) => "Period",
-            ConfigError::EvaluationPeriods | ConfigError::WindowTooLong { .. } => {
-                "EvaluationPeriods"
+            ConfigError::EvaluationPeriods | ConfigError::WindowTooLong { .. } => "EvaluationPeriods",
+            ConfigError::DatapointsToAlarmZero | ConfigError::DatapointsToAlarmAboveEvaluationPeriods => {
+                "DatapointsToAlarm"
             }
-            ConfigError::DatapointsToAlarmZero
-            | ConfigError::DatapointsToAlarmAboveEvaluationPeriods => "DatapointsToAlarm",
             ConfigError::Threshold => "Threshold",
         }
     }
@@ -330,11 +323,7 @@ pub fn is_valid_period(period: u32) -> bool {
 
 /// The longest `Period × EvaluationPeriods` AWS allows for `period`.
 pub fn max_window_seconds(period: u32) -> u64 {
-    if period < ONE_HOUR_SECONDS {
-        MAX_WINDOW_SECONDS_SHORT_PERIOD
-    } else {
-        MAX_WINDOW_SECONDS
-    }
+    if period < ONE_HOUR_SECONDS { MAX_WINDOW_SECONDS_SHORT_PERIOD } else { MAX_WINDOW_SECONDS }
 }
 
 impl MetricAlarm {
@@ -362,9 +351,7 @@ impl MetricAlarm {
         }
         match self.datapoints_to_alarm {
             Some(0) => errors.push(ConfigError::DatapointsToAlarmZero),
-            Some(m) if m > self.evaluation_periods => {
-                errors.push(ConfigError::DatapointsToAlarmAboveEvaluationPeriods)
-            }
+            Some(m) if m > self.evaluation_periods => errors.push(ConfigError::DatapointsToAlarmAboveEvaluationPeriods),
             _ => {}
         }
         // u64 so that a huge EvaluationPeriods cannot overflow past the check.
@@ -376,11 +363,7 @@ impl MetricAlarm {
         if !self.threshold.is_finite() {
             errors.push(ConfigError::Threshold);
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
     /// The first broken constraint, for callers that only report one.
@@ -399,11 +382,7 @@ impl MetricAlarm {
     /// The missing-data treatment actually applied: AWS documents that alarms
     /// on `AWS/DynamoDB` metrics always ignore missing data, whatever is set.
     pub fn effective_treat_missing_data(&self) -> TreatMissingData {
-        if self.namespace == "AWS/DynamoDB" {
-            TreatMissingData::Ignore
-        } else {
-            self.treat_missing_data
-        }
+        if self.namespace == "AWS/DynamoDB" { TreatMissingData::Ignore } else { self.treat_missing_data }
     }
 
     /// The resolved statistic, or why there is none.
@@ -485,9 +464,7 @@ pub(crate) mod tests {
             comparison_operator: ComparisonOperator::GreaterThanThreshold,
             treat_missing_data: TreatMissingData::Ignore,
             actions_enabled: true,
-            alarm_actions: vec![
-                "arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".into(),
-            ],
+            alarm_actions: vec!["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".into()],
             ok_actions: Vec::new(),
             insufficient_data_actions: Vec::new(),
         }
@@ -526,13 +503,7 @@ pub(crate) mod tests {
         alarm.datapoints_to_alarm = None;
         assert_eq!(alarm.validate(), Ok(()));
         alarm.evaluation_periods = 8_641;
-        assert_eq!(
-            alarm.check(),
-            Err(ConfigError::WindowTooLong {
-                window: 86_410,
-                limit: 86_400
-            })
-        );
+        assert_eq!(alarm.check(), Err(ConfigError::WindowTooLong { window: 86_410, limit: 86_400 }));
         alarm.period = 3_600;
         alarm.evaluation_periods = 168; // seven days of hours
         assert_eq!(alarm.validate(), Ok(()));
@@ -549,10 +520,7 @@ pub(crate) mod tests {
         let mut alarm = lab_alarm();
         alarm.datapoints_to_alarm = Some(2);
         let err = alarm.check().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "DatapointsToAlarm must be less than or equal to EvaluationPeriods"
-        );
+        assert_eq!(err.to_string(), "DatapointsToAlarm must be less than or equal to EvaluationPeriods");
         assert_eq!(err.field(), "DatapointsToAlarm");
         alarm.datapoints_to_alarm = Some(0);
         assert_eq!(alarm.check(), Err(ConfigError::DatapointsToAlarmZero));
@@ -591,9 +559,7 @@ pub(crate) mod tests {
         for ok in ["p0.0", "p0", "p50", "p99", "p99.9", "p99.99", "p100"] {
             assert!(ExtendedStatistic::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "", "p", "99", "p-1", "p100.1", "p101", "p99.999", "tm99", "p1e2", "pNaN", "p.5",
-        ] {
+        for bad in ["", "p", "99", "p-1", "p100.1", "p101", "p99.999", "tm99", "p1e2", "pNaN", "p.5"] {
             assert!(ExtendedStatistic::parse(bad).is_err(), "{bad}");
         }
         let mut alarm = lab_alarm();
@@ -601,11 +567,7 @@ pub(crate) mod tests {
         assert_eq!(alarm.check(), Err(ConfigError::StatisticChoice));
         alarm.statistic = None;
         assert_eq!(alarm.statistic_kind(), Ok(StatisticKind::Percentile(99.0)));
-        assert!(
-            alarm
-                .describe_condition()
-                .starts_with("p99 of KMSSecurityError")
-        );
+        assert!(alarm.describe_condition().starts_with("p99 of KMSSecurityError"));
     }
 
     #[test]
@@ -629,10 +591,7 @@ pub(crate) mod tests {
         let mut alarm = lab_alarm();
         alarm.treat_missing_data = TreatMissingData::Breaching;
         alarm.namespace = "AWS/DynamoDB".into();
-        assert_eq!(
-            alarm.effective_treat_missing_data(),
-            TreatMissingData::Ignore
-        );
+        assert_eq!(alarm.effective_treat_missing_data(), TreatMissingData::Ignore);
     }
 
     #[test]

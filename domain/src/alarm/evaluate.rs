@@ -147,13 +147,7 @@ pub fn decide(
         oldest_real_age = age + 1;
     }
     let set = |state: StateValue| Outcome::Set(state);
-    let by_count = |breaching: u32| {
-        set(if breaching >= m {
-            StateValue::Alarm
-        } else {
-            StateValue::Ok
-        })
-    };
+    let by_count = |breaching: u32| set(if breaching >= m { StateValue::Alarm } else { StateValue::Ok });
 
     if real_total >= n {
         return Decision {
@@ -177,24 +171,13 @@ pub fn decide(
     match treat_missing_data {
         TreatMissingData::Breaching => {
             let breaching = breaching_total + fill;
-            Decision {
-                outcome: by_count(breaching),
-                breaching,
-                ..base
-            }
+            Decision { outcome: by_count(breaching), breaching, ..base }
         }
-        TreatMissingData::NotBreaching => Decision {
-            outcome: by_count(breaching_total),
-            ..base
-        },
+        TreatMissingData::NotBreaching => Decision { outcome: by_count(breaching_total), ..base },
         TreatMissingData::Missing | TreatMissingData::Ignore => {
             let missing = treat_missing_data == TreatMissingData::Missing;
             let not_enough = Decision {
-                outcome: if missing {
-                    set(StateValue::InsufficientData)
-                } else {
-                    Outcome::RetainCurrentState
-                },
+                outcome: if missing { set(StateValue::InsufficientData) } else { Outcome::RetainCurrentState },
                 rule: DecisionRule::NotEnoughData,
                 filled: 0,
                 unknown: fill,
@@ -203,31 +186,16 @@ pub fn decide(
             if real_total == 0 {
                 not_enough
             } else if breaching_total >= m {
-                Decision {
-                    outcome: set(StateValue::Alarm),
-                    rule: DecisionRule::AvailableDatapoints,
-                    filled: 0,
-                    ..base
-                }
+                Decision { outcome: set(StateValue::Alarm), rule: DecisionRule::AvailableDatapoints, filled: 0, ..base }
             } else if breaching_total < real_total {
                 // A real non-breaching datapoint and fewer than M breaches: the
                 // tables' "0 - - - -", "- - - - 0" and "0 - X - -" rows are OK
                 // for both `missing` and `ignore`.
-                Decision {
-                    outcome: set(StateValue::Ok),
-                    rule: DecisionRule::AvailableDatapoints,
-                    filled: 0,
-                    ..base
-                }
+                Decision { outcome: set(StateValue::Ok), rule: DecisionRule::AvailableDatapoints, filled: 0, ..base }
             } else if missing && oldest_real_age >= m as usize {
                 // Premature-transition rule. The tables show `ignore` retaining
                 // its state in the same rows, so it applies to `missing` only.
-                Decision {
-                    outcome: set(StateValue::Alarm),
-                    rule: DecisionRule::OldestBreachAged,
-                    filled: 0,
-                    ..base
-                }
+                Decision { outcome: set(StateValue::Alarm), rule: DecisionRule::OldestBreachAged, filled: 0, ..base }
             } else {
                 not_enough
             }
@@ -307,11 +275,7 @@ pub const MAX_ABS_TIME_MS: i64 = 1 << 50;
 
 /// Checks that `ms` is a time the evaluator can do arithmetic on.
 pub(crate) fn check_time(ms: i64) -> Result<i64, AlarmError> {
-    if (-MAX_ABS_TIME_MS..=MAX_ABS_TIME_MS).contains(&ms) {
-        Ok(ms)
-    } else {
-        Err(AlarmError::TimeOutOfRange(ms))
-    }
+    if (-MAX_ABS_TIME_MS..=MAX_ABS_TIME_MS).contains(&ms) { Ok(ms) } else { Err(AlarmError::TimeOutOfRange(ms)) }
 }
 
 /// The instant the evaluation at `now_ms` considers data up to: `now_ms`
@@ -361,8 +325,7 @@ pub fn collect_range(
         if ts < start || ts >= end {
             continue;
         }
-        let slot = usize::try_from((ts - start) / period_ms)
-            .map_err(|_| AlarmError::TimeOutOfRange(ts))?;
+        let slot = usize::try_from((ts - start) / period_ms).map_err(|_| AlarmError::TimeOutOfRange(ts))?;
         if let Some(period) = periods.get_mut(slot) {
             period.add(sample, keep_values);
         }
@@ -386,13 +349,7 @@ pub fn classify(alarm: &MetricAlarm, range: &[Option<Datapoint>]) -> Vec<Datapoi
         .iter()
         .map(|dp| match dp {
             None => DatapointClass::Missing,
-            Some(dp)
-                if alarm
-                    .comparison_operator
-                    .is_breaching(dp.value, alarm.threshold) =>
-            {
-                DatapointClass::Breaching
-            }
+            Some(dp) if alarm.comparison_operator.is_breaching(dp.value, alarm.threshold) => DatapointClass::Breaching,
             Some(_) => DatapointClass::NotBreaching,
         })
         .collect()
@@ -451,27 +408,14 @@ pub fn evaluate_datapoints(
         }
     };
     let slots = reason::evaluated_slots(&classes, &decision, alarm.evaluation_periods);
-    let context = reason::ReasonContext {
-        alarm,
-        range,
-        classes: &classes,
-        range_start_ms: start,
-        slots: &slots,
-    };
+    let context = reason::ReasonContext { alarm, range, classes: &classes, range_start_ms: start, slots: &slots };
     let state = AlarmState {
         state_value: new_value,
         state_reason: reason::state_reason(&context, &decision, new_value),
         state_reason_data: Some(reason::state_reason_data(&context, now_ms)),
         state_updated_timestamp_ms: now_ms,
     };
-    Ok(Evaluation {
-        query_date_ms: now_ms,
-        range: range.to_vec(),
-        classes,
-        decision,
-        state,
-        changed: true,
-    })
+    Ok(Evaluation { query_date_ms: now_ms, range: range.to_vec(), classes, decision, state, changed: true })
 }
 
 /// Evaluates the alarm at `now_ms` from raw samples: aggregates the

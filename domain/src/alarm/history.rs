@@ -123,14 +123,7 @@ fn alarm_document<'a>(
         statistic: alarm.statistic.map(|s| s.as_str()),
         extended_statistic: alarm.extended_statistic.as_ref().map(|s| s.as_str()),
         period: alarm.period,
-        dimensions: alarm
-            .dimensions
-            .iter()
-            .map(|d| DimensionDocument {
-                value: &d.value,
-                name: &d.name,
-            })
-            .collect(),
+        dimensions: alarm.dimensions.iter().map(|d| DimensionDocument { value: &d.value, name: &d.name }).collect(),
         threshold: alarm.threshold,
         comparison_operator: alarm.comparison_operator.as_str(),
         evaluation_periods: alarm.evaluation_periods,
@@ -241,19 +234,12 @@ fn state_document(state: &AlarmState) -> StateDocument<'_> {
 
 /// `StateUpdate`: `Alarm updated from <old> to <new>`, at the new state's timestamp.
 pub fn state_updated(alarm_name: &str, old: &AlarmState, new: &AlarmState) -> AlarmHistoryItem {
-    let data = StateUpdateDocument {
-        version: "1.0",
-        old_state: state_document(old),
-        new_state: state_document(new),
-    };
+    let data = StateUpdateDocument { version: "1.0", old_state: state_document(old), new_state: state_document(new) };
     item(
         alarm_name,
         new.state_updated_timestamp_ms,
         HistoryItemType::StateUpdate,
-        format!(
-            "Alarm updated from {} to {}",
-            old.state_value, new.state_value
-        ),
+        format!("Alarm updated from {} to {}", old.state_value, new.state_value),
         &data,
     )
 }
@@ -278,11 +264,5 @@ pub fn action_executed(
     } else {
         format!("Failed to execute action {action_arn}")
     };
-    item(
-        alarm_name,
-        timestamp_ms,
-        HistoryItemType::Action,
-        summary,
-        &data,
-    )
+    item(alarm_name, timestamp_ms, HistoryItemType::Action, summary, &data)
 }

@@ -27,14 +27,13 @@ pub mod statistics;
 mod tests;
 
 pub use config::{
-    ComparisonOperator, ConfigError, Dimension, ExtendedStatistic, MetricAlarm, Statistic,
-    StatisticKind, TreatMissingData, describe_duration, is_valid_period, max_window_seconds,
+    ComparisonOperator, ConfigError, Dimension, ExtendedStatistic, MetricAlarm, Statistic, StatisticKind,
+    TreatMissingData, describe_duration, is_valid_period, max_window_seconds,
 };
 pub use evaluate::{
-    AlarmError, AlarmState, Datapoint, DatapointClass, Decision, DecisionRule,
-    EVALUATION_RANGE_EXTRA_PERIODS, Evaluation, INITIAL_STATE_REASON, Outcome, StateValue,
-    classify, collect_range, decide, evaluate, evaluate_datapoints, evaluation_cadence_seconds,
-    evaluation_instant_ms, evaluation_range_len,
+    AlarmError, AlarmState, Datapoint, DatapointClass, Decision, DecisionRule, EVALUATION_RANGE_EXTRA_PERIODS,
+    Evaluation, INITIAL_STATE_REASON, Outcome, StateValue, classify, collect_range, decide, evaluate,
+    evaluate_datapoints, evaluation_cadence_seconds, evaluation_instant_ms, evaluation_range_len,
 };
 pub use history::{AlarmHistoryItem, HistoryItemType};
 pub use reason::{EvaluatedDatapoint, StateReasonData};

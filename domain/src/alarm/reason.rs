@@ -81,15 +81,7 @@ pub fn format_aws_timestamp(ms: i64) -> String {
 /// The datapoint time in state reasons: `26/10/24 18:59:00`.
 pub fn format_reason_timestamp(ms: i64) -> String {
     let t = utc(ms);
-    format!(
-        "{:02}/{:02}/{:02} {:02}:{:02}:{:02}",
-        t.day,
-        t.month,
-        t.year.rem_euclid(100),
-        t.hour,
-        t.minute,
-        t.second
-    )
+    format!("{:02}/{:02}/{:02} {:02}:{:02}:{:02}", t.day, t.month, t.year.rem_euclid(100), t.hour, t.minute, t.second)
 }
 
 /// A double as Java's `Double.toString` prints it: `1.0`, `0.25`, `1.0E7`, `1.0E-4`.
@@ -100,19 +92,11 @@ pub fn format_java_double(value: f64) -> String {
     let magnitude = value.abs();
     if value == 0.0 || (1e-3..1e7).contains(&magnitude) {
         let text = value.to_string();
-        if text.contains('.') {
-            text
-        } else {
-            format!("{text}.0")
-        }
+        if text.contains('.') { text } else { format!("{text}.0") }
     } else {
         let text = format!("{value:e}");
         let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        let mantissa = if mantissa.contains('.') {
-            mantissa.to_owned()
-        } else {
-            format!("{mantissa}.0")
-        };
+        let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
         format!("{mantissa}E{exponent}")
     }
 }
@@ -187,11 +171,7 @@ pub fn evaluated_slots(
     decision: &Decision,
     evaluation_periods: u32,
 ) -> Vec<(usize, SlotUse)> {
-    let missing_use = if decision.filled > 0 {
-        SlotUse::Filled
-    } else {
-        SlotUse::Unknown
-    };
+    let missing_use = if decision.filled > 0 { SlotUse::Filled } else { SlotUse::Unknown };
     let missing_wanted = if decision.rule == DecisionRule::RealDatapoints {
         0
     } else {
@@ -230,12 +210,10 @@ impl ReasonContext<'_> {
     }
 
     fn real(&self) -> impl Iterator<Item = (usize, &Datapoint)> + '_ {
-        self.slots
-            .iter()
-            .filter_map(|(index, use_)| match (use_, self.range.get(*index)) {
-                (SlotUse::Real, Some(Some(dp))) => Some((*index, dp)),
-                _ => None,
-            })
+        self.slots.iter().filter_map(|(index, use_)| match (use_, self.range.get(*index)) {
+            (SlotUse::Real, Some(Some(dp))) => Some((*index, dp)),
+            _ => None,
+        })
     }
 }
 
@@ -253,28 +231,14 @@ pub fn state_reason(ctx: &ReasonContext<'_>, decision: &Decision, new_state: Sta
     let m = ctx.alarm.effective_datapoints_to_alarm();
     if new_state == StateValue::InsufficientData {
         let u = decision.unknown;
-        return format!(
-            "Insufficient Data: {u} datapoint{} {} unknown.",
-            plural(u),
-            was(u)
-        );
+        return format!("Insufficient Data: {u} datapoint{} {} unknown.", plural(u), was(u));
     }
     let alarm = new_state == StateValue::Alarm;
-    let wanted = if alarm {
-        DatapointClass::Breaching
-    } else {
-        DatapointClass::NotBreaching
-    };
+    let wanted = if alarm { DatapointClass::Breaching } else { DatapointClass::NotBreaching };
     let agreeing: Vec<String> = ctx
         .real()
         .filter(|(index, _)| ctx.classes.get(*index) == Some(&wanted))
-        .map(|(_, dp)| {
-            format!(
-                "{} ({})",
-                format_java_double(dp.value),
-                format_reason_timestamp(dp.timestamp_ms)
-            )
-        })
+        .map(|(_, dp)| format!("{} ({})", format_java_double(dp.value), format_reason_timestamp(dp.timestamp_ms)))
         .collect();
     let k = agreeing.len() as u32;
     let not = if alarm { "" } else { "not " };
@@ -286,16 +250,10 @@ pub fn state_reason(ctx: &ReasonContext<'_>, decision: &Decision, new_state: Sta
         _ => "NonBreaching",
     };
     let minimum = if alarm {
-        format!(
-            " (minimum {m} datapoint{} for OK -> ALARM transition)",
-            plural(m)
-        )
+        format!(" (minimum {m} datapoint{} for OK -> ALARM transition)", plural(m))
     } else {
         let x = (n + 1).saturating_sub(m);
-        format!(
-            " (minimum {x} datapoint{} for ALARM -> OK transition)",
-            plural(x)
-        )
+        format!(" (minimum {x} datapoint{} for ALARM -> OK transition)", plural(x))
     };
     if decision.real_evaluated == 0 && f > 0 {
         return format!(
@@ -306,11 +264,7 @@ pub fn state_reason(ctx: &ReasonContext<'_>, decision: &Decision, new_state: Sta
         );
     }
     let missing_clause = if f > 0 {
-        format!(
-            " and {f} missing datapoint{} {} treated as [{treated}]",
-            plural(f),
-            was(f)
-        )
+        format!(" and {f} missing datapoint{} {} treated as [{treated}]", plural(f), was(f))
     } else {
         String::new()
     };
@@ -370,11 +324,7 @@ pub fn state_reason_data(ctx: &ReasonContext<'_>, query_ms: i64) -> StateReasonD
         query_date: format_aws_timestamp(query_ms),
         start_date: real.first().map(|dp| format_aws_timestamp(dp.timestamp_ms)),
         statistic: ctx.alarm.statistic.map(|s| s.as_str().to_owned()),
-        extended_statistic: ctx
-            .alarm
-            .extended_statistic
-            .as_ref()
-            .map(|s| s.as_str().to_owned()),
+        extended_statistic: ctx.alarm.extended_statistic.as_ref().map(|s| s.as_str().to_owned()),
         period: ctx.alarm.period,
         // Oldest first, the order of AWS's older "The most recent datapoints: [...]".
         recent_datapoints: real.iter().map(|dp| dp.value).collect(),
@@ -401,10 +351,7 @@ mod tests {
     fn timestamps_use_aws_formats() {
         let query = 1_729_969_238_853; // 2024-10-26T19:00:38.853Z
         assert_eq!(format_aws_timestamp(query), "2024-10-26T19:00:38.853+0000");
-        assert_eq!(
-            format_reason_timestamp(1_729_969_140_000),
-            "26/10/24 18:59:00"
-        );
+        assert_eq!(format_reason_timestamp(1_729_969_140_000), "26/10/24 18:59:00");
         assert_eq!(format_aws_timestamp(-1), "1969-12-31T23:59:59.999+0000");
     }
 

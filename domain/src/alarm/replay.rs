@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{MetricAlarm, StatisticKind};
 use super::evaluate::{
-    AlarmError, DatapointClass, Outcome, StateValue, check_time, decide,
-    evaluation_cadence_seconds, evaluation_range_len,
+    AlarmError, DatapointClass, Outcome, StateValue, check_time, decide, evaluation_cadence_seconds,
+    evaluation_range_len,
 };
 use super::statistics::{MetricSample, PeriodAggregate, percentile};
 
@@ -73,11 +73,7 @@ impl PreparedSeries {
             StatisticKind::Percentile(p) => Some(p),
             StatisticKind::Simple(_) => None,
         };
-        let mut values: Vec<Vec<f64>> = if percentile_of.is_some() {
-            vec![Vec::new(); buckets]
-        } else {
-            Vec::new()
-        };
+        let mut values: Vec<Vec<f64>> = if percentile_of.is_some() { vec![Vec::new(); buckets] } else { Vec::new() };
         for (index, sample) in samples.iter().enumerate() {
             if !sample.is_valid() {
                 return Err(AlarmError::InvalidSample { index });
@@ -93,9 +89,7 @@ impl PreparedSeries {
             if let Some(slot) = aggregates.get_mut(bucket) {
                 *slot = Some(slot.map_or(next, |agg| agg.merge(next)));
             }
-            if let (Some(list), MetricSample::Value { value, .. }) =
-                (values.get_mut(bucket), sample)
-            {
+            if let (Some(list), MetricSample::Value { value, .. }) = (values.get_mut(bucket), sample) {
                 list.push(*value);
             }
         }
@@ -124,14 +118,7 @@ impl PreparedSeries {
                 _ => None,
             };
         }
-        Ok(PreparedSeries {
-            statistic,
-            period_s: alarm.period,
-            base_ms,
-            origin_ms,
-            end_ms,
-            values: out,
-        })
+        Ok(PreparedSeries { statistic, period_s: alarm.period, base_ms, origin_ms, end_ms, values: out })
     }
 
     /// The datapoint of the period ending at `end_ms`; `None` if missing or
@@ -214,9 +201,7 @@ pub fn replay_prepared(
             let end = instant - age as i64 * period_ms;
             *class = match series.value_ending_at(end) {
                 None => DatapointClass::Missing,
-                Some(v) if alarm.comparison_operator.is_breaching(v, alarm.threshold) => {
-                    DatapointClass::Breaching
-                }
+                Some(v) if alarm.comparison_operator.is_breaching(v, alarm.threshold) => DatapointClass::Breaching,
                 Some(_) => DatapointClass::NotBreaching,
             };
         }
@@ -224,11 +209,7 @@ pub fn replay_prepared(
         if let Outcome::Set(next) = decide(&classes, n, m, tmd).outcome
             && next != state
         {
-            transitions.push(StateTransition {
-                timestamp_ms: instant,
-                old_state: state,
-                new_state: next,
-            });
+            transitions.push(StateTransition { timestamp_ms: instant, old_state: state, new_state: next });
             state = next;
         }
         instant += cadence_ms;
@@ -237,35 +218,15 @@ pub fn replay_prepared(
     let mut start = series.origin_ms;
     let mut current = initial;
     for t in &transitions {
-        intervals.push(StateInterval {
-            state: current,
-            start_ms: start,
-            end_ms: t.timestamp_ms,
-        });
+        intervals.push(StateInterval { state: current, start_ms: start, end_ms: t.timestamp_ms });
         start = t.timestamp_ms;
         current = t.new_state;
     }
-    intervals.push(StateInterval {
-        state: current,
-        start_ms: start,
-        end_ms: series.end_ms.max(start),
-    });
-    let time_in_alarm_ms = intervals
-        .iter()
-        .filter(|i| i.state == StateValue::Alarm)
-        .map(|i| i.end_ms - i.start_ms)
-        .sum();
-    let alarm_count = transitions
-        .iter()
-        .filter(|t| t.new_state == StateValue::Alarm)
-        .count() as u32;
-    Ok(Replay {
-        transitions,
-        intervals,
-        alarm_count,
-        time_in_alarm_ms,
-        evaluations,
-    })
+    intervals.push(StateInterval { state: current, start_ms: start, end_ms: series.end_ms.max(start) });
+    let time_in_alarm_ms =
+        intervals.iter().filter(|i| i.state == StateValue::Alarm).map(|i| i.end_ms - i.start_ms).sum();
+    let alarm_count = transitions.iter().filter(|t| t.new_state == StateValue::Alarm).count() as u32;
+    Ok(Replay { transitions, intervals, alarm_count, time_in_alarm_ms, evaluations })
 }
 
 /// Prepares the series and replays one setting: [`PreparedSeries::prepare`]

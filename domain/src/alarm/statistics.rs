@@ -18,30 +18,19 @@ use super::config::{Statistic, StatisticKind};
 
 /// One value published to a metric, or a pre-aggregated set of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum MetricSample {
     /// A single value (`Value` in `PutMetricData`).
     Value { timestamp_ms: i64, value: f64 },
     /// A `StatisticSet`: `SampleCount`, `Sum`, `Minimum`, `Maximum`.
-    StatisticSet {
-        timestamp_ms: i64,
-        sample_count: f64,
-        sum: f64,
-        minimum: f64,
-        maximum: f64,
-    },
+    StatisticSet { timestamp_ms: i64, sample_count: f64, sum: f64, minimum: f64, maximum: f64 },
 }
 
 impl MetricSample {
     /// When the sample was taken, in epoch milliseconds.
     pub fn timestamp_ms(&self) -> i64 {
         match *self {
-            MetricSample::Value { timestamp_ms, .. }
-            | MetricSample::StatisticSet { timestamp_ms, .. } => timestamp_ms,
+            MetricSample::Value { timestamp_ms, .. } | MetricSample::StatisticSet { timestamp_ms, .. } => timestamp_ms,
         }
     }
 
@@ -51,16 +40,8 @@ impl MetricSample {
     pub fn is_valid(&self) -> bool {
         match *self {
             MetricSample::Value { value, .. } => value.is_finite(),
-            MetricSample::StatisticSet {
-                sample_count,
-                sum,
-                minimum,
-                maximum,
-                ..
-            } => {
-                [sample_count, sum, minimum, maximum]
-                    .iter()
-                    .all(|v| v.is_finite())
+            MetricSample::StatisticSet { sample_count, sum, minimum, maximum, .. } => {
+                [sample_count, sum, minimum, maximum].iter().all(|v| v.is_finite())
                     && sample_count > 0.0
                     && minimum <= maximum
             }
@@ -82,24 +63,12 @@ impl PeriodAggregate {
     /// The aggregate of a single sample.
     pub fn of(sample: &MetricSample) -> Self {
         match *sample {
-            MetricSample::Value { value, .. } => PeriodAggregate {
-                sample_count: 1.0,
-                sum: value,
-                minimum: value,
-                maximum: value,
-            },
-            MetricSample::StatisticSet {
-                sample_count,
-                sum,
-                minimum,
-                maximum,
-                ..
-            } => PeriodAggregate {
-                sample_count,
-                sum,
-                minimum,
-                maximum,
-            },
+            MetricSample::Value { value, .. } => {
+                PeriodAggregate { sample_count: 1.0, sum: value, minimum: value, maximum: value }
+            }
+            MetricSample::StatisticSet { sample_count, sum, minimum, maximum, .. } => {
+                PeriodAggregate { sample_count, sum, minimum, maximum }
+            }
         }
     }
 
@@ -178,10 +147,7 @@ mod tests {
     use super::*;
 
     fn value(v: f64) -> MetricSample {
-        MetricSample::Value {
-            timestamp_ms: 0,
-            value: v,
-        }
+        MetricSample::Value { timestamp_ms: 0, value: v }
     }
 
     // Statistic definitions: Sum, Average (Sum/SampleCount), Minimum, Maximum, SampleCount.
@@ -192,13 +158,7 @@ mod tests {
         acc.add(&value(1.0), false);
         acc.add(&value(5.0), false);
         acc.add(
-            &MetricSample::StatisticSet {
-                timestamp_ms: 0,
-                sample_count: 2.0,
-                sum: 6.0,
-                minimum: 0.5,
-                maximum: 5.5,
-            },
+            &MetricSample::StatisticSet { timestamp_ms: 0, sample_count: 2.0, sum: 6.0, minimum: 0.5, maximum: 5.5 },
             false,
         );
         let agg = acc.aggregate().unwrap();
@@ -207,10 +167,7 @@ mod tests {
         assert_eq!(agg.statistic(Statistic::Average), 3.0);
         assert_eq!(agg.statistic(Statistic::Minimum), 0.5);
         assert_eq!(agg.statistic(Statistic::Maximum), 5.5);
-        assert_eq!(
-            acc.finish(StatisticKind::Simple(Statistic::Sum)),
-            Some((12.0, 4.0))
-        );
+        assert_eq!(acc.finish(StatisticKind::Simple(Statistic::Sum)), Some((12.0, 4.0)));
     }
 
     #[test]
@@ -224,43 +181,24 @@ mod tests {
 
         let mut acc = PeriodAccumulator::default();
         acc.add(
-            &MetricSample::StatisticSet {
-                timestamp_ms: 0,
-                sample_count: 3.0,
-                sum: 3.0,
-                minimum: 1.0,
-                maximum: 1.0,
-            },
+            &MetricSample::StatisticSet { timestamp_ms: 0, sample_count: 3.0, sum: 3.0, minimum: 1.0, maximum: 1.0 },
             true,
         );
         // Only a statistic set: no distribution to take a percentile of.
         assert_eq!(acc.finish(StatisticKind::Percentile(50.0)), None);
         acc.add(&value(7.0), true);
-        assert_eq!(
-            acc.finish(StatisticKind::Percentile(50.0)),
-            Some((7.0, 4.0))
-        );
+        assert_eq!(acc.finish(StatisticKind::Percentile(50.0)), Some((7.0, 4.0)));
     }
 
     #[test]
     fn invalid_samples_are_recognised() {
         assert!(!value(f64::NAN).is_valid());
         assert!(!value(f64::INFINITY).is_valid());
-        let bad_set = MetricSample::StatisticSet {
-            timestamp_ms: 0,
-            sample_count: 0.0,
-            sum: 0.0,
-            minimum: 0.0,
-            maximum: 0.0,
-        };
+        let bad_set =
+            MetricSample::StatisticSet { timestamp_ms: 0, sample_count: 0.0, sum: 0.0, minimum: 0.0, maximum: 0.0 };
         assert!(!bad_set.is_valid());
-        let inverted = MetricSample::StatisticSet {
-            timestamp_ms: 0,
-            sample_count: 1.0,
-            sum: 0.0,
-            minimum: 2.0,
-            maximum: 1.0,
-        };
+        let inverted =
+            MetricSample::StatisticSet { timestamp_ms: 0, sample_count: 1.0, sum: 0.0, minimum: 2.0, maximum: 1.0 };
         assert!(!inverted.is_valid());
         assert!(value(-3.5).is_valid());
     }

@@ -42,16 +42,9 @@ fn check_row(n: u32, m: u32, row: &str, filled: u32, expected: [Cell; 4]) {
     assert_eq!(cls.len(), 5, "the documented evaluation range is 5: {row}");
     for (tmd, want) in TreatMissingData::ALL.into_iter().zip(expected) {
         let decision = decide(&cls, n, m, tmd);
-        assert_eq!(
-            cell(decision.outcome),
-            want,
-            "{m} of {n}, row `{row}`, {tmd}"
-        );
+        assert_eq!(cell(decision.outcome), want, "{m} of {n}, row `{row}`, {tmd}");
         // The fill count is only meaningful where missing data gets filled.
-        if matches!(
-            tmd,
-            TreatMissingData::Breaching | TreatMissingData::NotBreaching
-        ) {
+        if matches!(tmd, TreatMissingData::Breaching | TreatMissingData::NotBreaching) {
             assert_eq!(decision.filled, filled, "filled, row `{row}`, {tmd}");
         }
     }
@@ -130,13 +123,7 @@ fn documented_figure_three_of_three() {
     for end in 1..=values.len() {
         let cls: Vec<DatapointClass> = values[..end]
             .iter()
-            .map(|v| {
-                if *v > 3.0 {
-                    DatapointClass::Breaching
-                } else {
-                    DatapointClass::NotBreaching
-                }
-            })
+            .map(|v| if *v > 3.0 { DatapointClass::Breaching } else { DatapointClass::NotBreaching })
             .collect();
         let window = &cls[cls.len().saturating_sub(5)..];
         if let Outcome::Set(next) = decide(window, 3, 3, TreatMissingData::Missing).outcome {
@@ -164,10 +151,7 @@ fn every_operator_compares_statistic_first() {
         (LessThanOrEqualToThreshold, [true, true, false]),
     ];
     for (op, expected) in cases {
-        let got: Vec<bool> = [0.5, 1.0, 1.5]
-            .iter()
-            .map(|v| op.is_breaching(*v, 1.0))
-            .collect();
+        let got: Vec<bool> = [0.5, 1.0, 1.5].iter().map(|v| op.is_breaching(*v, 1.0)).collect();
         assert_eq!(got, expected, "{op}");
     }
 }
@@ -189,22 +173,11 @@ fn new_alarms_start_insufficient() {
 #[test]
 fn evaluation_cadence_follows_the_period() {
     let mut alarm = lab_alarm();
-    for (period, n, cadence) in [
-        (10, 1, 10),
-        (20, 3, 10),
-        (30, 2, 10),
-        (60, 5, 60),
-        (300, 1, 60),
-        (3_600, 25, 3_600),
-    ] {
+    for (period, n, cadence) in [(10, 1, 10), (20, 3, 10), (30, 2, 10), (60, 5, 60), (300, 1, 60), (3_600, 25, 3_600)] {
         alarm.period = period;
         alarm.evaluation_periods = n;
         alarm.datapoints_to_alarm = None;
-        assert_eq!(
-            evaluation_cadence_seconds(&alarm),
-            cadence,
-            "{period} × {n}"
-        );
+        assert_eq!(evaluation_cadence_seconds(&alarm), cadence, "{period} × {n}");
     }
     alarm.period = 300;
     alarm.evaluation_periods = 1;
@@ -234,10 +207,7 @@ fn sum_alarm(
 }
 
 fn value_at(timestamp_ms: i64, value: f64) -> MetricSample {
-    MetricSample::Value {
-        timestamp_ms,
-        value,
-    }
+    MetricSample::Value { timestamp_ms, value }
 }
 
 // Reproduces a real alarm event: Sum, period 60, GreaterThanOrEqualToThreshold 1,
@@ -247,18 +217,10 @@ fn value_at(timestamp_ms: i64, value: f64) -> MetricSample {
 // repository; field order as AWS sent it).
 #[test]
 fn reason_matches_a_real_single_datapoint_alarm() {
-    let alarm = sum_alarm(
-        ComparisonOperator::GreaterThanOrEqualToThreshold,
-        1.0,
-        60,
-        1,
-        None,
-        TreatMissingData::Missing,
-    );
-    let samples: Vec<MetricSample> = [5_000, 20_000, 41_000]
-        .iter()
-        .map(|s| value_at(T_2024_10_26_1859 + s, 1.0))
-        .collect();
+    let alarm =
+        sum_alarm(ComparisonOperator::GreaterThanOrEqualToThreshold, 1.0, 60, 1, None, TreatMissingData::Missing);
+    let samples: Vec<MetricSample> =
+        [5_000, 20_000, 41_000].iter().map(|s| value_at(T_2024_10_26_1859 + s, 1.0)).collect();
     let now = 1_729_969_238_853;
     let previous = AlarmState::initial(0);
     let eval = evaluate(&alarm, &samples, now, &previous).unwrap();
@@ -278,24 +240,12 @@ fn reason_matches_a_real_single_datapoint_alarm() {
 // was unknown." with reasonData listing the unknown period 18:37 and no startDate.
 #[test]
 fn reason_matches_a_real_insufficient_data_state() {
-    let alarm = sum_alarm(
-        ComparisonOperator::GreaterThanOrEqualToThreshold,
-        1.0,
-        60,
-        1,
-        None,
-        TreatMissingData::Missing,
-    );
-    let previous = AlarmState {
-        state_value: StateValue::Ok,
-        ..AlarmState::initial(0)
-    };
+    let alarm =
+        sum_alarm(ComparisonOperator::GreaterThanOrEqualToThreshold, 1.0, 60, 1, None, TreatMissingData::Missing);
+    let previous = AlarmState { state_value: StateValue::Ok, ..AlarmState::initial(0) };
     let eval = evaluate(&alarm, &[], 1_729_967_932_499, &previous).unwrap();
     assert_eq!(eval.state.state_value, StateValue::InsufficientData);
-    assert_eq!(
-        eval.state.state_reason,
-        "Insufficient Data: 1 datapoint was unknown."
-    );
+    assert_eq!(eval.state.state_reason, "Insufficient Data: 1 datapoint was unknown.");
     assert_eq!(
         eval.state.state_reason_data.unwrap().to_json(),
         r#"{"version":"1.0","queryDate":"2024-10-26T18:38:52.499+0000","statistic":"Sum","period":60,"recentDatapoints":[],"threshold":1.0,"evaluatedDatapoints":[{"timestamp":"2024-10-26T18:37:00.000+0000"}]}"#
@@ -310,19 +260,9 @@ fn reason_matches_a_real_insufficient_data_state() {
 // less than the threshold (1.0) and 1 missing datapoint was treated as [Breaching]."
 #[test]
 fn reasons_match_real_filled_missing_data() {
-    let alarm = sum_alarm(
-        ComparisonOperator::LessThanThreshold,
-        1.0,
-        900,
-        2,
-        None,
-        TreatMissingData::Breaching,
-    );
+    let alarm = sum_alarm(ComparisonOperator::LessThanThreshold, 1.0, 900, 2, None, TreatMissingData::Breaching);
     let t_2201 = 1_790_373_660_000; // 2026-09-25T22:01:00Z
-    let previous = AlarmState {
-        state_value: StateValue::Ok,
-        ..AlarmState::initial(0)
-    };
+    let previous = AlarmState { state_value: StateValue::Ok, ..AlarmState::initial(0) };
     let first = evaluate(&alarm, &[], t_2201 + 48_919, &previous).unwrap();
     assert_eq!(first.state.state_value, StateValue::Alarm);
     assert_eq!(
@@ -330,18 +270,8 @@ fn reasons_match_real_filled_missing_data() {
         "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [Breaching]."
     );
     let data = first.state.state_reason_data.clone().unwrap();
-    let stamps: Vec<&str> = data
-        .evaluated_datapoints
-        .iter()
-        .map(|d| d.timestamp.as_str())
-        .collect();
-    assert_eq!(
-        stamps,
-        [
-            "2026-09-25T21:46:00.000+0000",
-            "2026-09-25T21:31:00.000+0000"
-        ]
-    );
+    let stamps: Vec<&str> = data.evaluated_datapoints.iter().map(|d| d.timestamp.as_str()).collect();
+    assert_eq!(stamps, ["2026-09-25T21:46:00.000+0000", "2026-09-25T21:31:00.000+0000"]);
 
     let samples = [value_at(t_2201 - 600_000 + 30_000, 1.0)]; // in 21:51-22:06
     let second = evaluate(&alarm, &samples, t_2201 + 300_000 + 48_920, &first.state).unwrap();
@@ -362,14 +292,7 @@ fn reasons_match_real_filled_missing_data() {
 // than the threshold (0.0) (minimum 3 datapoints for ALARM -> OK transition)."
 #[test]
 fn m_of_n_reasons_follow_real_alarms() {
-    let alarm = sum_alarm(
-        ComparisonOperator::GreaterThanThreshold,
-        10.7,
-        600,
-        4,
-        Some(2),
-        TreatMissingData::Missing,
-    );
+    let alarm = sum_alarm(ComparisonOperator::GreaterThanThreshold, 10.7, 600, 4, Some(2), TreatMissingData::Missing);
     let t0 = 1_667_872_800_000; // 2022-11-08T02:00:00Z
     let minute = 60_000;
     // Periods start 02:10, 02:20, 02:30, 02:40 when evaluated at 02:50.
@@ -379,30 +302,17 @@ fn m_of_n_reasons_follow_real_alarms() {
         value_at(t0 + 30 * minute, 10.791661891275925),
         value_at(t0 + 40 * minute, 10.708333333333332),
     ];
-    let ok = AlarmState {
-        state_value: StateValue::Ok,
-        ..AlarmState::initial(0)
-    };
+    let ok = AlarmState { state_value: StateValue::Ok, ..AlarmState::initial(0) };
     let eval = evaluate(&alarm, &samples, t0 + 50 * minute + 5_000, &ok).unwrap();
     assert_eq!(
         eval.state.state_reason,
         "Threshold Crossed: 2 out of the last 4 datapoints [10.708333333333332 (08/11/22 02:40:00), 10.791661891275925 (08/11/22 02:30:00)] were greater than the threshold (10.7) (minimum 2 datapoints for OK -> ALARM transition)."
     );
     let data = eval.state.state_reason_data.clone().unwrap();
-    assert_eq!(
-        data.recent_datapoints,
-        vec![3.0, 4.0, 10.791661891275925, 10.708333333333332]
-    );
-    assert_eq!(
-        data.start_date.as_deref(),
-        Some("2022-11-08T02:10:00.000+0000")
-    );
+    assert_eq!(data.recent_datapoints, vec![3.0, 4.0, 10.791661891275925, 10.708333333333332]);
+    assert_eq!(data.start_date.as_deref(), Some("2022-11-08T02:10:00.000+0000"));
 
-    let recovery = [
-        value_at(t0 + 50 * minute, 1.0),
-        value_at(t0 + 60 * minute, 2.0),
-        value_at(t0 + 70 * minute, 0.0),
-    ];
+    let recovery = [value_at(t0 + 50 * minute, 1.0), value_at(t0 + 60 * minute, 2.0), value_at(t0 + 70 * minute, 0.0)];
     let all: Vec<MetricSample> = samples.iter().chain(&recovery).copied().collect();
     let back = evaluate(&alarm, &all, t0 + 80 * minute, &eval.state).unwrap();
     assert_eq!(back.state.state_value, StateValue::Ok);
@@ -427,13 +337,8 @@ fn m_of_n_reason_with_non_breaching_fill() {
         TreatMissingData::NotBreaching,
     );
     let t_1215 = 1_710_591_300_000; // 2024-03-16T12:15:00Z
-    let eval = evaluate(
-        &alarm,
-        &[value_at(t_1215 + 1_000, 613.0)],
-        t_1215 + 60_000 + 45_770,
-        &AlarmState::initial(0),
-    )
-    .unwrap();
+    let eval = evaluate(&alarm, &[value_at(t_1215 + 1_000, 613.0)], t_1215 + 60_000 + 45_770, &AlarmState::initial(0))
+        .unwrap();
     assert_eq!(
         eval.state.state_reason,
         "Threshold Crossed: 1 out of the last 20 datapoints [613.0 (16/03/24 12:15:00)] was greater than or equal to the threshold (1.0) and 19 missing datapoints were treated as [NonBreaching] (minimum 1 datapoint for OK -> ALARM transition)."
@@ -450,8 +355,7 @@ fn lab_scenario_with_history() {
     let alarm = lab_alarm();
     let t0 = 1_795_687_500_000; // 2026-11-26T10:05:00Z
     let s = 1_000;
-    let arn =
-        "arn:aws:cloudwatch:ap-southeast-2:111122223333:alarm:Pattern1ApplicationKMSSecurityAlarm";
+    let arn = "arn:aws:cloudwatch:ap-southeast-2:111122223333:alarm:Pattern1ApplicationKMSSecurityAlarm";
     let mut history = vec![history::alarm_created(&alarm, arn, t0 - 60 * s)];
     let mut samples = vec![value_at(t0 - 8 * s, 1.0)];
     let mut state = AlarmState::initial(t0 - 60 * s);
@@ -462,11 +366,7 @@ fn lab_scenario_with_history() {
         eval.state.state_reason,
         "Threshold Crossed: 1 out of the last 1 datapoints [1.0 (26/11/26 10:04:50)] was not greater than the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition)."
     );
-    history.push(history::state_updated(
-        &alarm.alarm_name,
-        &state,
-        &eval.state,
-    ));
+    history.push(history::state_updated(&alarm.alarm_name, &state, &eval.state));
     state = eval.state;
 
     samples.extend((1..=3).map(|i| value_at(t0 + i * 2 * s, 1.0)));
@@ -476,11 +376,7 @@ fn lab_scenario_with_history() {
         eval.state.state_reason,
         "Threshold Crossed: 1 out of the last 1 datapoints [3.0 (26/11/26 10:05:00)] was greater than the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition)."
     );
-    history.push(history::state_updated(
-        &alarm.alarm_name,
-        &state,
-        &eval.state,
-    ));
+    history.push(history::state_updated(&alarm.alarm_name, &state, &eval.state));
     history.push(history::action_executed(
         &alarm.alarm_name,
         &alarm.alarm_actions[0],
@@ -500,11 +396,7 @@ fn lab_scenario_with_history() {
     samples.push(value_at(t0 + 83 * s, 1.0));
     let eval = evaluate(&alarm, &samples, t0 + 90 * s, &state).unwrap();
     assert_eq!(eval.state.state_value, StateValue::Ok);
-    history.push(history::state_updated(
-        &alarm.alarm_name,
-        &state,
-        &eval.state,
-    ));
+    history.push(history::state_updated(&alarm.alarm_name, &state, &eval.state));
 
     let summaries: Vec<&str> = history.iter().map(|h| h.history_summary.as_str()).collect();
     assert_eq!(
@@ -519,16 +411,7 @@ fn lab_scenario_with_history() {
     );
     let types: Vec<HistoryItemType> = history.iter().map(|h| h.history_item_type).collect();
     use HistoryItemType::*;
-    assert_eq!(
-        types,
-        [
-            ConfigurationUpdate,
-            StateUpdate,
-            StateUpdate,
-            Action,
-            StateUpdate
-        ]
-    );
+    assert_eq!(types, [ConfigurationUpdate, StateUpdate, StateUpdate, Action, StateUpdate]);
 }
 
 // HistoryData documents as DescribeAlarmHistory returns them (examples quoted in
@@ -555,32 +438,16 @@ fn history_data_has_aws_shape() {
     let created = history::alarm_created(&alarm, "arn:x", 0);
     let data: serde_json::Value = serde_json::from_str(&created.history_data).unwrap();
     assert_eq!(data["type"], "Create");
-    assert_eq!(
-        data["createdAlarm"]["alarmName"],
-        "Pattern1ApplicationKMSSecurityAlarm"
-    );
+    assert_eq!(data["createdAlarm"]["alarmName"], "Pattern1ApplicationKMSSecurityAlarm");
     assert_eq!(data["createdAlarm"]["period"], 10);
     assert_eq!(data["createdAlarm"]["stateValue"], "INSUFFICIENT_DATA");
-    assert_eq!(
-        data["createdAlarm"]["alarmConfigurationUpdatedTimestamp"],
-        "1970-01-01T00:00:00.000+0000"
-    );
+    assert_eq!(data["createdAlarm"]["alarmConfigurationUpdatedTimestamp"], "1970-01-01T00:00:00.000+0000");
     assert!(created.history_data.contains(r#""okactions":[]"#));
     let mut changed = alarm.clone();
     changed.threshold = 5.0;
     let updated = history::alarm_updated(&alarm, &changed, "arn:x", StateValue::Ok, 0, 9);
-    assert_eq!(
-        updated.history_summary,
-        "Alarm \"Pattern1ApplicationKMSSecurityAlarm\" updated"
-    );
-    let action = history::action_executed(
-        "a",
-        "arn:aws:sns:r:1:t",
-        true,
-        1_667_756_633_496,
-        Some("{}"),
-        2,
-    );
+    assert_eq!(updated.history_summary, "Alarm \"Pattern1ApplicationKMSSecurityAlarm\" updated");
+    let action = history::action_executed("a", "arn:aws:sns:r:1:t", true, 1_667_756_633_496, Some("{}"), 2);
     assert_eq!(
         action.history_data,
         r#"{"actionState":"Succeeded","stateUpdateTimestamp":1667756633496,"notificationResource":"arn:aws:sns:r:1:t","publishedMessage":"{}"}"#
@@ -617,14 +484,8 @@ fn untrusted_inputs_give_errors() {
     ));
     let alarm = lab_alarm();
     let bad = [value_at(0, f64::NAN)];
-    assert_eq!(
-        evaluate(&alarm, &bad, 10_000, &AlarmState::initial(0)),
-        Err(AlarmError::InvalidSample { index: 0 })
-    );
-    assert_eq!(
-        evaluate(&alarm, &[], i64::MIN, &AlarmState::initial(0)),
-        Err(AlarmError::TimeOutOfRange(i64::MIN))
-    );
+    assert_eq!(evaluate(&alarm, &bad, 10_000, &AlarmState::initial(0)), Err(AlarmError::InvalidSample { index: 0 }));
+    assert_eq!(evaluate(&alarm, &[], i64::MIN, &AlarmState::initial(0)), Err(AlarmError::TimeOutOfRange(i64::MIN)));
     assert!(replay(&alarm, &[], 0, i64::MAX, StateValue::Ok).is_err());
     assert!(replay(&alarm, &[], 10, 0, StateValue::Ok).is_err());
 }
@@ -637,13 +498,7 @@ fn average_over_statistic_sets() {
     alarm.statistic = Some(Statistic::Average);
     alarm.threshold = 2.0;
     let samples = [
-        MetricSample::StatisticSet {
-            timestamp_ms: 1_000,
-            sample_count: 4.0,
-            sum: 10.0,
-            minimum: 1.0,
-            maximum: 4.0,
-        },
+        MetricSample::StatisticSet { timestamp_ms: 1_000, sample_count: 4.0, sum: 10.0, minimum: 1.0, maximum: 4.0 },
         value_at(2_000, 5.0),
     ];
     let eval = evaluate(&alarm, &samples, 10_000, &AlarmState::initial(0)).unwrap();
@@ -658,9 +513,7 @@ fn percentile_alarms_evaluate_and_name_the_statistic() {
     alarm.statistic = None;
     alarm.extended_statistic = Some(ExtendedStatistic::parse("p90").unwrap());
     alarm.threshold = 8.0;
-    let samples: Vec<MetricSample> = (1..=10)
-        .map(|i| value_at(i * 500, f64::from(i as u32)))
-        .collect();
+    let samples: Vec<MetricSample> = (1..=10).map(|i| value_at(i * 500, f64::from(i as u32))).collect();
     let eval = evaluate(&alarm, &samples, 10_000, &AlarmState::initial(0)).unwrap();
     assert_eq!(eval.state.state_value, StateValue::Alarm); // p90 of 1..=10 is 9
     let data = eval.state.state_reason_data.unwrap();
@@ -701,12 +554,8 @@ fn replay_agrees_with_the_evaluator() {
         (TreatMissingData::Breaching, 2, None),
         (TreatMissingData::NotBreaching, 3, Some(1)),
     ] {
-        let alarm = MetricAlarm {
-            treat_missing_data: tmd,
-            evaluation_periods: n,
-            datapoints_to_alarm: m,
-            ..lab_alarm()
-        };
+        let alarm =
+            MetricAlarm { treat_missing_data: tmd, evaluation_periods: n, datapoints_to_alarm: m, ..lab_alarm() };
         let replayed = replay(&alarm, &samples, 0, to, StateValue::InsufficientData).unwrap();
         let mut state = AlarmState::initial(0);
         let mut transitions = Vec::new();
@@ -725,11 +574,7 @@ fn replay_agrees_with_the_evaluator() {
         }
         assert_eq!(replayed.transitions, transitions, "{tmd} {m:?} of {n}");
         assert!(!transitions.is_empty());
-        let covered: i64 = replayed
-            .intervals
-            .iter()
-            .map(|i| i.end_ms - i.start_ms)
-            .sum();
+        let covered: i64 = replayed.intervals.iter().map(|i| i.end_ms - i.start_ms).sum();
         assert_eq!(covered, to);
     }
 }
@@ -740,13 +585,8 @@ fn replay_agrees_with_the_evaluator() {
 #[test]
 fn replay_of_minute_periods_agrees_with_the_evaluator() {
     let samples = lab_series(1);
-    let alarm = MetricAlarm {
-        period: 300,
-        threshold: 8.0,
-        evaluation_periods: 2,
-        datapoints_to_alarm: Some(1),
-        ..lab_alarm()
-    };
+    let alarm =
+        MetricAlarm { period: 300, threshold: 8.0, evaluation_periods: 2, datapoints_to_alarm: Some(1), ..lab_alarm() };
     let to = 6 * 3_600_000;
     let replayed = replay(&alarm, &samples, 0, to, StateValue::InsufficientData).unwrap();
     let mut state = AlarmState::initial(0);
@@ -773,10 +613,7 @@ fn replay_of_fifteen_days() {
     // threshold can only shorten the time in ALARM (the count of alarms need not fall).
     let mut previous_time = i64::MAX;
     for threshold in 0..10 {
-        let alarm = MetricAlarm {
-            threshold: f64::from(threshold),
-            ..base.clone()
-        };
+        let alarm = MetricAlarm { threshold: f64::from(threshold), ..base.clone() };
         let r = replay_prepared(&series, &alarm, StateValue::InsufficientData).unwrap();
         assert_eq!(r.evaluations, 129_600);
         assert!(r.time_in_alarm_ms <= previous_time, "threshold {threshold}");
@@ -784,10 +621,7 @@ fn replay_of_fifteen_days() {
     }
     assert!(previous_time < 15 * 86_400_000);
     let mismatched = MetricAlarm { period: 60, ..base };
-    assert_eq!(
-        replay_prepared(&series, &mismatched, StateValue::Ok),
-        Err(AlarmError::SeriesMismatch)
-    );
+    assert_eq!(replay_prepared(&series, &mismatched, StateValue::Ok), Err(AlarmError::SeriesMismatch));
 }
 
 /// `cargo test --release -p keywatch-domain replay_bench -- --ignored --nocapture`
@@ -801,18 +635,10 @@ fn replay_bench() {
     let prepared = started.elapsed();
     let mut total = 0;
     for threshold in 0..100 {
-        let alarm = MetricAlarm {
-            threshold: f64::from(threshold) / 10.0,
-            ..base.clone()
-        };
-        total += replay_prepared(&series, &alarm, StateValue::InsufficientData)
-            .unwrap()
-            .alarm_count;
+        let alarm = MetricAlarm { threshold: f64::from(threshold) / 10.0, ..base.clone() };
+        total += replay_prepared(&series, &alarm, StateValue::InsufficientData).unwrap().alarm_count;
     }
-    println!(
-        "prepare {prepared:?}, 100 replays {:?} ({total} alarms)",
-        started.elapsed() - prepared
-    );
+    println!("prepare {prepared:?}, 100 replays {:?} ({total} alarms)", started.elapsed() - prepared);
 }
 
 // The premature-transition case "- - X - -" reaches ALARM with fewer than M
@@ -821,25 +647,11 @@ fn replay_bench() {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#CloudWatch-alarms-avoiding-premature-transition
 #[test]
 fn premature_alarm_reason_names_the_minimum() {
-    let alarm = sum_alarm(
-        ComparisonOperator::GreaterThanThreshold,
-        1.0,
-        60,
-        3,
-        None,
-        TreatMissingData::Missing,
-    );
+    let alarm = sum_alarm(ComparisonOperator::GreaterThanThreshold, 1.0, 60, 3, None, TreatMissingData::Missing);
     let now = 1_000 * 60_000; // range periods start at minutes 995..=999
-    let breach = Datapoint {
-        timestamp_ms: 997 * 60_000,
-        value: 2.0,
-        sample_count: 2.0,
-    };
+    let breach = Datapoint { timestamp_ms: 997 * 60_000, value: 2.0, sample_count: 2.0 };
     let range = [None, None, Some(breach), None, None];
-    let ok = AlarmState {
-        state_value: StateValue::Ok,
-        ..AlarmState::initial(0)
-    };
+    let ok = AlarmState { state_value: StateValue::Ok, ..AlarmState::initial(0) };
     let eval = evaluate_datapoints(&alarm, &range, now, &ok).unwrap();
     assert_eq!(eval.decision.rule, DecisionRule::OldestBreachAged);
     assert_eq!(
@@ -849,8 +661,5 @@ fn premature_alarm_reason_names_the_minimum() {
     // One period earlier the breach was too recent: INSUFFICIENT_DATA, 2 unknown.
     let earlier = [None, None, None, Some(breach), None];
     let eval = evaluate_datapoints(&alarm, &earlier, now - 60_000, &ok).unwrap();
-    assert_eq!(
-        eval.state.state_reason,
-        "Insufficient Data: 2 datapoints were unknown."
-    );
+    assert_eq!(eval.state.state_reason, "Insufficient Data: 2 datapoints were unknown.");
 }

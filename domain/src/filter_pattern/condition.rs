@@ -51,11 +51,7 @@ impl Glob {
             Some(body) => (true, body),
             None => (false, rest),
         };
-        Glob {
-            any_prefix,
-            any_suffix,
-            body: body.to_owned(),
-        }
+        Glob { any_prefix, any_suffix, body: body.to_owned() }
     }
 
     /// The text between the wildcards, which every match contains.
@@ -219,11 +215,7 @@ fn parse_or<X: SubjectSyntax>(
             break;
         }
     }
-    Ok(if terms.len() == 1 {
-        terms.remove(0)
-    } else {
-        Expr::Or(terms)
-    })
+    Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::Or(terms) })
 }
 
 fn parse_and<X: SubjectSyntax>(
@@ -241,11 +233,7 @@ fn parse_and<X: SubjectSyntax>(
             break;
         }
     }
-    Ok(if factors.len() == 1 {
-        factors.remove(0)
-    } else {
-        Expr::And(factors)
-    })
+    Ok(if factors.len() == 1 { factors.remove(0) } else { Expr::And(factors) })
 }
 
 fn parse_unary<X: SubjectSyntax>(
@@ -257,9 +245,7 @@ fn parse_unary<X: SubjectSyntax>(
     cur.skip_ws();
     if cur.eat("(") {
         if depth >= MAX_NESTING {
-            return Err(FilterPatternError::invalid(format!(
-                "parentheses are nested more than {MAX_NESTING} deep"
-            )));
+            return Err(FilterPatternError::invalid(format!("parentheses are nested more than {MAX_NESTING} deep")));
         }
         let inner = parse_or(cur, syntax, regexes, depth + 1)?;
         cur.skip_ws();
@@ -276,11 +262,7 @@ fn parse_unary<X: SubjectSyntax>(
     Ok(Expr::Cond(subject, test))
 }
 
-fn parse_test(
-    cur: &mut Cursor<'_>,
-    allows_is: bool,
-    regexes: &mut usize,
-) -> Result<Test, FilterPatternError> {
+fn parse_test(cur: &mut Cursor<'_>, allows_is: bool, regexes: &mut usize) -> Result<Test, FilterPatternError> {
     cur.skip_ws();
     let start = cur.pos();
     if cur.eat_keyword("IS") {
@@ -320,9 +302,7 @@ fn parse_test(
         }));
     }
     if cur.eat_keyword("EXISTS") {
-        return Err(FilterPatternError::invalid(
-            "EXISTS is not supported; only NOT EXISTS is",
-        ));
+        return Err(FilterPatternError::invalid("EXISTS is not supported; only NOT EXISTS is"));
     }
     let op = if cur.eat("!=") {
         CompareOp::Ne
@@ -346,11 +326,7 @@ fn parse_test(
     Ok(Test::Compare(op, literal))
 }
 
-fn parse_literal(
-    cur: &mut Cursor<'_>,
-    op: CompareOp,
-    regexes: &mut usize,
-) -> Result<Literal, FilterPatternError> {
+fn parse_literal(cur: &mut Cursor<'_>, op: CompareOp, regexes: &mut usize) -> Result<Literal, FilterPatternError> {
     cur.skip_ws();
     let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
     match cur.peek() {
@@ -358,18 +334,14 @@ fn parse_literal(
             let text = cur.quoted()?;
             if ordering {
                 // Recorded AWS answer to `{ $.someInt >= "123" }`.
-                return Err(FilterPatternError::InvalidCharacters {
-                    term: format!("\"{text}\""),
-                });
+                return Err(FilterPatternError::InvalidCharacters { term: format!("\"{text}\"") });
             }
             Ok(Literal::Text(Glob::parse(&text)))
         }
         Some('%') => {
             let body = cur.regex_body()?;
             if ordering {
-                return Err(FilterPatternError::invalid(
-                    "a regular expression can only be compared with = or !=",
-                ));
+                return Err(FilterPatternError::invalid("a regular expression can only be compared with = or !="));
             }
             *regexes += 1;
             if *regexes > MAX_REGEXES {
@@ -388,21 +360,14 @@ fn parse_literal(
                 )));
             }
             if let Some(value) = parse_number(text) {
-                return Ok(Literal::Number {
-                    value,
-                    text: text.to_owned(),
-                });
+                return Ok(Literal::Number { value, text: text.to_owned() });
             }
             if ordering {
                 // `{ $.eventType > UpdateTrail }` is refused by AWS.
-                return Err(FilterPatternError::invalid(format!(
-                    "'{text}' is not a number; <, <=, > and >= need one"
-                )));
+                return Err(FilterPatternError::invalid(format!("'{text}' is not a number; <, <=, > and >= need one")));
             }
             if !text.chars().all(is_bare_value_char) {
-                return Err(FilterPatternError::InvalidCharacters {
-                    term: text.to_owned(),
-                });
+                return Err(FilterPatternError::InvalidCharacters { term: text.to_owned() });
             }
             Ok(Literal::Text(Glob::parse(text)))
         }
@@ -420,11 +385,7 @@ fn is_bare_value_char(c: char) -> bool {
 /// The first few characters of `s`, for error messages.
 pub(crate) fn preview(s: &str) -> String {
     let p: String = s.chars().take(20).collect();
-    if p.is_empty() {
-        "end of pattern".to_owned()
-    } else {
-        p
-    }
+    if p.is_empty() { "end of pattern".to_owned() } else { p }
 }
 
 #[cfg(test)]
@@ -443,17 +404,10 @@ mod tests {
 
     #[test]
     fn numbers_compare_numerically_and_quoted_text_textually() {
-        let n = Literal::Number {
-            value: 123.0,
-            text: "123.0".into(),
-        };
+        let n = Literal::Number { value: 123.0, text: "123.0".into() };
         assert!(compare(CompareOp::Eq, &n, Scalar::Number("123")));
         let q = Literal::Text(Glob::parse("123.0"));
         assert!(compare(CompareOp::Ne, &q, Scalar::Number("123")));
-        assert!(!compare(
-            CompareOp::Gt,
-            &Literal::Text(Glob::parse("1")),
-            Scalar::Number("5")
-        ));
+        assert!(!compare(CompareOp::Gt, &Literal::Text(Glob::parse("1")), Scalar::Number("5")));
     }
 }

@@ -63,9 +63,7 @@ pub enum FilterPatternError {
 impl FilterPatternError {
     /// An [`FilterPatternError::Invalid`] with the given explanation.
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
-        FilterPatternError::Invalid {
-            reason: reason.into(),
-        }
+        FilterPatternError::Invalid { reason: reason.into() }
     }
 
     /// A human explanation of what is wrong, for the console's tester.

@@ -79,9 +79,7 @@ impl JsonSelector {
                 }
             } else if cur.starts_with("[") {
                 if steps.is_empty() {
-                    return Err(FilterPatternError::invalid(
-                        "array elements must follow a property: write $.name[0]",
-                    ));
+                    return Err(FilterPatternError::invalid("array elements must follow a property: write $.name[0]"));
                 }
                 steps.push(bracket_step(cur)?);
             } else {
@@ -89,15 +87,11 @@ impl JsonSelector {
             }
         }
         if steps.is_empty() {
-            return Err(FilterPatternError::invalid(
-                "a property selector must name a property: write $.name",
-            ));
+            return Err(FilterPatternError::invalid("a property selector must name a property: write $.name"));
         }
         let selector = JsonSelector { steps };
         if selector.wildcards() > MAX_WILDCARDS_PER_SELECTOR {
-            return Err(FilterPatternError::invalid(
-                "a property selector can hold at most one wildcard",
-            ));
+            return Err(FilterPatternError::invalid("a property selector can hold at most one wildcard"));
         }
         Ok(selector)
     }
@@ -121,11 +115,7 @@ impl JsonSelector {
 
     /// Calls `f` on each value the selector reaches until `f` says `true`;
     /// returns whether it did.
-    pub(crate) fn any<'j, 'a>(
-        &self,
-        root: &'j Json<'a>,
-        f: &mut impl FnMut(&'j Json<'a>) -> bool,
-    ) -> bool {
+    pub(crate) fn any<'j, 'a>(&self, root: &'j Json<'a>, f: &mut impl FnMut(&'j Json<'a>) -> bool) -> bool {
         walk(root, &self.steps, f)
     }
 
@@ -155,9 +145,7 @@ fn bracket_step(cur: &mut Cursor<'_>) -> Result<Step, FilterPatternError> {
         cur.bump();
         let rest = cur.rest();
         let Some(end) = rest.find(q) else {
-            return Err(FilterPatternError::invalid(
-                "a quoted property name is missing its closing quote",
-            ));
+            return Err(FilterPatternError::invalid("a quoted property name is missing its closing quote"));
         };
         let key = rest[..end].to_owned();
         for _ in rest[..=end].chars() {
@@ -171,24 +159,18 @@ fn bracket_step(cur: &mut Cursor<'_>) -> Result<Step, FilterPatternError> {
                 "array elements are selected with [NUMBER], not [{digits}]"
             )));
         }
-        let index = digits.parse::<usize>().map_err(|_| {
-            FilterPatternError::invalid(format!("array index {digits} is too large"))
-        })?;
+        let index = digits
+            .parse::<usize>()
+            .map_err(|_| FilterPatternError::invalid(format!("array index {digits} is too large")))?;
         Step::Index(index)
     };
     if !cur.eat("]") {
-        return Err(FilterPatternError::invalid(
-            "a '[' in a property selector is missing its ']'",
-        ));
+        return Err(FilterPatternError::invalid("a '[' in a property selector is missing its ']'"));
     }
     Ok(step)
 }
 
-fn walk<'j, 'a>(
-    node: &'j Json<'a>,
-    steps: &[Step],
-    f: &mut impl FnMut(&'j Json<'a>) -> bool,
-) -> bool {
+fn walk<'j, 'a>(node: &'j Json<'a>, steps: &[Step], f: &mut impl FnMut(&'j Json<'a>) -> bool) -> bool {
     let Some((step, rest)) = steps.split_first() else {
         return f(node);
     };
@@ -212,9 +194,7 @@ impl fmt::Display for JsonSelector {
         for step in &self.steps {
             match step {
                 Step::Key(k)
-                    if !k.is_empty()
-                        && k.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+                    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
                 {
                     write!(f, ".{k}")?
                 }
@@ -300,24 +280,20 @@ impl JsonPattern {
     pub(crate) fn cannot_match(&self, message: &str) -> bool {
         !self.required.is_empty()
             && !message.contains('\\')
-            && self
-                .required
-                .iter()
-                .any(|text| !message.contains(text.as_str()))
+            && self.required.iter().any(|text| !message.contains(text.as_str()))
     }
 
     /// Whether the parsed event satisfies the pattern.
     pub(crate) fn eval(&self, root: &Json<'_>) -> bool {
-        self.expr
-            .eval(&mut |selector: &JsonSelector, test: &Test| match test {
-                Test::NotExists => !selector.any(root, &mut |_| true),
-                Test::IsNull => selector.any(root, &mut |v| matches!(v, Json::Null)),
-                Test::IsTrue => selector.any(root, &mut |v| matches!(v, Json::Bool(true))),
-                Test::IsFalse => selector.any(root, &mut |v| matches!(v, Json::Bool(false))),
-                Test::Compare(op, literal) => selector.any(root, &mut |v| {
-                    scalar(v).is_some_and(|s| condition::compare(*op, literal, s))
-                }),
-            })
+        self.expr.eval(&mut |selector: &JsonSelector, test: &Test| match test {
+            Test::NotExists => !selector.any(root, &mut |_| true),
+            Test::IsNull => selector.any(root, &mut |v| matches!(v, Json::Null)),
+            Test::IsTrue => selector.any(root, &mut |v| matches!(v, Json::Bool(true))),
+            Test::IsFalse => selector.any(root, &mut |v| matches!(v, Json::Bool(false))),
+            Test::Compare(op, literal) => {
+                selector.any(root, &mut |v| scalar(v).is_some_and(|s| condition::compare(*op, literal, s)))
+            }
+        })
     }
 }
 

@@ -42,11 +42,7 @@ impl<'a> Json<'a> {
 
 /// Parses `src` as one JSON value surrounded by optional whitespace.
 pub(crate) fn parse(src: &str) -> Option<Json<'_>> {
-    let mut p = Parser {
-        src,
-        bytes: src.as_bytes(),
-        pos: 0,
-    };
+    let mut p = Parser { src, bytes: src.as_bytes(), pos: 0 };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -237,10 +233,7 @@ impl<'a> Parser<'a> {
                     // Copy the run up to the next quote or escape in one go;
                     // both delimiters are ASCII so the slice is valid UTF-8.
                     let run_start = self.pos;
-                    while self
-                        .peek()
-                        .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
-                    {
+                    while self.peek().is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20) {
                         self.pos += 1;
                     }
                     out.push_str(self.src.get(run_start..self.pos)?);
@@ -335,9 +328,6 @@ mod tests {
     #[test]
     fn duplicate_keys_resolve_to_the_last() {
         let v = parse(r#"{"a":1,"a":2}"#);
-        assert_eq!(
-            v.as_ref().and_then(|v| v.get("a")),
-            Some(&Json::Number("2"))
-        );
+        assert_eq!(v.as_ref().and_then(|v| v.get("a")), Some(&Json::Number("2")));
     }
 }

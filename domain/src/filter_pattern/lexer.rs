@@ -92,9 +92,7 @@ impl<'a> Cursor<'a> {
         loop {
             match self.bump() {
                 None => {
-                    return Err(FilterPatternError::invalid(
-                        "a quoted term is missing its closing '\"'",
-                    ));
+                    return Err(FilterPatternError::invalid("a quoted term is missing its closing '\"'"));
                 }
                 Some('"') => return Ok(out),
                 Some('\\') => match self.peek() {
@@ -121,9 +119,7 @@ impl<'a> Cursor<'a> {
                 self.pos += end + 1;
                 Ok(&rest[..end])
             }
-            None => Err(FilterPatternError::invalid(
-                "a regular expression is missing its closing '%'",
-            )),
+            None => Err(FilterPatternError::invalid("a regular expression is missing its closing '%'")),
         }
     }
 
@@ -131,9 +127,7 @@ impl<'a> Cursor<'a> {
     /// that ends a value (`)`, `&&`, `||`, `,`, `]` ...).
     pub(crate) fn bare_value(&mut self) -> &'a str {
         let rest = self.rest();
-        let end = rest
-            .find(|c: char| c.is_whitespace() || BARE_VALUE_STOPS.contains(&c))
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| c.is_whitespace() || BARE_VALUE_STOPS.contains(&c)).unwrap_or(rest.len());
         self.pos += end;
         &rest[..end]
     }
@@ -142,9 +136,8 @@ impl<'a> Cursor<'a> {
     /// `-` (JSON property names allow it; space-delimited field names don't).
     pub(crate) fn identifier(&mut self, hyphen: bool) -> &'a str {
         let rest = self.rest();
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || (hyphen && c == '-')))
-            .unwrap_or(rest.len());
+        let end =
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || (hyphen && c == '-'))).unwrap_or(rest.len());
         self.pos += end;
         &rest[..end]
     }
@@ -194,11 +187,7 @@ pub(crate) fn is_number(s: &str) -> bool {
 
 /// Parses `s` as a number if [`is_number`] accepts it.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    if is_number(s) {
-        s.parse::<f64>().ok()
-    } else {
-        None
-    }
+    if is_number(s) { s.parse::<f64>().ok() } else { None }
 }
 
 #[cfg(test)]
@@ -207,9 +196,7 @@ mod tests {
 
     #[test]
     fn numbers_follow_the_documented_forms() {
-        for ok in [
-            "1", "+1000", "-5", "55.5", "10e3", "10e-3", "1e+3", ".5", "5.",
-        ] {
+        for ok in ["1", "+1000", "-5", "55.5", "10e3", "10e-3", "1e+3", ".5", "5."] {
             assert!(is_number(ok), "{ok}");
         }
         for bad in ["", "+", "e3", "1e", "inf", "NaN", "1.2.3", "12a", "1*"] {

@@ -37,29 +37,19 @@ pub enum FieldRef {
 impl FieldRef {
     /// Parses `$.selector`, `$name` or `$N`.
     pub fn parse(text: &str) -> Result<Self, MetricValueError> {
-        let invalid = |reason: &str| MetricValueError::Invalid {
-            value: text.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| MetricValueError::Invalid { value: text.to_owned(), reason: reason.to_owned() };
         if text.starts_with("$.") || text.starts_with("$[") {
             let selector = JsonSelector::parse_str(text).map_err(|e| invalid(&e.reason()))?;
             if selector.wildcards() > 0 {
-                return Err(invalid(
-                    "a metric value or dimension cannot use a wildcard selector",
-                ));
+                return Err(invalid("a metric value or dimension cannot use a wildcard selector"));
             }
             return Ok(FieldRef::Json(selector));
         }
         match text.strip_prefix('$') {
-            Some(name)
-                if !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-            {
+            Some(name) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
                 Ok(FieldRef::Delimited(name.to_owned()))
             }
-            _ => Err(invalid(
-                "expected $.property for JSON patterns or $field for space-delimited patterns",
-            )),
+            _ => Err(invalid("expected $.property for JSON patterns or $field for space-delimited patterns")),
         }
     }
 }

@@ -36,9 +36,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use error::{
-    FilterPatternError, MAX_METRIC_VALUE_LENGTH, MAX_PATTERN_LENGTH, MetricValueError,
-};
+pub use error::{FilterPatternError, MAX_METRIC_VALUE_LENGTH, MAX_PATTERN_LENGTH, MetricValueError};
 pub use json::JsonSelector;
 pub use metric::{FieldRef, MetricValue};
 
@@ -95,20 +93,14 @@ impl FilterPattern {
     /// message.
     pub fn parse(pattern: &str) -> Result<Self, FilterPatternError> {
         if pattern.chars().count() > MAX_PATTERN_LENGTH {
-            return Err(FilterPatternError::TooLong {
-                value: pattern.to_owned(),
-            });
+            return Err(FilterPatternError::TooLong { value: pattern.to_owned() });
         }
         let compiled = if let Some(inner) = pattern.strip_prefix('{') {
-            let inner = inner
-                .strip_suffix('}')
-                .ok_or(FilterPatternError::UnterminatedJson)?;
+            let inner = inner.strip_suffix('}').ok_or(FilterPatternError::UnterminatedJson)?;
             Compiled::Json(JsonPattern::parse(inner)?)
         } else if let Some(inner) = pattern.strip_prefix('[') {
             let inner = inner.strip_suffix(']').ok_or_else(|| {
-                FilterPatternError::invalid(
-                    "a pattern that starts with '[' is space-delimited and must end with ']'",
-                )
+                FilterPatternError::invalid("a pattern that starts with '[' is space-delimited and must end with ']'")
             })?;
             Compiled::Delimited(DelimitedPattern::parse(inner)?)
         } else if let Some(inner) = pattern.strip_prefix('%') {
@@ -124,10 +116,7 @@ impl FilterPattern {
                 None => Compiled::MatchAll,
             }
         };
-        Ok(FilterPattern {
-            source: pattern.to_owned(),
-            compiled,
-        })
+        Ok(FilterPattern { source: pattern.to_owned(), compiled })
     }
 
     /// The pattern as written.
@@ -185,9 +174,7 @@ impl FilterPattern {
             (Compiled::Json(_), FieldRef::Json(_)) => Ok(()),
             (Compiled::Delimited(p), FieldRef::Delimited(name)) if p.knows_field(name) => Ok(()),
             (Compiled::Json(_) | Compiled::Delimited(_), other) => {
-                Err(MetricValueError::UnknownField {
-                    value: other.to_string(),
-                })
+                Err(MetricValueError::UnknownField { value: other.to_string() })
             }
             _ => Err(MetricValueError::DimensionsNotSupported),
         }
@@ -274,10 +261,7 @@ impl Match<'_> {
     /// ("If you are not using a space-delimited filter, this will be empty").
     pub fn extracted_values(&self) -> Vec<(String, String)> {
         match &self.data {
-            MatchData::Delimited(values) => values
-                .iter()
-                .map(|(k, v)| (k.clone(), (*v).to_owned()))
-                .collect(),
+            MatchData::Delimited(values) => values.iter().map(|(k, v)| (k.clone(), (*v).to_owned())).collect(),
             _ => Vec::new(),
         }
     }

@@ -39,9 +39,7 @@ impl PatternRegex {
             .size_limit(SIZE_LIMIT)
             .dfa_size_limit(SIZE_LIMIT)
             .build()
-            .map_err(|e| {
-                FilterPatternError::invalid(format!("invalid regular expression %{body}%: {e}"))
-            })?;
+            .map_err(|e| FilterPatternError::invalid(format!("invalid regular expression %{body}%: {e}")))?;
         Ok(PatternRegex { compiled })
     }
 
@@ -61,10 +59,7 @@ fn is_allowed_symbol(c: char) -> bool {
 }
 
 fn is_operator(c: char) -> bool {
-    matches!(
-        c,
-        '^' | '$' | '?' | '[' | ']' | '{' | '}' | '|' | '\\' | '*' | '+' | '.'
-    )
+    matches!(c, '^' | '$' | '?' | '[' | ']' | '{' | '}' | '|' | '\\' | '*' | '+' | '.')
 }
 
 /// The ASCII class an escape such as `\d` stands for, as the body of a
@@ -98,10 +93,7 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
         }
         match c {
             '(' | ')' => {
-                return Err(refuse(
-                    body,
-                    "'(' and ')' are not supported; use \\x28 and \\x29 to match them",
-                ));
+                return Err(refuse(body, "'(' and ')' are not supported; use \\x28 and \\x29 to match them"));
             }
             '\\' => {
                 let Some(e) = chars.next() else {
@@ -186,10 +178,7 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                     Some((min, max)) => (!min.is_empty() || !max.is_empty()) && !max.contains(','),
                 };
                 if !valid {
-                    return Err(refuse(
-                        body,
-                        "a repetition must be {m}, {m,}, {,n} or {m,n}",
-                    ));
+                    return Err(refuse(body, "a repetition must be {m}, {m,}, {,n} or {m,n}"));
                 }
                 out.push('{');
                 if spec.starts_with(',') {
@@ -212,10 +201,7 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                 out.push_str(&regex::escape(&c.to_string()));
             }
             other => {
-                return Err(refuse(
-                    body,
-                    &format!("'{other}' is not a supported character"),
-                ));
+                return Err(refuse(body, &format!("'{other}' is not a supported character")));
             }
         }
     }
@@ -256,14 +242,8 @@ mod tests {
         assert!(is_match("^a{,2}$", "aa"));
         assert!(is_match("^a{2, 3}$", "aaa"));
         assert!(is_match("gra|ey", "grey"));
-        assert!(is_match(
-            "^starting|^initializing|^shutting down",
-            "shutting down now"
-        ));
-        assert!(!is_match(
-            "^starting|^initializing|^shutting down",
-            "skipping initializing ..."
-        ));
+        assert!(is_match("^starting|^initializing|^shutting down", "shutting down now"));
+        assert!(!is_match("^starting|^initializing|^shutting down", "skipping initializing ..."));
         assert!(is_match(r"abcc|ab[^c]$", "aba"));
         assert!(!is_match(r"abcc|ab[^c]$", "aac"));
         for s in ["[a]", "[b]", "[7]", "[@]", "[]]", "[ ]"] {

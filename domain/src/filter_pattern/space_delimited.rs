@@ -36,10 +36,7 @@ enum Element {
     /// `...`: any number of fields.
     Ellipsis,
     /// One field, with its name (if any) and condition (if any).
-    Field {
-        name: Option<String>,
-        condition: Option<Expr<String>>,
-    },
+    Field { name: Option<String>, condition: Option<Expr<String>> },
 }
 
 /// A parsed space-delimited pattern.
@@ -90,9 +87,7 @@ impl DelimitedPattern {
     /// Parses the text between the outer `[` and `]`.
     pub(crate) fn parse(inner: &str) -> Result<Self, FilterPatternError> {
         if inner.trim().is_empty() {
-            return Err(FilterPatternError::invalid(
-                "the space-delimited pattern [] names no field",
-            ));
+            return Err(FilterPatternError::invalid("the space-delimited pattern [] names no field"));
         }
         let mut cur = Cursor::new(inner);
         let mut regexes = 0;
@@ -102,32 +97,21 @@ impl DelimitedPattern {
             let element = if cur.eat("...") {
                 Element::Ellipsis
             } else if cur.is_eof() || cur.starts_with(",") {
-                Element::Field {
-                    name: None,
-                    condition: None,
-                }
+                Element::Field { name: None, condition: None }
             } else {
                 let start = cur.pos();
                 let name = cur.identifier(false);
                 cur.skip_ws();
                 if !name.is_empty() && (cur.is_eof() || cur.starts_with(",")) {
-                    Element::Field {
-                        name: Some(name.to_owned()),
-                        condition: None,
-                    }
+                    Element::Field { name: Some(name.to_owned()), condition: None }
                 } else {
                     if name.is_empty() && !cur.starts_with("(") {
                         let bad: String = cur.rest().chars().take_while(|c| *c != ',').collect();
-                        return Err(FilterPatternError::InvalidCharacters {
-                            term: bad.trim().to_owned(),
-                        });
+                        return Err(FilterPatternError::InvalidCharacters { term: bad.trim().to_owned() });
                     }
                     cur.reset(start);
                     let expr = condition::parse_expr(&mut cur, &mut FieldSyntax, &mut regexes)?;
-                    Element::Field {
-                        name: Some(single_subject(&expr)?),
-                        condition: Some(expr),
-                    }
+                    Element::Field { name: Some(single_subject(&expr)?), condition: Some(expr) }
                 }
             };
             elements.push(element);
@@ -142,20 +126,14 @@ impl DelimitedPattern {
                 )));
             }
         }
-        let ellipses = elements
-            .iter()
-            .filter(|e| matches!(e, Element::Ellipsis))
-            .count();
+        let ellipses = elements.iter().filter(|e| matches!(e, Element::Ellipsis)).count();
         Ok(DelimitedPattern { elements, ellipses })
     }
 
     /// Whether the pattern names `field`, or `field` is a position `N`
     /// (1-based) that a match can extract.
     pub(crate) fn knows_field(&self, field: &str) -> bool {
-        let named = self
-            .elements
-            .iter()
-            .any(|e| matches!(e, Element::Field { name: Some(n), .. } if n == field));
+        let named = self.elements.iter().any(|e| matches!(e, Element::Field { name: Some(n), .. } if n == field));
         named
             || (!field.is_empty()
                 && field.bytes().all(|b| b.is_ascii_digit())
@@ -169,13 +147,7 @@ impl DelimitedPattern {
         let tokens = tokenize(message);
         let mut assign = vec![(0usize, 0usize); self.elements.len()];
         let mut failed = HashSet::new();
-        let mut search = Search {
-            pattern: self,
-            message,
-            tokens: &tokens,
-            assign: &mut assign,
-            failed: &mut failed,
-        };
+        let mut search = Search { pattern: self, message, tokens: &tokens, assign: &mut assign, failed: &mut failed };
         if !search.run(0, 0) {
             return None;
         }
@@ -224,10 +196,7 @@ fn field_text<'m>(message: &'m str, tokens: &[Token<'m>], from: usize, to: usize
     if to == from + 1 {
         return tokens.get(from).map_or("", |t| t.value);
     }
-    match (
-        tokens.get(from),
-        to.checked_sub(1).and_then(|last| tokens.get(last)),
-    ) {
+    match (tokens.get(from), to.checked_sub(1).and_then(|last| tokens.get(last))) {
         (Some(first), Some(last)) => message.get(first.start..last.end).unwrap_or(""),
         _ => "",
     }
@@ -268,20 +237,14 @@ impl Search<'_, '_> {
             }
             Some(Element::Field { condition, .. }) => {
                 let last = i + 1 == self.pattern.elements.len();
-                let to = if last && self.pattern.ellipses == 0 && n > j + 1 {
-                    n
-                } else {
-                    j + 1
-                };
+                let to = if last && self.pattern.ellipses == 0 && n > j + 1 { n } else { j + 1 };
                 if j >= n {
                     false
                 } else {
                     let text = field_text(self.message, self.tokens, j, to);
                     let holds = condition.as_ref().is_none_or(|c| {
                         c.eval(&mut |_, test: &Test| match test {
-                            Test::Compare(op, literal) => {
-                                condition::compare(*op, literal, Scalar::Text(text))
-                            }
+                            Test::Compare(op, literal) => condition::compare(*op, literal, Scalar::Text(text)),
                             _ => false,
                         })
                     });
@@ -316,12 +279,7 @@ fn tokenize(message: &str) -> Vec<Token<'_>> {
         let (value_start, value_end, end) = match b {
             b'[' | b'"' => {
                 let close = if b == b'[' { b']' } else { b'"' };
-                match bytes
-                    .get(i + 1..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .position(|&c| c == close)
-                {
+                match bytes.get(i + 1..).unwrap_or(&[]).iter().position(|&c| c == close) {
                     Some(p) => (i + 1, i + 1 + p, i + 2 + p),
                     None => (i + 1, bytes.len(), bytes.len()),
                 }
@@ -334,11 +292,7 @@ fn tokenize(message: &str) -> Vec<Token<'_>> {
                 (i, e, e)
             }
         };
-        tokens.push(Token {
-            value: message.get(value_start..value_end).unwrap_or(""),
-            start,
-            end,
-        });
+        tokens.push(Token { value: message.get(value_start..value_end).unwrap_or(""), start, end });
         i = end;
     }
     tokens
@@ -354,15 +308,7 @@ mod tests {
         let values: Vec<&str> = tokenize(line).iter().map(|t| t.value).collect();
         assert_eq!(
             values,
-            [
-                "127.0.0.1",
-                "-",
-                "frank",
-                "10/Oct/2000:13:25:15 -0700",
-                "GET /apache_pb.gif HTTP/1.0",
-                "200",
-                "1534"
-            ]
+            ["127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700", "GET /apache_pb.gif HTTP/1.0", "200", "1534"]
         );
         let unclosed: Vec<&str> = tokenize("a [b c").iter().map(|t| t.value).collect();
         assert_eq!(unclosed, ["a", "b c"]);

@@ -52,14 +52,8 @@ impl TermsPattern {
             if !matches!(role, Role::Required) {
                 cur.skip_ws();
                 if cur.is_eof() {
-                    let sign = if matches!(role, Role::Excluded) {
-                        "-"
-                    } else {
-                        "?"
-                    };
-                    return Err(FilterPatternError::InvalidCharacters {
-                        term: sign.to_owned(),
-                    });
+                    let sign = if matches!(role, Role::Excluded) { "-" } else { "?" };
+                    return Err(FilterPatternError::InvalidCharacters { term: sign.to_owned() });
                 }
             }
             let term = if cur.peek() == Some('"') {
@@ -77,9 +71,7 @@ impl TermsPattern {
                 }
                 let raw = &pattern[start..cur.pos()];
                 if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(FilterPatternError::InvalidCharacters {
-                        term: raw.to_owned(),
-                    });
+                    return Err(FilterPatternError::InvalidCharacters { term: raw.to_owned() });
                 }
                 raw.to_owned()
             };

@@ -68,11 +68,7 @@ fn the_lab_pattern_counts_failed_kms_calls_of_the_task_role() {
     let m = p.match_event(&failed);
     assert!(m.is_some());
     assert_eq!(m.and_then(|m| m.metric_value(&value("1"))), Some(1.0));
-    assert!(p.matches(&cloudtrail_record(
-        "Decrypt",
-        Some("NotFoundException"),
-        TASK_ROLE_ARN
-    )));
+    assert!(p.matches(&cloudtrail_record("Decrypt", Some("NotFoundException"), TASK_ROLE_ARN)));
     // A successful call has no errorCode; another role is not the app.
     assert!(!p.matches(&cloudtrail_record("Decrypt", None, TASK_ROLE_ARN)));
     assert!(!p.matches(&cloudtrail_record(
@@ -93,19 +89,12 @@ fn the_cis_pattern_takes_unquoted_dotted_values() {
     let p = pattern(
         "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion))}",
     );
-    assert!(p.matches(&cloudtrail_record(
-        "ScheduleKeyDeletion",
-        None,
-        TASK_ROLE_ARN
-    )));
+    assert!(p.matches(&cloudtrail_record("ScheduleKeyDeletion", None, TASK_ROLE_ARN)));
     assert!(p.matches(&cloudtrail_record("DisableKey", None, TASK_ROLE_ARN)));
     assert!(!p.matches(&cloudtrail_record("Decrypt", None, TASK_ROLE_ARN)));
-    assert!(
-        !p.matches(
-            &cloudtrail_record("DisableKey", None, TASK_ROLE_ARN)
-                .replace("kms.amazonaws.com", "s3.amazonaws.com")
-        )
-    );
+    assert!(!p.matches(
+        &cloudtrail_record("DisableKey", None, TASK_ROLE_ARN).replace("kms.amazonaws.com", "s3.amazonaws.com")
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -133,20 +122,11 @@ fn a_single_term_matches_events_containing_it() {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
 #[test]
 fn multiple_terms_must_all_appear() {
-    let m: Vec<bool> = ERRORS
-        .iter()
-        .map(|e| matches("ERROR ARGUMENTS", e))
-        .collect();
+    let m: Vec<bool> = ERRORS.iter().map(|e| matches("ERROR ARGUMENTS", e)).collect();
     assert_eq!(m, [false, false, true, true]);
     // Older revision.
-    assert!(matches(
-        "Failed to process the request",
-        "[WARN] Failed to process the request"
-    ));
-    assert!(matches(
-        "Failed to process the request",
-        "[ERROR] Unable to continue: Failed to process the request"
-    ));
+    assert!(matches("Failed to process the request", "[WARN] Failed to process the request"));
+    assert!(matches("Failed to process the request", "[ERROR] Unable to continue: Failed to process the request"));
 }
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
@@ -158,17 +138,10 @@ fn question_mark_terms_are_alternatives_unless_mixed_with_other_terms() {
     assert!(!matches("?ERROR ?ARGUMENTS", "[INFO] all good"));
     // "If you combine ? with other filter patterns, all question mark terms
     // will be ignored."
-    for e in [
-        "[INFO] REQUEST FAILED",
-        "[WARN] UNAUTHORIZED REQUEST",
-        "[ERROR] 400 BAD REQUEST",
-    ] {
+    for e in ["[INFO] REQUEST FAILED", "[WARN] UNAUTHORIZED REQUEST", "[ERROR] 400 BAD REQUEST"] {
         assert!(matches("?ERROR ?ARGUMENTS REQUEST", e));
     }
-    assert!(!matches(
-        "?ERROR ?ARGUMENTS REQUEST",
-        "[ERROR 419] MISSING ARGUMENTS"
-    ));
+    assert!(!matches("?ERROR ?ARGUMENTS REQUEST", "[ERROR 419] MISSING ARGUMENTS"));
 }
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
@@ -186,41 +159,21 @@ fn or_and_exclusion_over_the_three_sample_lines() {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
 #[test]
 fn quoted_phrases_match_exactly() {
-    assert!(matches(
-        "\"INTERNAL SERVER ERROR\"",
-        "[ERROR 500] INTERNAL SERVER ERROR"
-    ));
-    assert!(!matches(
-        "\"INTERNAL SERVER ERROR\"",
-        "[ERROR 500] INTERNAL ERROR SERVER"
-    ));
+    assert!(matches("\"INTERNAL SERVER ERROR\"", "[ERROR 500] INTERNAL SERVER ERROR"));
+    assert!(!matches("\"INTERNAL SERVER ERROR\"", "[ERROR 500] INTERNAL ERROR SERVER"));
     // Non-alphanumeric terms must be quoted, and then they match.
     assert!(matches("\"ERROR:\"", "ERROR: disk full"));
-    assert_eq!(
-        refused("ERROR:"),
-        FilterPatternError::InvalidCharacters {
-            term: "ERROR:".into()
-        }
-    );
+    assert_eq!(refused("ERROR:"), FilterPatternError::InvalidCharacters { term: "ERROR:".into() });
 }
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
 #[test]
 fn minus_excludes_terms() {
-    let m: Vec<bool> = ERRORS
-        .iter()
-        .map(|e| matches("ERROR -ARGUMENTS", e))
-        .collect();
+    let m: Vec<bool> = ERRORS.iter().map(|e| matches("ERROR -ARGUMENTS", e)).collect();
     assert_eq!(m, [true, true, false, false]);
     // Older revision: `"ERROR" - "Exiting"` (a lone minus before a phrase).
-    assert!(matches(
-        "\"ERROR\" - \"Exiting\"",
-        "[ERROR] A fatal exception has occurred"
-    ));
-    assert!(!matches(
-        "\"ERROR\" - \"Exiting\"",
-        "Exiting with ERRORCODE: -1"
-    ));
+    assert!(matches("\"ERROR\" - \"Exiting\"", "[ERROR] A fatal exception has occurred"));
+    assert!(!matches("\"ERROR\" - \"Exiting\"", "Exiting with ERRORCODE: -1"));
 }
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-unstructured-log-events
@@ -239,20 +192,9 @@ fn blank_patterns_match_everything() {
 // pattern with a leading space (it is read as terms, `{` must be quoted).
 #[test]
 fn a_leading_space_makes_a_json_pattern_an_invalid_term() {
-    assert_eq!(
-        refused(" {$.ThisFlag IS TRUE} "),
-        FilterPatternError::InvalidCharacters {
-            term: "{$.ThisFlag".into()
-        }
-    );
-    assert!(matches!(
-        refused("\"open"),
-        FilterPatternError::Invalid { .. }
-    ));
-    assert!(matches!(
-        refused("ERROR -"),
-        FilterPatternError::InvalidCharacters { .. }
-    ));
+    assert_eq!(refused(" {$.ThisFlag IS TRUE} "), FilterPatternError::InvalidCharacters { term: "{$.ThisFlag".into() });
+    assert!(matches!(refused("\"open"), FilterPatternError::Invalid { .. }));
+    assert!(matches!(refused("ERROR -"), FilterPatternError::InvalidCharacters { .. }));
 }
 
 // ---------------------------------------------------------------------------
@@ -272,22 +214,10 @@ fn a_standalone_regex_searches_the_whole_message() {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#regex-expressions
 #[test]
 fn regexes_outside_the_subset_are_refused() {
-    assert!(matches!(
-        refused("%something!%"),
-        FilterPatternError::Invalid { .. }
-    ));
-    assert!(matches!(
-        refused("%(a|b)%"),
-        FilterPatternError::Invalid { .. }
-    ));
-    assert!(matches!(
-        refused("%abc"),
-        FilterPatternError::Invalid { .. }
-    ));
-    assert!(matches!(
-        refused("%résumé%"),
-        FilterPatternError::Invalid { .. }
-    ));
+    assert!(matches!(refused("%something!%"), FilterPatternError::Invalid { .. }));
+    assert!(matches!(refused("%(a|b)%"), FilterPatternError::Invalid { .. }));
+    assert!(matches!(refused("%abc"), FilterPatternError::Invalid { .. }));
+    assert!(matches!(refused("%résumé%"), FilterPatternError::Invalid { .. }));
 }
 
 // ---------------------------------------------------------------------------
@@ -359,10 +289,7 @@ const COMPOUND_EVENT: &str = r#"{"user":{"id":1,"email":"John.Stiles@example.com
 // ("the following standard order of operations: () > && > ||")
 #[test]
 fn compound_expressions_follow_aws_precedence() {
-    assert!(matches(
-        r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#,
-        COMPOUND_EVENT
-    ));
+    assert!(matches(r#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#, COMPOUND_EVENT));
     assert!(matches(
         r#"{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nonmatch" }"#,
         COMPOUND_EVENT
@@ -389,10 +316,7 @@ fn json_or_over_two_events() {
     let (bar, baz) = (r#"{"foo": "bar"}"#, r#"{"foo": "baz"}"#);
     assert!(matches("{$.foo = bar}", bar) && !matches("{$.foo = bar}", baz));
     assert!(matches("{$.foo = baz }", baz) && !matches("{$.foo = baz }", bar));
-    assert!(
-        matches("{$.foo = bar || $.foo = baz }", bar)
-            && matches("{$.foo = bar || $.foo = baz }", baz)
-    );
+    assert!(matches("{$.foo = bar || $.foo = baz }", bar) && matches("{$.foo = bar || $.foo = baz }", baz));
 }
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-terms-json-log-events
@@ -417,11 +341,7 @@ fn numeric_comparisons() {
     ] {
         assert!(matches(p, event), "{p}");
     }
-    for p in [
-        "{ $.latency < 50 }",
-        "{ $.errorCode = 500 }",
-        "{ $.bandwidth > 76 }",
-    ] {
+    for p in ["{ $.latency < 50 }", "{ $.errorCode = 500 }", "{ $.bandwidth > 76 }"] {
         assert!(!matches(p, event), "{p}");
     }
 }
@@ -447,8 +367,7 @@ fn string_wildcards_sit_at_either_end_only() {
 // neither `=` nor `!=`.
 #[test]
 fn numbers_against_quoted_and_unquoted_values() {
-    let event =
-        r#"{"someString":"111.111.111.111","someInt":123,"someFloat":12.34,"someFloat2":12.0}"#;
+    let event = r#"{"someString":"111.111.111.111","someInt":123,"someFloat":12.34,"someFloat2":12.0}"#;
     for p in [
         r#"{ $.someInt = "123" }"#,
         r#"{ $.someInt != "123.0" }"#,
@@ -504,12 +423,7 @@ fn invalid_json_patterns_are_refused() {
     }
     assert!(FilterPattern::parse("{ $.a[*] = 1 || $.b[*] = 1 || $.c[*] = 1 }").is_ok());
     assert!(FilterPattern::parse("{ $.a = %a% || $.b = %b% }").is_ok());
-    assert_eq!(
-        refused(r#"{ $.someInt >= "123" }"#),
-        FilterPatternError::InvalidCharacters {
-            term: "\"123\"".into()
-        }
-    );
+    assert_eq!(refused(r#"{ $.someInt >= "123" }"#), FilterPatternError::InvalidCharacters { term: "\"123\"".into() });
     assert_eq!(refused("{ $.a = 1"), FilterPatternError::UnterminatedJson);
 }
 
@@ -524,8 +438,7 @@ fn parenthesis_nesting_is_bounded() {
 // ---------------------------------------------------------------------------
 // Space-delimited patterns.
 
-const ACCESS_LOG: &str =
-    r#"127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
+const ACCESS_LOG: &str = r#"127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-term-space-delimited-log-events
 #[test]
@@ -538,19 +451,13 @@ fn documented_space_delimited_patterns_match_the_access_log() {
         assert!(matches(p, ACCESS_LOG), "{p}");
     }
     let ok = ACCESS_LOG.replace(" 404 ", " 200 ");
-    assert!(!matches(
-        "[..., request =*.html*, status_code = 4*, bytes]",
-        &ok
-    ));
+    assert!(!matches("[..., request =*.html*, status_code = 4*, bytes]", &ok));
     assert!(!matches(
         "[ip, user, username, timestamp, request =*.html*, status_code = 404 || status_code = 410, bytes]",
         &ok
     ));
     let other_ip = ACCESS_LOG.replace("127.0.0.1", "10.0.0.1");
-    assert!(!matches(
-        r"[ip=%127\.0\.0\.[1-9]%, user, username, timestamp, request, status_code, bytes]",
-        &other_ip
-    ));
+    assert!(!matches(r"[ip=%127\.0\.0\.[1-9]%, user, username, timestamp, request, status_code, bytes]", &other_ip));
 }
 
 const SERVICE_LOG: [&str; 4] = [
@@ -568,28 +475,15 @@ fn over_service_log(p: &str) -> Vec<bool> {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#matching-term-space-delimited-log-events
 #[test]
 fn terms_in_order_with_and_or_and_exclusion() {
+    assert_eq!(over_service_log("[w1=ERROR, w2]"), [false, false, false, true]);
+    assert_eq!(over_service_log("[w1=ERROR || w1=WARNING, w2]"), [false, false, true, true]);
+    assert_eq!(over_service_log("[w1!=ERROR && w1!=WARNING, w2]"), [true, true, false, false]);
     assert_eq!(
-        over_service_log("[w1=ERROR, w2]"),
-        [false, false, false, true]
-    );
-    assert_eq!(
-        over_service_log("[w1=ERROR || w1=WARNING, w2]"),
-        [false, false, true, true]
-    );
-    assert_eq!(
-        over_service_log("[w1!=ERROR && w1!=WARNING, w2]"),
-        [true, true, false, false]
-    );
-    assert_eq!(
-        over_service_log(
-            "[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]"
-        ),
+        over_service_log("[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]"),
         [true, false, false, false]
     );
     assert_eq!(
-        over_service_log(
-            "[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]"
-        ),
+        over_service_log("[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]"),
         [false, true, false, false]
     );
 }
@@ -608,37 +502,17 @@ fn older_space_delimited_examples() {
         let p = pattern(p);
         APACHE.iter().map(|l| p.matches(l)).collect::<Vec<_>>()
     };
-    assert_eq!(
-        run("[ip, user, username, timestamp, request, status_code, bytes]"),
-        [true; 3]
-    );
+    assert_eq!(run("[ip, user, username, timestamp, request, status_code, bytes]"), [true; 3]);
     assert_eq!(run("[..., status_code, bytes]"), [true; 3]);
     assert_eq!(run("[ip, user, ..., status_code, bytes]"), [true; 3]);
     assert_eq!(run("[ip, user, ...]"), [true; 3]);
+    assert_eq!(run("[ip, user, username, timestamp, request, status_code, bytes > 1000]"), [true; 3]);
+    assert_eq!(run("[ip, user, username, timestamp, request, status_code, bytes > 5000]"), [false, true, false]);
+    assert_eq!(run("[ip, user, username, timestamp, request, status_code = 200, bytes]"), [true, false, true]);
+    assert_eq!(run("[ip, user, username, timestamp, request, status_code = 5*, bytes]"), [false, true, false]);
+    assert_eq!(run("[ip, user, username, timestamp, request = *gif*, status_code = 5*, bytes]"), [false, true, false]);
     assert_eq!(
-        run("[ip, user, username, timestamp, request, status_code, bytes > 1000]"),
-        [true; 3]
-    );
-    assert_eq!(
-        run("[ip, user, username, timestamp, request, status_code, bytes > 5000]"),
-        [false, true, false]
-    );
-    assert_eq!(
-        run("[ip, user, username, timestamp, request, status_code = 200, bytes]"),
-        [true, false, true]
-    );
-    assert_eq!(
-        run("[ip, user, username, timestamp, request, status_code = 5*, bytes]"),
-        [false, true, false]
-    );
-    assert_eq!(
-        run("[ip, user, username, timestamp, request = *gif*, status_code = 5*, bytes]"),
-        [false, true, false]
-    );
-    assert_eq!(
-        run(
-            "[ip, user, username, timestamp, request, status_code = 403 || status_code = 500, bytes]"
-        ),
+        run("[ip, user, username, timestamp, request, status_code = 403 || status_code = 500, bytes]"),
         [false, true, false]
     );
     // Fewer fields than the pattern names: no match.
@@ -648,8 +522,7 @@ fn older_space_delimited_examples() {
 // Older revision: the extracted fields of `[..., request=*.html*, status_code=4*,]`.
 #[test]
 fn extracted_values_name_fields_and_number_the_rest() {
-    let line =
-        r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
+    let line = r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
     let p = pattern("[..., request=*.html*, status_code=4*,]");
     let Some(m) = p.match_event(line) else {
         panic!("the documented example should match");
@@ -669,10 +542,7 @@ fn extracted_values_name_fields_and_number_the_rest() {
     .collect();
     assert_eq!(got, want);
     assert_eq!(m.metric_value(&value("$7")), Some(1534.0));
-    assert_eq!(
-        m.field_value(&field("$request")).as_deref(),
-        Some("GET /index.html HTTP/1.0")
-    );
+    assert_eq!(m.field_value(&field("$request")).as_deref(), Some("GET /index.html HTTP/1.0"));
 }
 
 // awsdocs/amazon-cloudwatch-logs-user-guide#21: AWS refuses the older
@@ -717,10 +587,7 @@ fn metric_values_come_from_the_matched_event() {
 
     let d = pattern("[..., status_code, bytes]");
     let m = d.match_event(APACHE[1]);
-    assert_eq!(
-        m.and_then(|m| m.metric_value(&value("$bytes"))),
-        Some(5324.0)
-    );
+    assert_eq!(m.and_then(|m| m.metric_value(&value("$bytes"))), Some(5324.0));
 }
 
 // API reference, MetricTransformation (metricValue at most 100 characters)
@@ -728,26 +595,18 @@ fn metric_values_come_from_the_matched_event() {
 // does not support dimensions").
 #[test]
 fn metric_values_and_dimensions_are_validated_against_the_pattern() {
-    for bad in [
-        "", "abc", "$", "$.", "$.a[*]", "$.*", "$a-b", "1e", "NaN", "inf",
-    ] {
+    for bad in ["", "abc", "$", "$.", "$.a[*]", "$.*", "$a-b", "1e", "NaN", "inf"] {
         assert!(MetricValue::parse(bad).is_err(), "{bad}");
     }
     assert!(MetricValue::parse(&"1".repeat(101)).is_err());
     assert_eq!(value("1"), MetricValue::Number(1.0));
     assert_eq!(value("$.latency").to_string(), "$.latency");
     assert_eq!(value("$bytes").to_string(), "$bytes");
-    assert_eq!(
-        field("$.['cluster.name']").to_string(),
-        "$.['cluster.name']"
-    );
+    assert_eq!(field("$.['cluster.name']").to_string(), "$.['cluster.name']");
 
     let terms = pattern("ERROR");
     assert!(!terms.supports_dimensions());
-    assert_eq!(
-        terms.check_field(&field("$.x")),
-        Err(MetricValueError::DimensionsNotSupported)
-    );
+    assert_eq!(terms.check_field(&field("$.x")), Err(MetricValueError::DimensionsNotSupported));
     assert_eq!(
         MetricValueError::DimensionsNotSupported.to_string(),
         "The specified filter pattern does not support dimensions"
@@ -756,10 +615,7 @@ fn metric_values_and_dimensions_are_validated_against_the_pattern() {
 
     let json = pattern("{ $.a = 1 }");
     assert!(json.supports_dimensions());
-    assert!(matches!(
-        json.check_field(&field("$bytes")),
-        Err(MetricValueError::UnknownField { .. })
-    ));
+    assert!(matches!(json.check_field(&field("$bytes")), Err(MetricValueError::UnknownField { .. })));
 
     let delimited = pattern("[ip, user, ..., status_code, bytes]");
     assert!(delimited.check_field(&field("$bytes")).is_ok());
@@ -777,38 +633,23 @@ fn metric_values_and_dimensions_are_validated_against_the_pattern() {
 fn errors_carry_aws_messages() {
     let long = "a".repeat(1025);
     let e = refused(&long);
-    assert!(
-        e.to_string()
-            .starts_with("1 validation error detected: Value 'aaa")
-    );
-    assert!(
-        e.to_string()
-            .ends_with("Member must have length less than or equal to 1024")
-    );
+    assert!(e.to_string().starts_with("1 validation error detected: Value 'aaa"));
+    assert!(e.to_string().ends_with("Member must have length less than or equal to 1024"));
     assert!(FilterPattern::parse(&"a".repeat(1024)).is_ok());
 
     let e = refused("{ $.a IS NOT NULL }");
     assert_eq!(e.to_string(), "Invalid metric filter pattern");
     assert_eq!(e.filter_log_events_message(), "Invalid filter pattern");
     assert!(e.reason().contains("IS NOT"));
-    assert_eq!(
-        refused("{ $.a = 1").to_string(),
-        "If a filter pattern starts with '{' it must end with '}'"
-    );
-    assert_eq!(
-        refused("a.b").to_string(),
-        "Invalid character(s) in term 'a.b'"
-    );
+    assert_eq!(refused("{ $.a = 1").to_string(), "If a filter pattern starts with '{' it must end with '}'");
+    assert_eq!(refused("a.b").to_string(), "Invalid character(s) in term 'a.b'");
 }
 
 #[test]
 fn patterns_round_trip_through_serde_as_text() {
     let p = pattern(&lab_pattern());
     let json = serde_json::to_string(&p).unwrap_or_default();
-    assert_eq!(
-        json,
-        serde_json::to_string(&lab_pattern()).unwrap_or_default()
-    );
+    assert_eq!(json, serde_json::to_string(&lab_pattern()).unwrap_or_default());
     let back: Result<FilterPattern, _> = serde_json::from_str(&json);
     assert_eq!(back.ok(), Some(p));
     assert!(serde_json::from_str::<FilterPattern>("\"{ $.a IS NOT NULL }\"").is_err());
@@ -820,7 +661,8 @@ fn patterns_round_trip_through_serde_as_text() {
 fn no_input_panics() {
     let samples = [
         lab_pattern(),
-        "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion))}".to_owned(),
+        "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion))}"
+            .to_owned(),
         r"[ip=%127\.0\.0\.[1-9]%, user, username, timestamp, request =*.html*, status_code = 4*, bytes]".to_owned(),
         "[..., request=*.html*, status_code=4*,]".to_owned(),
         r#"{ $.['cluster.name'] = "c" || $.* = %111\.111% && $.a[*] IS NULL }"#.to_owned(),
@@ -828,17 +670,7 @@ fn no_input_panics() {
         r"%^a{3,5}[\d\W]\x3A|b$%".to_owned(),
         "[a, ..., b, ..., c]".to_owned(),
     ];
-    let events = [
-        JSON_EVENT,
-        COMPOUND_EVENT,
-        ACCESS_LOG,
-        "",
-        "[",
-        "\"",
-        "{\"a\":",
-        "é [é] \"é",
-        "a b c d e f g h",
-    ];
+    let events = [JSON_EVENT, COMPOUND_EVENT, ACCESS_LOG, "", "[", "\"", "{\"a\":", "é [é] \"é", "a b c d e f g h"];
     for s in &samples {
         let chars: Vec<(usize, char)> = s.char_indices().collect();
         for (i, _) in &chars {
@@ -852,9 +684,7 @@ fn no_input_panics() {
         }
     }
     // Deterministic noise over the pattern alphabet.
-    let alphabet: Vec<char> = "{}[]()%$.*=!<>&|\"'?-, aZ09_éIS NULLNOT EXISTS\\"
-        .chars()
-        .collect();
+    let alphabet: Vec<char> = "{}[]()%$.*=!<>&|\"'?-, aZ09_éIS NULLNOT EXISTS\\".chars().collect();
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     for _ in 0..3000 {
         let mut s = String::new();

@@ -22,7 +22,8 @@ impl Aws {
     /// fixed and fake: the sandbox accepts any, and real ones must never be
     /// sent to it.
     pub fn sandbox(endpoint_url: &str, region: &str) -> Aws {
-        let credentials = Credentials::new("AKIAKEYWATCHSANDBOX1", "sandbox-secret-access-key", None, None, "keywatch-sandbox");
+        let credentials =
+            Credentials::new("AKIAKEYWATCHSANDBOX1", "sandbox-secret-access-key", None, None, "keywatch-sandbox");
         let sdk_config = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
@@ -129,9 +130,11 @@ impl AwsCallError {
             SdkError::DispatchFailure(_) => {
                 (AwsErrorKind::Unavailable, "Unreachable".to_owned(), "AWS could not be reached".to_owned())
             }
-            SdkError::ResponseError(_) => {
-                (AwsErrorKind::Unavailable, "BadResponse".to_owned(), "AWS sent a response Keywatch could not read".to_owned())
-            }
+            SdkError::ResponseError(_) => (
+                AwsErrorKind::Unavailable,
+                "BadResponse".to_owned(),
+                "AWS sent a response Keywatch could not read".to_owned(),
+            ),
             _ => (AwsErrorKind::Internal, "SdkFailure".to_owned(), source_chain(&error)),
         };
         AwsCallError { operation, kind, code, message }
