@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 # rustup could not provide the wasm32 target.
 CARGO_ENV := . ./.toolchain.env &&
 
-.PHONY: run test bench setup-run setup-test cli e2e lint clean
+.PHONY: run test bench setup-run setup-test setup-bench cli e2e lint clean
 
 ## Build the console in release mode and start it at http://127.0.0.1:3000 on the sandbox.
 run: setup-run
@@ -28,6 +28,9 @@ setup-run:
 setup-test:
 	@scripts/setup.sh test
 
+setup-bench:
+	@scripts/setup.sh bench
+
 .PHONY: unit-and-integration
 unit-and-integration:
 	$(CARGO_ENV) cargo test --workspace --exclude keywatch-frontend
@@ -42,8 +45,10 @@ e2e:
 	$(CARGO_ENV) scripts/test-e2e.sh
 
 ## Requests per second and other ratios against baselines run in the same process.
-bench: setup-run
+bench: setup-bench
 	$(CARGO_ENV) cargo bench -p keywatch-sandbox --bench throughput
+	$(CARGO_ENV) cargo bench -p keywatch-domain --bench filter_pattern
+	$(CARGO_ENV) cargo bench -p keywatch-domain --bench alarm_replay
 
 lint:
 	$(CARGO_ENV) cargo clippy --workspace --exclude keywatch-frontend --all-targets -- -D warnings

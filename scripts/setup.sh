@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine to what Keywatch needs, and skips what is
 # already there. `scripts/setup.sh run` installs what building and running
-# need; `scripts/setup.sh test` adds what the test tiers need.
+# need; `scripts/setup.sh test` adds what the test tiers need;
+# `scripts/setup.sh bench` adds what `make bench` compares against (jq).
 #
 # The wasm32 target comes from rustup when it can (tried under a time limit);
 # otherwise from Debian's rustc-web packages plus a one-time build of std for
@@ -117,6 +118,11 @@ if ! command -v wasm-opt >/dev/null 2>&1; then
 fi
 
 [ "$profile" = "run" ] && { log "ready to build and run"; exit 0; }
+if [ "$profile" = "bench" ]; then
+  apt_install jq
+  log "ready to bench"
+  exit 0
+fi
 
 # --- test tiers ----------------------------------------------------------------
 apt_install chromium

@@ -1,0 +1,274 @@
+//! `make bench`: the alarm replay behind the threshold page, reported as
+//! ratios against the live evaluator measured in the same process.
+//!
+//! - Throughput: [`replay_prepared`] over 15 days of 10-second datapoints
+//!   (129,600 evaluation instants) for 100 thresholds of two settings, in
+//!   evaluations per second, against [`evaluate`] called at every
+//!   evaluation instant, the way a live alarm is evaluated. The naive way
+//!   runs over one day and a few thresholds only, so it ends in seconds.
+//! - Preview: one [`PreparedSeries::prepare`] plus the replays of the
+//!   current and a proposed setting over 15 days, against what the naive
+//!   way would take for the same evaluations at its measured rate.
+//!
+//! Replay and the naive evaluations must give the same transitions on the
+//! day both cover, or the bench fails: a faster wrong answer is no answer.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use keywatch_domain::alarm::{
+    AlarmState, ComparisonOperator, MetricAlarm, MetricSample, PreparedSeries, StateTransition, StateValue, Statistic,
+    TreatMissingData, evaluate, evaluation_cadence_seconds, evaluation_range_len, replay_prepared,
+};
+
+const DAY_MS: i64 = 86_400_000;
+const DAYS: i64 = 15;
+const PERIOD_S: u32 = 10;
+/// Thresholds per setting in the throughput run: 0.0 to 9.9 by tenths.
+const THRESHOLDS: u32 = 100;
+/// What the naive way covers: enough evaluations for a stable rate, few
+/// enough to end in seconds.
+const NAIVE_DAYS: i64 = 1;
+const NAIVE_THRESHOLDS: [f64; 4] = [0.0, 1.0, 2.0, 4.0];
+const ROUNDS: usize = 3;
+const PREVIEW_ROUNDS: usize = 5;
+
+/// The lab's alarm (lab.md, stack 3): Sum > 1 over 10 s, 1 of 1, missing data ignored.
+fn lab_alarm() -> MetricAlarm {
+    MetricAlarm {
+        alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
+        alarm_description: None,
+        namespace: "Pattern1Application/KMSSecurity".into(),
+        metric_name: "KMSSecurityError".into(),
+        dimensions: Vec::new(),
+        statistic: Some(Statistic::Sum),
+        extended_statistic: None,
+        period: PERIOD_S,
+        evaluation_periods: 1,
+        datapoints_to_alarm: Some(1),
+        threshold: 1.0,
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        treat_missing_data: TreatMissingData::Ignore,
+        actions_enabled: true,
+        alarm_actions: vec!["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".into()],
+        ok_actions: Vec::new(),
+        insufficient_data_actions: Vec::new(),
+    }
+}
+
+/// A setting the console might propose: 3 of 5, gaps not breaching. Same
+/// statistic and period, so it replays on the same prepared series.
+fn three_of_five(threshold: f64) -> MetricAlarm {
+    MetricAlarm {
+        evaluation_periods: 5,
+        datapoints_to_alarm: Some(3),
+        treat_missing_data: TreatMissingData::NotBreaching,
+        threshold,
+        ..lab_alarm()
+    }
+}
+
+/// Both settings at `threshold`.
+fn settings(threshold: f64) -> [MetricAlarm; 2] {
+    [MetricAlarm { threshold, ..lab_alarm() }, three_of_five(threshold)]
+}
+
+/// SplitMix64: a deterministic series without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// `KMSSecurityError` over `days`, sorted by time: each failed KMS call
+/// publishes 1 and a quiet period publishes 0 (a metric filter with a
+/// default value). Most periods hold 0 or 1; now and then a burst of
+/// wrong-key retries lasts a minute or more; 2 % of periods are lost in
+/// delivery, so missing data is exercised too.
+fn kms_failures(days: i64) -> Vec<MetricSample> {
+    let period_ms = i64::from(PERIOD_S) * 1_000;
+    let mut rng = Rng(0x4B4D_5346_4149_4C53);
+    let mut samples = Vec::new();
+    let mut burst_left = 0;
+    for period in 0..days * DAY_MS / period_ms {
+        let start = period * period_ms;
+        if rng.below(100) < 2 {
+            continue;
+        }
+        if burst_left == 0 && rng.below(1_000) < 2 {
+            burst_left = 6 + rng.below(55);
+        }
+        let failures = if burst_left > 0 {
+            burst_left -= 1;
+            2 + rng.below(7) as i64
+        } else {
+            match rng.below(100) {
+                0..=84 => 0,
+                85..=97 => 1,
+                _ => 2,
+            }
+        };
+        if failures == 0 {
+            samples.push(MetricSample::Value { timestamp_ms: start + 500, value: 0.0 });
+        }
+        // Spread within the period, in time order.
+        for i in 0..failures {
+            samples.push(MetricSample::Value { timestamp_ms: start + 500 + i * period_ms / 10, value: 1.0 });
+        }
+    }
+    samples
+}
+
+/// The naive way: `evaluate` at every evaluation instant up to `to_ms`, fed
+/// the samples of the evaluation range as a time-indexed store would
+/// return them. Returns the transitions and the number of evaluations.
+fn naive(alarm: &MetricAlarm, samples: &[MetricSample], to_ms: i64) -> (Vec<StateTransition>, u64) {
+    let cadence_ms = i64::from(evaluation_cadence_seconds(alarm)) * 1_000;
+    let span_ms = evaluation_range_len(alarm) as i64 * i64::from(alarm.period) * 1_000;
+    let mut state = AlarmState::initial(0);
+    let mut transitions = Vec::new();
+    let mut evaluations = 0;
+    let mut now = cadence_ms;
+    while now <= to_ms {
+        let from = samples.partition_point(|s| s.timestamp_ms() < now - span_ms);
+        let to = samples.partition_point(|s| s.timestamp_ms() < now);
+        let eval = evaluate(alarm, &samples[from..to], now, &state).expect("evaluate");
+        if eval.changed {
+            transitions.push(StateTransition {
+                timestamp_ms: now,
+                old_state: state.state_value,
+                new_state: eval.state.state_value,
+            });
+        }
+        state = eval.state;
+        evaluations += 1;
+        now += cadence_ms;
+    }
+    (transitions, evaluations)
+}
+
+/// One naive round over every setting: (evaluations, seconds).
+fn naive_round(samples: &[MetricSample], to_ms: i64) -> (u64, f64) {
+    let started = Instant::now();
+    let mut evaluations = 0;
+    for threshold in NAIVE_THRESHOLDS {
+        for alarm in settings(threshold) {
+            let (transitions, count) = naive(&alarm, samples, to_ms);
+            black_box(transitions);
+            evaluations += count;
+        }
+    }
+    (evaluations, started.elapsed().as_secs_f64())
+}
+
+/// One replay round: every threshold of both settings over the prepared
+/// series: (evaluations, seconds).
+fn replay_round(series: &PreparedSeries) -> (u64, f64) {
+    let started = Instant::now();
+    let mut evaluations = 0;
+    for step in 0..THRESHOLDS {
+        for alarm in settings(f64::from(step) / 10.0) {
+            let replay = replay_prepared(series, &alarm, StateValue::InsufficientData).expect("replay");
+            assert_eq!(replay.evaluations, (DAYS * DAY_MS / 10_000) as u64);
+            evaluations += black_box(replay).evaluations;
+        }
+    }
+    (evaluations, started.elapsed().as_secs_f64())
+}
+
+/// The threshold page's preview: prepare, then replay the current and a
+/// proposed setting. Returns seconds.
+fn preview(samples: &[MetricSample]) -> f64 {
+    let started = Instant::now();
+    let current = lab_alarm();
+    let series = PreparedSeries::prepare(&current, samples, 0, DAYS * DAY_MS).expect("prepare");
+    for alarm in [current, three_of_five(2.0)] {
+        black_box(replay_prepared(&series, &alarm, StateValue::InsufficientData).expect("replay"));
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// Replay and the naive evaluations agree on the slice both cover.
+fn check_agreement(samples: &[MetricSample], to_ms: i64) {
+    for threshold in NAIVE_THRESHOLDS {
+        for alarm in settings(threshold) {
+            let series = PreparedSeries::prepare(&alarm, samples, 0, to_ms).expect("prepare");
+            let replay = replay_prepared(&series, &alarm, StateValue::InsufficientData).expect("replay");
+            let (transitions, evaluations) = naive(&alarm, samples, to_ms);
+            assert_eq!(replay.evaluations, evaluations, "{}", alarm.describe_condition());
+            assert_eq!(replay.transitions, transitions, "{}", alarm.describe_condition());
+            // Agreeing on "never changes" would prove little.
+            assert!(!transitions.is_empty(), "{}", alarm.describe_condition());
+        }
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let samples = kms_failures(DAYS);
+    let naive_to_ms = NAIVE_DAYS * DAY_MS;
+    let naive_samples = &samples[..samples.partition_point(|s| s.timestamp_ms() < naive_to_ms)];
+    check_agreement(naive_samples, naive_to_ms);
+
+    let started = Instant::now();
+    let series = PreparedSeries::prepare(&lab_alarm(), &samples, 0, DAYS * DAY_MS).expect("prepare");
+    let prepare_s = started.elapsed().as_secs_f64();
+
+    // Warm up both, then interleave rounds so drift in machine load
+    // affects both sides alike.
+    replay_round(&series);
+    naive_round(naive_samples, naive_to_ms);
+    let (mut replay_rates, mut naive_rates) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (evaluations, seconds) = replay_round(&series);
+        replay_rates.push(evaluations as f64 / seconds);
+        let (evaluations, seconds) = naive_round(naive_samples, naive_to_ms);
+        naive_rates.push(evaluations as f64 / seconds);
+    }
+    let (replay_rate, naive_rate) = (median(replay_rates), median(naive_rates));
+
+    let preview_s = median((0..PREVIEW_ROUNDS).map(|_| preview(&samples)).collect());
+    let periods = DAYS * DAY_MS / (i64::from(PERIOD_S) * 1_000);
+    // The same two settings evaluated the naive way, at its measured rate.
+    let naive_preview_s = 2.0 * periods as f64 / naive_rate;
+
+    println!("bench alarm_replay_15_days_of_10s_datapoints");
+    println!(
+        "  series:         {periods:>10} periods, {} samples, prepared in {:.1} ms",
+        samples.len(),
+        prepare_s * 1e3
+    );
+    println!(
+        "  replay:         {replay_rate:>10.0} evaluations/s ({THRESHOLDS} thresholds x 2 settings x 15 days, median of {ROUNDS})"
+    );
+    println!(
+        "  naive evaluate: {naive_rate:>10.0} evaluations/s ({} thresholds x 2 settings x {NAIVE_DAYS} day, same process)",
+        NAIVE_THRESHOLDS.len()
+    );
+    println!("  ratio:          {:>10.1} (replay / naive)", replay_rate / naive_rate);
+    println!("bench alarm_preview_15_days");
+    println!(
+        "  preview:        {:>10.1} ms (prepare + current and proposed setting, median of {PREVIEW_ROUNDS})",
+        preview_s * 1e3
+    );
+    println!(
+        "  naive:          {:>10.1} ms (the same {} evaluations at the naive rate)",
+        naive_preview_s * 1e3,
+        2 * periods
+    );
+    println!("  ratio:          {:>10.1} (naive / preview)", naive_preview_s / preview_s);
+}
