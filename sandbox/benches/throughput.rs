@@ -75,7 +75,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None })
+    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() })
         .expect("sandbox")
         .start("127.0.0.1:0".parse().expect("addr"))
         .await

@@ -5,32 +5,47 @@
 //! by [`protocol`], run by plain service logic that never sees HTTP, and
 //! encoded back in the protocol they came in.
 
+pub mod clock;
+pub mod cloudtrail;
 pub mod error;
 pub mod identity;
+pub mod kms;
+pub mod logs;
+pub mod metrics;
 pub mod protocol;
+pub mod random;
+pub mod service;
+pub mod state;
 pub mod sts;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::routing::get;
-use http::{HeaderMap, Method, Response, Uri};
+use http::{Extensions, HeaderMap, Method, Response, Uri};
 use tokio::net::TcpListener;
 
 use error::AwsError;
-use identity::Principal;
 use protocol::value::Value;
-use protocol::{AwsRequest, ResponseContext};
+use protocol::{AwsRequest, Input, Protocol, ResponseContext};
+use service::{CallContext, Handled};
+use state::{Part, SandboxState, Store};
 
 /// Largest request body accepted; AWS's own limits are smaller for every
 /// operation the sandbox serves (PutLogEvents: 1 MiB).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long CloudTrail takes to deliver a record to CloudWatch Logs unless
+/// configured otherwise: short, so the lab's loop runs at interactive speed
+/// (AWS itself takes minutes; set a longer delay to reproduce that).
+pub const DEFAULT_CLOUDTRAIL_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
@@ -39,6 +54,20 @@ pub struct SandboxConfig {
     pub default_region: String,
     /// Where state survives restarts; `None` keeps everything in memory.
     pub state_dir: Option<PathBuf>,
+    /// How long after a call its CloudTrail record reaches a trail's log
+    /// group ([`DEFAULT_CLOUDTRAIL_DELIVERY_DELAY`] by default).
+    pub cloudtrail_delivery_delay: Duration,
+}
+
+impl Default for SandboxConfig {
+    /// ap-southeast-2 (the lab's region), in memory, one-second delivery.
+    fn default() -> Self {
+        SandboxConfig {
+            default_region: "ap-southeast-2".to_owned(),
+            state_dir: None,
+            cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
+        }
+    }
 }
 
 /// Why the sandbox could not start.
@@ -46,12 +75,33 @@ pub struct SandboxConfig {
 pub enum SandboxError {
     #[error("the sandbox state directory {path} cannot be used: {source}")]
     StateDir { path: PathBuf, source: std::io::Error },
+    #[error("the sandbox state cannot be loaded: {0}")]
+    State(#[from] state::LoadError),
     #[error("the sandbox cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
 
 struct Shared {
     config: SandboxConfig,
+    store: Store,
+    state: Mutex<SandboxState>,
+}
+
+impl Shared {
+    /// The state, even if a panicking thread poisoned the lock: every
+    /// mutation is completed before the guard drops, so it is consistent.
+    fn lock(&self) -> MutexGuard<'_, SandboxState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn save(&self, state: &SandboxState, parts: &[Part]) {
+        if parts.is_empty() {
+            return;
+        }
+        if let Err(error) = self.store.save(state, parts) {
+            tracing::error!(%error, "the sandbox state could not be saved");
+        }
+    }
 }
 
 /// The sandbox, ready to serve.
@@ -76,7 +126,8 @@ impl Drop for RunningSandbox {
 }
 
 impl Sandbox {
-    /// Prepares a sandbox, creating its state directory if one is configured.
+    /// Prepares a sandbox, creating its state directory if one is configured
+    /// and loading the state saved there.
     pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         if let Some(path) = &config.state_dir {
             std::fs::create_dir_all(path).map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
@@ -86,7 +137,15 @@ impl Sandbox {
                 .and_then(|()| std::fs::remove_file(&probe))
                 .map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
         }
-        Ok(Sandbox { shared: Arc::new(Shared { config }) })
+        let store = Store::new(config.state_dir.clone());
+        let state = store.load()?;
+        Ok(Sandbox { shared: Arc::new(Shared { config, store, state: Mutex::new(state) }) })
+    }
+
+    /// Reads the sandbox's state (for in-process consumers such as the
+    /// CloudWatch alarms reading the metric store, and for tests).
+    pub fn read_state<R>(&self, read: impl FnOnce(&SandboxState) -> R) -> R {
+        read(&self.shared.lock())
     }
 
     /// The sandbox's HTTP routes: one catch-all, because AWS routes by
@@ -94,41 +153,116 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/_keywatch/health", get(|| async { "ok" }))
+            .route("/_keywatch/metrics", get(metric_datapoints))
             .fallback(handle)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.shared.clone())
     }
 
     /// Serves on `listener` until `shutdown` completes.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+        tokio::select! {
+            result = server => result,
+            () = self.delivery_loop() => Ok(()),
+        }
     }
 
     /// Starts serving on `addr` in the background (port 0 picks a free one).
     pub async fn start(self, addr: SocketAddr) -> Result<RunningSandbox, SandboxError> {
         let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Listen { addr, source })?;
         let local_addr = listener.local_addr().map_err(|source| SandboxError::Listen { addr, source })?;
-        let router = self.router();
+        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
-                tracing::error!(%error, "sandbox server stopped");
+            tokio::select! {
+                result = axum::serve(listener, service) => {
+                    if let Err(error) = result {
+                        tracing::error!(%error, "sandbox server stopped");
+                    }
+                }
+                () = self.delivery_loop() => {}
             }
         });
         Ok(RunningSandbox { endpoint_url: format!("http://{local_addr}"), local_addr, task })
     }
+
+    /// Delivers CloudTrail records as they fall due, for as long as the
+    /// server runs (requests also deliver what is due, so this only matters
+    /// when the sandbox is idle).
+    async fn delivery_loop(&self) {
+        loop {
+            let wait = {
+                let mut state = self.shared.lock();
+                let now = clock::now_ms();
+                let parts = deliver_due(&mut state, now);
+                self.shared.save(&state, &parts);
+                state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250))
+            };
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response<Body> {
+/// `GET /_keywatch/metrics?namespace=N&metricName=M`: the metric store's
+/// datapoints as JSON, for tools that have no CloudWatch client (the boto3
+/// check script); both parameters are optional filters.
+async fn metric_datapoints(
+    State(shared): State<Arc<Shared>>,
+    Query(filter): Query<std::collections::HashMap<String, String>>,
+) -> axum::Json<serde_json::Value> {
+    let state = shared.lock();
+    let datapoints: Vec<serde_json::Value> = state
+        .metrics
+        .all()
+        .iter()
+        .filter(|point| filter.get("namespace").is_none_or(|n| *n == point.namespace))
+        .filter(|point| filter.get("metricName").is_none_or(|m| *m == point.metric_name))
+        .map(|point| {
+            let dimensions: serde_json::Map<String, serde_json::Value> =
+                point.dimensions.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+            serde_json::json!({
+                "namespace": point.namespace,
+                "metricName": point.metric_name,
+                "dimensions": dimensions,
+                "timestamp": point.timestamp,
+                "value": point.value,
+                "unit": point.unit,
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "datapoints": datapoints }))
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    extensions: Extensions,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
-    let (context, result) = match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
-        Ok(request) => {
-            let context = request.response_context();
-            let result = dispatch(&shared, &request, &context);
-            (context, result)
-        }
-        Err((context, error)) => (context, Err(error)),
-    };
+    let source_ip = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |ConnectInfo(addr)| addr.ip().to_string());
+    let (context, result) =
+        match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
+            Ok(request) => {
+                let context = request.response_context();
+                let result = dispatch(&shared, &request, &context, &source_ip);
+                (context, result)
+            }
+            Err(rejected) => {
+                let (context, error) = *rejected;
+                (context, Err(error))
+            }
+        };
     let outcome = result.as_ref().map_or_else(|error| error.code.clone(), |_| "ok".to_owned());
     tracing::info!(
         service = %context.service,
@@ -140,20 +274,120 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     protocol::encode(&context, result)
 }
 
-fn dispatch(_shared: &Shared, request: &AwsRequest, context: &ResponseContext) -> Result<Value, AwsError> {
-    let caller = caller(request);
-    match request.service.as_str() {
-        "sts" => match sts::StsRequest::from_operation(&request.operation) {
-            Some(operation) => sts::handle(&operation, &caller),
-            None => Err(protocol::unknown_operation(context)),
-        },
-        _ => Err(protocol::unknown_operation(context)),
+/// Runs one call: resolves the caller, hands the call to its service,
+/// records it in CloudTrail, and saves what changed.
+fn dispatch(
+    shared: &Shared,
+    request: &AwsRequest,
+    context: &ResponseContext,
+    source_ip: &str,
+) -> Result<Value, AwsError> {
+    let now = clock::now_ms();
+    let partition =
+        keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    let mut parts = deliver_due(state, now);
+
+    let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());
+    let caller = match state.sts.principal(&partition, access_key_id, now) {
+        Ok(caller) => caller,
+        Err(mut error) => {
+            if request.protocol == Protocol::Query {
+                // Query services name it without the suffix.
+                error.code = "ExpiredToken".to_owned();
+            }
+            shared.save(state, &parts);
+            return Err(error);
+        }
+    };
+    let ctx =
+        CallContext { caller, region: request.region.clone(), partition, now, request_id: request.request_id.clone() };
+    let empty = serde_json::Value::Object(serde_json::Map::new());
+    let json = match &request.input {
+        Input::Json(json) => json,
+        _ => &empty,
+    };
+    let handled: Option<(Handled, Part)> = match (request.service.as_str(), &request.input) {
+        ("sts", Input::Params(params)) => {
+            sts::call(&mut state.sts, &ctx, &request.operation, params).map(|h| (h, Part::Sts))
+        }
+        ("kms", Input::Json(_)) => {
+            kms::api::call(&mut state.kms, &ctx, &request.operation, json).map(|h| (h, Part::Kms))
+        }
+        ("cloudtrail", Input::Json(_)) => {
+            let logs = &state.logs;
+            let exists = |region: &str, name: &str| logs.group(region, name).is_ok();
+            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &exists)
+                .map(|h| (h, Part::CloudTrail))
+        }
+        ("logs", Input::Json(_)) => {
+            let handled = logs::api::call(&mut state.logs, &mut state.metrics, &ctx, &request.operation, json);
+            if handled.as_ref().is_some_and(|h| h.mutated) {
+                parts.push(Part::Metrics);
+            }
+            handled.map(|h| (h, Part::Logs))
+        }
+        _ => None,
+    };
+    let Some((handled, part)) = handled else {
+        shared.save(state, &parts);
+        return Err(protocol::unknown_operation(context));
+    };
+    if handled.mutated {
+        parts.push(part);
     }
+    if let Some(audit) = &handled.audit {
+        let record = cloudtrail::record::build(&cloudtrail::record::CallFacts {
+            caller: &ctx.caller,
+            region: &ctx.region,
+            event_time: now,
+            service: &request.service,
+            operation: &request.operation,
+            source_ip,
+            user_agent: request.user_agent.as_deref().unwrap_or_default(),
+            request_id: &request.request_id,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            audit,
+            error: handled.result.as_ref().err(),
+        });
+        let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
+        state.cloudtrail.record(record, &ctx.region, now, now, delay);
+        parts.push(Part::CloudTrail);
+        // A zero delay delivers within the call that made the record.
+        parts.extend(deliver_due(state, now));
+    }
+    let mut unique: Vec<Part> = Vec::with_capacity(parts.len());
+    for part in parts {
+        if !unique.contains(&part) {
+            unique.push(part);
+        }
+    }
+    shared.save(state, &unique);
+    handled.result
 }
 
-/// The principal a request's credentials map to.
-fn caller(request: &AwsRequest) -> Principal {
-    let partition = keywatch_domain::region::find(&request.region)
-        .map_or("aws", |region| region.partition.as_str());
-    Principal::default_user(partition, request.scope.as_ref().map(|scope| scope.access_key_id.clone()))
+/// Writes the CloudTrail records due at `now` to their log groups (stream
+/// `<account>_CloudTrail_<region>`, as CloudTrail names it) and returns the
+/// parts of the state that changed.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html>
+fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
+    let due = state.cloudtrail.take_due(now);
+    if due.is_empty() {
+        return Vec::new();
+    }
+    for delivery in due {
+        let outcome = match cloudtrail::parse_log_group_arn(&delivery.log_group_arn) {
+            Some((region, group)) => {
+                let stream = format!("{}_CloudTrail_{region}", identity::ACCOUNT_ID);
+                let event = logs::InputLogEvent { timestamp: delivery.event_time, message: delivery.message };
+                let target =
+                    logs::StreamTarget { region: &region, group: &group, stream: &stream, create_stream: true };
+                state.logs.ingest(&target, vec![event], now, &mut state.metrics).map(|_| ())
+            }
+            None => Err(logs::group_not_found()),
+        };
+        state.cloudtrail.note_delivery(&delivery.trail_arn, now, outcome.err().map(|error| error.code));
+    }
+    vec![Part::CloudTrail, Part::Logs, Part::Metrics]
 }

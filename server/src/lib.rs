@@ -37,6 +37,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             let sandbox_config = SandboxConfig {
                 default_region: config.region.code.to_owned(),
                 state_dir: Some(config.sandbox_state_dir()),
+                ..SandboxConfig::default()
             };
             let running = Sandbox::new(sandbox_config)?.start(([127, 0, 0, 1], 0).into()).await?;
             (Aws::sandbox(&running.endpoint_url, config.region.code), Some(running))
@@ -83,7 +84,7 @@ pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
     config::require_loopback(args.listen, "the sandbox")?;
     keywatch_domain::region::parse(&args.region).map_err(|error| ServerError::Config(format!("--region: {error}")))?;
     let sandbox =
-        Sandbox::new(SandboxConfig { default_region: args.region.clone(), state_dir: args.state_dir.clone() })?;
+        Sandbox::new(SandboxConfig { default_region: args.region.clone(), state_dir: args.state_dir.clone(), ..SandboxConfig::default() })?;
     let listener =
         TcpListener::bind(args.listen).await.map_err(|source| ServerError::Listen { addr: args.listen, source })?;
     tracing::info!(endpoint = %format!("http://{}", args.listen), "Keywatch sandbox listening");

@@ -34,7 +34,7 @@ fn settings(endpoint: Option<String>) -> ConsoleSettings {
 
 async fn harness_with(aws: impl FnOnce(&str) -> Aws) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None })
+    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() })
         .expect("sandbox")
         .start("127.0.0.1:0".parse().expect("addr"))
         .await

@@ -95,7 +95,7 @@ fn service_for_target(prefix: &str) -> Option<&'static str> {
 }
 
 /// Decodes an HTTP request into an [`AwsRequest`], or into the error its
-/// protocol should answer with.
+/// protocol should answer with (boxed: it is much larger than the success).
 pub fn decode(
     method: &Method,
     uri: &Uri,
@@ -103,7 +103,7 @@ pub fn decode(
     body: Bytes,
     default_region: &str,
     request_id: String,
-) -> Result<AwsRequest, (ResponseContext, AwsError)> {
+) -> Result<AwsRequest, Box<(ResponseContext, AwsError)>> {
     let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let scope = header_text("authorization").and_then(sigv4::credential_scope);
     let region = scope.as_ref().map_or(default_region.to_owned(), |s| s.region.clone());
@@ -143,11 +143,11 @@ pub fn decode(
 
     let context = ResponseContext { service: service.clone(), operation: operation.clone(), protocol, request_id };
     match input {
-        Ok(_) if service.is_empty() => Err((
+        Ok(_) if service.is_empty() => Err(Box::new((
             context,
             AwsError::sender("MissingAuthenticationToken", "Request is missing Authentication Token"),
-        )),
-        Ok(_) if operation.is_empty() => Err((context, AwsError::sender("MissingAction", "Missing Action"))),
+        ))),
+        Ok(_) if operation.is_empty() => Err(Box::new((context, AwsError::sender("MissingAction", "Missing Action")))),
         Ok(input) => Ok(AwsRequest {
             service,
             operation,
@@ -158,7 +158,7 @@ pub fn decode(
             input,
             request_id: context.request_id,
         }),
-        Err(message) => Err((context, AwsError::sender("SerializationException", message))),
+        Err(message) => Err(Box::new((context, AwsError::sender("SerializationException", message)))),
     }
 }
 
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_rejected_in_their_protocol() {
-        let (context, error) = decode(
+        let (context, error) = *decode(
             &Method::POST,
             &Uri::from_static("/"),
             &headers(&[("x-amz-target", "TrentService.ListKeys"), ("content-type", "application/x-amz-json-1.1")]),
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn unsigned_query_requests_are_refused_like_aws_does() {
-        let (_, error) = decode(
+        let (_, error) = *decode(
             &Method::GET,
             &Uri::from_static("/?Action=GetCallerIdentity"),
             &HeaderMap::new(),

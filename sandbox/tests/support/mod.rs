@@ -1,5 +1,8 @@
 //! Shared set-up for the sandbox's integration tests: a sandbox on a free
 //! loopback port and SDK configuration pointing at it.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -7,23 +10,38 @@ use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
 /// Starts an in-memory sandbox on a free loopback port.
 pub async fn start_sandbox() -> RunningSandbox {
-    let config = SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None };
-    Sandbox::new(config)
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox listening")
+    let config = SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() };
+    Sandbox::new(config).expect("sandbox").start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox listening")
+}
+
+/// Starts a sandbox with `config`, keeping a handle to read its state.
+pub async fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, RunningSandbox) {
+    let sandbox = Sandbox::new(config).expect("sandbox");
+    let running = sandbox.clone().start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox listening");
+    (sandbox, running)
+}
+
+/// A fast-delivering in-memory configuration.
+pub fn quick_config() -> SandboxConfig {
+    SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(50), ..SandboxConfig::default() }
 }
 
 /// SDK configuration for `endpoint_url` with throw-away credentials: the
 /// sandbox accepts any.
 pub fn sdk_config(endpoint_url: &str, region: &str) -> SdkConfig {
+    sdk_config_with(
+        endpoint_url,
+        region,
+        Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None, None, "test"),
+    )
+}
+
+/// SDK configuration for `endpoint_url` signing with `credentials`.
+pub fn sdk_config_with(endpoint_url: &str, region: &str, credentials: Credentials) -> SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint_url)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None, None, "test"),
-        ))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
         .build()
 }

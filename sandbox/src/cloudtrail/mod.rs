@@ -1,0 +1,344 @@
+//! AWS CloudTrail: trails, their event selectors and status, the event
+//! history LookupEvents reads, and delivery of records to CloudWatch Logs.
+//!
+//! The dispatcher hands every management call's record to
+//! [`CloudTrailState::record`]; this module keeps it in the event history and
+//! queues it for each logging trail whose selectors take it and that names a
+//! log group. Queued records fall due after the configured delay and are
+//! then written to the log group by the dispatcher (see
+//! [`CloudTrailState::take_due`]). [`api`] speaks AWS JSON 1.1.
+
+pub mod api;
+pub mod record;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AwsError;
+use crate::service::CallContext;
+
+/// How many records the event history keeps (AWS keeps 90 days; the
+/// sandbox keeps the most recent ones so its state file stays small).
+pub const EVENT_HISTORY_LIMIT: usize = 1000;
+
+/// A basic event selector.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSelector {
+    #[serde(default = "all")]
+    pub read_write_type: String,
+    #[serde(default = "yes")]
+    pub include_management_events: bool,
+    #[serde(default)]
+    pub data_resources: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+fn all() -> String {
+    "All".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for EventSelector {
+    /// What a new trail logs: all management events, read and write.
+    fn default() -> Self {
+        EventSelector {
+            read_write_type: all(),
+            include_management_events: true,
+            data_resources: Vec::new(),
+            exclude_management_event_sources: Vec::new(),
+        }
+    }
+}
+
+/// An advanced event selector.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html>
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdvancedEventSelector {
+    pub name: Option<String>,
+    pub field_selectors: Vec<FieldSelector>,
+}
+
+/// One condition of an advanced event selector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FieldSelector {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_starts_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ends_with: Option<Vec<String>>,
+}
+
+impl FieldSelector {
+    fn matches(&self, record: &serde_json::Value) -> bool {
+        let value = match self.field.as_str() {
+            "eventCategory" | "eventSource" | "eventName" | "eventType" | "errorCode" => {
+                record.get(&self.field).and_then(|v| v.as_str()).map(str::to_owned)
+            }
+            "readOnly" => record.get("readOnly").and_then(|v| v.as_bool()).map(|b| b.to_string()),
+            "userIdentity.arn" => record.pointer("/userIdentity/arn").and_then(|v| v.as_str()).map(str::to_owned),
+            // Data-event fields (resources.type, resources.ARN) never match a management event.
+            _ => None,
+        };
+        let Some(value) = value else {
+            return false;
+        };
+        let any = |list: &Option<Vec<String>>, test: &dyn Fn(&str) -> bool| {
+            list.as_ref().is_none_or(|l| l.iter().any(|x| test(x)))
+        };
+        let none = |list: &Option<Vec<String>>, test: &dyn Fn(&str) -> bool| {
+            list.as_ref().is_none_or(|l| !l.iter().any(|x| test(x)))
+        };
+        any(&self.equals, &|x| value == x)
+            && any(&self.starts_with, &|x| value.starts_with(x))
+            && any(&self.ends_with, &|x| value.ends_with(x))
+            && none(&self.not_equals, &|x| value == x)
+            && none(&self.not_starts_with, &|x| value.starts_with(x))
+            && none(&self.not_ends_with, &|x| value.ends_with(x))
+    }
+}
+
+/// A trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub s3_bucket_name: String,
+    pub s3_key_prefix: Option<String>,
+    pub sns_topic_name: Option<String>,
+    pub include_global_service_events: bool,
+    pub is_multi_region_trail: bool,
+    pub log_file_validation_enabled: bool,
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    pub cloud_watch_logs_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub is_logging: bool,
+    pub start_logging_time: Option<i64>,
+    pub stop_logging_time: Option<i64>,
+    pub latest_cloud_watch_logs_delivery_time: Option<i64>,
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    /// `None`: the default selector.
+    pub event_selectors: Option<Vec<EventSelector>>,
+    pub advanced_event_selectors: Option<Vec<AdvancedEventSelector>>,
+}
+
+impl Trail {
+    /// Whether the trail's selectors take `record` (a management event).
+    pub fn selects(&self, record: &serde_json::Value) -> bool {
+        if let Some(advanced) = &self.advanced_event_selectors {
+            return advanced.iter().any(|selector| selector.field_selectors.iter().all(|field| field.matches(record)));
+        }
+        let read_only = record.get("readOnly").and_then(|v| v.as_bool()).unwrap_or(false);
+        let source = record.get("eventSource").and_then(|v| v.as_str()).unwrap_or_default();
+        let default = [EventSelector::default()];
+        let selectors = self.event_selectors.as_deref().unwrap_or(&default);
+        selectors.iter().any(|selector| {
+            let kind_ok = match selector.read_write_type.as_str() {
+                "ReadOnly" => read_only,
+                "WriteOnly" => !read_only,
+                _ => true,
+            };
+            selector.include_management_events
+                && kind_ok
+                && !selector.exclude_management_event_sources.iter().any(|s| s == source)
+        })
+    }
+
+    /// Whether a call in `region` is this trail's to record.
+    fn covers(&self, region: &str) -> bool {
+        self.is_multi_region_trail || self.home_region == region
+    }
+}
+
+/// A record waiting to be delivered to a log group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDelivery {
+    /// When it falls due (epoch ms).
+    pub due: i64,
+    pub trail_arn: String,
+    pub log_group_arn: String,
+    /// The record's `eventTime` (epoch ms): the log event's timestamp.
+    pub event_time: i64,
+    /// The record, serialized: the log event's message.
+    pub message: String,
+}
+
+/// CloudTrail's state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CloudTrailState {
+    /// Trails by home region, then name.
+    pub trails: BTreeMap<String, BTreeMap<String, Trail>>,
+    /// The most recent records, oldest first.
+    pub history: VecDeque<serde_json::Value>,
+    pub pending: Vec<PendingDelivery>,
+}
+
+/// `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` -> (region, name).
+pub fn parse_log_group_arn(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.strip_prefix("arn:")?.splitn(6, ':');
+    let (_partition, service, region, _account, kind, rest) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if service != "logs" || kind != "log-group" || region.is_empty() {
+        return None;
+    }
+    let name = rest.strip_suffix(":*").unwrap_or(rest);
+    (!name.is_empty()).then(|| (region.to_owned(), name.to_owned()))
+}
+
+fn trail_not_found(ctx: &CallContext, name: &str) -> AwsError {
+    // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html (TrailNotFoundException)
+    let arn = if name.starts_with("arn:") { name.to_owned() } else { trail_arn(ctx, &ctx.region, name) };
+    AwsError::sender("TrailNotFoundException", format!("Unknown trail: {arn} for the user: {}", ctx.account()))
+}
+
+fn trail_arn(ctx: &CallContext, region: &str, name: &str) -> String {
+    format!("arn:{}:cloudtrail:{region}:{}:trail/{name}", ctx.partition, ctx.account())
+}
+
+/// Trail names: 3 to 128 letters, digits, `.`, `_`, `-`, starting and
+/// ending with a letter or digit.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html> (Name)
+pub fn check_trail_name(name: &str) -> Result<(), AwsError> {
+    let edges_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+    let chars_ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if (3..=128).contains(&name.len()) && edges_ok && chars_ok && !name.contains("..") {
+        Ok(())
+    } else {
+        Err(AwsError::sender(
+            "InvalidTrailNameException",
+            "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
+        ))
+    }
+}
+
+impl CloudTrailState {
+    /// The trail `name_or_arn` names, seen from the caller's region (a
+    /// multi-region trail is visible from every region).
+    pub fn find(&self, ctx: &CallContext, name_or_arn: &str) -> Result<&Trail, AwsError> {
+        self.trails
+            .values()
+            .flat_map(|trails| trails.values())
+            .find(|trail| {
+                (trail.arn == name_or_arn
+                    || (trail.name == name_or_arn && (trail.home_region == ctx.region || trail.is_multi_region_trail)))
+                    && trail.covers(&ctx.region)
+            })
+            .ok_or_else(|| trail_not_found(ctx, name_or_arn))
+    }
+
+    /// The trail to change: only in its home region, as in CloudTrail.
+    pub fn find_mut(&mut self, ctx: &CallContext, name_or_arn: &str) -> Result<&mut Trail, AwsError> {
+        let arn = self.find(ctx, name_or_arn)?.arn.clone();
+        let home =
+            self.trails.get_mut(&ctx.region).and_then(|trails| trails.values_mut().find(|trail| trail.arn == arn));
+        match home {
+            Some(trail) => Ok(trail),
+            None => Err(AwsError::sender(
+                "InvalidHomeRegionException",
+                "This operation must be called from the trail's home region.",
+            )),
+        }
+    }
+
+    /// Adds a trail (not logging yet, as CreateTrail leaves it).
+    pub fn create(&mut self, ctx: &CallContext, mut trail: Trail) -> Result<&Trail, AwsError> {
+        check_trail_name(&trail.name)?;
+        let exists =
+            self.trails.values().flat_map(|t| t.values()).any(|t| t.name == trail.name && t.covers(&ctx.region));
+        if exists {
+            return Err(AwsError::sender(
+                "TrailAlreadyExistsException",
+                format!("Trail {} already exists for customer: {}", trail.name, ctx.account()),
+            ));
+        }
+        trail.arn = trail_arn(ctx, &ctx.region, &trail.name);
+        trail.home_region = ctx.region.clone();
+        let trails = self.trails.entry(ctx.region.clone()).or_default();
+        Ok(trails.entry(trail.name.clone()).or_insert(trail))
+    }
+
+    /// DeleteTrail.
+    pub fn delete(&mut self, ctx: &CallContext, name_or_arn: &str) -> Result<String, AwsError> {
+        let arn = self.find_mut(ctx, name_or_arn)?.arn.clone();
+        if let Some(trails) = self.trails.get_mut(&ctx.region) {
+            trails.retain(|_, trail| trail.arn != arn);
+        }
+        self.pending.retain(|pending| pending.trail_arn != arn);
+        Ok(arn)
+    }
+
+    /// Every trail visible from the caller's region.
+    pub fn visible(&self, ctx: &CallContext, include_shadow_trails: bool) -> Vec<&Trail> {
+        self.trails
+            .values()
+            .flat_map(|trails| trails.values())
+            .filter(|trail| trail.home_region == ctx.region || (include_shadow_trails && trail.is_multi_region_trail))
+            .collect()
+    }
+
+    /// Keeps `record` in the event history and queues it for every logging
+    /// trail that takes it and delivers to CloudWatch Logs.
+    pub fn record(&mut self, record: serde_json::Value, region: &str, event_time: i64, now: i64, delay_ms: i64) {
+        let message = record.to_string();
+        for trail in self.trails.values().flat_map(|trails| trails.values()) {
+            let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn else { continue };
+            if trail.is_logging && trail.covers(region) && trail.selects(&record) {
+                self.pending.push(PendingDelivery {
+                    due: now + delay_ms,
+                    trail_arn: trail.arn.clone(),
+                    log_group_arn: log_group_arn.clone(),
+                    event_time,
+                    message: message.clone(),
+                });
+            }
+        }
+        self.history.push_back(record);
+        while self.history.len() > EVENT_HISTORY_LIMIT {
+            self.history.pop_front();
+        }
+    }
+
+    /// Removes and returns the deliveries due at `now`, oldest first.
+    pub fn take_due(&mut self, now: i64) -> Vec<PendingDelivery> {
+        let (due, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|p| p.due <= now);
+        self.pending = waiting;
+        due
+    }
+
+    /// When the next delivery falls due, if any is queued.
+    pub fn next_due(&self) -> Option<i64> {
+        self.pending.iter().map(|p| p.due).min()
+    }
+
+    /// Notes the outcome of a delivery in the trail's status.
+    pub fn note_delivery(&mut self, trail_arn: &str, now: i64, error: Option<String>) {
+        if let Some(trail) = self.trails.values_mut().flat_map(|t| t.values_mut()).find(|t| t.arn == trail_arn) {
+            match error {
+                None => trail.latest_cloud_watch_logs_delivery_time = Some(now),
+                Some(error) => trail.latest_cloud_watch_logs_delivery_error = Some(error),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

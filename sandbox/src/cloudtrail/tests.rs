@@ -1,0 +1,212 @@
+//! Trails, selectors and delivery queuing, on plain state.
+
+use serde_json::json;
+
+use super::api::call;
+use super::*;
+use crate::identity::Principal;
+
+fn ctx(now: i64) -> CallContext {
+    CallContext {
+        caller: Principal::default_user("aws", Some("AKIAIOSFODNN7EXAMPLE".into())),
+        region: "ap-southeast-2".into(),
+        partition: "aws".into(),
+        now,
+        request_id: "r".into(),
+    }
+}
+
+const GROUP_ARN: &str = "arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-logs:*";
+
+fn exists(_: &str, name: &str) -> bool {
+    name == "trail-logs"
+}
+
+fn logging_trail(state: &mut CloudTrailState) {
+    let created = call(
+        state,
+        &ctx(0),
+        "CreateTrail",
+        &json!({
+            "Name": "pattern1-logging-trail",
+            "S3BucketName": "bucket",
+            "CloudWatchLogsLogGroupArn": GROUP_ARN,
+            "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/trail-to-logs",
+        }),
+        &exists,
+    )
+    .expect("known");
+    assert!(created.result.is_ok(), "{:?}", created.result);
+    let started =
+        call(state, &ctx(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+    assert!(started.result.is_ok());
+}
+
+fn record(source: &str, read_only: bool) -> serde_json::Value {
+    json!({"eventSource": source, "readOnly": read_only, "eventCategory": "Management", "eventName": "Decrypt"})
+}
+
+#[test]
+fn logging_trails_queue_records_after_the_delay() {
+    let mut state = CloudTrailState::default();
+    logging_trail(&mut state);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000);
+    assert_eq!(state.history.len(), 1);
+    assert!(state.take_due(1_009).is_empty());
+    let due = state.take_due(1_010);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].log_group_arn, GROUP_ARN);
+    assert!(state.pending.is_empty());
+    // Another region's calls are not this single-region trail's.
+    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0);
+    assert!(state.take_due(20).is_empty());
+}
+
+#[test]
+fn stopped_trails_deliver_nothing() {
+    let mut state = CloudTrailState::default();
+    logging_trail(&mut state);
+    call(&mut state, &ctx(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+        .expect("known")
+        .result
+        .expect("stopped");
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0);
+    assert!(state.take_due(1).is_empty());
+    assert_eq!(state.history.len(), 1, "event history records regardless of trails");
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html
+// (ReadWriteType, ExcludeManagementEventSources).
+#[test]
+fn basic_selectors_filter_read_write_and_sources() {
+    let mut trail = Trail::default();
+    assert!(trail.selects(&record("kms.amazonaws.com", true)));
+    trail.event_selectors =
+        Some(vec![EventSelector { read_write_type: "WriteOnly".into(), ..EventSelector::default() }]);
+    assert!(!trail.selects(&record("kms.amazonaws.com", true)));
+    assert!(trail.selects(&record("kms.amazonaws.com", false)));
+    trail.event_selectors = Some(vec![EventSelector {
+        exclude_management_event_sources: vec!["kms.amazonaws.com".into()],
+        ..EventSelector::default()
+    }]);
+    assert!(!trail.selects(&record("kms.amazonaws.com", true)));
+    assert!(trail.selects(&record("logs.amazonaws.com", true)));
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html
+#[test]
+fn advanced_selectors_match_fields() {
+    let trail = Trail {
+        advanced_event_selectors: Some(vec![AdvancedEventSelector {
+            name: Some("management, not kms".into()),
+            field_selectors: vec![
+                FieldSelector {
+                    field: "eventCategory".into(),
+                    equals: Some(vec!["Management".into()]),
+                    starts_with: None,
+                    ends_with: None,
+                    not_equals: None,
+                    not_starts_with: None,
+                    not_ends_with: None,
+                },
+                FieldSelector {
+                    field: "eventSource".into(),
+                    equals: None,
+                    starts_with: None,
+                    ends_with: None,
+                    not_equals: Some(vec!["kms.amazonaws.com".into()]),
+                    not_starts_with: None,
+                    not_ends_with: None,
+                },
+            ],
+        }]),
+        ..Trail::default()
+    };
+    assert!(!trail.selects(&record("kms.amazonaws.com", true)));
+    assert!(trail.selects(&record("sts.amazonaws.com", true)));
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html (errors)
+#[test]
+fn trail_errors() {
+    let mut state = CloudTrailState::default();
+    logging_trail(&mut state);
+    let again = call(
+        &mut state,
+        &ctx(1),
+        "CreateTrail",
+        &json!({"Name": "pattern1-logging-trail", "S3BucketName": "b"}),
+        &exists,
+    )
+    .expect("known");
+    assert_eq!(again.result.expect_err("exists").code, "TrailAlreadyExistsException");
+    let bad_name =
+        call(&mut state, &ctx(1), "CreateTrail", &json!({"Name": "-x", "S3BucketName": "b"}), &exists).expect("known");
+    assert_eq!(bad_name.result.expect_err("name").code, "InvalidTrailNameException");
+    let no_group = call(
+        &mut state,
+        &ctx(1),
+        "CreateTrail",
+        &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": "arn:aws:logs:ap-southeast-2:111122223333:log-group:missing:*", "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/r"}),
+        &exists,
+    )
+    .expect("known");
+    assert_eq!(no_group.result.expect_err("no group").code, "InvalidCloudWatchLogsLogGroupArnException");
+    let no_role = call(
+        &mut state,
+        &ctx(1),
+        "CreateTrail",
+        &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": GROUP_ARN}),
+        &exists,
+    )
+    .expect("known");
+    assert_eq!(no_role.result.expect_err("no role").code, "InvalidCloudWatchLogsRoleArnException");
+    let missing = call(&mut state, &ctx(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists).expect("known");
+    let error = missing.result.expect_err("missing");
+    assert_eq!(error.code, "TrailNotFoundException");
+    assert_eq!(
+        error.message,
+        "Unknown trail: arn:aws:cloudtrail:ap-southeast-2:111122223333:trail/nope for the user: 111122223333"
+    );
+    let both = call(
+        &mut state,
+        &ctx(1),
+        "PutEventSelectors",
+        &json!({"TrailName": "pattern1-logging-trail", "EventSelectors": [{}], "AdvancedEventSelectors": []}),
+        &exists,
+    )
+    .expect("known");
+    assert_eq!(both.result.expect_err("both").code, "InvalidParameterCombinationException");
+    let deleted =
+        call(&mut state, &ctx(2), "DeleteTrail", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+    assert!(deleted.result.is_ok() && deleted.mutated);
+    assert!(state.trails.values().all(|t| t.is_empty()));
+}
+
+#[test]
+fn lookup_events_filters_newest_first() {
+    let mut state = CloudTrailState::default();
+    for (i, name) in ["Encrypt", "Decrypt", "Decrypt"].iter().enumerate() {
+        state.history.push_back(json!({"eventName": name, "eventID": format!("e{i}"), "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-26T00:00:00Z", "readOnly": true, "userIdentity": {"type": "IAMUser", "userName": "u"}}));
+    }
+    let found = call(
+        &mut state,
+        &ctx(0),
+        "LookupEvents",
+        &json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}], "MaxResults": 1}),
+        &exists,
+    )
+    .expect("known");
+    let text = format!("{:?}", found.result.expect("found"));
+    assert!(text.contains("\"e2\"") && !text.contains("\"e1\"") && text.contains("NextToken"), "{text}");
+}
+
+#[test]
+fn log_group_arns_parse() {
+    assert_eq!(parse_log_group_arn(GROUP_ARN), Some(("ap-southeast-2".into(), "trail-logs".into())));
+    assert_eq!(
+        parse_log_group_arn("arn:aws:logs:us-east-1:111122223333:log-group:/a/b"),
+        Some(("us-east-1".into(), "/a/b".into()))
+    );
+    assert_eq!(parse_log_group_arn("arn:aws:s3:::bucket"), None);
+}

@@ -1,0 +1,115 @@
+//! The sandbox's metric store: the datapoints metric filters emit (and, with
+//! the CloudWatch service, PutMetricData), which CloudWatch alarms read.
+//!
+//! A datapoint is identified the CloudWatch way: namespace, metric name and
+//! the full set of dimensions. Queries match that identity exactly.
+
+use serde::{Deserialize, Serialize};
+
+/// How long datapoints are kept: CloudWatch keeps its finest (one-minute)
+/// data for 15 days.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention>
+pub const RETENTION_MS: i64 = 15 * crate::clock::DAY_MS;
+
+/// One published value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Datapoint {
+    pub namespace: String,
+    pub metric_name: String,
+    /// Dimension name and value pairs, sorted by name.
+    pub dimensions: Vec<(String, String)>,
+    /// Epoch milliseconds.
+    pub timestamp: i64,
+    pub value: f64,
+    /// A CloudWatch unit (`Count`, `Seconds`, ...), if one was given.
+    pub unit: Option<String>,
+}
+
+/// Which metric a query is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricId {
+    pub namespace: String,
+    pub metric_name: String,
+    /// Dimension pairs; order does not matter.
+    pub dimensions: Vec<(String, String)>,
+}
+
+/// All datapoints, in the order they were put.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricStore {
+    datapoints: Vec<Datapoint>,
+}
+
+impl MetricStore {
+    /// Adds a datapoint (its dimensions are sorted here) and forgets those
+    /// older than [`RETENTION_MS`] before `now`.
+    pub fn put(&mut self, mut datapoint: Datapoint, now: i64) {
+        datapoint.dimensions.sort();
+        self.datapoints.retain(|kept| kept.timestamp >= now - RETENTION_MS);
+        self.datapoints.push(datapoint);
+    }
+
+    /// The datapoints of `metric` with `start <= timestamp < end`, oldest first.
+    pub fn query(&self, metric: &MetricId, start: i64, end: i64) -> Vec<&Datapoint> {
+        let mut dimensions = metric.dimensions.clone();
+        dimensions.sort();
+        let mut found: Vec<&Datapoint> = self
+            .datapoints
+            .iter()
+            .filter(|point| {
+                point.namespace == metric.namespace
+                    && point.metric_name == metric.metric_name
+                    && point.dimensions == dimensions
+                    && (start..end).contains(&point.timestamp)
+            })
+            .collect();
+        found.sort_by_key(|point| point.timestamp);
+        found
+    }
+
+    /// Every datapoint, in the order they were put.
+    pub fn all(&self) -> &[Datapoint] {
+        &self.datapoints
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(timestamp: i64, dimensions: Vec<(&str, &str)>) -> Datapoint {
+        Datapoint {
+            namespace: "Pattern1Application/KMSSecurity".into(),
+            metric_name: "KMSSecurityError".into(),
+            dimensions: dimensions.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            timestamp,
+            value: 1.0,
+            unit: None,
+        }
+    }
+
+    #[test]
+    fn queries_match_the_metric_identity_and_time_range() {
+        let mut store = MetricStore::default();
+        store.put(point(1_000, vec![]), 1_000);
+        store.put(point(2_000, vec![("b", "2"), ("a", "1")]), 2_000);
+        store.put(point(3_000, vec![]), 3_000);
+        let plain = MetricId {
+            namespace: "Pattern1Application/KMSSecurity".into(),
+            metric_name: "KMSSecurityError".into(),
+            dimensions: vec![],
+        };
+        assert_eq!(store.query(&plain, 0, 3_000).len(), 1);
+        assert_eq!(store.query(&plain, 0, 3_001).len(), 2);
+        let dimensioned = MetricId { dimensions: vec![("a".into(), "1".into()), ("b".into(), "2".into())], ..plain };
+        assert_eq!(store.query(&dimensioned, 0, 10_000).len(), 1);
+    }
+
+    #[test]
+    fn old_datapoints_are_forgotten() {
+        let mut store = MetricStore::default();
+        store.put(point(0, vec![]), 0);
+        store.put(point(RETENTION_MS + 1, vec![]), RETENTION_MS + 1);
+        assert_eq!(store.all().len(), 1);
+    }
+}

@@ -1,0 +1,189 @@
+//! The sandbox's state: one sub-state per service, and its persistence.
+//!
+//! With a state directory, each service's state is a JSON file there
+//! (`sts.json`, `kms.json`, ...), rewritten atomically (temporary file,
+//! fsync, rename) after every call that changed it and read back when the
+//! sandbox starts. A missing file is an empty service, so a fresh directory
+//! starts empty. The files hold KMS key material: they are the only place it
+//! is ever written.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cloudtrail::CloudTrailState;
+use crate::kms::KmsState;
+use crate::logs::LogsState;
+use crate::metrics::MetricStore;
+use crate::sts::StsState;
+
+/// Everything the sandbox's services hold.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxState {
+    pub sts: StsState,
+    pub kms: KmsState,
+    pub cloudtrail: CloudTrailState,
+    pub logs: LogsState,
+    pub metrics: MetricStore,
+}
+
+/// One persisted part of the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Sts,
+    Kms,
+    CloudTrail,
+    Logs,
+    Metrics,
+}
+
+impl Part {
+    /// Every part, in load order.
+    pub const ALL: [Part; 5] = [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics];
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Part::Sts => "sts.json",
+            Part::Kms => "kms.json",
+            Part::CloudTrail => "cloudtrail.json",
+            Part::Logs => "logs.json",
+            Part::Metrics => "metrics.json",
+        }
+    }
+}
+
+/// Why saved state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid sandbox state: {source}")]
+    Parse { path: PathBuf, source: serde_json::Error },
+}
+
+/// Where the state is kept; `None` keeps it in memory only.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: Option<PathBuf>,
+}
+
+impl Store {
+    /// A store in `dir` (which must exist), or in memory.
+    pub fn new(dir: Option<PathBuf>) -> Store {
+        Store { dir }
+    }
+
+    /// Reads every part saved in the directory.
+    pub fn load(&self) -> Result<SandboxState, LoadError> {
+        let Some(dir) = &self.dir else {
+            return Ok(SandboxState::default());
+        };
+        Ok(SandboxState {
+            sts: read(dir, Part::Sts)?,
+            kms: read(dir, Part::Kms)?,
+            cloudtrail: read(dir, Part::CloudTrail)?,
+            logs: read(dir, Part::Logs)?,
+            metrics: read(dir, Part::Metrics)?,
+        })
+    }
+
+    /// Saves `parts` of `state`, each atomically.
+    pub fn save(&self, state: &SandboxState, parts: &[Part]) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        for part in parts {
+            let bytes = match part {
+                Part::Sts => to_json(&state.sts),
+                Part::Kms => to_json(&state.kms),
+                Part::CloudTrail => to_json(&state.cloudtrail),
+                Part::Logs => to_json(&state.logs),
+                Part::Metrics => to_json(&state.metrics),
+            }?;
+            write_atomically(&dir.join(part.file_name()), &bytes)?;
+        }
+        Ok(())
+    }
+}
+
+fn read<T: DeserializeOwned + Default>(dir: &Path, part: Part) -> Result<T, LoadError> {
+    let path = dir.join(part.file_name());
+    match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| LoadError::Parse { path, source }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(source) => Err(LoadError::Read { path, source }),
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(std::io::Error::other)
+}
+
+/// Writes a temporary file beside `path`, syncs it, then renames it over
+/// `path`, so a crash leaves either the old or the new file, never half.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("json.tmp");
+    {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // Owner-only: kms.json holds key material.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    fs::rename(&temporary, path)?;
+    // The rename itself is durable once the directory is synced.
+    if let Some(parent) = path.parent()
+        && let Ok(directory) = fs::File::open(parent)
+    {
+        let _ = directory.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sts::RoleSession;
+
+    #[test]
+    fn saved_parts_load_back_and_fresh_directories_are_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(Some(dir.path().to_owned()));
+        let mut state = store.load().expect("empty");
+        assert!(state.sts.sessions.is_empty());
+        state.sts.sessions.insert(
+            "ASIAEXAMPLE".into(),
+            RoleSession {
+                role_arn: "arn:aws:iam::111122223333:role/r".into(),
+                session_name: "s".into(),
+                role_id: "AROAX".into(),
+                created_ms: 1,
+                expiration_ms: 2,
+            },
+        );
+        store.save(&state, &[Part::Sts]).expect("saved");
+        assert!(!dir.path().join("sts.json.tmp").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(dir.path().join("sts.json")).expect("metadata").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let loaded = store.load().expect("loaded");
+        assert_eq!(loaded.sts, state.sts);
+    }
+
+    #[test]
+    fn corrupt_files_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("kms.json"), b"{oops").expect("written");
+        let error = Store::new(Some(dir.path().to_owned())).load().expect_err("corrupt");
+        assert!(error.to_string().contains("kms.json"), "{error}");
+    }
+}
