@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 # rustup could not provide the wasm32 target.
 CARGO_ENV := . ./.toolchain.env &&
 
-.PHONY: run test bench setup-run setup-test setup-bench cli e2e lint clean
+.PHONY: run test bench setup-run setup-test setup-bench cli cfn-lint e2e lint clean
 
 ## Build the console in release mode and start it at http://127.0.0.1:3000 on the sandbox.
 run: setup-run
@@ -18,9 +18,9 @@ run: setup-run
 	$(CARGO_ENV) LEPTOS_SITE_ROOT=target/site KEYWATCH_AWS=$${KEYWATCH_AWS:-sandbox} \
 		"$(CARGO_TARGET_DIR)/release/keywatch" serve
 
-## Every test tier: unit, integration, the CLI against `keywatch sandbox`, and Playwright end to end.
+## Every test tier: unit, integration, the CLI against `keywatch sandbox`, cfn-lint on the CloudFormation templates, and Playwright end to end.
 test: setup-test
-	$(MAKE) --no-print-directory unit-and-integration cli e2e
+	$(MAKE) --no-print-directory unit-and-integration cli cfn-lint e2e
 
 setup-run:
 	@scripts/setup.sh run
@@ -40,6 +40,10 @@ unit-and-integration:
 cli:
 	$(CARGO_ENV) cargo build -q -p keywatch
 	scripts/test-aws-cli.sh "$(CARGO_TARGET_DIR)/debug/keywatch"
+
+# The lab's CloudFormation templates, checked with cfn-lint from PyPI.
+cfn-lint:
+	scripts/test-cfn-lint.sh
 
 e2e:
 	$(CARGO_ENV) scripts/test-e2e.sh
