@@ -48,7 +48,10 @@ debian_toolchain() {
   mkdir -p "$work/src"
   printf '[package]\nname = "wasm-std"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' > "$work/Cargo.toml"
   : > "$work/src/lib.rs"
-  (cd "$work" && RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Cembed-bitcode=yes /usr/bin/cargo build -q --release \
+  # /usr/bin first: Debian's cargo must run Debian's rustc, not a rustup shim.
+  # The Makefile's CARGO_TARGET_DIR must not redirect this throw-away build.
+  (cd "$work" && unset CARGO_TARGET_DIR && PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Cembed-bitcode=yes \
+    /usr/bin/cargo build -q --release \
     --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort,panic_unwind,proc_macro,test)
   mkdir -p "$libdir"
   find "$work/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libwasm_std-*' -exec cp {} "$libdir/" \;
@@ -129,6 +132,10 @@ apt_install chromium
 if ! python3 -c 'import boto3' >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
   log "pip install awscli boto3"
   python3 -m pip install -q awscli boto3
+fi
+if ! python3 -c 'import cfnlint' >/dev/null 2>&1; then
+  log "pip install cfn-lint"
+  python3 -m pip install -q cfn-lint
 fi
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   log "npm ci in end2end/ (Playwright, without its browser download)"
