@@ -1,4 +1,5 @@
-//! `make bench`: the sandbox's request rate through the official Rust SDK,
+//! `make bench`: the sandbox's request rate through the official Rust SDK
+//! (STS GetCallerIdentity and KMS Encrypt),
 //! reported as a ratio against a bare axum handler measured in the same
 //! process, with the same client, so that machine speed cancels out.
 
@@ -30,15 +31,32 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-2"))
         .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKIDBENCH", "secret", None, None, "bench")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDBENCH",
+            "secret",
+            None,
+            None,
+            "bench",
+        )))
         .build()
 }
 
+/// What a bare handler answers to Encrypt: a fixed 32-byte blob.
+const ENCRYPT_JSON: &str = "{\"CiphertextBlob\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"KeyId\":\"arn:aws:kms:ap-southeast-2:111122223333:key/00000000-0000-0000-0000-000000000000\",\"EncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"}";
+
+/// The baseline: a bare axum handler answering each operation with canned
+/// bytes, so the ratio isolates the sandbox's own work (decoding, service
+/// logic, CloudTrail recording, encoding).
 async fn bare_axum() -> String {
-    let router = Router::new().route(
-        "/",
-        post(|| async { ([(http::header::CONTENT_TYPE, "text/xml")], CALLER_IDENTITY_XML) }),
-    );
+    async fn canned(headers: http::HeaderMap) -> ([(http::header::HeaderName, &'static str); 1], &'static str) {
+        match headers.get("x-amz-target").and_then(|target| target.to_str().ok()) {
+            Some("TrentService.Encrypt") => {
+                ([(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], ENCRYPT_JSON)
+            }
+            _ => ([(http::header::CONTENT_TYPE, "text/xml")], CALLER_IDENTITY_XML),
+        }
+    }
+    let router = Router::new().route("/", post(canned));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
@@ -73,43 +91,83 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Measures `sandbox` against `baseline`, interleaving rounds so drift in
+/// machine load affects both alike, and prints the rates and their ratio.
+async fn compare<F, G, FutF, FutG>(name: &str, sandbox: F, baseline: G)
+where
+    F: Fn() -> FutF + Clone + Send + 'static,
+    G: Fn() -> FutG + Clone + Send + 'static,
+    FutF: Future<Output = ()> + Send,
+    FutG: Future<Output = ()> + Send,
+{
+    // Warm connections and allocators before measuring.
+    rate(sandbox.clone()).await;
+    rate(baseline.clone()).await;
+    let (mut sandbox_rates, mut baseline_rates) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        sandbox_rates.push(rate(sandbox.clone()).await);
+        baseline_rates.push(rate(baseline.clone()).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (sandbox_rate, baseline_rate) = (median(sandbox_rates), median(baseline_rates));
+    println!("bench {name}");
+    println!("  sandbox:        {sandbox_rate:>10.0} requests/s");
+    println!("  bare axum:      {baseline_rate:>10.0} requests/s (same SDK client, canned response)");
+    println!("  ratio:          {:>10.2} (sandbox / baseline)", sandbox_rate / baseline_rate);
+}
+
 #[tokio::main]
 async fn main() {
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() })
+    let config = SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() };
+    let sandbox = Sandbox::new(config)
         .expect("sandbox")
         .start("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("sandbox listening");
     let baseline_endpoint = bare_axum().await;
-    let sandbox_sts = aws_sdk_sts::Client::new(&sdk_config(&sandbox.endpoint_url));
-    let baseline_sts = aws_sdk_sts::Client::new(&sdk_config(&baseline_endpoint));
+    let (sandbox_config, baseline_config) = (sdk_config(&sandbox.endpoint_url), sdk_config(&baseline_endpoint));
 
-    let sandbox_call = move || {
-        let sts = sandbox_sts.clone();
-        async move {
-            sts.get_caller_identity().send().await.expect("sandbox GetCallerIdentity");
-        }
-    };
-    let baseline_call = move || {
-        let sts = baseline_sts.clone();
-        async move {
-            sts.get_caller_identity().send().await.expect("baseline GetCallerIdentity");
-        }
-    };
+    let (sandbox_sts, baseline_sts) =
+        (aws_sdk_sts::Client::new(&sandbox_config), aws_sdk_sts::Client::new(&baseline_config));
+    compare(
+        "sts_get_caller_identity_via_sdk",
+        move || {
+            let sts = sandbox_sts.clone();
+            async move {
+                sts.get_caller_identity().send().await.expect("sandbox GetCallerIdentity");
+            }
+        },
+        move || {
+            let sts = baseline_sts.clone();
+            async move {
+                sts.get_caller_identity().send().await.expect("baseline GetCallerIdentity");
+            }
+        },
+    )
+    .await;
 
-    // Warm connections and allocators before measuring; interleave rounds so
-    // drift in machine load affects both sides alike.
-    rate(sandbox_call.clone()).await;
-    rate(baseline_call.clone()).await;
-    let (mut sandbox_rates, mut baseline_rates) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        sandbox_rates.push(rate(sandbox_call.clone()).await);
-        baseline_rates.push(rate(baseline_call.clone()).await);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (sandbox_rate, baseline_rate) = (median(sandbox_rates), median(baseline_rates));
-    println!("bench sts_get_caller_identity_via_sdk");
-    println!("  sandbox:        {sandbox_rate:>10.0} requests/s");
-    println!("  bare axum:      {baseline_rate:>10.0} requests/s (same SDK client, canned response)");
-    println!("  ratio:          {:>10.2} (sandbox / baseline)", sandbox_rate / baseline_rate);
+    // KMS Encrypt of a lab-sized record: real AES-256-GCM, a CloudTrail
+    // record per call, against canned bytes.
+    let (sandbox_kms, baseline_kms) =
+        (aws_sdk_kms::Client::new(&sandbox_config), aws_sdk_kms::Client::new(&baseline_config));
+    let key = sandbox_kms.create_key().send().await.expect("CreateKey");
+    let key_id = key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
+    let plaintext = aws_sdk_kms::primitives::Blob::new(vec![b'x'; 256]);
+    let (sandbox_key, sandbox_text) = (key_id.clone(), plaintext.clone());
+    compare(
+        "kms_encrypt_via_sdk",
+        move || {
+            let (kms, key_id, plaintext) = (sandbox_kms.clone(), sandbox_key.clone(), sandbox_text.clone());
+            async move {
+                kms.encrypt().key_id(key_id).plaintext(plaintext).send().await.expect("sandbox Encrypt");
+            }
+        },
+        move || {
+            let (kms, key_id, plaintext) = (baseline_kms.clone(), key_id.clone(), plaintext.clone());
+            async move {
+                kms.encrypt().key_id(key_id).plaintext(plaintext).send().await.expect("baseline Encrypt");
+            }
+        },
+    )
+    .await;
 }
