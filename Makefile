@@ -53,6 +53,7 @@ bench: setup-bench
 	$(CARGO_ENV) cargo bench -p keywatch-sandbox --bench throughput
 	$(CARGO_ENV) cargo bench -p keywatch-domain --bench filter_pattern
 	$(CARGO_ENV) cargo bench -p keywatch-domain --bench alarm_replay
+	$(CARGO_ENV) cargo bench -p keywatch-workload --bench round_trip
 
 lint:
 	$(CARGO_ENV) cargo clippy --workspace --exclude keywatch-frontend --all-targets -- -D warnings
