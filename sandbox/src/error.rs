@@ -20,6 +20,10 @@ pub struct AwsError {
     pub message: String,
     pub status: StatusCode,
     pub fault: Fault,
+    /// The Query-protocol code of a service that moved from Query to JSON or
+    /// CBOR and is "awsQueryCompatible" (SQS, CloudWatch): sent in the
+    /// `x-amzn-query-error` header, which the SDKs read before `__type`.
+    pub query_code: Option<String>,
 }
 
 impl AwsError {
@@ -30,7 +34,14 @@ impl AwsError {
             message: message.into(),
             status: StatusCode::BAD_REQUEST,
             fault: Fault::Sender,
+            query_code: None,
         }
+    }
+
+    /// The same error with its Query-protocol code (see [`AwsError::query_code`]).
+    pub fn with_query_code(mut self, code: &str) -> AwsError {
+        self.query_code = Some(code.to_owned());
+        self
     }
 
     /// A server-side failure (HTTP 500, `InternalFailure` as AWS names it).
@@ -40,6 +51,7 @@ impl AwsError {
             message: message.into(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
             fault: Fault::Receiver,
+            query_code: None,
         }
     }
 

@@ -7,6 +7,8 @@
 
 pub mod clock;
 pub mod cloudtrail;
+pub mod cloudwatch;
+pub mod delivery;
 pub mod error;
 pub mod identity;
 pub mod kms;
@@ -15,6 +17,8 @@ pub mod metrics;
 pub mod protocol;
 pub mod random;
 pub mod service;
+pub mod sns;
+pub mod sqs;
 pub mod state;
 pub mod sts;
 
@@ -85,6 +89,9 @@ struct Shared {
     config: SandboxConfig,
     store: Store,
     state: Mutex<SandboxState>,
+    /// The URL the sandbox is reached at (from the latest request's `Host`,
+    /// or the listening address): queue URLs and SNS links point at it.
+    endpoint: Mutex<String>,
 }
 
 impl Shared {
@@ -92,6 +99,14 @@ impl Shared {
     /// mutation is completed before the guard drops, so it is consistent.
     fn lock(&self) -> MutexGuard<'_, SandboxState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn endpoint(&self) -> String {
+        self.endpoint.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn set_endpoint(&self, endpoint: String) {
+        *self.endpoint.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = endpoint;
     }
 
     fn save(&self, state: &SandboxState, parts: &[Part]) {
@@ -138,8 +153,15 @@ impl Sandbox {
                 .map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
         }
         let store = Store::new(config.state_dir.clone());
-        let state = store.load()?;
-        Ok(Sandbox { shared: Arc::new(Shared { config, store, state: Mutex::new(state) }) })
+        let mut state = store.load()?;
+        // SNS signs with a certificate made once and kept with its state.
+        if state.sns.ensure_signing_identity()
+            && let Err(error) = store.save(&state, &[Part::Sns])
+        {
+            tracing::error!(%error, "the SNS signing certificate could not be saved");
+        }
+        let endpoint = Mutex::new("http://127.0.0.1".to_owned());
+        Ok(Sandbox { shared: Arc::new(Shared { config, store, state: Mutex::new(state), endpoint }) })
     }
 
     /// Reads the sandbox's state (for in-process consumers such as the
@@ -154,6 +176,8 @@ impl Sandbox {
         Router::new()
             .route("/_keywatch/health", get(|| async { "ok" }))
             .route("/_keywatch/metrics", get(metric_datapoints))
+            .route("/_keywatch/sns/outbox", get(sns_outbox))
+            .route("/_keywatch/sns/SimpleNotificationService.pem", get(sns_certificate))
             .fallback(handle)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.shared.clone())
@@ -165,11 +189,15 @@ impl Sandbox {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Ok(addr) = listener.local_addr() {
+            self.shared.set_endpoint(loopback_url(addr));
+        }
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(listener, service).with_graceful_shutdown(shutdown);
         tokio::select! {
             result = server => result,
             () = self.delivery_loop() => Ok(()),
+            () = self.http_delivery_loop() => Ok(()),
         }
     }
 
@@ -177,6 +205,7 @@ impl Sandbox {
     pub async fn start(self, addr: SocketAddr) -> Result<RunningSandbox, SandboxError> {
         let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Listen { addr, source })?;
         let local_addr = listener.local_addr().map_err(|source| SandboxError::Listen { addr, source })?;
+        self.shared.set_endpoint(loopback_url(local_addr));
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             tokio::select! {
@@ -186,24 +215,79 @@ impl Sandbox {
                     }
                 }
                 () = self.delivery_loop() => {}
+                () = self.http_delivery_loop() => {}
             }
         });
         Ok(RunningSandbox { endpoint_url: format!("http://{local_addr}"), local_addr, task })
     }
 
-    /// Delivers CloudTrail records as they fall due, for as long as the
-    /// server runs (requests also deliver what is due, so this only matters
-    /// when the sandbox is idle).
+    /// Runs [`tick`] for as long as the server runs: CloudTrail records are
+    /// delivered as they fall due (requests also deliver what is due) and
+    /// alarms are evaluated at their instants.
     async fn delivery_loop(&self) {
         loop {
             let wait = {
                 let mut state = self.shared.lock();
                 let now = clock::now_ms();
-                let parts = deliver_due(&mut state, now);
+                let parts = tick(&mut state, &self.shared.endpoint(), now);
                 self.shared.save(&state, &parts);
                 state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250))
             };
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
+
+/// `http://<addr>`, with an unspecified address (0.0.0.0) as loopback.
+fn loopback_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") }
+}
+
+/// `GET /_keywatch/sns/outbox`: the emails SNS sent (confirmations and
+/// notifications to `email` and `email-json` subscribers), oldest first.
+async fn sns_outbox(State(shared): State<Arc<Shared>>) -> axum::Json<serde_json::Value> {
+    let state = shared.lock();
+    axum::Json(serde_json::json!({ "messages": state.sns.outbox }))
+}
+
+/// `GET /_keywatch/sns/SimpleNotificationService.pem`: the certificate
+/// whose key signs SNS messages (their `SigningCertURL`).
+async fn sns_certificate(State(shared): State<Arc<Shared>>) -> Response<Body> {
+    let pem = shared.lock().sns.signing.as_ref().map(|identity| identity.certificate_pem.clone()).unwrap_or_default();
+    let mut response = Response::new(Body::from(pem));
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/x-x509-ca-cert"));
+    response
+}
+
+impl Sandbox {
+    /// Sends SNS's HTTP deliveries as they fall due, without holding the
+    /// state lock while a subscriber answers; failures go back to SNS's
+    /// queue with back-off.
+    async fn http_delivery_loop(&self) {
+        loop {
+            let due = {
+                let mut state = self.shared.lock();
+                let due = state.sns.take_due_http(clock::now_ms());
+                if !due.is_empty() {
+                    self.shared.save(&state, &[Part::Sns]);
+                }
+                due
+            };
+            for delivery in due {
+                let outcome = delivery::post(&delivery).await;
+                let mut state = self.shared.lock();
+                match outcome {
+                    Ok(()) => state.sns.complete_http(&delivery.id),
+                    Err(error) => {
+                        tracing::warn!(url = %delivery.url, %error, "SNS HTTP delivery failed");
+                        state.sns.retry_http(delivery, clock::now_ms());
+                    }
+                }
+                self.shared.save(&state, &[Part::Sns]);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
@@ -251,11 +335,26 @@ async fn handle(
     let source_ip = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "127.0.0.1".to_owned(), |ConnectInfo(addr)| addr.ip().to_string());
+    if let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+        shared.set_endpoint(format!("http://{host}"));
+    }
     let (context, result) =
         match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
             Ok(request) => {
                 let context = request.response_context();
-                let result = dispatch(&shared, &request, &context, &source_ip);
+                let mut result = dispatch(&shared, &request, &context, &source_ip);
+                if let ("sqs", "ReceiveMessage", Input::Json(input)) =
+                    (request.service.as_str(), request.operation.as_str(), &request.input)
+                {
+                    // Long polling: retry an empty receive until a message
+                    // arrives or the wait ends, never holding the lock asleep.
+                    let wait = shared.lock().sqs_wait(&request.region, input);
+                    let deadline = Instant::now() + Duration::from_secs(wait);
+                    while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        result = dispatch(&shared, &request, &context, &source_ip);
+                    }
+                }
                 (context, result)
             }
             Err(rejected) => {
@@ -328,6 +427,33 @@ fn dispatch(
             }
             handled.map(|h| (h, Part::Logs))
         }
+        ("monitoring", Input::Json(_) | Input::Cbor(_)) => {
+            // Both protocols carry the same document; CBOR converts to it.
+            let input = match &request.input {
+                Input::Cbor(cbor) => protocol::cbor::to_json(cbor),
+                _ => json.clone(),
+            };
+            let handled =
+                cloudwatch::api::call(&mut state.cloudwatch, &mut state.metrics, &ctx, &request.operation, &input);
+            handled.map(|(handled, changes)| {
+                if handled.mutated {
+                    parts.push(Part::Metrics);
+                }
+                parts.extend(run_alarm_actions(state, &shared.endpoint(), &changes, now));
+                (handled, Part::CloudWatch)
+            })
+        }
+        ("sqs", Input::Json(_)) => {
+            sqs::call(&mut state.sqs, &ctx, &shared.endpoint(), &request.operation, json).map(|h| (h, Part::Sqs))
+        }
+        ("sns", Input::Params(params)) => {
+            let handled =
+                sns::api::call(&mut state.sns, &mut state.sqs, &ctx, &shared.endpoint(), &request.operation, params);
+            if handled.as_ref().is_some_and(|h| h.mutated) {
+                parts.push(Part::Sqs);
+            }
+            handled.map(|h| (h, Part::Sns))
+        }
         _ => None,
     };
     let Some((handled, part)) = handled else {
@@ -365,6 +491,59 @@ fn dispatch(
     }
     shared.save(state, &unique);
     handled.result
+}
+
+/// Everything time makes happen at `now`: CloudTrail deliveries, then alarm
+/// evaluations (which see the datapoints those deliveries produced), then
+/// the actions of the alarms that changed state. Returns the parts changed.
+/// `endpoint` is the sandbox's URL, for the links in SNS messages.
+pub fn tick(state: &mut SandboxState, endpoint: &str, now: i64) -> Vec<Part> {
+    let mut parts = deliver_due(state, now);
+    let changes = state.cloudwatch.evaluate_due(&state.metrics, now);
+    if !changes.is_empty() {
+        parts.push(Part::CloudWatch);
+        parts.extend(run_alarm_actions(state, endpoint, &changes, now));
+    }
+    parts
+}
+
+/// Runs the actions of alarm state changes: publishes CloudWatch's alarm
+/// message to each SNS topic and records an `Action` history item with the
+/// outcome. <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>
+fn run_alarm_actions(
+    state: &mut SandboxState,
+    endpoint: &str,
+    changes: &[cloudwatch::StateChange],
+    now: i64,
+) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for change in changes {
+        let actions = change.actions();
+        if actions.is_empty() {
+            continue;
+        }
+        let (subject, message) = cloudwatch::notification(change, identity::ACCOUNT_ID);
+        for action in actions {
+            let outcome = if action.split(':').nth(2) == Some("sns") {
+                let attributes = std::collections::BTreeMap::new();
+                parts.extend([Part::Sns, Part::Sqs]);
+                state
+                    .sns
+                    .publish(&mut state.sqs, endpoint, &action, Some(&subject), &message, &attributes, now)
+                    .map(|_| ())
+                    .map_err(|error| error.message)
+            } else {
+                Err(format!("The Keywatch sandbox cannot run the action {action}"))
+            };
+            let result = match &outcome {
+                Ok(()) => Ok(message.as_str()),
+                Err(error) => Err(error.as_str()),
+            };
+            state.cloudwatch.record_action(change, &action, result, now);
+            parts.push(Part::CloudWatch);
+        }
+    }
+    parts
 }
 
 /// Writes the CloudTrail records due at `now` to their log groups (stream

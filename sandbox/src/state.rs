@@ -15,9 +15,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cloudtrail::CloudTrailState;
+use crate::cloudwatch::CloudWatchState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::sns::SnsState;
+use crate::sqs::SqsState;
 use crate::sts::StsState;
 
 /// Everything the sandbox's services hold.
@@ -28,6 +31,16 @@ pub struct SandboxState {
     pub cloudtrail: CloudTrailState,
     pub logs: LogsState,
     pub metrics: MetricStore,
+    pub cloudwatch: CloudWatchState,
+    pub sns: SnsState,
+    pub sqs: SqsState,
+}
+
+impl SandboxState {
+    /// How long a ReceiveMessage with this input may long-poll.
+    pub fn sqs_wait(&self, region: &str, input: &serde_json::Value) -> u64 {
+        crate::sqs::wait_seconds(&self.sqs, region, input)
+    }
 }
 
 /// One persisted part of the state.
@@ -38,11 +51,15 @@ pub enum Part {
     CloudTrail,
     Logs,
     Metrics,
+    CloudWatch,
+    Sns,
+    Sqs,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 5] = [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics];
+    pub const ALL: [Part; 8] =
+        [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics, Part::CloudWatch, Part::Sns, Part::Sqs];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -51,6 +68,9 @@ impl Part {
             Part::CloudTrail => "cloudtrail.json",
             Part::Logs => "logs.json",
             Part::Metrics => "metrics.json",
+            Part::CloudWatch => "cloudwatch.json",
+            Part::Sns => "sns.json",
+            Part::Sqs => "sqs.json",
         }
     }
 }
@@ -87,6 +107,9 @@ impl Store {
             cloudtrail: read(dir, Part::CloudTrail)?,
             logs: read(dir, Part::Logs)?,
             metrics: read(dir, Part::Metrics)?,
+            cloudwatch: read(dir, Part::CloudWatch)?,
+            sns: read(dir, Part::Sns)?,
+            sqs: read(dir, Part::Sqs)?,
         })
     }
 
@@ -102,6 +125,9 @@ impl Store {
                 Part::CloudTrail => to_json(&state.cloudtrail),
                 Part::Logs => to_json(&state.logs),
                 Part::Metrics => to_json(&state.metrics),
+                Part::CloudWatch => to_json(&state.cloudwatch),
+                Part::Sns => to_json(&state.sns),
+                Part::Sqs => to_json(&state.sqs),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The lab's first half against a running `keywatch sandbox`, through boto3.
+"""The lab's loop against a running `keywatch sandbox`, through boto3.
 
 Usage: python3 sandbox/tests/boto3_flow.py http://127.0.0.1:4599
 
@@ -7,7 +7,12 @@ Same loop as sandbox/tests/lab_flow.rs: a log group and a logging trail that
 delivers to it, the lab's metric filter (lab.md, stack 3), an assumed task
 role that encrypts, decrypts with the right key, then with wrong keys; the
 failures must come back as CloudTrail records in the log group and as
-datapoints in the sandbox's metric store. Exits non-zero on any mismatch.
+datapoints in the sandbox's metric store. Then the second half
+(sandbox/tests/alarm_loop.rs): the lab's alarm, put and read back in the
+protocol botocore picks for CloudWatch (Smithy RPC v2 CBOR from botocore
+1.43; AWS JSON 1.0 before), reaches ALARM and its
+message arrives in an SQS queue subscribed to the alarm's SNS topic.
+Exits non-zero on any mismatch.
 Names carry a random suffix so the script can run again on the same state.
 """
 
@@ -71,6 +76,30 @@ def main(endpoint):
         metricTransformations=[{"metricName": "KMSSecurityError", "metricNamespace": namespace, "metricValue": "1"}],
     )
 
+    # The alarm and where it notifies, before the failures it counts.
+    cloudwatch, sns, sqs = (client(s, endpoint) for s in ("cloudwatch", "sns", "sqs"))
+    topic_arn = sns.create_topic(Name=f"pattern1-logging-topic-{suffix}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"alarm-inbox-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    alarm = f"pattern1-logging-alarm-{suffix}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm,
+        Namespace=namespace,
+        MetricName="KMSSecurityError",
+        Statistic="Sum",
+        Period=10,
+        EvaluationPeriods=1,
+        DatapointsToAlarm=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="ignore",
+        AlarmActions=[topic_arn],
+    )
+    described = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    check(len(described) == 1 and described[0]["StateValue"] == "INSUFFICIENT_DATA", f"the alarm reads back ({described})")
+    check(described[0]["Period"] == 10 and described[0]["TreatMissingData"] == "ignore", "its settings read back")
+
     key_id = kms_admin.create_key(Description="pattern1 app key")["KeyMetadata"]["KeyId"]
     credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="ecs-task")["Credentials"]
     check(credentials["AccessKeyId"].startswith("ASIA"), "AssumeRole returns ASIA keys")
@@ -114,6 +143,18 @@ def main(endpoint):
 
     history = cloudtrail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}])
     check(len(history["Events"]) >= 4, "LookupEvents finds the Decrypt calls")
+
+    deadline = time.time() + 35
+    while cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] != "ALARM":
+        check(time.time() < deadline, "the alarm reaches ALARM")
+        time.sleep(0.5)
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5).get("Messages", [])
+    check(len(messages) == 1, f"the alarm message reaches the queue ({messages})")
+    envelope = json.loads(messages[0]["Body"])
+    check(envelope["Subject"] == f'ALARM: "{alarm}" in Asia Pacific (Sydney)', f"AWS's subject ({envelope['Subject']})")
+    check(json.loads(envelope["Message"])["NewStateValue"] == "ALARM", "CloudWatch's alarm message")
+    items = cloudwatch.describe_alarm_history(AlarmName=alarm)["AlarmHistoryItems"]
+    check(any(i["HistoryItemType"] == "Action" for i in items), f"the action is in the history ({items})")
     print("boto3 flow: ok")
 
 

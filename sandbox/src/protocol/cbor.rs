@@ -15,6 +15,42 @@ pub fn parse_path(path: &str) -> Option<(&str, &str)> {
     (!service.is_empty() && !operation.is_empty() && !operation.contains('/')).then_some((service, operation))
 }
 
+/// Converts a decoded CBOR input into the JSON document the AWS JSON
+/// protocols would have carried, so a service decodes one typed request from
+/// either: timestamps (tag 1) become epoch seconds and byte strings base64,
+/// exactly as AWS JSON 1.0 writes them.
+pub fn to_json(value: &Cbor) -> serde_json::Value {
+    use base64::Engine as _;
+    match value {
+        Cbor::Null => serde_json::Value::Null,
+        Cbor::Bool(flag) => serde_json::Value::Bool(*flag),
+        Cbor::Integer(number) => {
+            let wide = i128::from(*number);
+            match i64::try_from(wide) {
+                Ok(small) => serde_json::Value::from(small),
+                Err(_) => serde_json::Value::from(wide as f64),
+            }
+        }
+        Cbor::Float(number) => {
+            serde_json::Number::from_f64(*number).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        Cbor::Text(text) => serde_json::Value::String(text.clone()),
+        Cbor::Bytes(bytes) => serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Cbor::Tag(_, inner) => to_json(inner),
+        Cbor::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Cbor::Map(members) => serde_json::Value::Object(
+            members
+                .iter()
+                .filter_map(|(name, value)| match name {
+                    Cbor::Text(name) => Some((name.clone(), to_json(value))),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => serde_json::Value::Null,
+    }
+}
+
 /// Encodes an output as a CBOR document. Timestamps use tag 1 (epoch
 /// seconds as a float), as the protocol requires.
 pub fn encode_output(output: &Value) -> Vec<u8> {
@@ -73,6 +109,16 @@ mod tests {
         assert_eq!(parse_path("/service/S/operation/"), None);
         assert_eq!(parse_path("/service/S/operation/A/B"), None);
         assert_eq!(parse_path("/"), None);
+    }
+
+    #[test]
+    fn inputs_read_as_their_json_protocol_equivalent() {
+        let input = Cbor::Map(vec![
+            (Cbor::Text("StartTime".into()), Cbor::Tag(1, Box::new(Cbor::Float(1.5)))),
+            (Cbor::Text("Period".into()), Cbor::Integer(10.into())),
+            (Cbor::Text("Data".into()), Cbor::Bytes(vec![1, 2])),
+        ]);
+        assert_eq!(to_json(&input), serde_json::json!({"StartTime": 1.5, "Period": 10, "Data": "AQI="}));
     }
 
     #[test]

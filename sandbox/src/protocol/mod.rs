@@ -132,7 +132,12 @@ pub fn decode(
         (protocol, service, operation.to_owned(), input.map(Input::Json))
     } else if let Some(params) = query_params(method, uri, content_type, &body) {
         let operation = params.iter().find(|(name, _)| name == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
-        let service = scoped_service.unwrap_or_default();
+        // The links in SNS messages (ConfirmSubscription, Unsubscribe) work
+        // unsigned, as AWS's do; they name the service only by their ARNs.
+        let sns_link = params.iter().any(|(name, value)| {
+            (name == "TopicArn" || name == "SubscriptionArn") && value.split(':').nth(2) == Some("sns")
+        }) && matches!(operation.as_str(), "ConfirmSubscription" | "Unsubscribe");
+        let service = scoped_service.unwrap_or_else(|| if sns_link { "sns".to_owned() } else { String::new() });
         (Protocol::Query, service, operation, Ok(Input::Params(params)))
     } else {
         let query = uri.query().map(|q| query::parse_params(q.as_bytes())).unwrap_or_default();
@@ -232,6 +237,15 @@ pub fn encode(context: &ResponseContext, result: Result<Value, AwsError>) -> Res
         && let Ok(code) = HeaderValue::from_str(&error.code)
     {
         headers.insert("x-amzn-errortype", code);
+    }
+    // https://smithy.io/2.0/aws/protocols/aws-query-protocol.html#aws-protocols-awsquerycompatible-trait
+    if let Err(AwsError { query_code: Some(code), fault, .. }) = &result
+        && context.protocol != Protocol::Query
+    {
+        let fault = if *fault == crate::error::Fault::Sender { "Sender" } else { "Receiver" };
+        if let Ok(value) = HeaderValue::from_str(&format!("{code};{fault}")) {
+            headers.insert("x-amzn-query-error", value);
+        }
     }
     response
 }

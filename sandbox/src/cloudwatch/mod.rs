@@ -1,0 +1,274 @@
+//! CloudWatch: metric alarms, their history and tags, and the evaluator tick
+//! that turns the metric store's datapoints into alarm state changes.
+//!
+//! Evaluation itself is `keywatch_domain::alarm` (the rules AWS documents);
+//! this module keeps the alarms, decides when each is due, and hands the
+//! state changes back so the dispatcher can run their actions (SNS
+//! publishes), which it records here as `Action` history items.
+//! Wire shapes live in [`api`].
+
+pub mod api;
+
+use std::collections::BTreeMap;
+
+use keywatch_domain::alarm::{self, AlarmHistoryItem, AlarmState, MetricAlarm, MetricSample, StateValue};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{MetricId, MetricStore};
+
+/// How long AWS keeps alarm history: two weeks.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html>
+pub const HISTORY_RETENTION_MS: i64 = 14 * crate::clock::DAY_MS;
+
+/// One alarm with its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRecord {
+    pub region: String,
+    pub arn: String,
+    pub alarm: MetricAlarm,
+    /// `Unit` as PutMetricAlarm gave it (the domain type does not carry it).
+    pub unit: Option<String>,
+    pub state: AlarmState,
+    /// `AlarmConfigurationUpdatedTimestamp`, epoch ms.
+    pub configuration_updated_ms: i64,
+    /// The evaluation instant last evaluated, so each runs once.
+    #[serde(default)]
+    pub last_evaluated_ms: Option<i64>,
+}
+
+/// A history item and the region its alarm lives in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub region: String,
+    pub item: AlarmHistoryItem,
+}
+
+/// A tag on an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Everything CloudWatch keeps besides the metric store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CloudWatchState {
+    /// Alarms by ARN.
+    pub alarms: BTreeMap<String, AlarmRecord>,
+    /// History items, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Tags by alarm ARN.
+    pub tags: BTreeMap<String, Vec<Tag>>,
+}
+
+/// A state change whose actions are due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateChange {
+    /// The alarm after the change.
+    pub record: AlarmRecord,
+    pub old: AlarmState,
+}
+
+impl StateChange {
+    /// The action ARNs the new state runs: none while actions are disabled.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html>
+    pub fn actions(&self) -> Vec<String> {
+        let alarm = &self.record.alarm;
+        if !alarm.actions_enabled {
+            return Vec::new();
+        }
+        match self.record.state.state_value {
+            StateValue::Alarm => alarm.alarm_actions.clone(),
+            StateValue::Ok => alarm.ok_actions.clone(),
+            StateValue::InsufficientData => alarm.insufficient_data_actions.clone(),
+        }
+    }
+}
+
+/// `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`.
+pub fn alarm_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}")
+}
+
+impl CloudWatchState {
+    /// The alarm named `name` in `region`.
+    pub fn alarm(&self, region: &str, name: &str) -> Option<&AlarmRecord> {
+        self.alarms.values().find(|record| record.region == region && record.alarm.alarm_name == name)
+    }
+
+    fn alarm_mut(&mut self, region: &str, name: &str) -> Option<&mut AlarmRecord> {
+        self.alarms.values_mut().find(|record| record.region == region && record.alarm.alarm_name == name)
+    }
+
+    /// Appends a history item, forgetting those past retention.
+    pub fn push_history(&mut self, region: &str, item: AlarmHistoryItem, now: i64) {
+        self.history.retain(|entry| entry.item.timestamp_ms >= now - HISTORY_RETENTION_MS);
+        self.history.push(HistoryEntry { region: region.to_owned(), item });
+    }
+
+    /// Records how an alarm action went, as an `Action` history item.
+    pub fn record_action(&mut self, change: &StateChange, action_arn: &str, outcome: Result<&str, &str>, now: i64) {
+        let item = alarm::history::action_executed(
+            &change.record.alarm.alarm_name,
+            action_arn,
+            outcome.is_ok(),
+            change.record.state.state_updated_timestamp_ms,
+            outcome.ok(),
+            now,
+        );
+        self.push_history(&change.record.region, item, now);
+    }
+
+    /// Evaluates every alarm whose evaluation instant has come since its
+    /// last evaluation, against the metric store; returns the state changes
+    /// (history already recorded) whose actions the caller runs.
+    pub fn evaluate_due(&mut self, metrics: &MetricStore, now: i64) -> Vec<StateChange> {
+        let mut changes = Vec::new();
+        let mut items = Vec::new();
+        for record in self.alarms.values_mut() {
+            let Ok(instant) = alarm::evaluation_instant_ms(&record.alarm, now) else { continue };
+            if record.last_evaluated_ms.is_some_and(|last| last >= instant) {
+                continue;
+            }
+            record.last_evaluated_ms = Some(instant);
+            let span = i64::from(record.alarm.period) * 1_000 * alarm::evaluation_range_len(&record.alarm) as i64;
+            let metric = MetricId {
+                namespace: record.alarm.namespace.clone(),
+                metric_name: record.alarm.metric_name.clone(),
+                dimensions: record.alarm.dimensions.iter().map(|d| (d.name.clone(), d.value.clone())).collect(),
+            };
+            let samples: Vec<MetricSample> = metrics
+                .query(&metric, instant - span, instant)
+                .into_iter()
+                .filter(|point| record.unit.is_none() || point.unit == record.unit)
+                .map(|point| MetricSample::Value { timestamp_ms: point.timestamp, value: point.value })
+                .collect();
+            let evaluation = match alarm::evaluate(&record.alarm, &samples, now, &record.state) {
+                Ok(evaluation) => evaluation,
+                Err(error) => {
+                    tracing::warn!(alarm = %record.arn, %error, "alarm evaluation failed");
+                    continue;
+                }
+            };
+            if evaluation.changed {
+                let old = std::mem::replace(&mut record.state, evaluation.state);
+                items.push((
+                    record.region.clone(),
+                    alarm::history::state_updated(&record.alarm.alarm_name, &old, &record.state),
+                ));
+                changes.push(StateChange { record: record.clone(), old });
+            }
+        }
+        for (region, item) in items {
+            self.push_history(&region, item, now);
+        }
+        changes
+    }
+
+    /// SetAlarmState: sets the state until the next evaluation says
+    /// otherwise, and runs the actions of a change.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html>
+    pub fn set_state(
+        &mut self,
+        region: &str,
+        name: &str,
+        state_value: StateValue,
+        reason: &str,
+        reason_data: Option<alarm::StateReasonData>,
+        now: i64,
+    ) -> Option<Option<StateChange>> {
+        let record = self.alarm_mut(region, name)?;
+        let new = AlarmState {
+            state_value,
+            state_reason: reason.to_owned(),
+            state_reason_data: reason_data,
+            state_updated_timestamp_ms: now,
+        };
+        if record.state.state_value == state_value {
+            // Same value: AWS updates the reason but records no transition.
+            record.state.state_reason = new.state_reason;
+            return Some(None);
+        }
+        let old = std::mem::replace(&mut record.state, new);
+        let change = StateChange { record: record.clone(), old };
+        let item = alarm::history::state_updated(name, &change.old, &change.record.state);
+        self.push_history(region, item, now);
+        Some(Some(change))
+    }
+}
+
+/// The subject and JSON message CloudWatch publishes to an SNS topic for a
+/// state change, e.g. `ALARM: "name" in Asia Pacific (Sydney)`.
+/// Message fields as in "Using Amazon CloudWatch alarms" (alarm notifications):
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>
+pub fn notification(change: &StateChange, account: &str) -> (String, String) {
+    let record = &change.record;
+    let alarm = &record.alarm;
+    let region_name = keywatch_domain::region::find(&record.region).map_or(record.region.as_str(), |r| r.display_name);
+    let subject = format!("{}: \"{}\" in {region_name}", record.state.state_value.as_str(), alarm.alarm_name);
+    // SNS subjects are at most 100 characters.
+    let subject: String = subject.chars().take(100).collect();
+    let (statistic_type, statistic) = match (&alarm.statistic, &alarm.extended_statistic) {
+        (Some(statistic), _) => ("Statistic", statistic.as_str().to_uppercase()),
+        (None, Some(extended)) => ("ExtendedStatistic", extended.as_str().to_owned()),
+        (None, None) => ("Statistic", String::new()),
+    };
+    let dimensions: Vec<serde_json::Value> =
+        alarm.dimensions.iter().map(|d| serde_json::json!({"value": d.value, "name": d.name})).collect();
+    let trigger = ordered(vec![
+        ("MetricName", json(alarm.metric_name.clone())),
+        ("Namespace", json(alarm.namespace.clone())),
+        ("StatisticType", json(statistic_type)),
+        ("Statistic", json(statistic)),
+        ("Unit", json(record.unit.clone())),
+        ("Dimensions", json(dimensions)),
+        ("Period", json(alarm.period)),
+        ("EvaluationPeriods", json(alarm.evaluation_periods)),
+        ("DatapointsToAlarm", json(alarm.effective_datapoints_to_alarm())),
+        ("ComparisonOperator", json(alarm.comparison_operator.as_str())),
+        ("Threshold", java_double(alarm.threshold)),
+        ("TreatMissingData", json(alarm.treat_missing_data.as_str())),
+        ("EvaluateLowSampleCountPercentile", json("")),
+    ]);
+    let message = ordered(vec![
+        ("AlarmName", json(alarm.alarm_name.clone())),
+        ("AlarmDescription", json(alarm.alarm_description.clone())),
+        ("AWSAccountId", json(account)),
+        (
+            "AlarmConfigurationUpdatedTimestamp",
+            json(alarm::reason::format_aws_timestamp(record.configuration_updated_ms)),
+        ),
+        ("NewStateValue", json(record.state.state_value.as_str())),
+        ("NewStateReason", json(record.state.state_reason.clone())),
+        ("StateChangeTime", json(alarm::reason::format_aws_timestamp(record.state.state_updated_timestamp_ms))),
+        ("Region", json(region_name)),
+        ("AlarmArn", json(record.arn.clone())),
+        ("OldStateValue", json(change.old.state_value.as_str())),
+        ("OKActions", json(alarm.ok_actions.clone())),
+        ("AlarmActions", json(alarm.alarm_actions.clone())),
+        ("InsufficientDataActions", json(alarm.insufficient_data_actions.clone())),
+        ("Trigger", trigger),
+    ]);
+    (subject, message)
+}
+
+/// A number as Java prints doubles (`1.0`), like AWS's message.
+fn java_double(value: f64) -> String {
+    alarm::reason::format_java_double(value)
+}
+
+fn json(value: impl Into<serde_json::Value>) -> String {
+    value.into().to_string()
+}
+
+/// A JSON object with members in the order given (AWS's order; serde_json's
+/// map would sort them). Values are JSON texts already.
+fn ordered(members: Vec<(&str, String)>) -> String {
+    let body: Vec<String> =
+        members.into_iter().map(|(name, text)| format!("{}:{text}", serde_json::Value::from(name))).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+#[cfg(test)]
+mod tests;
