@@ -23,6 +23,19 @@ pub struct CallContext {
 }
 
 impl CallContext {
+    /// A call by the sandbox's default user in ap-southeast-2 at `now`, for
+    /// unit tests of service logic.
+    #[cfg(test)]
+    pub(crate) fn for_tests(now: i64) -> CallContext {
+        CallContext {
+            caller: Principal::default_user("aws", Some("AKIAIOSFODNN7EXAMPLE".into())),
+            region: "ap-southeast-2".into(),
+            partition: "aws".into(),
+            now,
+            request_id: "r".into(),
+        }
+    }
+
     /// The account every resource lives in.
     pub fn account(&self) -> &str {
         &self.caller.account_id

@@ -4,17 +4,7 @@ use serde_json::json;
 
 use super::api::call;
 use super::*;
-use crate::identity::Principal;
 
-fn ctx(now: i64) -> CallContext {
-    CallContext {
-        caller: Principal::default_user("aws", Some("AKIAIOSFODNN7EXAMPLE".into())),
-        region: "ap-southeast-2".into(),
-        partition: "aws".into(),
-        now,
-        request_id: "r".into(),
-    }
-}
 
 const GROUP_ARN: &str = "arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-logs:*";
 
@@ -25,7 +15,7 @@ fn exists(_: &str, name: &str) -> bool {
 fn logging_trail(state: &mut CloudTrailState) {
     let created = call(
         state,
-        &ctx(0),
+        &CallContext::for_tests(0),
         "CreateTrail",
         &json!({
             "Name": "pattern1-logging-trail",
@@ -38,7 +28,7 @@ fn logging_trail(state: &mut CloudTrailState) {
     .expect("known");
     assert!(created.result.is_ok(), "{:?}", created.result);
     let started =
-        call(state, &ctx(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
     assert!(started.result.is_ok());
 }
 
@@ -66,7 +56,7 @@ fn logging_trails_queue_records_after_the_delay() {
 fn stopped_trails_deliver_nothing() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    call(&mut state, &ctx(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+    call(&mut state, &CallContext::for_tests(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
         .expect("known")
         .result
         .expect("stopped");
@@ -133,7 +123,7 @@ fn trail_errors() {
     logging_trail(&mut state);
     let again = call(
         &mut state,
-        &ctx(1),
+        &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "pattern1-logging-trail", "S3BucketName": "b"}),
         &exists,
@@ -141,11 +131,11 @@ fn trail_errors() {
     .expect("known");
     assert_eq!(again.result.expect_err("exists").code, "TrailAlreadyExistsException");
     let bad_name =
-        call(&mut state, &ctx(1), "CreateTrail", &json!({"Name": "-x", "S3BucketName": "b"}), &exists).expect("known");
+        call(&mut state, &CallContext::for_tests(1), "CreateTrail", &json!({"Name": "-x", "S3BucketName": "b"}), &exists).expect("known");
     assert_eq!(bad_name.result.expect_err("name").code, "InvalidTrailNameException");
     let no_group = call(
         &mut state,
-        &ctx(1),
+        &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": "arn:aws:logs:ap-southeast-2:111122223333:log-group:missing:*", "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/r"}),
         &exists,
@@ -154,14 +144,14 @@ fn trail_errors() {
     assert_eq!(no_group.result.expect_err("no group").code, "InvalidCloudWatchLogsLogGroupArnException");
     let no_role = call(
         &mut state,
-        &ctx(1),
+        &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": GROUP_ARN}),
         &exists,
     )
     .expect("known");
     assert_eq!(no_role.result.expect_err("no role").code, "InvalidCloudWatchLogsRoleArnException");
-    let missing = call(&mut state, &ctx(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists).expect("known");
+    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists).expect("known");
     let error = missing.result.expect_err("missing");
     assert_eq!(error.code, "TrailNotFoundException");
     assert_eq!(
@@ -170,7 +160,7 @@ fn trail_errors() {
     );
     let both = call(
         &mut state,
-        &ctx(1),
+        &CallContext::for_tests(1),
         "PutEventSelectors",
         &json!({"TrailName": "pattern1-logging-trail", "EventSelectors": [{}], "AdvancedEventSelectors": []}),
         &exists,
@@ -178,7 +168,7 @@ fn trail_errors() {
     .expect("known");
     assert_eq!(both.result.expect_err("both").code, "InvalidParameterCombinationException");
     let deleted =
-        call(&mut state, &ctx(2), "DeleteTrail", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+        call(&mut state, &CallContext::for_tests(2), "DeleteTrail", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
     assert!(deleted.result.is_ok() && deleted.mutated);
     assert!(state.trails.values().all(|t| t.is_empty()));
 }
@@ -191,7 +181,7 @@ fn lookup_events_filters_newest_first() {
     }
     let found = call(
         &mut state,
-        &ctx(0),
+        &CallContext::for_tests(0),
         "LookupEvents",
         &json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}], "MaxResults": 1}),
         &exists,

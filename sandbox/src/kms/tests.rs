@@ -4,27 +4,17 @@ use std::collections::BTreeMap;
 
 use super::api::call;
 use super::*;
-use crate::identity::Principal;
 use crate::protocol::value::Value;
 use base64::Engine as _;
 use serde_json::json;
 
-fn ctx(now: i64) -> CallContext {
-    CallContext {
-        caller: Principal::default_user("aws", Some("AKIAIOSFODNN7EXAMPLE".into())),
-        region: "ap-southeast-2".into(),
-        partition: "aws".into(),
-        now,
-        request_id: "r".into(),
-    }
-}
 
 fn no_context() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
 fn new_key(state: &mut KmsState) -> String {
-    state.create_key(&ctx(0), CreateKeyRequest::default()).expect("created").key_id.clone()
+    state.create_key(&CallContext::for_tests(0), CreateKeyRequest::default()).expect("created").key_id.clone()
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -35,8 +25,8 @@ fn b64(bytes: &[u8]) -> String {
 fn encrypt_then_decrypt_without_key_id() {
     let mut state = KmsState::default();
     let key_id = new_key(&mut state);
-    let sealed = state.encrypt(&ctx(1), &key_id, b"hello", &no_context(), None).expect("encrypted");
-    let opened = state.decrypt(&ctx(2), &sealed.ciphertext, &no_context(), None, None).expect("decrypted");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key_id, b"hello", &no_context(), None).expect("encrypted");
+    let opened = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None).expect("decrypted");
     assert_eq!(opened.plaintext, b"hello");
     assert_eq!(opened.key_arn, format!("arn:aws:kms:ap-southeast-2:111122223333:key/{key_id}"));
 }
@@ -48,14 +38,14 @@ fn decrypt_with_another_key_is_incorrect_key() {
     let mut state = KmsState::default();
     let key_a = new_key(&mut state);
     let key_b = new_key(&mut state);
-    let sealed = state.encrypt(&ctx(1), &key_a, b"x", &no_context(), None).expect("encrypted");
-    let error = state.decrypt(&ctx(2), &sealed.ciphertext, &no_context(), Some(&key_b), None).expect_err("wrong key");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key_a, b"x", &no_context(), None).expect("encrypted");
+    let error = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_b), None).expect_err("wrong key");
     assert_eq!(error.code, "IncorrectKeyException");
     // The right key by ARN and by alias works.
-    state.create_alias(&ctx(3), "alias/app", &key_a).expect("alias");
+    state.create_alias(&CallContext::for_tests(3), "alias/app", &key_a).expect("alias");
     let arn = format!("arn:aws:kms:ap-southeast-2:111122223333:key/{key_a}");
-    assert!(state.decrypt(&ctx(4), &sealed.ciphertext, &no_context(), Some(&arn), None).is_ok());
-    assert!(state.decrypt(&ctx(4), &sealed.ciphertext, &no_context(), Some("alias/app"), None).is_ok());
+    assert!(state.decrypt(&CallContext::for_tests(4), &sealed.ciphertext, &no_context(), Some(&arn), None).is_ok());
+    assert!(state.decrypt(&CallContext::for_tests(4), &sealed.ciphertext, &no_context(), Some("alias/app"), None).is_ok());
 }
 
 // https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html (NotFoundException)
@@ -63,15 +53,15 @@ fn decrypt_with_another_key_is_incorrect_key() {
 fn unknown_keys_are_not_found() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    let sealed = state.encrypt(&ctx(1), &key, b"x", &no_context(), None).expect("encrypted");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key, b"x", &no_context(), None).expect("encrypted");
     for key_ref in ["some-random-false-key", "alias/missing", "00000000-0000-0000-0000-000000000000"] {
-        let error = state.decrypt(&ctx(2), &sealed.ciphertext, &no_context(), Some(key_ref), None).expect_err(key_ref);
+        let error = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(key_ref), None).expect_err(key_ref);
         assert_eq!(error.code, "NotFoundException", "{key_ref}");
     }
-    let error = state.encrypt(&ctx(2), "some-random-false-key", b"x", &no_context(), None).expect_err("unknown");
+    let error = state.encrypt(&CallContext::for_tests(2), "some-random-false-key", b"x", &no_context(), None).expect_err("unknown");
     assert_eq!(error.message, "Invalid keyId some-random-false-key");
     // A key in another region is not found either.
-    let mut elsewhere = ctx(2);
+    let mut elsewhere = CallContext::for_tests(2);
     elsewhere.region = "us-east-1".into();
     assert_eq!(
         state.encrypt(&elsewhere, &key, b"x", &no_context(), None).expect_err("other region").code,
@@ -85,30 +75,30 @@ fn unknown_keys_are_not_found() {
 fn key_states_gate_cryptography() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    let sealed = state.encrypt(&ctx(1), &key, b"x", &no_context(), None).expect("encrypted");
-    state.set_enabled(&ctx(2), &key, false).expect("disabled");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key, b"x", &no_context(), None).expect("encrypted");
+    state.set_enabled(&CallContext::for_tests(2), &key, false).expect("disabled");
     assert_eq!(
-        state.encrypt(&ctx(3), &key, b"x", &no_context(), None).expect_err("disabled").code,
+        state.encrypt(&CallContext::for_tests(3), &key, b"x", &no_context(), None).expect_err("disabled").code,
         "DisabledException"
     );
     assert_eq!(
-        state.decrypt(&ctx(3), &sealed.ciphertext, &no_context(), None, None).expect_err("disabled").code,
+        state.decrypt(&CallContext::for_tests(3), &sealed.ciphertext, &no_context(), None, None).expect_err("disabled").code,
         "DisabledException"
     );
-    state.set_enabled(&ctx(4), &key, true).expect("enabled");
-    state.schedule_key_deletion(&ctx(5), &key, Some(7)).expect("scheduled");
+    state.set_enabled(&CallContext::for_tests(4), &key, true).expect("enabled");
+    state.schedule_key_deletion(&CallContext::for_tests(5), &key, Some(7)).expect("scheduled");
     assert_eq!(
-        state.decrypt(&ctx(6), &sealed.ciphertext, &no_context(), None, None).expect_err("pending").code,
+        state.decrypt(&CallContext::for_tests(6), &sealed.ciphertext, &no_context(), None, None).expect_err("pending").code,
         "KMSInvalidStateException"
     );
-    assert_eq!(state.set_enabled(&ctx(6), &key, true).expect_err("pending").code, "KMSInvalidStateException");
+    assert_eq!(state.set_enabled(&CallContext::for_tests(6), &key, true).expect_err("pending").code, "KMSInvalidStateException");
     // CancelKeyDeletion leaves the key disabled.
-    state.cancel_key_deletion(&ctx(7), &key).expect("cancelled");
-    assert_eq!(state.resolve(&ctx(7), &key).expect("key").state, KeyState::Disabled);
+    state.cancel_key_deletion(&CallContext::for_tests(7), &key).expect("cancelled");
+    assert_eq!(state.resolve(&CallContext::for_tests(7), &key).expect("key").state, KeyState::Disabled);
     // After the waiting period, the key is gone.
-    state.schedule_key_deletion(&ctx(8), &key, Some(7)).expect("scheduled");
+    state.schedule_key_deletion(&CallContext::for_tests(8), &key, Some(7)).expect("scheduled");
     assert!(state.purge(8 + 7 * crate::clock::DAY_MS));
-    assert_eq!(state.resolve(&ctx(9), &key).expect_err("deleted").code, "NotFoundException");
+    assert_eq!(state.resolve(&CallContext::for_tests(9), &key).expect_err("deleted").code, "NotFoundException");
 }
 
 // https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html (7 to 30 days)
@@ -118,11 +108,11 @@ fn deletion_window_is_checked() {
     let key = new_key(&mut state);
     for days in [6, 31] {
         assert_eq!(
-            state.schedule_key_deletion(&ctx(1), &key, Some(days)).expect_err("window").code,
+            state.schedule_key_deletion(&CallContext::for_tests(1), &key, Some(days)).expect_err("window").code,
             "ValidationException"
         );
     }
-    assert_eq!(state.schedule_key_deletion(&ctx(1), &key, None).expect("default").pending_window_in_days, Some(30));
+    assert_eq!(state.schedule_key_deletion(&CallContext::for_tests(1), &key, None).expect("default").pending_window_in_days, Some(30));
 }
 
 // https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html (InvalidCiphertextException)
@@ -131,20 +121,20 @@ fn tampered_blobs_and_wrong_context_are_invalid_ciphertext() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
     let context: BTreeMap<String, String> = [("purpose".to_owned(), "test".to_owned())].into();
-    let sealed = state.encrypt(&ctx(1), &key, b"x", &context, None).expect("encrypted");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key, b"x", &context, None).expect("encrypted");
     let mut altered = sealed.ciphertext.clone();
     let last = altered.len() - 1;
     altered[last] ^= 0x80;
     assert_eq!(
-        state.decrypt(&ctx(2), &altered, &context, None, None).expect_err("tampered").code,
+        state.decrypt(&CallContext::for_tests(2), &altered, &context, None, None).expect_err("tampered").code,
         "InvalidCiphertextException"
     );
     assert_eq!(
-        state.decrypt(&ctx(2), b"garbage", &context, None, None).expect_err("garbage").code,
+        state.decrypt(&CallContext::for_tests(2), b"garbage", &context, None, None).expect_err("garbage").code,
         "InvalidCiphertextException"
     );
     assert_eq!(
-        state.decrypt(&ctx(2), &sealed.ciphertext, &no_context(), None, None).expect_err("context").code,
+        state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None).expect_err("context").code,
         "InvalidCiphertextException"
     );
 }
@@ -154,17 +144,17 @@ fn re_encrypt_moves_data_between_keys() {
     let mut state = KmsState::default();
     let key_a = new_key(&mut state);
     let key_b = new_key(&mut state);
-    let sealed = state.encrypt(&ctx(1), &key_a, b"x", &no_context(), None).expect("encrypted");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &key_a, b"x", &no_context(), None).expect("encrypted");
     let (_, moved) = state
-        .re_encrypt(&ctx(2), &sealed.ciphertext, &no_context(), Some(&key_a), &key_b, &no_context())
+        .re_encrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_a), &key_b, &no_context())
         .expect("moved");
     assert_eq!(
-        state.decrypt(&ctx(3), &moved.ciphertext, &no_context(), Some(&key_b), None).expect("decrypted").plaintext,
+        state.decrypt(&CallContext::for_tests(3), &moved.ciphertext, &no_context(), Some(&key_b), None).expect("decrypted").plaintext,
         b"x"
     );
     assert_eq!(
         state
-            .re_encrypt(&ctx(2), &sealed.ciphertext, &no_context(), Some(&key_b), &key_b, &no_context())
+            .re_encrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_b), &key_b, &no_context())
             .expect_err("wrong source")
             .code,
         "IncorrectKeyException"
@@ -176,20 +166,20 @@ fn re_encrypt_moves_data_between_keys() {
 fn data_keys_have_the_requested_length_and_decrypt() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    let data_key = state.generate_data_key(&ctx(1), &key, None, Some("AES_256"), &no_context()).expect("data key");
+    let data_key = state.generate_data_key(&CallContext::for_tests(1), &key, None, Some("AES_256"), &no_context()).expect("data key");
     assert_eq!(data_key.plaintext.len(), 32);
-    let opened = state.decrypt(&ctx(2), &data_key.sealed.ciphertext, &no_context(), None, None).expect("decrypted");
+    let opened = state.decrypt(&CallContext::for_tests(2), &data_key.sealed.ciphertext, &no_context(), None, None).expect("decrypted");
     assert_eq!(opened.plaintext, data_key.plaintext);
     assert_eq!(
-        state.generate_data_key(&ctx(1), &key, Some(16), None, &no_context()).expect("bytes").plaintext.len(),
+        state.generate_data_key(&CallContext::for_tests(1), &key, Some(16), None, &no_context()).expect("bytes").plaintext.len(),
         16
     );
     assert_eq!(
-        state.generate_data_key(&ctx(1), &key, None, None, &no_context()).expect_err("neither").code,
+        state.generate_data_key(&CallContext::for_tests(1), &key, None, None, &no_context()).expect_err("neither").code,
         "ValidationException"
     );
     assert_eq!(
-        state.generate_data_key(&ctx(1), &key, Some(2000), None, &no_context()).expect_err("too many").code,
+        state.generate_data_key(&CallContext::for_tests(1), &key, Some(2000), None, &no_context()).expect_err("too many").code,
         "ValidationException"
     );
 }
@@ -199,16 +189,16 @@ fn data_keys_have_the_requested_length_and_decrypt() {
 fn aliases_are_unique_and_reserved_names_refused() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    state.create_alias(&ctx(1), "alias/app", &key).expect("alias");
-    assert_eq!(state.create_alias(&ctx(1), "alias/app", &key).expect_err("duplicate").code, "AlreadyExistsException");
+    state.create_alias(&CallContext::for_tests(1), "alias/app", &key).expect("alias");
+    assert_eq!(state.create_alias(&CallContext::for_tests(1), "alias/app", &key).expect_err("duplicate").code, "AlreadyExistsException");
     assert_eq!(
-        state.create_alias(&ctx(1), "alias/aws/s3", &key).expect_err("reserved").code,
+        state.create_alias(&CallContext::for_tests(1), "alias/aws/s3", &key).expect_err("reserved").code,
         "InvalidAliasNameException"
     );
-    assert_eq!(state.create_alias(&ctx(1), "app", &key).expect_err("prefix").code, "ValidationException");
-    assert_eq!(state.list_aliases(&ctx(1), Some(&key), 50, None).expect("listed").0.len(), 1);
-    state.delete_alias(&ctx(2), "alias/app").expect("deleted");
-    assert_eq!(state.delete_alias(&ctx(2), "alias/app").expect_err("gone").code, "NotFoundException");
+    assert_eq!(state.create_alias(&CallContext::for_tests(1), "app", &key).expect_err("prefix").code, "ValidationException");
+    assert_eq!(state.list_aliases(&CallContext::for_tests(1), Some(&key), 50, None).expect("listed").0.len(), 1);
+    state.delete_alias(&CallContext::for_tests(2), "alias/app").expect("deleted");
+    assert_eq!(state.delete_alias(&CallContext::for_tests(2), "alias/app").expect_err("gone").code, "NotFoundException");
 }
 
 #[test]
@@ -217,10 +207,10 @@ fn list_keys_pages_with_markers() {
     for _ in 0..3 {
         new_key(&mut state);
     }
-    let (first, marker) = state.list_keys(&ctx(1), 2, None);
+    let (first, marker) = state.list_keys(&CallContext::for_tests(1), 2, None);
     assert_eq!(first.len(), 2);
     let marker = marker.expect("more");
-    let (rest, none) = state.list_keys(&ctx(1), 2, Some(&marker));
+    let (rest, none) = state.list_keys(&CallContext::for_tests(1), 2, Some(&marker));
     assert_eq!((rest.len(), none), (1, None));
 }
 
@@ -228,16 +218,16 @@ fn list_keys_pages_with_markers() {
 fn policies_and_tags() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    assert!(state.get_key_policy(&ctx(1), &key, None).expect("policy").policy.contains("kms:*"));
+    assert!(state.get_key_policy(&CallContext::for_tests(1), &key, None).expect("policy").policy.contains("kms:*"));
     assert_eq!(
-        state.put_key_policy(&ctx(1), &key, Some("default"), "nope".into()).expect_err("bad").code,
+        state.put_key_policy(&CallContext::for_tests(1), &key, Some("default"), "nope".into()).expect_err("bad").code,
         "MalformedPolicyDocumentException"
     );
-    state.put_key_policy(&ctx(1), &key, None, "{\"Version\":\"2012-10-17\",\"Statement\":[]}".into()).expect("put");
-    state.tag_resource(&ctx(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "1".into() }]).expect("tag");
-    state.tag_resource(&ctx(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "2".into() }]).expect("retag");
+    state.put_key_policy(&CallContext::for_tests(1), &key, None, "{\"Version\":\"2012-10-17\",\"Statement\":[]}".into()).expect("put");
+    state.tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "1".into() }]).expect("tag");
+    state.tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "2".into() }]).expect("retag");
     assert_eq!(
-        state.resolve(&ctx(1), &key).expect("key").tags,
+        state.resolve(&CallContext::for_tests(1), &key).expect("key").tags,
         vec![Tag { tag_key: "a".into(), tag_value: "2".into() }]
     );
 }
@@ -247,7 +237,7 @@ fn policies_and_tags() {
 #[test]
 fn decrypt_calls_are_audited_without_payloads() {
     let mut state = KmsState::default();
-    let created = call(&mut state, &ctx(0), "CreateKey", &json!({})).expect("known");
+    let created = call(&mut state, &CallContext::for_tests(0), "CreateKey", &json!({})).expect("known");
     assert!(created.mutated);
     let Ok(Value::Map(members)) = &created.result else { panic!("created") };
     let Some((_, metadata)) = members.first() else { panic!("metadata") };
@@ -258,7 +248,7 @@ fn decrypt_calls_are_audited_without_payloads() {
     assert!(!format!("{:?}", created.result).contains("material"));
 
     let encrypted =
-        call(&mut state, &ctx(1), "Encrypt", &json!({"KeyId": key_id, "Plaintext": b64(b"secret")})).expect("known");
+        call(&mut state, &CallContext::for_tests(1), "Encrypt", &json!({"KeyId": key_id, "Plaintext": b64(b"secret")})).expect("known");
     let audit = encrypted.audit.expect("audited");
     assert_eq!(audit.request_parameters, Some(json!({"keyId": key_id, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})));
     assert!(audit.read_only && audit.response_elements.is_none());
@@ -266,7 +256,7 @@ fn decrypt_calls_are_audited_without_payloads() {
     let Some((_, Value::Blob(blob))) = members.into_iter().find(|(n, _)| n == "CiphertextBlob") else { panic!("blob") };
 
     let failed =
-        call(&mut state, &ctx(2), "Decrypt", &json!({"CiphertextBlob": b64(&blob), "KeyId": "some-random-false-key"}))
+        call(&mut state, &CallContext::for_tests(2), "Decrypt", &json!({"CiphertextBlob": b64(&blob), "KeyId": "some-random-false-key"}))
             .expect("known");
     assert_eq!(failed.result.expect_err("fails").code, "NotFoundException");
     let audit = failed.audit.expect("audited");
@@ -277,14 +267,14 @@ fn decrypt_calls_are_audited_without_payloads() {
     assert_eq!(audit.resources.len(), 1, "the ciphertext's key is named");
     assert!(!failed.mutated);
 
-    let plain = call(&mut state, &ctx(3), "Decrypt", &json!({"CiphertextBlob": b64(&blob)})).expect("known");
+    let plain = call(&mut state, &CallContext::for_tests(3), "Decrypt", &json!({"CiphertextBlob": b64(&blob)})).expect("known");
     assert!(plain.result.is_ok());
     assert_eq!(
         plain.audit.expect("audited").request_parameters,
         Some(json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}))
     );
 
-    let missing = call(&mut state, &ctx(4), "Encrypt", &json!({"Plaintext": b64(b"x")})).expect("known");
+    let missing = call(&mut state, &CallContext::for_tests(4), "Encrypt", &json!({"Plaintext": b64(b"x")})).expect("known");
     assert_eq!(missing.result.expect_err("invalid").code, "ValidationException");
-    assert!(call(&mut state, &ctx(4), "Sign", &json!({})).is_none());
+    assert!(call(&mut state, &CallContext::for_tests(4), "Sign", &json!({})).is_none());
 }

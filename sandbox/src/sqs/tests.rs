@@ -1,21 +1,11 @@
 //! Unit tests of queue semantics with time passed in.
 
 use super::*;
-use crate::identity::Principal;
 use serde_json::json;
 
-fn ctx(now: i64) -> CallContext {
-    CallContext {
-        caller: Principal::default_user("aws", None),
-        region: "ap-southeast-2".into(),
-        partition: "aws".into(),
-        now,
-        request_id: "r".into(),
-    }
-}
 
 fn ok(state: &mut SqsState, now: i64, operation: &str, input: serde_json::Value) -> Value {
-    call(state, &ctx(now), "http://sandbox", operation, &input).expect("known").result.expect("succeeds")
+    call(state, &CallContext::for_tests(now), "http://sandbox", operation, &input).expect("known").result.expect("succeeds")
 }
 
 fn handle_of(output: &Value) -> Option<String> {
@@ -48,7 +38,7 @@ fn messages_past_retention_are_dropped_and_unknown_queues_fail() {
     state.deliver("arn:aws:sqs:ap-southeast-2:111122223333:q", "x".into(), "sns", 0).expect("delivered");
     ok(&mut state, 61_000, "ListQueues", json!({}));
     assert!(state.messages("ap-southeast-2", "q").is_empty());
-    let error = call(&mut state, &ctx(0), "http://sandbox", "GetQueueUrl", &json!({"QueueName": "nope"}))
+    let error = call(&mut state, &CallContext::for_tests(0), "http://sandbox", "GetQueueUrl", &json!({"QueueName": "nope"}))
         .expect("known")
         .result
         .expect_err("missing");
