@@ -30,6 +30,12 @@ const PSEUDO_PARAMETERS: [&str; 8] = [
 
 const JOIN_ARGUMENTS: &str = "every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.";
 const SPLIT_ARGUMENTS: &str = "every Fn::Split object requires two parameters, (1) a string delimiter and (2) a string to be split or a function that returns a string to be split.";
+const FIND_IN_MAP_ARGUMENTS: &str =
+    "every Fn::FindInMap object requires three parameters, the map name, map key and the attribute for return value";
+const SUB_CONTEXT_KEYS: &str =
+    "every key of the context object of every Fn::Sub object must contain only alphanumeric characters and underscores";
+const SUB_CONTEXT_VALUES: &str =
+    "every value of the context object of every Fn::Sub object must be a string or a function that returns a string";
 const SUB_VARIABLE_NAMES: &str =
     "variable names in Fn::Sub syntax must contain only alphanumeric characters, underscores, periods, and colons";
 
@@ -412,29 +418,29 @@ impl<'a> Evaluator<'a> {
                 Some(Value::Bool(!flag))
             }
             "Fn::And" | "Fn::Or" => {
-                let Value::Array(parts) = argument else {
-                    return Err(TemplateError::intrinsic(format!(
-                        "{key} requires a list argument with 2 to 10 elements"
-                    )));
+                let name = key.trim_start_matches("Fn::");
+                let arity = || {
+                    TemplateError::intrinsic(format!(
+                        "every Fn::{name} object requires a list of at least 2 and at most 10 boolean parameters."
+                    ))
                 };
+                let Value::Array(parts) = argument else { return Err(arity()) };
                 if parts.len() < 2 || parts.len() > 10 {
-                    return Err(TemplateError::intrinsic(format!(
-                        "{key} requires a list argument with 2 to 10 elements"
-                    )));
+                    return Err(arity());
                 }
                 let mut flags = Vec::with_capacity(parts.len());
                 for part in parts {
                     let value = self.resolve_strict(part)?;
-                    flags.push(as_condition(&value).ok_or_else(|| {
-                        TemplateError::intrinsic(format!("{key} requires its elements to be conditions"))
-                    })?);
+                    flags.push(as_condition(&value).ok_or_else(arity)?);
                 }
                 let result = if key == "Fn::And" { flags.iter().all(|f| *f) } else { flags.iter().any(|f| *f) };
                 Some(Value::Bool(result))
             }
             "Fn::FindInMap" => Some(self.find_in_map(argument)?),
             "Fn::Base64" => {
-                let text = self.resolve_text(argument, "Fn::Base64")?;
+                let text = scalar_text(&self.resolve_strict(argument)?).ok_or_else(|| {
+                    TemplateError::intrinsic("every Fn::Base64 object must have a String-typed value.")
+                })?;
                 Some(Value::String(base64::engine::general_purpose::STANDARD.encode(text.as_bytes())))
             }
             "Fn::Cidr" => {
@@ -481,7 +487,9 @@ impl<'a> Evaluator<'a> {
             Value::String(dotted) => match dotted.split_once('.') {
                 Some((resource, attribute)) => (resource.to_owned(), attribute.to_owned()),
                 None => {
-                    return Err(TemplateError::intrinsic("every Fn::GetAtt object requires two non-empty parameters"));
+                    return Err(TemplateError::intrinsic(
+                        "every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute",
+                    ));
                 }
             },
             Value::Array(parts) if parts.len() == 2 => {
@@ -491,12 +499,16 @@ impl<'a> Evaluator<'a> {
                     Some(resource) => (resource, attribute),
                     None => {
                         return Err(TemplateError::intrinsic(
-                            "every Fn::GetAtt object requires two non-empty parameters",
+                            "every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute",
                         ));
                     }
                 }
             }
-            _ => return Err(TemplateError::intrinsic("every Fn::GetAtt object requires two non-empty parameters")),
+            _ => {
+                return Err(TemplateError::intrinsic(
+                    "every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute",
+                ));
+            }
         };
         self.attribute(&resource, &attribute)
     }
@@ -539,6 +551,11 @@ impl<'a> Evaluator<'a> {
                 ));
             }
         };
+        if let Some(variables) = variables
+            && variables.keys().any(|key| key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(TemplateError::intrinsic(SUB_CONTEXT_KEYS));
+        }
         let mut out = String::with_capacity(text.len());
         for part in sub_parts(text) {
             match part {
@@ -553,16 +570,27 @@ impl<'a> Evaluator<'a> {
                         return Err(TemplateError::intrinsic(SUB_VARIABLE_NAMES));
                     }
                     let value = match variables.and_then(|variables| variables.get(name)) {
-                        Some(value) => self.resolve_strict(value)?,
+                        Some(value) => {
+                            let value = self.resolve_strict(value)?;
+                            if scalar_text(&value).is_none() {
+                                return Err(TemplateError::intrinsic(SUB_CONTEXT_VALUES));
+                            }
+                            value
+                        }
                         None => match name.split_once('.') {
                             Some((resource, attribute)) if !is_pseudo_parameter(name) => {
+                                if self.template.resource(resource).is_none() {
+                                    return Err(TemplateError::intrinsic(format!(
+                                        "instance of Fn::Sub references invalid resource attribute {name}"
+                                    )));
+                                }
                                 self.attribute(resource, attribute)?
                             }
                             _ => self.reference(name)?.unwrap_or(Value::Null),
                         },
                     };
                     out.push_str(&scalar_text(&value).ok_or_else(|| {
-                        TemplateError::intrinsic(format!("Fn::Sub variable {name} must resolve to a string"))
+                        TemplateError::intrinsic("every variable in an Fn::sub object must reference a string")
                     })?);
                 }
             }
@@ -590,7 +618,13 @@ impl<'a> Evaluator<'a> {
             2,
             "Fn::Select requires a list argument with two elements: an integer index and a list",
         )?;
-        let index = self.resolve_integer(&parts[0], "Fn::Select")?;
+        let index = scalar_text(&self.resolve_strict(&parts[0])?)
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .ok_or_else(|| {
+                TemplateError::intrinsic(
+                    "Fn::Select requires a list argument with a valid index value as its first element",
+                )
+            })?;
         let list = match self.resolve_strict(&parts[1])? {
             Value::Array(items) => items,
             // A CommaDelimitedList parameter may arrive as text.
@@ -603,7 +637,7 @@ impl<'a> Evaluator<'a> {
         };
         let item = usize::try_from(index).ok().and_then(|index| list.get(index)).cloned();
         item.map(Some).ok_or_else(|| {
-            TemplateError::intrinsic(format!("Fn::Select  cannot select nonexistent value at index {index}"))
+            TemplateError::intrinsic(format!("Fn::Select cannot select nonexistent value at index {index}"))
         })
     }
 
@@ -624,7 +658,7 @@ impl<'a> Evaluator<'a> {
         let mut region = match self.resolve_strict(argument)? {
             Value::String(region) => region,
             Value::Null => String::new(),
-            _ => return Err(TemplateError::intrinsic("Fn::GetAZs requires a string argument")),
+            _ => return Err(TemplateError::intrinsic("every Fn::GetAZs object must have a String-typed value.")),
         };
         // An empty region means the stack's region
         // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-getavailabilityzones.html).
@@ -638,7 +672,9 @@ impl<'a> Evaluator<'a> {
     fn if_function(&self, argument: &Value) -> Result<Option<Value>, TemplateError> {
         let parts = arguments(argument, 3, "Fn::If requires a list argument with three elements")?;
         let Value::String(name) = &parts[0] else {
-            return Err(TemplateError::intrinsic("Fn::If requires a list argument with three elements"));
+            return Err(TemplateError::intrinsic(
+                "Fn::If requires a list argument with the first element being a condition",
+            ));
         };
         let flag = self
             .condition(name)
@@ -647,14 +683,18 @@ impl<'a> Evaluator<'a> {
     }
 
     fn find_in_map(&self, argument: &Value) -> Result<Value, TemplateError> {
-        let parts = arguments(argument, 3, "Fn::FindInMap requires a list argument with three elements")?;
-        let map = self.resolve_text(&parts[0], "Fn::FindInMap")?;
-        let top = self.resolve_text(&parts[1], "Fn::FindInMap")?;
-        let second = self.resolve_text(&parts[2], "Fn::FindInMap")?;
-        self.template
-            .mappings
-            .get(&map)
-            .and_then(|mapping| mapping.get(&top))
+        let parts = arguments(argument, 3, FIND_IN_MAP_ARGUMENTS)?;
+        let text = |part: &Value| -> Result<String, TemplateError> {
+            scalar_text(&self.resolve_strict(part)?).ok_or_else(|| TemplateError::intrinsic(FIND_IN_MAP_ARGUMENTS))
+        };
+        let (map, top, second) = (text(&parts[0])?, text(&parts[1])?, text(&parts[2])?);
+        let Some(mapping) = self.template.mappings.get(&map) else {
+            return Err(TemplateError::intrinsic(format!(
+                "Mapping named '{map}' is not present in the 'Mappings' section of template"
+            )));
+        };
+        mapping
+            .get(&top)
             .and_then(|level| level.get(&second))
             .cloned()
             .ok_or_else(|| TemplateError::intrinsic(format!("Unable to get mapping for {map}::{top}::{second}")))

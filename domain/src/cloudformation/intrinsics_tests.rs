@@ -124,6 +124,26 @@ fn sub() {
         (json!({"Fn::Sub": ["www.${Domain}", {"Domain": {"Ref": "Env"}}]}), Ok(json!("www.prod"))),
         (json!({"Fn::Sub": "no variables"}), Ok(json!("no variables"))),
         (
+            json!({"Fn::Sub": ["${a-b}", {"a-b": "x"}]}),
+            Err(
+                "Template error: every key of the context object of every Fn::Sub object must contain only alphanumeric characters and underscores",
+            ),
+        ),
+        (
+            json!({"Fn::Sub": ["${A}", {"A": ["x"]}]}),
+            Err(
+                "Template error: every value of the context object of every Fn::Sub object must be a string or a function that returns a string",
+            ),
+        ),
+        (
+            json!({"Fn::Sub": "${Nope.Arn}"}),
+            Err("Template error: instance of Fn::Sub references invalid resource attribute Nope.Arn"),
+        ),
+        (
+            json!({"Fn::Sub": "${Subnets}"}),
+            Err("Template error: every variable in an Fn::sub object must reference a string"),
+        ),
+        (
             json!({"Fn::Sub": "${Bad-Name}"}),
             Err(
                 "Template error: variable names in Fn::Sub syntax must contain only alphanumeric characters, underscores, periods, and colons",
@@ -157,7 +177,7 @@ fn select() {
         (json!({"Fn::Select": [2, {"Ref": "Subnets"}]}), Ok(json!("c"))),
         (
             json!({"Fn::Select": [5, ["a"]]}),
-            Err("Template error: Fn::Select  cannot select nonexistent value at index 5"),
+            Err("Template error: Fn::Select cannot select nonexistent value at index 5"),
         ),
     ]);
 }
@@ -170,7 +190,7 @@ fn split() {
         (json!({"Fn::Split": ["|", "a||c|"]}), Ok(json!(["a", "", "c", ""]))),
         (
             json!({"Fn::Select": [2, {"Fn::Split": [",", {"Fn::ImportValue": "AccountSubnetIDs"}]}]}),
-            Err("Template error: Fn::Select  cannot select nonexistent value at index 2"),
+            Err("Template error: Fn::Select cannot select nonexistent value at index 2"),
         ),
     ]);
 }
@@ -215,9 +235,17 @@ fn condition_functions() {
     table(vec![
         (json!({"Fn::If": ["IsDev", "a", "b"]}), Ok(json!("b"))),
         (json!({"Fn::If": ["Nope", "a", "b"]}), Err("Template error: unresolved condition dependency Nope in Fn::If")),
+        (json!({"Fn::If": ["IsDev", "a"]}), Err("Template error: Fn::If requires a list argument with three elements")),
+        (
+            json!({"Fn::Not": [{"Condition": "IsDev"}, 1]}),
+            Err("Template error: Fn::Not requires a list argument with one element"),
+        ),
+        (json!({"Fn::Equals": ["a"]}), Err("Template error: Fn::Equals requires a list argument with two elements")),
         (
             json!({"Fn::And": [{"Condition": "IsProd"}]}),
-            Err("Template error: Fn::And requires a list argument with 2 to 10 elements"),
+            Err(
+                "Template error: every Fn::And object requires a list of at least 2 and at most 10 boolean parameters.",
+            ),
         ),
     ]);
 }
