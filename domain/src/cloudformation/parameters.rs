@@ -97,7 +97,8 @@ pub fn resolve_parameters(
             let items = if raw.is_empty() {
                 Vec::new()
             } else {
-                raw.split(',').map(|item| Value::String(item.to_owned())).collect()
+                // "each member string is space trimmed" (parameters-section-structure.html).
+                raw.split(',').map(|item| Value::String(item.trim().to_owned())).collect()
             };
             Value::Array(items)
         } else {
@@ -141,7 +142,7 @@ fn check(name: &str, declaration: &ParameterDecl, raw: &str) -> Result<(), Templ
             "Parameter type {parameter_type} for parameter {name} is not supported by this engine"
         )));
     }
-    let items: Vec<&str> = if is_list(parameter_type) { raw.split(',').collect() } else { vec![raw] };
+    let items: Vec<&str> = if is_list(parameter_type) { raw.split(',').map(str::trim).collect() } else { vec![raw] };
     let element_type =
         parameter_type.strip_prefix("List<").and_then(|rest| rest.strip_suffix('>')).unwrap_or(parameter_type);
     for item in &items {
@@ -282,8 +283,15 @@ Resources:
 
     /// Values, defaults and list types per
     /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html
+    /// ("the parameter value becomes a string" for Number; list members are space trimmed).
     #[test]
     fn defaults_and_lists_resolve() {
+        let spaced =
+            resolve_parameters(&template(), &supplied(&[GOOD[0], GOOD[1], GOOD[2], ("Zones", " x , y")]), None);
+        assert_eq!(
+            spaced.ok().and_then(|r| r.get("Zones").map(|p| p.value.clone())),
+            Some(serde_json::json!(["x", "y"]))
+        );
         let resolved = resolve_parameters(&template(), &supplied(&GOOD), None);
         let resolved = resolved.as_ref().ok();
         assert_eq!(resolved.and_then(|r| r.get("Count")).map(|p| p.value.clone()), Some(Value::String("3".into())));

@@ -150,6 +150,10 @@ pub struct ResourceDecl {
 
 /// What happens to a resource when it leaves the stack
 /// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+///
+/// `RetainExceptOnCreate` is read as `Retain`: both keep the resource when
+/// the stack is deleted; they differ only when the creating operation rolls
+/// back, which the engine does not distinguish yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeletionPolicy {
     /// Delete it (the default for most types).
@@ -157,8 +161,6 @@ pub enum DeletionPolicy {
     Delete,
     /// Keep it.
     Retain,
-    /// Keep it, except when the operation that created it rolls back.
-    RetainExceptOnCreate,
     /// Snapshot it, then delete it.
     Snapshot,
 }
@@ -169,16 +171,17 @@ impl DeletionPolicy {
         match self {
             DeletionPolicy::Delete => "Delete",
             DeletionPolicy::Retain => "Retain",
-            DeletionPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
             DeletionPolicy::Snapshot => "Snapshot",
         }
     }
 
-    fn parse(text: &str) -> Option<DeletionPolicy> {
+    fn parse(text: &str, key: &str) -> Option<DeletionPolicy> {
         match text {
             "Delete" => Some(DeletionPolicy::Delete),
             "Retain" => Some(DeletionPolicy::Retain),
-            "RetainExceptOnCreate" => Some(DeletionPolicy::RetainExceptOnCreate),
+            // Only DeletionPolicy accepts RetainExceptOnCreate
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html).
+            "RetainExceptOnCreate" if key == "DeletionPolicy" => Some(DeletionPolicy::Retain),
             "Snapshot" => Some(DeletionPolicy::Snapshot),
             _ => None,
         }
@@ -662,12 +665,14 @@ fn parse_resource(name: &str, declaration: &Value) -> Result<ResourceDecl, Templ
     let policy = |key: &str, default: DeletionPolicy| -> Result<DeletionPolicy, TemplateError> {
         match members.get(key) {
             None => Ok(default),
-            Some(value) => scalar_text(value).as_deref().and_then(DeletionPolicy::parse).ok_or_else(|| {
-                TemplateError::format(format!(
-                    "Unrecognized {key} {} for resource {name}",
-                    scalar_text(value).unwrap_or_default()
-                ))
-            }),
+            Some(value) => {
+                scalar_text(value).as_deref().and_then(|text| DeletionPolicy::parse(text, key)).ok_or_else(|| {
+                    TemplateError::format(format!(
+                        "Unrecognized {key} {} for resource {name}",
+                        scalar_text(value).unwrap_or_default()
+                    ))
+                })
+            }
         }
     };
     Ok(ResourceDecl {
@@ -836,6 +841,18 @@ mod tests {
             .map(|template| template.resources.iter().map(|(_, r)| r.deletion_policy).collect())
             .unwrap_or_default();
         assert_eq!(policies, vec![DeletionPolicy::Snapshot, DeletionPolicy::Delete, DeletionPolicy::Retain]);
+        let except_on_create =
+            Template::parse("Resources:\n  B:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: RetainExceptOnCreate");
+        assert_eq!(
+            except_on_create.ok().and_then(|t| t.resource("B").map(|b| b.deletion_policy)),
+            Some(DeletionPolicy::Retain)
+        );
+        assert!(
+            Template::parse(
+                "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    UpdateReplacePolicy: RetainExceptOnCreate"
+            )
+            .is_err()
+        );
     }
 
     #[test]
