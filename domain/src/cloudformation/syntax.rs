@@ -40,78 +40,191 @@ fn parse_json(body: &str) -> Result<ParsedBody, TemplateError> {
 }
 
 fn parse_yaml(body: &str) -> Result<ParsedBody, TemplateError> {
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(body).map_err(|error| {
-        let (line, column) = error.location().map(|at| (at.line(), at.column())).unwrap_or((1, 1));
-        TemplateError::YamlSyntax { line, column }
-    })?;
+    let yaml: Yaml = serde_yaml_ng::Deserializer::from_str(body)
+        .next()
+        .map(|document| YamlSeed { text: body, booleans: true }.deserialize(document))
+        .unwrap_or(Ok(Yaml::Null))
+        .map_err(|error| {
+            let (line, column) = error.location().map(|at| (at.line(), at.column())).unwrap_or((1, 1));
+            TemplateError::YamlSyntax { line, column }
+        })?;
     let mut order = BTreeMap::new();
-    if let serde_yaml_ng::Value::Mapping(top) = &yaml {
+    if let Yaml::Mapping(top) = &yaml {
         for (key, section) in top {
             let name = yaml_key(key);
             if ORDERED_SECTIONS.contains(&name.as_str())
-                && let serde_yaml_ng::Value::Mapping(members) = section
+                && let Yaml::Mapping(members) = section
             {
-                order.insert(name, members.keys().map(yaml_key).collect());
+                order.insert(name, members.iter().map(|(key, _)| yaml_key(key)).collect());
             }
         }
     }
     Ok(ParsedBody { value: yaml_to_json(yaml), order })
 }
 
-/// Mapping keys become strings, as CloudFormation treats every key as a name.
-fn yaml_key(key: &serde_yaml_ng::Value) -> String {
-    match key {
-        serde_yaml_ng::Value::String(text) => text.clone(),
-        serde_yaml_ng::Value::Bool(flag) => flag.to_string(),
-        serde_yaml_ng::Value::Number(number) => number.to_string(),
-        serde_yaml_ng::Value::Null => "null".to_owned(),
-        other => yaml_scalar_text(&yaml_to_json(other.clone())),
+/// A YAML node as CloudFormation reads it (YAML 1.1 scalars, short-form tags kept).
+#[derive(Debug, Clone, PartialEq)]
+enum Yaml {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Sequence(Vec<Yaml>),
+    Mapping(Vec<(Yaml, Yaml)>),
+    Tagged(String, Box<Yaml>),
+}
+
+/// Builds [`Yaml`] nodes; `text` is the whole body, used to tell plain
+/// scalars from quoted ones (only plain `yes`/`no`/`on`/`off` are booleans).
+/// `booleans` is off for mapping keys (names stay names) and for the scalar
+/// of an explicit tag (`!Ref no` names `no`: a tag overrides implicit types).
+#[derive(Clone, Copy)]
+struct YamlSeed<'t> {
+    text: &'t str,
+    booleans: bool,
+}
+
+impl<'t> YamlSeed<'t> {
+    fn with_booleans(self, booleans: bool) -> Self {
+        YamlSeed { booleans, ..self }
     }
 }
 
-fn yaml_scalar_text(value: &Value) -> String {
+impl<'de> DeserializeSeed<'de> for YamlSeed<'de> {
+    type Value = Yaml;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Yaml, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for YamlSeed<'de> {
+    type Value = Yaml;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Yaml, E> {
+        Ok(Yaml::Bool(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Yaml, E> {
+        Ok(Yaml::Number(value.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Yaml, E> {
+        Ok(Yaml::Number(value.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Yaml, E> {
+        // .inf and .nan have no JSON form; CloudFormation would see text.
+        Ok(Number::from_f64(value).map_or_else(|| Yaml::String(value.to_string()), Yaml::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Yaml, E> {
+        Ok(Yaml::String(value.to_owned()))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Yaml, E> {
+        if self.booleans
+            && is_plain(self.text, value)
+            && let Some(flag) = yaml_1_1_bool(value)
+        {
+            return Ok(Yaml::Bool(flag));
+        }
+        Ok(Yaml::String(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Yaml, E> {
+        Ok(Yaml::String(value))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Yaml, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Yaml, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.with_booleans(true))? {
+            items.push(item);
+        }
+        Ok(Yaml::Sequence(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Yaml, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key_seed(self.with_booleans(false))? {
+            let value = map.next_value_seed(self.with_booleans(true))?;
+            members.push((key, value));
+        }
+        Ok(Yaml::Mapping(members))
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Yaml, A::Error> {
+        use serde::de::VariantAccess;
+        let (tag, variant): (String, A::Variant) = data.variant()?;
+        let value = variant.newtype_variant_seed(self.with_booleans(false))?;
+        Ok(Yaml::Tagged(tag.trim_start_matches('!').to_owned(), Box::new(value)))
+    }
+}
+
+/// Whether `value` (a slice of `text`) was written as a plain scalar: quoted
+/// scalars are borrowed from inside their quotes.
+fn is_plain(text: &str, value: &str) -> bool {
+    let start = (value.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if start > text.len() {
+        return false;
+    }
+    !matches!(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)), Some(b'\'' | b'"'))
+}
+
+/// YAML 1.1 booleans beyond the 1.2 `true`/`false` the parser already reads;
+/// CloudFormation follows YAML 1.1
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-formats.html).
+fn yaml_1_1_bool(value: &str) -> Option<bool> {
     match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// Mapping keys become strings, as CloudFormation treats every key as a name.
+fn yaml_key(key: &Yaml) -> String {
+    match key {
+        Yaml::String(text) => text.clone(),
+        Yaml::Bool(flag) => flag.to_string(),
+        Yaml::Number(number) => number.to_string(),
+        Yaml::Null => "null".to_owned(),
+        other => yaml_to_json(other.clone()).to_string(),
     }
 }
 
 /// Converts YAML to JSON, rewriting short-form tags to long-form intrinsics.
-pub(crate) fn yaml_to_json(yaml: serde_yaml_ng::Value) -> Value {
+fn yaml_to_json(yaml: Yaml) -> Value {
     match yaml {
-        serde_yaml_ng::Value::Null => Value::Null,
-        serde_yaml_ng::Value::Bool(flag) => Value::Bool(flag),
-        serde_yaml_ng::Value::Number(number) => yaml_number(&number),
-        serde_yaml_ng::Value::String(text) => Value::String(text),
-        serde_yaml_ng::Value::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        serde_yaml_ng::Value::Mapping(members) => {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(flag) => Value::Bool(flag),
+        Yaml::Number(number) => Value::Number(number),
+        Yaml::String(text) => Value::String(text),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Yaml::Mapping(members) => {
             let mut object = Map::new();
             for (key, member) in members {
                 object.insert(yaml_key(&key), yaml_to_json(member));
             }
             Value::Object(object)
         }
-        serde_yaml_ng::Value::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let inner = yaml_to_json(tagged.value);
-            long_form(name, inner)
-        }
-    }
-}
-
-fn yaml_number(number: &serde_yaml_ng::Number) -> Value {
-    if let Some(unsigned) = number.as_u64() {
-        Value::Number(unsigned.into())
-    } else if let Some(signed) = number.as_i64() {
-        Value::Number(signed.into())
-    } else {
-        number
-            .as_f64()
-            .and_then(Number::from_f64)
-            .map(Value::Number)
-            // .inf and .nan have no JSON form; CloudFormation would see text.
-            .unwrap_or_else(|| Value::String(number.to_string()))
+        Yaml::Tagged(tag, inner) => long_form(&tag, yaml_to_json(*inner)),
     }
 }
 
@@ -301,8 +414,27 @@ mod tests {
     /// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-formats.html).
     #[test]
     fn scalars_keep_their_json_types_and_keys_are_strings() {
-        let parsed = parse_body("a: 80\nb: true\nc: 1.5\n10: x\nd: '80'\ne: 2010-09-09").map(|parsed| parsed.value);
-        assert_eq!(parsed, Ok(json!({"a": 80, "b": true, "c": 1.5, "10": "x", "d": "80", "e": "2010-09-09"})));
+        let parsed =
+            parse_body("a: 80\nb: true\nc: 1.5\n10: x\nd: '80'\ne: 2010-09-09\nf: !Ref x").map(|parsed| parsed.value);
+        assert_eq!(
+            parsed,
+            Ok(json!({"a": 80, "b": true, "c": 1.5, "10": "x", "d": "80", "e": "2010-09-09", "f": {"Ref": "x"}}))
+        );
+    }
+
+    /// CloudFormation reads YAML 1.1, where plain yes/no/on/off are booleans
+    /// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-formats.html);
+    /// quoted ones stay strings, and keys stay names.
+    #[test]
+    fn yaml_1_1_booleans_only_when_plain() {
+        let parsed = parse_body("a: yes\nb: 'yes'\nc: Off\nd: \"on\"\non: [no, 'no', yesterday]\ne: !Ref no")
+            .map(|parsed| parsed.value);
+        assert_eq!(
+            parsed,
+            Ok(
+                json!({"a": true, "b": "yes", "c": false, "d": "on", "on": [false, "no", "yesterday"], "e": {"Ref": "no"}})
+            )
+        );
     }
 
     #[test]
