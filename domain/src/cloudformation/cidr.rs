@@ -32,16 +32,17 @@ pub(crate) fn cidr(block: &str, count: u64, cidr_bits: u64) -> Result<Vec<String
     let subnet_prefix = bits_total - cidr_bits;
     // Subnets start at the block's network address, whatever host bits the
     // given address had.
-    let host_mask: u128 = if bits_total - prefix == 128 { u128::MAX } else { (1u128 << (bits_total - prefix)) - 1 };
+    let host_mask: u128 = 1u128.checked_shl(bits_total - prefix).map_or(u128::MAX, |size| size - 1);
     let network = base & !host_mask;
     let available_bits = subnet_prefix - prefix;
     if available_bits < 64 && count > (1u64 << available_bits) {
         return Err(invalid());
     }
-    let step: u128 = 1u128 << cidr_bits;
+    // cidr_bits may be 128 (a single /0 IPv6 subnet): checked, not shifted blindly.
+    let step: u128 = 1u128.checked_shl(cidr_bits).unwrap_or(0);
     (0..u128::from(count))
         .map(|index| {
-            let start = network + index * step;
+            let start = network.checked_add(index.checked_mul(step).ok_or_else(invalid)?).ok_or_else(invalid)?;
             Ok(if bits_total == 32 {
                 let v4 = Ipv4Addr::from(u32::try_from(start).map_err(|_| invalid())?);
                 format!("{v4}/{subnet_prefix}")
@@ -85,5 +86,6 @@ mod tests {
         assert!(cidr("10.0.0.0/24", 0, 4).is_err());
         assert!(cidr("10.0.0.0/24", 1, 9).is_err());
         assert!(cidr("nonsense", 1, 4).is_err());
+        assert_eq!(cidr("::/0", 1, 128), Ok(vec!["::/0".to_owned()]));
     }
 }

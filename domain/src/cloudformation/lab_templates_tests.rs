@@ -246,3 +246,31 @@ fn json_and_yaml_forms_agree() {
         yaml.resources.len()
     );
 }
+
+/// A parameter change shows as a ParameterReference detail on what uses it
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceChangeDetail.html).
+#[test]
+fn parameter_changes_are_parameter_references() {
+    let template = parse(APPLICATION);
+    let image = ("ECRImageURI", "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/app:1");
+    let before = parameters(&template, &[image]);
+    let current = deployed(&template, &before);
+    let after = parameters(&template, &[image, ("DBInstanceClass", "db.t4g.small")]);
+    let stack = FakeStack::new();
+    let changes = Evaluator::new(&template, &after, &stack)
+        .and_then(|evaluator| plan_changes(&current, Some(&template), &template, &evaluator));
+    let changes = match changes {
+        Ok(changes) => changes,
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let change = &changes[0];
+    assert_eq!((change.action, change.replacement), (ChangeAction::Modify, Some(Replacement::False)));
+    let detail = &change.details[0];
+    assert_eq!(detail.name.as_deref(), Some("DBInstanceClass"));
+    assert_eq!(
+        (detail.requires_recreation.as_str(), detail.evaluation.as_str(), detail.change_source.as_str()),
+        ("Never", "Static", "ParameterReference")
+    );
+    assert_eq!(detail.causing_entity.as_deref(), Some("DBInstanceClass"));
+}

@@ -281,6 +281,9 @@ impl Template {
                 unknown.join(", ")
             )));
         }
+        if let Some(path) = first_null(&parsed.value, String::new()) {
+            return Err(TemplateError::format(format!("[{path}] 'null' values are not allowed in templates")));
+        }
         let format_version = match top.get("AWSTemplateFormatVersion") {
             None => None,
             Some(Value::String(version)) if version == "2010-09-09" => Some(version.clone()),
@@ -556,6 +559,19 @@ impl Template {
     }
 }
 
+/// The JSON pointer of the first `null` in the template: CloudFormation
+/// rejects them wherever they are (an empty `Properties:` in YAML is one).
+fn first_null(value: &Value, path: String) -> Option<String> {
+    match value {
+        Value::Null => Some(path),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| first_null(item, format!("{path}/{index}")))
+        }
+        Value::Object(members) => members.iter().find_map(|(key, member)| first_null(member, format!("{path}/{key}"))),
+        _ => None,
+    }
+}
+
 /// A section that must be an object when present.
 fn section_object(top: &Map<String, Value>, section: &str) -> Result<Map<String, Value>, TemplateError> {
     match top.get(section) {
@@ -648,13 +664,9 @@ fn parse_resource(name: &str, declaration: &Value) -> Result<ResourceDecl, Templ
         return Err(TemplateError::format(format!("Invalid template resource property '{unknown}'")));
     }
     let properties = match members.get("Properties") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
+        None => Value::Object(Map::new()),
         Some(Value::Object(properties)) => Value::Object(properties.clone()),
-        Some(_) => {
-            return Err(TemplateError::format(format!(
-                "[/Resources/{name}/Properties] 'null' values are not allowed in templates"
-            )));
-        }
+        Some(_) => return Err(TemplateError::format("Every Properties member must be an object.")),
     };
     let depends_on = match members.get("DependsOn") {
         None => Vec::new(),
@@ -749,6 +761,10 @@ mod tests {
                 "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template",
             ),
             (
+                "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub '${Nope}-${AWS::Region}-${!Skip}'",
+                "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template",
+            ),
+            (
                 "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    DependsOn: [Nope]",
                 "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template",
             ),
@@ -789,6 +805,10 @@ mod tests {
                 "Circular dependency between resources: [A, B]",
             ),
             ("- a\n- b", "Template format error: unsupported structure."),
+            (
+                "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n",
+                "Template format error: [/Resources/Bucket/Properties] 'null' values are not allowed in templates",
+            ),
         ];
         for (body, expected) in cases {
             assert_eq!(error_of(body), expected, "{body}");
