@@ -480,7 +480,13 @@ impl Template {
             if let Some(metadata) = &resource.metadata {
                 intrinsics::collect_references(metadata, &mut references);
             }
-            for target in resource.depends_on.iter().chain(references.refs.iter()) {
+            // DependsOn names resources only; Ref may also name parameters.
+            for target in &resource.depends_on {
+                if !resource_names.contains(target.as_str()) && !unresolved.contains(target) {
+                    unresolved.push(target.clone());
+                }
+            }
+            for target in &references.refs {
                 let known = parameter_names.contains(target.as_str())
                     || resource_names.contains(target.as_str())
                     || intrinsics::is_pseudo_parameter(target);
@@ -763,6 +769,10 @@ mod tests {
             (
                 "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub '${Nope}-${AWS::Region}-${!Skip}'",
                 "Template format error: Unresolved resource dependencies [Nope] in the Resources block of the template",
+            ),
+            (
+                "Parameters:\n  P:\n    Type: String\nResources:\n  A:\n    Type: AWS::SNS::Topic\n    DependsOn: P",
+                "Template format error: Unresolved resource dependencies [P] in the Resources block of the template",
             ),
             (
                 "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    DependsOn: [Nope]",
