@@ -39,6 +39,11 @@ pub enum TemplateError {
         /// Logical id of the resource that is not created yet.
         logical_id: String,
     },
+    /// A `Fn::` key CloudFormation does not know (its text says "Template Error").
+    #[error(
+        "Template Error: Encountered unsupported function: {0} Supported functions are: [Fn::Base64, Fn::GetAtt, Fn::GetAZs, Fn::ImportValue, Fn::Join, Fn::Split, Fn::FindInMap, Fn::Select, Ref, Fn::Equals, Fn::If, Fn::Not, Condition, Fn::And, Fn::Or, Fn::Contains, Fn::EachMemberEquals, Fn::EachMemberIn, Fn::ValueOf, Fn::ValueOfAll, Fn::RefAll, Fn::Sub, Fn::Cidr]"
+    )]
+    UnsupportedFunction(String),
     /// Resources that wait for each other (CloudFormation words it without a prefix).
     #[error("Circular dependency between resources: [{}]", .0.join(", "))]
     CircularDependency(Vec<String>),

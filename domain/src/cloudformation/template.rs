@@ -284,6 +284,11 @@ impl Template {
         if let Some(path) = first_null(&parsed.value, String::new()) {
             return Err(TemplateError::format(format!("[{path}] 'null' values are not allowed in templates")));
         }
+        for section in ["Conditions", "Resources", "Outputs"] {
+            if let Some(function) = top.get(section).and_then(unsupported_function) {
+                return Err(TemplateError::UnsupportedFunction(function));
+            }
+        }
         let format_version = match top.get("AWSTemplateFormatVersion") {
             None => None,
             Some(Value::String(version)) if version == "2010-09-09" => Some(version.clone()),
@@ -578,6 +583,47 @@ fn first_null(value: &Value, path: String) -> Option<String> {
     }
 }
 
+/// Functions CloudFormation evaluates (the list its "unsupported function"
+/// error gives, plus `Fn::Transform`, which macros consume before).
+const SUPPORTED_FUNCTIONS: [&str; 19] = [
+    "Fn::Base64",
+    "Fn::GetAtt",
+    "Fn::GetAZs",
+    "Fn::ImportValue",
+    "Fn::Join",
+    "Fn::Split",
+    "Fn::FindInMap",
+    "Fn::Select",
+    "Fn::Equals",
+    "Fn::If",
+    "Fn::Not",
+    "Fn::And",
+    "Fn::Or",
+    "Fn::Contains",
+    "Fn::EachMemberEquals",
+    "Fn::EachMemberIn",
+    "Fn::Sub",
+    "Fn::Cidr",
+    "Fn::Transform",
+];
+
+/// The first object key that looks like a function (`Fn::`, any case) but
+/// is not one CloudFormation supports.
+fn unsupported_function(value: &Value) -> Option<String> {
+    match value {
+        Value::Array(items) => items.iter().find_map(unsupported_function),
+        Value::Object(members) => members.iter().find_map(|(key, member)| {
+            let looks_like_function = key.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("fn::"));
+            if looks_like_function && !SUPPORTED_FUNCTIONS.contains(&key.as_str()) {
+                Some(key.clone())
+            } else {
+                unsupported_function(member)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// A section that must be an object when present.
 fn section_object(top: &Map<String, Value>, section: &str) -> Result<Map<String, Value>, TemplateError> {
     match top.get(section) {
@@ -815,6 +861,10 @@ mod tests {
                 "Circular dependency between resources: [A, B]",
             ),
             ("- a\n- b", "Template format error: unsupported structure."),
+            (
+                "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: {'fn::GetAtt': [B, Arn]}",
+                "Template Error: Encountered unsupported function: fn::GetAtt Supported functions are: [Fn::Base64, Fn::GetAtt, Fn::GetAZs, Fn::ImportValue, Fn::Join, Fn::Split, Fn::FindInMap, Fn::Select, Ref, Fn::Equals, Fn::If, Fn::Not, Condition, Fn::And, Fn::Or, Fn::Contains, Fn::EachMemberEquals, Fn::EachMemberIn, Fn::ValueOf, Fn::ValueOfAll, Fn::RefAll, Fn::Sub, Fn::Cidr]",
+            ),
             (
                 "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n",
                 "Template format error: [/Resources/Bucket/Properties] 'null' values are not allowed in templates",
