@@ -142,6 +142,115 @@ impl Default for Prefix {
     }
 }
 
+
+/// The lab's CloudFormation templates, embedded from `cloudformation/` so
+/// that the binary deploys exactly what users can read there.
+pub mod templates {
+    /// Stack 1: the base network and the ECR repository.
+    pub const BASE: &str = include_str!("../../cloudformation/base.yaml");
+    /// Stack 2: the application (ALB, ECS, RDS, KMS key, task role).
+    pub const APPLICATION: &str = include_str!("../../cloudformation/application.yaml");
+    /// Stack 3: the trail, log group, metric filters, alarms and topic.
+    pub const LOGGING: &str = include_str!("../../cloudformation/logging.yaml");
+}
+
+/// Outputs of the base stack the application stack is wired from.
+pub const BASE_REPOSITORY_URI_OUTPUT: &str = "Pattern1AppContainerRepositoryUri";
+/// The base stack's output naming the ECR repository.
+pub const BASE_REPOSITORY_OUTPUT: &str = "Pattern1AppContainerRepository";
+/// The application stack's output the logging stack is wired from.
+pub const APP_TASK_ROLE_OUTPUT: &str = "OutputPattern1ECSTaskRole";
+/// The application stack's output with the load balancer's DNS name.
+pub const APP_ENDPOINT_OUTPUT: &str = "OutputPattern1ApplicationEndpoint";
+/// The logging stack's output naming the retained trail bucket.
+pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
+
+/// The image tag the console deploys and the push commands use.
+pub const IMAGE_TAG: &str = "latest";
+
+/// The order teardown deletes the stacks in: each stack imports from or
+/// depends on the one after it.
+pub const TEARDOWN_ORDER: [LabSection; 3] =
+    [LabSection::LoggingAndAlarm, LabSection::Application, LabSection::BaseNetwork];
+
+impl LabSection {
+    /// The section's template, if it deploys a stack.
+    pub fn template(self) -> Option<&'static str> {
+        match self {
+            LabSection::BaseNetwork => Some(templates::BASE),
+            LabSection::Application => Some(templates::APPLICATION),
+            LabSection::LoggingAndAlarm => Some(templates::LOGGING),
+            LabSection::Testing => None,
+        }
+    }
+
+    /// The capabilities its stack must acknowledge: the application and
+    /// logging stacks create IAM roles with custom names.
+    pub fn capabilities(self) -> &'static [&'static str] {
+        match self {
+            LabSection::Application | LabSection::LoggingAndAlarm => &["CAPABILITY_NAMED_IAM"],
+            LabSection::BaseNetwork | LabSection::Testing => &[],
+        }
+    }
+}
+
+/// A parameter the console fills in itself, and which stack output it
+/// comes from (the lab made users copy these by hand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WiredParameter {
+    pub key: &'static str,
+    pub value: String,
+}
+
+/// What is missing before a section can be wired.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {section} stack has no output {output}: deploy {section} first")]
+pub struct MissingOutput {
+    pub section: &'static str,
+    pub output: &'static str,
+}
+
+/// The parameters the console passes to a section's stack, from the
+/// outputs of the stacks before it (`outputs(section, key)` looks one up).
+pub fn wired_parameters(
+    section: LabSection,
+    prefix: &Prefix,
+    outputs: &dyn Fn(LabSection, &str) -> Option<String>,
+) -> Result<Vec<WiredParameter>, MissingOutput> {
+    let need = |from: LabSection, output: &'static str| {
+        outputs(from, output).ok_or(MissingOutput { section: from.title(), output })
+    };
+    Ok(match section {
+        LabSection::BaseNetwork | LabSection::Testing => Vec::new(),
+        LabSection::Application => {
+            let repository = need(LabSection::BaseNetwork, BASE_REPOSITORY_URI_OUTPUT)?;
+            vec![
+                WiredParameter {
+                    key: "BaselineVpcStack",
+                    value: prefix.stack_name(LabSection::BaseNetwork).unwrap_or_default(),
+                },
+                WiredParameter { key: "ECRImageURI", value: format!("{repository}:{IMAGE_TAG}") },
+            ]
+        }
+        LabSection::LoggingAndAlarm => vec![WiredParameter {
+            key: "AppECSTaskRoleArn",
+            value: need(LabSection::Application, APP_TASK_ROLE_OUTPUT)?,
+        }],
+    })
+}
+
+/// The commands that build `workload/`'s image and push it to the lab's
+/// repository (`repository_uri` is `<account>.dkr.ecr.<region>.amazonaws.com/<name>`).
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-push-ecr-image.html>
+pub fn image_push_commands(repository_uri: &str, region: &str) -> Vec<String> {
+    let registry = repository_uri.split('/').next().unwrap_or(repository_uri);
+    vec![
+        format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {registry}"),
+        format!("docker build -t {repository_uri}:{IMAGE_TAG} -f workload/Dockerfile ."),
+        format!("docker push {repository_uri}:{IMAGE_TAG}"),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +292,38 @@ mod tests {
         let prefix = Prefix::parse(&"a".repeat(MAX_PREFIX_LEN)).expect("valid");
         let stack = prefix.stack_name(LabSection::Application).expect("app stack");
         assert!(format!("{stack}-Pattern1ECSTaskRole").len() <= 64);
+    }
+
+    #[test]
+    fn the_application_and_logging_stacks_are_wired_from_the_outputs_before_them() {
+        let prefix = Prefix::parse("team-a").expect("valid");
+        let outputs = |section: LabSection, key: &str| match (section, key) {
+            (LabSection::BaseNetwork, BASE_REPOSITORY_URI_OUTPUT) => {
+                Some("111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/team-a-repo".to_owned())
+            }
+            (LabSection::Application, APP_TASK_ROLE_OUTPUT) => {
+                Some("arn:aws:iam::111122223333:role/team-a-app-Pattern1ECSTaskRole".to_owned())
+            }
+            _ => None,
+        };
+        let app = wired_parameters(LabSection::Application, &prefix, &outputs).expect("wired");
+        assert_eq!(app[0], WiredParameter { key: "BaselineVpcStack", value: "team-a-base".into() });
+        assert_eq!(app[1].value, "111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/team-a-repo:latest");
+        let logging = wired_parameters(LabSection::LoggingAndAlarm, &prefix, &outputs).expect("wired");
+        assert_eq!(logging[0].key, "AppECSTaskRoleArn");
+        let nothing = |_: LabSection, _: &str| None;
+        let missing = wired_parameters(LabSection::LoggingAndAlarm, &prefix, &nothing).expect_err("missing");
+        assert_eq!(missing.to_string(), "the Application stack has no output OutputPattern1ECSTaskRole: deploy Application first");
+    }
+
+    #[test]
+    fn templates_are_embedded_and_teardown_runs_backwards() {
+        for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+            assert!(section.template().is_some_and(|t| t.contains("AWSTemplateFormatVersion")));
+        }
+        assert_eq!(TEARDOWN_ORDER.map(|s| s.number()), [3, 2, 1]);
+        let commands = image_push_commands("111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/repo", "ap-southeast-2");
+        assert!(commands[0].ends_with("--password-stdin 111122223333.dkr.ecr.ap-southeast-2.amazonaws.com"));
+        assert_eq!(commands[2], "docker push 111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/repo:latest");
     }
 }

@@ -6,6 +6,7 @@
 //! encoded back in the protocol they came in.
 
 pub mod clock;
+pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod delivery;
@@ -21,6 +22,7 @@ pub mod sns;
 pub mod sqs;
 pub mod state;
 pub mod sts;
+pub mod tasks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -61,6 +63,17 @@ pub struct SandboxConfig {
     /// How long after a call its CloudTrail record reaches a trail's log
     /// group ([`DEFAULT_CLOUDTRAIL_DELIVERY_DELAY`] by default).
     pub cloudtrail_delivery_delay: Duration,
+    /// How long CloudFormation spends on each resource of a stack
+    /// operation: zero (the default) runs a whole stack at once; a few
+    /// seconds make deployments take realistic time, so that progress can
+    /// be watched.
+    pub stack_pace: Duration,
+}
+
+impl SandboxConfig {
+    fn stack_pace_ms(&self) -> i64 {
+        i64::try_from(self.stack_pace.as_millis()).unwrap_or(i64::MAX)
+    }
 }
 
 impl Default for SandboxConfig {
@@ -70,6 +83,7 @@ impl Default for SandboxConfig {
             default_region: "ap-southeast-2".to_owned(),
             state_dir: None,
             cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
+            stack_pace: Duration::ZERO,
         }
     }
 }
@@ -92,6 +106,10 @@ struct Shared {
     /// The URL the sandbox is reached at (from the latest request's `Host`,
     /// or the listening address): queue URLs and SNS links point at it.
     endpoint: Mutex<String>,
+    /// Runs ECS tasks; `None` until the embedding program provides one.
+    launcher: Mutex<Option<tasks::TaskLauncher>>,
+    /// The ECS tasks running in this process.
+    tasks: tokio::sync::Mutex<tasks::RunningTasks>,
 }
 
 impl Shared {
@@ -107,6 +125,10 @@ impl Shared {
 
     fn set_endpoint(&self, endpoint: String) {
         *self.endpoint.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = endpoint;
+    }
+
+    fn launcher(&self) -> Option<tasks::TaskLauncher> {
+        self.launcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     fn save(&self, state: &SandboxState, parts: &[Part]) {
@@ -161,7 +183,22 @@ impl Sandbox {
             tracing::error!(%error, "the SNS signing certificate could not be saved");
         }
         let endpoint = Mutex::new("http://127.0.0.1".to_owned());
-        Ok(Sandbox { shared: Arc::new(Shared { config, store, state: Mutex::new(state), endpoint }) })
+        Ok(Sandbox {
+            shared: Arc::new(Shared {
+                config,
+                store,
+                state: Mutex::new(state),
+                endpoint,
+                launcher: Mutex::new(None),
+                tasks: tokio::sync::Mutex::new(tasks::RunningTasks::default()),
+            }),
+        })
+    }
+
+    /// Lets the sandbox run the ECS services that stacks create: `launcher`
+    /// turns a task definition into the router its container serves.
+    pub fn set_task_launcher(&self, launcher: tasks::TaskLauncher) {
+        *self.shared.launcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(launcher);
     }
 
     /// Reads the sandbox's state (for in-process consumers such as the
@@ -198,6 +235,7 @@ impl Sandbox {
             result = server => result,
             () = self.delivery_loop() => Ok(()),
             () = self.http_delivery_loop() => Ok(()),
+            () = self.task_loop() => Ok(()),
         }
     }
 
@@ -216,6 +254,7 @@ impl Sandbox {
                 }
                 () = self.delivery_loop() => {}
                 () = self.http_delivery_loop() => {}
+                () = self.task_loop() => {}
             }
         });
         Ok(RunningSandbox { endpoint_url: format!("http://{local_addr}"), local_addr, task })
@@ -229,11 +268,109 @@ impl Sandbox {
             let wait = {
                 let mut state = self.shared.lock();
                 let now = clock::now_ms();
-                let parts = tick(&mut state, &self.shared.endpoint(), now);
+                let parts = tick(&mut state, &self.shared.endpoint(), now, self.shared.config.stack_pace_ms());
                 self.shared.save(&state, &parts);
                 state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250))
             };
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
+
+impl Sandbox {
+    /// Keeps the ECS services' tasks running: starts each wanted service's
+    /// task on its load balancer's port, stops those no longer wanted, and
+    /// retries a failed start after a pause.
+    async fn task_loop(&self) {
+        let mut failed_at: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let Some(launcher) = self.shared.launcher() else {
+                continue;
+            };
+            let wanted = tasks::wanted_services(&self.shared.lock());
+            let mut running = self.shared.tasks.lock().await;
+            let keep: Vec<(String, u16)> = wanted.iter().map(|w| (w.service_arn.clone(), w.port)).collect();
+            running.stop_unwanted(&keep);
+            for service in wanted {
+                let now = clock::now_ms();
+                if running.is_running(&service.service_arn)
+                    || failed_at.get(&service.service_arn).is_some_and(|at| now - at < 10_000)
+                {
+                    continue;
+                }
+                let spec = self.task_spec(&service);
+                let started = match launcher(spec).await {
+                    Ok(router) => running
+                        .start(service.service_arn.clone(), service.port, router)
+                        .await
+                        .map_err(|error| error.to_string()),
+                    Err(error) => Err(error),
+                };
+                match started {
+                    Ok(()) => {
+                        tracing::info!(service = %service.service_arn, port = service.port, "sandbox ECS task running");
+                        failed_at.remove(&service.service_arn);
+                    }
+                    Err(error) => {
+                        tracing::warn!(service = %service.service_arn, %error, "sandbox ECS task could not start");
+                        failed_at.insert(service.service_arn.clone(), now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a task of `service` runs with, including a source of its task
+    /// role's credentials (fresh role sessions, as ECS hands out).
+    fn task_spec(&self, service: &tasks::WantedService) -> tasks::TaskSpec {
+        let task_id = uuid::Uuid::new_v4().simple().to_string();
+        let credentials = service.task_role_arn.clone().map(|role_arn| {
+            let shared = self.shared.clone();
+            let region = service.region.clone();
+            let task_id = task_id.clone();
+            let source: tasks::CredentialSource = Arc::new(move || {
+                let now = clock::now_ms();
+                let partition = keywatch_domain::region::find(&region)
+                    .map_or("aws", |r| r.partition.as_str())
+                    .to_owned();
+                let role_name = sts::role_name_of(&role_arn, &partition)?;
+                let ctx = CallContext {
+                    caller: identity::Principal::default_user(&partition, None),
+                    region: region.clone(),
+                    partition,
+                    now,
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                };
+                let mut state = shared.lock();
+                // ECS names the task role's sessions after the task id.
+                let issued = sts::issue_session(&mut state.sts, &role_arn, &role_name, &task_id, &ctx, 3600)?;
+                shared.save(&state, &[Part::Sts]);
+                Ok(tasks::TaskCredentials {
+                    access_key_id: issued.access_key_id,
+                    secret_access_key: issued.secret_access_key,
+                    session_token: issued.session_token,
+                    expiration_ms: issued.expiration_ms,
+                })
+            });
+            source
+        });
+        let scratch_root = self
+            .shared
+            .config
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("keywatch-sandbox-{}", std::process::id())));
+        tasks::TaskSpec {
+            service_arn: service.service_arn.clone(),
+            container_name: service.container_name.clone(),
+            image: service.image.clone(),
+            environment: service.environment.clone(),
+            task_role_arn: service.task_role_arn.clone(),
+            endpoint_url: self.shared.endpoint(),
+            region: service.region.clone(),
+            credentials,
+            scratch_dir: scratch_root.join("ecs").join(tasks::scratch_name(&service.service_arn)),
         }
     }
 }
@@ -446,6 +583,15 @@ fn dispatch(
         ("sqs", Input::Json(_)) => {
             sqs::call(&mut state.sqs, &ctx, &shared.endpoint(), &request.operation, json).map(|h| (h, Part::Sqs))
         }
+        ("cloudformation", Input::Params(params)) => {
+            let pace = shared.config.stack_pace_ms();
+            let handled = cloudformation::api::call(state, &ctx, &request.operation, params, pace);
+            if handled.as_ref().is_some_and(|h| h.mutated) {
+                parts.extend(Part::ALL);
+                parts.extend(advance_stacks(state, now, pace));
+            }
+            handled.map(|h| (h, Part::CloudFormation))
+        }
         ("sns", Input::Params(params)) => {
             let handled =
                 sns::api::call(&mut state.sns, &mut state.sqs, &ctx, &shared.endpoint(), &request.operation, params);
@@ -497,14 +643,26 @@ fn dispatch(
 /// evaluations (which see the datapoints those deliveries produced), then
 /// the actions of the alarms that changed state. Returns the parts changed.
 /// `endpoint` is the sandbox's URL, for the links in SNS messages.
-pub fn tick(state: &mut SandboxState, endpoint: &str, now: i64) -> Vec<Part> {
+pub fn tick(state: &mut SandboxState, endpoint: &str, now: i64, stack_pace_ms: i64) -> Vec<Part> {
     let mut parts = deliver_due(state, now);
+    parts.extend(advance_stacks(state, now, stack_pace_ms));
     let changes = state.cloudwatch.evaluate_due(&state.metrics, now);
     if !changes.is_empty() {
         parts.push(Part::CloudWatch);
         parts.extend(run_alarm_actions(state, endpoint, &changes, now));
     }
     parts
+}
+
+/// Runs the CloudFormation steps due at `now`. A step may create or delete
+/// resources in any service, so a step saves every part.
+fn advance_stacks(state: &mut SandboxState, now: i64, stack_pace_ms: i64) -> Vec<Part> {
+    let place_of = |region: &str| cloudformation::engine::Place {
+        region: region.to_owned(),
+        partition: keywatch_domain::region::find(region).map_or("aws", |r| r.partition.as_str()).to_owned(),
+        account: identity::ACCOUNT_ID.to_owned(),
+    };
+    if cloudformation::engine::advance(state, place_of, now, stack_pace_ms) { Part::ALL.to_vec() } else { Vec::new() }
 }
 
 /// Runs the actions of alarm state changes: publishes CloudWatch's alarm

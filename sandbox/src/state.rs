@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cloudformation::CloudFormationState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
 use crate::kms::KmsState;
@@ -34,6 +35,7 @@ pub struct SandboxState {
     pub cloudwatch: CloudWatchState,
     pub sns: SnsState,
     pub sqs: SqsState,
+    pub cloudformation: CloudFormationState,
 }
 
 impl SandboxState {
@@ -54,12 +56,22 @@ pub enum Part {
     CloudWatch,
     Sns,
     Sqs,
+    CloudFormation,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 8] =
-        [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics, Part::CloudWatch, Part::Sns, Part::Sqs];
+    pub const ALL: [Part; 9] = [
+        Part::Sts,
+        Part::Kms,
+        Part::CloudTrail,
+        Part::Logs,
+        Part::Metrics,
+        Part::CloudWatch,
+        Part::Sns,
+        Part::Sqs,
+        Part::CloudFormation,
+    ];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -71,6 +83,7 @@ impl Part {
             Part::CloudWatch => "cloudwatch.json",
             Part::Sns => "sns.json",
             Part::Sqs => "sqs.json",
+            Part::CloudFormation => "cloudformation.json",
         }
     }
 }
@@ -110,6 +123,7 @@ impl Store {
             cloudwatch: read(dir, Part::CloudWatch)?,
             sns: read(dir, Part::Sns)?,
             sqs: read(dir, Part::Sqs)?,
+            cloudformation: read(dir, Part::CloudFormation)?,
         })
     }
 
@@ -128,6 +142,7 @@ impl Store {
                 Part::CloudWatch => to_json(&state.cloudwatch),
                 Part::Sns => to_json(&state.sns),
                 Part::Sqs => to_json(&state.sqs),
+                Part::CloudFormation => to_json(&state.cloudformation),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }

@@ -206,21 +206,15 @@ fn assume_role(state: &mut StsState, ctx: &CallContext, request: &AssumeRoleRequ
             ),
         ));
     }
-    let access_key_id = format!("ASIA{}", random::text(random::UPPER_BASE32, 16)?);
-    let secret_access_key = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)?;
-    let session_token = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 356)?;
-    // The same role keeps the same unique id across sessions, as in IAM.
-    let role_id = format!("AROA{}", random::stable_id(&format!("{ACCOUNT_ID}/{role_name}"), 17));
-    let session = RoleSession {
-        role_arn: request.role_arn.clone(),
-        session_name: request.role_session_name.clone(),
-        role_id: role_id.clone(),
-        created_ms: ctx.now,
-        expiration_ms: ctx.now + duration * 1000,
-    };
-    let assumed_arn = session.assumed_role_arn(&ctx.partition);
-    let expiration = session.expiration_ms;
-    state.sessions.insert(access_key_id.clone(), session);
+    let issued = issue_session(state, &request.role_arn, &role_name, &request.role_session_name, ctx, duration)?;
+    let (access_key_id, secret_access_key, session_token, expiration, role_id, assumed_arn) = (
+        issued.access_key_id,
+        issued.secret_access_key,
+        issued.session_token,
+        issued.expiration_ms,
+        issued.role_id,
+        issued.assumed_role_arn,
+    );
     Ok(Value::structure()
         .with(
             "Credentials",
@@ -237,6 +231,51 @@ fn assume_role(state: &mut StsState, ctx: &CallContext, request: &AssumeRoleRequ
                 .with("Arn", assumed_arn),
         )
         .with("PackedPolicySize", 0i64))
+}
+
+/// Temporary credentials of a role session.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration_ms: i64,
+    pub role_id: String,
+    pub assumed_role_arn: String,
+}
+
+/// Issues a role session's credentials: what AssumeRole does once its
+/// input is checked, and what the sandbox's ECS tasks get for their task role.
+pub fn issue_session(
+    state: &mut StsState,
+    role_arn: &str,
+    role_name: &str,
+    session_name: &str,
+    ctx: &CallContext,
+    duration_seconds: i64,
+) -> Result<IssuedSession, AwsError> {
+    let access_key_id = format!("ASIA{}", random::text(random::UPPER_BASE32, 16)?);
+    let secret_access_key = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)?;
+    let session_token = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 356)?;
+    // The same role keeps the same unique id across sessions, as in IAM.
+    let role_id = format!("AROA{}", random::stable_id(&format!("{ACCOUNT_ID}/{role_name}"), 17));
+    let session = RoleSession {
+        role_arn: role_arn.to_owned(),
+        session_name: session_name.to_owned(),
+        role_id: role_id.clone(),
+        created_ms: ctx.now,
+        expiration_ms: ctx.now + duration_seconds * 1000,
+    };
+    let assumed_role_arn = session.assumed_role_arn(&ctx.partition);
+    let expiration_ms = session.expiration_ms;
+    state.sessions.insert(access_key_id.clone(), session);
+    Ok(IssuedSession { access_key_id, secret_access_key, session_token, expiration_ms, role_id, assumed_role_arn })
+}
+
+/// The role name of a role ARN in the sandbox account, checked as
+/// AssumeRole checks it.
+pub fn role_name_of(role_arn: &str, partition: &str) -> Result<String, AwsError> {
+    parse_role_arn(role_arn, partition)
 }
 
 /// Checks `arn:<partition>:iam::<account>:role/<path/><name>` and returns the

@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "KEYWATCH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Sandbox only: milliseconds CloudFormation spends on each resource
+    /// (0 deploys a stack at once; 2000 or so makes progress watchable).
+    #[arg(long, env = "KEYWATCH_SANDBOX_STACK_PACE_MS", default_value_t = 0)]
+    pub stack_pace_ms: u64,
+    /// Sandbox only: milliseconds from a call to its CloudTrail record reaching
+    /// the trail's log group (AWS takes 5 to 15 minutes).
+    #[arg(long, env = "KEYWATCH_SANDBOX_CLOUDTRAIL_DELAY_MS", default_value_t = 1000)]
+    pub cloudtrail_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +93,14 @@ pub struct SandboxArgs {
     /// Log format.
     #[arg(long, env = "KEYWATCH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Sandbox only: milliseconds CloudFormation spends on each resource
+    /// (0 deploys a stack at once; 2000 or so makes progress watchable).
+    #[arg(long, env = "KEYWATCH_SANDBOX_STACK_PACE_MS", default_value_t = 0)]
+    pub stack_pace_ms: u64,
+    /// Sandbox only: milliseconds from a call to its CloudTrail record reaching
+    /// the trail's log group (AWS takes 5 to 15 minutes).
+    #[arg(long, env = "KEYWATCH_SANDBOX_CLOUDTRAIL_DELAY_MS", default_value_t = 1000)]
+    pub cloudtrail_delay_ms: u64,
 }
 
 impl Cli {

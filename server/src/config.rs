@@ -20,6 +20,10 @@ pub struct ServeConfig {
     pub region: &'static keywatch_domain::region::Region,
     pub profile: Option<String>,
     pub site_root: PathBuf,
+    /// Time CloudFormation spends per resource in the sandbox.
+    pub stack_pace: std::time::Duration,
+    /// Time from a call to its CloudTrail record in the log group, in the sandbox.
+    pub cloudtrail_delay: std::time::Duration,
 }
 
 impl ServeConfig {
@@ -51,6 +55,8 @@ impl ServeConfig {
             region,
             profile: args.profile.clone(),
             site_root: args.site_root.clone(),
+            stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
+            cloudtrail_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod sandbox_tasks;
 pub mod security;
 pub mod web;
 
@@ -37,9 +38,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             let sandbox_config = SandboxConfig {
                 default_region: config.region.code.to_owned(),
                 state_dir: Some(config.sandbox_state_dir()),
-                ..SandboxConfig::default()
+                cloudtrail_delivery_delay: config.cloudtrail_delay,
+                stack_pace: config.stack_pace,
             };
-            let running = Sandbox::new(sandbox_config)?.start(([127, 0, 0, 1], 0).into()).await?;
+            let sandbox = Sandbox::new(sandbox_config)?;
+            sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
+            let running = sandbox.start(([127, 0, 0, 1], 0).into()).await?;
             (Aws::sandbox(&running.endpoint_url, config.region.code), Some(running))
         }
         AwsMode::Live => (Aws::live(config.region.code, config.profile.as_deref()).await, None),
@@ -83,8 +87,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
     config::require_loopback(args.listen, "the sandbox")?;
     keywatch_domain::region::parse(&args.region).map_err(|error| ServerError::Config(format!("--region: {error}")))?;
-    let sandbox =
-        Sandbox::new(SandboxConfig { default_region: args.region.clone(), state_dir: args.state_dir.clone(), ..SandboxConfig::default() })?;
+    let sandbox = Sandbox::new(SandboxConfig {
+        default_region: args.region.clone(),
+        state_dir: args.state_dir.clone(),
+        cloudtrail_delivery_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
+        stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
+    })?;
+    sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
     let listener =
         TcpListener::bind(args.listen).await.map_err(|source| ServerError::Listen { addr: args.listen, source })?;
     tracing::info!(endpoint = %format!("http://{}", args.listen), "Keywatch sandbox listening");

@@ -1,0 +1,113 @@
+//! ECS tasks in the sandbox: the services CloudFormation created are run
+//! in this process, each behind its load balancer's loopback port.
+//!
+//! The sandbox does not know what an image contains. Whoever embeds it
+//! supplies a [`TaskLauncher`] that turns a task's definition (image,
+//! environment, task-role credentials, the sandbox endpoint) into an HTTP
+//! router; the Keywatch binary launches the lab's workload that way. Without
+//! a launcher, services are created but run nothing, which CloudFormation
+//! does not notice either.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::error::AwsError;
+
+/// Credentials of the task role, fresh at each call (the SDK caches them
+/// until shortly before they expire, as it does ECS's credential endpoint).
+pub type CredentialSource = Arc<dyn Fn() -> Result<TaskCredentials, AwsError> + Send + Sync>;
+
+/// A role session's temporary credentials.
+#[derive(Debug, Clone)]
+pub struct TaskCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch milliseconds.
+    pub expiration_ms: i64,
+}
+
+/// What a task runs with: its container definition and where AWS is.
+#[derive(Clone)]
+pub struct TaskSpec {
+    pub service_arn: String,
+    pub container_name: String,
+    pub image: String,
+    pub environment: BTreeMap<String, String>,
+    pub task_role_arn: Option<String>,
+    /// The sandbox's URL, for the task's SDK clients (`AWS_ENDPOINT_URL`).
+    pub endpoint_url: String,
+    pub region: String,
+    /// `None` when the task definition has no task role.
+    pub credentials: Option<CredentialSource>,
+    /// A directory the task may keep files in (its "ephemeral storage").
+    pub scratch_dir: std::path::PathBuf,
+}
+
+/// Starts a task: returns the router that serves its container port.
+pub type TaskLauncher =
+    Arc<dyn Fn(TaskSpec) -> Pin<Box<dyn Future<Output = Result<axum::Router, String>> + Send>> + Send + Sync>;
+
+/// The tasks running now, by service ARN.
+#[derive(Default)]
+pub struct RunningTasks {
+    tasks: HashMap<String, RunningTask>,
+}
+
+struct RunningTask {
+    port: u16,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningTask {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+impl RunningTasks {
+    /// Services that run but are no longer wanted (or moved port) are stopped.
+    pub fn stop_unwanted(&mut self, wanted: &[(String, u16)]) {
+        self.tasks.retain(|arn, task| wanted.iter().any(|(w, port)| w == arn && *port == task.port));
+    }
+
+    /// Whether the service's task runs.
+    pub fn is_running(&self, service_arn: &str) -> bool {
+        self.tasks.get(service_arn).is_some_and(|task| !task.handle.is_finished())
+    }
+
+    /// Serves `router` on `127.0.0.1:<port>` for the service.
+    pub async fn start(&mut self, service_arn: String, port: u16, router: axum::Router) -> Result<(), std::io::Error> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let arn = service_arn.clone();
+        let handle = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(service = %arn, %error, "sandbox ECS task stopped");
+            }
+        });
+        self.tasks.insert(service_arn, RunningTask { port, handle });
+        Ok(())
+    }
+}
+
+/// An ECS service that should have a running task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WantedService {
+    pub service_arn: String,
+    pub region: String,
+    pub container_name: String,
+    pub image: String,
+    pub environment: BTreeMap<String, String>,
+    pub task_role_arn: Option<String>,
+    /// The loopback port of the load balancer in front of it.
+    pub port: u16,
+}
+
+/// A file-system-safe name for a service's scratch directory.
+pub fn scratch_name(service_arn: &str) -> String {
+    service_arn.rsplit(['/', ':']).next().unwrap_or("service").chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
+}
+/// TEMPORARY shim
+pub fn wanted_services(_state: &crate::state::SandboxState) -> Vec<WantedService> { Vec::new() }

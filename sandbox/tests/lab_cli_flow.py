@@ -1,0 +1,125 @@
+"""The lab's own command-line steps, run unchanged against `keywatch sandbox`.
+
+Usage: lab_cli_flow.py ENDPOINT_URL
+
+Deploys the three stacks with `aws cloudformation create-stack` (the lab's
+commands, with --endpoint-url added), reads the outputs with
+`describe-stacks --query`, sends the lab's curl requests (encrypt, decrypt
+with the right key, decrypt with a false key) to the load balancer's DNS
+name, sees the alarm fire, and tears down in the lab's order, emptying the
+ECR repository first and removing the retained trail bucket last.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+ENDPOINT = sys.argv[1]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATES = os.path.join(ROOT, "cloudformation")
+
+
+def aws(*args):
+    """Runs the AWS CLI against the sandbox and returns its parsed JSON (or None)."""
+    command = ["aws", "--endpoint-url", ENDPOINT, "--region", "ap-southeast-2", "--output", "json", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def output(stack, key):
+    outputs = aws("cloudformation", "describe-stacks", "--stack-name", stack, "--query", "Stacks[0].Outputs")
+    for item in outputs:
+        if item["OutputKey"] == key:
+            return item["OutputValue"]
+    raise AssertionError(f"{stack} has no output {key}")
+
+
+def request(method, url, body):
+    data = json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def wait_for(predicate, what, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# Section 1: the base network.
+aws("cloudformation", "create-stack", "--stack-name", "pattern1-base",
+    "--template-body", f"file://{TEMPLATES}/base.yaml")
+aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "pattern1-base")
+repository_uri = output("pattern1-base", "Pattern1AppContainerRepositoryUri")
+repository = output("pattern1-base", "Pattern1AppContainerRepository")
+
+# Section 2: the application (no image push in the sandbox: it runs the workload itself).
+aws("cloudformation", "create-stack", "--stack-name", "pattern1-app",
+    "--template-body", f"file://{TEMPLATES}/application.yaml",
+    "--parameters", "ParameterKey=BaselineVpcStack,ParameterValue=pattern1-base",
+    f"ParameterKey=ECRImageURI,ParameterValue={repository_uri}:latest",
+    "--capabilities", "CAPABILITY_NAMED_IAM")
+aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "pattern1-app")
+endpoint = output("pattern1-app", "OutputPattern1ApplicationEndpoint")
+task_role = output("pattern1-app", "OutputPattern1ECSTaskRole")
+
+# Section 3: logging and alarm, given the task role.
+aws("cloudformation", "create-stack", "--stack-name", "pattern1-logging",
+    "--template-body", f"file://{TEMPLATES}/logging.yaml",
+    "--parameters", f"ParameterKey=AppECSTaskRoleArn,ParameterValue={task_role}",
+    "ParameterKey=EmailAddress,ParameterValue=security@example.com",
+    "--capabilities", "CAPABILITY_NAMED_IAM")
+aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "pattern1-logging")
+
+# Section 4: the lab's curl requests, against the load balancer's DNS name.
+base_url = endpoint if endpoint.startswith("http") else f"http://{endpoint}"
+wait_for(lambda: request("GET", f"{base_url}/", {})[0] == 200 or None, "the application's health check")
+status, body = request("POST", f"{base_url}/encrypt", {"Name": "Bob", "Text": "Run your own race"})
+assert status == 200 and body["Message"] == "Data encrypted and stored, keep your key save", body
+key = body["Key"]
+status, body = request("GET", f"{base_url}/decrypt", {"Name": "Bob", "Key": key})
+assert (status, body) == (200, {"Text": "Run your own race"}), (status, body)
+for _ in range(3):
+    status, body = request("GET", f"{base_url}/decrypt", {"Name": "Bob", "Key": "some-random-false-key"})
+    assert status == 400 and body["Message"] == "Data decryption failed, make sure you have the correct key", body
+    time.sleep(1)
+
+
+def alarm_state():
+    alarms = aws("cloudwatch", "describe-alarms")["MetricAlarms"]
+    firing = [a["AlarmName"] for a in alarms if a["StateValue"] == "ALARM"]
+    return firing or None
+
+
+wait_for(alarm_state, "the lab's alarm to fire", seconds=60)
+
+# Teardown in the lab's order: empty the repository, delete the stacks, then
+# the retained trail bucket.
+images = aws("ecr", "list-images", "--repository-name", repository)["imageIds"]
+if images:
+    aws("ecr", "batch-delete-image", "--repository-name", repository, "--image-ids", json.dumps(images))
+trail_bucket = output("pattern1-logging", "OutputPattern1TrailBucket")
+for stack in ("pattern1-logging", "pattern1-app", "pattern1-base"):
+    aws("cloudformation", "delete-stack", "--stack-name", stack)
+    aws("cloudformation", "wait", "stack-delete-complete", "--stack-name", stack)
+remaining = aws("cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE", "UPDATE_COMPLETE")
+assert remaining["StackSummaries"] == [], remaining
+buckets = [b["Name"] for b in aws("s3api", "list-buckets")["Buckets"]]
+assert buckets == [trail_bucket], buckets
+subprocess.run(["aws", "--endpoint-url", ENDPOINT, "s3", "rb", "--force", f"s3://{trail_bucket}"],
+               check=True, capture_output=True)
+assert aws("s3api", "list-buckets")["Buckets"] == []
+print("lab CLI flow: ok")
