@@ -149,11 +149,26 @@ pub fn advance(state: &mut SandboxState, place_of: impl Fn(&str) -> Place, now: 
 }
 
 fn run_next_step(cloudformation: &mut CloudFormationState, index: usize, runtime: &mut Runtime<'_>) {
-    let exports = cloudformation.exports(&cloudformation.stacks[index].region);
-    let importers: BTreeMap<String, Vec<String>> = exports
-        .iter()
-        .map(|(name, _, _)| (name.clone(), cloudformation.importers(&cloudformation.stacks[index].region, name)))
-        .collect();
+    let region = cloudformation.stacks[index].region.clone();
+    let exports = cloudformation.exports(&region);
+    let publishing = cloudformation.stacks[index].operation.as_ref().and_then(|op| op.steps.front()).is_some_and(|step| {
+        matches!(
+            step,
+            Step::Transition { to: StackStatus::CreateComplete | StackStatus::UpdateCompleteCleanupInProgress, .. }
+        )
+    });
+    // Who imports what matters only when outputs are published, and finding
+    // out evaluates every stack's template.
+    let importers: BTreeMap<String, Vec<String>> = if publishing {
+        let stack_id = cloudformation.stacks[index].stack_id.clone();
+        exports
+            .iter()
+            .filter(|(_, _, exporter)| *exporter == stack_id)
+            .map(|(name, _, _)| (name.clone(), cloudformation.importers(&region, name)))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let stack = &mut cloudformation.stacks[index];
     let Some(step) = stack.operation.as_mut().and_then(|op| op.steps.pop_front()) else {
         stack.operation = None;
