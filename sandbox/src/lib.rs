@@ -6,10 +6,12 @@
 //! encoded back in the protocol they came in.
 
 pub mod clock;
+pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod delivery;
 pub mod error;
+pub mod iam;
 pub mod identity;
 pub mod kms;
 pub mod logs;
@@ -228,6 +230,7 @@ impl Sandbox {
         loop {
             let wait = {
                 let mut state = self.shared.lock();
+                state.endpoint = self.shared.endpoint();
                 let now = clock::now_ms();
                 let parts = tick(&mut state, &self.shared.endpoint(), now);
                 self.shared.save(&state, &parts);
@@ -386,6 +389,8 @@ fn dispatch(
         keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
     let mut guard = shared.lock();
     let state = &mut *guard;
+    // Provisioners acting outside a request build SNS links and queue URLs from it.
+    state.endpoint = shared.endpoint();
     let mut parts = deliver_due(state, now);
 
     let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());

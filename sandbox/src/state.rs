@@ -14,8 +14,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cloudformation::provision::ec2::Ec2State;
+use crate::cloudformation::provision::ecs::EcsState;
+use crate::cloudformation::provision::elbv2::ElbState;
+use crate::cloudformation::provision::rds::RdsState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::iam::IamState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
@@ -34,6 +39,14 @@ pub struct SandboxState {
     pub cloudwatch: CloudWatchState,
     pub sns: SnsState,
     pub sqs: SqsState,
+    pub iam: IamState,
+    pub ec2: Ec2State,
+    pub elb: ElbState,
+    pub ecs: EcsState,
+    pub rds: RdsState,
+    /// The URL the sandbox is reached at (SNS links and SQS queue URLs
+    /// made outside a request use it); not persisted, set by the server.
+    pub endpoint: String,
 }
 
 impl SandboxState {
@@ -54,12 +67,30 @@ pub enum Part {
     CloudWatch,
     Sns,
     Sqs,
+    Iam,
+    Ec2,
+    Elb,
+    Ecs,
+    Rds,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 8] =
-        [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics, Part::CloudWatch, Part::Sns, Part::Sqs];
+    pub const ALL: [Part; 13] = [
+        Part::Sts,
+        Part::Kms,
+        Part::CloudTrail,
+        Part::Logs,
+        Part::Metrics,
+        Part::CloudWatch,
+        Part::Sns,
+        Part::Sqs,
+        Part::Iam,
+        Part::Ec2,
+        Part::Elb,
+        Part::Ecs,
+        Part::Rds,
+    ];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -71,6 +102,11 @@ impl Part {
             Part::CloudWatch => "cloudwatch.json",
             Part::Sns => "sns.json",
             Part::Sqs => "sqs.json",
+            Part::Iam => "iam.json",
+            Part::Ec2 => "ec2.json",
+            Part::Elb => "elbv2.json",
+            Part::Ecs => "ecs.json",
+            Part::Rds => "rds.json",
         }
     }
 }
@@ -110,6 +146,12 @@ impl Store {
             cloudwatch: read(dir, Part::CloudWatch)?,
             sns: read(dir, Part::Sns)?,
             sqs: read(dir, Part::Sqs)?,
+            iam: read(dir, Part::Iam)?,
+            ec2: read(dir, Part::Ec2)?,
+            elb: read(dir, Part::Elb)?,
+            ecs: read(dir, Part::Ecs)?,
+            rds: read(dir, Part::Rds)?,
+            endpoint: String::new(),
         })
     }
 
@@ -128,6 +170,11 @@ impl Store {
                 Part::CloudWatch => to_json(&state.cloudwatch),
                 Part::Sns => to_json(&state.sns),
                 Part::Sqs => to_json(&state.sqs),
+                Part::Iam => to_json(&state.iam),
+                Part::Ec2 => to_json(&state.ec2),
+                Part::Elb => to_json(&state.elb),
+                Part::Ecs => to_json(&state.ecs),
+                Part::Rds => to_json(&state.rds),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }
