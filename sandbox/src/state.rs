@@ -252,6 +252,37 @@ mod tests {
         assert_eq!(loaded.sts, state.sts);
     }
 
+    // The provisioners' stores persist like the services' parts.
+    #[test]
+    fn provisioned_stores_load_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(Some(dir.path().to_owned()));
+        let mut state = SandboxState::default();
+        state.iam.roles.insert(
+            "r".into(),
+            crate::iam::Role {
+                name: "r".into(),
+                path: "/".into(),
+                arn: "arn:aws:iam::111122223333:role/r".into(),
+                role_id: crate::iam::role_id("111122223333", "r"),
+                description: None,
+                assume_role_policy_document: "{}".into(),
+                max_session_duration: 3600,
+                permissions_boundary: None,
+                inline_policies: Default::default(),
+                managed_policy_arns: Vec::new(),
+                tags: Default::default(),
+                create_date: 1,
+            },
+        );
+        state.ecs.revisions.insert("family".into(), 3);
+        store.save(&state, &[Part::Iam, Part::Ec2, Part::Elb, Part::Ecs, Part::Rds]).expect("saved");
+        assert!(dir.path().join("iam.json").exists() && dir.path().join("elbv2.json").exists());
+        let loaded = store.load().expect("loaded");
+        assert_eq!(loaded.iam, state.iam);
+        assert_eq!(loaded.ecs, state.ecs);
+    }
+
     #[test]
     fn corrupt_files_are_reported() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -16,6 +16,7 @@ use super::names::{ec2_id, hex};
 use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, generated_name};
 use crate::error::AwsError;
 use crate::service::CallContext;
+use crate::state::SandboxState;
 
 /// A VPC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -721,13 +722,35 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
     }
 }
 
+/// Whether a load balancer, DB subnet group, DB instance or ECS service
+/// outside EC2's own store still uses subnet or security group `id`.
+fn used_elsewhere(sandbox: &SandboxState, id: &str) -> bool {
+    let id = id.to_owned();
+    sandbox.elb.load_balancers.values().any(|lb| lb.subnets.contains(&id) || lb.security_groups.contains(&id))
+        || sandbox.rds.db_subnet_groups.values().any(|group| group.subnet_ids.contains(&id))
+        || sandbox.rds.db_instances.values().any(|db| db.vpc_security_groups.contains(&id))
+        || sandbox.ecs.services.values().any(|s| s.subnets.contains(&id) || s.security_groups.contains(&id))
+}
+
 pub(super) fn delete(
-    state: &mut Ec2State,
+    sandbox: &mut SandboxState,
     resource_type: &str,
     current: &Provisioned,
     _properties: &Json,
 ) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSubnet.html and
+    // API_DeleteSecurityGroup.html: not while network interfaces (load
+    // balancers, databases, tasks) are in them.
+    if used_elsewhere(sandbox, id) {
+        return Err(failed(match resource_type {
+            "AWS::EC2::SecurityGroup" => {
+                AwsError::sender("DependencyViolation", format!("resource {id} has a dependent object"))
+            }
+            _ => dependency_violation("subnet", id),
+        }));
+    }
+    let state = &mut sandbox.ec2;
     let gone = || ProvisionError::not_found(resource_type, id);
     match resource_type {
         "AWS::EC2::VPC" => {

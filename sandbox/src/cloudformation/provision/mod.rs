@@ -332,7 +332,7 @@ pub fn delete(
 ) -> Result<(), ProvisionError> {
     let service = resource_type.split("::").nth(1).unwrap_or_default();
     let result = match service {
-        "EC2" => ec2::delete(&mut state.ec2, resource_type, current, properties),
+        "EC2" => ec2::delete(state, resource_type, current, properties),
         "ElasticLoadBalancingV2" => elbv2::delete(state, resource_type, current),
         "ECS" => ecs::delete(state, resource_type, current),
         "IAM" => iam::delete(&mut state.iam, resource_type, current, properties),

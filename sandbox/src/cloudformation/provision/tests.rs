@@ -712,6 +712,11 @@ fn application_stack_runs_behind_a_loopback_load_balancer() {
     let in_use = delete(&mut state, &ctx(), "AWS::RDS::DBSubnetGroup", &group, &json!({})).expect_err("in use");
     assert!(in_use.reason.contains("is still using it"), "{}", in_use.reason);
 
+    let busy = delete(&mut state, &ctx(), "AWS::EC2::SecurityGroup", &db_sg, &json!({})).expect_err("used by the DB");
+    assert_reason(&busy, HandlerErrorCode::ResourceConflict, "has a dependent object");
+    let busy = delete(&mut state, &ctx(), "AWS::EC2::Subnet", &r["PrivateSubnet1"], &json!({}))
+        .expect_err("in a DB subnet group");
+    assert!(busy.reason.contains("has dependencies and cannot be deleted"), "{}", busy.reason);
     let lb_sg = made(
         &mut state,
         s,
