@@ -129,7 +129,6 @@ pub(super) fn update(
     ctx: &CallContext,
     change: &Change,
 ) -> Result<Provisioned, ProvisionError> {
-    change.refuse_changes(&["TrailName"])?;
     let props = change.props();
     let name = change.current.physical_id.clone();
     let mut input = trail_input(&props, &name)?;

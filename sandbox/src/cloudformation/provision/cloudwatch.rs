@@ -100,7 +100,6 @@ pub(super) fn update(
     ctx: &CallContext,
     change: &Change,
 ) -> Result<Provisioned, ProvisionError> {
-    change.refuse_changes(&["AlarmName"])?;
     let name = change.current.physical_id.clone();
     if state.cloudwatch.alarm(&ctx.region, &name).is_none() {
         return Err(ProvisionError::not_found(change.request.resource_type, &name));

@@ -627,7 +627,6 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
         "AWS::EC2::VPC" => {
-            change.refuse_changes(&["CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId"])?;
             let vpc = state.vpcs.get_mut(&id).ok_or_else(gone)?;
             vpc.enable_dns_support = props.bool("EnableDnsSupport")?.unwrap_or(true);
             vpc.enable_dns_hostnames = props.bool("EnableDnsHostnames")?.unwrap_or(false);
@@ -635,7 +634,6 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
             Ok(vpc_attributes(vpc))
         }
         "AWS::EC2::Subnet" => {
-            change.refuse_changes(&["VpcId", "CidrBlock", "AvailabilityZone", "AvailabilityZoneId"])?;
             let subnet = state.subnets.get_mut(&id).ok_or_else(gone)?;
             subnet.map_public_ip_on_launch = props.bool("MapPublicIpOnLaunch")?.unwrap_or(false);
             subnet.tags = props.tags()?;
@@ -647,26 +645,22 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
             Ok(change.current.clone())
         }
         "AWS::EC2::EIP" => {
-            change.refuse_changes(&["Domain", "PublicIpv4Pool"])?;
             let allocation = change.current.attribute("AllocationId").unwrap_or_default().to_owned();
             let address = state.addresses.get_mut(&allocation).ok_or_else(gone)?;
             address.tags = props.tags()?;
             Ok(change.current.clone())
         }
         "AWS::EC2::NatGateway" => {
-            change.refuse_changes(&["SubnetId", "AllocationId", "ConnectivityType", "PrivateIpAddress"])?;
             let gateway = state.nat_gateways.get_mut(&id).ok_or_else(gone)?;
             gateway.tags = props.tags()?;
             Ok(change.current.clone())
         }
         "AWS::EC2::RouteTable" => {
-            change.refuse_changes(&["VpcId"])?;
             let table = state.route_tables.get_mut(&id).ok_or_else(gone)?;
             table.tags = props.tags()?;
             Ok(change.current.clone())
         }
         "AWS::EC2::Route" => {
-            change.refuse_changes(&["RouteTableId", "DestinationCidrBlock"])?;
             let (table_id, destination) = id.split_once('|').ok_or_else(gone)?;
             // ReplaceRoute: the new target is checked like a new route's.
             let route = route_of(state, &props, table_id, destination)?;
@@ -676,16 +670,9 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
             *existing = route;
             Ok(change.current.clone())
         }
-        "AWS::EC2::SubnetRouteTableAssociation" => {
-            change.refuse_changes(&["SubnetId", "RouteTableId"])?;
-            Ok(change.current.clone())
-        }
-        "AWS::EC2::VPCGatewayAttachment" => {
-            change.refuse_changes(&["VpcId", "InternetGatewayId", "VpnGatewayId"])?;
-            Ok(change.current.clone())
-        }
+        "AWS::EC2::SubnetRouteTableAssociation" => Ok(change.current.clone()),
+        "AWS::EC2::VPCGatewayAttachment" => Ok(change.current.clone()),
         "AWS::EC2::SecurityGroup" => {
-            change.refuse_changes(&["GroupName", "GroupDescription", "VpcId"])?;
             let ingress = rules(&props, "SecurityGroupIngress", "SourceSecurityGroupId")?;
             let mut egress = rules(&props, "SecurityGroupEgress", "DestinationSecurityGroupId")?;
             check_peers(state, &ingress)?;
@@ -700,16 +687,6 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
             Ok(group_attributes(group))
         }
         "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
-            change.refuse_changes(&[
-                "GroupId",
-                "IpProtocol",
-                "FromPort",
-                "ToPort",
-                "CidrIp",
-                "CidrIpv6",
-                "SourceSecurityGroupId",
-                "DestinationSecurityGroupId",
-            ])?;
             let description = props.str("Description")?;
             for group in state.security_groups.values_mut() {
                 for rule in group.ingress.iter_mut().chain(group.egress.iter_mut()).filter(|r| r.id == id) {

@@ -445,7 +445,6 @@ pub(super) fn update(
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
         "AWS::ECS::Cluster" => {
-            change.refuse_changes(&["ClusterName"])?;
             let mut settings = BTreeMap::new();
             for setting in props.objects("ClusterSettings")? {
                 settings.insert(setting.required_str("Name")?, setting.str("Value")?.unwrap_or_default());
@@ -459,24 +458,10 @@ pub(super) fn update(
             cluster.tags = tags;
             Ok(change.current.clone())
         }
-        "AWS::ECS::TaskDefinition" => {
-            // Revisions are immutable: every change but tags registers a new one.
-            let changed = change
-                .request
-                .properties
-                .as_object()
-                .into_iter()
-                .flatten()
-                .chain(change.previous.as_object().into_iter().flatten());
-            for (name, _) in changed {
-                if name != "Tags" && change.changed(name) {
-                    return Err(ProvisionError::not_updatable(change.request.resource_type, name));
-                }
-            }
-            Ok(change.current.clone())
-        }
+        // Revisions are immutable: every change but tags is a replacement,
+        // which update() refused before getting here.
+        "AWS::ECS::TaskDefinition" => Ok(change.current.clone()),
         "AWS::ECS::Service" => {
-            change.refuse_changes(&["ServiceName", "Cluster", "LaunchType", "SchedulingStrategy"])?;
             let task_definition = task_definition_arn(
                 state,
                 &props.str("TaskDefinition")?.ok_or_else(|| props.missing("TaskDefinition"))?,

@@ -371,7 +371,6 @@ pub(super) fn update(
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
-            change.refuse_changes(&["Name", "Scheme", "Type"])?;
             let security_groups = props.strings("SecurityGroups")?;
             for group in &security_groups {
                 state.ec2.security_group(group).map_err(failed)?;
@@ -385,7 +384,6 @@ pub(super) fn update(
             Ok(load_balancer_attributes(lb, &ctx.region))
         }
         "AWS::ElasticLoadBalancingV2::TargetGroup" => {
-            change.refuse_changes(&["Name", "Port", "Protocol", "TargetType", "VpcId"])?;
             let attributes = key_values(&props, "TargetGroupAttributes")?;
             let tags = props.tags()?;
             let health_check_path = props.str("HealthCheckPath")?;
@@ -397,7 +395,6 @@ pub(super) fn update(
             Ok(target_group_attributes(&state.elb, &group))
         }
         "AWS::ElasticLoadBalancingV2::Listener" => {
-            change.refuse_changes(&["LoadBalancerArn"])?;
             let groups = forwarded_groups(&props)?;
             let listener = state.elb.listeners.get(&id).ok_or_else(gone)?;
             let lb = state.elb.load_balancers.get(&listener.load_balancer_arn).ok_or_else(gone)?;

@@ -208,7 +208,6 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::IAM::Role" => {
-            change.refuse_changes(&["RoleName", "Path"])?;
             let trust =
                 props.document("AssumeRolePolicyDocument")?.ok_or_else(|| props.missing("AssumeRolePolicyDocument"))?;
             iam::check_document(&trust).map_err(failed)?;
@@ -250,7 +249,6 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
             Ok(Provisioned::new(id.clone()).with("Id", id))
         }
         "AWS::IAM::ManagedPolicy" => {
-            change.refuse_changes(&["ManagedPolicyName", "Path", "Description"])?;
             let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
             iam::check_document(&document).map_err(failed)?;
             let roles = props.strings("Roles")?;
@@ -275,7 +273,6 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
             Ok(policy_attributes(policy, roles.len()))
         }
         "AWS::IAM::InstanceProfile" => {
-            change.refuse_changes(&["InstanceProfileName", "Path"])?;
             let roles = props.strings("Roles")?;
             for role in &roles {
                 state.role(role).map_err(failed)?;

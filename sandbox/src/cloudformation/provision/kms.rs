@@ -54,11 +54,20 @@ pub(super) fn create(
             let key_id = output_str(&output, &["KeyMetadata", "KeyId"]).ok_or_else(|| {
                 ProvisionError::handler("CreateKey returned no KeyId", HandlerErrorCode::InternalFailure)
             })?;
-            if props.bool("EnableKeyRotation")? == Some(true) {
-                call(state, ctx, "EnableKeyRotation", json!({"KeyId": key_id}))?;
-            }
-            if props.bool("Enabled")? == Some(false) {
-                call(state, ctx, "DisableKey", json!({"KeyId": key_id}))?;
+            let finish = |state: &mut KmsState| -> Result<(), ProvisionError> {
+                if props.bool("EnableKeyRotation")? == Some(true) {
+                    call(state, ctx, "EnableKeyRotation", json!({"KeyId": key_id}))?;
+                }
+                if props.bool("Enabled")? == Some(false) {
+                    call(state, ctx, "DisableKey", json!({"KeyId": key_id}))?;
+                }
+                Ok(())
+            };
+            if let Err(error) = finish(state) {
+                // The stack never learns this key's id: schedule its deletion
+                // now rather than leave it billing.
+                let _ = call(state, ctx, "ScheduleKeyDeletion", json!({"KeyId": key_id, "PendingWindowInDays": 7}));
+                return Err(error);
             }
             key_attributes(state, ctx, &key_id)
         }
@@ -77,7 +86,6 @@ pub(super) fn update(state: &mut KmsState, ctx: &CallContext, change: &Change) -
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::KMS::Key" => {
-            change.refuse_changes(&["KeyUsage", "KeySpec", "Origin", "MultiRegion"])?;
             // Re-enable first: rotation cannot change on a disabled key.
             let enabled = props.bool("Enabled")?.unwrap_or(true);
             if change.changed("Enabled") && enabled {
@@ -120,7 +128,6 @@ pub(super) fn update(state: &mut KmsState, ctx: &CallContext, change: &Change) -
             key_attributes(state, ctx, &id)
         }
         "AWS::KMS::Alias" => {
-            change.refuse_changes(&["AliasName"])?;
             if change.changed("TargetKeyId") {
                 let target = props.required_str("TargetKeyId")?;
                 // Check the new target before giving up the old one.

@@ -114,7 +114,6 @@ pub(super) fn update(
     let name = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::Logs::LogGroup" => {
-            change.refuse_changes(&["LogGroupName"])?;
             if change.changed("RetentionInDays") {
                 match props.int("RetentionInDays")? {
                     Some(days) => {
@@ -125,12 +124,8 @@ pub(super) fn update(
             }
             Ok(group_attributes(ctx, &name))
         }
-        "AWS::Logs::LogStream" => {
-            change.refuse_changes(&["LogGroupName", "LogStreamName"])?;
-            Ok(Provisioned::new(name))
-        }
+        "AWS::Logs::LogStream" => Ok(Provisioned::new(name)),
         "AWS::Logs::MetricFilter" => {
-            change.refuse_changes(&["LogGroupName", "FilterName"])?;
             let group = props.required_str("LogGroupName")?;
             let pattern = props.required_str("FilterPattern")?;
             // PutMetricFilter replaces the filter of the same name.

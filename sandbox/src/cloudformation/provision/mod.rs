@@ -264,6 +264,97 @@ fn unsupported(resource_type: &str) -> ProvisionError {
     )
 }
 
+/// The properties of `resource_type` whose change needs a replacement
+/// (the schema's create-only properties, "Update requires: Replacement").
+/// `AWS::ECS::TaskDefinition` revisions are immutable: every property but
+/// `Tags` is listed by [`requires_replacement`] rather than here.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html>
+pub fn create_only_properties(resource_type: &str) -> &'static [&'static str] {
+    match resource_type {
+        "AWS::EC2::VPC" => &["CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"],
+        "AWS::EC2::Subnet" => &["VpcId", "CidrBlock", "AvailabilityZone", "AvailabilityZoneId"],
+        "AWS::EC2::VPCGatewayAttachment" => &["VpcId", "InternetGatewayId", "VpnGatewayId"],
+        "AWS::EC2::EIP" => &["Domain", "PublicIpv4Pool", "NetworkBorderGroup"],
+        "AWS::EC2::NatGateway" => &["SubnetId", "AllocationId", "ConnectivityType", "PrivateIpAddress"],
+        "AWS::EC2::RouteTable" => &["VpcId"],
+        "AWS::EC2::Route" => &["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock"],
+        "AWS::EC2::SubnetRouteTableAssociation" => &["SubnetId", "RouteTableId"],
+        "AWS::EC2::SecurityGroup" => &["GroupName", "GroupDescription", "VpcId"],
+        "AWS::EC2::SecurityGroupIngress" => &[
+            "GroupId",
+            "GroupName",
+            "IpProtocol",
+            "FromPort",
+            "ToPort",
+            "CidrIp",
+            "CidrIpv6",
+            "SourceSecurityGroupId",
+            "SourceSecurityGroupName",
+            "SourceSecurityGroupOwnerId",
+            "SourcePrefixListId",
+        ],
+        "AWS::EC2::SecurityGroupEgress" => &[
+            "GroupId",
+            "IpProtocol",
+            "FromPort",
+            "ToPort",
+            "CidrIp",
+            "CidrIpv6",
+            "DestinationSecurityGroupId",
+            "DestinationPrefixListId",
+        ],
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => &["Name", "Scheme", "Type"],
+        "AWS::ElasticLoadBalancingV2::TargetGroup" => &["Name", "Port", "Protocol", "TargetType", "VpcId"],
+        "AWS::ElasticLoadBalancingV2::Listener" => &["LoadBalancerArn"],
+        "AWS::ECS::Cluster" => &["ClusterName"],
+        "AWS::ECS::Service" => &["ServiceName", "Cluster", "LaunchType", "SchedulingStrategy", "Role"],
+        "AWS::IAM::Role" => &["RoleName", "Path"],
+        "AWS::IAM::ManagedPolicy" => &["ManagedPolicyName", "Path", "Description"],
+        "AWS::IAM::InstanceProfile" => &["InstanceProfileName", "Path"],
+        "AWS::RDS::DBSubnetGroup" => &["DBSubnetGroupName"],
+        "AWS::RDS::DBInstance" => &[
+            "DBInstanceIdentifier",
+            "Engine",
+            "DBName",
+            "MasterUsername",
+            "DBSubnetGroupName",
+            "StorageEncrypted",
+            "KmsKeyId",
+            "AvailabilityZone",
+        ],
+        "AWS::KMS::Key" => &["KeyUsage", "KeySpec", "Origin", "MultiRegion"],
+        "AWS::KMS::Alias" => &["AliasName"],
+        "AWS::Logs::LogGroup" => &["LogGroupName"],
+        "AWS::Logs::LogStream" => &["LogGroupName", "LogStreamName"],
+        "AWS::Logs::MetricFilter" => &["LogGroupName", "FilterName"],
+        "AWS::CloudWatch::Alarm" => &["AlarmName"],
+        "AWS::SNS::Topic" => &["TopicName", "FifoTopic"],
+        "AWS::SNS::Subscription" => &["TopicArn", "Protocol", "Endpoint", "Region"],
+        "AWS::SQS::Queue" => &["QueueName", "FifoQueue"],
+        "AWS::CloudTrail::Trail" => &["TrailName"],
+        _ => &[],
+    }
+}
+
+/// The properties whose change from `previous` to `properties` means the
+/// resource must be replaced; empty when an in-place [`update`] can do it.
+pub fn requires_replacement(resource_type: &str, previous: &Json, properties: &Json) -> Vec<String> {
+    let changed = |name: &str| previous.get(name) != properties.get(name);
+    if resource_type == "AWS::ECS::TaskDefinition" {
+        let mut names: Vec<String> = previous
+            .as_object()
+            .into_iter()
+            .chain(properties.as_object())
+            .flat_map(|members| members.keys().cloned())
+            .filter(|name| name != "Tags" && changed(name))
+            .collect();
+        names.sort();
+        names.dedup();
+        return names;
+    }
+    create_only_properties(resource_type).iter().filter(|name| changed(name)).map(|name| (*name).to_owned()).collect()
+}
+
 /// Creates the resource `request` describes.
 pub fn create(
     state: &mut SandboxState,
@@ -291,8 +382,8 @@ pub fn create(
 }
 
 /// Updates a resource in place. The engine decides replacement itself
-/// (create new, then delete old); a change this type cannot make in place
-/// fails with `NotUpdatable`.
+/// (create new, then delete old) with [`requires_replacement`]; a change
+/// this type cannot make in place fails here with `NotUpdatable`.
 pub fn update(
     state: &mut SandboxState,
     ctx: &CallContext,
@@ -302,6 +393,10 @@ pub fn update(
 ) -> Result<Provisioned, ProvisionError> {
     if !request.properties.is_object() {
         return Err(ProvisionError::validation(request.logical_id, "#: expected type: JSONObject"));
+    }
+    if let Some(property) = requires_replacement(request.resource_type, previous_properties, request.properties).first()
+    {
+        return Err(ProvisionError::not_updatable(request.resource_type, property));
     }
     let change = Change { request, current, previous: previous_properties };
     let service = request.resource_type.split("::").nth(1).unwrap_or_default();
@@ -389,15 +484,6 @@ impl Change<'_> {
     /// Whether `name` differs between the old and new properties.
     pub fn changed(&self, name: &str) -> bool {
         self.request.properties.get(name) != self.previous.get(name)
-    }
-
-    /// Fails with `NotUpdatable` when any of `names` changed: those
-    /// properties need a replacement, which the engine makes itself.
-    pub fn refuse_changes(&self, names: &[&str]) -> Result<(), ProvisionError> {
-        match names.iter().find(|name| self.changed(name)) {
-            Some(name) => Err(ProvisionError::not_updatable(self.request.resource_type, name)),
-            None => Ok(()),
-        }
     }
 }
 

@@ -268,22 +268,12 @@ pub(super) fn update(
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
         "AWS::RDS::DBSubnetGroup" => {
-            change.refuse_changes(&["DBSubnetGroupName"])?;
             let group = subnet_group_of(state, ctx, &props, id.clone())?;
             let existing = state.rds.db_subnet_groups.get_mut(&id).ok_or_else(gone)?;
             *existing = group;
             Ok(change.current.clone())
         }
         "AWS::RDS::DBInstance" => {
-            change.refuse_changes(&[
-                "DBInstanceIdentifier",
-                "Engine",
-                "DBName",
-                "MasterUsername",
-                "DBSubnetGroupName",
-                "StorageEncrypted",
-                "KmsKeyId",
-            ])?;
             let vpc_security_groups = security_groups(state, &props)?;
             let instance = state.rds.db_instances.get_mut(&id).ok_or_else(gone)?;
             instance.instance_class = props.required_str("DBInstanceClass")?;

@@ -109,7 +109,11 @@ pub(super) fn create(
             let arn = output_str(&output, &["TopicArn"]).unwrap_or(arn);
             // The topic's inline `Subscription` list.
             for subscription in props.objects("Subscription")? {
-                subscribe(state, ctx, &arn, &subscription)?;
+                if let Err(error) = subscribe(state, ctx, &arn, &subscription) {
+                    // A failed create leaves nothing behind.
+                    let _ = call(state, ctx, "DeleteTopic", vec![param("TopicArn", arn.as_str())]);
+                    return Err(error);
+                }
             }
             Ok(topic_attributes(&arn))
         }
@@ -179,7 +183,6 @@ pub(super) fn update(
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::SNS::Topic" => {
-            change.refuse_changes(&["TopicName", "FifoTopic"])?;
             for attribute in TOPIC_ATTRIBUTES.iter().filter(|name| **name != "FifoTopic") {
                 if change.changed(attribute) {
                     let value = props.str(attribute)?.unwrap_or_default();
@@ -198,7 +201,6 @@ pub(super) fn update(
             Ok(topic_attributes(&id))
         }
         "AWS::SNS::Subscription" => {
-            change.refuse_changes(&["TopicArn", "Protocol", "Endpoint"])?;
             for attribute in SUBSCRIPTION_ATTRIBUTES {
                 if change.changed(attribute) {
                     let value = attribute_value(&props, attribute)?.unwrap_or_default();

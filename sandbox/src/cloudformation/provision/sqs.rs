@@ -116,7 +116,6 @@ pub(super) fn update(
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::SQS::Queue" => {
-            change.refuse_changes(&["QueueName", "FifoQueue"])?;
             let attributes = attributes_of(&props)?;
             call(state, ctx, "SetQueueAttributes", json!({"QueueUrl": id, "Attributes": attributes}))?;
             Ok(queue_attributes(ctx, &id))

@@ -947,3 +947,31 @@ fn trail_logs_to_its_log_group_through_its_role() {
     assert!(state.cloudtrail.find(&ctx(), "pattern1-logging-trail").is_err());
     delete(&mut state, &ctx(), "AWS::CloudTrail::Trail", &trail, &stopped).expect("gone is fine");
 }
+
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html:
+// changing a create-only property replaces the resource; task definition
+// revisions are immutable (everything but Tags replaces them).
+#[test]
+fn replacement_is_decided_from_create_only_properties() {
+    let old = json!({"CidrBlock": "172.31.0.0/16", "EnableDnsHostnames": true});
+    assert!(requires_replacement("AWS::EC2::VPC", &old, &json!({"CidrBlock": "172.31.0.0/16"})).is_empty());
+    assert_eq!(requires_replacement("AWS::EC2::VPC", &old, &json!({"CidrBlock": "10.0.0.0/16"})), vec!["CidrBlock"]);
+    let task = json!({"Family": "f", "Cpu": "256", "Tags": []});
+    assert!(requires_replacement("AWS::ECS::TaskDefinition", &task, &json!({"Family": "f", "Cpu": "256"})).is_empty());
+    assert_eq!(
+        requires_replacement("AWS::ECS::TaskDefinition", &task, &json!({"Family": "f", "Cpu": "512"})),
+        vec!["Cpu"]
+    );
+    assert!(create_only_properties("AWS::SQS::Queue").contains(&"QueueName"));
+    let mut state = SandboxState::default();
+    let error = change(
+        &mut state,
+        "AWS::SQS::Queue",
+        &Provisioned::new("u"),
+        &json!({"QueueName": "a"}),
+        &json!({"QueueName": "b"}),
+    )
+    .expect_err("replacement");
+    assert_eq!(error.code, HandlerErrorCode::NotUpdatable);
+    assert!(error.reason.contains("create-only property 'QueueName'"), "{}", error.reason);
+}
