@@ -172,6 +172,17 @@ impl Sandbox {
         read(&self.shared.lock())
     }
 
+    /// Changes the sandbox's state outside a request (CloudFormation's
+    /// provisioners, tests), then saves `parts` (see
+    /// [`cloudformation::provision::changed_parts`]).
+    pub fn write_state<R>(&self, parts: &[Part], write: impl FnOnce(&mut SandboxState) -> R) -> R {
+        let mut state = self.shared.lock();
+        state.endpoint = self.shared.endpoint();
+        let result = write(&mut state);
+        self.shared.save(&state, parts);
+        result
+    }
+
     /// The sandbox's HTTP routes: one catch-all, because AWS routes by
     /// headers and body rather than by path.
     pub fn router(&self) -> Router {

@@ -35,7 +35,7 @@ use serde_json::Value as Json;
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{CallContext, Handled};
-use crate::state::SandboxState;
+use crate::state::{Part, SandboxState};
 
 pub use ecs::{RunnableService, ecs_services};
 pub use names::generated_name;
@@ -353,6 +353,27 @@ pub fn requires_replacement(resource_type: &str, previous: &Json, properties: &J
         return names;
     }
     create_only_properties(resource_type).iter().filter(|name| changed(name)).map(|name| (*name).to_owned()).collect()
+}
+
+/// The persisted parts of the state that creating, updating or deleting a
+/// resource of `resource_type` can change: what to save afterwards.
+pub fn changed_parts(resource_type: &str) -> &'static [Part] {
+    match resource_type.split("::").nth(1).unwrap_or_default() {
+        "EC2" => &[Part::Ec2],
+        "ElasticLoadBalancingV2" => &[Part::Elb],
+        "ECS" => &[Part::Ecs],
+        "IAM" => &[Part::Iam],
+        "RDS" => &[Part::Rds],
+        "KMS" => &[Part::Kms],
+        // CloudWatch Logs and CloudWatch calls also age out metric data.
+        "Logs" => &[Part::Logs, Part::Metrics],
+        "CloudWatch" => &[Part::CloudWatch, Part::Metrics],
+        // SNS subscriptions to SQS queues touch the queues.
+        "SNS" => &[Part::Sns, Part::Sqs],
+        "SQS" => &[Part::Sqs],
+        "CloudTrail" => &[Part::CloudTrail],
+        _ => &[],
+    }
 }
 
 /// Creates the resource `request` describes.
