@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod delivery;
 pub mod error;
+pub mod iam;
 pub mod identity;
 pub mod kms;
 pub mod logs;
@@ -207,6 +208,17 @@ impl Sandbox {
         read(&self.shared.lock())
     }
 
+    /// Changes the sandbox's state outside a request (CloudFormation's
+    /// provisioners, tests), then saves `parts` (see
+    /// [`cloudformation::provision::changed_parts`]).
+    pub fn write_state<R>(&self, parts: &[Part], write: impl FnOnce(&mut SandboxState) -> R) -> R {
+        let mut state = self.shared.lock();
+        state.endpoint = self.shared.endpoint();
+        let result = write(&mut state);
+        self.shared.save(&state, parts);
+        result
+    }
+
     /// The sandbox's HTTP routes: one catch-all, because AWS routes by
     /// headers and body rather than by path.
     pub fn router(&self) -> Router {
@@ -267,6 +279,7 @@ impl Sandbox {
         loop {
             let wait = {
                 let mut state = self.shared.lock();
+                state.endpoint = self.shared.endpoint();
                 let now = clock::now_ms();
                 let parts = tick(&mut state, &self.shared.endpoint(), now, self.shared.config.stack_pace_ms());
                 self.shared.save(&state, &parts);
@@ -331,9 +344,8 @@ impl Sandbox {
             let task_id = task_id.clone();
             let source: tasks::CredentialSource = Arc::new(move || {
                 let now = clock::now_ms();
-                let partition = keywatch_domain::region::find(&region)
-                    .map_or("aws", |r| r.partition.as_str())
-                    .to_owned();
+                let partition =
+                    keywatch_domain::region::find(&region).map_or("aws", |r| r.partition.as_str()).to_owned();
                 let role_name = sts::role_name_of(&role_arn, &partition)?;
                 let ctx = CallContext {
                     caller: identity::Principal::default_user(&partition, None),
@@ -523,6 +535,8 @@ fn dispatch(
         keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
     let mut guard = shared.lock();
     let state = &mut *guard;
+    // Provisioners acting outside a request build SNS links and queue URLs from it.
+    state.endpoint = shared.endpoint();
     let mut parts = deliver_due(state, now);
 
     let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());

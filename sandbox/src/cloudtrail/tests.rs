@@ -5,7 +5,6 @@ use serde_json::json;
 use super::api::call;
 use super::*;
 
-
 const GROUP_ARN: &str = "arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-logs:*";
 
 fn exists(_: &str, name: &str) -> bool {
@@ -28,7 +27,8 @@ fn logging_trail(state: &mut CloudTrailState) {
     .expect("known");
     assert!(created.result.is_ok(), "{:?}", created.result);
     let started =
-        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+            .expect("known");
     assert!(started.result.is_ok());
 }
 
@@ -130,8 +130,14 @@ fn trail_errors() {
     )
     .expect("known");
     assert_eq!(again.result.expect_err("exists").code, "TrailAlreadyExistsException");
-    let bad_name =
-        call(&mut state, &CallContext::for_tests(1), "CreateTrail", &json!({"Name": "-x", "S3BucketName": "b"}), &exists).expect("known");
+    let bad_name = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "-x", "S3BucketName": "b"}),
+        &exists,
+    )
+    .expect("known");
     assert_eq!(bad_name.result.expect_err("name").code, "InvalidTrailNameException");
     let no_group = call(
         &mut state,
@@ -151,7 +157,8 @@ fn trail_errors() {
     )
     .expect("known");
     assert_eq!(no_role.result.expect_err("no role").code, "InvalidCloudWatchLogsRoleArnException");
-    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists).expect("known");
+    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists)
+        .expect("known");
     let error = missing.result.expect_err("missing");
     assert_eq!(error.code, "TrailNotFoundException");
     assert_eq!(
@@ -167,8 +174,14 @@ fn trail_errors() {
     )
     .expect("known");
     assert_eq!(both.result.expect_err("both").code, "InvalidParameterCombinationException");
-    let deleted =
-        call(&mut state, &CallContext::for_tests(2), "DeleteTrail", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+    let deleted = call(
+        &mut state,
+        &CallContext::for_tests(2),
+        "DeleteTrail",
+        &json!({"Name": "pattern1-logging-trail"}),
+        &exists,
+    )
+    .expect("known");
     assert!(deleted.result.is_ok() && deleted.mutated);
     assert!(state.trails.values().all(|t| t.is_empty()));
 }

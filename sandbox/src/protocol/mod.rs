@@ -40,7 +40,12 @@ pub enum Input {
     Json(serde_json::Value),
     Cbor(ciborium::value::Value),
     /// A REST request, left for the service to read from its path.
-    Rest { method: Method, path: String, query: Vec<(String, String)>, body: Bytes },
+    Rest {
+        method: Method,
+        path: String,
+        query: Vec<(String, String)>,
+        body: Bytes,
+    },
 }
 
 /// One AWS API call, decoded from HTTP.
