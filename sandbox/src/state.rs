@@ -4,8 +4,8 @@
 //! (`sts.json`, `kms.json`, ...), rewritten atomically (temporary file,
 //! fsync, rename) after every call that changed it and read back when the
 //! sandbox starts. A missing file is an empty service, so a fresh directory
-//! starts empty. The files hold KMS key material: they are the only place it
-//! is ever written.
+//! starts empty. The files hold KMS key material and secret values: they are the only
+//! place those are ever written.
 
 use std::fs;
 use std::io::Write as _;
@@ -16,9 +16,12 @@ use serde::de::DeserializeOwned;
 
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::ecr::EcrState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::s3::S3State;
+use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;
 use crate::sqs::SqsState;
 use crate::sts::StsState;
@@ -34,6 +37,9 @@ pub struct SandboxState {
     pub cloudwatch: CloudWatchState,
     pub sns: SnsState,
     pub sqs: SqsState,
+    pub s3: S3State,
+    pub secretsmanager: SecretsManagerState,
+    pub ecr: EcrState,
 }
 
 impl SandboxState {
@@ -54,12 +60,26 @@ pub enum Part {
     CloudWatch,
     Sns,
     Sqs,
+    S3,
+    SecretsManager,
+    Ecr,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 8] =
-        [Part::Sts, Part::Kms, Part::CloudTrail, Part::Logs, Part::Metrics, Part::CloudWatch, Part::Sns, Part::Sqs];
+    pub const ALL: [Part; 11] = [
+        Part::Sts,
+        Part::Kms,
+        Part::CloudTrail,
+        Part::Logs,
+        Part::Metrics,
+        Part::CloudWatch,
+        Part::Sns,
+        Part::Sqs,
+        Part::S3,
+        Part::SecretsManager,
+        Part::Ecr,
+    ];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -71,6 +91,9 @@ impl Part {
             Part::CloudWatch => "cloudwatch.json",
             Part::Sns => "sns.json",
             Part::Sqs => "sqs.json",
+            Part::S3 => "s3.json",
+            Part::SecretsManager => "secretsmanager.json",
+            Part::Ecr => "ecr.json",
         }
     }
 }
@@ -110,6 +133,9 @@ impl Store {
             cloudwatch: read(dir, Part::CloudWatch)?,
             sns: read(dir, Part::Sns)?,
             sqs: read(dir, Part::Sqs)?,
+            s3: read(dir, Part::S3)?,
+            secretsmanager: read(dir, Part::SecretsManager)?,
+            ecr: read(dir, Part::Ecr)?,
         })
     }
 
@@ -128,6 +154,9 @@ impl Store {
                 Part::CloudWatch => to_json(&state.cloudwatch),
                 Part::Sns => to_json(&state.sns),
                 Part::Sqs => to_json(&state.sqs),
+                Part::S3 => to_json(&state.s3),
+                Part::SecretsManager => to_json(&state.secretsmanager),
+                Part::Ecr => to_json(&state.ecr),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }
