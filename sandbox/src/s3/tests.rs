@@ -183,3 +183,29 @@ fn metadata_and_content_type_come_back() {
     assert_eq!(object.metadata.get("owner").map(String::as_str), Some("alice"));
     assert_eq!(state.object("lab", "nope").expect_err("missing").code, "NoSuchKey");
 }
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html (STREAMING-UNSIGNED-PAYLOAD-TRAILER, x-amz-decoded-content-length)
+#[test]
+fn put_object_reads_aws_chunked_bodies() {
+    let mut state = S3State::default();
+    state.create_bucket("lab", "ap-southeast-2", "111122223333", 0).expect("created");
+    let mut put = request(
+        Method::PUT,
+        "/lab/k",
+        &[("x-id", "PutObject")],
+        "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\r\n\r\n",
+    );
+    put.headers.extend([
+        ("content-encoding".to_owned(), "aws-chunked".to_owned()),
+        ("x-amz-content-sha256".to_owned(), "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned()),
+        ("x-amz-decoded-content-length".to_owned(), "3".to_owned()),
+        ("x-amz-trailer".to_owned(), "x-amz-checksum-crc32".to_owned()),
+    ]);
+    let output = run(&mut state, &put).expect("put");
+    assert!(output.headers.contains(&("etag".to_owned(), etag(b"abc"))));
+    let object = state.object("lab", "k").expect("object");
+    assert_eq!((object.body.as_slice(), object.content_encoding.as_deref()), (&b"abc"[..], None));
+    put.headers.retain(|(name, _)| name != "x-amz-decoded-content-length");
+    put.headers.push(("x-amz-decoded-content-length".to_owned(), "4".to_owned()));
+    assert_eq!(run(&mut state, &put).expect_err("length").code, "IncompleteBody");
+}
