@@ -82,7 +82,17 @@ async fn objects_round_trip_with_checksums_etags_and_metadata() {
     };
     assert_eq!(put.e_tag(), Some(expected_etag.as_str()));
 
-    let got = s3.get_object().bucket("lab-bucket").key("dir/hello world.txt").send().await.expect("GetObject");
+    assert!(put.checksum_crc32().is_some());
+    // Checksum mode makes the SDK validate the body against the stored CRC32.
+    let got = s3
+        .get_object()
+        .bucket("lab-bucket")
+        .key("dir/hello world.txt")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.checksum_crc32(), put.checksum_crc32());
     assert_eq!(got.content_type(), Some("text/plain"));
     assert_eq!(got.e_tag(), Some(expected_etag.as_str()));
     assert_eq!(got.metadata().and_then(|m| m.get("owner")).map(String::as_str), Some("alice"));

@@ -11,11 +11,14 @@
 use base64::Engine as _;
 use http::Method;
 
-use super::{ObjectAttributes, S3State};
+use super::{ObjectAttributes, S3State, checksum};
 use crate::error::AwsError;
 use crate::protocol::query::escape;
 use crate::protocol::rest::{self, RestInput, RestOutput};
 use crate::service::{Audit, AuditResource, CallContext, Handled};
+
+/// Header or trailer fields, names lower case, in order.
+type Fields = Vec<(String, String)>;
 
 const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -137,8 +140,8 @@ pub fn call(state: &mut S3State, ctx: &CallContext, operation: &str, input: &Res
         ),
         "DeleteBucketPolicy" => (state.delete_bucket_policy(&bucket).map(|()| RestOutput::empty(204)), true),
         "PutObject" => (put_object(state, ctx, &bucket, &key, input), true),
-        "GetObject" => (state.object(&bucket, &key).map(|o| object_output(o, true)), false),
-        "HeadObject" => (state.object(&bucket, &key).map(|o| object_output(o, false)), false),
+        "GetObject" => (state.object(&bucket, &key).map(|o| object_output(o, true, checksum_mode(input))), false),
+        "HeadObject" => (state.object(&bucket, &key).map(|o| object_output(o, false, checksum_mode(input))), false),
         "DeleteObject" => (state.delete_object(&bucket, &key).map(|_| RestOutput::empty(204)), true),
         "ListObjectsV2" | "ListObjects" => (list_objects(state, &bucket, input, operation == "ListObjectsV2"), false),
         "DeleteObjects" => (delete_objects(state, &bucket, input), true),
@@ -232,9 +235,10 @@ fn create_bucket(
 }
 
 /// Decodes an `aws-chunked` body: `<hex size>[;chunk-signature=...]\r\n<data>\r\n`
-/// chunks ending with a zero-size chunk and optional trailers (checksums).
+/// chunks ending with a zero-size chunk and optional trailers (checksums);
+/// returns the data and the trailers.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html>
-pub fn decode_aws_chunked(body: &[u8]) -> Result<Vec<u8>, AwsError> {
+pub fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Fields), AwsError> {
     let malformed = || AwsError::sender("IncompleteBody", "The request body terminated unexpectedly");
     let mut out = Vec::with_capacity(body.len());
     let mut rest = body;
@@ -245,8 +249,14 @@ pub fn decode_aws_chunked(body: &[u8]) -> Result<Vec<u8>, AwsError> {
         let size = usize::from_str_radix(size_text, 16).map_err(|_| malformed())?;
         rest = &rest[line_end + 2..];
         if size == 0 {
-            // What follows are trailers (x-amz-checksum-*), then an empty line.
-            return Ok(out);
+            // What follows are trailers (`x-amz-checksum-crc32:...`, and
+            // `x-amz-trailer-signature` when signed), then an empty line.
+            let trailers = String::from_utf8_lossy(rest)
+                .split("\r\n")
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                .collect();
+            return Ok((out, trailers));
         }
         if rest.len() < size {
             return Err(malformed());
@@ -257,14 +267,22 @@ pub fn decode_aws_chunked(body: &[u8]) -> Result<Vec<u8>, AwsError> {
     }
 }
 
-/// The request body with any `aws-chunked` framing removed.
-fn payload(input: &RestInput) -> Result<Vec<u8>, AwsError> {
+/// The request body with any `aws-chunked` framing removed, and the
+/// flexible checksums (headers and trailers) it was verified against.
+fn payload(input: &RestInput) -> Result<(Vec<u8>, Fields), AwsError> {
+    let (body, trailers) = framed_payload(input)?;
+    let fields: Vec<(String, String)> = input.headers.iter().cloned().chain(trailers).collect();
+    let checksums = checksum::verify(&fields, &body)?;
+    Ok((body, checksums))
+}
+
+fn framed_payload(input: &RestInput) -> Result<(Vec<u8>, Fields), AwsError> {
     let chunked = input.header("content-encoding").is_some_and(|e| e.split(',').any(|p| p.trim() == "aws-chunked"))
         || input.header("x-amz-content-sha256").is_some_and(|h| h.starts_with("STREAMING-"));
     if !chunked {
-        return Ok(input.body.to_vec());
+        return Ok((input.body.to_vec(), Vec::new()));
     }
-    let decoded = decode_aws_chunked(&input.body)?;
+    let (decoded, trailers) = decode_aws_chunked(&input.body)?;
     if let Some(expected) = input.header("x-amz-decoded-content-length").and_then(|l| l.parse::<usize>().ok())
         && expected != decoded.len()
     {
@@ -273,7 +291,7 @@ fn payload(input: &RestInput) -> Result<Vec<u8>, AwsError> {
             "You did not provide the number of bytes specified by the Content-Length HTTP header",
         ));
     }
-    Ok(decoded)
+    Ok((decoded, trailers))
 }
 
 /// Checks a `Content-MD5` header against the body (`BadDigest` when they differ).
@@ -297,7 +315,7 @@ fn put_object(
     key: &str,
     input: &RestInput,
 ) -> Result<RestOutput, AwsError> {
-    let body = payload(input)?;
+    let (body, checksums) = payload(input)?;
     check_content_md5(input, &body)?;
     let content_encoding = input
         .header("content-encoding")
@@ -308,21 +326,30 @@ fn put_object(
         .iter()
         .filter_map(|(name, value)| name.strip_prefix("x-amz-meta-").map(|n| (n.to_owned(), value.clone())))
         .collect();
-    let attributes =
-        ObjectAttributes { content_type: input.header("content-type").map(str::to_owned), content_encoding, metadata };
+    let attributes = ObjectAttributes {
+        content_type: input.header("content-type").map(str::to_owned),
+        content_encoding,
+        metadata,
+        checksums: checksums.iter().cloned().collect(),
+    };
     let etag = state.put_object(bucket, key, body, attributes, ctx.now)?;
     let mut output = RestOutput::empty(200).with_header("etag", etag);
-    // S3 echoes the checksum it verified; the SDKs compare it with their own.
-    for (name, value) in &input.headers {
-        if name.starts_with("x-amz-checksum-") && name != "x-amz-checksum-type" {
-            output = output.with_header(name, value.clone());
-        }
+    // S3 answers with the checksums it verified.
+    for (name, value) in checksums {
+        output = output.with_header(&name, value);
     }
     Ok(output)
 }
 
-/// GetObject's or HeadObject's response: the body (GET only) and its headers.
-fn object_output(object: &super::Object, with_body: bool) -> RestOutput {
+/// Whether the caller asked for the object's checksums (`x-amz-checksum-mode: ENABLED`).
+fn checksum_mode(input: &RestInput) -> bool {
+    input.header("x-amz-checksum-mode").is_some_and(|mode| mode.eq_ignore_ascii_case("ENABLED"))
+}
+
+/// GetObject's or HeadObject's response: the body (GET only) and its
+/// headers, with the stored checksums when asked for (the SDKs then
+/// validate the body against them).
+fn object_output(object: &super::Object, with_body: bool, with_checksums: bool) -> RestOutput {
     let mut output = RestOutput {
         status: 200,
         headers: vec![
@@ -342,6 +369,10 @@ fn object_output(object: &super::Object, with_body: bool) -> RestOutput {
     }
     for (name, value) in &object.metadata {
         output.headers.push((format!("x-amz-meta-{name}"), value.clone()));
+    }
+    if with_checksums && !object.checksums.is_empty() {
+        output.headers.extend(object.checksums.iter().map(|(name, value)| (name.clone(), value.clone())));
+        output.headers.push(("x-amz-checksum-type".into(), "FULL_OBJECT".into()));
     }
     output
 }
@@ -447,7 +478,7 @@ fn delete_objects(state: &mut S3State, bucket: &str, input: &RestInput) -> Resul
     if !has_checksum {
         return Err(AwsError::sender("InvalidRequest", "Missing required header for this request: Content-MD5"));
     }
-    let body = payload(input)?;
+    let (body, _) = payload(input)?;
     check_content_md5(input, &body)?;
     let xml = String::from_utf8_lossy(&body);
     let malformed = || {

@@ -8,6 +8,7 @@
 //! the state file stays loadable.
 
 pub mod api;
+pub mod checksum;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,9 @@ pub struct Object {
     /// User metadata (`x-amz-meta-*`), names lower case without the prefix.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// Verified flexible checksums by header name (`x-amz-checksum-crc32`).
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
 }
 
 /// One bucket.
@@ -63,6 +67,8 @@ pub struct ObjectAttributes {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub metadata: BTreeMap<String, String>,
+    /// Flexible checksums already verified against the body.
+    pub checksums: BTreeMap<String, String>,
 }
 
 /// A page of ListObjectsV2.
@@ -252,6 +258,7 @@ impl S3State {
             content_type: attributes.content_type.unwrap_or_else(|| "binary/octet-stream".to_owned()),
             content_encoding: attributes.content_encoding,
             metadata: attributes.metadata,
+            checksums: attributes.checksums,
         };
         self.bucket_mut(bucket)?.objects.insert(key.to_owned(), object);
         Ok(etag)

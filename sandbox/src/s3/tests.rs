@@ -89,7 +89,9 @@ fn etags_are_quoted_md5() {
 #[test]
 fn aws_chunked_bodies_are_decoded_with_trailers() {
     let body = b"5;chunk-signature=abc\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
-    assert_eq!(decode_aws_chunked(body).expect("decoded"), b"hello world");
+    let (data, trailers) = decode_aws_chunked(body).expect("decoded");
+    assert_eq!(data, b"hello world");
+    assert_eq!(trailers, vec![("x-amz-checksum-crc32".to_owned(), "AAAAAA==".to_owned())]);
     assert_eq!(decode_aws_chunked(b"5\r\nhel").expect_err("short").code, "IncompleteBody");
 }
 
@@ -134,7 +136,8 @@ fn delete_objects_needs_a_checksum_and_honours_quiet() {
     assert!(xml.contains("<Deleted><Key>a</Key></Deleted><Deleted><Key>missing</Key></Deleted>"), "{xml}");
     let quiet = "<Delete><Quiet>true</Quiet><Object><Key>b</Key></Object></Delete>";
     let mut quiet_request = request(Method::POST, "/lab", &[("delete", "")], quiet);
-    quiet_request.headers.push(("x-amz-checksum-crc32".into(), "AAAAAA==".into()));
+    let crc = checksum::compute("crc32", quiet.as_bytes()).expect("crc32");
+    quiet_request.headers.push(("x-amz-checksum-crc32".into(), crc));
     let output = run(&mut state, &quiet_request).expect("deleted");
     assert!(!String::from_utf8_lossy(&output.body).contains("<Deleted>"));
 }
@@ -176,6 +179,7 @@ fn metadata_and_content_type_come_back() {
         content_type: Some("text/plain".into()),
         content_encoding: None,
         metadata: BTreeMap::from([("owner".to_owned(), "alice".to_owned())]),
+        checksums: BTreeMap::new(),
     };
     state.put_object("lab", "k", b"x".to_vec(), attributes, 5).expect("put");
     let object = state.object("lab", "k").expect("object");
@@ -203,8 +207,12 @@ fn put_object_reads_aws_chunked_bodies() {
     ]);
     let output = run(&mut state, &put).expect("put");
     assert!(output.headers.contains(&("etag".to_owned(), etag(b"abc"))));
+    assert!(output.headers.contains(&("x-amz-checksum-crc32".to_owned(), "NSRBwg==".to_owned())));
     let object = state.object("lab", "k").expect("object");
     assert_eq!((object.body.as_slice(), object.content_encoding.as_deref()), (&b"abc"[..], None));
+    let mut corrupt = put.clone();
+    corrupt.body = Bytes::from_static(b"3\r\nabd\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\r\n\r\n");
+    assert_eq!(run(&mut state, &corrupt).expect_err("corrupt").code, "BadDigest");
     put.headers.retain(|(name, _)| name != "x-amz-decoded-content-length");
     put.headers.push(("x-amz-decoded-content-length".to_owned(), "4".to_owned()));
     assert_eq!(run(&mut state, &put).expect_err("length").code, "IncompleteBody");
