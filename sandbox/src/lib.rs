@@ -10,6 +10,7 @@ pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod delivery;
+pub mod ecr;
 pub mod error;
 pub mod iam;
 pub mod identity;
@@ -18,6 +19,8 @@ pub mod logs;
 pub mod metrics;
 pub mod protocol;
 pub mod random;
+pub mod s3;
+pub mod secretsmanager;
 pub mod service;
 pub mod sns;
 pub mod sqs;
@@ -489,7 +492,15 @@ async fn handle(
     }
     let (context, result) =
         match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
-            Ok(request) => {
+            Ok(mut request) => {
+                // S3 routes by method, path and query: name the operation
+                // before the call is dispatched and recorded.
+                if let (true, Input::Rest(input)) = (request.service == "s3", &request.input) {
+                    let operation = s3::api::operation(input);
+                    if !operation.is_empty() {
+                        request.operation = operation.to_owned();
+                    }
+                }
                 let context = request.response_context();
                 let mut result = dispatch(&shared, &request, &context, &source_ip);
                 if let ("sqs", "ReceiveMessage", Input::Json(input)) =
@@ -567,9 +578,23 @@ fn dispatch(
         }
         ("cloudtrail", Input::Json(_)) => {
             let logs = &state.logs;
-            let exists = |region: &str, name: &str| logs.group(region, name).is_ok();
-            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &exists)
+            let s3 = &state.s3;
+            let targets = cloudtrail::api::DeliveryTargets {
+                log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
+                bucket_exists: &|name: &str| s3.bucket_exists(name),
+            };
+            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &targets)
                 .map(|h| (h, Part::CloudTrail))
+        }
+        ("s3", Input::Rest(input)) => {
+            s3::api::call(&mut state.s3, &ctx, &request.operation, input).map(|h| (h, Part::S3))
+        }
+        ("secretsmanager", Input::Json(_)) => {
+            secretsmanager::api::call(&mut state.secretsmanager, &ctx, &request.operation, json)
+                .map(|h| (h, Part::SecretsManager))
+        }
+        ("ecr", Input::Json(_)) => {
+            ecr::api::call(&mut state.ecr, &ctx, &request.operation, json).map(|h| (h, Part::Ecr))
         }
         ("logs", Input::Json(_)) => {
             let handled = logs::api::call(&mut state.logs, &mut state.metrics, &ctx, &request.operation, json);
@@ -719,13 +744,14 @@ fn run_alarm_actions(
 }
 
 /// Writes the CloudTrail records due at `now` to their log groups (stream
-/// `<account>_CloudTrail_<region>`, as CloudTrail names it) and returns the
-/// parts of the state that changed.
+/// `<account>_CloudTrail_<region>`, as CloudTrail names it) and as log files
+/// to their trails' S3 buckets, and returns the parts of the state that changed.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html>
 fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
+    let mut parts = deliver_log_files(state, now);
     let due = state.cloudtrail.take_due(now);
     if due.is_empty() {
-        return Vec::new();
+        return parts;
     }
     for delivery in due {
         let outcome = match cloudtrail::parse_log_group_arn(&delivery.log_group_arn) {
@@ -740,5 +766,34 @@ fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
         };
         state.cloudtrail.note_delivery(&delivery.trail_arn, now, outcome.err().map(|error| error.code));
     }
-    vec![Part::CloudTrail, Part::Logs, Part::Metrics]
+    parts.extend([Part::CloudTrail, Part::Logs, Part::Metrics]);
+    parts
+}
+
+/// Writes the CloudTrail log files due at `now` to their trails' buckets:
+/// gzip JSON, one object per trail and region per delivery.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>
+fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
+    let files = state.cloudtrail.take_due_log_files(now);
+    if files.is_empty() {
+        return Vec::new();
+    }
+    for file in files {
+        let outcome =
+            random::text(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16).and_then(|unique| {
+                let key = cloudtrail::log_file_key(&file, now, &unique);
+                let body = cloudtrail::log_file_body(&file)?;
+                let attributes = s3::ObjectAttributes {
+                    content_type: Some("application/json".into()),
+                    content_encoding: Some("gzip".into()),
+                    ..s3::ObjectAttributes::default()
+                };
+                state.s3.put_object(&file.bucket, &key, body, attributes, now)
+            });
+        if let Err(error) = &outcome {
+            tracing::warn!(trail = %file.trail_arn, bucket = %file.bucket, code = %error.code, "CloudTrail log file not delivered");
+        }
+        state.cloudtrail.note_log_file(&file.trail_arn, now, outcome.err().map(|error| error.code));
+    }
+    vec![Part::CloudTrail, Part::S3]
 }

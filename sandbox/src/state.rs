@@ -4,8 +4,8 @@
 //! (`sts.json`, `kms.json`, ...), rewritten atomically (temporary file,
 //! fsync, rename) after every call that changed it and read back when the
 //! sandbox starts. A missing file is an empty service, so a fresh directory
-//! starts empty. The files hold KMS key material: they are the only place it
-//! is ever written.
+//! starts empty. The files hold KMS key material and secret values: they are the only
+//! place those are ever written.
 
 use std::fs;
 use std::io::Write as _;
@@ -21,10 +21,13 @@ use crate::cloudformation::provision::elbv2::ElbState;
 use crate::cloudformation::provision::rds::RdsState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::ecr::EcrState;
 use crate::iam::IamState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::s3::S3State;
+use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;
 use crate::sqs::SqsState;
 use crate::sts::StsState;
@@ -49,6 +52,9 @@ pub struct SandboxState {
     /// The URL the sandbox is reached at (SNS links and SQS queue URLs
     /// made outside a request use it); not persisted, set by the server.
     pub endpoint: String,
+    pub s3: S3State,
+    pub secretsmanager: SecretsManagerState,
+    pub ecr: EcrState,
 }
 
 impl SandboxState {
@@ -75,11 +81,14 @@ pub enum Part {
     Elb,
     Ecs,
     Rds,
+    S3,
+    SecretsManager,
+    Ecr,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 14] = [
+    pub const ALL: [Part; 17] = [
         Part::Sts,
         Part::Kms,
         Part::CloudTrail,
@@ -94,6 +103,9 @@ impl Part {
         Part::Elb,
         Part::Ecs,
         Part::Rds,
+        Part::S3,
+        Part::SecretsManager,
+        Part::Ecr,
     ];
 
     fn file_name(self) -> &'static str {
@@ -112,6 +124,9 @@ impl Part {
             Part::Elb => "elbv2.json",
             Part::Ecs => "ecs.json",
             Part::Rds => "rds.json",
+            Part::S3 => "s3.json",
+            Part::SecretsManager => "secretsmanager.json",
+            Part::Ecr => "ecr.json",
         }
     }
 }
@@ -158,6 +173,9 @@ impl Store {
             ecs: read(dir, Part::Ecs)?,
             rds: read(dir, Part::Rds)?,
             endpoint: String::new(),
+            s3: read(dir, Part::S3)?,
+            secretsmanager: read(dir, Part::SecretsManager)?,
+            ecr: read(dir, Part::Ecr)?,
         })
     }
 
@@ -182,6 +200,9 @@ impl Store {
                 Part::Elb => to_json(&state.elb),
                 Part::Ecs => to_json(&state.ecs),
                 Part::Rds => to_json(&state.rds),
+                Part::S3 => to_json(&state.s3),
+                Part::SecretsManager => to_json(&state.secretsmanager),
+                Part::Ecr => to_json(&state.ecr),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }

@@ -51,6 +51,10 @@ def main(endpoint):
     trail = f"pattern1-logging-trail-{suffix}"
     namespace = f"Pattern1Application/KMSSecurity-{suffix}"
     logs, cloudtrail, sts, kms_admin = (client(s, endpoint) for s in ("logs", "cloudtrail", "sts", "kms"))
+    client("s3", endpoint).create_bucket(
+        Bucket=f"pattern1-logging-bucket-{suffix}",
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+    )
 
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)

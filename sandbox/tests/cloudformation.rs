@@ -214,6 +214,16 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
     assert!(sns.list_topics().send().await.expect("topics").topics().is_empty());
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
     assert!(cloudtrail.describe_trails().send().await.expect("trails").trail_list().is_empty());
+    // Only the trail's bucket is left: its DeletionPolicy is Retain.
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let buckets = s3.list_buckets().send().await.expect("buckets");
+    let names: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("pattern1-logging-trail-"), "{names:?}");
+    let ecr = aws_sdk_ecr::Client::new(&sdk);
+    assert!(ecr.describe_repositories().send().await.expect("repositories").repositories().is_empty());
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    assert!(secrets.list_secrets().send().await.expect("secrets").secret_list().is_empty());
     // KMS keeps deleted keys until their waiting period ends, as AWS does.
     let keys = kms.list_keys().send().await.expect("keys");
     for key in keys.keys() {

@@ -114,23 +114,29 @@ fn template_from_url(state: &SandboxState, url: &str) -> Result<String, AwsError
 /// Resolves a `{{resolve:...}}` dynamic reference in a resource property.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
 pub fn resolve_dynamic_reference(
-    state: &SandboxState,
+    state: &mut SandboxState,
     place: &Place,
     reference: &cfn::DynamicReference,
 ) -> Result<String, String> {
     match reference.service.as_str() {
         "secretsmanager" => {
             let secret_id = reference.secret_id.as_deref().unwrap_or_default();
-            {
-                let _ = (state, place, secret_id);
-                Ok::<String, String>("temporary-shim-secret".into())
-            }
-            .map_err(|error| {
-                format!(
-                    "Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {error}",
-                    reference.reference
+            state
+                .secretsmanager
+                .secret_string(
+                    &place.region,
+                    secret_id,
+                    reference.json_key.as_deref(),
+                    reference.version_stage.as_deref(),
+                    reference.version_id.as_deref(),
+                    crate::clock::now_ms(),
                 )
-            })
+                .map_err(|error| {
+                    format!(
+                        "Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {}",
+                        reference.reference, error.message
+                    )
+                })
         }
         other => Err(format!(
             "The Keywatch sandbox cannot resolve {other} dynamic references ({{{{resolve:{other}:{}}}}})",

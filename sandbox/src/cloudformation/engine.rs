@@ -202,7 +202,10 @@ fn run_next_step(cloudformation: &mut CloudFormationState, index: usize, runtime
     }
 }
 
-/// Adds an event for a resource of `stack`.
+/// Adds an event for a resource of `stack`. The arguments are the members
+/// of a `StackEvent` a call site actually varies, kept flat so that each
+/// call reads like the event it records.
+#[allow(clippy::too_many_arguments)]
 fn resource_event(
     stack: &mut Stack,
     logical_id: &str,
@@ -273,9 +276,11 @@ fn resolve_properties(
 
 /// The properties with their `{{resolve:...}}` dynamic references resolved.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
-fn with_secrets(properties: &Json, runtime: &Runtime<'_>) -> Result<Json, String> {
+fn with_secrets(properties: &Json, runtime: &mut Runtime<'_>) -> Result<Json, String> {
+    let place = runtime.place.clone();
+    let state = &mut *runtime.state;
     cfn::substitute_dynamic(properties, &mut |reference| {
-        super::api::resolve_dynamic_reference(&*runtime.state, &runtime.place, reference)
+        super::api::resolve_dynamic_reference(state, &place, reference)
     })
 }
 

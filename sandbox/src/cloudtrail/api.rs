@@ -126,14 +126,21 @@ impl CloudTrailRequest {
     }
 }
 
+/// What CreateTrail and UpdateTrail check their delivery targets against.
+pub struct DeliveryTargets<'a> {
+    /// Whether the log group `(region, name)` exists.
+    pub log_group_exists: &'a dyn Fn(&str, &str) -> bool,
+    /// Whether the S3 bucket `name` exists.
+    pub bucket_exists: &'a dyn Fn(&str) -> bool,
+}
+
 /// Runs a CloudTrail call; `None` for an operation the sandbox lacks.
-/// `log_group_exists(region, name)` tells whether a delivery target exists.
 pub fn call(
     state: &mut CloudTrailState,
     ctx: &CallContext,
     operation: &str,
     input: &serde_json::Value,
-    log_group_exists: &dyn Fn(&str, &str) -> bool,
+    targets: &DeliveryTargets<'_>,
 ) -> Option<Handled> {
     let request_parameters = service::request_parameters(input);
     let request = match CloudTrailRequest::decode(operation, input) {
@@ -148,7 +155,7 @@ pub fn call(
         }
     };
     let read_only = request.read_only();
-    let result = run(state, ctx, &request, log_group_exists);
+    let result = run(state, ctx, &request, targets);
     let response_elements = match &result {
         Ok(output) if !read_only => service::response_elements(output),
         _ => None,
@@ -177,7 +184,7 @@ fn run(
     state: &mut CloudTrailState,
     ctx: &CallContext,
     request: &CloudTrailRequest,
-    log_group_exists: &dyn Fn(&str, &str) -> bool,
+    targets: &DeliveryTargets<'_>,
 ) -> Result<Value, AwsError> {
     Ok(match request {
         CloudTrailRequest::CreateTrail(input) => {
@@ -193,13 +200,13 @@ fn run(
                 include_global_service_events: true,
                 ..Trail::default()
             };
-            apply(&mut trail, input, log_group_exists)?;
+            apply(&mut trail, input, targets)?;
             trail_output(state.create(ctx, trail)?, ctx)
         }
         CloudTrailRequest::UpdateTrail(input) => {
             let trail = state.find_mut(ctx, &input.name)?;
             let mut updated = trail.clone();
-            apply(&mut updated, input, log_group_exists)?;
+            apply(&mut updated, input, targets)?;
             *trail = updated;
             trail_output(trail, ctx)
         }
@@ -220,6 +227,8 @@ fn run(
             let text = |at: Option<i64>| at.map_or(Value::Null, |ms| Value::String(crate::protocol::iso8601(ms)));
             Value::structure()
                 .with("IsLogging", trail.is_logging)
+                .with("LatestDeliveryError", trail.latest_delivery_error.clone().map_or(Value::Null, Value::String))
+                .with("LatestDeliveryTime", time(trail.latest_delivery_time))
                 .with(
                     "LatestCloudWatchLogsDeliveryError",
                     trail.latest_cloud_watch_logs_delivery_error.clone().map_or(Value::Null, Value::String),
@@ -275,8 +284,16 @@ fn run(
 }
 
 /// Applies CreateTrail/UpdateTrail settings, checking the log delivery pair.
-fn apply(trail: &mut Trail, input: &TrailInput, log_group_exists: &dyn Fn(&str, &str) -> bool) -> Result<(), AwsError> {
+fn apply(trail: &mut Trail, input: &TrailInput, targets: &DeliveryTargets<'_>) -> Result<(), AwsError> {
     if let Some(bucket) = &input.s3_bucket_name {
+        // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+        // (S3BucketDoesNotExistException: "This exception is thrown when the specified S3 bucket does not exist.")
+        if !(targets.bucket_exists)(bucket) {
+            return Err(AwsError::sender(
+                "S3BucketDoesNotExistException",
+                format!("S3 bucket {bucket} does not exist"),
+            ));
+        }
         trail.s3_bucket_name = bucket.clone();
     }
     if input.s3_key_prefix.is_some() {
@@ -317,7 +334,7 @@ fn apply(trail: &mut Trail, input: &TrailInput, log_group_exists: &dyn Fn(&str, 
                 format!("{arn} is not a log group ARN."),
             ));
         };
-        if !log_group_exists(&region, &name) {
+        if !(targets.log_group_exists)(&region, &name) {
             return Err(AwsError::sender(
                 "InvalidCloudWatchLogsLogGroupArnException",
                 format!("The log group {name} does not exist."),

@@ -2,13 +2,21 @@
 
 use serde_json::json;
 
-use super::api::call;
+use super::api::{DeliveryTargets, call};
 use super::*;
 
 const GROUP_ARN: &str = "arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-logs:*";
 
-fn exists(_: &str, name: &str) -> bool {
+fn group_exists(_: &str, name: &str) -> bool {
     name == "trail-logs"
+}
+
+fn bucket_exists(name: &str) -> bool {
+    name == "bucket" || name == "b"
+}
+
+fn targets() -> DeliveryTargets<'static> {
+    DeliveryTargets { log_group_exists: &group_exists, bucket_exists: &bucket_exists }
 }
 
 fn logging_trail(state: &mut CloudTrailState) {
@@ -22,12 +30,12 @@ fn logging_trail(state: &mut CloudTrailState) {
             "CloudWatchLogsLogGroupArn": GROUP_ARN,
             "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/trail-to-logs",
         }),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert!(created.result.is_ok(), "{:?}", created.result);
     let started =
-        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &targets())
             .expect("known");
     assert!(started.result.is_ok());
 }
@@ -56,7 +64,7 @@ fn logging_trails_queue_records_after_the_delay() {
 fn stopped_trails_deliver_nothing() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    call(&mut state, &CallContext::for_tests(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+    call(&mut state, &CallContext::for_tests(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &targets())
         .expect("known")
         .result
         .expect("stopped");
@@ -126,7 +134,7 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "pattern1-logging-trail", "S3BucketName": "b"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(again.result.expect_err("exists").code, "TrailAlreadyExistsException");
@@ -135,7 +143,7 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "-x", "S3BucketName": "b"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(bad_name.result.expect_err("name").code, "InvalidTrailNameException");
@@ -144,7 +152,7 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": "arn:aws:logs:ap-southeast-2:111122223333:log-group:missing:*", "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/r"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(no_group.result.expect_err("no group").code, "InvalidCloudWatchLogsLogGroupArnException");
@@ -153,11 +161,11 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": GROUP_ARN}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(no_role.result.expect_err("no role").code, "InvalidCloudWatchLogsRoleArnException");
-    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists)
+    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &targets())
         .expect("known");
     let error = missing.result.expect_err("missing");
     assert_eq!(error.code, "TrailNotFoundException");
@@ -170,7 +178,7 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "PutEventSelectors",
         &json!({"TrailName": "pattern1-logging-trail", "EventSelectors": [{}], "AdvancedEventSelectors": []}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(both.result.expect_err("both").code, "InvalidParameterCombinationException");
@@ -179,7 +187,7 @@ fn trail_errors() {
         &CallContext::for_tests(2),
         "DeleteTrail",
         &json!({"Name": "pattern1-logging-trail"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert!(deleted.result.is_ok() && deleted.mutated);
@@ -197,7 +205,7 @@ fn lookup_events_filters_newest_first() {
         &CallContext::for_tests(0),
         "LookupEvents",
         &json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}], "MaxResults": 1}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     let text = format!("{:?}", found.result.expect("found"));
@@ -212,4 +220,59 @@ fn log_group_arns_parse() {
         Some(("us-east-1".into(), "/a/b".into()))
     );
     assert_eq!(parse_log_group_arn("arn:aws:s3:::bucket"), None);
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html (S3BucketDoesNotExistException)
+#[test]
+fn trails_need_an_existing_bucket() {
+    let mut state = CloudTrailState::default();
+    let created = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "t1", "S3BucketName": "no-such-bucket"}),
+        &targets(),
+    )
+    .expect("known");
+    assert_eq!(created.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+    logging_trail(&mut state);
+    let updated = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "UpdateTrail",
+        &json!({"Name": "pattern1-logging-trail", "S3BucketName": "no-such-bucket"}),
+        &targets(),
+    )
+    .expect("known");
+    assert_eq!(updated.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html (log file name format)
+#[test]
+fn records_are_batched_into_one_log_file_per_trail_and_region() {
+    let mut state = CloudTrailState::default();
+    logging_trail(&mut state);
+    if let Some(trail) = state.trails.get_mut("ap-southeast-2").and_then(|t| t.get_mut("pattern1-logging-trail")) {
+        trail.s3_key_prefix = Some("lab".into());
+    }
+    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100);
+    assert!(state.take_due_log_files(50).is_empty());
+    // 2026-11-27T03:05:00Z
+    let now = 1_795_748_700_000;
+    let files = state.take_due_log_files(now);
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(file.bucket, "bucket");
+    assert_eq!(file.records.len(), 2);
+    let key = log_file_key(file, now, "0123456789abcdef");
+    assert_eq!(
+        key,
+        "lab/AWSLogs/111122223333/CloudTrail/ap-southeast-2/2026/11/27/111122223333_CloudTrail_ap-southeast-2_20261127T0305Z_0123456789abcdef.json.gz"
+    );
+    let gz = log_file_body(file).expect("gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut text).expect("gunzip");
+    let parsed: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(parsed["Records"].as_array().map(Vec::len), Some(2));
 }

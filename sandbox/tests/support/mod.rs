@@ -45,3 +45,18 @@ pub fn sdk_config_with(endpoint_url: &str, region: &str, credentials: Credential
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
         .build()
 }
+
+/// Creates the S3 bucket a trail delivers to (CreateTrail needs it to exist).
+pub async fn create_bucket(sdk: &SdkConfig, name: &str) {
+    let s3 = s3_client(sdk);
+    let region = sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+    let configuration = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build();
+    s3.create_bucket().bucket(name).create_bucket_configuration(configuration).send().await.expect("CreateBucket");
+}
+
+/// An S3 client for the sandbox: path-style addressing, as the sandbox
+/// serves every bucket on its own host.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}

@@ -13,8 +13,12 @@ use crate::state::SandboxState;
 
 fn call(state: &mut SandboxState, ctx: &CallContext, operation: &str, input: Json) -> Result<Value, ProvisionError> {
     let logs = &state.logs;
-    let exists = |region: &str, name: &str| logs.group(region, name).is_ok();
-    let handled = crate::cloudtrail::api::call(&mut state.cloudtrail, ctx, operation, &input, &exists);
+    let s3 = &state.s3;
+    let log_group_exists = |region: &str, name: &str| logs.group(region, name).is_ok();
+    let bucket_exists = |name: &str| s3.bucket_exists(name);
+    let targets =
+        crate::cloudtrail::api::DeliveryTargets { log_group_exists: &log_group_exists, bucket_exists: &bucket_exists };
+    let handled = crate::cloudtrail::api::call(&mut state.cloudtrail, ctx, operation, &input, &targets);
     outcome("CloudTrail", operation, handled)
 }
 

@@ -1,12 +1,13 @@
 //! CloudFormation's resource provisioners: for each resource type the lab's
-//! templates use (except S3, Secrets Manager and ECR, wired elsewhere), how
-//! a resource is created, updated in place and deleted from resolved
-//! properties, what `Ref` returns and every `Fn::GetAtt` attribute.
+//! templates use, how a resource is created, updated in place and deleted
+//! from resolved properties, what `Ref` returns and every `Fn::GetAtt`
+//! attribute.
 //!
 //! Resources a sandboxed service owns (KMS, CloudWatch Logs, CloudWatch,
 //! SNS, SQS, CloudTrail) are made by that service's own `api::call`, with
 //! the input CloudFormation's handler would send, so validation and errors
-//! are the service's. IAM, EC2, ELBv2, ECS and RDS have no API in the
+//! are the service's; S3, Secrets Manager and ECR resources through those
+//! services' own functions. IAM, EC2, ELBv2, ECS and RDS have no API in the
 //! sandbox; their resources live in persisted stores that check what AWS
 //! checks cheaply. Failures carry the reason CloudFormation shows as
 //! `ResourceStatusReason`.
@@ -14,6 +15,7 @@
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
@@ -21,6 +23,8 @@ pub mod kms;
 pub mod logs;
 pub mod names;
 pub mod rds;
+pub mod s3;
+pub mod secretsmanager;
 pub mod sns;
 pub mod sqs;
 
@@ -255,6 +259,11 @@ pub const SUPPORTED: &[&str] = &[
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
     "AWS::CloudTrail::Trail",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::SecretsManager::Secret",
+    "AWS::SecretsManager::SecretTargetAttachment",
+    "AWS::ECR::Repository",
 ];
 
 fn unsupported(resource_type: &str) -> ProvisionError {
@@ -332,6 +341,11 @@ pub fn create_only_properties(resource_type: &str) -> &'static [&'static str] {
         "AWS::SNS::Subscription" => &["TopicArn", "Protocol", "Endpoint", "Region"],
         "AWS::SQS::Queue" => &["QueueName", "FifoQueue"],
         "AWS::CloudTrail::Trail" => &["TrailName"],
+        "AWS::S3::Bucket" => &["BucketName", "ObjectLockEnabled"],
+        "AWS::S3::BucketPolicy" => &["Bucket"],
+        "AWS::SecretsManager::Secret" => &["Name"],
+        "AWS::SecretsManager::SecretTargetAttachment" => &["SecretId"],
+        "AWS::ECR::Repository" => &["RepositoryName", "EncryptionConfiguration"],
         _ => &[],
     }
 }
@@ -372,6 +386,9 @@ pub fn changed_parts(resource_type: &str) -> &'static [Part] {
         "SNS" => &[Part::Sns, Part::Sqs],
         "SQS" => &[Part::Sqs],
         "CloudTrail" => &[Part::CloudTrail],
+        "S3" => &[Part::S3],
+        "SecretsManager" => &[Part::SecretsManager],
+        "ECR" => &[Part::Ecr],
         _ => &[],
     }
 }
@@ -398,6 +415,9 @@ pub fn create(
         "SNS" => sns::create(state, ctx, request),
         "SQS" => sqs::create(state, ctx, request),
         "CloudTrail" => cloudtrail::create(state, ctx, request),
+        "S3" => s3::create(state, ctx, request),
+        "SecretsManager" => secretsmanager::create(state, ctx, request),
+        "ECR" => ecr::create(state, ctx, request),
         _ => Err(unsupported(request.resource_type)),
     }
 }
@@ -433,6 +453,9 @@ pub fn update(
         "SNS" => sns::update(state, ctx, &change),
         "SQS" => sqs::update(state, ctx, &change),
         "CloudTrail" => cloudtrail::update(state, ctx, &change),
+        "S3" => s3::update(state, ctx, &change),
+        "SecretsManager" => secretsmanager::update(state, ctx, &change),
+        "ECR" => ecr::update(state, ctx, &change),
         _ => Err(unsupported(request.resource_type)),
     }
 }
@@ -459,6 +482,9 @@ pub fn delete(
         "SNS" => sns::delete(state, ctx, resource_type, current, properties),
         "SQS" => sqs::delete(state, ctx, resource_type, current, properties),
         "CloudTrail" => cloudtrail::delete(state, ctx, current),
+        "S3" => s3::delete(state, resource_type, current, properties),
+        "SecretsManager" => secretsmanager::delete(state, ctx, resource_type, current),
+        "ECR" => ecr::delete(state, ctx, current, properties),
         _ => Err(unsupported(resource_type)),
     };
     match result {

@@ -649,7 +649,8 @@ fn subnets_are_checked_as_ec2_checks_them() {
 #[test]
 fn unsupported_types_fail_clearly() {
     let mut state = SandboxState::default();
-    assert!(!is_supported("AWS::S3::Bucket"));
+    assert!(!is_supported("AWS::Lambda::Function"));
+    assert!(is_supported("AWS::S3::Bucket"));
     assert!(is_supported("AWS::EC2::VPC"));
     let error = try_make(&mut state, "AWS::Lambda::Function", "Fn", &json!({})).expect_err("unsupported");
     assert_reason(&error, HandlerErrorCode::InvalidRequest, "cannot provision resources of type AWS::Lambda::Function");
@@ -898,6 +899,13 @@ fn application_stack_runs_behind_a_loopback_load_balancer() {
 #[test]
 fn trail_logs_to_its_log_group_through_its_role() {
     let mut state = SandboxState::default();
+    // CreateTrail needs its bucket (the logging stack creates it first).
+    make(
+        &mut state,
+        "AWS::S3::Bucket",
+        "TrailBucket",
+        json!({"BucketName": "pattern1-logging-trail-111122223333-ap-southeast-2"}),
+    );
     let group = make(
         &mut state,
         "AWS::Logs::LogGroup",
