@@ -430,7 +430,7 @@ fn dispatch(
             let s3 = &state.s3;
             let targets = cloudtrail::api::DeliveryTargets {
                 log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
-                bucket_exists: &|name: &str| s3.bucket_exists(name),
+                bucket_policy: &|name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone()),
             };
             cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &targets)
                 .map(|h| (h, Part::CloudTrail))

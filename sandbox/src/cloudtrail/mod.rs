@@ -13,6 +13,7 @@
 //! [`log_file_body`]). [`api`] speaks AWS JSON 1.1.
 
 pub mod api;
+pub mod bucket_policy;
 pub mod record;
 
 use std::collections::{BTreeMap, VecDeque};

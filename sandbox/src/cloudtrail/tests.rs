@@ -11,12 +11,23 @@ fn group_exists(_: &str, name: &str) -> bool {
     name == "trail-logs"
 }
 
-fn bucket_exists(name: &str) -> bool {
-    name == "bucket" || name == "b"
+/// Buckets `bucket` and `b` exist with CloudTrail's policy, `closed` without one.
+fn bucket_policy(name: &str) -> Option<Option<String>> {
+    let policy = |bucket: &str| {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]})
+        .to_string()
+    };
+    match name {
+        "bucket" | "b" => Some(Some(policy(name))),
+        "closed" => Some(None),
+        _ => None,
+    }
 }
 
 fn targets() -> DeliveryTargets<'static> {
-    DeliveryTargets { log_group_exists: &group_exists, bucket_exists: &bucket_exists }
+    DeliveryTargets { log_group_exists: &group_exists, bucket_policy: &bucket_policy }
 }
 
 fn logging_trail(state: &mut CloudTrailState) {
@@ -222,9 +233,10 @@ fn log_group_arns_parse() {
     assert_eq!(parse_log_group_arn("arn:aws:s3:::bucket"), None);
 }
 
-// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html (S3BucketDoesNotExistException)
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+// (S3BucketDoesNotExistException, InsufficientS3BucketPolicyException)
 #[test]
-fn trails_need_an_existing_bucket() {
+fn trails_need_an_existing_bucket_that_lets_cloudtrail_write() {
     let mut state = CloudTrailState::default();
     let created = call(
         &mut state,
@@ -235,6 +247,17 @@ fn trails_need_an_existing_bucket() {
     )
     .expect("known");
     assert_eq!(created.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+    let closed = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "t1", "S3BucketName": "closed"}),
+        &targets(),
+    )
+    .expect("known");
+    let error = closed.result.expect_err("no policy");
+    assert_eq!(error.code, "InsufficientS3BucketPolicyException");
+    assert_eq!(error.message, "Incorrect S3 bucket policy is detected for bucket: closed");
     logging_trail(&mut state);
     let updated = call(
         &mut state,
