@@ -453,9 +453,10 @@ impl SecretsManagerState {
             self.secrets.remove(&arn);
             return Ok((arn, name, now));
         }
+        // Force deletion (above) works on a scheduled secret; scheduling again does not.
         if secret.deletion_date_ms.is_some() {
             return Err(invalid_request(
-                "You can't perform this operation on the secret because it was already scheduled for deletion.",
+                "You tried to perform the operation on a secret that's currently marked deleted.",
             ));
         }
         let at = now + days * DAY_MS;

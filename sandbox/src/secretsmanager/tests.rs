@@ -58,6 +58,8 @@ fn deletion_is_scheduled_restorable_and_blocks_reads() {
     state.restore(REGION, "lab/db", 2).expect("restored");
     assert!(state.get_value(REGION, "lab/db", None, None, 3).is_ok());
     state.delete(REGION, "lab/db", Some(7), false, 0).expect("scheduled");
+    let twice = state.delete(REGION, "lab/db", Some(7), false, 1).expect_err("already");
+    assert_eq!(twice.message, "You tried to perform the operation on a secret that's currently marked deleted.");
     assert!(!state.purge(7 * DAY_MS - 1));
     assert!(state.purge(7 * DAY_MS));
     assert!(state.secrets.is_empty());
