@@ -54,6 +54,12 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// (AWS itself takes minutes; set a longer delay to reproduce that).
 pub const DEFAULT_CLOUDTRAIL_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 
+/// How often a trail writes a log file to its S3 bucket at most, unless
+/// configured otherwise: AWS delivers about every five minutes; the sandbox
+/// batches a few seconds of records per file so the bucket (kept in the
+/// state) grows by few objects while the lab's loop runs.
+pub const DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -64,15 +70,20 @@ pub struct SandboxConfig {
     /// How long after a call its CloudTrail record reaches a trail's log
     /// group ([`DEFAULT_CLOUDTRAIL_DELIVERY_DELAY`] by default).
     pub cloudtrail_delivery_delay: Duration,
+    /// How often a trail writes a log file to its S3 bucket at most
+    /// ([`DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL`] by default).
+    pub cloudtrail_log_file_interval: Duration,
 }
 
 impl Default for SandboxConfig {
-    /// ap-southeast-2 (the lab's region), in memory, one-second delivery.
+    /// ap-southeast-2 (the lab's region), in memory, one-second delivery,
+    /// log files every five seconds.
     fn default() -> Self {
         SandboxConfig {
             default_region: "ap-southeast-2".to_owned(),
             state_dir: None,
             cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
+            cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
         }
     }
 }
@@ -503,7 +514,8 @@ fn dispatch(
             error: handled.result.as_ref().err(),
         });
         let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
-        state.cloudtrail.record(record, &ctx.region, now, now, delay);
+        let interval = i64::try_from(shared.config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX);
+        state.cloudtrail.record(record, &ctx.region, now, now, delay, interval);
         parts.push(Part::CloudTrail);
         // A zero delay delivers within the call that made the record.
         parts.extend(deliver_due(state, now));

@@ -59,7 +59,7 @@ fn record(source: &str, read_only: bool) -> serde_json::Value {
 fn logging_trails_queue_records_after_the_delay() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000, 0);
     assert_eq!(state.history.len(), 1);
     assert!(state.take_due(1_009).is_empty());
     let due = state.take_due(1_010);
@@ -67,7 +67,7 @@ fn logging_trails_queue_records_after_the_delay() {
     assert_eq!(due[0].log_group_arn, GROUP_ARN);
     assert!(state.pending.is_empty());
     // Another region's calls are not this single-region trail's.
-    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0);
+    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0, 0);
     assert!(state.take_due(20).is_empty());
 }
 
@@ -79,7 +79,7 @@ fn stopped_trails_deliver_nothing() {
         .expect("known")
         .result
         .expect("stopped");
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0, 0);
     assert!(state.take_due(1).is_empty());
     assert_eq!(state.history.len(), 1, "event history records regardless of trails");
 }
@@ -278,9 +278,11 @@ fn records_are_batched_into_one_log_file_per_trail_and_region() {
     if let Some(trail) = state.trails.get_mut("ap-southeast-2").and_then(|t| t.get_mut("pattern1-logging-trail")) {
         trail.s3_key_prefix = Some("lab".into());
     }
-    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100);
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100);
-    assert!(state.take_due_log_files(50).is_empty());
+    // The second record joins the file the first one opened (due at 10 + 1000).
+    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100, 1_000);
+    assert!(state.take_due_log_files(1_009).is_empty());
+    assert_eq!(state.next_due(), Some(110));
     // 2026-11-27T03:05:00Z
     let now = 1_795_748_700_000;
     let files = state.take_due_log_files(now);

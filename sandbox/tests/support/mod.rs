@@ -23,7 +23,11 @@ pub async fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, RunningSandb
 
 /// A fast-delivering in-memory configuration.
 pub fn quick_config() -> SandboxConfig {
-    SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(50), ..SandboxConfig::default() }
+    SandboxConfig {
+        cloudtrail_delivery_delay: Duration::from_millis(50),
+        cloudtrail_log_file_interval: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    }
 }
 
 /// SDK configuration for `endpoint_url` with throw-away credentials: the
