@@ -99,6 +99,11 @@ async fn objects_round_trip_with_checksums_etags_and_metadata() {
     let bytes = got.body.collect().await.expect("body").into_bytes();
     assert_eq!(bytes.as_ref(), body.as_bytes());
 
+    let part = s3.get_object().bucket("lab-bucket").key("dir/hello world.txt").range("bytes=0-4").send().await;
+    let part = part.expect("ranged GetObject");
+    assert_eq!(part.content_range(), Some(format!("bytes 0-4/{}", body.len()).as_str()));
+    assert_eq!(part.body.collect().await.expect("body").into_bytes().as_ref(), b"hello");
+
     let head = s3.head_object().bucket("lab-bucket").key("dir/hello world.txt").send().await.expect("HeadObject");
     assert_eq!(head.content_length(), Some(i64::try_from(body.len()).expect("len")));
 

@@ -220,8 +220,10 @@ fn uniform(n: usize) -> Result<usize, AwsError> {
     let n = u32::try_from(n).unwrap_or(u32::MAX).max(1);
     let limit = u32::MAX - u32::MAX % n;
     loop {
-        let bytes = random::bytes(4)?;
-        let value = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let bytes: [u8; 4] = random::bytes(4)?
+            .try_into()
+            .map_err(|_| AwsError::internal("the random number generator returned too few bytes"))?;
+        let value = u32::from_le_bytes(bytes);
         if value < limit {
             return Ok(usize::try_from(value % n).unwrap_or(0));
         }
