@@ -118,8 +118,9 @@ fn generate_secret_string_fills_the_template() {
         "GenerateSecretString": {
             "SecretStringTemplate": "{\"username\": \"admin\"}",
             "GenerateStringKey": "password",
-            "PasswordLength": 16,
-            "ExcludeCharacters": "\"@/\\"
+            "PasswordLength": "16",
+            "ExcludePunctuation": "false",
+            "ExcludeCharacters": "\"@/\\' "
         }
     }))
     .expect("properties");
@@ -129,7 +130,7 @@ fn generate_secret_string_fills_the_template() {
     assert_eq!(state.secret_string(REGION, &arn, Some("username"), None, None, 1).expect("user"), "admin");
     let password = state.secret_string(REGION, "lab/mysql", Some("password"), Some(AWSCURRENT), None, 1).expect("pw");
     assert_eq!(password.len(), 16);
-    assert!(!password.contains(['"', '@', '/', '\\']), "{password}");
+    assert!(!password.contains(['"', '@', '/', '\\', '\'', ' ']), "{password}");
     let half: GenerateSecretString = serde_json::from_value(json!({"SecretStringTemplate": "{}"})).expect("spec");
     assert_eq!(generate_secret_string(&half).expect_err("no key").code, "InvalidParameterException");
 }
