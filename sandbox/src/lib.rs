@@ -623,6 +623,8 @@ fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
             random::text(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16).and_then(|unique| {
                 let key = cloudtrail::log_file_key(&file, now, &unique);
                 let body = cloudtrail::log_file_body(&file)?;
+                // As CloudTrail stores them: JSON, gzip-compressed, named
+                // `..._<16 random letters and digits>.json.gz`.
                 let attributes = s3::ObjectAttributes {
                     content_type: Some("application/json".into()),
                     content_encoding: Some("gzip".into()),
