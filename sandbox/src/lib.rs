@@ -57,6 +57,12 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// (AWS itself takes minutes; set a longer delay to reproduce that).
 pub const DEFAULT_CLOUDTRAIL_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 
+/// How often a trail writes a log file to its S3 bucket at most, unless
+/// configured otherwise: AWS delivers about every five minutes; the sandbox
+/// batches a few seconds of records per file so the bucket (kept in the
+/// state) grows by few objects while the lab's loop runs.
+pub const DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -67,6 +73,9 @@ pub struct SandboxConfig {
     /// How long after a call its CloudTrail record reaches a trail's log
     /// group ([`DEFAULT_CLOUDTRAIL_DELIVERY_DELAY`] by default).
     pub cloudtrail_delivery_delay: Duration,
+    /// How often a trail writes a log file to its S3 bucket at most
+    /// ([`DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL`] by default).
+    pub cloudtrail_log_file_interval: Duration,
     /// How long CloudFormation spends on each resource of a stack
     /// operation: zero (the default) runs a whole stack at once; a few
     /// seconds make deployments take realistic time, so that progress can
@@ -81,13 +90,15 @@ impl SandboxConfig {
 }
 
 impl Default for SandboxConfig {
-    /// ap-southeast-2 (the lab's region), in memory, one-second delivery.
+    /// ap-southeast-2 (the lab's region), in memory, one-second delivery,
+    /// log files every five seconds.
     fn default() -> Self {
         SandboxConfig {
             default_region: "ap-southeast-2".to_owned(),
             state_dir: None,
             cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
             stack_pace: Duration::ZERO,
+            cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
         }
     }
 }
@@ -581,7 +592,7 @@ fn dispatch(
             let s3 = &state.s3;
             let targets = cloudtrail::api::DeliveryTargets {
                 log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
-                bucket_exists: &|name: &str| s3.bucket_exists(name),
+                bucket_policy: &|name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone()),
             };
             cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &targets)
                 .map(|h| (h, Part::CloudTrail))
@@ -663,7 +674,8 @@ fn dispatch(
             error: handled.result.as_ref().err(),
         });
         let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
-        state.cloudtrail.record(record, &ctx.region, now, now, delay);
+        let interval = i64::try_from(shared.config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX);
+        state.cloudtrail.record(record, &ctx.region, now, now, delay, interval);
         parts.push(Part::CloudTrail);
         // A zero delay delivers within the call that made the record.
         parts.extend(deliver_due(state, now));
@@ -783,6 +795,8 @@ fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
             random::text(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16).and_then(|unique| {
                 let key = cloudtrail::log_file_key(&file, now, &unique);
                 let body = cloudtrail::log_file_body(&file)?;
+                // As CloudTrail stores them: JSON, gzip-compressed, named
+                // `..._<16 random letters and digits>.json.gz`.
                 let attributes = s3::ObjectAttributes {
                     content_type: Some("application/json".into()),
                     content_encoding: Some("gzip".into()),

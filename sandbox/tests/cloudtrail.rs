@@ -16,7 +16,7 @@ async fn setup()
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     logs.create_log_group().log_group_name(GROUP).send().await.expect("CreateLogGroup");
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
-    support::create_bucket(&sdk, "bucket").await;
+    support::create_trail_bucket(&sdk, "bucket").await;
     cloudtrail
         .create_trail()
         .name("trail1")

@@ -66,6 +66,21 @@ async fn provisioned_logging_stack_is_what_the_services_list() {
         json!({"RoleName": "pattern1-logging-CloudTrailToLogsRole",
         "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}),
     );
+    // The trail's bucket and the policy that lets CloudTrail write there
+    // come first, as in logging.yaml (CreateTrail checks both).
+    let bucket = "pattern1-logging-trail-111122223333-ap-southeast-2";
+    provision(&sandbox, "AWS::S3::Bucket", "TrailBucket", json!({"BucketName": bucket}));
+    provision(
+        &sandbox,
+        "AWS::S3::BucketPolicy",
+        "TrailBucketPolicy",
+        json!({"Bucket": bucket, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+             "Resource": format!("arn:aws:s3:::{bucket}")},
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/111122223333/*"),
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}}),
+    );
     provision(
         &sandbox,
         "AWS::CloudTrail::Trail",

@@ -99,6 +99,11 @@ async fn objects_round_trip_with_checksums_etags_and_metadata() {
     let bytes = got.body.collect().await.expect("body").into_bytes();
     assert_eq!(bytes.as_ref(), body.as_bytes());
 
+    let part = s3.get_object().bucket("lab-bucket").key("dir/hello world.txt").range("bytes=0-4").send().await;
+    let part = part.expect("ranged GetObject");
+    assert_eq!(part.content_range(), Some(format!("bytes 0-4/{}", body.len()).as_str()));
+    assert_eq!(part.body.collect().await.expect("body").into_bytes().as_ref(), b"hello");
+
     let head = s3.head_object().bucket("lab-bucket").key("dir/hello world.txt").send().await.expect("HeadObject");
     assert_eq!(head.content_length(), Some(i64::try_from(body.len()).expect("len")));
 
@@ -215,4 +220,26 @@ async fn bucket_policies_round_trip() {
     assert_eq!(read.policy(), Some(policy));
     s3.delete_bucket_policy().bucket("lab-bucket").send().await.expect("DeleteBucketPolicy");
     assert!(s3.get_bucket_policy().bucket("lab-bucket").send().await.is_err());
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html: the SDK streams a
+// file body as `aws-chunked` with its checksum in a trailer.
+#[tokio::test]
+async fn streamed_bodies_arrive_whole() {
+    let (_sandbox, s3) = client().await;
+    s3.create_bucket()
+        .bucket("lab-bucket")
+        .create_bucket_configuration(in_region())
+        .send()
+        .await
+        .expect("CreateBucket");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("body.bin");
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &body).expect("written");
+    let stream = ByteStream::from_path(&path).await.expect("stream");
+    let put = s3.put_object().bucket("lab-bucket").key("streamed").body(stream).send().await.expect("PutObject");
+    assert!(put.checksum_crc32().is_some());
+    let got = s3.get_object().bucket("lab-bucket").key("streamed").send().await.expect("GetObject");
+    assert_eq!(got.body.collect().await.expect("body").into_bytes().as_ref(), body.as_slice());
 }

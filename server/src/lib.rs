@@ -92,6 +92,7 @@ pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
         state_dir: args.state_dir.clone(),
         cloudtrail_delivery_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
         stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
+        ..SandboxConfig::default()
     })?;
     sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
     let listener =

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{AdvancedEventSelector, CloudTrailState, EventSelector, Trail, parse_log_group_arn};
+use super::{AdvancedEventSelector, CloudTrailState, EventSelector, Trail, bucket_policy, parse_log_group_arn};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{self, Audit, AuditResource, CallContext, Handled, decode_json, timestamp};
@@ -130,8 +130,9 @@ impl CloudTrailRequest {
 pub struct DeliveryTargets<'a> {
     /// Whether the log group `(region, name)` exists.
     pub log_group_exists: &'a dyn Fn(&str, &str) -> bool,
-    /// Whether the S3 bucket `name` exists.
-    pub bucket_exists: &'a dyn Fn(&str) -> bool,
+    /// The S3 bucket `name`'s policy: `None` when the bucket does not
+    /// exist, `Some(None)` when it has no policy.
+    pub bucket_policy: &'a dyn Fn(&str) -> Option<Option<String>>,
 }
 
 /// Runs a CloudTrail call; `None` for an operation the sandbox lacks.
@@ -200,13 +201,14 @@ fn run(
                 include_global_service_events: true,
                 ..Trail::default()
             };
-            apply(&mut trail, input, targets)?;
+            apply(&mut trail, input, targets, ctx, &super::trail_arn(ctx, &ctx.region, &input.name))?;
             trail_output(state.create(ctx, trail)?, ctx)
         }
         CloudTrailRequest::UpdateTrail(input) => {
             let trail = state.find_mut(ctx, &input.name)?;
             let mut updated = trail.clone();
-            apply(&mut updated, input, targets)?;
+            let arn = updated.arn.clone();
+            apply(&mut updated, input, targets, ctx, &arn)?;
             *trail = updated;
             trail_output(trail, ctx)
         }
@@ -283,21 +285,52 @@ fn run(
     })
 }
 
+/// The trail's bucket must exist and its policy let CloudTrail write there.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html>
+/// (S3BucketDoesNotExistException, InsufficientS3BucketPolicyException)
+fn check_bucket(
+    trail: &Trail,
+    targets: &DeliveryTargets<'_>,
+    ctx: &CallContext,
+    trail_arn: &str,
+) -> Result<(), AwsError> {
+    let bucket = &trail.s3_bucket_name;
+    let Some(policy) = (targets.bucket_policy)(bucket) else {
+        return Err(AwsError::sender("S3BucketDoesNotExistException", format!("S3 bucket {bucket} does not exist")));
+    };
+    let delivery = bucket_policy::Delivery {
+        bucket,
+        key_prefix: trail.s3_key_prefix.as_deref(),
+        account: ctx.account(),
+        partition: &ctx.partition,
+        trail_arn,
+    };
+    if policy.is_some_and(|policy| bucket_policy::allows(&policy, &delivery)) {
+        Ok(())
+    } else {
+        Err(AwsError::sender(
+            "InsufficientS3BucketPolicyException",
+            format!("Incorrect S3 bucket policy is detected for bucket: {bucket}"),
+        ))
+    }
+}
+
 /// Applies CreateTrail/UpdateTrail settings, checking the log delivery pair.
-fn apply(trail: &mut Trail, input: &TrailInput, targets: &DeliveryTargets<'_>) -> Result<(), AwsError> {
+fn apply(
+    trail: &mut Trail,
+    input: &TrailInput,
+    targets: &DeliveryTargets<'_>,
+    ctx: &CallContext,
+    trail_arn: &str,
+) -> Result<(), AwsError> {
     if let Some(bucket) = &input.s3_bucket_name {
-        // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
-        // (S3BucketDoesNotExistException: "This exception is thrown when the specified S3 bucket does not exist.")
-        if !(targets.bucket_exists)(bucket) {
-            return Err(AwsError::sender(
-                "S3BucketDoesNotExistException",
-                format!("S3 bucket {bucket} does not exist"),
-            ));
-        }
         trail.s3_bucket_name = bucket.clone();
     }
     if input.s3_key_prefix.is_some() {
-        trail.s3_key_prefix = input.s3_key_prefix.clone();
+        trail.s3_key_prefix = input.s3_key_prefix.clone().filter(|prefix| !prefix.is_empty());
+    }
+    if input.s3_bucket_name.is_some() || input.s3_key_prefix.is_some() {
+        check_bucket(trail, targets, ctx, trail_arn)?;
     }
     if input.sns_topic_name.is_some() {
         trail.sns_topic_name = input.sns_topic_name.clone();

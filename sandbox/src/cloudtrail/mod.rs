@@ -13,6 +13,7 @@
 //! [`log_file_body`]). [`api`] speaks AWS JSON 1.1.
 
 pub mod api;
+pub mod bucket_policy;
 pub mod record;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -362,14 +363,33 @@ impl CloudTrailState {
     /// Keeps `record` in the event history and queues it for every logging
     /// trail that takes it: for its S3 bucket and, when it names one, its
     /// CloudWatch Logs log group.
-    pub fn record(&mut self, record: serde_json::Value, region: &str, event_time: i64, now: i64, delay_ms: i64) {
+    ///
+    /// Records for S3 are batched: a record joins the log file its trail
+    /// already has waiting for its region, which falls due
+    /// `max(delay_ms, log_file_interval_ms)` after its first record, so a
+    /// trail writes at most one file per region per interval (AWS delivers
+    /// about every five minutes).
+    pub fn record(
+        &mut self,
+        record: serde_json::Value,
+        region: &str,
+        event_time: i64,
+        now: i64,
+        delay_ms: i64,
+        log_file_interval_ms: i64,
+    ) {
         let message = record.to_string();
         for trail in self.trails.values().flat_map(|trails| trails.values()) {
             if !(trail.is_logging && trail.covers(region) && trail.selects(&record)) {
                 continue;
             }
+            let file_due = self
+                .pending_files
+                .iter()
+                .find(|p| p.trail_arn == trail.arn && p.region == region)
+                .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due);
             self.pending_files.push(PendingRecord {
-                due: now + delay_ms,
+                due: file_due,
                 trail_arn: trail.arn.clone(),
                 bucket: trail.s3_bucket_name.clone(),
                 key_prefix: trail.s3_key_prefix.clone(),

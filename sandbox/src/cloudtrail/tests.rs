@@ -11,12 +11,23 @@ fn group_exists(_: &str, name: &str) -> bool {
     name == "trail-logs"
 }
 
-fn bucket_exists(name: &str) -> bool {
-    name == "bucket" || name == "b"
+/// Buckets `bucket` and `b` exist with CloudTrail's policy, `closed` without one.
+fn bucket_policy(name: &str) -> Option<Option<String>> {
+    let policy = |bucket: &str| {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]})
+        .to_string()
+    };
+    match name {
+        "bucket" | "b" => Some(Some(policy(name))),
+        "closed" => Some(None),
+        _ => None,
+    }
 }
 
 fn targets() -> DeliveryTargets<'static> {
-    DeliveryTargets { log_group_exists: &group_exists, bucket_exists: &bucket_exists }
+    DeliveryTargets { log_group_exists: &group_exists, bucket_policy: &bucket_policy }
 }
 
 fn logging_trail(state: &mut CloudTrailState) {
@@ -48,7 +59,7 @@ fn record(source: &str, read_only: bool) -> serde_json::Value {
 fn logging_trails_queue_records_after_the_delay() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000, 0);
     assert_eq!(state.history.len(), 1);
     assert!(state.take_due(1_009).is_empty());
     let due = state.take_due(1_010);
@@ -56,7 +67,7 @@ fn logging_trails_queue_records_after_the_delay() {
     assert_eq!(due[0].log_group_arn, GROUP_ARN);
     assert!(state.pending.is_empty());
     // Another region's calls are not this single-region trail's.
-    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0);
+    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0, 0);
     assert!(state.take_due(20).is_empty());
 }
 
@@ -68,7 +79,7 @@ fn stopped_trails_deliver_nothing() {
         .expect("known")
         .result
         .expect("stopped");
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0, 0);
     assert!(state.take_due(1).is_empty());
     assert_eq!(state.history.len(), 1, "event history records regardless of trails");
 }
@@ -222,9 +233,10 @@ fn log_group_arns_parse() {
     assert_eq!(parse_log_group_arn("arn:aws:s3:::bucket"), None);
 }
 
-// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html (S3BucketDoesNotExistException)
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+// (S3BucketDoesNotExistException, InsufficientS3BucketPolicyException)
 #[test]
-fn trails_need_an_existing_bucket() {
+fn trails_need_an_existing_bucket_that_lets_cloudtrail_write() {
     let mut state = CloudTrailState::default();
     let created = call(
         &mut state,
@@ -235,6 +247,17 @@ fn trails_need_an_existing_bucket() {
     )
     .expect("known");
     assert_eq!(created.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+    let closed = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "t1", "S3BucketName": "closed"}),
+        &targets(),
+    )
+    .expect("known");
+    let error = closed.result.expect_err("no policy");
+    assert_eq!(error.code, "InsufficientS3BucketPolicyException");
+    assert_eq!(error.message, "Incorrect S3 bucket policy is detected for bucket: closed");
     logging_trail(&mut state);
     let updated = call(
         &mut state,
@@ -255,9 +278,11 @@ fn records_are_batched_into_one_log_file_per_trail_and_region() {
     if let Some(trail) = state.trails.get_mut("ap-southeast-2").and_then(|t| t.get_mut("pattern1-logging-trail")) {
         trail.s3_key_prefix = Some("lab".into());
     }
-    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100);
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100);
-    assert!(state.take_due_log_files(50).is_empty());
+    // The second record joins the file the first one opened (due at 10 + 1000).
+    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100, 1_000);
+    assert!(state.take_due_log_files(1_009).is_empty());
+    assert_eq!(state.next_due(), Some(110));
     // 2026-11-27T03:05:00Z
     let now = 1_795_748_700_000;
     let files = state.take_due_log_files(now);

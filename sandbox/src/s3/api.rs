@@ -140,7 +140,10 @@ pub fn call(state: &mut S3State, ctx: &CallContext, operation: &str, input: &Res
         ),
         "DeleteBucketPolicy" => (state.delete_bucket_policy(&bucket).map(|()| RestOutput::empty(204)), true),
         "PutObject" => (put_object(state, ctx, &bucket, &key, input), true),
-        "GetObject" => (state.object(&bucket, &key).map(|o| object_output(o, true, checksum_mode(input))), false),
+        "GetObject" => (
+            state.object(&bucket, &key).and_then(|o| ranged(object_output(o, true, checksum_mode(input)), input)),
+            false,
+        ),
         "HeadObject" => (state.object(&bucket, &key).map(|o| object_output(o, false, checksum_mode(input))), false),
         "DeleteObject" => (state.delete_object(&bucket, &key).map(|_| RestOutput::empty(204)), true),
         "ListObjectsV2" | "ListObjects" => (list_objects(state, &bucket, input, operation == "ListObjectsV2"), false),
@@ -375,6 +378,36 @@ fn object_output(object: &super::Object, with_body: bool, with_checksums: bool) 
         output.headers.push(("x-amz-checksum-type".into(), "FULL_OBJECT".into()));
     }
     output
+}
+
+/// Applies a `Range: bytes=...` header to a GetObject response: 206 with
+/// `Content-Range`, or `InvalidRange` (416) when no byte of it exists. A
+/// header S3 cannot parse is ignored, as S3 does.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html> (Range)
+fn ranged(mut output: RestOutput, input: &RestInput) -> Result<RestOutput, AwsError> {
+    let Some(spec) = input.header("range").and_then(|r| r.trim().strip_prefix("bytes=")) else { return Ok(output) };
+    let Some((first, last)) = spec.split_once('-') else { return Ok(output) };
+    let size = output.body.len();
+    let (start, end) = match (first.trim().parse::<usize>().ok(), last.trim().parse::<usize>().ok()) {
+        (Some(start), Some(end)) if start <= end => (start, end.min(size.saturating_sub(1))),
+        (Some(start), None) if last.trim().is_empty() => (start, size.saturating_sub(1)),
+        (None, Some(suffix)) if first.trim().is_empty() && suffix > 0 => {
+            (size.saturating_sub(suffix), size.saturating_sub(1))
+        }
+        _ => return Ok(output),
+    };
+    if start >= size {
+        return Err(AwsError::sender("InvalidRange", "The requested range is not satisfiable")
+            .with_status(http::StatusCode::RANGE_NOT_SATISFIABLE)
+            .with_detail("RangeRequested", format!("bytes={spec}"))
+            .with_detail("ActualObjectSize", size.to_string()));
+    }
+    output.body = output.body[start..=end].to_vec();
+    output.status = 206;
+    output.headers.push(("content-range".into(), format!("bytes {start}-{end}/{size}")));
+    // A part's checksum is not the object's: leave the object's out.
+    output.headers.retain(|(name, _)| !name.starts_with("x-amz-checksum-"));
+    Ok(output)
 }
 
 /// RFC 7231 dates (`Wed, 21 Oct 2015 07:28:00 GMT`), as `Last-Modified` uses.

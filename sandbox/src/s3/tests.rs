@@ -217,3 +217,28 @@ fn put_object_reads_aws_chunked_bodies() {
     put.headers.push(("x-amz-decoded-content-length".to_owned(), "4".to_owned()));
     assert_eq!(run(&mut state, &put).expect_err("length").code, "IncompleteBody");
 }
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Range; InvalidRange is 416)
+#[test]
+fn ranges_return_partial_content() {
+    let mut state = S3State::default();
+    state.create_bucket("lab", "ap-southeast-2", "111122223333", 0).expect("created");
+    state.put_object("lab", "k", b"0123456789".to_vec(), ObjectAttributes::default(), 0).expect("put");
+    let get = |range: &str| {
+        let mut input = request(Method::GET, "/lab/k", &[], "");
+        input.headers.push(("range".into(), range.into()));
+        input
+    };
+    for (range, body, content_range) in [
+        ("bytes=2-4", "234", "bytes 2-4/10"),
+        ("bytes=7-", "789", "bytes 7-9/10"),
+        ("bytes=-2", "89", "bytes 8-9/10"),
+        ("bytes=8-20", "89", "bytes 8-9/10"),
+    ] {
+        let output = run(&mut state, &get(range)).expect(range);
+        assert_eq!((output.status, output.body.as_slice()), (206, body.as_bytes()), "{range}");
+        assert!(output.headers.contains(&("content-range".to_owned(), content_range.to_owned())), "{range}");
+    }
+    let error = run(&mut state, &get("bytes=10-")).expect_err("past the end");
+    assert_eq!((error.code.as_str(), error.status.as_u16()), ("InvalidRange", 416));
+}

@@ -97,21 +97,57 @@ pub struct NewSecret {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PasswordOptions {
+    #[serde(default, deserialize_with = "lenient::integer")]
     pub password_length: Option<i64>,
     #[serde(default)]
     pub exclude_characters: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub exclude_numbers: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub exclude_punctuation: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub exclude_uppercase: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub exclude_lowercase: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub include_space: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub require_each_included_type: Option<bool>,
+}
+
+/// CloudFormation hands template values over as strings as often as as
+/// numbers or booleans (`PasswordLength: "32"`) and converts them to the
+/// property's type; these readers take either.
+mod lenient {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Integer(i64),
+        Bool(bool),
+        Text(String),
+    }
+
+    pub fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Scalar>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(Scalar::Integer(number)) => Ok(Some(number)),
+            Some(Scalar::Text(text)) => text.trim().parse().map(Some).map_err(serde::de::Error::custom),
+            Some(Scalar::Bool(_)) => Err(serde::de::Error::custom("expected an integer")),
+        }
+    }
+
+    pub fn boolean<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+        match Option::<Scalar>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(Scalar::Bool(flag)) => Ok(Some(flag)),
+            Some(Scalar::Text(text)) => {
+                text.trim().to_ascii_lowercase().parse().map(Some).map_err(serde::de::Error::custom)
+            }
+            Some(Scalar::Integer(_)) => Err(serde::de::Error::custom("expected a boolean")),
+        }
+    }
 }
 
 /// CloudFormation's `GenerateSecretString`: password options plus the JSON
@@ -220,8 +256,10 @@ fn uniform(n: usize) -> Result<usize, AwsError> {
     let n = u32::try_from(n).unwrap_or(u32::MAX).max(1);
     let limit = u32::MAX - u32::MAX % n;
     loop {
-        let bytes = random::bytes(4)?;
-        let value = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let bytes: [u8; 4] = random::bytes(4)?
+            .try_into()
+            .map_err(|_| AwsError::internal("the random number generator returned too few bytes"))?;
+        let value = u32::from_le_bytes(bytes);
         if value < limit {
             return Ok(usize::try_from(value % n).unwrap_or(0));
         }
@@ -453,9 +491,10 @@ impl SecretsManagerState {
             self.secrets.remove(&arn);
             return Ok((arn, name, now));
         }
+        // Force deletion (above) works on a scheduled secret; scheduling again does not.
         if secret.deletion_date_ms.is_some() {
             return Err(invalid_request(
-                "You can't perform this operation on the secret because it was already scheduled for deletion.",
+                "You tried to perform the operation on a secret that's currently marked deleted.",
             ));
         }
         let at = now + days * DAY_MS;

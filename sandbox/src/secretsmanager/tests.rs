@@ -58,6 +58,8 @@ fn deletion_is_scheduled_restorable_and_blocks_reads() {
     state.restore(REGION, "lab/db", 2).expect("restored");
     assert!(state.get_value(REGION, "lab/db", None, None, 3).is_ok());
     state.delete(REGION, "lab/db", Some(7), false, 0).expect("scheduled");
+    let twice = state.delete(REGION, "lab/db", Some(7), false, 1).expect_err("already");
+    assert_eq!(twice.message, "You tried to perform the operation on a secret that's currently marked deleted.");
     assert!(!state.purge(7 * DAY_MS - 1));
     assert!(state.purge(7 * DAY_MS));
     assert!(state.secrets.is_empty());
@@ -116,8 +118,9 @@ fn generate_secret_string_fills_the_template() {
         "GenerateSecretString": {
             "SecretStringTemplate": "{\"username\": \"admin\"}",
             "GenerateStringKey": "password",
-            "PasswordLength": 16,
-            "ExcludeCharacters": "\"@/\\"
+            "PasswordLength": "16",
+            "ExcludePunctuation": "false",
+            "ExcludeCharacters": "\"@/\\' "
         }
     }))
     .expect("properties");
@@ -127,7 +130,7 @@ fn generate_secret_string_fills_the_template() {
     assert_eq!(state.secret_string(REGION, &arn, Some("username"), None, None, 1).expect("user"), "admin");
     let password = state.secret_string(REGION, "lab/mysql", Some("password"), Some(AWSCURRENT), None, 1).expect("pw");
     assert_eq!(password.len(), 16);
-    assert!(!password.contains(['"', '@', '/', '\\']), "{password}");
+    assert!(!password.contains(['"', '@', '/', '\\', '\'', ' ']), "{password}");
     let half: GenerateSecretString = serde_json::from_value(json!({"SecretStringTemplate": "{}"})).expect("spec");
     assert_eq!(generate_secret_string(&half).expect_err("no key").code, "InvalidParameterException");
 }

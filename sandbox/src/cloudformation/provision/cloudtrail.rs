@@ -15,9 +15,9 @@ fn call(state: &mut SandboxState, ctx: &CallContext, operation: &str, input: Jso
     let logs = &state.logs;
     let s3 = &state.s3;
     let log_group_exists = |region: &str, name: &str| logs.group(region, name).is_ok();
-    let bucket_exists = |name: &str| s3.bucket_exists(name);
+    let bucket_policy = |name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone());
     let targets =
-        crate::cloudtrail::api::DeliveryTargets { log_group_exists: &log_group_exists, bucket_exists: &bucket_exists };
+        crate::cloudtrail::api::DeliveryTargets { log_group_exists: &log_group_exists, bucket_policy: &bucket_policy };
     let handled = crate::cloudtrail::api::call(&mut state.cloudtrail, ctx, operation, &input, &targets);
     outcome("CloudTrail", operation, handled)
 }

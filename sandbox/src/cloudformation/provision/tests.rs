@@ -906,6 +906,25 @@ fn trail_logs_to_its_log_group_through_its_role() {
         "TrailBucket",
         json!({"BucketName": "pattern1-logging-trail-111122223333-ap-southeast-2"}),
     );
+    // ... and a policy that lets CloudTrail write there (logging.yaml's
+    // TrailBucketPolicy without its aws:SourceArn condition, so that any
+    // trail of the account may use the bucket).
+    let bucket_arn = "arn:aws:s3:::pattern1-logging-trail-111122223333-ap-southeast-2";
+    make(
+        &mut state,
+        "AWS::S3::BucketPolicy",
+        "TrailBucketPolicy",
+        json!({
+            "Bucket": "pattern1-logging-trail-111122223333-ap-southeast-2",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+                 "Resource": bucket_arn},
+                {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+                 "Resource": format!("{bucket_arn}/AWSLogs/111122223333/*"),
+                 "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+            ]}
+        }),
+    );
     let group = make(
         &mut state,
         "AWS::Logs::LogGroup",
