@@ -249,8 +249,13 @@ Resources:
     Properties:
       LogGroupName: doomed-group
   Broken:
-    Type: AWS::Keywatch::DoesNotExist
+    Type: AWS::Lambda::Function
     DependsOn: Group
+    Properties:
+      Role: arn:aws:iam::111122223333:role/none
+      Code: {ZipFile: "def handler(event, context): pass"}
+      Handler: index.handler
+      Runtime: python3.12
 "#;
     cfn.create_stack().stack_name("doomed").template_body(template).send().await.expect("accepted");
     let stack = settled(&cfn, "doomed").await;
@@ -262,6 +267,13 @@ Resources:
         .find(|e| e.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED"))
         .expect("a failed resource");
     assert_eq!(failed.logical_resource_id(), Some("Broken"));
+    assert!(
+        failed
+            .resource_status_reason()
+            .is_some_and(|r| r.contains("cannot provision resources of type AWS::Lambda::Function")),
+        "{:?}",
+        failed.resource_status_reason()
+    );
     assert!(events.stack_events().iter().any(|e| e.resource_status_reason()
         == Some("The following resource(s) failed to create: [Broken]. Rollback requested by user.")));
     let sns = aws_sdk_sns::Client::new(&sdk);
@@ -297,6 +309,18 @@ Outputs:
     );
     // Nothing was created.
     assert!(cfn.describe_stacks().send().await.expect("stacks").stacks().is_empty());
+
+    // GetTemplateSummary tells what a template needs before it is deployed.
+    let summary = cfn.get_template_summary().template_body(LOGGING).send().await.expect("summary");
+    assert_eq!(summary.capabilities(), [Capability::CapabilityNamedIam]);
+    assert!(summary.capabilities_reason().is_some_and(|r| r.contains("AWS::IAM::Role")));
+    assert!(
+        summary
+            .parameters()
+            .iter()
+            .any(|p| p.parameter_key() == Some("AppECSTaskRoleArn") && p.default_value().is_none())
+    );
+    assert!(summary.resource_types().iter().any(|t| t == "AWS::CloudTrail::Trail"));
     let missing = cfn.describe_stacks().stack_name("bad").send().await.expect_err("no such stack");
     assert_eq!(missing.as_service_error().and_then(|e| e.meta().message()), Some("Stack with id bad does not exist"));
 }
