@@ -40,6 +40,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
                 state_dir: Some(config.sandbox_state_dir()),
                 cloudtrail_delivery_delay: config.cloudtrail_delay,
                 stack_pace: config.stack_pace,
+                ..SandboxConfig::default()
             };
             let sandbox = Sandbox::new(sandbox_config)?;
             sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
