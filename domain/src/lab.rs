@@ -142,7 +142,6 @@ impl Default for Prefix {
     }
 }
 
-
 /// The lab's CloudFormation templates, embedded from `cloudformation/` so
 /// that the binary deploys exactly what users can read there.
 pub mod templates {
@@ -245,7 +244,9 @@ pub fn wired_parameters(
 pub fn image_push_commands(repository_uri: &str, region: &str) -> Vec<String> {
     let registry = repository_uri.split('/').next().unwrap_or(repository_uri);
     vec![
-        format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {registry}"),
+        format!(
+            "aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {registry}"
+        ),
         format!("docker build -t {repository_uri}:{IMAGE_TAG} -f workload/Dockerfile ."),
         format!("docker push {repository_uri}:{IMAGE_TAG}"),
     ]
@@ -313,7 +314,10 @@ mod tests {
         assert_eq!(logging[0].key, "AppECSTaskRoleArn");
         let nothing = |_: LabSection, _: &str| None;
         let missing = wired_parameters(LabSection::LoggingAndAlarm, &prefix, &nothing).expect_err("missing");
-        assert_eq!(missing.to_string(), "the Application stack has no output OutputPattern1ECSTaskRole: deploy Application first");
+        assert_eq!(
+            missing.to_string(),
+            "the Application stack has no output OutputPattern1ECSTaskRole: deploy Application first"
+        );
     }
 
     #[test]
