@@ -8,6 +8,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod sns;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
