@@ -112,3 +112,8 @@ pub struct ConfirmFromOutboxInput {
 pub async fn confirm_from_outbox(input: ConfirmFromOutboxInput) -> Result<(), AppError> {
     crate::api::backend::backend()?.confirm_from_outbox(&input.message_id).await
 }
+
+/// The name part of a topic ARN (`arn:aws:sns:region:account:name`).
+pub fn topic_name(topic_arn: &str) -> &str {
+    topic_arn.rsplit(':').next().unwrap_or(topic_arn)
+}

@@ -9,6 +9,7 @@ pub mod inbox;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use keywatch_app::api::subscribers::topic_name;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -78,11 +79,6 @@ pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, Server
         }
     }
     Ok(AlarmTopics { managed_alarms, topics })
-}
-
-/// The name part of a topic ARN (`arn:aws:sns:region:account:name`).
-pub fn topic_name(topic_arn: &str) -> &str {
-    topic_arn.rsplit(':').next().unwrap_or(topic_arn)
 }
 
 /// The running pollers.
