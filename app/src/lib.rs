@@ -8,15 +8,18 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod sns;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
 use pages::connection::ConnectionPage;
+use pages::history::{HistoryPage, StateChangePage};
 use pages::not_found::NotFound;
+use pages::subscribers::SubscribersPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,6 +54,13 @@ pub fn App() -> impl IntoView {
                     // Async: the page arrives complete, so it works before (or without)
                     // hydration; its data is a local SQLite read.
                     <Route path=StaticSegment("") view=ConnectionPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("subscribers") view=SubscribersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("history") view=HistoryPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("history"), ParamSegment("id"))
+                        view=StateChangePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod pollers;
+pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod web;
@@ -57,7 +59,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         profile: config.profile.clone(),
         sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
     };
-    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws, db.clone(), settings));
+    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
+    // History rounds cost a DescribeAlarmHistory call per managed alarm on
+    // live AWS, so they are less frequent there; notifications arrive
+    // through the inbox's long poll either way.
+    let interval = match config.mode {
+        AwsMode::Sandbox => std::time::Duration::from_secs(3),
+        AwsMode::Live => std::time::Duration::from_secs(30),
+    };
+    let pollers = pollers::Pollers::start(aws, db.clone(), pollers::PollerConfig::new(interval));
 
     // The Connection page should show who we are on first load.
     let first_check = backend.clone();
@@ -78,7 +88,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         "Keywatch console listening"
     );
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
-    // Let in-flight writes finish before the process exits.
+    // Let the pollers and in-flight writes finish before the process exits.
+    pollers.stop().await;
     db.close().await;
     drop(sandbox);
     served.map_err(ServerError::Serve)

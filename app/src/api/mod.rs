@@ -8,3 +8,5 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod connection;
+pub mod history;
+pub mod subscribers;

@@ -1,4 +1,6 @@
 //! One module per console page.
 
 pub mod connection;
+pub mod history;
 pub mod not_found;
+pub mod subscribers;

@@ -3,6 +3,9 @@
 //! wrapper per SDK client, and one error type that classifies SDK failures by
 //! kind.
 
+pub mod cloudwatch;
+pub mod sns;
+pub mod sqs;
 pub mod sts;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -48,6 +51,21 @@ impl Aws {
     pub fn sts(&self) -> sts::Sts {
         sts::Sts::new(&self.sdk_config)
     }
+
+    /// The CloudWatch wrapper.
+    pub fn cloudwatch(&self) -> cloudwatch::CloudWatch {
+        cloudwatch::CloudWatch::new(&self.sdk_config)
+    }
+
+    /// The SNS wrapper.
+    pub fn sns(&self) -> sns::Sns {
+        sns::Sns::new(&self.sdk_config)
+    }
+
+    /// The SQS wrapper.
+    pub fn sqs(&self) -> sqs::Sqs {
+        sqs::Sqs::new(&self.sdk_config)
+    }
 }
 
 /// What kind of failure an AWS call met.
@@ -59,7 +77,10 @@ pub enum AwsErrorKind {
     Throttled,
     /// AWS could not be reached, timed out, or failed on its side.
     Unavailable,
-    /// AWS refused the request itself (validation, state, not found).
+    /// The resource named in the request does not exist (a wrapper decides
+    /// this from the operation's own not-found error variant).
+    NotFound,
+    /// AWS refused the request itself (validation, state).
     Rejected,
     /// The SDK failed before sending, for reasons that are ours.
     Internal,
@@ -138,6 +159,13 @@ impl AwsCallError {
             _ => (AwsErrorKind::Internal, "SdkFailure".to_owned(), source_chain(&error)),
         };
         AwsCallError { operation, kind, code, message }
+    }
+
+    /// The same error, reclassified as not found: wrappers call this when
+    /// the SDK's typed error variant says so.
+    pub fn not_found(mut self) -> AwsCallError {
+        self.kind = AwsErrorKind::NotFound;
+        self
     }
 
     /// The part of the error users see: AWS's own code and message, never
