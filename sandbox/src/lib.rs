@@ -12,6 +12,7 @@ pub mod cloudwatch;
 pub mod delivery;
 pub mod ecr;
 pub mod error;
+pub mod faults;
 pub mod iam;
 pub mod identity;
 pub mod kms;
@@ -81,6 +82,9 @@ pub struct SandboxConfig {
     /// seconds make deployments take realistic time, so that progress can
     /// be watched.
     pub stack_pace: Duration,
+    /// Faults to inject into calls (none by default); also settable while
+    /// running through `PUT /_keywatch/faults`.
+    pub faults: Vec<faults::FaultRule>,
 }
 
 impl SandboxConfig {
@@ -98,6 +102,7 @@ impl Default for SandboxConfig {
             state_dir: None,
             cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
             stack_pace: Duration::ZERO,
+            faults: Vec::new(),
             cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
         }
     }
@@ -125,6 +130,8 @@ struct Shared {
     launcher: Mutex<Option<tasks::TaskLauncher>>,
     /// The ECS tasks running in this process.
     tasks: tokio::sync::Mutex<tasks::RunningTasks>,
+    /// The faults injected into calls.
+    faults: Mutex<faults::Faults>,
 }
 
 impl Shared {
@@ -198,6 +205,7 @@ impl Sandbox {
             tracing::error!(%error, "the SNS signing certificate could not be saved");
         }
         let endpoint = Mutex::new("http://127.0.0.1".to_owned());
+        let fault_rules = config.faults.clone();
         Ok(Sandbox {
             shared: Arc::new(Shared {
                 config,
@@ -206,6 +214,7 @@ impl Sandbox {
                 endpoint,
                 launcher: Mutex::new(None),
                 tasks: tokio::sync::Mutex::new(tasks::RunningTasks::default()),
+                faults: Mutex::new(faults::Faults::new(fault_rules)),
             }),
         })
     }
@@ -241,6 +250,7 @@ impl Sandbox {
             .route("/_keywatch/metrics", get(metric_datapoints))
             .route("/_keywatch/sns/outbox", get(sns_outbox))
             .route("/_keywatch/sns/SimpleNotificationService.pem", get(sns_certificate))
+            .route("/_keywatch/faults", get(get_faults).put(put_faults))
             .fallback(handle)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.shared.clone())
@@ -406,6 +416,23 @@ fn loopback_url(addr: SocketAddr) -> String {
     if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") }
 }
 
+/// `GET /_keywatch/faults`: the fault rules in force.
+async fn get_faults(State(shared): State<Arc<Shared>>) -> axum::Json<Vec<faults::FaultRule>> {
+    let faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    axum::Json(faults.rules().to_vec())
+}
+
+/// `PUT /_keywatch/faults` with a JSON list of rules: replaces the rules
+/// (an empty list stops injecting faults).
+async fn put_faults(
+    State(shared): State<Arc<Shared>>,
+    axum::Json(rules): axum::Json<Vec<faults::FaultRule>>,
+) -> axum::Json<Vec<faults::FaultRule>> {
+    let mut faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    faults.set_rules(rules);
+    axum::Json(faults.rules().to_vec())
+}
+
 /// `GET /_keywatch/sns/outbox`: the emails SNS sent (confirmations and
 /// notifications to `email` and `email-json` subscribers), oldest first.
 async fn sns_outbox(State(shared): State<Arc<Shared>>) -> axum::Json<serde_json::Value> {
@@ -501,38 +528,53 @@ async fn handle(
     if let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
         shared.set_endpoint(format!("http://{host}"));
     }
-    let (context, result) =
-        match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
-            Ok(mut request) => {
-                // S3 routes by method, path and query: name the operation
-                // before the call is dispatched and recorded.
-                if let (true, Input::Rest(input)) = (request.service == "s3", &request.input) {
-                    let operation = s3::api::operation(input);
-                    if !operation.is_empty() {
-                        request.operation = operation.to_owned();
-                    }
+    let (context, result) = match protocol::decode(
+        &method,
+        &uri,
+        &headers,
+        body,
+        &shared.config.default_region,
+        request_id,
+    ) {
+        Ok(mut request) => {
+            // S3 routes by method, path and query: name the operation
+            // before the call is dispatched and recorded.
+            if let (true, Input::Rest(input)) = (request.service == "s3", &request.input) {
+                let operation = s3::api::operation(input);
+                if !operation.is_empty() {
+                    request.operation = operation.to_owned();
                 }
-                let context = request.response_context();
-                let mut result = dispatch(&shared, &request, &context, &source_ip);
-                if let ("sqs", "ReceiveMessage", Input::Json(input)) =
-                    (request.service.as_str(), request.operation.as_str(), &request.input)
-                {
-                    // Long polling: retry an empty receive until a message
-                    // arrives or the wait ends, never holding the lock asleep.
-                    let wait = shared.lock().sqs_wait(&request.region, input);
-                    let deadline = Instant::now() + Duration::from_secs(wait);
-                    while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        result = dispatch(&shared, &request, &context, &source_ip);
-                    }
+            }
+            let context = request.response_context();
+            let decision =
+                shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).decide(&request.service);
+            if !decision.delay.is_zero() {
+                tokio::time::sleep(decision.delay).await;
+            }
+            if let Some(error) = decision.error {
+                tracing::info!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
+                return protocol::encode(&context, Err(error));
+            }
+            let mut result = dispatch(&shared, &request, &context, &source_ip);
+            if let ("sqs", "ReceiveMessage", Input::Json(input)) =
+                (request.service.as_str(), request.operation.as_str(), &request.input)
+            {
+                // Long polling: retry an empty receive until a message
+                // arrives or the wait ends, never holding the lock asleep.
+                let wait = shared.lock().sqs_wait(&request.region, input);
+                let deadline = Instant::now() + Duration::from_secs(wait);
+                while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    result = dispatch(&shared, &request, &context, &source_ip);
                 }
-                (context, result)
             }
-            Err(rejected) => {
-                let (context, error) = *rejected;
-                (context, Err(error))
-            }
-        };
+            (context, result)
+        }
+        Err(rejected) => {
+            let (context, error) = *rejected;
+            (context, Err(error))
+        }
+    };
     let outcome = result.as_ref().map_or_else(|error| error.code.clone(), |_| "ok".to_owned());
     tracing::info!(
         service = %context.service,

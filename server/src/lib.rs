@@ -42,6 +42,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
                 state_dir: Some(config.sandbox_state_dir()),
                 cloudtrail_delivery_delay: config.cloudtrail_delay,
                 stack_pace: config.stack_pace,
+                faults: config.faults.clone(),
                 ..SandboxConfig::default()
             };
             let sandbox = Sandbox::new(sandbox_config)?;
@@ -104,6 +105,7 @@ pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
         state_dir: args.state_dir.clone(),
         cloudtrail_delivery_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
         stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
+        faults: args.faults.clone(),
         ..SandboxConfig::default()
     })?;
     sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
