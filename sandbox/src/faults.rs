@@ -110,7 +110,7 @@ impl Faults {
         };
         let count = self.calls.entry(service.to_owned()).or_insert(0);
         *count += 1;
-        let hits = |every: Option<u32>| every.is_some_and(|n| *count % u64::from(n) == 0);
+        let hits = |every: Option<u32>| every.is_some_and(|n| (*count).is_multiple_of(u64::from(n)));
         let error = if hits(rule.throttle_every) {
             Some(throttling_error(service))
         } else if hits(rule.error_every) {
