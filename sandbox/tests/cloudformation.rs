@@ -16,20 +16,6 @@ fn parameter(key: &str, value: &str) -> Parameter {
     Parameter::builder().parameter_key(key).parameter_value(value).build()
 }
 
-/// Polls DescribeStacks until the stack leaves its `_IN_PROGRESS` status.
-async fn settled(client: &Client, stack: &str) -> aws_sdk_cloudformation::types::Stack {
-    for _ in 0..200 {
-        let described = client.describe_stacks().stack_name(stack).send().await.expect("describe");
-        let found = described.stacks().first().cloned().expect("one stack");
-        let status = found.stack_status().expect("status").as_str().to_owned();
-        if !status.ends_with("_IN_PROGRESS") {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("stack {stack} never settled");
-}
-
 fn output(stack: &aws_sdk_cloudformation::types::Stack, key: &str) -> String {
     stack
         .outputs()
@@ -63,7 +49,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
 
     // Stack 1: base network, no parameters.
     cfn.create_stack().stack_name("pattern1-base").template_body(BASE).send().await.expect("base created");
-    let base = settled(&cfn, "pattern1-base").await;
+    let base = support::settled(&cfn, "pattern1-base").await;
     assert_eq!(base.stack_status(), Some(&StackStatus::CreateComplete), "{:?}", base.stack_status_reason());
     assert!(all_resources_complete(&cfn, "pattern1-base").await >= 15);
     let events = cfn.describe_stack_events().stack_name("pattern1-base").send().await.expect("events");
@@ -106,7 +92,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
         .send()
         .await
         .expect("app created");
-    let app = settled(&cfn, "pattern1-app").await;
+    let app = support::settled(&cfn, "pattern1-app").await;
     assert_eq!(app.stack_status(), Some(&StackStatus::CreateComplete), "{:?}", app.stack_status_reason());
     all_resources_complete(&cfn, "pattern1-app").await;
     let task_role = output(&app, "OutputPattern1ECSTaskRole");
@@ -129,7 +115,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
         .send()
         .await
         .expect("logging created");
-    let logging = settled(&cfn, "pattern1-logging").await;
+    let logging = support::settled(&cfn, "pattern1-logging").await;
     assert_eq!(logging.stack_status(), Some(&StackStatus::CreateComplete), "{:?}", logging.stack_status_reason());
     all_resources_complete(&cfn, "pattern1-logging").await;
 
@@ -165,7 +151,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
     assert_eq!(alarm_change.action().map(|a| a.as_str()), Some("Modify"));
     assert_eq!(alarm_change.replacement().map(|r| r.as_str()), Some("False"));
     cfn.execute_change_set().change_set_name(change_set.id().expect("id")).send().await.expect("executed");
-    let updated = settled(&cfn, "pattern1-logging").await;
+    let updated = support::settled(&cfn, "pattern1-logging").await;
     assert_eq!(updated.stack_status(), Some(&StackStatus::UpdateComplete), "{:?}", updated.stack_status_reason());
     let alarms = cloudwatch.describe_alarms().alarm_names(&alarm_name).send().await.expect("alarm");
     assert_eq!(alarms.metric_alarms().first().and_then(|a| a.threshold()), Some(5.0));
@@ -185,7 +171,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
 
     // The base stack cannot go while the app stack imports its exports.
     cfn.delete_stack().stack_name("pattern1-base").send().await.expect("accepted");
-    let base = settled(&cfn, "pattern1-base").await;
+    let base = support::settled(&cfn, "pattern1-base").await;
     assert_eq!(base.stack_status(), Some(&StackStatus::CreateComplete));
     assert!(
         base.stack_status_reason().is_some_and(|r| r.contains("cannot be deleted as it is in use by pattern1-app"))
@@ -198,7 +184,7 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
             .expect("id")
             .to_owned();
         cfn.delete_stack().stack_name(stack).send().await.expect("delete");
-        let gone = settled(&cfn, &id).await;
+        let gone = support::settled(&cfn, &id).await;
         assert_eq!(
             gone.stack_status(),
             Some(&StackStatus::DeleteComplete),
@@ -258,7 +244,7 @@ Resources:
       Runtime: python3.12
 "#;
     cfn.create_stack().stack_name("doomed").template_body(template).send().await.expect("accepted");
-    let stack = settled(&cfn, "doomed").await;
+    let stack = support::settled(&cfn, "doomed").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::RollbackComplete));
     let events = cfn.describe_stack_events().stack_name("doomed").send().await.expect("events");
     let failed = events
@@ -355,7 +341,7 @@ Resources:
     drop(running);
     let (_, running) = support::start_sandbox_with(config).await;
     let cfn = Client::new(&support::sdk_config(&running.endpoint_url, "ap-southeast-2"));
-    let stack = settled(&cfn, "paced").await;
+    let stack = support::settled(&cfn, "paced").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::CreateComplete));
     assert_eq!(all_resources_complete(&cfn, "paced").await, 3);
     let events = cfn.describe_stack_events().stack_name("paced").send().await.expect("events");

@@ -11,18 +11,6 @@ mod support;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{ChangeSetType, Parameter, StackStatus};
 
-async fn settled(client: &Client, stack: &str) -> aws_sdk_cloudformation::types::Stack {
-    for _ in 0..200 {
-        let described = client.describe_stacks().stack_name(stack).send().await.expect("describe");
-        let found = described.stacks().first().cloned().expect("one stack");
-        if !found.stack_status().expect("status").as_str().ends_with("_IN_PROGRESS") {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("stack {stack} never settled");
-}
-
 async fn reasons(client: &Client, stack: &str) -> Vec<String> {
     let events = client.describe_stack_events().stack_name(stack).send().await.expect("events");
     events.stack_events().iter().filter_map(|e| e.resource_status_reason().map(str::to_owned)).collect()
@@ -74,9 +62,9 @@ Resources:
       Runtime: python3.12
 "#;
     h.cfn.create_stack().stack_name("lifecycle").template_body(v1).send().await.expect("created");
-    assert_eq!(settled(&h.cfn, "lifecycle").await.stack_status(), Some(&StackStatus::CreateComplete));
+    assert_eq!(support::settled(&h.cfn, "lifecycle").await.stack_status(), Some(&StackStatus::CreateComplete));
     h.cfn.update_stack().stack_name("lifecycle").template_body(v2).send().await.expect("update accepted");
-    let stack = settled(&h.cfn, "lifecycle").await;
+    let stack = support::settled(&h.cfn, "lifecycle").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateRollbackComplete));
     assert!(
         reasons(&h.cfn, "lifecycle")
@@ -102,7 +90,7 @@ async fn a_create_only_property_change_replaces_the_resource() {
         format!("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: {name}\n")
     };
     h.cfn.create_stack().stack_name("replace").template_body(template("first-topic")).send().await.expect("created");
-    settled(&h.cfn, "replace").await;
+    support::settled(&h.cfn, "replace").await;
     let change_set = h
         .cfn
         .create_change_set()
@@ -118,7 +106,7 @@ async fn a_create_only_property_change_replaces_the_resource() {
     assert_eq!(change.action().map(|a| a.as_str()), Some("Modify"));
     assert_eq!(change.replacement().map(|r| r.as_str()), Some("True"));
     h.cfn.execute_change_set().change_set_name(change_set.id().expect("id")).send().await.expect("executed");
-    assert_eq!(settled(&h.cfn, "replace").await.stack_status(), Some(&StackStatus::UpdateComplete));
+    assert_eq!(support::settled(&h.cfn, "replace").await.stack_status(), Some(&StackStatus::UpdateComplete));
     assert!(
         reasons(&h.cfn, "replace")
             .await
@@ -157,14 +145,14 @@ Resources:
 "#;
     let without_export = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
     h.cfn.create_stack().stack_name("exporter").template_body(exporter).send().await.expect("exporter");
-    settled(&h.cfn, "exporter").await;
+    support::settled(&h.cfn, "exporter").await;
     h.cfn.create_stack().stack_name("importer").template_body(importer).send().await.expect("importer");
-    assert_eq!(settled(&h.cfn, "importer").await.stack_status(), Some(&StackStatus::CreateComplete));
+    assert_eq!(support::settled(&h.cfn, "importer").await.stack_status(), Some(&StackStatus::CreateComplete));
     let imports = h.cfn.list_imports().export_name("shared-topic-arn").send().await.expect("imports");
     assert_eq!(imports.imports(), ["importer"]);
 
     h.cfn.update_stack().stack_name("exporter").template_body(without_export).send().await.expect("accepted");
-    let stack = settled(&h.cfn, "exporter").await;
+    let stack = support::settled(&h.cfn, "exporter").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateRollbackComplete));
     assert!(
         reasons(&h.cfn, "exporter")
@@ -213,7 +201,7 @@ Resources:
     assert_eq!((change.action().map(|a| a.as_str()), change.logical_resource_id()), (Some("Add"), Some("Queue")));
     assert_eq!(described.parameters()[0].parameter_value(), Some("****"));
     h.cfn.execute_change_set().change_set_name(created.id().expect("id")).send().await.expect("executed");
-    let stack = settled(&h.cfn, "reviewed").await;
+    let stack = support::settled(&h.cfn, "reviewed").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::CreateComplete));
     // NoEcho values never come back.
     assert_eq!(stack.parameters()[0].parameter_value(), Some("****"));
@@ -256,12 +244,12 @@ Resources:
       BucketName: lifecycle-busy
 "#;
     h.cfn.create_stack().stack_name("buckets").template_body(template).send().await.expect("created");
-    settled(&h.cfn, "buckets").await;
+    support::settled(&h.cfn, "buckets").await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&h.sdk).force_path_style(true).build());
     s3.put_object().bucket("lifecycle-busy").key("a.txt").body(b"a".to_vec().into()).send().await.expect("object");
 
     h.cfn.delete_stack().stack_name("buckets").send().await.expect("delete accepted");
-    let stack = settled(&h.cfn, "buckets").await;
+    let stack = support::settled(&h.cfn, "buckets").await;
     assert_eq!(stack.stack_status(), Some(&StackStatus::DeleteFailed));
     assert_eq!(stack.stack_status_reason(), Some("The following resource(s) failed to delete: [Busy]. "));
     assert!(reasons(&h.cfn, "buckets").await.iter().any(|r| r.contains("BucketNotEmpty") || r.contains("not empty")));
@@ -270,7 +258,7 @@ Resources:
     s3.delete_object().bucket("lifecycle-busy").key("a.txt").send().await.expect("emptied");
     let id = stack.stack_id().expect("id").to_owned();
     h.cfn.delete_stack().stack_name("buckets").send().await.expect("delete again");
-    assert_eq!(settled(&h.cfn, &id).await.stack_status(), Some(&StackStatus::DeleteComplete));
+    assert_eq!(support::settled(&h.cfn, &id).await.stack_status(), Some(&StackStatus::DeleteComplete));
     let events = h.cfn.describe_stack_events().stack_name(&id).send().await.expect("events");
     assert!(events.stack_events().iter().any(|e| {
         e.logical_resource_id() == Some("Kept") && e.resource_status().map(|s| s.as_str()) == Some("DELETE_SKIPPED")

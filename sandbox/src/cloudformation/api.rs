@@ -222,6 +222,16 @@ pub(crate) fn no_such_stack(name: &str) -> AwsError {
     validation(format!("Stack with id {name} does not exist"))
 }
 
+/// The stack the request's `StackName` (a name or a stack id) names.
+fn named_stack<'a>(
+    cloudformation: &'a CloudFormationState,
+    ctx: &CallContext,
+    params: &[(String, String)],
+) -> Result<&'a Stack, AwsError> {
+    let name = required(params, "StackName")?;
+    cloudformation.stack(&ctx.region, name).ok_or_else(|| no_such_stack(name))
+}
+
 /// A new stack record in `status`, before its operation starts.
 pub(crate) fn new_stack(
     ctx: &CallContext,
@@ -594,8 +604,7 @@ fn describe_stack_events(
     ctx: &CallContext,
     params: &[(String, String)],
 ) -> Result<Value, AwsError> {
-    let name = required(params, "StackName")?;
-    let stack = cloudformation.stack(&ctx.region, name).ok_or_else(|| no_such_stack(name))?;
+    let stack = named_stack(cloudformation, ctx, params)?;
     let events: Vec<Value> = stack
         .events
         .iter()
@@ -676,8 +685,7 @@ fn list_stack_resources(
     ctx: &CallContext,
     params: &[(String, String)],
 ) -> Result<Value, AwsError> {
-    let name = required(params, "StackName")?;
-    let stack = cloudformation.stack(&ctx.region, name).ok_or_else(|| no_such_stack(name))?;
+    let stack = named_stack(cloudformation, ctx, params)?;
     let summaries: Vec<Value> = stack
         .resources
         .iter()
@@ -706,8 +714,7 @@ fn get_template(
             .with("TemplateBody", found.deployment.template_body.clone())
             .with("StagesAvailable", vec!["Original", "Processed"]));
     }
-    let name = required(params, "StackName")?;
-    let stack = cloudformation.stack(&ctx.region, name).ok_or_else(|| no_such_stack(name))?;
+    let stack = named_stack(cloudformation, ctx, params)?;
     Ok(Value::structure()
         .with("TemplateBody", stack.deployment.template_body.clone())
         .with("StagesAvailable", vec!["Original", "Processed"]))

@@ -75,3 +75,17 @@ pub async fn create_trail_bucket(sdk: &SdkConfig, name: &str) {
     );
     s3_client(sdk).put_bucket_policy().bucket(name).policy(policy).send().await.expect("PutBucketPolicy");
 }
+
+/// Polls DescribeStacks until the stack (a name or a stack id) leaves its
+/// `_IN_PROGRESS` status, as the SDK's stack waiters do.
+pub async fn settled(client: &aws_sdk_cloudformation::Client, stack: &str) -> aws_sdk_cloudformation::types::Stack {
+    for _ in 0..200 {
+        let described = client.describe_stacks().stack_name(stack).send().await.expect("describe");
+        let found = described.stacks().first().cloned().expect("one stack");
+        if !found.stack_status().expect("status").as_str().ends_with("_IN_PROGRESS") {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stack {stack} never settled");
+}
