@@ -44,10 +44,8 @@ async fn load(router: &axum::Router, path: &'static str) -> (Vec<Duration>, Dura
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(per_worker);
                 for _ in 0..per_worker {
-                    let request = Request::get(path)
-                        .header(header::HOST, "127.0.0.1:3000")
-                        .body(Body::empty())
-                        .expect("request");
+                    let request =
+                        Request::get(path).header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
                     let sent = Instant::now();
                     let response = router.clone().oneshot(request).await.expect("response");
                     assert_eq!(response.status(), StatusCode::OK, "{path}");

@@ -310,3 +310,26 @@ async fn the_pages_render_on_the_server() {
     let (_, html) = call(&harness.router, "GET", "/history/1", &[]).await;
     assert!(html.contains("Notifications delivered"), "{html}");
 }
+
+#[tokio::test]
+async fn the_timeline_keeps_one_change_per_bucket_and_the_state_before_the_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    seed(&db, 40_000).await;
+    let from = 1_795_000_000_000 + 5_000 * 10_000 + 5_000;
+    let to = from + 8_000 * 10_000;
+    let query = HistoryQuery::default();
+    let started = Instant::now();
+    let series = db.alarm_history().timeline(&query, from, to).await.expect("timeline");
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(series.len(), 4);
+    for alarm in &series {
+        // Item 5000 (even) moved to ALARM just before the range.
+        assert_eq!(alarm.initial_state.as_deref(), Some("ALARM"), "{}", alarm.alarm_name);
+        // 4,999 changes in range (items 5001 to 9999), 10 to a 100 s bucket.
+        assert_eq!(alarm.changes.len(), 500, "{}", alarm.alarm_name);
+    }
+    let one = HistoryQuery { alarm_name: Some("pattern1-alarm-1".into()), ..HistoryQuery::default() };
+    let series = db.alarm_history().timeline(&one, from, to).await.expect("timeline");
+    assert_eq!(series.iter().map(|s| s.alarm_name.as_str()).collect::<Vec<_>>(), ["pattern1-alarm-1"]);
+}
