@@ -203,26 +203,39 @@ impl<'a> AlarmHistory<'a> {
         // The state each alarm was in when the range starts: one index seek
         // per alarm (a skip-scan over the distinct names, then the newest
         // StateUpdate before the range), never a scan of the table.
-        let initial = sqlx::query_as::<_, Change>(
-            "WITH RECURSIVE alarms(name) AS (
-                 SELECT MIN(alarm_name) FROM alarm_history WHERE (?1 IS NULL OR alarm_name = ?1)
-                 UNION ALL
-                 SELECT (SELECT MIN(alarm_name) FROM alarm_history WHERE alarm_name > alarms.name
-                           AND (?1 IS NULL OR alarm_name = ?1))
-                 FROM alarms WHERE alarms.name IS NOT NULL
-             )
-             SELECT alarm_name, timestamp_ms, new_state FROM (
-                 SELECT (SELECT h.id FROM alarm_history h
-                         WHERE h.alarm_name = alarms.name AND h.timestamp_ms < ?2
-                           AND h.item_type = 'StateUpdate' AND h.new_state IS NOT NULL
-                         ORDER BY h.timestamp_ms DESC LIMIT 1) AS last_id
-                 FROM alarms WHERE alarms.name IS NOT NULL
-             ) JOIN alarm_history ON alarm_history.id = last_id",
-        )
-        .bind(query.alarm_name.as_deref())
-        .bind(from_ms)
-        .fetch_all(self.pool)
-        .await?;
+        let initial = match &query.alarm_name {
+            Some(alarm_name) => {
+                sqlx::query_as::<_, Change>(
+                    "SELECT alarm_name, timestamp_ms, new_state FROM alarm_history
+                 WHERE alarm_name = ? AND timestamp_ms < ? AND item_type = 'StateUpdate' AND new_state IS NOT NULL
+                 ORDER BY timestamp_ms DESC LIMIT 1",
+                )
+                .bind(alarm_name)
+                .bind(from_ms)
+                .fetch_all(self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as::<_, Change>(
+                    "WITH RECURSIVE alarms(name) AS (
+                     SELECT MIN(alarm_name) FROM alarm_history
+                     UNION ALL
+                     SELECT (SELECT MIN(alarm_name) FROM alarm_history WHERE alarm_name > alarms.name)
+                     FROM alarms WHERE alarms.name IS NOT NULL
+                 )
+                 SELECT alarm_name, timestamp_ms, new_state FROM (
+                     SELECT (SELECT h.id FROM alarm_history h
+                             WHERE h.alarm_name = alarms.name AND h.timestamp_ms < ?
+                               AND h.item_type = 'StateUpdate' AND h.new_state IS NOT NULL
+                             ORDER BY h.timestamp_ms DESC LIMIT 1) AS last_id
+                     FROM alarms WHERE alarms.name IS NOT NULL
+                 ) JOIN alarm_history ON alarm_history.id = last_id",
+                )
+                .bind(from_ms)
+                .fetch_all(self.pool)
+                .await?
+            }
+        };
 
         let mut series: Vec<TimelineSeries> = initial
             .into_iter()
