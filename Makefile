@@ -54,6 +54,7 @@ bench: setup-bench
 	$(CARGO_ENV) cargo bench -p keywatch-domain --bench filter_pattern
 	$(CARGO_ENV) cargo bench -p keywatch-domain --bench alarm_replay
 	$(CARGO_ENV) cargo bench -p keywatch-workload --bench round_trip
+	$(CARGO_ENV) cargo bench -p keywatch --bench history_page
 
 lint:
 	$(CARGO_ENV) cargo clippy --workspace --exclude keywatch-frontend --all-targets -- -D warnings

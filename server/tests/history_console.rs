@@ -67,6 +67,19 @@ async fn call(router: &axum::Router, method: &str, path: &str, form: &[(&str, &s
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+async fn call_json(router: &axum::Router, path: &str, body: serde_json::Value) -> (StatusCode, String) {
+    let request = Request::post(path)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -196,34 +209,33 @@ async fn pages_filters_and_the_csv_export_work_through_the_router() {
     let harness = harness().await;
     seed(&harness.db, 400).await;
 
-    let (status, body) = call(
-        &harness.router,
-        "POST",
-        "/api/history/page",
-        &[("input[filter][alarm]", "pattern1-alarm-2"), ("input[filter][state]", "ALARM")],
-    )
-    .await;
+    let filter = serde_json::json!({"alarm": "pattern1-alarm-2", "state": "ALARM"});
+    let (status, body) =
+        call_json(&harness.router, "/api/history/page", serde_json::json!({"input": {"filter": filter}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let page: HistoryPage = serde_json::from_str(&body).expect("page");
     assert_eq!(page.entries.len(), 50);
     assert!(page.entries.iter().all(|e| e.alarm_name == "pattern1-alarm-2" && e.new_state.as_deref() == Some("ALARM")));
     let next = page.next.expect("an older page");
-    let (_, body) = call(
+    let (_, body) = call_json(
         &harness.router,
-        "POST",
         "/api/history/page",
-        &[
-            ("input[filter][alarm]", "pattern1-alarm-2"),
-            ("input[filter][state]", "ALARM"),
-            ("input[after]", &next.encode()),
-        ],
+        serde_json::json!({"input": {"filter": filter, "after": next.encode()}}),
     )
     .await;
     let older: HistoryPage = serde_json::from_str(&body).expect("page");
     assert_eq!(older.entries.len(), 0, "50 ALARM changes of alarm 2 fit on the first page");
 
+    // An empty filter is a valid request; a bad time is refused.
     let (status, body) =
-        call(&harness.router, "POST", "/api/history/page", &[("input[filter][from]", "yesterday")]).await;
+        call_json(&harness.router, "/api/history/page", serde_json::json!({"input": {"filter": {}}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call_json(
+        &harness.router,
+        "/api/history/page",
+        serde_json::json!({"input": {"filter": {"from": "yesterday"}}}),
+    )
+    .await;
     assert_ne!(status, StatusCode::OK);
     assert!(body.contains("InvalidInput"), "{body}");
 
@@ -297,4 +309,27 @@ async fn the_pages_render_on_the_server() {
     assert!(html.contains("aria-label=\"Alarm states over time\""), "the timeline chart is inline SVG");
     let (_, html) = call(&harness.router, "GET", "/history/1", &[]).await;
     assert!(html.contains("Notifications delivered"), "{html}");
+}
+
+#[tokio::test]
+async fn the_timeline_keeps_one_change_per_bucket_and_the_state_before_the_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    seed(&db, 40_000).await;
+    let from = 1_795_000_000_000 + 5_000 * 10_000 + 5_000;
+    let to = from + 8_000 * 10_000;
+    let query = HistoryQuery::default();
+    let started = Instant::now();
+    let series = db.alarm_history().timeline(&query, from, to).await.expect("timeline");
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(series.len(), 4);
+    for alarm in &series {
+        // Item 5000 (even) moved to ALARM just before the range.
+        assert_eq!(alarm.initial_state.as_deref(), Some("ALARM"), "{}", alarm.alarm_name);
+        // 4,999 changes in range (items 5001 to 9999), 10 to a 100 s bucket.
+        assert_eq!(alarm.changes.len(), 500, "{}", alarm.alarm_name);
+    }
+    let one = HistoryQuery { alarm_name: Some("pattern1-alarm-1".into()), ..HistoryQuery::default() };
+    let series = db.alarm_history().timeline(&one, from, to).await.expect("timeline");
+    assert_eq!(series.iter().map(|s| s.alarm_name.as_str()).collect::<Vec<_>>(), ["pattern1-alarm-1"]);
 }

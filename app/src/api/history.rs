@@ -179,7 +179,8 @@ pub struct HistoryPageInput {
 }
 
 /// One page of stored history matching the filter, newest first.
-#[server(endpoint = "history/page")]
+// JSON in: a filter with every field empty has no URL-encoded form at all.
+#[server(endpoint = "history/page", input = leptos::server_fn::codec::Json)]
 pub async fn get_history_page(input: HistoryPageInput) -> Result<HistoryPage, AppError> {
     let after = match input.after.as_deref().filter(|a| !a.is_empty()) {
         Some(text) => Some(HistoryCursor::decode(text).ok_or_else(|| AppError::InvalidInput {
@@ -199,7 +200,7 @@ pub struct TimelineInput {
 
 /// The state of each matching alarm over the filter's time range (the last
 /// 24 hours when the filter has none).
-#[server(endpoint = "history/timeline")]
+#[server(endpoint = "history/timeline", input = leptos::server_fn::codec::Json)]
 pub async fn get_timeline(input: TimelineInput) -> Result<Timeline, AppError> {
     crate::api::backend::backend()?.timeline(input.filter.normalized()).await
 }

@@ -24,6 +24,9 @@ pub struct HistoryQuery {
     pub text: Option<String>,
 }
 
+/// How many time buckets the timeline chart has (about its width in pixels).
+pub const TIMELINE_BUCKETS: i64 = 800;
+
 /// A stored item with its HistoryData, for the detail view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredItem {
@@ -172,8 +175,13 @@ impl<'a> AlarmHistory<'a> {
             timestamp_ms: i64,
             new_state: String,
         }
+        // One change per alarm and bucket (the last in it): the chart is
+        // TIMELINE_BUCKETS wide, so more would not be seen, and a flapping
+        // alarm must not make the page heavy. SQLite's bare-column rule makes
+        // new_state come from the row holding MAX(timestamp_ms).
+        let bucket_ms = ((to_ms - from_ms) / TIMELINE_BUCKETS).max(1);
         let mut builder = QueryBuilder::<Sqlite>::new(
-            "SELECT h.alarm_name, h.timestamp_ms, h.new_state FROM alarm_history h
+            "SELECT h.alarm_name, MAX(h.timestamp_ms) AS timestamp_ms, h.new_state FROM alarm_history h
              WHERE h.item_type = 'StateUpdate' AND h.new_state IS NOT NULL",
         );
         let range = HistoryQuery {
@@ -184,19 +192,50 @@ impl<'a> AlarmHistory<'a> {
             ..query.clone()
         };
         push_filter(&mut builder, &range);
-        builder.push(" ORDER BY h.alarm_name, h.timestamp_ms, h.id LIMIT 10000");
+        builder
+            .push(" GROUP BY h.alarm_name, (h.timestamp_ms - ")
+            .push_bind(from_ms)
+            .push(") / ")
+            .push_bind(bucket_ms)
+            .push(" ORDER BY h.alarm_name, timestamp_ms");
         let changes = builder.build_query_as::<Change>().fetch_all(self.pool).await?;
 
-        let mut builder = QueryBuilder::<Sqlite>::new(
-            "SELECT h.alarm_name, MAX(h.timestamp_ms) AS timestamp_ms, h.new_state FROM alarm_history h
-             WHERE h.item_type = 'StateUpdate' AND h.new_state IS NOT NULL",
-        );
-        let before =
-            HistoryQuery { from_ms: None, to_ms: Some(from_ms - 1), new_state: None, item_type: None, ..query.clone() };
-        push_filter(&mut builder, &before);
-        // SQLite's bare-column rule: with MAX(), new_state comes from the row holding the maximum.
-        builder.push(" GROUP BY h.alarm_name");
-        let initial = builder.build_query_as::<Change>().fetch_all(self.pool).await?;
+        // The state each alarm was in when the range starts: one index seek
+        // per alarm (a skip-scan over the distinct names, then the newest
+        // StateUpdate before the range), never a scan of the table.
+        let initial = match &query.alarm_name {
+            Some(alarm_name) => {
+                sqlx::query_as::<_, Change>(
+                    "SELECT alarm_name, timestamp_ms, new_state FROM alarm_history
+                 WHERE alarm_name = ? AND timestamp_ms < ? AND item_type = 'StateUpdate' AND new_state IS NOT NULL
+                 ORDER BY timestamp_ms DESC LIMIT 1",
+                )
+                .bind(alarm_name)
+                .bind(from_ms)
+                .fetch_all(self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as::<_, Change>(
+                    "WITH RECURSIVE alarms(name) AS (
+                     SELECT MIN(alarm_name) FROM alarm_history
+                     UNION ALL
+                     SELECT (SELECT MIN(alarm_name) FROM alarm_history WHERE alarm_name > alarms.name)
+                     FROM alarms WHERE alarms.name IS NOT NULL
+                 )
+                 SELECT alarm_name, timestamp_ms, new_state FROM (
+                     SELECT (SELECT h.id FROM alarm_history h
+                             WHERE h.alarm_name = alarms.name AND h.timestamp_ms < ?
+                               AND h.item_type = 'StateUpdate' AND h.new_state IS NOT NULL
+                             ORDER BY h.timestamp_ms DESC LIMIT 1) AS last_id
+                     FROM alarms WHERE alarms.name IS NOT NULL
+                 ) JOIN alarm_history ON alarm_history.id = last_id",
+                )
+                .bind(from_ms)
+                .fetch_all(self.pool)
+                .await?
+            }
+        };
 
         let mut series: Vec<TimelineSeries> = initial
             .into_iter()

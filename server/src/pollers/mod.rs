@@ -125,8 +125,8 @@ impl Backoff {
             tracing::warn!(poller, %error, "poller failed; retrying with back-off until it recovers");
         }
         self.failures = self.failures.saturating_add(1);
-        // 1 s, 2 s, 4 s … up to a minute.
-        Duration::from_secs(1u64 << self.failures.min(6).saturating_sub(1)).min(Duration::from_secs(60))
+        // 1 s, 2 s, 4 s … then every 32 s while the failure lasts.
+        Duration::from_secs(1u64 << self.failures.min(6).saturating_sub(1))
     }
 
     /// After a success: logs the recovery if there was a streak.
@@ -182,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn back_off_doubles_to_a_minute_and_resets() {
+    fn back_off_doubles_to_32_seconds_and_resets() {
         let mut backoff = Backoff::default();
         let error = ServerError::Config("x".into());
         let waits: Vec<u64> = (0..8).map(|_| backoff.failed("test", &error).as_secs()).collect();

@@ -127,20 +127,21 @@ fn FilterForm(filter: HistoryFilter) -> impl IntoView {
         <Form method="GET" action="/history">
             <div class="form-row">
                 <label>"Alarm" <input type="text" name="alarm" value=filter.alarm.clone().unwrap_or_default() /></label>
-                <label>
-                    "State"
-                    <select name="state">
+                // Labels point at their selects so the options are not part of the name.
+                <div class="field">
+                    <label for="history-state">"State"</label>
+                    <select id="history-state" name="state">
                         <option value="">"Any"</option>
                         {state_options}
                     </select>
-                </label>
-                <label>
-                    "Type"
-                    <select name="item_type">
+                </div>
+                <div class="field">
+                    <label for="history-item-type">"Type"</label>
+                    <select id="history-item-type" name="item_type">
                         <option value="">"Any"</option>
                         {type_options}
                     </select>
-                </label>
+                </div>
                 <label>"From (UTC)" <input type="datetime-local" name="from" value=filter.from.clone().unwrap_or_default() /></label>
                 <label>"To (UTC)" <input type="datetime-local" name="to" value=filter.to.clone().unwrap_or_default() /></label>
                 <label>"Text" <input type="search" name="text" value=filter.text.clone().unwrap_or_default() /></label>
