@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod lab;
+pub mod pollers;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod web;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
+use keywatch_app::api::lab::port::LabBackend;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
@@ -27,6 +30,8 @@ use crate::cli::SandboxArgs;
 use crate::config::ServeConfig;
 use crate::db::Database;
 use crate::error::ServerError;
+use crate::lab::ServerLab;
+use crate::pollers::stack_watcher::{self, StackWatcher};
 
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
@@ -56,6 +61,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         profile: config.profile.clone(),
         sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
     };
+    let lab: Arc<dyn LabBackend> =
+        Arc::new(ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox));
+    // Follows deployments left unfinished by an earlier run as well as new ones.
+    let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws, db.clone(), settings));
 
     // The Connection page should show who we are on first load.
@@ -68,7 +77,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
-    let router = web::router(backend, web::leptos_options(&config.site_root, config.listen));
+    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -77,6 +86,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         "Keywatch console listening"
     );
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    watcher.abort();
     // Let in-flight writes finish before the process exits.
     db.close().await;
     drop(sandbox);

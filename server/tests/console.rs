@@ -34,15 +34,21 @@ fn settings(endpoint: Option<String>) -> ConsoleSettings {
 
 async fn harness_with(aws: impl FnOnce(&str) -> Aws) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() })
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox started");
+    let sandbox = Sandbox::new(SandboxConfig {
+        default_region: "ap-southeast-2".into(),
+        state_dir: None,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox")
+    .start("127.0.0.1:0".parse().expect("addr"))
+    .await
+    .expect("sandbox started");
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let backend = ServerBackend::new(aws(&sandbox.endpoint_url), db.clone(), settings(Some(sandbox.endpoint_url.clone())));
+    let aws = aws(&sandbox.endpoint_url);
+    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let backend = ServerBackend::new(aws, db.clone(), settings(Some(sandbox.endpoint_url.clone())));
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
     Harness { router, db, _sandbox: sandbox, _dir: dir }
 }
 
@@ -107,7 +113,8 @@ async fn the_connection_page_renders_the_sandbox_account_on_the_server() {
         .expect("response");
 
     assert_eq!(response.status(), StatusCode::OK);
-    let html = String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 1 << 22).await.expect("body")).into_owned();
+    let html =
+        String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 1 << 22).await.expect("body")).into_owned();
     assert!(html.contains("<h1>Connection</h1>"), "{html}");
     assert!(html.contains("111122223333"), "account id missing from the page");
     assert!(html.contains("No AWS credentials were found"), "sandbox mode not explained");
@@ -119,7 +126,9 @@ async fn unknown_pages_are_404() {
     let response = harness
         .router
         .clone()
-        .oneshot(Request::get("/no-such-page").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get("/no-such-page").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"),
+        )
         .await
         .expect("response");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -157,7 +166,9 @@ impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::ready(Err(
-            aws_credential_types::provider::error::CredentialsError::not_loaded("no providers in chain provided credentials"),
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no providers in chain provided credentials",
+            ),
         ))
     }
 }

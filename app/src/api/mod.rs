@@ -8,3 +8,4 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod connection;
+pub mod lab;

@@ -122,7 +122,10 @@ impl CloudFormation {
                 .parameters()
                 .iter()
                 .map(|p| {
-                    (p.parameter_key().unwrap_or_default().to_owned(), p.parameter_value().unwrap_or_default().to_owned())
+                    (
+                        p.parameter_key().unwrap_or_default().to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    )
                 })
                 .collect(),
             outputs: stack

@@ -2,6 +2,8 @@
 //! Each table has a module of its own with explicit-column queries.
 
 pub mod connection_checks;
+pub mod deployments;
+pub mod stack_events;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,6 +61,16 @@ impl Database {
     /// The `connection_checks` table.
     pub fn connection_checks(&self) -> connection_checks::ConnectionChecks<'_> {
         connection_checks::ConnectionChecks::new(&self.pool)
+    }
+
+    /// The `deployments` table.
+    pub fn deployments(&self) -> deployments::Deployments<'_> {
+        deployments::Deployments::new(&self.pool)
+    }
+
+    /// The `stack_events` table.
+    pub fn stack_events(&self) -> stack_events::StackEvents<'_> {
+        stack_events::StackEvents::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.
