@@ -12,10 +12,13 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
 use pages::connection::ConnectionPage;
+use pages::lab::overview::LabOverviewPage;
+use pages::lab::section::SectionPage;
+use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 
 /// The HTML document around the app, rendered on the server.
@@ -51,6 +54,15 @@ pub fn App() -> impl IntoView {
                     // Async: the page arrives complete, so it works before (or without)
                     // hydration; its data is a local SQLite read.
                     <Route path=StaticSegment("") view=ConnectionPage ssr=SsrMode::Async />
+                    // The wizard's pages also arrive complete: stack status,
+                    // resources and events are readable before hydration.
+                    <Route path=StaticSegment("lab") view=LabOverviewPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("lab"), StaticSegment("teardown"))
+                        view=TeardownPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=(StaticSegment("lab"), ParamSegment("section")) view=SectionPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -304,3 +304,54 @@ async fn the_overview_server_function_answers_through_the_router() {
     assert_eq!(overview.prefix, "pattern1");
     assert_eq!(overview.sections.len(), 3);
 }
+
+async fn get_page(router: &axum::Router, path: &str) -> (StatusCode, String) {
+    let request = Request::get(path).header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn the_wizard_pages_render_on_the_server_before_hydration() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+    let settings = ConsoleSettings {
+        mode: AwsMode::Sandbox,
+        mode_source: ModeSource::Flag,
+        region: "ap-southeast-2".into(),
+        region_name: "Asia Pacific (Sydney)".into(),
+        profile: None,
+        sandbox_endpoint: None,
+    };
+    let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(harness.lab.clone()), options);
+
+    let (status, page) = get_page(&router, "/lab").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("pattern1-base") && page.contains("CREATE_COMPLETE"), "{page}");
+
+    let (status, page) = get_page(&router, "/lab/base-network").await;
+    assert_eq!(status, StatusCode::OK);
+    for expected in ["What this section creates", "AWS::EC2::VPC", "Stack events", "Pattern1AppContainerRepositoryUri"]
+    {
+        assert!(page.contains(expected), "{expected} missing from the base network page");
+    }
+
+    let (status, page) = get_page(&router, "/lab/logging").await;
+    assert_eq!(status, StatusCode::OK);
+    // The application stack is missing: the page says so and links there.
+    assert!(page.contains("href=\"/lab/application\""), "{page}");
+    assert!(page.contains("EmailAddress"));
+
+    let (status, page) = get_page(&router, "/lab/teardown").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Type the prefix pattern1 to confirm"), "{page}");
+
+    let (status, _) = get_page(&router, "/lab/no-such-section").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

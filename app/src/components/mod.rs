@@ -1,5 +1,6 @@
-//! Components shared by every page: the console's layout and its feedback
-//! panels.
+//! Components shared by every page: the console's layout, its feedback
+//! panels, and how the wizard shows a stack.
 
 pub mod feedback;
 pub mod layout;
+pub mod stack;

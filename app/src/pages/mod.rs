@@ -1,4 +1,5 @@
 //! One module per console page.
 
 pub mod connection;
+pub mod lab;
 pub mod not_found;
