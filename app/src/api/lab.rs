@@ -25,9 +25,11 @@ pub struct StackState {
 }
 
 impl StackState {
-    /// CloudFormation is still working on the stack.
+    /// CloudFormation is still working on the stack. A stack in
+    /// `REVIEW_IN_PROGRESS` waits for its first change set to be executed,
+    /// which may never happen: nothing is working on it.
     pub fn in_progress(&self) -> bool {
-        self.status.as_deref().is_some_and(|status| status.ends_with("_IN_PROGRESS"))
+        self.status.as_deref().is_some_and(|status| status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS")
     }
 
     /// The stack exists (a deleted stack does not).
@@ -44,6 +46,7 @@ impl StackState {
     pub fn label(&self) -> String {
         match self.status.as_deref() {
             None | Some("DELETE_COMPLETE") => "Not deployed".to_owned(),
+            Some("REVIEW_IN_PROGRESS") => "Not deployed (change set under review)".to_owned(),
             Some(status) => status.to_owned(),
         }
     }

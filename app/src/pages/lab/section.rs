@@ -63,7 +63,7 @@ fn SectionView(detail: SectionDetail) -> impl IntoView {
         <h1>{format!("{}. {}", section.number(), section.title())}</h1>
         <p>"Stack " <code data-testid="stack-name">{detail.stack_name.clone()}</code></p>
         {(!detail.missing_prerequisites.is_empty()).then(|| view! {
-            <section class="panel panel-error" role="alert" aria-label="Prerequisites">
+            <section class="panel panel-error" aria-label="Prerequisites">
                 <h2>"Deploy the sections before this one first"</h2>
                 <ul>
                     {detail.missing_prerequisites.iter().map(|missing| view! {
@@ -103,10 +103,11 @@ fn ResourcesPanel(detail: SectionDetail) -> impl IntoView {
 
 #[component]
 fn ImagePanel(image: ImageStatus) -> impl IntoView {
-    let presence = match image.image_present {
-        Some(true) => "An image is in the repository.",
-        Some(false) => "The repository holds no image yet.",
-        None => "Whether an image is present is not known yet: deploy the base network first.",
+    let presence = match (image.image_present, &image.repository_name) {
+        (Some(true), _) => "An image is in the repository.",
+        (Some(false), _) => "The repository holds no image yet.",
+        (None, Some(_)) => "Keywatch could not ask ECR whether an image is present; its log says why.",
+        (None, None) => "Not known yet: the repository comes with the base network.",
     };
     view! {
         <section class="panel" aria-label="Application image">
