@@ -190,11 +190,15 @@ impl ServerLab {
             Err(error) => self.set_step(0, "failed", Some(error.user_message())),
         }
 
+        let mut database_deleted = false;
         for (offset, section) in lab::TEARDOWN_ORDER.iter().enumerate() {
             let index = offset + 1;
             self.set_step(index, "running", None);
             match self.delete_stack(*section, prefix).await {
-                Ok(detail) => self.set_step(index, "done", Some(detail)),
+                Ok((detail, existed)) => {
+                    database_deleted |= existed && *section == LabSection::Application;
+                    self.set_step(index, if existed { "done" } else { "skipped" }, Some(detail));
+                }
                 Err(reason) => {
                     self.set_step(index, "failed", Some(reason));
                     // Later stacks depend on this one: stop here.
@@ -221,17 +225,29 @@ impl ServerLab {
                 }
             },
         }
-        if !self.sandbox {
-            // The database's DeletionPolicy is Snapshot: AWS keeps a final
-            // snapshot, billed, until someone deletes it.
+        if database_deleted {
+            // The database's DeletionPolicy is Snapshot (CloudFormation's
+            // default for DB instances): deleting the stack leaves a final
+            // snapshot, billed on AWS, until someone deletes it.
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
             let instance = format!("{}-db", stack_name(LabSection::Application, prefix)?);
-            leftovers.push(Leftover {
-                what: "RDS final snapshot".to_owned(),
-                how_to_remove: format!(
-                    "aws rds describe-db-snapshots --db-instance-identifier {instance} --snapshot-type manual, \
-                     then aws rds delete-db-snapshot --db-snapshot-identifier <the snapshot's id>"
-                ),
-                name: format!("final snapshot of {instance}"),
+            leftovers.push(if self.sandbox {
+                Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    name: format!("{instance}-final"),
+                    how_to_remove: "Nothing to do: it lives only in the sandbox's state, which serves no RDS API \
+                                    and bills nothing."
+                        .to_owned(),
+                }
+            } else {
+                Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    name: format!("final snapshot of {instance}"),
+                    how_to_remove: format!(
+                        "aws rds describe-db-snapshots --db-instance-identifier {instance} --snapshot-type manual, \
+                         then aws rds delete-db-snapshot --db-snapshot-identifier <the snapshot's id>"
+                    ),
+                }
             });
         }
         if let Some(run) = self.teardown_state().as_mut() {
@@ -240,13 +256,14 @@ impl ServerLab {
         Ok(())
     }
 
-    /// Deletes one stack and waits for CloudFormation to finish; the error
-    /// is CloudFormation's reason.
-    async fn delete_stack(&self, section: LabSection, prefix: &Prefix) -> Result<String, String> {
+    /// Deletes one stack and waits for CloudFormation to finish. Says what
+    /// happened and whether the stack existed; the error is CloudFormation's
+    /// reason.
+    async fn delete_stack(&self, section: LabSection, prefix: &Prefix) -> Result<(String, bool), String> {
         let name = stack_name(section, prefix).map_err(|error| error.to_string())?;
         let stack = self.describe(&name).await.map_err(|error| error.to_string())?;
         let Some(stack) = stack.filter(|stack| stack.status != "DELETE_COMPLETE") else {
-            return Ok(format!("{name} did not exist"));
+            return Ok((format!("{name} did not exist"), false));
         };
         let deployment = NewDeployment {
             actor: CONSOLE_ACTOR.to_owned(),
@@ -266,8 +283,8 @@ impl ServerLab {
             tokio::time::sleep(TEARDOWN_POLL).await;
             let now = cloudformation.describe_stack(&stack.stack_id).await.map_err(|error| error.user_message())?;
             match now {
-                None => return Ok(format!("{name} deleted")),
-                Some(now) if now.status == "DELETE_COMPLETE" => return Ok(format!("{name} deleted")),
+                None => return Ok((format!("{name} deleted"), true)),
+                Some(now) if now.status == "DELETE_COMPLETE" => return Ok((format!("{name} deleted"), true)),
                 Some(now) if now.status == "DELETE_FAILED" => {
                     return Err(format!(
                         "{name}: DELETE_FAILED: {}",
