@@ -92,10 +92,19 @@ test.describe("without JavaScript", () => {
   });
 });
 
-test("deploys the lab from the wizard, updates it, tears it down and leaves nothing", async ({ page }) => {
+test("deploys the lab from the wizard, updates it, tears it down and leaves nothing", async ({ page, browser }) => {
   test.setTimeout(900_000);
 
+  // A second browser on the same page sees the same deployment, unprompted.
+  const observerContext = await browser.newContext();
+  const observer = await observerContext.newPage();
+  await observer.goto(`/lab/base-network?prefix=${PREFIX}`);
+  await hydrated(observer);
+
   await deploySection(page, "base-network", {}, false);
+  await expect(observer.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 30_000 });
+  await expect(observer.getByRole("table", { name: "Stack events" })).toContainText(`${PREFIX}-base`);
+  await observerContext.close();
   await expect(page.getByRole("table", { name: "Outputs" })).toContainText("Pattern1AppContainerRepositoryUri");
 
   await page.goto("/lab/application");

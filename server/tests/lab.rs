@@ -357,3 +357,64 @@ async fn the_wizard_pages_render_on_the_server_before_hydration() {
     let (status, _) = get_page(&router, "/lab/no-such-section").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot() {
+    // Teardown order and the retained bucket:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+        let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
+        let done = follow(&watcher, &harness.db, deployment.id).await;
+        assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"), "{section:?}: {done:?}");
+    }
+    let logging =
+        harness.lab.live(SectionRequest { section: LabSection::LoggingAndAlarm, prefix: None }).await.expect("live");
+    let bucket = logging
+        .stack
+        .outputs
+        .iter()
+        .find(|output| output.key == "OutputPattern1TrailBucket")
+        .map(|output| output.value.clone())
+        .expect("the trail bucket output");
+
+    harness
+        .lab
+        .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern1".into() })
+        .await
+        .expect("teardown");
+    let mut status = None;
+    for _ in 0..600 {
+        let now = harness.lab.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
+        if !now.running {
+            status = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = status.expect("teardown finished");
+    let states: Vec<_> = status.steps.iter().map(|step| step.state.as_str()).collect();
+    assert_eq!(states[1..], ["done", "done", "done", "done"], "{:?}", status.steps);
+    assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
+    assert_eq!(status.leftovers.len(), 1, "{:?}", status.leftovers);
+    assert_eq!(status.leftovers[0].name, "pattern1-app-db-final");
+
+    // Through the SDK: no stack, no bucket, no repository.
+    let cloudformation = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config);
+    let stacks = cloudformation.list_stacks().send().await.expect("ListStacks");
+    assert!(
+        stacks
+            .stack_summaries()
+            .iter()
+            .all(|stack| stack.stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"))
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+    );
+    let buckets = s3.list_buckets().send().await.expect("ListBuckets");
+    assert!(buckets.buckets().iter().all(|b| b.name() != Some(bucket.as_str())), "{bucket} is left");
+    let ecr = aws_sdk_ecr::Client::new(&harness.aws.sdk_config);
+    let repositories = ecr.describe_repositories().send().await.expect("DescribeRepositories");
+    assert!(repositories.repositories().is_empty());
+}

@@ -23,6 +23,9 @@ use crate::pages::not_found::NotFound;
 /// How often the page asks for the stack's progress while it changes.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
+/// While nothing is in progress, the page asks once every this many ticks.
+const IDLE_POLL_TICKS: u32 = 5;
+
 /// The section named by the URL, if it deploys a stack.
 fn section_from_slug(slug: &str) -> Option<LabSection> {
     LabSection::ALL.into_iter().find(|section| section.slug() == slug && section.stack_suffix().is_some())
@@ -190,13 +193,19 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
     // Poll while CloudFormation works. Effects run only in the browser, so
     // the server never starts a timer.
     let poll_prefix = prefix;
+    let idle_ticks = StoredValue::new(0_u32);
     Effect::new(move |_| {
         let tick = move || {
             let working = live.with_untracked(|live| {
                 live.stack.in_progress() || live.deployment.as_ref().is_some_and(|d| d.outcome.is_none())
             }) || following.get_untracked().is_some();
             if !working {
-                return;
+                // Idle pages still look now and then, so a deployment started
+                // in another browser shows up here too.
+                idle_ticks.update_value(|ticks| *ticks = ticks.wrapping_add(1));
+                if !idle_ticks.get_value().is_multiple_of(IDLE_POLL_TICKS) {
+                    return;
+                }
             }
             let request = SectionRequest { section, prefix: Some(poll_prefix.get_untracked().trim().to_owned()) };
             leptos::task::spawn_local(async move {
