@@ -8,6 +8,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod sns;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -16,10 +17,12 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
 use pages::connection::ConnectionPage;
+use pages::history::{HistoryPage, StateChangePage};
 use pages::lab::overview::LabOverviewPage;
 use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
+use pages::subscribers::SubscribersPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +66,13 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=(StaticSegment("lab"), ParamSegment("section")) view=SectionPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("subscribers") view=SubscribersPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("history") view=HistoryPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("history"), ParamSegment("id"))
+                        view=StateChangePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

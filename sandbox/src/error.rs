@@ -24,6 +24,8 @@ pub struct AwsError {
     /// CBOR and is "awsQueryCompatible" (SQS, CloudWatch): sent in the
     /// `x-amzn-query-error` header, which the SDKs read before `__type`.
     pub query_code: Option<String>,
+    /// Extra members of a REST-XML error (S3's `<BucketName>`, `<Key>`), in order.
+    pub details: Vec<(String, String)>,
 }
 
 impl AwsError {
@@ -35,7 +37,20 @@ impl AwsError {
             status: StatusCode::BAD_REQUEST,
             fault: Fault::Sender,
             query_code: None,
+            details: Vec::new(),
         }
+    }
+
+    /// The same error with another HTTP status (S3's 404s and 409s).
+    pub fn with_status(mut self, status: StatusCode) -> AwsError {
+        self.status = status;
+        self
+    }
+
+    /// The same error with one more REST-XML member (see [`AwsError::details`]).
+    pub fn with_detail(mut self, name: &str, value: impl Into<String>) -> AwsError {
+        self.details.push((name.to_owned(), value.into()));
+        self
     }
 
     /// The same error with its Query-protocol code (see [`AwsError::query_code`]).
@@ -52,6 +67,7 @@ impl AwsError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             fault: Fault::Receiver,
             query_code: None,
+            details: Vec::new(),
         }
     }
 

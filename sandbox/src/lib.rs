@@ -10,13 +10,18 @@ pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod delivery;
+pub mod ecr;
 pub mod error;
+pub mod faults;
+pub mod iam;
 pub mod identity;
 pub mod kms;
 pub mod logs;
 pub mod metrics;
 pub mod protocol;
 pub mod random;
+pub mod s3;
+pub mod secretsmanager;
 pub mod service;
 pub mod sns;
 pub mod sqs;
@@ -53,6 +58,12 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// (AWS itself takes minutes; set a longer delay to reproduce that).
 pub const DEFAULT_CLOUDTRAIL_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 
+/// How often a trail writes a log file to its S3 bucket at most, unless
+/// configured otherwise: AWS delivers about every five minutes; the sandbox
+/// batches a few seconds of records per file so the bucket (kept in the
+/// state) grows by few objects while the lab's loop runs.
+pub const DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -63,11 +74,17 @@ pub struct SandboxConfig {
     /// How long after a call its CloudTrail record reaches a trail's log
     /// group ([`DEFAULT_CLOUDTRAIL_DELIVERY_DELAY`] by default).
     pub cloudtrail_delivery_delay: Duration,
+    /// How often a trail writes a log file to its S3 bucket at most
+    /// ([`DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL`] by default).
+    pub cloudtrail_log_file_interval: Duration,
     /// How long CloudFormation spends on each resource of a stack
     /// operation: zero (the default) runs a whole stack at once; a few
     /// seconds make deployments take realistic time, so that progress can
     /// be watched.
     pub stack_pace: Duration,
+    /// Faults to inject into calls (none by default); also settable while
+    /// running through `PUT /_keywatch/faults`.
+    pub faults: Vec<faults::FaultRule>,
 }
 
 impl SandboxConfig {
@@ -77,13 +94,16 @@ impl SandboxConfig {
 }
 
 impl Default for SandboxConfig {
-    /// ap-southeast-2 (the lab's region), in memory, one-second delivery.
+    /// ap-southeast-2 (the lab's region), in memory, one-second delivery,
+    /// log files every five seconds.
     fn default() -> Self {
         SandboxConfig {
             default_region: "ap-southeast-2".to_owned(),
             state_dir: None,
             cloudtrail_delivery_delay: DEFAULT_CLOUDTRAIL_DELIVERY_DELAY,
             stack_pace: Duration::ZERO,
+            faults: Vec::new(),
+            cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
         }
     }
 }
@@ -110,6 +130,8 @@ struct Shared {
     launcher: Mutex<Option<tasks::TaskLauncher>>,
     /// The ECS tasks running in this process.
     tasks: tokio::sync::Mutex<tasks::RunningTasks>,
+    /// The faults injected into calls.
+    faults: Mutex<faults::Faults>,
 }
 
 impl Shared {
@@ -183,6 +205,7 @@ impl Sandbox {
             tracing::error!(%error, "the SNS signing certificate could not be saved");
         }
         let endpoint = Mutex::new("http://127.0.0.1".to_owned());
+        let fault_rules = config.faults.clone();
         Ok(Sandbox {
             shared: Arc::new(Shared {
                 config,
@@ -191,6 +214,7 @@ impl Sandbox {
                 endpoint,
                 launcher: Mutex::new(None),
                 tasks: tokio::sync::Mutex::new(tasks::RunningTasks::default()),
+                faults: Mutex::new(faults::Faults::new(fault_rules)),
             }),
         })
     }
@@ -207,6 +231,17 @@ impl Sandbox {
         read(&self.shared.lock())
     }
 
+    /// Changes the sandbox's state outside a request (CloudFormation's
+    /// provisioners, tests), then saves `parts` (see
+    /// [`cloudformation::provision::changed_parts`]).
+    pub fn write_state<R>(&self, parts: &[Part], write: impl FnOnce(&mut SandboxState) -> R) -> R {
+        let mut state = self.shared.lock();
+        state.endpoint = self.shared.endpoint();
+        let result = write(&mut state);
+        self.shared.save(&state, parts);
+        result
+    }
+
     /// The sandbox's HTTP routes: one catch-all, because AWS routes by
     /// headers and body rather than by path.
     pub fn router(&self) -> Router {
@@ -215,6 +250,7 @@ impl Sandbox {
             .route("/_keywatch/metrics", get(metric_datapoints))
             .route("/_keywatch/sns/outbox", get(sns_outbox))
             .route("/_keywatch/sns/SimpleNotificationService.pem", get(sns_certificate))
+            .route("/_keywatch/faults", get(get_faults).put(put_faults))
             .fallback(handle)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.shared.clone())
@@ -267,6 +303,7 @@ impl Sandbox {
         loop {
             let wait = {
                 let mut state = self.shared.lock();
+                state.endpoint = self.shared.endpoint();
                 let now = clock::now_ms();
                 let parts = tick(&mut state, &self.shared.endpoint(), now, self.shared.config.stack_pace_ms());
                 self.shared.save(&state, &parts);
@@ -331,9 +368,8 @@ impl Sandbox {
             let task_id = task_id.clone();
             let source: tasks::CredentialSource = Arc::new(move || {
                 let now = clock::now_ms();
-                let partition = keywatch_domain::region::find(&region)
-                    .map_or("aws", |r| r.partition.as_str())
-                    .to_owned();
+                let partition =
+                    keywatch_domain::region::find(&region).map_or("aws", |r| r.partition.as_str()).to_owned();
                 let role_name = sts::role_name_of(&role_arn, &partition)?;
                 let ctx = CallContext {
                     caller: identity::Principal::default_user(&partition, None),
@@ -378,6 +414,23 @@ impl Sandbox {
 /// `http://<addr>`, with an unspecified address (0.0.0.0) as loopback.
 fn loopback_url(addr: SocketAddr) -> String {
     if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") }
+}
+
+/// `GET /_keywatch/faults`: the fault rules in force.
+async fn get_faults(State(shared): State<Arc<Shared>>) -> axum::Json<Vec<faults::FaultRule>> {
+    let faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    axum::Json(faults.rules().to_vec())
+}
+
+/// `PUT /_keywatch/faults` with a JSON list of rules: replaces the rules
+/// (an empty list stops injecting faults).
+async fn put_faults(
+    State(shared): State<Arc<Shared>>,
+    axum::Json(rules): axum::Json<Vec<faults::FaultRule>>,
+) -> axum::Json<Vec<faults::FaultRule>> {
+    let mut faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    faults.set_rules(rules);
+    axum::Json(faults.rules().to_vec())
 }
 
 /// `GET /_keywatch/sns/outbox`: the emails SNS sent (confirmations and
@@ -475,30 +528,53 @@ async fn handle(
     if let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
         shared.set_endpoint(format!("http://{host}"));
     }
-    let (context, result) =
-        match protocol::decode(&method, &uri, &headers, body, &shared.config.default_region, request_id) {
-            Ok(request) => {
-                let context = request.response_context();
-                let mut result = dispatch(&shared, &request, &context, &source_ip);
-                if let ("sqs", "ReceiveMessage", Input::Json(input)) =
-                    (request.service.as_str(), request.operation.as_str(), &request.input)
-                {
-                    // Long polling: retry an empty receive until a message
-                    // arrives or the wait ends, never holding the lock asleep.
-                    let wait = shared.lock().sqs_wait(&request.region, input);
-                    let deadline = Instant::now() + Duration::from_secs(wait);
-                    while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        result = dispatch(&shared, &request, &context, &source_ip);
-                    }
+    let (context, result) = match protocol::decode(
+        &method,
+        &uri,
+        &headers,
+        body,
+        &shared.config.default_region,
+        request_id,
+    ) {
+        Ok(mut request) => {
+            // S3 routes by method, path and query: name the operation
+            // before the call is dispatched and recorded.
+            if let (true, Input::Rest(input)) = (request.service == "s3", &request.input) {
+                let operation = s3::api::operation(input);
+                if !operation.is_empty() {
+                    request.operation = operation.to_owned();
                 }
-                (context, result)
             }
-            Err(rejected) => {
-                let (context, error) = *rejected;
-                (context, Err(error))
+            let context = request.response_context();
+            let decision =
+                shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).decide(&request.service);
+            if !decision.delay.is_zero() {
+                tokio::time::sleep(decision.delay).await;
             }
-        };
+            if let Some(error) = decision.error {
+                tracing::info!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
+                return protocol::encode(&context, Err(error));
+            }
+            let mut result = dispatch(&shared, &request, &context, &source_ip);
+            if let ("sqs", "ReceiveMessage", Input::Json(input)) =
+                (request.service.as_str(), request.operation.as_str(), &request.input)
+            {
+                // Long polling: retry an empty receive until a message
+                // arrives or the wait ends, never holding the lock asleep.
+                let wait = shared.lock().sqs_wait(&request.region, input);
+                let deadline = Instant::now() + Duration::from_secs(wait);
+                while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    result = dispatch(&shared, &request, &context, &source_ip);
+                }
+            }
+            (context, result)
+        }
+        Err(rejected) => {
+            let (context, error) = *rejected;
+            (context, Err(error))
+        }
+    };
     let outcome = result.as_ref().map_or_else(|error| error.code.clone(), |_| "ok".to_owned());
     tracing::info!(
         service = %context.service,
@@ -523,6 +599,8 @@ fn dispatch(
         keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
     let mut guard = shared.lock();
     let state = &mut *guard;
+    // Provisioners acting outside a request build SNS links and queue URLs from it.
+    state.endpoint = shared.endpoint();
     let mut parts = deliver_due(state, now);
 
     let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());
@@ -553,9 +631,23 @@ fn dispatch(
         }
         ("cloudtrail", Input::Json(_)) => {
             let logs = &state.logs;
-            let exists = |region: &str, name: &str| logs.group(region, name).is_ok();
-            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &exists)
+            let s3 = &state.s3;
+            let targets = cloudtrail::api::DeliveryTargets {
+                log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
+                bucket_policy: &|name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone()),
+            };
+            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &targets)
                 .map(|h| (h, Part::CloudTrail))
+        }
+        ("s3", Input::Rest(input)) => {
+            s3::api::call(&mut state.s3, &ctx, &request.operation, input).map(|h| (h, Part::S3))
+        }
+        ("secretsmanager", Input::Json(_)) => {
+            secretsmanager::api::call(&mut state.secretsmanager, &ctx, &request.operation, json)
+                .map(|h| (h, Part::SecretsManager))
+        }
+        ("ecr", Input::Json(_)) => {
+            ecr::api::call(&mut state.ecr, &ctx, &request.operation, json).map(|h| (h, Part::Ecr))
         }
         ("logs", Input::Json(_)) => {
             let handled = logs::api::call(&mut state.logs, &mut state.metrics, &ctx, &request.operation, json);
@@ -624,7 +716,8 @@ fn dispatch(
             error: handled.result.as_ref().err(),
         });
         let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
-        state.cloudtrail.record(record, &ctx.region, now, now, delay);
+        let interval = i64::try_from(shared.config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX);
+        state.cloudtrail.record(record, &ctx.region, now, now, delay, interval);
         parts.push(Part::CloudTrail);
         // A zero delay delivers within the call that made the record.
         parts.extend(deliver_due(state, now));
@@ -705,13 +798,14 @@ fn run_alarm_actions(
 }
 
 /// Writes the CloudTrail records due at `now` to their log groups (stream
-/// `<account>_CloudTrail_<region>`, as CloudTrail names it) and returns the
-/// parts of the state that changed.
+/// `<account>_CloudTrail_<region>`, as CloudTrail names it) and as log files
+/// to their trails' S3 buckets, and returns the parts of the state that changed.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html>
 fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
+    let mut parts = deliver_log_files(state, now);
     let due = state.cloudtrail.take_due(now);
     if due.is_empty() {
-        return Vec::new();
+        return parts;
     }
     for delivery in due {
         let outcome = match cloudtrail::parse_log_group_arn(&delivery.log_group_arn) {
@@ -726,5 +820,36 @@ fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
         };
         state.cloudtrail.note_delivery(&delivery.trail_arn, now, outcome.err().map(|error| error.code));
     }
-    vec![Part::CloudTrail, Part::Logs, Part::Metrics]
+    parts.extend([Part::CloudTrail, Part::Logs, Part::Metrics]);
+    parts
+}
+
+/// Writes the CloudTrail log files due at `now` to their trails' buckets:
+/// gzip JSON, one object per trail and region per delivery.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>
+fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
+    let files = state.cloudtrail.take_due_log_files(now);
+    if files.is_empty() {
+        return Vec::new();
+    }
+    for file in files {
+        let outcome =
+            random::text(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16).and_then(|unique| {
+                let key = cloudtrail::log_file_key(&file, now, &unique);
+                let body = cloudtrail::log_file_body(&file)?;
+                // As CloudTrail stores them: JSON, gzip-compressed, named
+                // `..._<16 random letters and digits>.json.gz`.
+                let attributes = s3::ObjectAttributes {
+                    content_type: Some("application/json".into()),
+                    content_encoding: Some("gzip".into()),
+                    ..s3::ObjectAttributes::default()
+                };
+                state.s3.put_object(&file.bucket, &key, body, attributes, now)
+            });
+        if let Err(error) = &outcome {
+            tracing::warn!(trail = %file.trail_arn, bucket = %file.bucket, code = %error.code, "CloudTrail log file not delivered");
+        }
+        state.cloudtrail.note_log_file(&file.trail_arn, now, outcome.err().map(|error| error.code));
+    }
+    vec![Part::CloudTrail, Part::S3]
 }

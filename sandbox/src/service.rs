@@ -110,8 +110,17 @@ const DATA_MAPS: &[&str] = &[
 ];
 
 /// Members CloudTrail never records: secrets and payloads.
-const SENSITIVE: &[&str] =
-    &["Plaintext", "CiphertextBlob", "SecretAccessKey", "SessionToken", "logEvents", "logEventMessages"];
+const SENSITIVE: &[&str] = &[
+    "Plaintext",
+    "CiphertextBlob",
+    "SecretAccessKey",
+    "SessionToken",
+    "logEvents",
+    "logEventMessages",
+    "SecretString",
+    "SecretBinary",
+    "RandomPassword",
+];
 
 /// An input document as CloudTrail's `requestParameters`: members in
 /// camelCase, secrets and payloads left out; `None` when nothing is left.
@@ -213,6 +222,14 @@ mod tests {
         let input = json!({"KeyId": "alias/a", "Plaintext": "c2VjcmV0", "EncryptionContext": {"Dept": "x"}});
         assert_eq!(request_parameters(&input), Some(json!({"keyId": "alias/a", "encryptionContext": {"Dept": "x"}})));
         assert_eq!(request_parameters(&json!({})), None);
+    }
+
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-cloudtrail.html
+    // (CloudTrail entries for Secrets Manager never hold the secret value)
+    #[test]
+    fn secret_values_are_never_recorded() {
+        let input = json!({"Name": "db", "SecretString": "hunter2", "SecretBinary": "AAEC"});
+        assert_eq!(request_parameters(&input), Some(json!({"name": "db"})));
     }
 
     #[test]

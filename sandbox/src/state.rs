@@ -4,8 +4,8 @@
 //! (`sts.json`, `kms.json`, ...), rewritten atomically (temporary file,
 //! fsync, rename) after every call that changed it and read back when the
 //! sandbox starts. A missing file is an empty service, so a fresh directory
-//! starts empty. The files hold KMS key material: they are the only place it
-//! is ever written.
+//! starts empty. The files hold KMS key material and secret values: they are the only
+//! place those are ever written.
 
 use std::fs;
 use std::io::Write as _;
@@ -15,11 +15,19 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cloudformation::CloudFormationState;
+use crate::cloudformation::provision::ec2::Ec2State;
+use crate::cloudformation::provision::ecs::EcsState;
+use crate::cloudformation::provision::elbv2::ElbState;
+use crate::cloudformation::provision::rds::RdsState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::ecr::EcrState;
+use crate::iam::IamState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::s3::S3State;
+use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;
 use crate::sqs::SqsState;
 use crate::sts::StsState;
@@ -36,6 +44,17 @@ pub struct SandboxState {
     pub sns: SnsState,
     pub sqs: SqsState,
     pub cloudformation: CloudFormationState,
+    pub iam: IamState,
+    pub ec2: Ec2State,
+    pub elb: ElbState,
+    pub ecs: EcsState,
+    pub rds: RdsState,
+    /// The URL the sandbox is reached at (SNS links and SQS queue URLs
+    /// made outside a request use it); not persisted, set by the server.
+    pub endpoint: String,
+    pub s3: S3State,
+    pub secretsmanager: SecretsManagerState,
+    pub ecr: EcrState,
 }
 
 impl SandboxState {
@@ -57,11 +76,19 @@ pub enum Part {
     Sns,
     Sqs,
     CloudFormation,
+    Iam,
+    Ec2,
+    Elb,
+    Ecs,
+    Rds,
+    S3,
+    SecretsManager,
+    Ecr,
 }
 
 impl Part {
     /// Every part, in load order.
-    pub const ALL: [Part; 9] = [
+    pub const ALL: [Part; 17] = [
         Part::Sts,
         Part::Kms,
         Part::CloudTrail,
@@ -71,6 +98,14 @@ impl Part {
         Part::Sns,
         Part::Sqs,
         Part::CloudFormation,
+        Part::Iam,
+        Part::Ec2,
+        Part::Elb,
+        Part::Ecs,
+        Part::Rds,
+        Part::S3,
+        Part::SecretsManager,
+        Part::Ecr,
     ];
 
     fn file_name(self) -> &'static str {
@@ -84,6 +119,14 @@ impl Part {
             Part::Sns => "sns.json",
             Part::Sqs => "sqs.json",
             Part::CloudFormation => "cloudformation.json",
+            Part::Iam => "iam.json",
+            Part::Ec2 => "ec2.json",
+            Part::Elb => "elbv2.json",
+            Part::Ecs => "ecs.json",
+            Part::Rds => "rds.json",
+            Part::S3 => "s3.json",
+            Part::SecretsManager => "secretsmanager.json",
+            Part::Ecr => "ecr.json",
         }
     }
 }
@@ -124,6 +167,15 @@ impl Store {
             sns: read(dir, Part::Sns)?,
             sqs: read(dir, Part::Sqs)?,
             cloudformation: read(dir, Part::CloudFormation)?,
+            iam: read(dir, Part::Iam)?,
+            ec2: read(dir, Part::Ec2)?,
+            elb: read(dir, Part::Elb)?,
+            ecs: read(dir, Part::Ecs)?,
+            rds: read(dir, Part::Rds)?,
+            endpoint: String::new(),
+            s3: read(dir, Part::S3)?,
+            secretsmanager: read(dir, Part::SecretsManager)?,
+            ecr: read(dir, Part::Ecr)?,
         })
     }
 
@@ -143,6 +195,14 @@ impl Store {
                 Part::Sns => to_json(&state.sns),
                 Part::Sqs => to_json(&state.sqs),
                 Part::CloudFormation => to_json(&state.cloudformation),
+                Part::Iam => to_json(&state.iam),
+                Part::Ec2 => to_json(&state.ec2),
+                Part::Elb => to_json(&state.elb),
+                Part::Ecs => to_json(&state.ecs),
+                Part::Rds => to_json(&state.rds),
+                Part::S3 => to_json(&state.s3),
+                Part::SecretsManager => to_json(&state.secretsmanager),
+                Part::Ecr => to_json(&state.ecr),
             }?;
             write_atomically(&dir.join(part.file_name()), &bytes)?;
         }
@@ -218,6 +278,37 @@ mod tests {
         }
         let loaded = store.load().expect("loaded");
         assert_eq!(loaded.sts, state.sts);
+    }
+
+    // The provisioners' stores persist like the services' parts.
+    #[test]
+    fn provisioned_stores_load_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(Some(dir.path().to_owned()));
+        let mut state = SandboxState::default();
+        state.iam.roles.insert(
+            "r".into(),
+            crate::iam::Role {
+                name: "r".into(),
+                path: "/".into(),
+                arn: "arn:aws:iam::111122223333:role/r".into(),
+                role_id: crate::iam::role_id("111122223333", "r"),
+                description: None,
+                assume_role_policy_document: "{}".into(),
+                max_session_duration: 3600,
+                permissions_boundary: None,
+                inline_policies: Default::default(),
+                managed_policy_arns: Vec::new(),
+                tags: Default::default(),
+                create_date: 1,
+            },
+        );
+        state.ecs.revisions.insert("family".into(), 3);
+        store.save(&state, &[Part::Iam, Part::Ec2, Part::Elb, Part::Ecs, Part::Rds]).expect("saved");
+        assert!(dir.path().join("iam.json").exists() && dir.path().join("elbv2.json").exists());
+        let loaded = store.load().expect("loaded");
+        assert_eq!(loaded.iam, state.iam);
+        assert_eq!(loaded.ecs, state.ecs);
     }
 
     #[test]

@@ -258,7 +258,7 @@ pub fn issue_session(
     let secret_access_key = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)?;
     let session_token = random::text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 356)?;
     // The same role keeps the same unique id across sessions, as in IAM.
-    let role_id = format!("AROA{}", random::stable_id(&format!("{ACCOUNT_ID}/{role_name}"), 17));
+    let role_id = crate::iam::role_id(ACCOUNT_ID, role_name);
     let session = RoleSession {
         role_arn: role_arn.to_owned(),
         session_name: session_name.to_owned(),
@@ -319,7 +319,6 @@ fn valid_session_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-
     fn params(role: &str, session: &str) -> Vec<(String, String)> {
         vec![("RoleArn".into(), role.into()), ("RoleSessionName".into(), session.into())]
     }
@@ -337,7 +336,8 @@ mod tests {
     fn assumed_keys_map_to_the_role_session() {
         let mut state = StsState::default();
         let role = "arn:aws:iam::111122223333:role/service/pattern1-app-Pattern1ECSTaskRole";
-        let handled = call(&mut state, &CallContext::for_tests(1_000), "AssumeRole", &params(role, "task")).expect("known");
+        let handled =
+            call(&mut state, &CallContext::for_tests(1_000), "AssumeRole", &params(role, "task")).expect("known");
         let output = handled.result.expect("assumed");
         let Some(Value::String(key)) = member(&output, &["Credentials", "AccessKeyId"]) else { panic!("no key") };
         assert!(key.starts_with("ASIA") && key.len() == 20, "{key}");
@@ -364,13 +364,24 @@ mod tests {
     #[test]
     fn malformed_or_foreign_roles_are_refused() {
         let mut state = StsState::default();
-        let bad = call(&mut state, &CallContext::for_tests(0), "AssumeRole", &params("not-an-arn", "s1")).expect("known");
+        let bad =
+            call(&mut state, &CallContext::for_tests(0), "AssumeRole", &params("not-an-arn", "s1")).expect("known");
         assert_eq!(bad.result.expect_err("invalid").code, "ValidationError");
-        let foreign =
-            call(&mut state, &CallContext::for_tests(0), "AssumeRole", &params("arn:aws:iam::999999999999:role/x", "s1")).expect("known");
+        let foreign = call(
+            &mut state,
+            &CallContext::for_tests(0),
+            "AssumeRole",
+            &params("arn:aws:iam::999999999999:role/x", "s1"),
+        )
+        .expect("known");
         assert_eq!(foreign.result.expect_err("denied").code, "AccessDenied");
-        let session =
-            call(&mut state, &CallContext::for_tests(0), "AssumeRole", &params("arn:aws:iam::111122223333:role/x", "a b")).expect("known");
+        let session = call(
+            &mut state,
+            &CallContext::for_tests(0),
+            "AssumeRole",
+            &params("arn:aws:iam::111122223333:role/x", "a b"),
+        )
+        .expect("known");
         assert_eq!(session.result.expect_err("bad session").code, "ValidationError");
         assert!(state.sessions.is_empty());
     }

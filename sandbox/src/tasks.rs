@@ -107,7 +107,38 @@ pub struct WantedService {
 
 /// A file-system-safe name for a service's scratch directory.
 pub fn scratch_name(service_arn: &str) -> String {
-    service_arn.rsplit(['/', ':']).next().unwrap_or("service").chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
+    service_arn
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("service")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }
-/// TEMPORARY shim
-pub fn wanted_services(_state: &crate::state::SandboxState) -> Vec<WantedService> { Vec::new() }
+/// The services that should run now: desired count above zero and a load
+/// balancer in front (the sandbox reaches a task only through one). The
+/// region is the service ARN's.
+pub fn wanted_services(state: &crate::state::SandboxState) -> Vec<WantedService> {
+    crate::cloudformation::provision::ecs_services(state)
+        .into_iter()
+        .filter(|service| service.desired_count > 0)
+        .filter_map(|service| {
+            let endpoint = service.endpoints.first()?;
+            let container = service
+                .task_definition
+                .containers
+                .iter()
+                .find(|c| c.name == endpoint.container_name)
+                .or_else(|| service.task_definition.containers.first())?;
+            Some(WantedService {
+                region: service.service_arn.split(':').nth(3).unwrap_or_default().to_owned(),
+                service_arn: service.service_arn.clone(),
+                container_name: container.name.clone(),
+                image: container.image.clone(),
+                environment: container.environment.clone(),
+                task_role_arn: service.task_definition.task_role_arn.clone(),
+                port: endpoint.loopback_port,
+            })
+        })
+        .collect()
+}

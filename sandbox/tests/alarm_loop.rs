@@ -32,6 +32,7 @@ async fn failed_decrypts_raise_the_alarm_and_notify_the_topics_subscribers() {
 
     // The trail delivering to the log group, and the lab's metric filter.
     logs.create_log_group().log_group_name(LOG_GROUP).send().await.expect("CreateLogGroup");
+    support::create_trail_bucket(&admin, "pattern1-logging-bucket").await;
     cloudtrail
         .create_trail()
         .name("pattern1-logging-trail")

@@ -51,12 +51,38 @@ def main(endpoint):
     trail = f"pattern1-logging-trail-{suffix}"
     namespace = f"Pattern1Application/KMSSecurity-{suffix}"
     logs, cloudtrail, sts, kms_admin = (client(s, endpoint) for s in ("logs", "cloudtrail", "sts", "kms"))
+    bucket = f"pattern1-logging-bucket-{suffix}"
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    # CreateTrail needs a bucket policy that lets CloudTrail write (lab.md, stack 3).
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                        "Action": "s3:GetBucketAcl",
+                        "Resource": f"arn:aws:s3:::{bucket}",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*",
+                    },
+                ],
+            }
+        ),
+    )
 
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
     cloudtrail.create_trail(
         Name=trail,
-        S3BucketName=f"pattern1-logging-bucket-{suffix}",
+        S3BucketName=bucket,
         EnableLogFileValidation=True,
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*",
         CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/pattern1-logging-CloudTrailToLogs",

@@ -71,8 +71,10 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
     // Newest first: the stack's own CREATE_COMPLETE, and its User Initiated start last.
     assert_eq!(events.first().and_then(|e| e.resource_status()).map(|s| s.as_str()), Some("CREATE_COMPLETE"));
     assert_eq!(events.last().and_then(|e| e.resource_status_reason()), Some("User Initiated"));
-    assert!(events.iter().any(|e| e.logical_resource_id() == Some("VPC")
-        && e.resource_status_reason() == Some("Resource creation Initiated")));
+    assert!(
+        events.iter().any(|e| e.logical_resource_id() == Some("VPC")
+            && e.resource_status_reason() == Some("Resource creation Initiated"))
+    );
     let exports = cfn.list_exports().send().await.expect("exports");
     let repository_export = exports
         .exports()
@@ -97,7 +99,10 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
         .template_body(APPLICATION)
         .capabilities(Capability::CapabilityNamedIam)
         .parameters(parameter("BaselineVpcStack", "pattern1-base"))
-        .parameters(parameter("ECRImageURI", &format!("111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/{repository}:latest")))
+        .parameters(parameter(
+            "ECRImageURI",
+            &format!("111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/{repository}:latest"),
+        ))
         .send()
         .await
         .expect("app created");
@@ -151,18 +156,12 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
         .send()
         .await
         .expect("change set");
-    let described = cfn
-        .describe_change_set()
-        .change_set_name(change_set.id().expect("id"))
-        .send()
-        .await
-        .expect("described");
+    let described =
+        cfn.describe_change_set().change_set_name(change_set.id().expect("id")).send().await.expect("described");
     assert_eq!(described.status().map(|s| s.as_str()), Some("CREATE_COMPLETE"));
     let changes: Vec<_> = described.changes().iter().filter_map(|c| c.resource_change()).collect();
-    let alarm_change = changes
-        .iter()
-        .find(|c| c.logical_resource_id() == Some("KMSSecurityAlarm"))
-        .expect("the alarm changes");
+    let alarm_change =
+        changes.iter().find(|c| c.logical_resource_id() == Some("KMSSecurityAlarm")).expect("the alarm changes");
     assert_eq!(alarm_change.action().map(|a| a.as_str()), Some("Modify"));
     assert_eq!(alarm_change.replacement().map(|r| r.as_str()), Some("False"));
     cfn.execute_change_set().change_set_name(change_set.id().expect("id")).send().await.expect("executed");
@@ -188,7 +187,9 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
     cfn.delete_stack().stack_name("pattern1-base").send().await.expect("accepted");
     let base = settled(&cfn, "pattern1-base").await;
     assert_eq!(base.stack_status(), Some(&StackStatus::CreateComplete));
-    assert!(base.stack_status_reason().is_some_and(|r| r.contains("cannot be deleted as it is in use by pattern1-app")));
+    assert!(
+        base.stack_status_reason().is_some_and(|r| r.contains("cannot be deleted as it is in use by pattern1-app"))
+    );
 
     // Teardown in the lab's order.
     for stack in ["pattern1-logging", "pattern1-app", "pattern1-base"] {
@@ -198,7 +199,12 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
             .to_owned();
         cfn.delete_stack().stack_name(stack).send().await.expect("delete");
         let gone = settled(&cfn, &id).await;
-        assert_eq!(gone.stack_status(), Some(&StackStatus::DeleteComplete), "{stack}: {:?}", gone.stack_status_reason());
+        assert_eq!(
+            gone.stack_status(),
+            Some(&StackStatus::DeleteComplete),
+            "{stack}: {:?}",
+            gone.stack_status_reason()
+        );
     }
     let listed = cfn.describe_stacks().send().await.expect("stacks");
     assert!(listed.stacks().is_empty());
@@ -208,6 +214,16 @@ async fn the_lab_deploys_updates_through_a_change_set_and_tears_down() {
     assert!(sns.list_topics().send().await.expect("topics").topics().is_empty());
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
     assert!(cloudtrail.describe_trails().send().await.expect("trails").trail_list().is_empty());
+    // Only the trail's bucket is left: its DeletionPolicy is Retain.
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let buckets = s3.list_buckets().send().await.expect("buckets");
+    let names: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("pattern1-logging-trail-"), "{names:?}");
+    let ecr = aws_sdk_ecr::Client::new(&sdk);
+    assert!(ecr.describe_repositories().send().await.expect("repositories").repositories().is_empty());
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    assert!(secrets.list_secrets().send().await.expect("secrets").secret_list().is_empty());
     // KMS keeps deleted keys until their waiting period ends, as AWS does.
     let keys = kms.list_keys().send().await.expect("keys");
     for key in keys.keys() {
@@ -233,8 +249,13 @@ Resources:
     Properties:
       LogGroupName: doomed-group
   Broken:
-    Type: AWS::Keywatch::DoesNotExist
+    Type: AWS::Lambda::Function
     DependsOn: Group
+    Properties:
+      Role: arn:aws:iam::111122223333:role/none
+      Code: {ZipFile: "def handler(event, context): pass"}
+      Handler: index.handler
+      Runtime: python3.12
 "#;
     cfn.create_stack().stack_name("doomed").template_body(template).send().await.expect("accepted");
     let stack = settled(&cfn, "doomed").await;
@@ -246,6 +267,13 @@ Resources:
         .find(|e| e.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED"))
         .expect("a failed resource");
     assert_eq!(failed.logical_resource_id(), Some("Broken"));
+    assert!(
+        failed
+            .resource_status_reason()
+            .is_some_and(|r| r.contains("cannot provision resources of type AWS::Lambda::Function")),
+        "{:?}",
+        failed.resource_status_reason()
+    );
     assert!(events.stack_events().iter().any(|e| e.resource_status_reason()
         == Some("The following resource(s) failed to create: [Broken]. Rollback requested by user.")));
     let sns = aws_sdk_sns::Client::new(&sdk);
@@ -273,16 +301,28 @@ Outputs:
     assert!(meta.message().is_some_and(|m| m.contains("NoSuchAttribute")), "{:?}", meta.message());
     let error = cfn.create_stack().stack_name("bad").template_body("Resources: [").send().await.expect_err("refused");
     assert!(
-        error.as_service_error().and_then(|e| e.meta().message()).is_some_and(|m| m.starts_with("Template format error")),
+        error
+            .as_service_error()
+            .and_then(|e| e.meta().message())
+            .is_some_and(|m| m.starts_with("Template format error")),
         "{error:?}"
     );
     // Nothing was created.
     assert!(cfn.describe_stacks().send().await.expect("stacks").stacks().is_empty());
-    let missing = cfn.describe_stacks().stack_name("bad").send().await.expect_err("no such stack");
-    assert_eq!(
-        missing.as_service_error().and_then(|e| e.meta().message()),
-        Some("Stack with id bad does not exist")
+
+    // GetTemplateSummary tells what a template needs before it is deployed.
+    let summary = cfn.get_template_summary().template_body(LOGGING).send().await.expect("summary");
+    assert_eq!(summary.capabilities(), [Capability::CapabilityNamedIam]);
+    assert!(summary.capabilities_reason().is_some_and(|r| r.contains("AWS::IAM::Role")));
+    assert!(
+        summary
+            .parameters()
+            .iter()
+            .any(|p| p.parameter_key() == Some("AppECSTaskRoleArn") && p.default_value().is_none())
     );
+    assert!(summary.resource_types().iter().any(|t| t == "AWS::CloudTrail::Trail"));
+    let missing = cfn.describe_stacks().stack_name("bad").send().await.expect_err("no such stack");
+    assert_eq!(missing.as_service_error().and_then(|e| e.meta().message()), Some("Stack with id bad does not exist"));
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ async fn setup()
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     logs.create_log_group().log_group_name(GROUP).send().await.expect("CreateLogGroup");
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
+    support::create_trail_bucket(&sdk, "bucket").await;
     cloudtrail
         .create_trail()
         .name("trail1")
@@ -108,4 +109,57 @@ async fn selectors_are_honoured() {
         .map(|record| record["eventName"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(names, vec!["CreateKey"]);
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+// (gzip JSON log files under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
+#[tokio::test]
+async fn log_files_reach_the_trails_bucket() {
+    let (_running, cloudtrail, _logs, kms) = setup().await;
+    let sdk = support::sdk_config(&_running.endpoint_url, "ap-southeast-2");
+    let s3 = support::s3_client(&sdk);
+    cloudtrail.update_trail().name("trail1").s3_key_prefix("lab").send().await.expect("UpdateTrail");
+    cloudtrail.start_logging().name("trail1").send().await.expect("StartLogging");
+    let key =
+        kms.create_key().send().await.expect("CreateKey").key_metadata().map(|m| m.key_id().to_owned()).expect("id");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let listed = s3
+        .list_objects_v2()
+        .bucket("bucket")
+        .prefix("lab/AWSLogs/111122223333/CloudTrail/ap-southeast-2/")
+        .send()
+        .await
+        .expect("List");
+    assert!(!listed.contents().is_empty(), "no log file delivered");
+    let mut found = false;
+    for object in listed.contents() {
+        let name = object.key().expect("key");
+        assert!(name.contains("/111122223333_CloudTrail_ap-southeast-2_") && name.ends_with(".json.gz"), "{name}");
+        let body = s3
+            .get_object()
+            .bucket("bucket")
+            .key(name)
+            .send()
+            .await
+            .expect("GetObject")
+            .body
+            .collect()
+            .await
+            .expect("body");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body.into_bytes().as_ref()), &mut text)
+            .expect("gunzip");
+        let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+        found |= file["Records"].as_array().expect("Records").iter().any(|record| {
+            record["eventName"] == "CreateKey" && record["responseElements"]["keyMetadata"]["keyId"] == key.as_str()
+        });
+    }
+    assert!(found, "the CreateKey record is in a log file");
+    let status = cloudtrail.get_trail_status().name("trail1").send().await.expect("GetTrailStatus");
+    assert!(status.latest_delivery_time().is_some());
+
+    let missing =
+        cloudtrail.update_trail().name("trail1").s3_bucket_name("no-such-bucket").send().await.expect_err("no bucket");
+    assert!(missing.into_service_error().is_s3_bucket_does_not_exist_exception());
 }

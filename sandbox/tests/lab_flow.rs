@@ -38,6 +38,7 @@ async fn kms_failures_of_the_task_role_become_metric_datapoints() {
         .send()
         .await
         .expect("PutRetentionPolicy");
+    support::create_trail_bucket(&admin, "pattern1-logging-bucket").await;
     cloudtrail
         .create_trail()
         .name("pattern1-logging-trail")

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// the trail's log group (AWS takes 5 to 15 minutes).
     #[arg(long, env = "KEYWATCH_SANDBOX_CLOUDTRAIL_DELAY_MS", default_value_t = 1000)]
     pub cloudtrail_delay_ms: u64,
+    /// Sandbox only: inject faults, `service:throttle-every=N,error-every=N,latency-ms=N`
+    /// (e.g. `cloudformation:throttle-every=2`); repeat for several services.
+    #[arg(long = "fault", env = "KEYWATCH_SANDBOX_FAULTS", value_delimiter = ';', value_parser = parse_fault)]
+    pub faults: Vec<keywatch_sandbox::faults::FaultRule>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -101,6 +105,14 @@ pub struct SandboxArgs {
     /// the trail's log group (AWS takes 5 to 15 minutes).
     #[arg(long, env = "KEYWATCH_SANDBOX_CLOUDTRAIL_DELAY_MS", default_value_t = 1000)]
     pub cloudtrail_delay_ms: u64,
+    /// Sandbox only: inject faults, `service:throttle-every=N,error-every=N,latency-ms=N`
+    /// (e.g. `cloudformation:throttle-every=2`); repeat for several services.
+    #[arg(long = "fault", env = "KEYWATCH_SANDBOX_FAULTS", value_delimiter = ';', value_parser = parse_fault)]
+    pub faults: Vec<keywatch_sandbox::faults::FaultRule>,
+}
+
+fn parse_fault(spec: &str) -> Result<keywatch_sandbox::faults::FaultRule, String> {
+    keywatch_sandbox::faults::FaultRule::parse(spec).map_err(|error| error.to_string())
 }
 
 impl Cli {
@@ -130,6 +142,23 @@ mod tests {
         let Command::Sandbox(args) = cli.into_command() else { panic!("not sandbox") };
         assert_eq!(args.listen.port(), 4567);
         assert_eq!(args.state_dir, Some(PathBuf::from("/tmp/s")));
+    }
+
+    #[test]
+    fn faults_are_parsed_from_flags_and_refused_when_malformed() {
+        let cli = Cli::try_parse_from([
+            "keywatch",
+            "sandbox",
+            "--fault",
+            "kms:throttle-every=2",
+            "--fault",
+            "s3:latency-ms=5",
+        ])
+        .expect("parses");
+        let Command::Sandbox(args) = cli.into_command() else { panic!("not sandbox") };
+        assert_eq!(args.faults.len(), 2);
+        assert_eq!(args.faults[0].throttle_every, Some(2));
+        assert!(Cli::try_parse_from(["keywatch", "sandbox", "--fault", "kms:never=1"]).is_err());
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct ServeConfig {
     pub stack_pace: std::time::Duration,
     /// Time from a call to its CloudTrail record in the log group, in the sandbox.
     pub cloudtrail_delay: std::time::Duration,
+    /// Faults the sandbox injects.
+    pub faults: Vec<keywatch_sandbox::faults::FaultRule>,
 }
 
 impl ServeConfig {
@@ -57,6 +59,7 @@ impl ServeConfig {
             site_root: args.site_root.clone(),
             stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
             cloudtrail_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
+            faults: args.faults.clone(),
         })
     }
 

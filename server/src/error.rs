@@ -24,6 +24,25 @@ pub enum ServerError {
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    SandboxClient(#[from] crate::sandbox_client::SandboxClientError),
+}
+
+impl From<ServerError> for AppError {
+    fn from(error: ServerError) -> AppError {
+        match error {
+            ServerError::Aws(error) => error.into(),
+            ServerError::Database(error) => error.into(),
+            ServerError::SandboxClient(error) => {
+                tracing::warn!(%error, "sandbox request failed");
+                AppError::Unavailable("The sandbox did not answer".into())
+            }
+            other => {
+                tracing::error!(error = %other, "server error");
+                AppError::Internal
+            }
+        }
+    }
 }
 
 impl From<AwsCallError> for AppError {
@@ -33,6 +52,10 @@ impl From<AwsCallError> for AppError {
             AwsErrorKind::Credentials => AppError::Credentials(message),
             AwsErrorKind::Unavailable | AwsErrorKind::Throttled => AppError::Unavailable(message),
             AwsErrorKind::Rejected => AppError::InvalidInput { field: None, message },
+            // AWS names the missing resource in its message; the page shows it.
+            AwsErrorKind::NotFound => {
+                AppError::NotFound(format!("What {} asked for ({})", error.operation, error.message))
+            }
             AwsErrorKind::Internal => {
                 tracing::error!(error = %error, "AWS call failed inside the SDK");
                 AppError::Internal

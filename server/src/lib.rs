@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod lab;
 pub mod pollers;
+pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod web;
@@ -45,6 +46,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
                 state_dir: Some(config.sandbox_state_dir()),
                 cloudtrail_delivery_delay: config.cloudtrail_delay,
                 stack_pace: config.stack_pace,
+                faults: config.faults.clone(),
+                ..SandboxConfig::default()
             };
             let sandbox = Sandbox::new(sandbox_config)?;
             sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
@@ -65,7 +68,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         Arc::new(ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox));
     // Follows deployments left unfinished by an earlier run as well as new ones.
     let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
-    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws, db.clone(), settings));
+    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
+    // History rounds cost a DescribeAlarmHistory call per managed alarm on
+    // live AWS, so they are less frequent there; notifications arrive
+    // through the inbox's long poll either way.
+    let interval = match config.mode {
+        AwsMode::Sandbox => std::time::Duration::from_secs(3),
+        AwsMode::Live => std::time::Duration::from_secs(30),
+    };
+    let pollers = pollers::Pollers::start(aws, db.clone(), pollers::PollerConfig::new(interval));
 
     // The Connection page should show who we are on first load.
     let first_check = backend.clone();
@@ -87,7 +98,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     );
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
     watcher.abort();
-    // Let in-flight writes finish before the process exits.
+    // Let the pollers and in-flight writes finish before the process exits.
+    pollers.stop().await;
     db.close().await;
     drop(sandbox);
     served.map_err(ServerError::Serve)
@@ -102,6 +114,8 @@ pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
         state_dir: args.state_dir.clone(),
         cloudtrail_delivery_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
         stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
+        faults: args.faults.clone(),
+        ..SandboxConfig::default()
     })?;
     sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
     let listener =

@@ -4,9 +4,15 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::Query;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http::{StatusCode, header};
 use keywatch_app::api::backend::{Backend, ConsoleBackend};
+use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::{Lab, LabBackend};
+use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -16,6 +22,7 @@ use crate::security::reject_cross_site;
 /// Builds the console's router. Tests drive it directly with `oneshot`.
 pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
+    let csv_backend = backend.clone();
     let backend = Backend(backend);
     let lab = Lab(lab);
     let context = move || {
@@ -25,6 +32,10 @@ pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos
     let page_options = leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/history.csv",
+            get(move |Query(filter): Query<HistoryFilter>| history_csv(csv_backend.clone(), filter.normalized())),
+        )
         .leptos_routes_with_context(&leptos_options, routes, context, move || shell(page_options.clone()))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(axum::middleware::from_fn(reject_cross_site))
@@ -41,4 +52,96 @@ pub fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -
         .site_addr(addr)
         .reload_port(reload_port)
         .build()
+}
+
+/// Rows fetched per page while streaming the CSV export.
+const CSV_PAGE: u32 = 1_000;
+
+/// `GET /history.csv?<the History page's filter>`: every matching history
+/// item, newest first, streamed page by page so the export never holds the
+/// whole table in memory.
+async fn history_csv(backend: Arc<dyn ConsoleBackend>, filter: HistoryFilter) -> Response {
+    // The first page is read before answering, so a bad filter is a 400
+    // rather than a broken download.
+    let first = match backend.history_page(filter.clone(), None, CSV_PAGE).await {
+        Ok(page) => page,
+        Err(error) => {
+            let status = match error {
+                AppError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return (status, error.to_string()).into_response();
+        }
+    };
+    let header_row = "timestamp,alarm_name,item_type,old_state,new_state,summary,notifications\r\n".to_owned();
+    let head = futures_util::stream::once(async move { Ok::<_, AppError>(header_row) });
+    let state = (Some(first.entries), first.next);
+    let rows = futures_util::stream::unfold(
+        state,
+        move |(entries, next): (Option<Vec<HistoryEntry>>, Option<HistoryCursor>)| {
+            let backend = backend.clone();
+            let filter = filter.clone();
+            async move {
+                if let Some(entries) = entries {
+                    return Some((Ok(csv_rows(&entries)), (None, next)));
+                }
+                let cursor = next?;
+                match backend.history_page(filter, Some(cursor), CSV_PAGE).await {
+                    Ok(page) => Some((Ok(csv_rows(&page.entries)), (None, page.next))),
+                    // Ends the body early; the error was logged where it happened.
+                    Err(error) => Some((Err(error), (None, None))),
+                }
+            }
+        },
+    );
+    let body = Body::from_stream(futures_util::StreamExt::chain(head, rows));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"alarm-history.csv\""),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn csv_rows(entries: &[HistoryEntry]) -> String {
+    let mut out = String::new();
+    for entry in entries {
+        let fields = [
+            entry.timestamp.as_str(),
+            &entry.alarm_name,
+            &entry.item_type,
+            entry.old_state.as_deref().unwrap_or_default(),
+            entry.new_state.as_deref().unwrap_or_default(),
+            &entry.summary,
+            &entry.notification_count.to_string(),
+        ];
+        let cells: Vec<String> = fields.iter().map(|field| csv_cell(field)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One RFC 4180 cell. Cells a spreadsheet would run as a formula get a
+/// leading apostrophe (OWASP's CSV injection advice): summaries carry text
+/// from AWS and alarm names are user-chosen.
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 4180 quoting: https://www.rfc-editor.org/rfc/rfc4180#section-2
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("Alarm updated from OK to ALARM"), "Alarm updated from OK to ALARM");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
 }

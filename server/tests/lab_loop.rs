@@ -19,7 +19,13 @@ fn sdk(endpoint: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-2"))
         .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKIDEXAMPLE", "secret", None, None, "t")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "t",
+        )))
         .build()
 }
 
@@ -38,7 +44,11 @@ async fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, Stri
     (status, body)
 }
 
-async fn deploy(cfn: &aws_sdk_cloudformation::Client, section: LabSection, parameters: Vec<Parameter>) -> Vec<(String, String)> {
+async fn deploy(
+    cfn: &aws_sdk_cloudformation::Client,
+    section: LabSection,
+    parameters: Vec<Parameter>,
+) -> Vec<(String, String)> {
     let prefix = Prefix::default();
     let name = prefix.stack_name(section).expect("a stack");
     let mut request = cfn
@@ -58,7 +68,9 @@ async fn deploy(cfn: &aws_sdk_cloudformation::Client, section: LabSection, param
                 return stack
                     .outputs()
                     .iter()
-                    .map(|o| (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned()))
+                    .map(|o| {
+                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
+                    })
                     .collect();
             }
             Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -84,9 +96,8 @@ async fn a_wrong_key_at_the_deployed_application_fires_the_labs_alarm() {
     let prefix = Prefix::default();
 
     let base = deploy(&cfn, LabSection::BaseNetwork, Vec::new()).await;
-    let output = |outputs: &[(String, String)], key: &str| {
-        outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    };
+    let output =
+        |outputs: &[(String, String)], key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let wired = |section, outputs: &[(String, String)]| {
         lab::wired_parameters(section, &prefix, &|_, key| output(outputs, key))
             .expect("wired")

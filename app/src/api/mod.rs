@@ -8,4 +8,6 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod connection;
+pub mod history;
 pub mod lab;
+pub mod subscribers;

@@ -31,6 +31,8 @@ pub fn Layout(children: Children) -> impl IntoView {
             <nav class="sidebar" aria-label="Sections">
                 <ul>
                     <li><A href="/">"Connection"</A></li>
+                    <li><A href="/subscribers">"Subscribers"</A></li>
+                    <li><A href="/history">"History"</A></li>
                 </ul>
                 <p class="nav-heading">"The lab"</p>
                 <ul>

@@ -1,5 +1,7 @@
 //! One module per console page.
 
 pub mod connection;
+pub mod history;
 pub mod lab;
 pub mod not_found;
+pub mod subscribers;

@@ -102,7 +102,11 @@ fn template_from_url(state: &SandboxState, url: &str) -> Result<String, AwsError
     } else {
         (host.split(".s3").next().ok_or_else(invalid)?, path)
     };
-    let bytes: Option<Vec<u8>> = { let _ = (state, bucket, key); None }; let bytes = bytes
+    let bytes: Option<Vec<u8>> = {
+        let _ = (state, bucket, key);
+        None
+    };
+    let bytes = bytes
         .ok_or_else(|| validation("S3 error: Access Denied\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html"))?;
     String::from_utf8(bytes).map_err(|_| validation("Template format error: unsupported structure."))
 }
@@ -110,15 +114,29 @@ fn template_from_url(state: &SandboxState, url: &str) -> Result<String, AwsError
 /// Resolves a `{{resolve:...}}` dynamic reference in a resource property.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
 pub fn resolve_dynamic_reference(
-    state: &SandboxState,
+    state: &mut SandboxState,
     place: &Place,
     reference: &cfn::DynamicReference,
 ) -> Result<String, String> {
     match reference.service.as_str() {
         "secretsmanager" => {
             let secret_id = reference.secret_id.as_deref().unwrap_or_default();
-            { let _ = (state, place, secret_id); Ok::<String, String>("temporary-shim-secret".into()) }
-            .map_err(|error| format!("Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {error}", reference.reference))
+            state
+                .secretsmanager
+                .secret_string(
+                    &place.region,
+                    secret_id,
+                    reference.json_key.as_deref(),
+                    reference.version_stage.as_deref(),
+                    reference.version_id.as_deref(),
+                    crate::clock::now_ms(),
+                )
+                .map_err(|error| {
+                    format!(
+                        "Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {}",
+                        reference.reference, error.message
+                    )
+                })
         }
         other => Err(format!(
             "The Keywatch sandbox cannot resolve {other} dynamic references ({{{{resolve:{other}:{}}}}})",
@@ -139,7 +157,10 @@ fn check_capabilities(template: &cfn::Template, acknowledged: &[String]) -> Resu
     if missing.is_empty() {
         return Ok(());
     }
-    Err(AwsError::sender("InsufficientCapabilitiesException", format!("Requires capabilities : [{}]", missing.join(", "))))
+    Err(AwsError::sender(
+        "InsufficientCapabilitiesException",
+        format!("Requires capabilities : [{}]", missing.join(", ")),
+    ))
 }
 
 /// Builds a deployment from a request: the template parsed and checked, the
@@ -275,7 +296,9 @@ pub fn call(
         "ListChangeSets" => change_sets::list(&state.cloudformation, ctx, params),
         "ListExports" => Ok(list_exports(&state.cloudformation, ctx)),
         "ListImports" => list_imports(&state.cloudformation, ctx, params),
-        "SetStackPolicy" | "UpdateTerminationProtection" => update_termination_protection(state, ctx, params, operation),
+        "SetStackPolicy" | "UpdateTerminationProtection" => {
+            update_termination_protection(state, ctx, params, operation)
+        }
         _ => return None,
     };
     let stack_arn = param(params, "StackName")
@@ -471,7 +494,8 @@ fn output_list(outputs: &[StackOutput]) -> Value {
         outputs
             .iter()
             .map(|o| {
-                let mut value = Value::structure().with("OutputKey", o.key.clone()).with("OutputValue", o.value.clone());
+                let mut value =
+                    Value::structure().with("OutputKey", o.key.clone()).with("OutputValue", o.value.clone());
                 if let Some(description) = &o.description {
                     value = value.with("Description", description.clone());
                 }
@@ -729,8 +753,8 @@ fn capabilities_value(summary: &cfn::TemplateSummary) -> Value {
 /// ValidateTemplate.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ValidateTemplate.html>
 fn validate_template(state: &SandboxState, params: &[(String, String)]) -> Result<Value, AwsError> {
-    let body =
-        template_body(state, params)?.ok_or_else(|| validation("Either Template URL or Template Body must be specified."))?;
+    let body = template_body(state, params)?
+        .ok_or_else(|| validation("Either Template URL or Template Body must be specified."))?;
     let template = cfn::Template::parse(&body).map_err(template_error)?;
     let summary = template.summary();
     Ok(Value::structure()
@@ -797,6 +821,9 @@ fn list_imports(
 }
 
 /// The stack a change set belongs to, for the API's errors.
-pub(crate) fn change_set_stack<'a>(cloudformation: &'a CloudFormationState, change_set: &ChangeSet) -> Option<&'a Stack> {
+pub(crate) fn change_set_stack<'a>(
+    cloudformation: &'a CloudFormationState,
+    change_set: &ChangeSet,
+) -> Option<&'a Stack> {
     cloudformation.stacks.iter().find(|s| s.stack_id == change_set.stack_id)
 }

@@ -45,8 +45,8 @@ fn find_index(
             .position(|c| c.change_set_id == name && c.status != ChangeSetStatus::DeleteComplete)
             .ok_or_else(|| not_found(name));
     }
-    let stack_name =
-        stack_name.ok_or_else(|| validation("StackName must be specified if ChangeSetName is not specified as an ARN."))?;
+    let stack_name = stack_name
+        .ok_or_else(|| validation("StackName must be specified if ChangeSetName is not specified as an ARN."))?;
     let stack = cloudformation.stack(&ctx.region, stack_name).ok_or_else(|| not_found(name))?;
     cloudformation
         .change_sets
@@ -102,7 +102,9 @@ pub fn create(
     let existing = state.cloudformation.stack_index(&ctx.region, stack_name);
     let index = match (change_set_type, existing) {
         ("CREATE", Some(index)) if state.cloudformation.stacks[index].status != StackStatus::ReviewInProgress => {
-            return Err(validation(format!("Stack [{stack_name}] already exists and cannot be created again with the changeSet [{name}].")));
+            return Err(validation(format!(
+                "Stack [{stack_name}] already exists and cannot be created again with the changeSet [{name}]."
+            )));
         }
         ("CREATE", Some(index)) => index,
         ("CREATE", None) => {
@@ -319,7 +321,10 @@ pub fn delete(
     if cloudformation.change_sets[index].execution_status == "EXECUTE_IN_PROGRESS" {
         return Err(AwsError::sender(
             "InvalidChangeSetStatus",
-            format!("ChangeSet [{}] cannot be deleted while it is being executed", cloudformation.change_sets[index].change_set_id),
+            format!(
+                "ChangeSet [{}] cannot be deleted while it is being executed",
+                cloudformation.change_sets[index].change_set_id
+            ),
         ));
     }
     cloudformation.change_sets.remove(index);

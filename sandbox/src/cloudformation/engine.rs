@@ -149,11 +149,27 @@ pub fn advance(state: &mut SandboxState, place_of: impl Fn(&str) -> Place, now: 
 }
 
 fn run_next_step(cloudformation: &mut CloudFormationState, index: usize, runtime: &mut Runtime<'_>) {
-    let exports = cloudformation.exports(&cloudformation.stacks[index].region);
-    let importers: BTreeMap<String, Vec<String>> = exports
-        .iter()
-        .map(|(name, _, _)| (name.clone(), cloudformation.importers(&cloudformation.stacks[index].region, name)))
-        .collect();
+    let region = cloudformation.stacks[index].region.clone();
+    let exports = cloudformation.exports(&region);
+    let publishing =
+        cloudformation.stacks[index].operation.as_ref().and_then(|op| op.steps.front()).is_some_and(|step| {
+            matches!(
+                step,
+                Step::Transition { to: StackStatus::CreateComplete | StackStatus::UpdateCompleteCleanupInProgress, .. }
+            )
+        });
+    // Who imports what matters only when outputs are published, and finding
+    // out evaluates every stack's template.
+    let importers: BTreeMap<String, Vec<String>> = if publishing {
+        let stack_id = cloudformation.stacks[index].stack_id.clone();
+        exports
+            .iter()
+            .filter(|(_, _, exporter)| *exporter == stack_id)
+            .map(|(name, _, _)| (name.clone(), cloudformation.importers(&region, name)))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let stack = &mut cloudformation.stacks[index];
     let Some(step) = stack.operation.as_mut().and_then(|op| op.steps.pop_front()) else {
         stack.operation = None;
@@ -186,7 +202,10 @@ fn run_next_step(cloudformation: &mut CloudFormationState, index: usize, runtime
     }
 }
 
-/// Adds an event for a resource of `stack`.
+/// Adds an event for a resource of `stack`. The arguments are the members
+/// of a `StackEvent` a call site actually varies, kept flat so that each
+/// call reads like the event it records.
+#[allow(clippy::too_many_arguments)]
 fn resource_event(
     stack: &mut Stack,
     logical_id: &str,
@@ -257,13 +276,20 @@ fn resolve_properties(
 
 /// The properties with their `{{resolve:...}}` dynamic references resolved.
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
-fn with_secrets(properties: &Json, runtime: &Runtime<'_>) -> Result<Json, String> {
+fn with_secrets(properties: &Json, runtime: &mut Runtime<'_>) -> Result<Json, String> {
+    let place = runtime.place.clone();
+    let state = &mut *runtime.state;
     cfn::substitute_dynamic(properties, &mut |reference| {
-        super::api::resolve_dynamic_reference(&*runtime.state, &runtime.place, reference)
+        super::api::resolve_dynamic_reference(state, &place, reference)
     })
 }
 
-fn create_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, String, String)], runtime: &mut Runtime<'_>) {
+fn create_resource(
+    stack: &mut Stack,
+    logical_id: &str,
+    exports: &[(String, String, String)],
+    runtime: &mut Runtime<'_>,
+) {
     let now = runtime.now;
     let resolved = resolve_properties(stack, logical_id, exports, runtime);
     let declared_type = stack.resource(logical_id).map(|r| r.resource_type.clone()).unwrap_or_default();
@@ -281,7 +307,16 @@ fn create_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, Stri
     let (resource_type, properties) = match resolved {
         Ok(resolved) => resolved,
         Err(error) => {
-            resource_event(stack, logical_id, &declared_type, None, ResourceStatus::CreateFailed, Some(&error), None, now);
+            resource_event(
+                stack,
+                logical_id,
+                &declared_type,
+                None,
+                ResourceStatus::CreateFailed,
+                Some(&error),
+                None,
+                now,
+            );
             fail_operation(stack, logical_id, runtime);
             return;
         }
@@ -290,11 +325,29 @@ fn create_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, Stri
         resource.resource_type = resource_type.clone();
         resource.properties = properties.clone();
     }
-    resource_event(stack, logical_id, &resource_type, None, ResourceStatus::CreateInProgress, None, Some(&properties), now);
+    resource_event(
+        stack,
+        logical_id,
+        &resource_type,
+        None,
+        ResourceStatus::CreateInProgress,
+        None,
+        Some(&properties),
+        now,
+    );
     let resolved = match with_secrets(&properties, runtime) {
         Ok(resolved) => resolved,
         Err(error) => {
-            resource_event(stack, logical_id, &resource_type, None, ResourceStatus::CreateFailed, Some(&error), None, now);
+            resource_event(
+                stack,
+                logical_id,
+                &resource_type,
+                None,
+                ResourceStatus::CreateFailed,
+                Some(&error),
+                None,
+                now,
+            );
             fail_operation(stack, logical_id, runtime);
             return;
         }
@@ -369,21 +422,18 @@ fn service_context(place: &Place, now: i64) -> CallContext {
 }
 
 /// Whether a change from `old` to `new` properties needs a new physical
-/// resource, per the resource type's "Update requires" documentation.
+/// resource, per the resource type's "Update requires: Replacement"
+/// properties (the provisioners' create-only properties).
 fn needs_replacement(resource_type: &str, old: &Json, new: &Json) -> bool {
-    let Some(catalog) = cfn::resource_type(resource_type) else {
-        return true;
-    };
-    let empty = serde_json::Map::new();
-    let old = old.as_object().unwrap_or(&empty);
-    let new = new.as_object().unwrap_or(&empty);
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    keys.into_iter()
-        .filter(|key| old.get(*key) != new.get(*key))
-        .any(|key| catalog.replacement_properties.contains(&key.as_str()))
+    !provision::requires_replacement(resource_type, old, new).is_empty()
 }
 
-fn update_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, String, String)], runtime: &mut Runtime<'_>) {
+fn update_resource(
+    stack: &mut Stack,
+    logical_id: &str,
+    exports: &[(String, String, String)],
+    runtime: &mut Runtime<'_>,
+) {
     let now = runtime.now;
     let Some(current) = stack.resource(logical_id).cloned() else {
         create_resource(stack, logical_id, exports, runtime);
@@ -418,6 +468,8 @@ fn update_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, Stri
     let (stack_name, stack_id) = (stack.stack_name.clone(), stack.stack_id.clone());
     let resolved = with_secrets(&properties, runtime);
     let resolved_properties = resolved.as_ref().unwrap_or(&properties);
+    // Compared with the new properties by the provisioner, so resolved alike.
+    let previous_resolved = with_secrets(&current.properties, runtime).unwrap_or_else(|_| current.properties.clone());
     let request = ResourceRequest {
         logical_id,
         resource_type: &resource_type,
@@ -437,7 +489,7 @@ fn update_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, Stri
         now,
     );
     let outcome = if let Err(error) = &resolved {
-        Err(super::provision::ProvisionError::from_reason(error.clone()))
+        Err(provision::ProvisionError { reason: error.clone(), code: provision::HandlerErrorCode::InvalidRequest })
     } else if replace {
         resource_event(
             stack,
@@ -451,7 +503,7 @@ fn update_resource(stack: &mut Stack, logical_id: &str, exports: &[(String, Stri
         );
         provision::create(runtime.state, &ctx, &request)
     } else {
-        provision::update(runtime.state, &ctx, &request, &provisioned, &current.properties)
+        provision::update(runtime.state, &ctx, &request, &provisioned, &previous_resolved)
     };
     match outcome {
         Ok(new) => {
@@ -514,12 +566,22 @@ fn delete_resource(stack: &mut Stack, logical_id: &str, runtime: &mut Runtime<'_
     let removing_from_stack = |stack: &mut Stack| stack.resources.retain(|r| r.logical_id != logical_id);
     let Some(provisioned) = resource.provisioned.clone() else {
         // Never created (it failed, or its turn never came): nothing to delete.
-        resource_event(stack, logical_id, &resource.resource_type, None, ResourceStatus::DeleteComplete, None, None, now);
+        resource_event(
+            stack,
+            logical_id,
+            &resource.resource_type,
+            None,
+            ResourceStatus::DeleteComplete,
+            None,
+            None,
+            now,
+        );
         removing_from_stack(stack);
         return;
     };
     let physical = provisioned.physical_id.clone();
-    if deletion_policy(stack, logical_id) == cfn::DeletionPolicy::Retain {
+    let policy = deletion_policy(stack, logical_id);
+    if policy == cfn::DeletionPolicy::Retain {
         resource_event(
             stack,
             logical_id,
@@ -544,8 +606,20 @@ fn delete_resource(stack: &mut Stack, logical_id: &str, runtime: &mut Runtime<'_
         now,
     );
     let ctx = service_context(&runtime.place, now);
-    match provision::delete(runtime.state, &ctx, &resource.resource_type, &provisioned, &resource.properties) {
-        Ok(()) => {
+    let deleted = if policy == cfn::DeletionPolicy::Snapshot {
+        provision::delete_with_snapshot(
+            runtime.state,
+            &ctx,
+            &resource.resource_type,
+            &provisioned,
+            &resource.properties,
+        )
+    } else {
+        provision::delete(runtime.state, &ctx, &resource.resource_type, &provisioned, &resource.properties)
+            .map(|()| None)
+    };
+    match deleted {
+        Ok(_snapshot) => {
             resource_event(
                 stack,
                 logical_id,
@@ -627,7 +701,8 @@ fn revert(stack: &mut Stack, touched: Touched, runtime: &mut Runtime<'_>) {
                 Some(&previous.properties),
                 now,
             );
-            let restored_properties = with_secrets(&previous.properties, runtime).unwrap_or(previous.properties.clone());
+            let restored_properties =
+                with_secrets(&previous.properties, runtime).unwrap_or(previous.properties.clone());
             let request = ResourceRequest {
                 logical_id: &logical_id,
                 resource_type: &previous.resource_type,
@@ -717,7 +792,8 @@ fn fail_operation(stack: &mut Stack, logical_id: &str, runtime: &mut Runtime<'_>
                 stack_event(stack, StackStatus::CreateFailed, Some(&reason), now);
                 return;
             }
-            let reason = format!("The following resource(s) failed to create: [{logical_id}]. Rollback requested by user.");
+            let reason =
+                format!("The following resource(s) failed to create: [{logical_id}]. Rollback requested by user.");
             let order = deletion_order(stack);
             let op = stack.operation.get_or_insert_with(|| new_operation(None, now));
             op.steps = order.into_iter().map(|logical_id| Step::Delete { logical_id }).collect();

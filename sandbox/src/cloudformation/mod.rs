@@ -76,10 +76,7 @@ impl StackStatus {
     /// States from which UpdateStack is allowed.
     /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html>
     pub fn updatable(self) -> bool {
-        matches!(
-            self,
-            StackStatus::CreateComplete | StackStatus::UpdateComplete | StackStatus::UpdateRollbackComplete
-        )
+        matches!(self, StackStatus::CreateComplete | StackStatus::UpdateComplete | StackStatus::UpdateRollbackComplete)
     }
 
     /// Whether the stack's outputs (and so its exports) exist.
@@ -381,10 +378,7 @@ impl CloudFormationState {
             .filter(|s| s.region == region && s.is_live() && s.status.has_outputs())
             .flat_map(|s| {
                 s.outputs.iter().filter_map(move |output| {
-                    output
-                        .export_name
-                        .as_ref()
-                        .map(|name| (name.clone(), output.value.clone(), s.stack_id.clone()))
+                    output.export_name.as_ref().map(|name| (name.clone(), output.value.clone(), s.stack_id.clone()))
                 })
             })
             .collect()

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{AdvancedEventSelector, CloudTrailState, EventSelector, Trail, parse_log_group_arn};
+use super::{AdvancedEventSelector, CloudTrailState, EventSelector, Trail, bucket_policy, parse_log_group_arn};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{self, Audit, AuditResource, CallContext, Handled, decode_json, timestamp};
@@ -126,14 +126,22 @@ impl CloudTrailRequest {
     }
 }
 
+/// What CreateTrail and UpdateTrail check their delivery targets against.
+pub struct DeliveryTargets<'a> {
+    /// Whether the log group `(region, name)` exists.
+    pub log_group_exists: &'a dyn Fn(&str, &str) -> bool,
+    /// The S3 bucket `name`'s policy: `None` when the bucket does not
+    /// exist, `Some(None)` when it has no policy.
+    pub bucket_policy: &'a dyn Fn(&str) -> Option<Option<String>>,
+}
+
 /// Runs a CloudTrail call; `None` for an operation the sandbox lacks.
-/// `log_group_exists(region, name)` tells whether a delivery target exists.
 pub fn call(
     state: &mut CloudTrailState,
     ctx: &CallContext,
     operation: &str,
     input: &serde_json::Value,
-    log_group_exists: &dyn Fn(&str, &str) -> bool,
+    targets: &DeliveryTargets<'_>,
 ) -> Option<Handled> {
     let request_parameters = service::request_parameters(input);
     let request = match CloudTrailRequest::decode(operation, input) {
@@ -148,7 +156,7 @@ pub fn call(
         }
     };
     let read_only = request.read_only();
-    let result = run(state, ctx, &request, log_group_exists);
+    let result = run(state, ctx, &request, targets);
     let response_elements = match &result {
         Ok(output) if !read_only => service::response_elements(output),
         _ => None,
@@ -177,7 +185,7 @@ fn run(
     state: &mut CloudTrailState,
     ctx: &CallContext,
     request: &CloudTrailRequest,
-    log_group_exists: &dyn Fn(&str, &str) -> bool,
+    targets: &DeliveryTargets<'_>,
 ) -> Result<Value, AwsError> {
     Ok(match request {
         CloudTrailRequest::CreateTrail(input) => {
@@ -193,13 +201,14 @@ fn run(
                 include_global_service_events: true,
                 ..Trail::default()
             };
-            apply(&mut trail, input, log_group_exists)?;
+            apply(&mut trail, input, targets, ctx, &super::trail_arn(ctx, &ctx.region, &input.name))?;
             trail_output(state.create(ctx, trail)?, ctx)
         }
         CloudTrailRequest::UpdateTrail(input) => {
             let trail = state.find_mut(ctx, &input.name)?;
             let mut updated = trail.clone();
-            apply(&mut updated, input, log_group_exists)?;
+            let arn = updated.arn.clone();
+            apply(&mut updated, input, targets, ctx, &arn)?;
             *trail = updated;
             trail_output(trail, ctx)
         }
@@ -220,6 +229,8 @@ fn run(
             let text = |at: Option<i64>| at.map_or(Value::Null, |ms| Value::String(crate::protocol::iso8601(ms)));
             Value::structure()
                 .with("IsLogging", trail.is_logging)
+                .with("LatestDeliveryError", trail.latest_delivery_error.clone().map_or(Value::Null, Value::String))
+                .with("LatestDeliveryTime", time(trail.latest_delivery_time))
                 .with(
                     "LatestCloudWatchLogsDeliveryError",
                     trail.latest_cloud_watch_logs_delivery_error.clone().map_or(Value::Null, Value::String),
@@ -274,13 +285,52 @@ fn run(
     })
 }
 
+/// The trail's bucket must exist and its policy let CloudTrail write there.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html>
+/// (S3BucketDoesNotExistException, InsufficientS3BucketPolicyException)
+fn check_bucket(
+    trail: &Trail,
+    targets: &DeliveryTargets<'_>,
+    ctx: &CallContext,
+    trail_arn: &str,
+) -> Result<(), AwsError> {
+    let bucket = &trail.s3_bucket_name;
+    let Some(policy) = (targets.bucket_policy)(bucket) else {
+        return Err(AwsError::sender("S3BucketDoesNotExistException", format!("S3 bucket {bucket} does not exist")));
+    };
+    let delivery = bucket_policy::Delivery {
+        bucket,
+        key_prefix: trail.s3_key_prefix.as_deref(),
+        account: ctx.account(),
+        partition: &ctx.partition,
+        trail_arn,
+    };
+    if policy.is_some_and(|policy| bucket_policy::allows(&policy, &delivery)) {
+        Ok(())
+    } else {
+        Err(AwsError::sender(
+            "InsufficientS3BucketPolicyException",
+            format!("Incorrect S3 bucket policy is detected for bucket: {bucket}"),
+        ))
+    }
+}
+
 /// Applies CreateTrail/UpdateTrail settings, checking the log delivery pair.
-fn apply(trail: &mut Trail, input: &TrailInput, log_group_exists: &dyn Fn(&str, &str) -> bool) -> Result<(), AwsError> {
+fn apply(
+    trail: &mut Trail,
+    input: &TrailInput,
+    targets: &DeliveryTargets<'_>,
+    ctx: &CallContext,
+    trail_arn: &str,
+) -> Result<(), AwsError> {
     if let Some(bucket) = &input.s3_bucket_name {
         trail.s3_bucket_name = bucket.clone();
     }
     if input.s3_key_prefix.is_some() {
-        trail.s3_key_prefix = input.s3_key_prefix.clone();
+        trail.s3_key_prefix = input.s3_key_prefix.clone().filter(|prefix| !prefix.is_empty());
+    }
+    if input.s3_bucket_name.is_some() || input.s3_key_prefix.is_some() {
+        check_bucket(trail, targets, ctx, trail_arn)?;
     }
     if input.sns_topic_name.is_some() {
         trail.sns_topic_name = input.sns_topic_name.clone();
@@ -317,7 +367,7 @@ fn apply(trail: &mut Trail, input: &TrailInput, log_group_exists: &dyn Fn(&str, 
                 format!("{arn} is not a log group ARN."),
             ));
         };
-        if !log_group_exists(&region, &name) {
+        if !(targets.log_group_exists)(&region, &name) {
             return Err(AwsError::sender(
                 "InvalidCloudWatchLogsLogGroupArnException",
                 format!("The log group {name} does not exist."),

@@ -6,9 +6,14 @@
 //! queues it for each logging trail whose selectors take it and that names a
 //! log group. Queued records fall due after the configured delay and are
 //! then written to the log group by the dispatcher (see
-//! [`CloudTrailState::take_due`]). [`api`] speaks AWS JSON 1.1.
+//! [`CloudTrailState::take_due`]). Every logging trail also gets its records
+//! as gzip JSON log files in its S3 bucket: the records due at one delivery
+//! tick make one file per trail and region (see
+//! [`CloudTrailState::take_due_log_files`], [`log_file_key`] and
+//! [`log_file_body`]). [`api`] speaks AWS JSON 1.1.
 
 pub mod api;
+pub mod bucket_policy;
 pub mod record;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -134,6 +139,10 @@ pub struct Trail {
     pub stop_logging_time: Option<i64>,
     pub latest_cloud_watch_logs_delivery_time: Option<i64>,
     pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    /// When a log file last reached the S3 bucket.
+    pub latest_delivery_time: Option<i64>,
+    /// Why the latest log file could not be written (`NoSuchBucket`).
+    pub latest_delivery_error: Option<String>,
     /// `None`: the default selector.
     pub event_selectors: Option<Vec<EventSelector>>,
     pub advanced_event_selectors: Option<Vec<AdvancedEventSelector>>,
@@ -180,6 +189,31 @@ pub struct PendingDelivery {
     pub message: String,
 }
 
+/// A record waiting to be written to a trail's S3 bucket in a log file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRecord {
+    /// When it falls due (epoch ms).
+    pub due: i64,
+    pub trail_arn: String,
+    pub bucket: String,
+    pub key_prefix: Option<String>,
+    /// The region the call was made in: the log file's region.
+    pub region: String,
+    pub record: serde_json::Value,
+}
+
+/// One log file to write: a trail's records for one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub trail_arn: String,
+    pub bucket: String,
+    pub key_prefix: Option<String>,
+    pub region: String,
+    /// The trail's account, from its ARN.
+    pub account: String,
+    pub records: Vec<serde_json::Value>,
+}
+
 /// CloudTrail's state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CloudTrailState {
@@ -188,6 +222,37 @@ pub struct CloudTrailState {
     /// The most recent records, oldest first.
     pub history: VecDeque<serde_json::Value>,
     pub pending: Vec<PendingDelivery>,
+    /// Records waiting for their log file, oldest first.
+    #[serde(default)]
+    pub pending_files: Vec<PendingRecord>,
+}
+
+/// The object key of a log file written at `now`:
+/// `[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>
+pub fn log_file_key(file: &LogFile, now: i64, unique: &str) -> String {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (year, month, day) = (at.year(), u8::from(at.month()), at.day());
+    let prefix = file.key_prefix.as_deref().filter(|p| !p.is_empty()).map(|p| format!("{p}/")).unwrap_or_default();
+    format!(
+        "{prefix}AWSLogs/{account}/CloudTrail/{region}/{year:04}/{month:02}/{day:02}/{account}_CloudTrail_{region}_{year:04}{month:02}{day:02}T{:02}{:02}Z_{unique}.json.gz",
+        at.hour(),
+        at.minute(),
+        account = file.account,
+        region = file.region,
+    )
+}
+
+/// A log file's content: `{"Records":[...]}`, gzip-compressed.
+pub fn log_file_body(file: &LogFile) -> Result<Vec<u8>, AwsError> {
+    use std::io::Write as _;
+    let json = serde_json::json!({ "Records": file.records }).to_string();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(json.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map_err(|error| AwsError::internal(format!("the log file could not be compressed: {error}")))
 }
 
 /// `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` -> (region, name).
@@ -282,6 +347,7 @@ impl CloudTrailState {
             trails.retain(|_, trail| trail.arn != arn);
         }
         self.pending.retain(|pending| pending.trail_arn != arn);
+        self.pending_files.retain(|pending| pending.trail_arn != arn);
         Ok(arn)
     }
 
@@ -295,12 +361,42 @@ impl CloudTrailState {
     }
 
     /// Keeps `record` in the event history and queues it for every logging
-    /// trail that takes it and delivers to CloudWatch Logs.
-    pub fn record(&mut self, record: serde_json::Value, region: &str, event_time: i64, now: i64, delay_ms: i64) {
+    /// trail that takes it: for its S3 bucket and, when it names one, its
+    /// CloudWatch Logs log group.
+    ///
+    /// Records for S3 are batched: a record joins the log file its trail
+    /// already has waiting for its region, which falls due
+    /// `max(delay_ms, log_file_interval_ms)` after its first record, so a
+    /// trail writes at most one file per region per interval (AWS delivers
+    /// about every five minutes).
+    pub fn record(
+        &mut self,
+        record: serde_json::Value,
+        region: &str,
+        event_time: i64,
+        now: i64,
+        delay_ms: i64,
+        log_file_interval_ms: i64,
+    ) {
         let message = record.to_string();
         for trail in self.trails.values().flat_map(|trails| trails.values()) {
-            let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn else { continue };
-            if trail.is_logging && trail.covers(region) && trail.selects(&record) {
+            if !(trail.is_logging && trail.covers(region) && trail.selects(&record)) {
+                continue;
+            }
+            let file_due = self
+                .pending_files
+                .iter()
+                .find(|p| p.trail_arn == trail.arn && p.region == region)
+                .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due);
+            self.pending_files.push(PendingRecord {
+                due: file_due,
+                trail_arn: trail.arn.clone(),
+                bucket: trail.s3_bucket_name.clone(),
+                key_prefix: trail.s3_key_prefix.clone(),
+                region: region.to_owned(),
+                record: record.clone(),
+            });
+            if let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn {
                 self.pending.push(PendingDelivery {
                     due: now + delay_ms,
                     trail_arn: trail.arn.clone(),
@@ -326,7 +422,40 @@ impl CloudTrailState {
 
     /// When the next delivery falls due, if any is queued.
     pub fn next_due(&self) -> Option<i64> {
-        self.pending.iter().map(|p| p.due).min()
+        self.pending.iter().map(|p| p.due).chain(self.pending_files.iter().map(|p| p.due)).min()
+    }
+
+    /// Removes the records due at `now` for S3 and batches them into one
+    /// log file per trail and region, records oldest first.
+    pub fn take_due_log_files(&mut self, now: i64) -> Vec<LogFile> {
+        let (due, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending_files).into_iter().partition(|p| p.due <= now);
+        self.pending_files = waiting;
+        let mut files: Vec<LogFile> = Vec::new();
+        for pending in due {
+            match files.iter_mut().find(|f| f.trail_arn == pending.trail_arn && f.region == pending.region) {
+                Some(file) => file.records.push(pending.record),
+                None => files.push(LogFile {
+                    account: pending.trail_arn.split(':').nth(4).unwrap_or_default().to_owned(),
+                    trail_arn: pending.trail_arn,
+                    bucket: pending.bucket,
+                    key_prefix: pending.key_prefix,
+                    region: pending.region,
+                    records: vec![pending.record],
+                }),
+            }
+        }
+        files
+    }
+
+    /// Notes the outcome of writing a log file in the trail's status.
+    pub fn note_log_file(&mut self, trail_arn: &str, now: i64, error: Option<String>) {
+        if let Some(trail) = self.trails.values_mut().flat_map(|t| t.values_mut()).find(|t| t.arn == trail_arn) {
+            match error {
+                None => trail.latest_delivery_time = Some(now),
+                Some(error) => trail.latest_delivery_error = Some(error),
+            }
+        }
     }
 
     /// Notes the outcome of a delivery in the trail's status.

@@ -2,14 +2,32 @@
 
 use serde_json::json;
 
-use super::api::call;
+use super::api::{DeliveryTargets, call};
 use super::*;
-
 
 const GROUP_ARN: &str = "arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-logs:*";
 
-fn exists(_: &str, name: &str) -> bool {
+fn group_exists(_: &str, name: &str) -> bool {
     name == "trail-logs"
+}
+
+/// Buckets `bucket` and `b` exist with CloudTrail's policy, `closed` without one.
+fn bucket_policy(name: &str) -> Option<Option<String>> {
+    let policy = |bucket: &str| {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]})
+        .to_string()
+    };
+    match name {
+        "bucket" | "b" => Some(Some(policy(name))),
+        "closed" => Some(None),
+        _ => None,
+    }
+}
+
+fn targets() -> DeliveryTargets<'static> {
+    DeliveryTargets { log_group_exists: &group_exists, bucket_policy: &bucket_policy }
 }
 
 fn logging_trail(state: &mut CloudTrailState) {
@@ -23,12 +41,13 @@ fn logging_trail(state: &mut CloudTrailState) {
             "CloudWatchLogsLogGroupArn": GROUP_ARN,
             "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/trail-to-logs",
         }),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert!(created.result.is_ok(), "{:?}", created.result);
     let started =
-        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+        call(state, &CallContext::for_tests(0), "StartLogging", &json!({"Name": "pattern1-logging-trail"}), &targets())
+            .expect("known");
     assert!(started.result.is_ok());
 }
 
@@ -40,7 +59,7 @@ fn record(source: &str, read_only: bool) -> serde_json::Value {
 fn logging_trails_queue_records_after_the_delay() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 10, 10, 1_000, 0);
     assert_eq!(state.history.len(), 1);
     assert!(state.take_due(1_009).is_empty());
     let due = state.take_due(1_010);
@@ -48,7 +67,7 @@ fn logging_trails_queue_records_after_the_delay() {
     assert_eq!(due[0].log_group_arn, GROUP_ARN);
     assert!(state.pending.is_empty());
     // Another region's calls are not this single-region trail's.
-    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0);
+    state.record(record("kms.amazonaws.com", true), "us-east-1", 20, 20, 0, 0);
     assert!(state.take_due(20).is_empty());
 }
 
@@ -56,11 +75,11 @@ fn logging_trails_queue_records_after_the_delay() {
 fn stopped_trails_deliver_nothing() {
     let mut state = CloudTrailState::default();
     logging_trail(&mut state);
-    call(&mut state, &CallContext::for_tests(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &exists)
+    call(&mut state, &CallContext::for_tests(1), "StopLogging", &json!({"Name": "pattern1-logging-trail"}), &targets())
         .expect("known")
         .result
         .expect("stopped");
-    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 1, 1, 0, 0);
     assert!(state.take_due(1).is_empty());
     assert_eq!(state.history.len(), 1, "event history records regardless of trails");
 }
@@ -126,19 +145,25 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "pattern1-logging-trail", "S3BucketName": "b"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(again.result.expect_err("exists").code, "TrailAlreadyExistsException");
-    let bad_name =
-        call(&mut state, &CallContext::for_tests(1), "CreateTrail", &json!({"Name": "-x", "S3BucketName": "b"}), &exists).expect("known");
+    let bad_name = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "-x", "S3BucketName": "b"}),
+        &targets(),
+    )
+    .expect("known");
     assert_eq!(bad_name.result.expect_err("name").code, "InvalidTrailNameException");
     let no_group = call(
         &mut state,
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": "arn:aws:logs:ap-southeast-2:111122223333:log-group:missing:*", "CloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/r"}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(no_group.result.expect_err("no group").code, "InvalidCloudWatchLogsLogGroupArnException");
@@ -147,11 +172,12 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "CreateTrail",
         &json!({"Name": "other", "S3BucketName": "b", "CloudWatchLogsLogGroupArn": GROUP_ARN}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(no_role.result.expect_err("no role").code, "InvalidCloudWatchLogsRoleArnException");
-    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &exists).expect("known");
+    let missing = call(&mut state, &CallContext::for_tests(1), "GetTrailStatus", &json!({"Name": "nope"}), &targets())
+        .expect("known");
     let error = missing.result.expect_err("missing");
     assert_eq!(error.code, "TrailNotFoundException");
     assert_eq!(
@@ -163,12 +189,18 @@ fn trail_errors() {
         &CallContext::for_tests(1),
         "PutEventSelectors",
         &json!({"TrailName": "pattern1-logging-trail", "EventSelectors": [{}], "AdvancedEventSelectors": []}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     assert_eq!(both.result.expect_err("both").code, "InvalidParameterCombinationException");
-    let deleted =
-        call(&mut state, &CallContext::for_tests(2), "DeleteTrail", &json!({"Name": "pattern1-logging-trail"}), &exists).expect("known");
+    let deleted = call(
+        &mut state,
+        &CallContext::for_tests(2),
+        "DeleteTrail",
+        &json!({"Name": "pattern1-logging-trail"}),
+        &targets(),
+    )
+    .expect("known");
     assert!(deleted.result.is_ok() && deleted.mutated);
     assert!(state.trails.values().all(|t| t.is_empty()));
 }
@@ -184,7 +216,7 @@ fn lookup_events_filters_newest_first() {
         &CallContext::for_tests(0),
         "LookupEvents",
         &json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}], "MaxResults": 1}),
-        &exists,
+        &targets(),
     )
     .expect("known");
     let text = format!("{:?}", found.result.expect("found"));
@@ -199,4 +231,73 @@ fn log_group_arns_parse() {
         Some(("us-east-1".into(), "/a/b".into()))
     );
     assert_eq!(parse_log_group_arn("arn:aws:s3:::bucket"), None);
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+// (S3BucketDoesNotExistException, InsufficientS3BucketPolicyException)
+#[test]
+fn trails_need_an_existing_bucket_that_lets_cloudtrail_write() {
+    let mut state = CloudTrailState::default();
+    let created = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "t1", "S3BucketName": "no-such-bucket"}),
+        &targets(),
+    )
+    .expect("known");
+    assert_eq!(created.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+    let closed = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "CreateTrail",
+        &json!({"Name": "t1", "S3BucketName": "closed"}),
+        &targets(),
+    )
+    .expect("known");
+    let error = closed.result.expect_err("no policy");
+    assert_eq!(error.code, "InsufficientS3BucketPolicyException");
+    assert_eq!(error.message, "Incorrect S3 bucket policy is detected for bucket: closed");
+    logging_trail(&mut state);
+    let updated = call(
+        &mut state,
+        &CallContext::for_tests(1),
+        "UpdateTrail",
+        &json!({"Name": "pattern1-logging-trail", "S3BucketName": "no-such-bucket"}),
+        &targets(),
+    )
+    .expect("known");
+    assert_eq!(updated.result.expect_err("no bucket").code, "S3BucketDoesNotExistException");
+}
+
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html (log file name format)
+#[test]
+fn records_are_batched_into_one_log_file_per_trail_and_region() {
+    let mut state = CloudTrailState::default();
+    logging_trail(&mut state);
+    if let Some(trail) = state.trails.get_mut("ap-southeast-2").and_then(|t| t.get_mut("pattern1-logging-trail")) {
+        trail.s3_key_prefix = Some("lab".into());
+    }
+    // The second record joins the file the first one opened (due at 10 + 1000).
+    state.record(record("kms.amazonaws.com", false), "ap-southeast-2", 10, 10, 100, 1_000);
+    state.record(record("kms.amazonaws.com", true), "ap-southeast-2", 20, 20, 100, 1_000);
+    assert!(state.take_due_log_files(1_009).is_empty());
+    assert_eq!(state.next_due(), Some(110));
+    // 2026-11-27T03:05:00Z
+    let now = 1_795_748_700_000;
+    let files = state.take_due_log_files(now);
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(file.bucket, "bucket");
+    assert_eq!(file.records.len(), 2);
+    let key = log_file_key(file, now, "0123456789abcdef");
+    assert_eq!(
+        key,
+        "lab/AWSLogs/111122223333/CloudTrail/ap-southeast-2/2026/11/27/111122223333_CloudTrail_ap-southeast-2_20261127T0305Z_0123456789abcdef.json.gz"
+    );
+    let gz = log_file_body(file).expect("gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut text).expect("gunzip");
+    let parsed: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(parsed["Records"].as_array().map(Vec::len), Some(2));
 }

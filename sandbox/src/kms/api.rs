@@ -39,6 +39,18 @@ pub enum KmsRequest {
     TagResource(TagResourceInput),
     UntagResource(UntagResourceInput),
     ListResourceTags(ListResourceTagsInput),
+    EnableKeyRotation(KeyIdInput),
+    DisableKeyRotation(KeyIdInput),
+    GetKeyRotationStatus(KeyIdInput),
+    UpdateKeyDescription(UpdateKeyDescriptionInput),
+}
+
+/// UpdateKeyDescription's input.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateKeyDescriptionInput {
+    pub key_id: String,
+    pub description: String,
 }
 
 /// CreateKey's input.
@@ -214,6 +226,10 @@ impl KmsRequest {
             "TagResource" => KmsRequest::TagResource(decode_json(input)?),
             "UntagResource" => KmsRequest::UntagResource(decode_json(input)?),
             "ListResourceTags" => KmsRequest::ListResourceTags(decode_json(input)?),
+            "EnableKeyRotation" => KmsRequest::EnableKeyRotation(decode_json(input)?),
+            "DisableKeyRotation" => KmsRequest::DisableKeyRotation(decode_json(input)?),
+            "GetKeyRotationStatus" => KmsRequest::GetKeyRotationStatus(decode_json(input)?),
+            "UpdateKeyDescription" => KmsRequest::UpdateKeyDescription(decode_json(input)?),
             _ => return Ok(None),
         }))
     }
@@ -232,6 +248,7 @@ impl KmsRequest {
                 | KmsRequest::GenerateDataKeyWithoutPlaintext(_)
                 | KmsRequest::GetKeyPolicy(_)
                 | KmsRequest::ListResourceTags(_)
+                | KmsRequest::GetKeyRotationStatus(_)
         )
     }
 
@@ -241,7 +258,11 @@ impl KmsRequest {
             KmsRequest::DescribeKey(i)
             | KmsRequest::EnableKey(i)
             | KmsRequest::DisableKey(i)
-            | KmsRequest::CancelKeyDeletion(i) => Some(&i.key_id),
+            | KmsRequest::CancelKeyDeletion(i)
+            | KmsRequest::EnableKeyRotation(i)
+            | KmsRequest::DisableKeyRotation(i)
+            | KmsRequest::GetKeyRotationStatus(i) => Some(&i.key_id),
+            KmsRequest::UpdateKeyDescription(i) => Some(&i.key_id),
             KmsRequest::CreateAlias(i) => Some(&i.target_key_id),
             KmsRequest::Encrypt(i) => Some(&i.key_id),
             KmsRequest::Decrypt(i) => i.key_id.as_deref(),
@@ -506,6 +527,21 @@ fn run(state: &mut KmsState, ctx: &CallContext, request: &KmsRequest) -> Result<
         }
         KmsRequest::UntagResource(input) => {
             state.untag_resource(ctx, &input.key_id, &input.tag_keys)?;
+            Value::structure()
+        }
+        KmsRequest::EnableKeyRotation(input) | KmsRequest::DisableKeyRotation(input) => {
+            state.set_rotation(ctx, &input.key_id, matches!(request, KmsRequest::EnableKeyRotation(_)))?;
+            Value::structure()
+        }
+        KmsRequest::GetKeyRotationStatus(input) => {
+            let key = state.resolve(ctx, &input.key_id)?;
+            Value::structure()
+                .with("KeyRotationEnabled", key.rotation_enabled)
+                .with("KeyId", key.arn.as_str())
+                .with("RotationPeriodInDays", if key.rotation_enabled { Value::Integer(365) } else { Value::Null })
+        }
+        KmsRequest::UpdateKeyDescription(input) => {
+            state.update_description(ctx, &input.key_id, &input.description)?;
             Value::structure()
         }
         KmsRequest::ListResourceTags(input) => {

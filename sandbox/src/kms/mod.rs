@@ -63,6 +63,9 @@ pub struct Key {
     pub policy: String,
     pub tags: Vec<Tag>,
     pub material: KeyMaterial,
+    /// Whether KMS rotates the key material every year (EnableKeyRotation).
+    #[serde(default)]
+    pub rotation_enabled: bool,
 }
 
 /// An alias (`alias/name`) pointing at a key.
@@ -241,6 +244,7 @@ impl KmsState {
             policy,
             tags: request.tags,
             material: KeyMaterial::generate()?,
+            rotation_enabled: false,
         };
         let keys = &mut self.region(ctx).keys;
         Ok(keys.entry(key_id).or_insert(key))
@@ -461,6 +465,36 @@ impl KmsState {
         key.deletion_date = Some(ctx.now + days * crate::clock::DAY_MS);
         key.pending_window_in_days = Some(days);
         Ok(key)
+    }
+
+    /// EnableKeyRotation / DisableKeyRotation: a disabled or
+    /// pending-deletion key cannot change its rotation.
+    /// <https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html>
+    pub fn set_rotation(&mut self, ctx: &CallContext, key_ref: &str, enabled: bool) -> Result<String, AwsError> {
+        let key = self.resolve_mut(ctx, key_ref)?;
+        match key.state {
+            KeyState::Enabled => {
+                key.rotation_enabled = enabled;
+                Ok(key.arn.clone())
+            }
+            KeyState::PendingDeletion => Err(pending_deletion(key)),
+            KeyState::Disabled => Err(AwsError::sender("DisabledException", format!("{} is disabled.", key.arn))),
+        }
+    }
+
+    /// UpdateKeyDescription. <https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateKeyDescription.html>
+    pub fn update_description(
+        &mut self,
+        ctx: &CallContext,
+        key_ref: &str,
+        description: &str,
+    ) -> Result<String, AwsError> {
+        let key = self.resolve_mut(ctx, key_ref)?;
+        if key.state == KeyState::PendingDeletion {
+            return Err(pending_deletion(key));
+        }
+        key.description = description.to_owned();
+        Ok(key.arn.clone())
     }
 
     /// CancelKeyDeletion: the key comes back disabled, as in KMS.

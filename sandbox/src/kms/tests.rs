@@ -8,7 +8,6 @@ use crate::protocol::value::Value;
 use base64::Engine as _;
 use serde_json::json;
 
-
 fn no_context() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
@@ -26,7 +25,8 @@ fn encrypt_then_decrypt_without_key_id() {
     let mut state = KmsState::default();
     let key_id = new_key(&mut state);
     let sealed = state.encrypt(&CallContext::for_tests(1), &key_id, b"hello", &no_context(), None).expect("encrypted");
-    let opened = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None).expect("decrypted");
+    let opened =
+        state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None).expect("decrypted");
     assert_eq!(opened.plaintext, b"hello");
     assert_eq!(opened.key_arn, format!("arn:aws:kms:ap-southeast-2:111122223333:key/{key_id}"));
 }
@@ -39,13 +39,17 @@ fn decrypt_with_another_key_is_incorrect_key() {
     let key_a = new_key(&mut state);
     let key_b = new_key(&mut state);
     let sealed = state.encrypt(&CallContext::for_tests(1), &key_a, b"x", &no_context(), None).expect("encrypted");
-    let error = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_b), None).expect_err("wrong key");
+    let error = state
+        .decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_b), None)
+        .expect_err("wrong key");
     assert_eq!(error.code, "IncorrectKeyException");
     // The right key by ARN and by alias works.
     state.create_alias(&CallContext::for_tests(3), "alias/app", &key_a).expect("alias");
     let arn = format!("arn:aws:kms:ap-southeast-2:111122223333:key/{key_a}");
     assert!(state.decrypt(&CallContext::for_tests(4), &sealed.ciphertext, &no_context(), Some(&arn), None).is_ok());
-    assert!(state.decrypt(&CallContext::for_tests(4), &sealed.ciphertext, &no_context(), Some("alias/app"), None).is_ok());
+    assert!(
+        state.decrypt(&CallContext::for_tests(4), &sealed.ciphertext, &no_context(), Some("alias/app"), None).is_ok()
+    );
 }
 
 // https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html (NotFoundException)
@@ -55,10 +59,14 @@ fn unknown_keys_are_not_found() {
     let key = new_key(&mut state);
     let sealed = state.encrypt(&CallContext::for_tests(1), &key, b"x", &no_context(), None).expect("encrypted");
     for key_ref in ["some-random-false-key", "alias/missing", "00000000-0000-0000-0000-000000000000"] {
-        let error = state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(key_ref), None).expect_err(key_ref);
+        let error = state
+            .decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(key_ref), None)
+            .expect_err(key_ref);
         assert_eq!(error.code, "NotFoundException", "{key_ref}");
     }
-    let error = state.encrypt(&CallContext::for_tests(2), "some-random-false-key", b"x", &no_context(), None).expect_err("unknown");
+    let error = state
+        .encrypt(&CallContext::for_tests(2), "some-random-false-key", b"x", &no_context(), None)
+        .expect_err("unknown");
     assert_eq!(error.message, "Invalid keyId some-random-false-key");
     // A key in another region is not found either.
     let mut elsewhere = CallContext::for_tests(2);
@@ -82,16 +90,25 @@ fn key_states_gate_cryptography() {
         "DisabledException"
     );
     assert_eq!(
-        state.decrypt(&CallContext::for_tests(3), &sealed.ciphertext, &no_context(), None, None).expect_err("disabled").code,
+        state
+            .decrypt(&CallContext::for_tests(3), &sealed.ciphertext, &no_context(), None, None)
+            .expect_err("disabled")
+            .code,
         "DisabledException"
     );
     state.set_enabled(&CallContext::for_tests(4), &key, true).expect("enabled");
     state.schedule_key_deletion(&CallContext::for_tests(5), &key, Some(7)).expect("scheduled");
     assert_eq!(
-        state.decrypt(&CallContext::for_tests(6), &sealed.ciphertext, &no_context(), None, None).expect_err("pending").code,
+        state
+            .decrypt(&CallContext::for_tests(6), &sealed.ciphertext, &no_context(), None, None)
+            .expect_err("pending")
+            .code,
         "KMSInvalidStateException"
     );
-    assert_eq!(state.set_enabled(&CallContext::for_tests(6), &key, true).expect_err("pending").code, "KMSInvalidStateException");
+    assert_eq!(
+        state.set_enabled(&CallContext::for_tests(6), &key, true).expect_err("pending").code,
+        "KMSInvalidStateException"
+    );
     // CancelKeyDeletion leaves the key disabled.
     state.cancel_key_deletion(&CallContext::for_tests(7), &key).expect("cancelled");
     assert_eq!(state.resolve(&CallContext::for_tests(7), &key).expect("key").state, KeyState::Disabled);
@@ -112,7 +129,10 @@ fn deletion_window_is_checked() {
             "ValidationException"
         );
     }
-    assert_eq!(state.schedule_key_deletion(&CallContext::for_tests(1), &key, None).expect("default").pending_window_in_days, Some(30));
+    assert_eq!(
+        state.schedule_key_deletion(&CallContext::for_tests(1), &key, None).expect("default").pending_window_in_days,
+        Some(30)
+    );
 }
 
 // https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html (InvalidCiphertextException)
@@ -134,7 +154,10 @@ fn tampered_blobs_and_wrong_context_are_invalid_ciphertext() {
         "InvalidCiphertextException"
     );
     assert_eq!(
-        state.decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None).expect_err("context").code,
+        state
+            .decrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), None, None)
+            .expect_err("context")
+            .code,
         "InvalidCiphertextException"
     );
 }
@@ -149,12 +172,22 @@ fn re_encrypt_moves_data_between_keys() {
         .re_encrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_a), &key_b, &no_context())
         .expect("moved");
     assert_eq!(
-        state.decrypt(&CallContext::for_tests(3), &moved.ciphertext, &no_context(), Some(&key_b), None).expect("decrypted").plaintext,
+        state
+            .decrypt(&CallContext::for_tests(3), &moved.ciphertext, &no_context(), Some(&key_b), None)
+            .expect("decrypted")
+            .plaintext,
         b"x"
     );
     assert_eq!(
         state
-            .re_encrypt(&CallContext::for_tests(2), &sealed.ciphertext, &no_context(), Some(&key_b), &key_b, &no_context())
+            .re_encrypt(
+                &CallContext::for_tests(2),
+                &sealed.ciphertext,
+                &no_context(),
+                Some(&key_b),
+                &key_b,
+                &no_context()
+            )
             .expect_err("wrong source")
             .code,
         "IncorrectKeyException"
@@ -166,12 +199,20 @@ fn re_encrypt_moves_data_between_keys() {
 fn data_keys_have_the_requested_length_and_decrypt() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
-    let data_key = state.generate_data_key(&CallContext::for_tests(1), &key, None, Some("AES_256"), &no_context()).expect("data key");
+    let data_key = state
+        .generate_data_key(&CallContext::for_tests(1), &key, None, Some("AES_256"), &no_context())
+        .expect("data key");
     assert_eq!(data_key.plaintext.len(), 32);
-    let opened = state.decrypt(&CallContext::for_tests(2), &data_key.sealed.ciphertext, &no_context(), None, None).expect("decrypted");
+    let opened = state
+        .decrypt(&CallContext::for_tests(2), &data_key.sealed.ciphertext, &no_context(), None, None)
+        .expect("decrypted");
     assert_eq!(opened.plaintext, data_key.plaintext);
     assert_eq!(
-        state.generate_data_key(&CallContext::for_tests(1), &key, Some(16), None, &no_context()).expect("bytes").plaintext.len(),
+        state
+            .generate_data_key(&CallContext::for_tests(1), &key, Some(16), None, &no_context())
+            .expect("bytes")
+            .plaintext
+            .len(),
         16
     );
     assert_eq!(
@@ -179,7 +220,10 @@ fn data_keys_have_the_requested_length_and_decrypt() {
         "ValidationException"
     );
     assert_eq!(
-        state.generate_data_key(&CallContext::for_tests(1), &key, Some(2000), None, &no_context()).expect_err("too many").code,
+        state
+            .generate_data_key(&CallContext::for_tests(1), &key, Some(2000), None, &no_context())
+            .expect_err("too many")
+            .code,
         "ValidationException"
     );
 }
@@ -190,15 +234,24 @@ fn aliases_are_unique_and_reserved_names_refused() {
     let mut state = KmsState::default();
     let key = new_key(&mut state);
     state.create_alias(&CallContext::for_tests(1), "alias/app", &key).expect("alias");
-    assert_eq!(state.create_alias(&CallContext::for_tests(1), "alias/app", &key).expect_err("duplicate").code, "AlreadyExistsException");
+    assert_eq!(
+        state.create_alias(&CallContext::for_tests(1), "alias/app", &key).expect_err("duplicate").code,
+        "AlreadyExistsException"
+    );
     assert_eq!(
         state.create_alias(&CallContext::for_tests(1), "alias/aws/s3", &key).expect_err("reserved").code,
         "InvalidAliasNameException"
     );
-    assert_eq!(state.create_alias(&CallContext::for_tests(1), "app", &key).expect_err("prefix").code, "ValidationException");
+    assert_eq!(
+        state.create_alias(&CallContext::for_tests(1), "app", &key).expect_err("prefix").code,
+        "ValidationException"
+    );
     assert_eq!(state.list_aliases(&CallContext::for_tests(1), Some(&key), 50, None).expect("listed").0.len(), 1);
     state.delete_alias(&CallContext::for_tests(2), "alias/app").expect("deleted");
-    assert_eq!(state.delete_alias(&CallContext::for_tests(2), "alias/app").expect_err("gone").code, "NotFoundException");
+    assert_eq!(
+        state.delete_alias(&CallContext::for_tests(2), "alias/app").expect_err("gone").code,
+        "NotFoundException"
+    );
 }
 
 #[test]
@@ -223,9 +276,15 @@ fn policies_and_tags() {
         state.put_key_policy(&CallContext::for_tests(1), &key, Some("default"), "nope".into()).expect_err("bad").code,
         "MalformedPolicyDocumentException"
     );
-    state.put_key_policy(&CallContext::for_tests(1), &key, None, "{\"Version\":\"2012-10-17\",\"Statement\":[]}".into()).expect("put");
-    state.tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "1".into() }]).expect("tag");
-    state.tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "2".into() }]).expect("retag");
+    state
+        .put_key_policy(&CallContext::for_tests(1), &key, None, "{\"Version\":\"2012-10-17\",\"Statement\":[]}".into())
+        .expect("put");
+    state
+        .tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "1".into() }])
+        .expect("tag");
+    state
+        .tag_resource(&CallContext::for_tests(1), &key, vec![Tag { tag_key: "a".into(), tag_value: "2".into() }])
+        .expect("retag");
     assert_eq!(
         state.resolve(&CallContext::for_tests(1), &key).expect("key").tags,
         vec![Tag { tag_key: "a".into(), tag_value: "2".into() }]
@@ -248,16 +307,21 @@ fn decrypt_calls_are_audited_without_payloads() {
     assert!(!format!("{:?}", created.result).contains("material"));
 
     let encrypted =
-        call(&mut state, &CallContext::for_tests(1), "Encrypt", &json!({"KeyId": key_id, "Plaintext": b64(b"secret")})).expect("known");
+        call(&mut state, &CallContext::for_tests(1), "Encrypt", &json!({"KeyId": key_id, "Plaintext": b64(b"secret")}))
+            .expect("known");
     let audit = encrypted.audit.expect("audited");
     assert_eq!(audit.request_parameters, Some(json!({"keyId": key_id, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})));
     assert!(audit.read_only && audit.response_elements.is_none());
     let Ok(Value::Map(members)) = encrypted.result else { panic!("encrypted") };
     let Some((_, Value::Blob(blob))) = members.into_iter().find(|(n, _)| n == "CiphertextBlob") else { panic!("blob") };
 
-    let failed =
-        call(&mut state, &CallContext::for_tests(2), "Decrypt", &json!({"CiphertextBlob": b64(&blob), "KeyId": "some-random-false-key"}))
-            .expect("known");
+    let failed = call(
+        &mut state,
+        &CallContext::for_tests(2),
+        "Decrypt",
+        &json!({"CiphertextBlob": b64(&blob), "KeyId": "some-random-false-key"}),
+    )
+    .expect("known");
     assert_eq!(failed.result.expect_err("fails").code, "NotFoundException");
     let audit = failed.audit.expect("audited");
     assert_eq!(
@@ -267,14 +331,47 @@ fn decrypt_calls_are_audited_without_payloads() {
     assert_eq!(audit.resources.len(), 1, "the ciphertext's key is named");
     assert!(!failed.mutated);
 
-    let plain = call(&mut state, &CallContext::for_tests(3), "Decrypt", &json!({"CiphertextBlob": b64(&blob)})).expect("known");
+    let plain =
+        call(&mut state, &CallContext::for_tests(3), "Decrypt", &json!({"CiphertextBlob": b64(&blob)})).expect("known");
     assert!(plain.result.is_ok());
     assert_eq!(
         plain.audit.expect("audited").request_parameters,
         Some(json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}))
     );
 
-    let missing = call(&mut state, &CallContext::for_tests(4), "Encrypt", &json!({"Plaintext": b64(b"x")})).expect("known");
+    let missing =
+        call(&mut state, &CallContext::for_tests(4), "Encrypt", &json!({"Plaintext": b64(b"x")})).expect("known");
     assert_eq!(missing.result.expect_err("invalid").code, "ValidationException");
     assert!(call(&mut state, &CallContext::for_tests(4), "Sign", &json!({})).is_none());
+}
+
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html and
+// API_GetKeyRotationStatus.html: rotation is off on a new key, on after
+// EnableKeyRotation (yearly), and a disabled key cannot change it (DisabledException).
+#[test]
+fn key_rotation_and_description() {
+    let mut state = KmsState::default();
+    let key = new_key(&mut state);
+    let ctx = CallContext::for_tests(1);
+    let status = |state: &mut KmsState| {
+        let handled = call(state, &ctx, "GetKeyRotationStatus", &json!({"KeyId": key})).expect("known");
+        match handled.result.expect("status") {
+            Value::Map(members) => {
+                members.iter().find(|(name, _)| name == "KeyRotationEnabled").map(|(_, v)| v.clone())
+            }
+            _ => None,
+        }
+    };
+    assert_eq!(status(&mut state), Some(Value::Bool(false)));
+    call(&mut state, &ctx, "EnableKeyRotation", &json!({"KeyId": key})).expect("known").result.expect("enabled");
+    assert_eq!(status(&mut state), Some(Value::Bool(true)));
+    state.set_enabled(&ctx, &key, false).expect("disabled");
+    let refused = call(&mut state, &ctx, "DisableKeyRotation", &json!({"KeyId": key})).expect("known");
+    assert_eq!(refused.result.expect_err("disabled key").code, "DisabledException");
+    // https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateKeyDescription.html
+    call(&mut state, &ctx, "UpdateKeyDescription", &json!({"KeyId": key, "Description": "app"}))
+        .expect("known")
+        .result
+        .expect("updated");
+    assert_eq!(state.resolve(&ctx, &key).expect("key").description, "app");
 }

@@ -11,6 +11,7 @@
 pub mod cbor;
 pub mod json;
 pub mod query;
+pub mod rest;
 pub mod sigv4;
 pub mod value;
 
@@ -39,8 +40,8 @@ pub enum Input {
     Params(Vec<(String, String)>),
     Json(serde_json::Value),
     Cbor(ciborium::value::Value),
-    /// A REST request, left for the service to read from its path.
-    Rest { method: Method, path: String, query: Vec<(String, String)>, body: Bytes },
+    /// A REST request, left for the service's REST binding to read.
+    Rest(rest::RestInput),
 }
 
 /// One AWS API call, decoded from HTTP.
@@ -141,7 +142,12 @@ pub fn decode(
         (Protocol::Query, service, operation, Ok(Input::Params(params)))
     } else {
         let query = uri.query().map(|q| query::parse_params(q.as_bytes())).unwrap_or_default();
-        let input = Input::Rest { method: method.clone(), path: uri.path().to_owned(), query, body };
+        let headers = headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+            .collect();
+        let input =
+            Input::Rest(rest::RestInput { method: method.clone(), path: uri.path().to_owned(), query, headers, body });
         let operation = format!("{method} {}", uri.path());
         (Protocol::RestXml, scoped_service.unwrap_or_default(), operation, Ok(input))
     };
@@ -196,11 +202,9 @@ pub fn encode(context: &ResponseContext, result: Result<Value, AwsError>) -> Res
             "text/xml",
             query::encode_output(&context.service, &context.operation, output, &context.request_id).into_bytes(),
         ),
-        (Err(error), Protocol::Query) => (
-            error.status,
-            "text/xml",
-            query::encode_error(&context.service, error, &context.request_id).into_bytes(),
-        ),
+        (Err(error), Protocol::Query) => {
+            (error.status, "text/xml", query::encode_error(&context.service, error, &context.request_id).into_bytes())
+        }
         (Ok(output), Protocol::AwsJson1_0 | Protocol::AwsJson1_1) => {
             (StatusCode::OK, json_content_type(context.protocol), json::encode_output(output).to_string().into_bytes())
         }
@@ -209,18 +213,10 @@ pub fn encode(context: &ResponseContext, result: Result<Value, AwsError>) -> Res
         }
         (Ok(output), Protocol::RpcV2Cbor) => (StatusCode::OK, "application/cbor", cbor::encode_output(output)),
         (Err(error), Protocol::RpcV2Cbor) => (error.status, "application/cbor", cbor::encode_error(error)),
-        (Ok(_), Protocol::RestXml) => (StatusCode::OK, "application/xml", Vec::new()),
-        (Err(error), Protocol::RestXml) => (
-            error.status,
-            "application/xml",
-            format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{}</RequestId></Error>",
-                query::escape(&error.code),
-                query::escape(&error.message),
-                context.request_id
-            )
-            .into_bytes(),
-        ),
+        (Ok(output), Protocol::RestXml) => return rest::encode_output(output, &context.request_id),
+        (Err(error), Protocol::RestXml) => {
+            (error.status, "application/xml", rest::encode_error(error, &context.request_id))
+        }
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;

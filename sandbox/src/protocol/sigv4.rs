@@ -18,10 +18,7 @@ pub struct CredentialScope {
 /// a well-formed `AWS4-HMAC-SHA256` one.
 pub fn credential_scope(authorization: &str) -> Option<CredentialScope> {
     let rest = authorization.strip_prefix("AWS4-HMAC-SHA256")?;
-    let credential = rest
-        .split(',')
-        .map(str::trim)
-        .find_map(|part| part.strip_prefix("Credential="))?;
+    let credential = rest.split(',').map(str::trim).find_map(|part| part.strip_prefix("Credential="))?;
     let mut fields = credential.split('/');
     let scope = CredentialScope {
         access_key_id: fields.next()?.to_owned(),

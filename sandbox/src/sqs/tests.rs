@@ -3,9 +3,11 @@
 use super::*;
 use serde_json::json;
 
-
 fn ok(state: &mut SqsState, now: i64, operation: &str, input: serde_json::Value) -> Value {
-    call(state, &CallContext::for_tests(now), "http://sandbox", operation, &input).expect("known").result.expect("succeeds")
+    call(state, &CallContext::for_tests(now), "http://sandbox", operation, &input)
+        .expect("known")
+        .result
+        .expect("succeeds")
 }
 
 fn handle_of(output: &Value) -> Option<String> {
@@ -38,9 +40,10 @@ fn messages_past_retention_are_dropped_and_unknown_queues_fail() {
     state.deliver("arn:aws:sqs:ap-southeast-2:111122223333:q", "x".into(), "sns", 0).expect("delivered");
     ok(&mut state, 61_000, "ListQueues", json!({}));
     assert!(state.messages("ap-southeast-2", "q").is_empty());
-    let error = call(&mut state, &CallContext::for_tests(0), "http://sandbox", "GetQueueUrl", &json!({"QueueName": "nope"}))
-        .expect("known")
-        .result
-        .expect_err("missing");
+    let error =
+        call(&mut state, &CallContext::for_tests(0), "http://sandbox", "GetQueueUrl", &json!({"QueueName": "nope"}))
+            .expect("known")
+            .result
+            .expect_err("missing");
     assert_eq!(error.code, "QueueDoesNotExist");
 }

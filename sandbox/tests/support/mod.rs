@@ -23,7 +23,11 @@ pub async fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, RunningSandb
 
 /// A fast-delivering in-memory configuration.
 pub fn quick_config() -> SandboxConfig {
-    SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(50), ..SandboxConfig::default() }
+    SandboxConfig {
+        cloudtrail_delivery_delay: Duration::from_millis(50),
+        cloudtrail_log_file_interval: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    }
 }
 
 /// SDK configuration for `endpoint_url` with throw-away credentials: the
@@ -44,4 +48,30 @@ pub fn sdk_config_with(endpoint_url: &str, region: &str, credentials: Credential
         .endpoint_url(endpoint_url)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
         .build()
+}
+
+/// Creates an S3 bucket in the configuration's region.
+pub async fn create_bucket(sdk: &SdkConfig, name: &str) {
+    let s3 = s3_client(sdk);
+    let region = sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+    let configuration = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build();
+    s3.create_bucket().bucket(name).create_bucket_configuration(configuration).send().await.expect("CreateBucket");
+}
+
+/// An S3 client for the sandbox: path-style addressing, as the sandbox
+/// serves every bucket on its own host.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}
+
+/// Creates the S3 bucket a trail delivers to, with the policy CloudTrail
+/// needs (CreateTrail checks both):
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html>.
+pub async fn create_trail_bucket(sdk: &SdkConfig, name: &str) {
+    create_bucket(sdk, name).await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::{name}"}},{{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::{name}/*","Condition":{{"StringEquals":{{"s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
+    );
+    s3_client(sdk).put_bucket_policy().bucket(name).policy(policy).send().await.expect("PutBucketPolicy");
 }

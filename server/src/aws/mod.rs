@@ -4,8 +4,11 @@
 //! kind.
 
 pub mod cloudformation;
+pub mod cloudwatch;
 pub mod ecr;
 pub mod s3;
+pub mod sns;
+pub mod sqs;
 pub mod sts;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -67,6 +70,21 @@ impl Aws {
     pub fn s3(&self) -> s3::S3 {
         s3::S3::new(&self.sdk_config, self.sdk_config.endpoint_url().is_some())
     }
+
+    /// The CloudWatch wrapper.
+    pub fn cloudwatch(&self) -> cloudwatch::CloudWatch {
+        cloudwatch::CloudWatch::new(&self.sdk_config)
+    }
+
+    /// The SNS wrapper.
+    pub fn sns(&self) -> sns::Sns {
+        sns::Sns::new(&self.sdk_config)
+    }
+
+    /// The SQS wrapper.
+    pub fn sqs(&self) -> sqs::Sqs {
+        sqs::Sqs::new(&self.sdk_config)
+    }
 }
 
 /// What kind of failure an AWS call met.
@@ -78,7 +96,10 @@ pub enum AwsErrorKind {
     Throttled,
     /// AWS could not be reached, timed out, or failed on its side.
     Unavailable,
-    /// AWS refused the request itself (validation, state, not found).
+    /// The resource named in the request does not exist (a wrapper decides
+    /// this from the operation's own not-found error variant).
+    NotFound,
+    /// AWS refused the request itself (validation, state).
     Rejected,
     /// The SDK failed before sending, for reasons that are ours.
     Internal,
@@ -157,6 +178,13 @@ impl AwsCallError {
             _ => (AwsErrorKind::Internal, "SdkFailure".to_owned(), source_chain(&error)),
         };
         AwsCallError { operation, kind, code, message }
+    }
+
+    /// The same error, reclassified as not found: wrappers call this when
+    /// the SDK's typed error variant says so.
+    pub fn not_found(mut self) -> AwsCallError {
+        self.kind = AwsErrorKind::NotFound;
+        self
     }
 
     /// The part of the error users see: AWS's own code and message, never

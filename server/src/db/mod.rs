@@ -1,8 +1,12 @@
 //! SQLite: the pool, its settings, and the migrations applied at start-up.
 //! Each table has a module of its own with explicit-column queries.
 
+pub mod alarm_history;
 pub mod connection_checks;
 pub mod deployments;
+pub mod history_retention;
+pub mod notifications;
+pub mod poller_cursors;
 pub mod stack_events;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +75,26 @@ impl Database {
     /// The `stack_events` table.
     pub fn stack_events(&self) -> stack_events::StackEvents<'_> {
         stack_events::StackEvents::new(&self.pool)
+    }
+
+    /// The `alarm_history` table.
+    pub fn alarm_history(&self) -> alarm_history::AlarmHistory<'_> {
+        alarm_history::AlarmHistory::new(&self.pool)
+    }
+
+    /// The `notifications` table.
+    pub fn notifications(&self) -> notifications::Notifications<'_> {
+        notifications::Notifications::new(&self.pool)
+    }
+
+    /// The `poller_cursors` table.
+    pub fn poller_cursors(&self) -> poller_cursors::PollerCursors<'_> {
+        poller_cursors::PollerCursors::new(&self.pool)
+    }
+
+    /// The `history_retention` table.
+    pub fn history_retention(&self) -> history_retention::HistoryRetention<'_> {
+        history_retention::HistoryRetention::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.

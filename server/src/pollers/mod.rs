@@ -1,4 +1,195 @@
-//! Background work that follows AWS on its own schedule and records what it
-//! sees in SQLite, so pages read the database instead of waiting on AWS.
+//! Background work that keeps SQLite in step with AWS: the alarm history
+//! poller and the notification inbox, which run as tasks started by `serve`,
+//! back off on errors (logging once per failure streak), and stop when the
+//! shutdown signal flips; and the stack watcher, which follows the wizard's
+//! deployments.
 
+pub mod history;
+pub mod inbox;
 pub mod stack_watcher;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use keywatch_app::api::subscribers::topic_name;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::aws::Aws;
+use crate::aws::cloudwatch::MetricAlarm;
+use crate::db::Database;
+use crate::error::ServerError;
+
+/// The lab's resource name prefix (its stacks' `pattern1-…` names).
+pub const DEFAULT_LAB_PREFIX: &str = "pattern1";
+
+/// How the pollers run.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    /// Names of the lab's alarms and topics start with this.
+    pub lab_prefix: String,
+    /// Time between DescribeAlarmHistory rounds, and between checks that the
+    /// inbox is subscribed to every alarm topic.
+    pub interval: Duration,
+    /// `WaitTimeSeconds` of the inbox's long polls (0–20).
+    pub wait_seconds: i32,
+}
+
+impl PollerConfig {
+    /// Defaults: the lab's prefix, SQS's longest long poll, and a history
+    /// round every `interval`.
+    pub fn new(interval: Duration) -> PollerConfig {
+        PollerConfig { lab_prefix: DEFAULT_LAB_PREFIX.to_owned(), interval, wait_seconds: 20 }
+    }
+}
+
+/// Whether Keywatch manages `alarm`: one of its actions is one of the lab's
+/// topics, or its name carries the lab's prefix. Kept in one place so the
+/// definition is easy to change.
+pub fn is_managed(alarm: &MetricAlarm, lab_topics: &[String], lab_prefix: &str) -> bool {
+    alarm.alarm_name.starts_with(lab_prefix) || alarm.all_actions().any(|action| lab_topics.iter().any(|t| t == action))
+}
+
+/// The managed alarms and the SNS topics that alert for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlarmTopics {
+    pub managed_alarms: Vec<MetricAlarm>,
+    /// Topic ARN → names of the managed alarms that name it as an action
+    /// (empty for a lab topic no alarm uses yet).
+    pub topics: BTreeMap<String, Vec<String>>,
+}
+
+/// Finds the managed alarms and their topics: SNS topics among their
+/// actions, plus the lab's topics (by name prefix) from `ListTopics`.
+pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, ServerError> {
+    let lab_topics: Vec<String> =
+        aws.sns().list_topics().await?.into_iter().filter(|arn| topic_name(arn).starts_with(lab_prefix)).collect();
+    let managed_alarms: Vec<MetricAlarm> = aws
+        .cloudwatch()
+        .describe_metric_alarms()
+        .await?
+        .into_iter()
+        .filter(|alarm| is_managed(alarm, &lab_topics, lab_prefix))
+        .collect();
+    let mut topics: BTreeMap<String, Vec<String>> = lab_topics.into_iter().map(|arn| (arn, Vec::new())).collect();
+    for alarm in &managed_alarms {
+        for action in alarm.all_actions().filter(|action| action.starts_with("arn:aws") && action.contains(":sns:")) {
+            let names = topics.entry(action.to_owned()).or_default();
+            if !names.contains(&alarm.alarm_name) {
+                names.push(alarm.alarm_name.clone());
+            }
+        }
+    }
+    Ok(AlarmTopics { managed_alarms, topics })
+}
+
+/// The running pollers.
+pub struct Pollers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Pollers {
+    /// Starts the history poller and the inbox in the background.
+    pub fn start(aws: Aws, db: Database, config: PollerConfig) -> Pollers {
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(history::run(aws.clone(), db.clone(), config.clone(), stopped.clone())),
+            tokio::spawn(inbox::run(aws, db, config, stopped)),
+        ];
+        Pollers { stop, tasks }
+    }
+
+    /// Asks the pollers to stop and waits for them to finish what they are
+    /// writing (at most a few seconds: a long poll in flight is abandoned,
+    /// and its messages come back to the queue after the visibility timeout).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                tracing::warn!("a poller did not stop within 5 s");
+            }
+        }
+    }
+}
+
+/// Tracks a poller's failure streak so each streak is logged once, and
+/// gives the back-off before the next attempt.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    /// After a failure: logs it if it starts a streak, and returns how long to wait.
+    pub(crate) fn failed(&mut self, poller: &str, error: &ServerError) -> Duration {
+        if self.failures == 0 {
+            tracing::warn!(poller, %error, "poller failed; retrying with back-off until it recovers");
+        }
+        self.failures = self.failures.saturating_add(1);
+        // 1 s, 2 s, 4 s … up to a minute.
+        Duration::from_secs(1u64 << self.failures.min(6).saturating_sub(1)).min(Duration::from_secs(60))
+    }
+
+    /// After a success: logs the recovery if there was a streak.
+    pub(crate) fn succeeded(&mut self, poller: &str) {
+        if self.failures > 0 {
+            tracing::info!(poller, failures = self.failures, "poller recovered");
+        }
+        self.failures = 0;
+    }
+}
+
+/// Sleeps `duration` unless the stop signal comes first; true if stopping.
+pub(crate) async fn sleep_or_stop(duration: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
+    if *stopped.borrow() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(duration) => *stopped.borrow(),
+        _ = stopped.changed() => true,
+    }
+}
+
+/// Now, in epoch milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(name: &str, actions: &[&str]) -> MetricAlarm {
+        MetricAlarm {
+            alarm_name: name.into(),
+            alarm_arn: format!("arn:aws:cloudwatch:ap-southeast-2:111122223333:alarm:{name}"),
+            state_value: "OK".into(),
+            alarm_actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn managed_alarms_carry_the_prefix_or_alert_a_lab_topic() {
+        let topic = "arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".to_owned();
+        assert!(is_managed(&alarm("pattern1-logging-alarm", &[]), &[], "pattern1"));
+        assert!(is_managed(&alarm("kms-errors", &[&topic]), std::slice::from_ref(&topic), "pattern1"));
+        assert!(!is_managed(
+            &alarm("billing", &["arn:aws:sns:ap-southeast-2:111122223333:other"]),
+            &[topic],
+            "pattern1"
+        ));
+    }
+
+    #[test]
+    fn back_off_doubles_to_a_minute_and_resets() {
+        let mut backoff = Backoff::default();
+        let error = ServerError::Config("x".into());
+        let waits: Vec<u64> = (0..8).map(|_| backoff.failed("test", &error).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 32, 32]);
+        backoff.succeeded("test");
+        assert_eq!(backoff.failed("test", &error).as_secs(), 1);
+    }
+}

@@ -1,0 +1,114 @@
+//! `AWS::CloudWatch::Alarm`, made by the sandbox's CloudWatch PutMetricAlarm,
+//! so the alarm is evaluated by the same evaluator as any other.
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html>
+
+use serde_json::{Value as Json, json};
+
+use super::{
+    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated, outcome,
+};
+use crate::cloudwatch::alarm_arn;
+use crate::protocol::value::Value;
+use crate::service::CallContext;
+use crate::state::SandboxState;
+
+fn call(state: &mut SandboxState, ctx: &CallContext, operation: &str, input: Json) -> Result<Value, ProvisionError> {
+    let handled = crate::cloudwatch::api::call(&mut state.cloudwatch, &mut state.metrics, ctx, operation, &input);
+    outcome("CloudWatch", operation, handled.map(|(handled, _changes)| handled))
+}
+
+/// PutMetricAlarm's input from the resource's properties: the names are
+/// the same; scalars are converted to the types the API takes.
+fn put_input(props: &Props, name: &str) -> Result<Json, ProvisionError> {
+    if props.get("Metrics").is_some() {
+        return Err(ProvisionError::handler(
+            "The Keywatch sandbox does not evaluate metric math alarms (Metrics)",
+            HandlerErrorCode::InvalidRequest,
+        ));
+    }
+    let mut input = json!({"AlarmName": name});
+    for key in [
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Statistic",
+        "ExtendedStatistic",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Unit",
+        "EvaluateLowSampleCountPercentile",
+    ] {
+        if let Some(value) = props.str(key)? {
+            input[key] = json!(value);
+        }
+    }
+    for key in ["Period", "EvaluationPeriods", "DatapointsToAlarm"] {
+        if let Some(value) = props.int(key)? {
+            input[key] = json!(value);
+        }
+    }
+    if props.get("EvaluationPeriods").is_none() {
+        return Err(props.missing("EvaluationPeriods"));
+    }
+    if props.get("ComparisonOperator").is_none() {
+        return Err(props.missing("ComparisonOperator"));
+    }
+    if let Some(threshold) = props.number("Threshold")? {
+        input["Threshold"] = json!(threshold);
+    }
+    if let Some(enabled) = props.bool("ActionsEnabled")? {
+        input["ActionsEnabled"] = json!(enabled);
+    }
+    for key in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+        input[key] = json!(props.strings(key)?);
+    }
+    let mut dimensions = Vec::new();
+    for dimension in props.objects("Dimensions")? {
+        dimensions.push(json!({"Name": dimension.required_str("Name")?, "Value": dimension.required_str("Value")?}));
+    }
+    input["Dimensions"] = json!(dimensions);
+    let tags: Vec<Json> = props.tags()?.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+    input["Tags"] = json!(tags);
+    Ok(input)
+}
+
+pub(super) fn create(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+) -> Result<Provisioned, ProvisionError> {
+    if request.resource_type != "AWS::CloudWatch::Alarm" {
+        return Err(super::unsupported(request.resource_type));
+    }
+    let props = Props::of(request);
+    let name = name_or_generated(&props, request, "AlarmName", 255, false)?;
+    // PutMetricAlarm would overwrite an alarm of the same name; the
+    // resource handler refuses to take over one it did not create.
+    if state.cloudwatch.alarm(&ctx.region, &name).is_some() {
+        return Err(ProvisionError::already_exists(request.resource_type, &name));
+    }
+    call(state, ctx, "PutMetricAlarm", put_input(&props, &name)?)?;
+    Ok(attributes(ctx, &name))
+}
+
+fn attributes(ctx: &CallContext, name: &str) -> Provisioned {
+    Provisioned::new(name).with("Arn", alarm_arn(&ctx.partition, &ctx.region, ctx.account(), name))
+}
+
+pub(super) fn update(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+) -> Result<Provisioned, ProvisionError> {
+    let name = change.current.physical_id.clone();
+    if state.cloudwatch.alarm(&ctx.region, &name).is_none() {
+        return Err(ProvisionError::not_found(change.request.resource_type, &name));
+    }
+    call(state, ctx, "PutMetricAlarm", put_input(&change.props(), &name)?)?;
+    Ok(attributes(ctx, &name))
+}
+
+pub(super) fn delete(state: &mut SandboxState, ctx: &CallContext, current: &Provisioned) -> Result<(), ProvisionError> {
+    call(state, ctx, "DeleteAlarms", json!({"AlarmNames": [current.physical_id]}))?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `AWS::ECR::Repository`, made in the sandbox's ECR. Deleting a repository
+//! that holds images fails, as on AWS, unless `EmptyOnDelete` is true.
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-repository.html>
+
+use serde_json::Value as Json;
+
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated};
+use crate::ecr::NewRepository;
+use crate::service::CallContext;
+use crate::state::SandboxState;
+
+/// Repository names: at most 256 characters, lower case.
+const MAX_REPOSITORY_NAME: usize = 256;
+
+fn failed(error: &crate::error::AwsError) -> ProvisionError {
+    ProvisionError::service("Ecr", error)
+}
+
+/// `Ref` is the repository's name; `Arn` and `RepositoryUri` as documented.
+fn repository_attributes(name: &str, arn: &str, uri: &str) -> Provisioned {
+    Provisioned::new(name).with("Arn", arn).with("RepositoryUri", uri)
+}
+
+fn nested_str(props: &Props, object: &str, name: &str) -> Result<Option<String>, ProvisionError> {
+    match props.object(object)? {
+        Some(nested) => nested.str(name),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn create(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+) -> Result<Provisioned, ProvisionError> {
+    let props = Props::of(request);
+    let name = name_or_generated(&props, request, "RepositoryName", MAX_REPOSITORY_NAME, true)?;
+    let scan_on_push = match props.object("ImageScanningConfiguration")? {
+        Some(nested) => nested.bool("ScanOnPush")?.unwrap_or(false),
+        None => false,
+    };
+    let new = NewRepository {
+        name,
+        image_tag_mutability: props.str("ImageTagMutability")?,
+        scan_on_push,
+        encryption_type: nested_str(&props, "EncryptionConfiguration", "EncryptionType")?,
+        kms_key: nested_str(&props, "EncryptionConfiguration", "KmsKey")?,
+    };
+    let repository = state
+        .ecr
+        .create_repository(&ctx.region, &ctx.partition, ctx.account(), new, ctx.now)
+        .map_err(|e| failed(&e))?;
+    Ok(repository_attributes(&repository.name, &repository.arn, &repository.uri))
+}
+
+pub(super) fn update(
+    _state: &mut SandboxState,
+    _ctx: &CallContext,
+    change: &Change,
+) -> Result<Provisioned, ProvisionError> {
+    // Scanning, mutability and lifecycle settings do not change what the
+    // sandbox serves; the name (create-only) is handled by replacement.
+    Ok(change.current.clone())
+}
+
+pub(super) fn delete(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    current: &Provisioned,
+    properties: &Json,
+) -> Result<(), ProvisionError> {
+    let empty_on_delete = properties
+        .get("EmptyOnDelete")
+        .is_some_and(|value| value.as_bool() == Some(true) || value.as_str() == Some("true"));
+    state
+        .ecr
+        .delete_repository(&ctx.region, ctx.account(), &current.physical_id, empty_on_delete)
+        .map(|_| ())
+        .map_err(|e| failed(&e))
+}

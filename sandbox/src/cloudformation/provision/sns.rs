@@ -1,0 +1,265 @@
+//! `AWS::SNS::Topic`, `AWS::SNS::Subscription` and `AWS::SNS::TopicPolicy`,
+//! made by the sandbox's SNS (CreateTopic, Subscribe, SetTopicAttributes,
+//! DeleteTopic, Unsubscribe). An email subscription goes through SNS's
+//! normal path: it stays pending until its confirmation link is visited.
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topic.html>
+
+use serde_json::Value as Json;
+
+use super::{
+    Change, Props, ProvisionError, Provisioned, ResourceRequest, endpoint, name_or_generated, outcome, output_str,
+};
+use crate::protocol::value::Value;
+use crate::service::CallContext;
+use crate::state::SandboxState;
+
+/// Topic attributes the resource sets from properties of the same name.
+const TOPIC_ATTRIBUTES: &[&str] =
+    &["DisplayName", "KmsMasterKeyId", "FifoTopic", "ContentBasedDeduplication", "SignatureVersion", "TracingConfig"];
+
+/// Subscription attributes the resource sets from properties.
+const SUBSCRIPTION_ATTRIBUTES: &[&str] =
+    &["DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy"];
+
+fn call(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    operation: &str,
+    params: Vec<(String, String)>,
+) -> Result<Value, ProvisionError> {
+    let url = endpoint(state);
+    let handled = crate::sns::api::call(&mut state.sns, &mut state.sqs, ctx, &url, operation, &params);
+    outcome("Sns", operation, handled)
+}
+
+fn param(name: &str, value: impl Into<String>) -> (String, String) {
+    (name.to_owned(), value.into())
+}
+
+/// A property as an attribute value: objects (filter policies) as JSON.
+fn attribute_value(props: &Props, name: &str) -> Result<Option<String>, ProvisionError> {
+    match props.get(name) {
+        Some(Json::Object(_)) => props.document(name),
+        _ => props.str(name),
+    }
+}
+
+fn topic_attributes(arn: &str) -> Provisioned {
+    let name = arn.rsplit(':').next().unwrap_or_default().to_owned();
+    Provisioned::new(arn).with("TopicArn", arn).with("TopicName", name)
+}
+
+fn subscribe(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    topic_arn: &str,
+    props: &Props,
+) -> Result<String, ProvisionError> {
+    let protocol = props.required_str("Protocol")?;
+    let mut params = vec![
+        param("TopicArn", topic_arn),
+        param("Protocol", protocol),
+        param("Endpoint", props.str("Endpoint")?.unwrap_or_default()),
+        // CloudFormation's Ref is the subscription's ARN even while pending.
+        param("ReturnSubscriptionArn", "true"),
+    ];
+    let mut n = 0;
+    for name in SUBSCRIPTION_ATTRIBUTES {
+        if let Some(value) = attribute_value(props, name)? {
+            n += 1;
+            params.push(param(&format!("Attributes.entry.{n}.key"), *name));
+            params.push(param(&format!("Attributes.entry.{n}.value"), value));
+        }
+    }
+    let output = call(state, ctx, "Subscribe", params)?;
+    Ok(output_str(&output, &["SubscriptionArn"]).unwrap_or_default())
+}
+
+pub(super) fn create(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+) -> Result<Provisioned, ProvisionError> {
+    let props = Props::of(request);
+    match request.resource_type {
+        "AWS::SNS::Topic" => {
+            let fifo = props.bool("FifoTopic")? == Some(true);
+            let mut name = name_or_generated(&props, request, "TopicName", if fifo { 251 } else { 256 }, false)?;
+            if fifo && !name.ends_with(".fifo") {
+                name.push_str(".fifo");
+            }
+            let arn = format!("arn:{}:sns:{}:{}:{name}", ctx.partition, ctx.region, ctx.account());
+            if state.sns.topics.contains_key(&arn) {
+                return Err(ProvisionError::already_exists(request.resource_type, &arn));
+            }
+            let mut params = vec![param("Name", name)];
+            let mut n = 0;
+            for attribute in TOPIC_ATTRIBUTES {
+                if let Some(value) = props.str(attribute)? {
+                    n += 1;
+                    params.push(param(&format!("Attributes.entry.{n}.key"), *attribute));
+                    params.push(param(&format!("Attributes.entry.{n}.value"), value));
+                }
+            }
+            for (i, (key, value)) in props.tags()?.into_iter().enumerate() {
+                params.push(param(&format!("Tags.member.{}.Key", i + 1), key));
+                params.push(param(&format!("Tags.member.{}.Value", i + 1), value));
+            }
+            let output = call(state, ctx, "CreateTopic", params)?;
+            let arn = output_str(&output, &["TopicArn"]).unwrap_or(arn);
+            // The topic's inline `Subscription` list.
+            for subscription in props.objects("Subscription")? {
+                if let Err(error) = subscribe(state, ctx, &arn, &subscription) {
+                    // A failed create leaves nothing behind.
+                    let _ = call(state, ctx, "DeleteTopic", vec![param("TopicArn", arn.as_str())]);
+                    return Err(error);
+                }
+            }
+            Ok(topic_attributes(&arn))
+        }
+        "AWS::SNS::Subscription" => {
+            let topic_arn = props.required_str("TopicArn")?;
+            props.required_str("Protocol")?;
+            let arn = subscribe(state, ctx, &topic_arn, &props)?;
+            Ok(Provisioned::new(arn.clone()).with("Arn", arn))
+        }
+        "AWS::SNS::TopicPolicy" => {
+            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let topics = props.strings("Topics")?;
+            if topics.is_empty() {
+                return Err(props.missing("Topics"));
+            }
+            set_policies(state, ctx, &topics, &document)?;
+            let id = super::generated_name(request.stack_name, request.logical_id, 256, false);
+            Ok(Provisioned::new(id.clone()).with("Id", id))
+        }
+        other => Err(super::unsupported(other)),
+    }
+}
+
+fn set_policies(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    topics: &[String],
+    policy: &str,
+) -> Result<(), ProvisionError> {
+    for topic in topics {
+        call(
+            state,
+            ctx,
+            "SetTopicAttributes",
+            vec![param("TopicArn", topic.as_str()), param("AttributeName", "Policy"), param("AttributeValue", policy)],
+        )?;
+    }
+    Ok(())
+}
+
+/// The policy SNS gives a topic: its owner may do everything.
+/// <https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html>
+fn default_policy(ctx: &CallContext, topic_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                       "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"AWS:SourceOwner": ctx.account()}}
+        }]
+    })
+    .to_string()
+}
+
+pub(super) fn update(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+) -> Result<Provisioned, ProvisionError> {
+    let props = change.props();
+    let id = change.current.physical_id.clone();
+    match change.request.resource_type {
+        "AWS::SNS::Topic" => {
+            for attribute in TOPIC_ATTRIBUTES.iter().filter(|name| **name != "FifoTopic") {
+                if change.changed(attribute) {
+                    let value = props.str(attribute)?.unwrap_or_default();
+                    call(
+                        state,
+                        ctx,
+                        "SetTopicAttributes",
+                        vec![
+                            param("TopicArn", id.as_str()),
+                            param("AttributeName", *attribute),
+                            param("AttributeValue", value),
+                        ],
+                    )?;
+                }
+            }
+            Ok(topic_attributes(&id))
+        }
+        "AWS::SNS::Subscription" => {
+            for attribute in SUBSCRIPTION_ATTRIBUTES {
+                if change.changed(attribute) {
+                    let value = attribute_value(&props, attribute)?.unwrap_or_default();
+                    call(
+                        state,
+                        ctx,
+                        "SetSubscriptionAttributes",
+                        vec![
+                            param("SubscriptionArn", id.as_str()),
+                            param("AttributeName", *attribute),
+                            param("AttributeValue", value),
+                        ],
+                    )?;
+                }
+            }
+            Ok(Provisioned::new(id.clone()).with("Arn", id))
+        }
+        "AWS::SNS::TopicPolicy" => {
+            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let topics = props.strings("Topics")?;
+            let old = Props { logical_id: "", value: change.previous }.strings("Topics")?;
+            for dropped in old.iter().filter(|topic| !topics.contains(topic)) {
+                let policy = default_policy(ctx, dropped);
+                // A topic deleted meanwhile has no policy to reset.
+                if state.sns.topics.contains_key(dropped) {
+                    set_policies(state, ctx, std::slice::from_ref(dropped), &policy)?;
+                }
+            }
+            set_policies(state, ctx, &topics, &document)?;
+            Ok(Provisioned::new(id.clone()).with("Id", id))
+        }
+        other => Err(super::unsupported(other)),
+    }
+}
+
+pub(super) fn delete(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    resource_type: &str,
+    current: &Provisioned,
+    properties: &Json,
+) -> Result<(), ProvisionError> {
+    match resource_type {
+        "AWS::SNS::Topic" => {
+            call(state, ctx, "DeleteTopic", vec![param("TopicArn", current.physical_id.as_str())])?;
+        }
+        "AWS::SNS::Subscription" => {
+            call(state, ctx, "Unsubscribe", vec![param("SubscriptionArn", current.physical_id.as_str())])?;
+        }
+        "AWS::SNS::TopicPolicy" => {
+            // Deleting the policy resource gives the topics SNS's default policy back.
+            let topics = Props { logical_id: "", value: properties }.strings("Topics")?;
+            let live: Vec<String> = topics.into_iter().filter(|topic| state.sns.topics.contains_key(topic)).collect();
+            for topic in &live {
+                let policy = default_policy(ctx, topic);
+                set_policies(state, ctx, std::slice::from_ref(topic), &policy)?;
+            }
+        }
+        other => return Err(super::unsupported(other)),
+    }
+    Ok(())
+}

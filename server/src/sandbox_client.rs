@@ -1,0 +1,60 @@
+//! Plain HTTP GETs to the in-process sandbox's own endpoints: its SNS email
+//! outbox, and the confirmation links in the emails it holds. Only URLs under
+//! the sandbox's endpoint are fetched, so a link in a message can never make
+//! the console reach elsewhere.
+
+use std::time::Duration;
+
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::rt::TokioIo;
+
+/// A failed GET to the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxClientError {
+    #[error("{0} is not under the sandbox endpoint")]
+    Foreign(String),
+    #[error("the sandbox could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the sandbox answered {0}")]
+    Status(http::StatusCode),
+}
+
+/// How long one GET may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// GETs `url`, which must start with `endpoint` (`http://host:port`), and
+/// returns the body as text.
+pub async fn get(endpoint: &str, url: &str) -> Result<String, SandboxClientError> {
+    let prefix = format!("{}/", endpoint.trim_end_matches('/'));
+    if !url.starts_with(&prefix) {
+        return Err(SandboxClientError::Foreign(url.to_owned()));
+    }
+    match tokio::time::timeout(TIMEOUT, attempt(url)).await {
+        Ok(result) => result,
+        Err(_) => Err(SandboxClientError::Unreachable("no answer in time".into())),
+    }
+}
+
+async fn attempt(url: &str) -> Result<String, SandboxClientError> {
+    let unreachable = |e: &dyn std::fmt::Display| SandboxClientError::Unreachable(e.to_string());
+    let uri: http::Uri = url.parse().map_err(|e| unreachable(&e))?;
+    let host = uri.host().unwrap_or("127.0.0.1").to_owned();
+    let port = uri.port_u16().unwrap_or(80);
+    let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| unreachable(&e))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| unreachable(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, uri.authority().map_or(host, |a| a.to_string()))
+        .body(Empty::<bytes::Bytes>::new())
+        .map_err(|e| unreachable(&e))?;
+    let response = sender.send_request(request).await.map_err(|e| unreachable(&e))?;
+    let status = response.status();
+    let body = response.into_body().collect().await.map_err(|e| unreachable(&e))?.to_bytes();
+    if !status.is_success() {
+        return Err(SandboxClientError::Status(status));
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
