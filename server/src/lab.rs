@@ -46,6 +46,7 @@ pub struct ServerLab {
 }
 
 impl ServerLab {
+    /// The wizard's backend; `sandbox` says whether AWS is the built-in sandbox.
     pub fn new(aws: Aws, db: Database, region: String, sandbox: bool) -> ServerLab {
         ServerLab { aws, db, region, sandbox, teardown: Arc::new(Mutex::new(None)) }
     }

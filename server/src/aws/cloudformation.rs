@@ -93,6 +93,7 @@ fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> i64 {
 }
 
 impl CloudFormation {
+    /// A CloudFormation client for `config`.
     pub fn new(config: &SdkConfig) -> CloudFormation {
         CloudFormation { client: aws_sdk_cloudformation::Client::new(config) }
     }

@@ -22,6 +22,7 @@ pub struct Ecr {
 }
 
 impl Ecr {
+    /// An ECR client for `config`.
     pub fn new(config: &SdkConfig) -> Ecr {
         Ecr { client: aws_sdk_ecr::Client::new(config) }
     }

@@ -36,6 +36,7 @@ pub fn outcome_of(status: &str) -> Option<bool> {
 }
 
 impl StackWatcher {
+    /// A watcher reading CloudFormation and writing `db`.
     pub fn new(cloudformation: CloudFormation, db: Database) -> StackWatcher {
         StackWatcher { cloudformation, db }
     }
