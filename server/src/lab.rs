@@ -43,12 +43,50 @@ pub struct ServerLab {
     region: String,
     sandbox: bool,
     teardown: Arc<Mutex<Option<TeardownStatus>>>,
+    /// The `teardowns` row of the current or last teardown.
+    teardown_row: Arc<Mutex<Option<i64>>>,
 }
 
 impl ServerLab {
     /// The wizard's backend; `sandbox` says whether AWS is the built-in sandbox.
     pub fn new(aws: Aws, db: Database, region: String, sandbox: bool) -> ServerLab {
-        ServerLab { aws, db, region, sandbox, teardown: Arc::new(Mutex::new(None)) }
+        ServerLab {
+            aws,
+            db,
+            region,
+            sandbox,
+            teardown: Arc::new(Mutex::new(None)),
+            teardown_row: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Starts again a teardown the console was running when it stopped;
+    /// every step is safe to repeat. Returns whether there was one.
+    pub async fn resume_teardown(&self) -> Result<bool, AppError> {
+        let Some(stored) = self.db.teardowns().unfinished().await? else { return Ok(false) };
+        let prefix = parse_prefix(&stored.status.prefix)?;
+        // Every step runs again from the first, so each starts out pending.
+        *self.teardown_state() = Some(TeardownStatus {
+            running: true,
+            steps: teardown_steps(&prefix),
+            leftovers: Vec::new(),
+            ..stored.status
+        });
+        *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stored.id);
+        tokio::spawn(self.clone().run_teardown(prefix));
+        Ok(true)
+    }
+
+    /// Records the teardown's steps in SQLite; a failure to record does not
+    /// stop the teardown itself.
+    async fn persist_teardown(&self, finished: bool) {
+        let row = *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let status = self.teardown_state().clone();
+        if let (Some(id), Some(status)) = (row, status)
+            && let Err(error) = self.db.teardowns().update(id, &status, finished.then(now_ms)).await
+        {
+            tracing::warn!(%error, "teardown progress could not be recorded");
+        }
     }
 
     async fn current_prefix(&self, given: Option<String>) -> Result<Prefix, AppError> {
@@ -154,13 +192,13 @@ impl ServerLab {
     /// Deletes the lab in order; each step's outcome is in the shared status.
     async fn run_teardown(self, prefix: Prefix) {
         let result = self.run_teardown_steps(&prefix).await;
-        let mut state = self.teardown_state();
-        if let Some(run) = state.as_mut() {
+        if let Some(run) = self.teardown_state().as_mut() {
             run.running = false;
-            if let Err(error) = result {
-                tracing::warn!(?error, "teardown stopped");
-            }
         }
+        if let Err(error) = result {
+            tracing::warn!(?error, "teardown stopped");
+        }
+        self.persist_teardown(true).await;
     }
 
     async fn run_teardown_steps(&self, prefix: &Prefix) -> Result<(), AppError> {
@@ -190,11 +228,13 @@ impl ServerLab {
             // CloudFormation's own error will say more if the images block the deletion.
             Err(error) => self.set_step(0, "failed", Some(error.user_message())),
         }
+        self.persist_teardown(false).await;
 
         let mut database_deleted = false;
         for (offset, section) in lab::TEARDOWN_ORDER.iter().enumerate() {
             let index = offset + 1;
             self.set_step(index, "running", None);
+            self.persist_teardown(false).await;
             match self.delete_stack(*section, prefix).await {
                 Ok((detail, existed)) => {
                     database_deleted |= existed && *section == LabSection::Application;
@@ -468,7 +508,12 @@ impl LabBackend for ServerLab {
             let stack = self.stack_state(&stack_name(section, &prefix)?).await?;
             stacks.push(SectionStatus { section, stack });
         }
-        let run = self.teardown_state().clone().filter(|run| run.prefix == prefix.as_str());
+        let mut run = self.teardown_state().clone();
+        if run.is_none() {
+            // After a restart, the last teardown as recorded.
+            run = self.db.teardowns().latest().await?.map(|stored| stored.status);
+        }
+        let run = run.filter(|run| run.prefix == prefix.as_str());
         Ok(match run {
             Some(run) => TeardownStatus { stacks, ..run },
             None => TeardownStatus {
@@ -501,6 +546,11 @@ impl LabBackend for ServerLab {
                 steps: teardown_steps(&prefix),
                 leftovers: Vec::new(),
             });
+        }
+        let status = self.teardown_state().clone();
+        if let Some(status) = status {
+            let id = self.db.teardowns().insert(CONSOLE_ACTOR, now_ms(), &status).await?;
+            *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
         }
         tokio::spawn(self.clone().run_teardown(prefix.clone()));
         self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await

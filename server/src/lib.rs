@@ -64,8 +64,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         profile: config.profile.clone(),
         sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
     };
-    let lab: Arc<dyn LabBackend> =
-        Arc::new(ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox));
+    let server_lab = ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox);
+    // A teardown cut short by a stop is finished now.
+    if let Err(error) = server_lab.resume_teardown().await {
+        tracing::warn!(?error, "an unfinished teardown could not be resumed");
+    }
+    let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
     // Follows deployments left unfinished by an earlier run as well as new ones.
     let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));

@@ -418,3 +418,40 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     let repositories = ecr.describe_repositories().send().await.expect("DescribeRepositories");
     assert!(repositories.repositories().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_recorded() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+    // What the previous console had recorded when it stopped: a running teardown.
+    let status = keywatch_app::api::lab::TeardownStatus {
+        prefix: "pattern1".into(),
+        stacks: Vec::new(),
+        running: true,
+        steps: Vec::new(),
+        leftovers: Vec::new(),
+    };
+    harness.db.teardowns().insert("console", 0, &status).await.expect("recorded");
+
+    let restarted = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    assert!(restarted.resume_teardown().await.expect("resumed"));
+    let mut finished = false;
+    for _ in 0..200 {
+        if harness.db.teardowns().unfinished().await.expect("query").is_none() {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(finished, "the resumed teardown never finished");
+    // A console started later still shows how it ended.
+    let later = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    let shown = later.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
+    assert!(!shown.running);
+    assert_eq!(shown.steps.len(), 5, "{:?}", shown.steps);
+    assert_eq!(shown.steps[3].state, "done", "the base stack was deleted: {:?}", shown.steps);
+    assert!(shown.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", shown.stacks);
+    assert!(!later.resume_teardown().await.expect("nothing to resume"));
+}

@@ -8,6 +8,7 @@ pub mod history_retention;
 pub mod notifications;
 pub mod poller_cursors;
 pub mod stack_events;
+pub mod teardowns;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,6 +71,11 @@ impl Database {
     /// The `deployments` table.
     pub fn deployments(&self) -> deployments::Deployments<'_> {
         deployments::Deployments::new(&self.pool)
+    }
+
+    /// The `teardowns` table.
+    pub fn teardowns(&self) -> teardowns::Teardowns<'_> {
+        teardowns::Teardowns::new(&self.pool)
     }
 
     /// The `stack_events` table.
