@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use keywatch_app::api::lab::{DeploymentView, PreviewOutcome, SectionLive};
 
-fn start(data_dir: &std::path::Path, port: u16) -> Child {
+fn start(data_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "KEYWATCH_AWS", "KEYWATCH_LISTEN"] {
         command.env_remove(name);
@@ -27,7 +27,7 @@ fn start(data_dir: &std::path::Path, port: u16) -> Child {
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
         .spawn()
         .expect("keywatch serve starts")
 }
@@ -67,9 +67,13 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("the console exited ({status}) before it was healthy:\n{log}");
+        }
         if http(port, "GET", "/healthz", None).is_some_and(|(status, _)| status == 200) {
             return;
         }
@@ -92,8 +96,9 @@ fn free_port() -> u16 {
 fn a_console_killed_mid_deployment_resumes_following_the_stack_after_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut first = start(dir.path(), port);
-    wait_healthy(port);
+    let first_log = dir.path().join("first.log");
+    let mut first = start(dir.path(), port, &first_log);
+    wait_healthy(port, &mut first, &first_log);
 
     let preview: PreviewOutcome =
         call(port, "preview", r#"{"request":{"section":"BaseNetwork","prefix":"restart","parameters":[]}}"#);
@@ -110,8 +115,9 @@ fn a_console_killed_mid_deployment_resumes_following_the_stack_after_a_restart()
     first.kill().expect("killed");
     first.wait().expect("reaped");
 
-    let mut second = start(dir.path(), port);
-    wait_healthy(port);
+    let second_log = dir.path().join("second.log");
+    let mut second = start(dir.path(), port, &second_log);
+    wait_healthy(port, &mut second, &second_log);
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {
         let live: SectionLive = call(port, "live", r#"{"request":{"section":"BaseNetwork","prefix":"restart"}}"#);
