@@ -11,4 +11,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
 fi
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
-KEYWATCH_DATA_DIR="$data" KEYWATCH_AWS=sandbox cargo leptos end-to-end
+# Each stack resource takes 300 ms in the sandbox so the wizard's tests can
+# watch progress advance; default runs elsewhere stay instant.
+KEYWATCH_DATA_DIR="$data" KEYWATCH_AWS=sandbox \
+  KEYWATCH_SANDBOX_STACK_PACE_MS="${KEYWATCH_SANDBOX_STACK_PACE_MS:-300}" cargo leptos end-to-end

@@ -18,6 +18,9 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use components::layout::Layout;
 use pages::connection::ConnectionPage;
 use pages::history::{HistoryPage, StateChangePage};
+use pages::lab::overview::LabOverviewPage;
+use pages::lab::section::SectionPage;
+use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
 
@@ -54,6 +57,15 @@ pub fn App() -> impl IntoView {
                     // Async: the page arrives complete, so it works before (or without)
                     // hydration; its data is a local SQLite read.
                     <Route path=StaticSegment("") view=ConnectionPage ssr=SsrMode::Async />
+                    // The wizard's pages also arrive complete: stack status,
+                    // resources and events are readable before hydration.
+                    <Route path=StaticSegment("lab") view=LabOverviewPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("lab"), StaticSegment("teardown"))
+                        view=TeardownPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=(StaticSegment("lab"), ParamSegment("section")) view=SectionPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("subscribers") view=SubscribersPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("history") view=HistoryPage ssr=SsrMode::Async />
                     <Route

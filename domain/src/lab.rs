@@ -252,6 +252,59 @@ pub fn image_push_commands(repository_uri: &str, region: &str) -> Vec<String> {
     ]
 }
 
+/// What a resource type is for, in plain words, for the section pages'
+/// "what this creates" lists.
+pub fn resource_purpose(resource_type: &str) -> &'static str {
+    match resource_type {
+        "AWS::EC2::VPC" => "The private network everything else runs in.",
+        "AWS::EC2::InternetGateway" => "Connects the network to the internet.",
+        "AWS::EC2::VPCGatewayAttachment" => "Attaches the internet gateway to the network.",
+        "AWS::EC2::Subnet" => "A slice of the network in one availability zone.",
+        "AWS::EC2::EIP" => "A fixed public address for the NAT gateway.",
+        "AWS::EC2::NatGateway" => "Lets private subnets reach out to the internet without being reachable.",
+        "AWS::EC2::RouteTable" => "Decides where a subnet's traffic goes.",
+        "AWS::EC2::Route" => "One rule of a route table.",
+        "AWS::EC2::SubnetRouteTableAssociation" => "Puts a subnet under a route table.",
+        "AWS::EC2::SecurityGroup" => "A firewall around a set of resources.",
+        "AWS::ECR::Repository" => "Stores the application's container image.",
+        "AWS::KMS::Key" => "The encryption key whose use is monitored.",
+        "AWS::KMS::Alias" => "A readable name for a KMS key.",
+        "AWS::SecretsManager::Secret" => "Holds the database password, generated and never shown.",
+        "AWS::SecretsManager::SecretTargetAttachment" => "Links the database password to its database.",
+        "AWS::RDS::DBSubnetGroup" => "The private subnets the database may live in.",
+        "AWS::RDS::DBInstance" => "The application's MySQL database.",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => "Receives the application's HTTP requests.",
+        "AWS::ElasticLoadBalancingV2::TargetGroup" => "The running containers the load balancer sends requests to.",
+        "AWS::ElasticLoadBalancingV2::Listener" => "The load balancer's HTTP port and where it forwards.",
+        "AWS::IAM::Role" => "An identity with just the permissions its user needs.",
+        "AWS::Logs::LogGroup" => "Where log lines are kept.",
+        "AWS::Logs::MetricFilter" => "Counts matching log lines as a CloudWatch metric.",
+        "AWS::ECS::Cluster" => "Where the application's containers run.",
+        "AWS::ECS::TaskDefinition" => "How to run the application's container.",
+        "AWS::ECS::Service" => "Keeps the application's container running behind the load balancer.",
+        "AWS::S3::Bucket" => "Keeps the CloudTrail log files; retained when the stack is deleted.",
+        "AWS::S3::BucketPolicy" => "Lets CloudTrail write to the bucket.",
+        "AWS::CloudTrail::Trail" => "Records every KMS call and delivers the records.",
+        "AWS::CloudWatch::Alarm" => "Goes off when a metric crosses its threshold.",
+        "AWS::SNS::Topic" => "Sends the alarm's notifications.",
+        "AWS::SNS::Subscription" => "Emails the alarm's notifications to you.",
+        _ => "Part of the lab.",
+    }
+}
+
+/// The message to show beside a parameter's form field, if `value` is not
+/// acceptable: CloudFormation's own check, run on that parameter alone so
+/// that each field gets its own message, in the browser as on the server.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html>
+pub fn parameter_error(template: &crate::cloudformation::Template, key: &str, value: &str) -> Option<String> {
+    use crate::cloudformation::{SuppliedParameter, resolve_parameters};
+    let mut single = template.clone();
+    single.parameters.retain(|(name, _)| name == key);
+    let supplied =
+        [SuppliedParameter { key: key.to_owned(), value: Some(value.to_owned()), use_previous_value: false }];
+    resolve_parameters(&single, &supplied, None).err().map(|error| error.message())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +382,34 @@ mod tests {
         let commands = image_push_commands("111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/repo", "ap-southeast-2");
         assert!(commands[0].ends_with("--password-stdin 111122223333.dkr.ecr.ap-southeast-2.amazonaws.com"));
         assert_eq!(commands[2], "docker push 111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/repo:latest");
+    }
+
+    #[test]
+    fn parameter_errors_are_cloudformations_per_field() {
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html
+        // AllowedPattern failures report the ConstraintDescription.
+        let logging = crate::cloudformation::Template::parse(templates::LOGGING).expect("logging template");
+        assert_eq!(parameter_error(&logging, "EmailAddress", ""), None);
+        assert_eq!(parameter_error(&logging, "EmailAddress", "ops@example.com"), None);
+        let bad = parameter_error(&logging, "EmailAddress", "not-an-email").expect("refused");
+        assert!(bad.contains("must be empty or an email address"), "{bad}");
+        // MinValue: "Parameter 'AlarmPeriod' must be a number not less than 10".
+        assert!(parameter_error(&logging, "AlarmPeriod", "5").is_some());
+        assert!(parameter_error(&logging, "AlarmPeriod", "ten").is_some());
+        let app = crate::cloudformation::Template::parse(templates::APPLICATION).expect("application template");
+        // AllowedValues: "Parameter 'DBInstanceClass' must be one of AllowedValues".
+        assert!(parameter_error(&app, "DBInstanceClass", "db.m5.large").is_some());
+        assert_eq!(parameter_error(&app, "DBInstanceClass", "db.t3.small"), None);
+    }
+
+    #[test]
+    fn every_lab_resource_type_has_a_purpose() {
+        for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+            let template =
+                crate::cloudformation::Template::parse(section.template().expect("template")).expect("parses");
+            for (logical_id, resource) in &template.resources {
+                assert_ne!(resource_purpose(&resource.resource_type), "Part of the lab.", "{logical_id}");
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod lab;
 pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
+use keywatch_app::api::lab::port::LabBackend;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
@@ -29,6 +31,8 @@ use crate::cli::SandboxArgs;
 use crate::config::ServeConfig;
 use crate::db::Database;
 use crate::error::ServerError;
+use crate::lab::ServerLab;
+use crate::pollers::stack_watcher::{self, StackWatcher};
 
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
@@ -60,6 +64,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         profile: config.profile.clone(),
         sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
     };
+    let server_lab = ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox);
+    // A teardown cut short by a stop is finished now.
+    if let Err(error) = server_lab.resume_teardown().await {
+        tracing::warn!(?error, "an unfinished teardown could not be resumed");
+    }
+    let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
+    // Follows deployments left unfinished by an earlier run as well as new ones.
+    let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
@@ -80,7 +92,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
-    let router = web::router(backend, web::leptos_options(&config.site_root, config.listen));
+    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -89,6 +101,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         "Keywatch console listening"
     );
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    watcher.abort();
     // Let the pollers and in-flight writes finish before the process exits.
     pollers.stop().await;
     db.close().await;

@@ -44,10 +44,11 @@ async fn harness_with(aws: impl FnOnce(&str) -> Aws) -> Harness {
     .await
     .expect("sandbox started");
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let backend =
-        ServerBackend::new(aws(&sandbox.endpoint_url), db.clone(), settings(Some(sandbox.endpoint_url.clone())));
+    let aws = aws(&sandbox.endpoint_url);
+    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let backend = ServerBackend::new(aws, db.clone(), settings(Some(sandbox.endpoint_url.clone())));
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
     Harness { router, db, _sandbox: sandbox, _dir: dir }
 }
 

@@ -47,7 +47,8 @@ async fn harness() -> Harness {
     };
     let backend = ServerBackend::new(aws.clone(), db.clone(), settings);
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), options);
+    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
     Harness { router, aws, db, _sandbox: sandbox, _dir: dir }
 }
 

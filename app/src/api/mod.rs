@@ -9,4 +9,5 @@
 pub mod backend;
 pub mod connection;
 pub mod history;
+pub mod lab;
 pub mod subscribers;

@@ -35,16 +35,30 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/history">"History"</A></li>
                 </ul>
                 <p class="nav-heading">"The lab"</p>
+                <ul>
+                    <li><A href="/lab">"Overview"</A></li>
+                </ul>
                 <ol class="lab-sections">
                     {LabSection::ALL
                         .iter()
-                        .map(|section| view! {
-                            <li class="planned" title="This section's page is not built yet">
-                                {section.title()}
-                            </li>
+                        .map(|section| match section.stack_suffix() {
+                            Some(_) => view! {
+                                <li><A href=format!("/lab/{}", section.slug())>{section.title()}</A></li>
+                            }
+                            .into_any(),
+                            // Testing deploys no stack; its page comes with its own issue.
+                            None => view! {
+                                <li class="planned" title="This section's page is not built yet">
+                                    {section.title()}
+                                </li>
+                            }
+                            .into_any(),
                         })
                         .collect_view()}
                 </ol>
+                <ul>
+                    <li><A href="/lab/teardown">"Teardown"</A></li>
+                </ul>
             </nav>
             <main class="content">{children()}</main>
         </div>

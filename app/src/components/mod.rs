@@ -1,6 +1,7 @@
 //! Components shared by every page: the console's layout, its feedback
-//! panels and its charts.
+//! panels, its charts, and how the wizard shows a stack.
 
 pub mod chart;
 pub mod feedback;
 pub mod layout;
+pub mod stack;

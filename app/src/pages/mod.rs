@@ -2,5 +2,6 @@
 
 pub mod connection;
 pub mod history;
+pub mod lab;
 pub mod not_found;
 pub mod subscribers;

@@ -93,6 +93,7 @@ fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> i64 {
 }
 
 impl CloudFormation {
+    /// A CloudFormation client for `config`.
     pub fn new(config: &SdkConfig) -> CloudFormation {
         CloudFormation { client: aws_sdk_cloudformation::Client::new(config) }
     }
@@ -122,7 +123,10 @@ impl CloudFormation {
                 .parameters()
                 .iter()
                 .map(|p| {
-                    (p.parameter_key().unwrap_or_default().to_owned(), p.parameter_value().unwrap_or_default().to_owned())
+                    (
+                        p.parameter_key().unwrap_or_default().to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    )
                 })
                 .collect(),
             outputs: stack

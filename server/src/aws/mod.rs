@@ -3,7 +3,10 @@
 //! wrapper per SDK client, and one error type that classifies SDK failures by
 //! kind.
 
+pub mod cloudformation;
 pub mod cloudwatch;
+pub mod ecr;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod sts;
@@ -50,6 +53,22 @@ impl Aws {
     /// The STS wrapper.
     pub fn sts(&self) -> sts::Sts {
         sts::Sts::new(&self.sdk_config)
+    }
+
+    /// The CloudFormation wrapper.
+    pub fn cloudformation(&self) -> cloudformation::CloudFormation {
+        cloudformation::CloudFormation::new(&self.sdk_config)
+    }
+
+    /// The ECR wrapper.
+    pub fn ecr(&self) -> ecr::Ecr {
+        ecr::Ecr::new(&self.sdk_config)
+    }
+
+    /// The S3 wrapper; buckets are addressed by path when an endpoint URL is
+    /// set (the sandbox), by virtual host on AWS.
+    pub fn s3(&self) -> s3::S3 {
+        s3::S3::new(&self.sdk_config, self.sdk_config.endpoint_url().is_some())
     }
 
     /// The CloudWatch wrapper.

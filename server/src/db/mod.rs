@@ -3,9 +3,12 @@
 
 pub mod alarm_history;
 pub mod connection_checks;
+pub mod deployments;
 pub mod history_retention;
 pub mod notifications;
 pub mod poller_cursors;
+pub mod stack_events;
+pub mod teardowns;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,6 +66,21 @@ impl Database {
     /// The `connection_checks` table.
     pub fn connection_checks(&self) -> connection_checks::ConnectionChecks<'_> {
         connection_checks::ConnectionChecks::new(&self.pool)
+    }
+
+    /// The `deployments` table.
+    pub fn deployments(&self) -> deployments::Deployments<'_> {
+        deployments::Deployments::new(&self.pool)
+    }
+
+    /// The `teardowns` table.
+    pub fn teardowns(&self) -> teardowns::Teardowns<'_> {
+        teardowns::Teardowns::new(&self.pool)
+    }
+
+    /// The `stack_events` table.
+    pub fn stack_events(&self) -> stack_events::StackEvents<'_> {
+        stack_events::StackEvents::new(&self.pool)
     }
 
     /// The `alarm_history` table.

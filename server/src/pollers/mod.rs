@@ -1,10 +1,12 @@
 //! Background work that keeps SQLite in step with AWS: the alarm history
-//! poller and the notification inbox. Both run as tasks started by `serve`,
+//! poller and the notification inbox, which run as tasks started by `serve`,
 //! back off on errors (logging once per failure streak), and stop when the
-//! shutdown signal flips.
+//! shutdown signal flips; and the stack watcher, which follows the wizard's
+//! deployments.
 
 pub mod history;
 pub mod inbox;
+pub mod stack_watcher;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,0 +1,163 @@
+// The setup wizard on the sandbox: validation beside each field before
+// anything is sent, then the whole lab deployed from the section pages
+// (progress advancing, events arriving without a reload, outputs), a
+// re-deploy with a changed parameter as an update, teardown, and the AWS CLI
+// confirming nothing is left.
+import { execFileSync } from "node:child_process";
+import { expect, test, type Page } from "@playwright/test";
+
+// A prefix of its own, so the lab this test builds is only its own.
+const PREFIX = "wizard-e2e";
+
+async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
+}
+
+/** Previews and deploys a section, watching progress and events arrive. */
+async function deploySection(
+  page: Page,
+  slug: string,
+  parameters: Record<string, string>,
+  update: boolean,
+): Promise<void> {
+  await page.goto(`/lab/${slug}`);
+  await hydrated(page);
+  await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
+  for (const [key, value] of Object.entries(parameters)) {
+    const field = page.getByLabel(key, { exact: true });
+    if ((await field.evaluate((element) => element.tagName)) === "SELECT") {
+      await field.selectOption(value);
+    } else {
+      await field.fill(value);
+    }
+  }
+  await page.getByRole("button", { name: "Preview changes" }).click();
+  const preview = page.getByRole("region", { name: "Preview" });
+  await expect(preview.getByTestId("preview-summary")).toContainText(
+    update ? "Updating the existing stack" : "Creating the stack adds",
+    { timeout: 60_000 },
+  );
+  await expect(preview.getByRole("table", { name: "Changes" }).locator("tbody tr").first()).toBeVisible();
+  await preview.getByRole("button", { name: update ? "Deploy the update" : "Deploy", exact: true }).click();
+
+  // Progress is pushed to the page: the status moves without a reload.
+  const status = page.getByTestId("stack-status");
+  await expect(status).toHaveText(/_IN_PROGRESS$/, { timeout: 15_000 });
+  const progress = page.getByTestId("progress-text");
+  if (!update) {
+    // A creation counts its resources up one by one.
+    const first = await progress.textContent();
+    await expect(progress).not.toHaveText(first ?? "", { timeout: 60_000 });
+  }
+  await expect(page.getByRole("table", { name: "Stack events" }).locator("tbody tr").first()).toBeVisible();
+  await expect(status).toHaveText(update ? "UPDATE_COMPLETE" : "CREATE_COMPLETE", { timeout: 240_000 });
+  await expect(progress).toHaveText(/^(\d+) of \1 resources complete/);
+  await expect(page.getByRole("table", { name: "Outputs" })).toBeVisible();
+}
+
+test.describe("form validation", () => {
+  test("an empty prefix and invalid characters are refused beside the field, and nothing is sent", async ({ page }) => {
+    await page.goto("/lab/base-network");
+    await hydrated(page);
+    const prefix = page.getByLabel("Prefix", { exact: true });
+    await prefix.fill("");
+    await expect(page.getByText("a prefix is required")).toBeVisible();
+    await prefix.fill("Team-A");
+    await expect(page.getByText("start with a lower-case letter")).toBeVisible();
+    await prefix.fill("team_a");
+    await expect(page.getByText("use only lower-case letters, digits and single hyphens")).toBeVisible();
+    await page.getByRole("button", { name: "Preview changes" }).click();
+    await expect(page.getByRole("region", { name: "Preview" })).toHaveCount(0);
+  });
+
+  test("an email that is not one is refused beside the field", async ({ page }) => {
+    await page.goto("/lab/logging");
+    await hydrated(page);
+    const email = page.getByLabel("EmailAddress", { exact: true });
+    await email.fill("not-an-email");
+    await expect(page.getByText("must be empty or an email address")).toBeVisible();
+    await email.fill("ops@example.com");
+    await expect(page.getByText("must be empty or an email address")).toHaveCount(0);
+  });
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("section pages render what they create before hydration", async ({ page }) => {
+    await page.goto("/lab/application");
+    await expect(page.getByRole("heading", { level: 1, name: "2. Application" })).toBeVisible();
+    await expect(page.getByRole("table", { name: "Resources" })).toContainText("AWS::ECS::Service");
+    await expect(page.getByRole("region", { name: "Prerequisites" })).toContainText("Base network");
+  });
+});
+
+test("deploys the lab from the wizard, updates it, tears it down and leaves nothing", async ({ page, browser }) => {
+  test.setTimeout(900_000);
+
+  // A second browser on the same page sees the same deployment, unprompted.
+  const observerContext = await browser.newContext();
+  const observer = await observerContext.newPage();
+  await observer.goto(`/lab/base-network?prefix=${PREFIX}`);
+  await hydrated(observer);
+
+  await deploySection(page, "base-network", {}, false);
+  await expect(observer.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 30_000 });
+  await expect(observer.getByRole("table", { name: "Stack events" })).toContainText(`${PREFIX}-base`);
+  await observerContext.close();
+  await expect(page.getByRole("table", { name: "Outputs" })).toContainText("Pattern1AppContainerRepositoryUri");
+
+  await page.goto("/lab/application");
+  await expect(page.getByRole("region", { name: "Application image" })).toContainText("no push is needed");
+  await expect(page.getByRole("region", { name: "Application image" })).toContainText(`${PREFIX}-base-simple-app`);
+  await deploySection(page, "application", {}, false);
+
+  await deploySection(page, "logging", {}, false);
+  await expect(page.getByRole("table", { name: "Outputs" })).toContainText("OutputPattern1TrailBucket");
+
+  // Deploying again with a changed parameter is an update through a change set.
+  await deploySection(page, "logging", { AlarmEvaluationPeriods: "2" }, true);
+
+  await page.goto("/lab");
+  const stacks = page.getByRole("table", { name: "Lab stacks" });
+  await expect(stacks).toContainText(`${PREFIX}-base`);
+  await expect(stacks.getByTestId("stack-status")).toHaveText(["CREATE_COMPLETE", "CREATE_COMPLETE", "UPDATE_COMPLETE"]);
+
+  await page.goto("/lab/teardown");
+  await hydrated(page);
+  const button = page.getByRole("button", { name: "Tear down the lab" });
+  await expect(button).toBeDisabled();
+  await page.getByLabel(`Type the prefix ${PREFIX} to confirm`).fill(PREFIX);
+  await button.click();
+  await expect(page.getByRole("heading", { name: "Teardown finished" })).toBeVisible({ timeout: 600_000 });
+  const teardown = page.getByRole("region", { name: "Teardown progress" });
+  await expect(teardown).not.toContainText("failed");
+  // The database's Snapshot deletion policy leaves a final snapshot, listed with how to remove it.
+  await expect(teardown.getByRole("table", { name: "Leftovers" })).toContainText(`${PREFIX}-app-db-final`);
+
+  // The AWS CLI, pointed at the console's sandbox, finds nothing left.
+  await page.goto("/");
+  const endpoint = (await page.locator("dt:text-is('Sandbox endpoint') + dd").textContent())?.trim() ?? "";
+  expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "sandbox",
+    AWS_DEFAULT_REGION: "ap-southeast-2",
+  };
+  const aws = (...args: string[]) =>
+    JSON.parse(execFileSync("aws", ["--endpoint-url", endpoint, "--output", "json", ...args], { env }).toString() || "{}");
+  const live = (aws("cloudformation", "list-stacks").StackSummaries ?? []).filter(
+    (stack: { StackName: string; StackStatus: string }) =>
+      stack.StackName.startsWith(PREFIX) && stack.StackStatus !== "DELETE_COMPLETE",
+  );
+  expect(live).toEqual([]);
+  const buckets = (aws("s3api", "list-buckets").Buckets ?? []).filter((bucket: { Name: string }) =>
+    bucket.Name.startsWith(PREFIX),
+  );
+  expect(buckets).toEqual([]);
+  const repositories = (aws("ecr", "describe-repositories").repositories ?? []).filter(
+    (repository: { repositoryName: string }) => repository.repositoryName.startsWith(PREFIX),
+  );
+  expect(repositories).toEqual([]);
+});

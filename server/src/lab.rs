@@ -1,0 +1,676 @@
+//! The server's side of the wizard's port ([`LabBackend`]): section pages,
+//! change-set previews and deployments through CloudFormation, and teardown
+//! (ECR, the three stacks, the retained trail bucket) running in the
+//! background. Deployments are recorded in SQLite; the stack watcher follows
+//! them from there.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{
+    ChangeView, DeployRequest, DeploymentView, ImageStatus, LabOverview, Leftover, ParameterField, PreviewOutcome,
+    PreviewRequest, ResourcePlan, ResourceProgress, SectionDetail, SectionLive, SectionRequest, SectionStatus,
+    StackOutputView, StackState, TeardownQuery, TeardownRequest, TeardownStatus, TeardownStep, WiredValue,
+};
+use keywatch_app::error::AppError;
+use keywatch_domain::cloudformation::{SuppliedParameter, Template, resolve_parameters};
+use keywatch_domain::lab::{self, LabSection, Prefix};
+
+use crate::aws::Aws;
+use crate::aws::cloudformation::{ChangeSetOutcome, StackDescription, StackRequest};
+use crate::db::Database;
+use crate::db::deployments::{CONSOLE_ACTOR, NewDeployment};
+
+/// How many recorded events a section page shows.
+const EVENTS_SHOWN: u32 = 300;
+
+/// How often teardown checks on a stack it is deleting.
+const TEARDOWN_POLL: Duration = Duration::from_secs(1);
+
+/// Longest teardown waits for one stack: CloudFormation's deletions of the
+/// lab's stacks (RDS, NAT gateway) take minutes, never this long.
+const TEARDOWN_STACK_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The wizard's backend: CloudFormation, ECR and S3 through the SDK,
+/// deployments in SQLite.
+#[derive(Clone)]
+pub struct ServerLab {
+    aws: Aws,
+    db: Database,
+    region: String,
+    sandbox: bool,
+    teardown: Arc<Mutex<Option<TeardownStatus>>>,
+    /// The `teardowns` row of the current or last teardown.
+    teardown_row: Arc<Mutex<Option<i64>>>,
+}
+
+impl ServerLab {
+    /// The wizard's backend; `sandbox` says whether AWS is the built-in sandbox.
+    pub fn new(aws: Aws, db: Database, region: String, sandbox: bool) -> ServerLab {
+        ServerLab {
+            aws,
+            db,
+            region,
+            sandbox,
+            teardown: Arc::new(Mutex::new(None)),
+            teardown_row: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Starts again a teardown the console was running when it stopped;
+    /// every step is safe to repeat. Returns whether there was one.
+    pub async fn resume_teardown(&self) -> Result<bool, AppError> {
+        let Some(stored) = self.db.teardowns().unfinished().await? else { return Ok(false) };
+        let prefix = parse_prefix(&stored.status.prefix)?;
+        // Every step runs again from the first, so each starts out pending.
+        *self.teardown_state() = Some(TeardownStatus {
+            running: true,
+            steps: teardown_steps(&prefix),
+            leftovers: Vec::new(),
+            ..stored.status
+        });
+        *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stored.id);
+        tokio::spawn(self.clone().run_teardown(prefix));
+        Ok(true)
+    }
+
+    /// Records the teardown's steps in SQLite; a failure to record does not
+    /// stop the teardown itself.
+    async fn persist_teardown(&self, finished: bool) {
+        let row = *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let status = self.teardown_state().clone();
+        if let (Some(id), Some(status)) = (row, status)
+            && let Err(error) = self.db.teardowns().update(id, &status, finished.then(now_ms)).await
+        {
+            tracing::warn!(%error, "teardown progress could not be recorded");
+        }
+    }
+
+    async fn current_prefix(&self, given: Option<String>) -> Result<Prefix, AppError> {
+        match given.filter(|given| !given.trim().is_empty()) {
+            Some(given) => parse_prefix(&given),
+            None => Ok(self
+                .db
+                .deployments()
+                .latest_prefix()
+                .await?
+                .and_then(|prefix| Prefix::parse(&prefix).ok())
+                .unwrap_or_default()),
+        }
+    }
+
+    async fn describe(&self, stack_name: &str) -> Result<Option<StackDescription>, AppError> {
+        Ok(self.aws.cloudformation().describe_stack(stack_name).await?)
+    }
+
+    async fn stack_state(&self, stack_name: &str) -> Result<StackState, AppError> {
+        Ok(state_of(stack_name, self.describe(stack_name).await?))
+    }
+
+    /// The outputs of every stack before `section`, for wiring.
+    async fn earlier_outputs(
+        &self,
+        section: LabSection,
+        prefix: &Prefix,
+    ) -> Result<BTreeMap<(u8, String), String>, AppError> {
+        let mut outputs = BTreeMap::new();
+        for earlier in LabSection::ALL.iter().filter(|earlier| earlier.number() < section.number()) {
+            let Some(name) = prefix.stack_name(*earlier) else { continue };
+            if let Some(stack) = self.describe(&name).await? {
+                for output in stack.outputs {
+                    outputs.insert((earlier.number(), output.key), output.value);
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    async fn section_live(&self, section: LabSection, prefix: &Prefix) -> Result<SectionLive, AppError> {
+        let stack_name = stack_name(section, prefix)?;
+        let stack = self.stack_state(&stack_name).await?;
+        let resources = if stack.exists() {
+            self.aws
+                .cloudformation()
+                .stack_resources(&stack_name)
+                .await?
+                .into_iter()
+                .map(|resource| ResourceProgress {
+                    logical_id: resource.logical_id,
+                    resource_type: resource.resource_type,
+                    status: resource.status,
+                    reason: resource.reason,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let total = if resources.is_empty() { template(section)?.resources.len() } else { resources.len() };
+        let done = resources.iter().filter(|resource| resource.status.ends_with("_COMPLETE")).count();
+        let events = self.db.stack_events().for_stack(&stack_name, EVENTS_SHOWN).await?;
+        let deployment = self.db.deployments().latest_for_stack(&stack_name).await?;
+        Ok(SectionLive { stack, resources, done, total, events, deployment })
+    }
+
+    async fn image_status(&self, outputs: &BTreeMap<(u8, String), String>) -> ImageStatus {
+        let base = LabSection::BaseNetwork.number();
+        let repository_name = outputs.get(&(base, lab::BASE_REPOSITORY_OUTPUT.to_owned())).cloned();
+        let repository_uri = outputs.get(&(base, lab::BASE_REPOSITORY_URI_OUTPUT.to_owned())).cloned();
+        let image_present = match &repository_name {
+            Some(name) => match self.aws.ecr().image_count(name).await {
+                Ok(count) => count.map(|count| count > 0),
+                Err(error) => {
+                    // The page still helps without it: it shows the commands.
+                    tracing::warn!(%error, "could not ask ECR for the lab's image");
+                    None
+                }
+            },
+            None => None,
+        };
+        let push_commands =
+            repository_uri.as_deref().map(|uri| lab::image_push_commands(uri, &self.region)).unwrap_or_default();
+        ImageStatus { repository_name, repository_uri, image_present, push_commands, sandbox: self.sandbox }
+    }
+
+    fn teardown_state(&self) -> MutexGuard<'_, Option<TeardownStatus>> {
+        // A panic elsewhere cannot leave the status half-written: every
+        // update replaces whole fields.
+        self.teardown.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_step(&self, index: usize, state: &str, detail: Option<String>) {
+        if let Some(run) = self.teardown_state().as_mut()
+            && let Some(step) = run.steps.get_mut(index)
+        {
+            step.state = state.to_owned();
+            step.detail = detail;
+        }
+    }
+
+    /// Deletes the lab in order; each step's outcome is in the shared status.
+    async fn run_teardown(self, prefix: Prefix) {
+        let result = self.run_teardown_steps(&prefix).await;
+        if let Some(run) = self.teardown_state().as_mut() {
+            run.running = false;
+        }
+        if let Err(error) = result {
+            tracing::warn!(?error, "teardown stopped");
+        }
+        self.persist_teardown(true).await;
+    }
+
+    async fn run_teardown_steps(&self, prefix: &Prefix) -> Result<(), AppError> {
+        let base_name = stack_name(LabSection::BaseNetwork, prefix)?;
+        let logging_name = stack_name(LabSection::LoggingAndAlarm, prefix)?;
+        // Names are read before the stacks that report them are gone.
+        let base = self.describe(&base_name).await?;
+        let repository =
+            output(base.as_ref(), lab::BASE_REPOSITORY_OUTPUT).unwrap_or_else(|| format!("{base_name}-simple-app"));
+        let logging = self.describe(&logging_name).await?;
+        let bucket = match output(logging.as_ref(), lab::LOGGING_TRAIL_BUCKET_OUTPUT) {
+            Some(bucket) => Some(bucket),
+            // The template's BucketName: ${AWS::StackName}-trail-${AWS::AccountId}-${AWS::Region}.
+            None => self
+                .aws
+                .sts()
+                .caller_identity()
+                .await
+                .ok()
+                .map(|identity| format!("{logging_name}-trail-{}-{}", identity.account_id, self.region)),
+        };
+
+        self.set_step(0, "running", None);
+        match self.aws.ecr().delete_all_images(&repository).await {
+            Ok(Some(count)) => self.set_step(0, "done", Some(format!("{count} image(s) deleted from {repository}"))),
+            Ok(None) => self.set_step(0, "skipped", Some(format!("no repository {repository}"))),
+            // CloudFormation's own error will say more if the images block the deletion.
+            Err(error) => self.set_step(0, "failed", Some(error.user_message())),
+        }
+        self.persist_teardown(false).await;
+
+        let mut database_deleted = false;
+        for (offset, section) in lab::TEARDOWN_ORDER.iter().enumerate() {
+            let index = offset + 1;
+            self.set_step(index, "running", None);
+            self.persist_teardown(false).await;
+            match self.delete_stack(*section, prefix).await {
+                Ok((detail, existed)) => {
+                    database_deleted |= existed && *section == LabSection::Application;
+                    self.set_step(index, if existed { "done" } else { "skipped" }, Some(detail));
+                }
+                Err(reason) => {
+                    self.set_step(index, "failed", Some(reason));
+                    // Later stacks depend on this one: stop here.
+                    return Ok(());
+                }
+            }
+        }
+
+        let last = lab::TEARDOWN_ORDER.len() + 1;
+        self.set_step(last, "running", None);
+        let mut leftovers = Vec::new();
+        match bucket {
+            None => self.set_step(last, "failed", Some("the bucket's name could not be worked out".to_owned())),
+            Some(bucket) => match self.aws.s3().empty_and_delete_bucket(&bucket).await {
+                Ok(Some(count)) => self.set_step(last, "done", Some(format!("{bucket}: {count} object(s) deleted"))),
+                Ok(None) => self.set_step(last, "skipped", Some(format!("no bucket {bucket}"))),
+                Err(error) => {
+                    self.set_step(last, "failed", Some(error.user_message()));
+                    leftovers.push(Leftover {
+                        what: "CloudTrail bucket".to_owned(),
+                        how_to_remove: format!("aws s3 rb s3://{bucket} --force"),
+                        name: bucket,
+                    });
+                }
+            },
+        }
+        if database_deleted {
+            // The database's DeletionPolicy is Snapshot (CloudFormation's
+            // default for DB instances): deleting the stack leaves a final
+            // snapshot, billed on AWS, until someone deletes it.
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+            let instance = format!("{}-db", stack_name(LabSection::Application, prefix)?);
+            leftovers.push(if self.sandbox {
+                Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    name: format!("{instance}-final"),
+                    how_to_remove: "Nothing to do: it lives only in the sandbox's state, which serves no RDS API \
+                                    and bills nothing."
+                        .to_owned(),
+                }
+            } else {
+                Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    name: format!("final snapshot of {instance}"),
+                    how_to_remove: format!(
+                        "aws rds describe-db-snapshots --db-instance-identifier {instance} --snapshot-type manual, \
+                         then aws rds delete-db-snapshot --db-snapshot-identifier <the snapshot's id>"
+                    ),
+                }
+            });
+        }
+        if let Some(run) = self.teardown_state().as_mut() {
+            run.leftovers = leftovers;
+        }
+        Ok(())
+    }
+
+    /// Deletes one stack and waits for CloudFormation to finish. Says what
+    /// happened and whether the stack existed; the error is CloudFormation's
+    /// reason.
+    async fn delete_stack(&self, section: LabSection, prefix: &Prefix) -> Result<(String, bool), String> {
+        let name = stack_name(section, prefix).map_err(|error| error.to_string())?;
+        let stack = self.describe(&name).await.map_err(|error| error.to_string())?;
+        let Some(stack) = stack.filter(|stack| stack.status != "DELETE_COMPLETE") else {
+            return Ok((format!("{name} did not exist"), false));
+        };
+        let deployment = NewDeployment {
+            actor: CONSOLE_ACTOR.to_owned(),
+            section,
+            prefix: prefix.as_str().to_owned(),
+            stack_name: name.clone(),
+            stack_id: Some(stack.stack_id.clone()),
+            action: "delete",
+            change_set_id: None,
+            started_at_ms: now_ms(),
+        };
+        self.db.deployments().insert(deployment).await.map_err(|error| AppError::from(error).to_string())?;
+        let cloudformation = self.aws.cloudformation();
+        cloudformation.delete_stack(&stack.stack_id).await.map_err(|error| error.user_message())?;
+        let started = tokio::time::Instant::now();
+        while started.elapsed() < TEARDOWN_STACK_TIMEOUT {
+            tokio::time::sleep(TEARDOWN_POLL).await;
+            let now = cloudformation.describe_stack(&stack.stack_id).await.map_err(|error| error.user_message())?;
+            match now {
+                None => return Ok((format!("{name} deleted"), true)),
+                Some(now) if now.status == "DELETE_COMPLETE" => return Ok((format!("{name} deleted"), true)),
+                Some(now) if now.status == "DELETE_FAILED" => {
+                    return Err(format!(
+                        "{name}: DELETE_FAILED: {}",
+                        now.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned())
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Err(format!("{name} was still being deleted after an hour; see the CloudFormation console"))
+    }
+}
+
+#[async_trait]
+impl LabBackend for ServerLab {
+    async fn overview(&self) -> Result<LabOverview, AppError> {
+        let prefix = self.current_prefix(None).await?;
+        let mut sections = Vec::new();
+        for section in deployable() {
+            let stack = self.stack_state(&stack_name(section, &prefix)?).await?;
+            sections.push(SectionStatus { section, stack });
+        }
+        Ok(LabOverview { prefix: prefix.as_str().to_owned(), sections })
+    }
+
+    async fn section(&self, request: SectionRequest) -> Result<SectionDetail, AppError> {
+        let prefix = self.current_prefix(request.prefix).await?;
+        let section = request.section;
+        let template = template(section)?;
+        let outputs = self.earlier_outputs(section, &prefix).await?;
+        let lookup = |from: LabSection, key: &str| outputs.get(&(from.number(), key.to_owned())).cloned();
+        let (wired, wiring_problem) = match lab::wired_parameters(section, &prefix, &lookup) {
+            Ok(wired) => {
+                (wired.into_iter().map(|w| WiredValue { key: w.key.to_owned(), value: w.value }).collect(), None)
+            }
+            Err(missing) => (Vec::new(), Some(missing.to_string())),
+        };
+        let mut missing_prerequisites = Vec::new();
+        for prerequisite in section.prerequisites() {
+            if !self.stack_state(&stack_name(*prerequisite, &prefix)?).await?.is_ready() {
+                missing_prerequisites.push(*prerequisite);
+            }
+        }
+        let live = self.section_live(section, &prefix).await?;
+        let current = match self.describe(&live.stack.stack_name).await? {
+            Some(stack) if stack.status != "DELETE_COMPLETE" => stack.parameters.into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
+        let wired_keys = wired_keys(section, &prefix);
+        let fields = template
+            .parameters
+            .iter()
+            .filter(|(key, _)| !wired_keys.contains(&key.as_str()))
+            .map(|(key, declaration)| ParameterField {
+                key: key.clone(),
+                parameter_type: declaration.parameter_type.clone(),
+                description: declaration.description.clone(),
+                default: declaration.default.clone(),
+                allowed_values: declaration.allowed_values.clone(),
+                value: current.get(key).or(declaration.default.as_ref()).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let resources = template
+            .resources
+            .iter()
+            .map(|(logical_id, resource)| ResourcePlan {
+                logical_id: logical_id.clone(),
+                resource_type: resource.resource_type.clone(),
+                purpose: lab::resource_purpose(&resource.resource_type).to_owned(),
+            })
+            .collect();
+        let image = if section == LabSection::Application { Some(self.image_status(&outputs).await) } else { None };
+        Ok(SectionDetail {
+            section,
+            stack_name: stack_name(section, &prefix)?,
+            prefix: prefix.as_str().to_owned(),
+            description: template.description.clone(),
+            resources,
+            fields,
+            wired,
+            wiring_problem,
+            missing_prerequisites,
+            live,
+            image,
+        })
+    }
+
+    async fn live(&self, request: SectionRequest) -> Result<SectionLive, AppError> {
+        let prefix = self.current_prefix(request.prefix).await?;
+        self.section_live(request.section, &prefix).await
+    }
+
+    async fn preview(&self, request: PreviewRequest) -> Result<PreviewOutcome, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        let section = request.section;
+        let template = template(section)?;
+        let name = stack_name(section, &prefix)?;
+        // The form is checked before anything is sent to AWS.
+        let form = checked_form(&template, &request.parameters, &wired_keys(section, &prefix))?;
+        for prerequisite in section.prerequisites() {
+            if !self.stack_state(&stack_name(*prerequisite, &prefix)?).await?.is_ready() {
+                return Err(AppError::Conflict(format!("deploy {} first", prerequisite.title())));
+            }
+        }
+        let outputs = self.earlier_outputs(section, &prefix).await?;
+        let lookup = |from: LabSection, key: &str| outputs.get(&(from.number(), key.to_owned())).cloned();
+        let wired = lab::wired_parameters(section, &prefix, &lookup)
+            .map_err(|missing| AppError::Conflict(missing.to_string()))?;
+        let parameters = with_wired(&template, form, wired)?;
+        let existing = self.describe(&name).await?;
+        let update = match &existing {
+            Some(stack) if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" => {
+                return Err(AppError::Conflict(format!(
+                    "{name} is busy ({}); wait for CloudFormation to finish",
+                    stack.status
+                )));
+            }
+            Some(stack) if stack.status == "ROLLBACK_COMPLETE" => {
+                return Err(AppError::Conflict(format!(
+                    "{name} failed to create (ROLLBACK_COMPLETE) and cannot be updated; tear it down first"
+                )));
+            }
+            Some(stack) => stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS",
+            None => false,
+        };
+        let stack_request = StackRequest {
+            stack_name: &name,
+            template_body: section.template().unwrap_or_default(),
+            parameters: &parameters,
+            capabilities: section.capabilities(),
+            update,
+        };
+        let change_set_name = format!("keywatch-{}", now_ms());
+        match self.aws.cloudformation().create_change_set(&stack_request, &change_set_name).await? {
+            ChangeSetOutcome::Ready { change_set_id, changes } => Ok(PreviewOutcome::Changes {
+                change_set_id,
+                update,
+                changes: changes
+                    .into_iter()
+                    .map(|change| ChangeView {
+                        action: change.action,
+                        logical_id: change.logical_id,
+                        resource_type: change.resource_type,
+                        replacement: change.replacement,
+                    })
+                    .collect(),
+            }),
+            ChangeSetOutcome::NoChanges => Ok(PreviewOutcome::NoChanges),
+            ChangeSetOutcome::Failed { reason } => Err(AppError::InvalidInput { field: None, message: reason }),
+        }
+    }
+
+    async fn deploy(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        let stack_name = stack_name(request.section, &prefix)?;
+        let before = self.describe(&stack_name).await?;
+        // A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS.
+        let action = match &before {
+            Some(stack) if stack.status != "REVIEW_IN_PROGRESS" && stack.status != "DELETE_COMPLETE" => "update",
+            _ => "create",
+        };
+        self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
+        let deployment = NewDeployment {
+            actor: CONSOLE_ACTOR.to_owned(),
+            section: request.section,
+            prefix: prefix.as_str().to_owned(),
+            stack_id: before.map(|stack| stack.stack_id),
+            stack_name,
+            action,
+            change_set_id: Some(request.change_set_id),
+            started_at_ms: now_ms(),
+        };
+        Ok(self.db.deployments().insert(deployment).await?)
+    }
+
+    async fn teardown_status(&self, query: TeardownQuery) -> Result<TeardownStatus, AppError> {
+        let prefix = self.current_prefix(query.prefix).await?;
+        let mut stacks = Vec::new();
+        for section in lab::TEARDOWN_ORDER {
+            let stack = self.stack_state(&stack_name(section, &prefix)?).await?;
+            stacks.push(SectionStatus { section, stack });
+        }
+        let mut run = self.teardown_state().clone();
+        if run.is_none() {
+            // After a restart, the last teardown as recorded.
+            run = self.db.teardowns().latest().await?.map(|stored| stored.status);
+        }
+        let run = run.filter(|run| run.prefix == prefix.as_str());
+        Ok(match run {
+            Some(run) => TeardownStatus { stacks, ..run },
+            None => TeardownStatus {
+                prefix: prefix.as_str().to_owned(),
+                stacks,
+                running: false,
+                steps: Vec::new(),
+                leftovers: Vec::new(),
+            },
+        })
+    }
+
+    async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        if request.confirmation.trim() != prefix.as_str() {
+            return Err(AppError::InvalidInput {
+                field: Some("confirmation".to_owned()),
+                message: format!("type {} to confirm", prefix.as_str()),
+            });
+        }
+        {
+            let mut state = self.teardown_state();
+            if state.as_ref().is_some_and(|run| run.running) {
+                return Err(AppError::Conflict("a teardown is already running".to_owned()));
+            }
+            *state = Some(TeardownStatus {
+                prefix: prefix.as_str().to_owned(),
+                stacks: Vec::new(),
+                running: true,
+                steps: teardown_steps(&prefix),
+                leftovers: Vec::new(),
+            });
+        }
+        let status = self.teardown_state().clone();
+        if let Some(status) = status {
+            let id = self.db.teardowns().insert(CONSOLE_ACTOR, now_ms(), &status).await?;
+            *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
+        }
+        tokio::spawn(self.clone().run_teardown(prefix.clone()));
+        self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
+    }
+}
+
+/// The sections that deploy a stack.
+fn deployable() -> impl Iterator<Item = LabSection> {
+    LabSection::ALL.into_iter().filter(|section| section.stack_suffix().is_some())
+}
+
+fn parse_prefix(input: &str) -> Result<Prefix, AppError> {
+    Prefix::parse(input)
+        .map_err(|error| AppError::InvalidInput { field: Some("prefix".to_owned()), message: error.to_string() })
+}
+
+fn stack_name(section: LabSection, prefix: &Prefix) -> Result<String, AppError> {
+    prefix.stack_name(section).ok_or_else(|| AppError::InvalidInput {
+        field: None,
+        message: format!("the {} section deploys no stack", section.title()),
+    })
+}
+
+fn template(section: LabSection) -> Result<Template, AppError> {
+    let body = section.template().ok_or_else(|| AppError::InvalidInput {
+        field: None,
+        message: format!("the {} section deploys no stack", section.title()),
+    })?;
+    Template::parse(body).map_err(|error| {
+        tracing::error!(%error, section = section.slug(), "an embedded template does not parse");
+        AppError::Internal
+    })
+}
+
+/// The keys the console fills in itself for a section.
+fn wired_keys(section: LabSection, prefix: &Prefix) -> Vec<&'static str> {
+    lab::wired_parameters(section, prefix, &|_, _| Some(String::new()))
+        .map(|wired| wired.into_iter().map(|w| w.key).collect())
+        .unwrap_or_default()
+}
+
+/// The form's values, each checked as CloudFormation checks parameters; a
+/// refusal names the field. Values for wired keys are the console's to set,
+/// so the form's are dropped.
+fn checked_form(
+    template: &Template,
+    form: &[(String, String)],
+    wired_keys: &[&str],
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut parameters = Vec::new();
+    for (key, value) in form {
+        if wired_keys.contains(&key.as_str()) {
+            continue;
+        }
+        if template.parameter(key).is_none() {
+            return Err(AppError::InvalidInput {
+                field: Some(key.clone()),
+                message: format!("Parameters: [{key}] do not exist in the template"),
+            });
+        }
+        if let Some(message) = lab::parameter_error(template, key, value) {
+            return Err(AppError::InvalidInput { field: Some(key.clone()), message });
+        }
+        parameters.push((key.clone(), value.clone()));
+    }
+    Ok(parameters)
+}
+
+/// The checked form plus the wired values, resolved together as
+/// CloudFormation will (missing values, defaults).
+fn with_wired(
+    template: &Template,
+    mut parameters: Vec<(String, String)>,
+    wired: Vec<lab::WiredParameter>,
+) -> Result<Vec<(String, String)>, AppError> {
+    parameters.extend(wired.into_iter().map(|w| (w.key.to_owned(), w.value)));
+    let supplied: Vec<SuppliedParameter> = parameters
+        .iter()
+        .map(|(key, value)| SuppliedParameter {
+            key: key.clone(),
+            value: Some(value.clone()),
+            use_previous_value: false,
+        })
+        .collect();
+    resolve_parameters(template, &supplied, None)
+        .map_err(|error| AppError::InvalidInput { field: None, message: error.message() })?;
+    Ok(parameters)
+}
+
+fn teardown_steps(prefix: &Prefix) -> Vec<TeardownStep> {
+    let step = |title: String| TeardownStep { title, state: "pending".to_owned(), detail: None };
+    let mut steps = vec![step("Empty the ECR repository".to_owned())];
+    for section in lab::TEARDOWN_ORDER {
+        steps.push(step(format!("Delete stack {}", prefix.stack_name(section).unwrap_or_default())));
+    }
+    steps.push(step("Empty and delete the retained CloudTrail bucket".to_owned()));
+    steps
+}
+
+fn output(stack: Option<&StackDescription>, key: &str) -> Option<String> {
+    stack?.outputs.iter().find(|output| output.key == key).map(|output| output.value.clone())
+}
+
+fn state_of(stack_name: &str, stack: Option<StackDescription>) -> StackState {
+    match stack {
+        None => StackState { stack_name: stack_name.to_owned(), status: None, reason: None, outputs: Vec::new() },
+        Some(stack) => StackState {
+            stack_name: stack.stack_name,
+            status: Some(stack.status),
+            reason: stack.status_reason,
+            outputs: stack
+                .outputs
+                .into_iter()
+                .map(|output| StackOutputView { key: output.key, value: output.value, description: output.description })
+                .collect(),
+        },
+    }
+}
+
+fn now_ms() -> i64 {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
+}

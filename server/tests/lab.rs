@@ -1,0 +1,457 @@
+//! The setup wizard's backend against the in-process sandbox and a temporary
+//! SQLite database: previews as change sets, deployments recorded and
+//! followed by the stack watcher, re-deploys without changes, form
+//! validation before anything reaches AWS, a watcher that resumes after a
+//! restart, and the server functions through the router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use keywatch::aws::Aws;
+use keywatch::backend::ServerBackend;
+use keywatch::db::Database;
+use keywatch::lab::ServerLab;
+use keywatch::pollers::stack_watcher::StackWatcher;
+use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{
+    DeployRequest, DeploymentView, LabOverview, PreviewOutcome, PreviewRequest, SectionRequest, TeardownQuery,
+    TeardownRequest,
+};
+use keywatch_app::error::AppError;
+use keywatch_domain::lab::LabSection;
+use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use tower::ServiceExt;
+
+struct Harness {
+    lab: ServerLab,
+    aws: Aws,
+    db: Database,
+    db_path: std::path::PathBuf,
+    sandbox: RunningSandbox,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness(stack_pace: Duration) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = Sandbox::new(SandboxConfig {
+        default_region: "ap-southeast-2".into(),
+        state_dir: None,
+        stack_pace,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox")
+    .start("127.0.0.1:0".parse().expect("addr"))
+    .await
+    .expect("sandbox started");
+    let db_path = dir.path().join("keywatch.db");
+    let db = Database::open(&db_path).await.expect("database");
+    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    let lab = ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    Harness { lab, aws, db, db_path, sandbox, _dir: dir }
+}
+
+fn preview_request(section: LabSection, prefix: &str, parameters: &[(&str, &str)]) -> PreviewRequest {
+    PreviewRequest {
+        section,
+        prefix: prefix.into(),
+        parameters: parameters.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect(),
+    }
+}
+
+/// Previews and deploys; returns the recorded deployment.
+async fn deploy(harness: &Harness, request: PreviewRequest) -> DeploymentView {
+    let section = request.section;
+    let prefix = request.prefix.clone();
+    let PreviewOutcome::Changes { change_set_id, .. } = harness.lab.preview(request).await.expect("preview") else {
+        panic!("expected changes")
+    };
+    harness.lab.deploy(DeployRequest { section, prefix, change_set_id }).await.expect("deploy")
+}
+
+/// Runs the watcher until the deployment has an outcome.
+async fn follow(watcher: &StackWatcher, db: &Database, id: i64) -> DeploymentView {
+    for _ in 0..300 {
+        watcher.poll_once().await.expect("watcher round");
+        let deployment = db.deployments().get(id).await.expect("query").expect("recorded");
+        if deployment.outcome.is_some() {
+            return deployment;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("deployment {id} never finished")
+}
+
+#[tokio::test]
+async fn deploying_base_through_the_api_records_the_deployment_and_its_events() {
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets.html:
+    // a change set previews the changes before they are executed.
+    let harness = harness(Duration::ZERO).await;
+    let preview = harness.lab.preview(preview_request(LabSection::BaseNetwork, "team-a", &[])).await.expect("preview");
+    let PreviewOutcome::Changes { change_set_id, update, changes } = preview else { panic!("expected changes") };
+    assert!(!update, "a new stack is a creation");
+    assert!(changes.iter().all(|change| change.action == "Add"), "{changes:?}");
+    assert!(changes.iter().any(|change| change.logical_id == "VPC" && change.resource_type == "AWS::EC2::VPC"));
+
+    let deployment = harness
+        .lab
+        .deploy(DeployRequest { section: LabSection::BaseNetwork, prefix: "team-a".into(), change_set_id })
+        .await
+        .expect("deploy");
+    assert_eq!((deployment.action.as_str(), deployment.actor.as_str()), ("create", "console"));
+    assert_eq!(deployment.stack_name, "team-a-base");
+
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let done = follow(&watcher, &harness.db, deployment.id).await;
+    assert_eq!(done.outcome.as_deref(), Some("succeeded"));
+    assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"));
+    // Polling again stores nothing twice: events are keyed by CloudFormation's event id.
+    let stored = harness.db.stack_events().count_for_deployment(deployment.id).await.expect("count");
+    watcher.poll_once().await.expect("round");
+    assert_eq!(harness.db.stack_events().count_for_deployment(deployment.id).await.expect("count"), stored);
+
+    let live = harness.lab.live(SectionRequest { section: LabSection::BaseNetwork, prefix: None }).await.expect("live");
+    assert_eq!(live.stack.status.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(live.done, live.total);
+    assert!(live.events.iter().any(|event| event.logical_id == "team-a-base" && event.status == "CREATE_COMPLETE"));
+    assert!(live.stack.outputs.iter().any(|output| output.key == "Pattern1AppContainerRepositoryUri"));
+
+    // The overview follows the last deployed prefix.
+    let overview = harness.lab.overview().await.expect("overview");
+    assert_eq!(overview.prefix, "team-a");
+    assert_eq!(overview.sections[0].stack.status.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(overview.sections[1].stack.status, None);
+}
+
+#[tokio::test]
+async fn redeploying_without_changes_says_so() {
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html:
+    // a change set with no changes FAILS with "The submitted information didn't contain changes."
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let first = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, first.id).await;
+
+    let again = harness.lab.preview(preview_request(LabSection::BaseNetwork, "pattern1", &[])).await.expect("preview");
+    assert_eq!(again, PreviewOutcome::NoChanges);
+}
+
+#[tokio::test]
+async fn an_existing_stack_is_updated_through_a_change_set() {
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-create.html
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+    let app = deploy(&harness, preview_request(LabSection::Application, "pattern1", &[])).await;
+    assert_eq!(follow(&watcher, &harness.db, app.id).await.outcome.as_deref(), Some("succeeded"));
+
+    let detail = harness
+        .lab
+        .section(SectionRequest { section: LabSection::Application, prefix: Some("pattern1".into()) })
+        .await
+        .expect("detail");
+    assert!(detail.missing_prerequisites.is_empty());
+    // The console wires these itself; they are not form fields.
+    assert_eq!(detail.wired.iter().map(|w| w.key.as_str()).collect::<Vec<_>>(), ["BaselineVpcStack", "ECRImageURI"]);
+    assert!(detail.fields.iter().all(|field| field.key != "ECRImageURI"));
+    let db_class = detail.fields.iter().find(|field| field.key == "DBInstanceClass").expect("a form field");
+    assert_eq!(db_class.value, "db.t3.micro");
+    assert!(db_class.allowed_values.contains(&"db.t3.small".to_owned()));
+    let image = detail.image.expect("the application section shows the image");
+    assert!(image.sandbox);
+    assert!(image.push_commands.iter().any(|command| command.starts_with("docker push ")));
+
+    let preview = harness
+        .lab
+        .preview(preview_request(LabSection::Application, "pattern1", &[("DBInstanceClass", "db.t3.small")]))
+        .await
+        .expect("preview");
+    let PreviewOutcome::Changes { change_set_id, update, changes } = preview else { panic!("expected changes") };
+    assert!(update);
+    assert!(changes.iter().any(|change| change.action == "Modify" && change.logical_id == "Pattern1DB"), "{changes:?}");
+    let deployment = harness
+        .lab
+        .deploy(DeployRequest { section: LabSection::Application, prefix: "pattern1".into(), change_set_id })
+        .await
+        .expect("deploy");
+    assert_eq!(deployment.action, "update");
+    assert_eq!(follow(&watcher, &harness.db, deployment.id).await.final_status.as_deref(), Some("UPDATE_COMPLETE"));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_beside_its_field_before_anything_reaches_aws() {
+    // Stack names: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html
+    // Parameter constraints: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html
+    let harness = harness(Duration::ZERO).await;
+    let field_of = |error: AppError| match error {
+        AppError::InvalidInput { field, .. } => field,
+        other => panic!("not an input error: {other:?}"),
+    };
+    for prefix in ["", "Team_A", "9lives"] {
+        let error = harness.lab.preview(preview_request(LabSection::BaseNetwork, prefix, &[])).await.expect_err(prefix);
+        assert_eq!(field_of(error), Some("prefix".to_owned()), "{prefix:?}");
+    }
+    // Logging's prerequisites are missing too, but the form is checked first.
+    let error = harness
+        .lab
+        .preview(preview_request(LabSection::LoggingAndAlarm, "pattern1", &[("EmailAddress", "not-an-email")]))
+        .await
+        .expect_err("bad email");
+    assert_eq!(field_of(error), Some("EmailAddress".to_owned()));
+    let missing =
+        harness.lab.preview(preview_request(LabSection::Application, "pattern1", &[])).await.expect_err("no base");
+    assert_eq!(missing, AppError::Conflict("deploy Base network first".to_owned()));
+    assert!(harness.sandbox_has_no_stacks().await);
+}
+
+impl Harness {
+    async fn sandbox_has_no_stacks(&self) -> bool {
+        // Nothing was sent: no change set made a stack in REVIEW_IN_PROGRESS.
+        let listed =
+            aws_sdk_cloudformation::Client::new(&self.aws.sdk_config).list_stacks().send().await.expect("ListStacks");
+        listed.stack_summaries().is_empty()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
+    // Each resource takes 100 ms, so the deployment is still running when
+    // the first console goes away.
+    let harness = harness(Duration::from_millis(100)).await;
+    let deployment = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    let first = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    first.poll_once().await.expect("round");
+    let midway = harness.db.deployments().get(deployment.id).await.expect("query").expect("row");
+    assert_eq!(midway.outcome, None, "still in progress");
+    harness.db.close().await;
+    drop(first);
+
+    // The restart: a new pool on the same file, a new watcher.
+    let reopened = Database::open(&harness.db_path).await.expect("reopen");
+    let second = StackWatcher::new(harness.aws.cloudformation(), reopened.clone());
+    let done = follow(&second, &reopened, deployment.id).await;
+    assert_eq!(done.outcome.as_deref(), Some("succeeded"));
+    let events = reopened.stack_events().for_stack("pattern1-base", 1000).await.expect("events");
+    let stack_events: Vec<_> =
+        events.iter().filter(|event| event.logical_id == "pattern1-base").map(|event| event.status.as_str()).collect();
+    assert_eq!(stack_events, ["REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"]);
+    assert!(events.iter().any(|event| event.logical_id == "VPC" && event.status == "CREATE_COMPLETE"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_needs_the_prefix_typed_and_deletes_the_stacks_in_order() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+
+    let refused = harness
+        .lab
+        .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern".into() })
+        .await
+        .expect_err("wrong confirmation");
+    assert!(matches!(refused, AppError::InvalidInput { field: Some(ref field), .. } if field == "confirmation"));
+
+    let started = harness
+        .lab
+        .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern1".into() })
+        .await
+        .expect("teardown");
+    assert!(started.running);
+    let mut status = started;
+    for _ in 0..200 {
+        status = harness.lab.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
+        if !status.running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!status.running, "{status:?}");
+    let states: Vec<_> = status.steps.iter().map(|step| step.state.as_str()).collect();
+    // Logging and application never existed; base is deleted.
+    assert_eq!(&states[1..4], ["skipped", "skipped", "done"], "{:?}", status.steps);
+    // No database was deleted, so no final snapshot is reported.
+    assert!(status.leftovers.is_empty(), "{:?}", status.leftovers);
+    assert!(status.steps[3].detail.as_deref().is_some_and(|detail| detail.ends_with("deleted")));
+    assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
+}
+
+#[tokio::test]
+async fn the_overview_server_function_answers_through_the_router() {
+    let harness = harness(Duration::ZERO).await;
+    let settings = ConsoleSettings {
+        mode: AwsMode::Sandbox,
+        mode_source: ModeSource::Flag,
+        region: "ap-southeast-2".into(),
+        region_name: "Asia Pacific (Sydney)".into(),
+        profile: None,
+        sandbox_endpoint: Some(harness.sandbox.endpoint_url.clone()),
+    };
+    let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(harness.lab.clone()), options);
+    let request = Request::post("/api/lab/overview")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .expect("request");
+    let response = router.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let overview: LabOverview = serde_json::from_slice(&bytes).expect("a LabOverview");
+    assert_eq!(overview.prefix, "pattern1");
+    assert_eq!(overview.sections.len(), 3);
+}
+
+async fn get_page(router: &axum::Router, path: &str) -> (StatusCode, String) {
+    let request = Request::get(path).header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn the_wizard_pages_render_on_the_server_before_hydration() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+    let settings = ConsoleSettings {
+        mode: AwsMode::Sandbox,
+        mode_source: ModeSource::Flag,
+        region: "ap-southeast-2".into(),
+        region_name: "Asia Pacific (Sydney)".into(),
+        profile: None,
+        sandbox_endpoint: None,
+    };
+    let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(harness.lab.clone()), options);
+
+    let (status, page) = get_page(&router, "/lab").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("pattern1-base") && page.contains("CREATE_COMPLETE"), "{page}");
+
+    let (status, page) = get_page(&router, "/lab/base-network").await;
+    assert_eq!(status, StatusCode::OK);
+    for expected in ["What this section creates", "AWS::EC2::VPC", "Stack events", "Pattern1AppContainerRepositoryUri"]
+    {
+        assert!(page.contains(expected), "{expected} missing from the base network page");
+    }
+
+    let (status, page) = get_page(&router, "/lab/logging").await;
+    assert_eq!(status, StatusCode::OK);
+    // The application stack is missing: the page says so and links there.
+    assert!(page.contains("href=\"/lab/application\""), "{page}");
+    assert!(page.contains("EmailAddress"));
+
+    let (status, page) = get_page(&router, "/lab/teardown").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Type the prefix pattern1 to confirm"), "{page}");
+
+    let (status, _) = get_page(&router, "/lab/no-such-section").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot() {
+    // Teardown order and the retained bucket:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+        let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
+        let done = follow(&watcher, &harness.db, deployment.id).await;
+        assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"), "{section:?}: {done:?}");
+    }
+    let logging =
+        harness.lab.live(SectionRequest { section: LabSection::LoggingAndAlarm, prefix: None }).await.expect("live");
+    let bucket = logging
+        .stack
+        .outputs
+        .iter()
+        .find(|output| output.key == "OutputPattern1TrailBucket")
+        .map(|output| output.value.clone())
+        .expect("the trail bucket output");
+
+    harness
+        .lab
+        .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern1".into() })
+        .await
+        .expect("teardown");
+    let mut status = None;
+    for _ in 0..600 {
+        let now = harness.lab.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
+        if !now.running {
+            status = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = status.expect("teardown finished");
+    let states: Vec<_> = status.steps.iter().map(|step| step.state.as_str()).collect();
+    assert_eq!(states[1..], ["done", "done", "done", "done"], "{:?}", status.steps);
+    assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
+    assert_eq!(status.leftovers.len(), 1, "{:?}", status.leftovers);
+    assert_eq!(status.leftovers[0].name, "pattern1-app-db-final");
+
+    // Through the SDK: no stack, no bucket, no repository.
+    let cloudformation = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config);
+    let stacks = cloudformation.list_stacks().send().await.expect("ListStacks");
+    assert!(
+        stacks
+            .stack_summaries()
+            .iter()
+            .all(|stack| stack.stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"))
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+    );
+    let buckets = s3.list_buckets().send().await.expect("ListBuckets");
+    assert!(buckets.buckets().iter().all(|b| b.name() != Some(bucket.as_str())), "{bucket} is left");
+    let ecr = aws_sdk_ecr::Client::new(&harness.aws.sdk_config);
+    let repositories = ecr.describe_repositories().send().await.expect("DescribeRepositories");
+    assert!(repositories.repositories().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_recorded() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
+    follow(&watcher, &harness.db, base.id).await;
+    // What the previous console had recorded when it stopped: a running teardown.
+    let status = keywatch_app::api::lab::TeardownStatus {
+        prefix: "pattern1".into(),
+        stacks: Vec::new(),
+        running: true,
+        steps: Vec::new(),
+        leftovers: Vec::new(),
+    };
+    harness.db.teardowns().insert("console", 0, &status).await.expect("recorded");
+
+    let restarted = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    assert!(restarted.resume_teardown().await.expect("resumed"));
+    let mut finished = false;
+    for _ in 0..200 {
+        if harness.db.teardowns().unfinished().await.expect("query").is_none() {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(finished, "the resumed teardown never finished");
+    // A console started later still shows how it ended.
+    let later = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    let shown = later.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
+    assert!(!shown.running);
+    assert_eq!(shown.steps.len(), 5, "{:?}", shown.steps);
+    assert_eq!(shown.steps[3].state, "done", "the base stack was deleted: {:?}", shown.steps);
+    assert!(shown.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", shown.stacks);
+    assert!(!later.resume_teardown().await.expect("nothing to resume"));
+}
