@@ -14,6 +14,7 @@ pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
+pub mod sns_endpoint;
 pub mod web;
 
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         profile: config.profile.clone(),
         sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
     };
+    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
@@ -80,7 +82,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
-    let router = web::router(backend, web::leptos_options(&config.site_root, config.listen));
+    // Merged after the console's layers so SNS's POSTs skip the cross-site
+    // check: their signature authenticates them.
+    let router = web::router(backend, web::leptos_options(&config.site_root, config.listen))
+        .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
