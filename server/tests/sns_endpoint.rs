@@ -164,10 +164,35 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
     assert_eq!(post_body(&console_url, &elsewhere).await, 403);
     assert_eq!(capture.certificate_fetches.load(Ordering::SeqCst), 0);
     // An unknown SignatureVersion.
-    let genuine_new_id = with(&genuine, "MessageId", "00000000-0000-0000-0000-000000000002");
-    assert_eq!(post_body(&console_url, &with(&genuine_new_id, "SignatureVersion", "3")).await, 403);
+    // Otherwise genuine, so only the version can be why it is refused.
+    assert_eq!(post_body(&console_url, &with(&genuine, "SignatureVersion", "3")).await, 403);
     // Not JSON at all.
     assert_eq!(post_body(&console_url, "hello").await, 403);
 
     assert_eq!(db.notifications().count().await.expect("count"), 1, "nothing forged was stored");
+
+    // SignatureVersion 2 (SHA256), a topic attribute:
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html
+    sns.set_topic_attributes()
+        .topic_arn(&topic_arn)
+        .attribute_name("SignatureVersion")
+        .attribute_value("2")
+        .send()
+        .await
+        .expect("SetTopicAttributes");
+    sns.publish().topic_arn(&topic_arn).message("signed with SHA256").send().await.expect("Publish");
+    eventually("the SHA256-signed notification to be stored", async || {
+        (db.notifications().count().await.expect("count") == 2).then_some(())
+    })
+    .await;
+    let sha256 = eventually("the captured SHA256-signed notification", async || {
+        capture.bodies.lock().expect("lock").iter().find(|body| body.contains("signed with SHA256")).cloned()
+    })
+    .await;
+    let sha256_json: serde_json::Value = serde_json::from_str(&sha256).expect("json");
+    assert_eq!(sha256_json["SignatureVersion"], "2");
+    // A version 2 signature presented as version 1 does not verify (had it
+    // verified, the duplicate would have answered 200).
+    assert_eq!(post_body(&console_url, &with(&sha256, "SignatureVersion", "1")).await, 403);
+    assert_eq!(db.notifications().count().await.expect("count"), 2);
 }
