@@ -52,8 +52,8 @@ pub enum SnsEndpointError {
     Certificate(String),
     #[error("the signature does not verify")]
     Signature,
-    #[error("fetching over HTTPS from live AWS is not supported by this console yet")]
-    LiveFetchUnsupported,
+    #[error("the GET to AWS failed: {0}")]
+    LiveFetch(String),
     #[error(transparent)]
     Fetch(#[from] sandbox_client::SandboxClientError),
     #[error(transparent)]
@@ -146,8 +146,11 @@ impl SnsEndpoint {
         match &self.sandbox_endpoint {
             Some(endpoint) => Ok(sandbox_client::get(endpoint, url).await?),
             None => {
-                validate_live_url(url).map_err(|_| SnsEndpointError::SubscribeUrl(url.to_owned()))?;
-                Err(SnsEndpointError::LiveFetchUnsupported)
+                let uri = validate_live_url(url).map_err(|_| SnsEndpointError::SubscribeUrl(url.to_owned()))?;
+                match tokio::time::timeout(FETCH_TIMEOUT, fetch_https(&uri)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(SnsEndpointError::LiveFetch("no answer in time".into())),
+                }
             }
         }
     }
@@ -249,6 +252,46 @@ fn validate_live_url(url: &str) -> Result<http::Uri, ()> {
     if region.len() >= 3 && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') { Ok(uri) } else { Err(()) }
 }
 
+/// How long one GET to AWS may take.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// GETs an `https://sns.<region>.amazonaws.com` URL (already validated)
+/// over TLS checked against the system's roots, and returns the body.
+async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
+    use http_body_util::BodyExt as _;
+    let failed = |error: &dyn std::fmt::Display| SnsEndpointError::LiveFetch(error.to_string());
+    let host = uri.host().ok_or_else(|| failed(&"no host"))?.to_owned();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    // An explicit provider: `ClientConfig::builder()` panics when the tree
+    // enables more than one.
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| failed(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server_name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| failed(&e))?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), 443)).await.map_err(|e| failed(&e))?;
+    let tls =
+        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.map_err(|e| failed(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, host)
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .map_err(|e| failed(&e))?;
+    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
+    let status = response.status();
+    let body = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+    if !status.is_success() {
+        return Err(failed(&format!("AWS answered {status}")));
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// The RSA public key (PKCS#1 DER) of a PEM certificate.
 fn public_key_of(pem: &[u8]) -> Result<Vec<u8>, SnsEndpointError> {
     let failed = |error: &dyn std::fmt::Display| SnsEndpointError::Certificate(error.to_string());
@@ -338,5 +381,16 @@ mod tests {
             validate_cert_url("https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-a.pem", sandbox)
                 .is_err()
         );
+    }
+
+    // The SubscribeURL a live confirmation carries is an SNS endpoint URL:
+    // https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html
+    #[test]
+    fn live_subscribe_urls_must_be_sns_https_urls() {
+        let good = "https://sns.ap-southeast-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic&Token=2336412f37";
+        assert!(validate_live_url(good).is_ok());
+        assert!(validate_live_url(&good.replacen("https", "http", 1)).is_err());
+        assert!(validate_live_url("https://127.0.0.1/?Action=ConfirmSubscription").is_err());
+        assert!(validate_live_url("https://sns.ap-southeast-2.amazonaws.com.evil.example/?Action=X").is_err());
     }
 }
