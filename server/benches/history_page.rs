@@ -99,9 +99,10 @@ async fn main() {
     };
     // The pages measured read SQLite only; AWS is never called.
     let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
+    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
     let backend = ServerBackend::new(aws, db.clone(), settings);
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
 
     println!("History page, {ROWS} stored rows, {CONCURRENCY} concurrent requests, {REQUESTS} per run");
     let baseline = report(&router, "Connection page (baseline)", "/").await;

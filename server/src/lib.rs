@@ -15,6 +15,7 @@ pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
+pub mod sns_endpoint;
 pub mod web;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
     // Follows deployments left unfinished by an earlier run as well as new ones.
     let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
+    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
@@ -92,7 +94,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
-    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen));
+    // The SNS endpoint is merged after the console's layers so SNS's POSTs
+    // skip the cross-site check: their signature authenticates them.
+    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen))
+        .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
