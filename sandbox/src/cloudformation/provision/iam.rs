@@ -48,7 +48,7 @@ fn inline_policies(props: &Props) -> Result<BTreeMap<String, String>, ProvisionE
     let mut policies = BTreeMap::new();
     for policy in props.objects("Policies")? {
         let name = policy.required_str("PolicyName")?;
-        let document = policy.document("PolicyDocument")?.ok_or_else(|| policy.missing("PolicyDocument"))?;
+        let document = policy.required_document("PolicyDocument")?;
         iam::check_name(&name, "policyName", 128).map_err(failed)?;
         iam::check_document(&document).map_err(failed)?;
         policies.insert(name, document);
@@ -84,8 +84,7 @@ pub(super) fn create(
     let props = Props::of(request);
     match request.resource_type {
         "AWS::IAM::Role" => {
-            let trust =
-                props.document("AssumeRolePolicyDocument")?.ok_or_else(|| props.missing("AssumeRolePolicyDocument"))?;
+            let trust = props.required_document("AssumeRolePolicyDocument")?;
             let name = name_or_generated(&props, request, "RoleName", 64, false)?;
             let path = props.str("Path")?.unwrap_or_else(|| "/".to_owned());
             let role = Role {
@@ -115,7 +114,7 @@ pub(super) fn create(
         }
         "AWS::IAM::Policy" => {
             let name = props.required_str("PolicyName")?;
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             iam::check_name(&name, "policyName", 128).map_err(failed)?;
             iam::check_document(&document).map_err(failed)?;
             refuse_users_and_groups(&props)?;
@@ -130,7 +129,7 @@ pub(super) fn create(
             Ok(Provisioned::new(id.clone()).with("Id", id))
         }
         "AWS::IAM::ManagedPolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             let name = name_or_generated(&props, request, "ManagedPolicyName", 128, false)?;
             let path = props.str("Path")?.unwrap_or_else(|| "/".to_owned());
             iam::check_name(&name, "policyName", 128).map_err(failed)?;
@@ -208,8 +207,7 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::IAM::Role" => {
-            let trust =
-                props.document("AssumeRolePolicyDocument")?.ok_or_else(|| props.missing("AssumeRolePolicyDocument"))?;
+            let trust = props.required_document("AssumeRolePolicyDocument")?;
             iam::check_document(&trust).map_err(failed)?;
             let policies = inline_policies(&props)?;
             let managed = managed_arns(state, &props)?;
@@ -235,7 +233,7 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
         }
         "AWS::IAM::Policy" => {
             let name = props.required_str("PolicyName")?;
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             iam::check_document(&document).map_err(failed)?;
             refuse_users_and_groups(&props)?;
             let roles = props.strings("Roles")?;
@@ -249,7 +247,7 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
             Ok(Provisioned::new(id.clone()).with("Id", id))
         }
         "AWS::IAM::ManagedPolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             iam::check_document(&document).map_err(failed)?;
             let roles = props.strings("Roles")?;
             for role in &roles {

@@ -570,6 +570,11 @@ impl<'a> Props<'a> {
         self.str(name)?.ok_or_else(|| self.missing(name))
     }
 
+    /// A required JSON document (an object, or JSON text), as [`Props::document`] reads it.
+    pub fn required_document(&self, name: &str) -> Result<String, ProvisionError> {
+        self.document(name)?.ok_or_else(|| self.missing(name))
+    }
+
     /// `#: required key [name] not found`.
     pub fn missing(&self, name: &str) -> ProvisionError {
         ProvisionError::validation(self.logical_id, &format!("#: required key [{name}] not found"))

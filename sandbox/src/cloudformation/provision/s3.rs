@@ -28,10 +28,6 @@ fn bucket_attributes(name: &str, ctx: &CallContext) -> Provisioned {
         .with("WebsiteURL", format!("http://{name}.s3-website-{region}.amazonaws.com"))
 }
 
-fn policy_document(props: &Props) -> Result<String, ProvisionError> {
-    props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))
-}
-
 pub(super) fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
@@ -46,7 +42,7 @@ pub(super) fn create(
         }
         "AWS::S3::BucketPolicy" => {
             let bucket = props.required_str("Bucket")?;
-            let policy = policy_document(&props)?;
+            let policy = props.required_document("PolicyDocument")?;
             state.s3.put_bucket_policy(&bucket, &policy).map_err(|e| failed(&e))?;
             Ok(Provisioned::new(bucket))
         }
@@ -65,7 +61,7 @@ pub(super) fn update(
         // versioning) change nothing it serves.
         "AWS::S3::Bucket" => Ok(bucket_attributes(&change.current.physical_id, ctx)),
         "AWS::S3::BucketPolicy" => {
-            let policy = policy_document(&props)?;
+            let policy = props.required_document("PolicyDocument")?;
             state.s3.put_bucket_policy(&change.current.physical_id, &policy).map_err(|e| failed(&e))?;
             Ok(change.current.clone())
         }

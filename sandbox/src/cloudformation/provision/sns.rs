@@ -124,7 +124,7 @@ pub(super) fn create(
             Ok(Provisioned::new(arn.clone()).with("Arn", arn))
         }
         "AWS::SNS::TopicPolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             let topics = props.strings("Topics")?;
             if topics.is_empty() {
                 return Err(props.missing("Topics"));
@@ -219,7 +219,7 @@ pub(super) fn update(
             Ok(Provisioned::new(id.clone()).with("Arn", id))
         }
         "AWS::SNS::TopicPolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             let topics = props.strings("Topics")?;
             let old = Props { logical_id: "", value: change.previous }.strings("Topics")?;
             for dropped in old.iter().filter(|topic| !topics.contains(topic)) {

@@ -82,7 +82,7 @@ pub(super) fn create(
             Ok(queue_attributes(ctx, &url))
         }
         "AWS::SQS::QueuePolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             let queues = props.strings("Queues")?;
             if queues.is_empty() {
                 return Err(props.missing("Queues"));
@@ -121,7 +121,7 @@ pub(super) fn update(
             Ok(queue_attributes(ctx, &id))
         }
         "AWS::SQS::QueuePolicy" => {
-            let document = props.document("PolicyDocument")?.ok_or_else(|| props.missing("PolicyDocument"))?;
+            let document = props.required_document("PolicyDocument")?;
             let queues = props.strings("Queues")?;
             let old = Props { logical_id: "", value: change.previous }.strings("Queues")?;
             let dropped: Vec<String> = old.into_iter().filter(|queue| !queues.contains(queue)).collect();
