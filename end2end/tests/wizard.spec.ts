@@ -134,6 +134,9 @@ test("deploys the lab from the wizard, updates it, tears it down and leaves noth
   await expect(teardown).not.toContainText("failed");
   // The database's Snapshot deletion policy leaves a final snapshot, listed with how to remove it.
   await expect(teardown.getByRole("table", { name: "Leftovers" })).toContainText(`${PREFIX}-app-db-final`);
+  // It bills on AWS until deleted: the page deletes it.
+  await teardown.getByRole("button", { name: `Delete ${PREFIX}-app-db-final` }).click();
+  await expect(teardown.getByTestId("leftovers")).toHaveText("Nothing was left behind.");
 
   // The AWS CLI, pointed at the console's sandbox, finds nothing left.
   await page.goto("/");
@@ -160,4 +163,8 @@ test("deploys the lab from the wizard, updates it, tears it down and leaves noth
     (repository: { repositoryName: string }) => repository.repositoryName.startsWith(PREFIX),
   );
   expect(repositories).toEqual([]);
+  const snapshots = (aws("rds", "describe-db-snapshots").DBSnapshots ?? []).filter(
+    (snapshot: { DBSnapshotIdentifier: string }) => snapshot.DBSnapshotIdentifier.startsWith(PREFIX),
+  );
+  expect(snapshots).toEqual([]);
 });

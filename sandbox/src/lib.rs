@@ -20,6 +20,7 @@ pub mod logs;
 pub mod metrics;
 pub mod protocol;
 pub mod random;
+pub mod rds;
 pub mod s3;
 pub mod secretsmanager;
 pub mod service;
@@ -683,6 +684,9 @@ fn dispatch(
                 parts.extend(advance_stacks(state, now, pace));
             }
             handled.map(|h| (h, Part::CloudFormation))
+        }
+        ("rds", Input::Params(params)) => {
+            rds::call(&mut state.rds, &ctx, &request.operation, params).map(|h| (h, Part::Rds))
         }
         ("sns", Input::Params(params)) => {
             let handled =

@@ -11,9 +11,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
-    ChangeView, DeployRequest, DeploymentView, ImageStatus, LabOverview, Leftover, ParameterField, PreviewOutcome,
-    PreviewRequest, ResourcePlan, ResourceProgress, SectionDetail, SectionLive, SectionRequest, SectionStatus,
-    StackOutputView, StackState, TeardownQuery, TeardownRequest, TeardownStatus, TeardownStep, WiredValue,
+    ChangeView, DeployRequest, DeploymentView, ImageStatus, LabOverview, Leftover, LeftoverRemoval, ParameterField,
+    PreviewOutcome, PreviewRequest, RemoveLeftoverRequest, ResourcePlan, ResourceProgress, SectionDetail, SectionLive,
+    SectionRequest, SectionStatus, StackOutputView, StackState, TeardownQuery, TeardownRequest, TeardownStatus,
+    TeardownStep, WiredValue,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::cloudformation::{SuppliedParameter, Template, resolve_parameters};
@@ -75,6 +76,37 @@ impl ServerLab {
         *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stored.id);
         tokio::spawn(self.clone().run_teardown(prefix));
         Ok(true)
+    }
+
+    /// The final snapshots of DB instance `instance`, as leftovers the page
+    /// can delete; if RDS cannot be asked, how to find them by hand.
+    async fn final_snapshots(&self, instance: &str) -> Vec<Leftover> {
+        match self.aws.rds().manual_snapshots(instance).await {
+            Ok(snapshots) => snapshots
+                .into_iter()
+                .map(|snapshot| Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    how_to_remove: format!(
+                        "aws rds delete-db-snapshot --db-snapshot-identifier {}",
+                        snapshot.identifier
+                    ),
+                    name: snapshot.identifier,
+                    removal: Some(LeftoverRemoval::DeleteDbSnapshot),
+                })
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "the final snapshots could not be listed");
+                vec![Leftover {
+                    what: "RDS final snapshot".to_owned(),
+                    name: format!("final snapshot of {instance}"),
+                    how_to_remove: format!(
+                        "aws rds describe-db-snapshots --db-instance-identifier {instance} --snapshot-type manual, \
+                         then aws rds delete-db-snapshot --db-snapshot-identifier <the snapshot's id>"
+                    ),
+                    removal: None,
+                }]
+            }
+        }
     }
 
     /// Records the teardown's steps in SQLite; a failure to record does not
@@ -262,6 +294,7 @@ impl ServerLab {
                         what: "CloudTrail bucket".to_owned(),
                         how_to_remove: format!("aws s3 rb s3://{bucket} --force"),
                         name: bucket,
+                        removal: None,
                     });
                 }
             },
@@ -272,24 +305,7 @@ impl ServerLab {
             // snapshot, billed on AWS, until someone deletes it.
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
             let instance = format!("{}-db", stack_name(LabSection::Application, prefix)?);
-            leftovers.push(if self.sandbox {
-                Leftover {
-                    what: "RDS final snapshot".to_owned(),
-                    name: format!("{instance}-final"),
-                    how_to_remove: "Nothing to do: it lives only in the sandbox's state, which serves no RDS API \
-                                    and bills nothing."
-                        .to_owned(),
-                }
-            } else {
-                Leftover {
-                    what: "RDS final snapshot".to_owned(),
-                    name: format!("final snapshot of {instance}"),
-                    how_to_remove: format!(
-                        "aws rds describe-db-snapshots --db-instance-identifier {instance} --snapshot-type manual, \
-                         then aws rds delete-db-snapshot --db-snapshot-identifier <the snapshot's id>"
-                    ),
-                }
-            });
+            leftovers.extend(self.final_snapshots(&instance).await);
         }
         if let Some(run) = self.teardown_state().as_mut() {
             run.leftovers = leftovers;
@@ -554,6 +570,45 @@ impl LabBackend for ServerLab {
             *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
         }
         tokio::spawn(self.clone().run_teardown(prefix.clone()));
+        self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
+    }
+
+    async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        let not_recorded = || AppError::InvalidInput {
+            field: None,
+            message: "that is not something the last teardown left behind".to_owned(),
+        };
+        // Only what teardown recorded can be removed: the console never
+        // deletes an arbitrary snapshot named by a request.
+        let mut stored = self
+            .db
+            .teardowns()
+            .latest()
+            .await?
+            .filter(|s| s.status.prefix == prefix.as_str())
+            .ok_or_else(not_recorded)?;
+        if stored.status.running {
+            return Err(AppError::Conflict("the teardown is still running".to_owned()));
+        }
+        let index = stored
+            .status
+            .leftovers
+            .iter()
+            .position(|l| l.name == request.name && l.removal.is_some())
+            .ok_or_else(not_recorded)?;
+        match stored.status.leftovers[index].removal {
+            Some(LeftoverRemoval::DeleteDbSnapshot) => {
+                // Already gone (deleted by hand) counts as removed.
+                self.aws.rds().delete_snapshot(&request.name).await?;
+            }
+            None => return Err(not_recorded()),
+        }
+        stored.status.leftovers.remove(index);
+        self.db.teardowns().update(stored.id, &stored.status, None).await?;
+        if let Some(run) = self.teardown_state().as_mut().filter(|run| run.prefix == prefix.as_str()) {
+            run.leftovers.clone_from(&stored.status.leftovers);
+        }
         self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
     }
 }

@@ -17,8 +17,8 @@ use keywatch::pollers::stack_watcher::StackWatcher;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
-    DeployRequest, DeploymentView, LabOverview, PreviewOutcome, PreviewRequest, SectionRequest, TeardownQuery,
-    TeardownRequest,
+    DeployRequest, DeploymentView, LabOverview, LeftoverRemoval, PreviewOutcome, PreviewRequest, RemoveLeftoverRequest,
+    SectionRequest, TeardownQuery, TeardownRequest,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::LabSection;
@@ -399,6 +399,30 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
     assert_eq!(status.leftovers.len(), 1, "{:?}", status.leftovers);
     assert_eq!(status.leftovers[0].name, "pattern1-app-db-final");
+    assert_eq!(status.leftovers[0].removal, Some(LeftoverRemoval::DeleteDbSnapshot));
+
+    // The snapshot is real to RDS, and the page's button deletes it.
+    let rds = aws_sdk_rds::Client::new(&harness.aws.sdk_config);
+    let described = rds.describe_db_snapshots().db_instance_identifier("pattern1-app-db").send().await.expect("listed");
+    assert_eq!(described.db_snapshots().len(), 1);
+    // Only what teardown recorded can be removed.
+    let refused = harness
+        .lab
+        .remove_leftover(RemoveLeftoverRequest { prefix: "pattern1".into(), name: "someone-elses-snapshot".into() })
+        .await
+        .expect_err("not a leftover");
+    assert!(matches!(refused, AppError::InvalidInput { .. }), "{refused:?}");
+    let after = harness
+        .lab
+        .remove_leftover(RemoveLeftoverRequest { prefix: "pattern1".into(), name: "pattern1-app-db-final".into() })
+        .await
+        .expect("removed");
+    assert!(after.leftovers.is_empty(), "{:?}", after.leftovers);
+    let described = rds.describe_db_snapshots().send().await.expect("listed");
+    assert!(described.db_snapshots().is_empty(), "{:?}", described.db_snapshots());
+    // Recorded: the stored teardown no longer lists it.
+    let stored = harness.db.teardowns().latest().await.expect("read").expect("a teardown");
+    assert!(stored.status.leftovers.is_empty());
 
     // Through the SDK: no stack, no bucket, no repository.
     let cloudformation = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config);

@@ -240,6 +240,23 @@ pub struct Leftover {
     pub what: String,
     pub name: String,
     pub how_to_remove: String,
+    /// Set when the console can remove it itself (a button on the page).
+    #[serde(default)]
+    pub removal: Option<LeftoverRemoval>,
+}
+
+/// How the console removes a leftover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeftoverRemoval {
+    /// RDS `DeleteDBSnapshot` on the leftover's name.
+    DeleteDbSnapshot,
+}
+
+/// Removes one leftover of the last teardown of `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveLeftoverRequest {
+    pub prefix: String,
+    pub name: String,
 }
 
 /// One step of a teardown and how it went.
@@ -318,6 +335,13 @@ pub async fn start_teardown(request: TeardownRequest) -> Result<TeardownStatus, 
     port::lab()?.teardown(request).await
 }
 
+/// Removes something the last teardown left behind (an RDS final
+/// snapshot); only leftovers that teardown recorded can be removed this way.
+#[server(endpoint = "lab/remove-leftover", input = Json)]
+pub async fn remove_leftover(request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
+    port::lab()?.remove_leftover(request).await
+}
+
 /// The port between the wizard's server functions and the server crate.
 #[cfg(feature = "ssr")]
 pub mod port {
@@ -345,6 +369,8 @@ pub mod port {
         async fn teardown_status(&self, query: TeardownQuery) -> Result<TeardownStatus, AppError>;
         /// Starts a teardown after checking the confirmation.
         async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError>;
+        /// Removes a leftover the last teardown recorded.
+        async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError>;
     }
 
     /// The lab backend as Leptos context.

@@ -17,6 +17,7 @@ pub fn namespace(service: &str) -> &'static str {
         "sns" => "http://sns.amazonaws.com/doc/2010-03-31/",
         "cloudformation" => "http://cloudformation.amazonaws.com/doc/2010-05-15/",
         "monitoring" => "http://monitoring.amazonaws.com/doc/2010-08-01/",
+        "rds" => "http://rds.amazonaws.com/doc/2014-10-31/",
         _ => "https://sandbox.keywatch.invalid/doc/",
     }
 }

@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
+pub mod rds;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -79,6 +80,11 @@ impl Aws {
     /// The SNS wrapper.
     pub fn sns(&self) -> sns::Sns {
         sns::Sns::new(&self.sdk_config)
+    }
+
+    /// The RDS wrapper.
+    pub fn rds(&self) -> rds::Rds {
+        rds::Rds::new(&self.sdk_config)
     }
 
     /// The SQS wrapper.

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::lab::{StartTeardown, TeardownQuery, TeardownRequest, TeardownStatus, get_teardown_status};
+use crate::api::lab::{
+    RemoveLeftover, RemoveLeftoverRequest, StartTeardown, TeardownQuery, TeardownRequest, TeardownStatus,
+    get_teardown_status,
+};
 use crate::components::feedback::ErrorPanel;
 use crate::components::stack::StackStatusBadge;
 use crate::error::AppError;
@@ -43,6 +46,13 @@ fn TeardownView(status: TeardownStatus) -> impl IntoView {
             current.set(started);
         }
     });
+    let remove = ServerAction::<RemoveLeftover>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(after)) = remove.value().get() {
+            current.set(after);
+        }
+    });
+    let leftovers_prefix = prefix.clone();
     // Effects run only in the browser: poll while the teardown runs.
     let poll_prefix = prefix.clone();
     Effect::new(move |_| {
@@ -162,17 +172,40 @@ fn TeardownView(status: TeardownStatus) -> impl IntoView {
                         view! {
                             <h3>"Left behind"</h3>
                             <table class="table" aria-label="Leftovers">
-                                <thead><tr><th>"What"</th><th>"Name"</th><th>"How to remove it"</th></tr></thead>
+                                <thead><tr><th>"What"</th><th>"Name"</th><th>"How to remove it"</th><th></th></tr></thead>
                                 <tbody>
-                                    {status.leftovers.into_iter().map(|leftover| view! {
-                                        <tr>
-                                            <td>{leftover.what}</td>
-                                            <td><code>{leftover.name}</code></td>
-                                            <td><code>{leftover.how_to_remove}</code></td>
-                                        </tr>
+                                    {status.leftovers.into_iter().map(|leftover| {
+                                        let request = RemoveLeftoverRequest {
+                                            prefix: leftovers_prefix.clone(),
+                                            name: leftover.name.clone(),
+                                        };
+                                        let label = format!("Delete {}", leftover.name);
+                                        view! {
+                                            <tr>
+                                                <td>{leftover.what}</td>
+                                                <td><code>{leftover.name}</code></td>
+                                                <td><code>{leftover.how_to_remove}</code></td>
+                                                <td>
+                                                    {leftover.removal.map(|_| view! {
+                                                        <button
+                                                            type="button"
+                                                            class="button button-danger"
+                                                            aria-label=label
+                                                            disabled=move || remove.pending().get()
+                                                            on:click=move |_| {
+                                                                remove.dispatch(RemoveLeftover { request: request.clone() });
+                                                            }
+                                                        >
+                                                            "Delete"
+                                                        </button>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            {move || remove.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
                         }.into_any()
                     })}
                 </section>
