@@ -10,7 +10,9 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod health;
 pub mod lab;
+pub mod metrics;
 pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
@@ -18,7 +20,9 @@ pub mod security;
 pub mod sns_endpoint;
 pub mod web;
 
+use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
@@ -72,7 +76,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     }
     let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
     // Follows deployments left unfinished by an earlier run as well as new ones.
-    let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
+    // One stop signal for the server and every background task.
+    let (stop_sender, stopped) = tokio::sync::watch::channel(false);
+    let watcher = StackWatcher::new(aws.for_pollers().cloudformation(), db.clone())
+        .spawn(stack_watcher::INTERVAL, stopped.clone());
     let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
     let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
@@ -82,7 +89,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         AwsMode::Sandbox => std::time::Duration::from_secs(3),
         AwsMode::Live => std::time::Duration::from_secs(30),
     };
-    let pollers = pollers::Pollers::start(aws, db.clone(), pollers::PollerConfig::new(interval));
+    let pollers =
+        pollers::Pollers::start_until(aws.for_pollers(), db.clone(), pollers::PollerConfig::new(interval), stopped);
 
     // The Connection page should show who we are on first load.
     let first_check = backend.clone();
@@ -97,7 +105,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
     let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen))
-        .merge(sns_endpoint::router(sns_endpoint));
+        .merge(sns_endpoint::router(sns_endpoint))
+        .merge(health::router(db.clone()))
+        .layer(axum::middleware::from_fn(metrics::track_requests));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -105,13 +115,59 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         database = %config.database.display(),
         "Keywatch console listening"
     );
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
-    watcher.abort();
-    // Let the pollers and in-flight writes finish before the process exits.
-    pollers.stop().await;
+    let served = serve_until_stopped(listener, router, stop_sender).await;
+    // Requests are done (or out of time); the background work finishes its
+    // round and commits, each within its own bound.
+    let watcher_stopped = async {
+        if tokio::time::timeout(pollers::STOP_GRACE, watcher).await.is_err() {
+            tracing::warn!(
+                "the stack watcher did not finish its round in time; it resumes from SQLite at the next start"
+            );
+        }
+    };
+    tokio::join!(watcher_stopped, pollers.stop());
     db.close().await;
     drop(sandbox);
-    served.map_err(ServerError::Serve)
+    tracing::info!("stopped");
+    served
+}
+
+/// How long in-flight requests get after a stop signal. Container runtimes
+/// send SIGKILL 10 s (Docker) to 30 s (Kubernetes) after SIGTERM; the
+/// pollers' bound comes on top, so this stays well under the shorter.
+pub const REQUEST_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until the stop signal: then stops accepting connections, lets
+/// in-flight requests finish for at most [`REQUEST_GRACE`], and tells the
+/// background tasks to stop through `stop`.
+async fn serve_until_stopped(
+    listener: TcpListener,
+    router: axum::Router,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Result<(), ServerError> {
+    let mut signalled = stop.subscribe();
+    let graceful = {
+        let mut signalled = stop.subscribe();
+        async move {
+            let _ = signalled.wait_for(|stopping| *stopping).await;
+        }
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let server = axum::serve(listener, router).with_graceful_shutdown(graceful).into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served.map_err(ServerError::Serve),
+        () = async {
+            let _ = signalled.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(REQUEST_GRACE).await;
+        } => {
+            tracing::warn!(grace_seconds = REQUEST_GRACE.as_secs(), "requests still in flight after the grace period; closing them");
+            Ok(())
+        }
+    }
 }
 
 /// Runs only the sandbox until a shutdown signal arrives.

@@ -1,5 +1,6 @@
 //! The console's HTTP surface: Leptos pages and server functions, static
-//! files, the health check, and the middleware around them all.
+//! files, and the middleware around them all (`/healthz` and `/metrics` are
+//! in `health.rs`).
 
 use std::sync::Arc;
 
@@ -31,7 +32,6 @@ pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos
     };
     let page_options = leptos_options.clone();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
         .route(
             "/history.csv",
             get(move |Query(filter): Query<HistoryFilter>| history_csv(csv_backend.clone(), filter.normalized())),

@@ -11,6 +11,7 @@ pub mod sns;
 pub mod sqs;
 pub mod sts;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -35,6 +36,7 @@ impl Aws {
             .region(Region::new(region.to_owned()))
             .endpoint_url(endpoint_url)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(interactive_retries())
             .build();
         Aws { sdk_config }
     }
@@ -47,7 +49,28 @@ impl Aws {
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }
+        // Retry settings the user gave through the environment are theirs
+        // to make; otherwise the console's apply.
+        let user_set = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some());
+        if !user_set {
+            loader = loader.retry_config(interactive_retries());
+        }
         Aws { sdk_config: loader.load().await }
+    }
+
+    /// The same AWS for the background pollers: adaptive retries with more
+    /// attempts (see [`POLLER_MAX_ATTEMPTS`]), unless the user set retry
+    /// settings in the environment.
+    pub fn for_pollers(&self) -> Aws {
+        if ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some()) {
+            return self.clone();
+        }
+        let sdk_config = self
+            .sdk_config
+            .to_builder()
+            .retry_config(RetryConfig::adaptive().with_max_attempts(POLLER_MAX_ATTEMPTS))
+            .build();
+        Aws { sdk_config }
     }
 
     /// The STS wrapper.
@@ -85,6 +108,27 @@ impl Aws {
     pub fn sqs(&self) -> sqs::Sqs {
         sqs::Sqs::new(&self.sdk_config)
     }
+}
+
+/// Attempts per call made while someone waits on a page: standard mode,
+/// AWS's recommended default, with one attempt more than its default of
+/// three, so a page rides out a short burst of throttling (exponential
+/// backoff with jitter between attempts) before it reports AWS as busy.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
+pub const INTERACTIVE_MAX_ATTEMPTS: u32 = 4;
+
+/// Attempts per call for the background pollers, whose rounds nobody waits
+/// on. They run in adaptive mode, which AWS recommends for callers that are
+/// "single-resource, throttling-heavy, latency-tolerant" (a poller asking
+/// CloudWatch for alarm history every few seconds is exactly that): it adds
+/// client-side rate limiting that slows the poller down while AWS throttles
+/// it. A round that still fails is retried by the poller's own back-off,
+/// from its stored cursor.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
+pub const POLLER_MAX_ATTEMPTS: u32 = 8;
+
+fn interactive_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(INTERACTIVE_MAX_ATTEMPTS)
 }
 
 /// What kind of failure an AWS call met.
