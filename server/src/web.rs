@@ -29,6 +29,7 @@ pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos
     let context = move || {
         provide_context(backend.clone());
         provide_context(lab.clone());
+        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
     };
     let page_options = leptos_options.clone();
     Router::new()

@@ -11,6 +11,7 @@ use keywatch::health::Health;
 use keywatch::metrics::{self, parse_exposition};
 use keywatch_sandbox::faults::FaultRule;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 fn operations_router(db: Database) -> axum::Router {
@@ -137,4 +138,68 @@ async fn put_faults(addr: std::net::SocketAddr, rules: &str) {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[tokio::test]
+async fn a_throttled_poller_shows_as_a_panel_on_the_pages_and_through_its_server_function() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = Sandbox::new(SandboxConfig::default())
+        .expect("sandbox")
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox started");
+    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    // The interceptor learns which service DescribeAlarmHistory belongs to
+    // from a real call; then a round fails with CloudWatch's throttling.
+    aws.cloudwatch().describe_alarm_history("pattern1-alarm", None, None).await.expect("history");
+    let registry = metrics::global();
+    registry.poller_started(keywatch::pollers::history::POLLER);
+    registry.poller_failed(
+        keywatch::pollers::history::POLLER,
+        &keywatch::error::ServerError::Aws(keywatch::aws::AwsCallError {
+            operation: "DescribeAlarmHistory",
+            kind: keywatch::aws::AwsErrorKind::Throttled,
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+        }),
+    );
+
+    let settings = keywatch_app::api::connection::ConsoleSettings {
+        mode: keywatch_app::api::connection::AwsMode::Sandbox,
+        mode_source: keywatch_app::api::connection::ModeSource::Flag,
+        region: "ap-southeast-2".into(),
+        region_name: "Asia Pacific (Sydney)".into(),
+        profile: None,
+        sandbox_endpoint: None,
+    };
+    let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings);
+    let lab = keywatch::lab::ServerLab::new(aws, db, "ap-southeast-2".into(), true);
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+
+    let request = Request::post("/api/operations/aws-status")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let status: keywatch_app::api::operations::AwsStatus = serde_json::from_slice(&bytes).expect("AwsStatus");
+    let history = status.degraded.iter().find(|poller| poller.poller == "alarm-history").expect("degraded");
+    assert!(history.throttled);
+    assert_eq!(history.service.as_deref(), Some("CloudWatch"));
+
+    // The History page still renders, with the panel saying why it may be behind.
+    let request = Request::get("/history").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
+    let response = router.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
+    let page = String::from_utf8_lossy(&bytes);
+    assert!(page.contains("AWS is throttling CloudWatch; retrying."), "{page}");
+    assert!(page.contains("History"), "{page}");
+
+    registry.poller_succeeded(keywatch::pollers::history::POLLER);
 }

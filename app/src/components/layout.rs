@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::connection::{AwsMode, get_console_settings};
+use crate::components::aws_status::AwsStatusPanel;
 
 /// Wraps every page.
 #[component]
@@ -60,7 +61,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/lab/teardown">"Teardown"</A></li>
                 </ul>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content"><AwsStatusPanel/>{children()}</main>
         </div>
     }
 }
