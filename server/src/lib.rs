@@ -133,9 +133,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 }
 
 /// How long in-flight requests get after a stop signal. Container runtimes
-/// send SIGKILL 10 s (Docker) to 30 s (Kubernetes) after SIGTERM; the
-/// pollers' bound comes on top, so this stays well under the shorter.
-pub const REQUEST_GRACE: Duration = Duration::from_secs(5);
+/// send SIGKILL 10 s (Docker) to 30 s (Kubernetes) after SIGTERM; with the
+/// pollers' [`pollers::STOP_GRACE`] on top, a stop takes 9 s at most.
+pub const REQUEST_GRACE: Duration = Duration::from_secs(4);
 
 /// Serves until the stop signal: then stops accepting connections, lets
 /// in-flight requests finish for at most [`REQUEST_GRACE`], and tells the

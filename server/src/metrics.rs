@@ -455,12 +455,15 @@ fn now_ms() -> i64 {
     i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// One parsed sample: metric name, labels in order, value.
+pub type Sample = (String, Vec<(String, String)>, f64);
+
 /// A small checker for the text exposition format, for tests here and in
 /// `tests/`: every sample belongs to a family announced by `# HELP` and
 /// `# TYPE` before it, names and label names are valid, label values are
 /// correctly escaped, and values parse. Returns the samples as
 /// (name, labels, value).
-pub fn parse_exposition(text: &str) -> Result<Vec<(String, Vec<(String, String)>, f64)>, String> {
+pub fn parse_exposition(text: &str) -> Result<Vec<Sample>, String> {
     let mut helped = std::collections::BTreeSet::new();
     let mut typed = BTreeMap::new();
     let mut samples = Vec::new();

@@ -87,7 +87,7 @@ pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, Server
 /// round they are in and commit it. A round cut off after this loses
 /// nothing committed: each page of history is stored before its cursor
 /// moves, and an inbox message is deleted only after its row is committed.
-pub const STOP_GRACE: Duration = Duration::from_secs(8);
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The running pollers.
 pub struct Pollers {
