@@ -265,3 +265,30 @@ fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_config::retry::RetryMode;
+
+    use super::*;
+
+    // https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html:
+    // standard mode for interactive calls, adaptive for latency-tolerant,
+    // throttling-heavy callers; max_attempts raised from the default three.
+    #[test]
+    fn pages_retry_in_standard_mode_and_pollers_in_adaptive_mode_with_more_attempts() {
+        if ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some()) {
+            // The user's settings win; nothing of ours to check.
+            return;
+        }
+        let aws = Aws::sandbox("http://127.0.0.1:1", "ap-southeast-2");
+        let interactive = aws.sdk_config.retry_config().expect("retry config");
+        assert_eq!((interactive.mode(), interactive.max_attempts()), (RetryMode::Standard, INTERACTIVE_MAX_ATTEMPTS));
+        let pollers = aws.for_pollers();
+        let background = pollers.sdk_config.retry_config().expect("retry config");
+        assert_eq!((background.mode(), background.max_attempts()), (RetryMode::Adaptive, POLLER_MAX_ATTEMPTS));
+        // Everything else is the same AWS.
+        assert_eq!(pollers.sdk_config.endpoint_url(), aws.sdk_config.endpoint_url());
+        assert_eq!(pollers.sdk_config.region(), aws.sdk_config.region());
+    }
+}
