@@ -112,7 +112,8 @@ async fn every_sdk_call_is_counted_with_its_outcome_and_retried_throttling_shows
     }
 
     assert_eq!(registry.aws_calls("STS", "GetCallerIdentity", "success") - identity_before, 1);
-    assert_eq!(registry.aws_calls("CloudWatch", "DescribeAlarms", "success") - alarms_before, 3);
+    // At least: other tests in this binary may call DescribeAlarms too.
+    assert!(registry.aws_calls("CloudWatch", "DescribeAlarms", "success") - alarms_before >= 3);
     assert!(registry.aws_attempts("CloudWatch", "DescribeAlarms", "throttled") - throttled_before >= 1);
     let text = registry.render();
     let labels = [("service", "CloudWatch"), ("operation", "DescribeAlarms"), ("outcome", "success")];
