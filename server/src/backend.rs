@@ -1,6 +1,8 @@
 //! The server's side of the app's backend port: server functions land here,
 //! and here they meet the AWS wrappers and the SQLite repositories.
 
+use std::sync::{Arc, Weak};
+
 use async_trait::async_trait;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{ConnectionCheck, ConsoleSettings};
@@ -17,12 +19,25 @@ use crate::db::alarm_history::HistoryQuery;
 use crate::db::connection_checks::{NewConnectionCheck, rfc3339};
 use crate::pollers::DEFAULT_LAB_PREFIX;
 
+/// Switches the whole console to another Region or profile (the running
+/// console implements it; see [`crate::console`]).
+#[async_trait]
+pub trait ConnectionSwitch: Send + Sync {
+    async fn switch(
+        self: Arc<Self>,
+        region: &'static keywatch_domain::region::Region,
+        profile: Option<String>,
+    ) -> Result<ConsoleSettings, AppError>;
+}
+
 /// The console's backend: AWS through the SDK, state in SQLite.
 pub struct ServerBackend {
     aws: Aws,
     db: Database,
     settings: ConsoleSettings,
     lab_prefix: String,
+    /// Weak: the console owns this backend.
+    switch: Option<Weak<dyn ConnectionSwitch>>,
 }
 
 /// How far back the timeline reaches when the filter sets no start.
@@ -30,7 +45,13 @@ const DEFAULT_TIMELINE_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl ServerBackend {
     pub fn new(aws: Aws, db: Database, settings: ConsoleSettings) -> ServerBackend {
-        ServerBackend { aws, db, settings, lab_prefix: DEFAULT_LAB_PREFIX.to_owned() }
+        ServerBackend { aws, db, settings, lab_prefix: DEFAULT_LAB_PREFIX.to_owned(), switch: None }
+    }
+
+    /// Lets `change_connection` switch the console through `switch`.
+    pub fn with_switch(mut self, switch: Weak<dyn ConnectionSwitch>) -> ServerBackend {
+        self.switch = Some(switch);
+        self
     }
 
     /// The sandbox endpoint, or the error pages show on live AWS.
@@ -73,6 +94,15 @@ impl ConsoleBackend for ServerBackend {
             outcome,
         };
         Ok(self.db.connection_checks().insert(check).await?)
+    }
+
+    async fn change_connection(&self, region: &str, profile: Option<String>) -> Result<ConsoleSettings, AppError> {
+        let region = keywatch_domain::region::parse(region)
+            .map_err(|error| AppError::InvalidInput { field: Some("region".into()), message: error.to_string() })?;
+        match self.switch.as_ref().and_then(Weak::upgrade) {
+            Some(switch) => switch.switch(region, profile).await,
+            None => Err(AppError::Conflict("This console cannot change its connection while running".into())),
+        }
     }
 
     async fn recent_connection_checks(&self, limit: u32) -> Result<Vec<ConnectionCheck>, AppError> {

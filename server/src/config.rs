@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keywatch_app::api::connection::{AwsMode, ModeSource};
+use keywatch_domain::region::DEFAULT_REGION;
 
 use crate::cli::{AwsChoice, ServeArgs};
 use crate::error::ServerError;
@@ -19,6 +20,9 @@ pub struct ServeConfig {
     pub mode_source: ModeSource,
     pub region: &'static keywatch_domain::region::Region,
     pub profile: Option<String>,
+    /// Whether `--region` or `--profile` was given; if not, the choice last
+    /// made on the Connection page (kept in SQLite) wins over the defaults.
+    pub connection_given: bool,
     pub site_root: PathBuf,
     /// Time CloudFormation spends per resource in the sandbox.
     pub stack_pace: std::time::Duration,
@@ -33,7 +37,7 @@ impl ServeConfig {
     /// credentials are configured (never the credentials themselves).
     pub fn from_args(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<ServeConfig, ServerError> {
         require_loopback(args.listen, "the console")?;
-        let region = keywatch_domain::region::parse(&args.region)
+        let region = keywatch_domain::region::parse(args.region.as_deref().unwrap_or(DEFAULT_REGION))
             .map_err(|error| ServerError::Config(format!("--region: {error}")))?;
         let data_dir = match &args.data_dir {
             Some(dir) => dir.clone(),
@@ -56,6 +60,7 @@ impl ServeConfig {
             mode_source,
             region,
             profile: args.profile.clone(),
+            connection_given: args.region.is_some() || args.profile.is_some(),
             site_root: args.site_root.clone(),
             stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
             cloudtrail_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),

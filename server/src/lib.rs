@@ -8,6 +8,7 @@ pub mod aws;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod health;
@@ -24,27 +25,22 @@ use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keywatch_app::api::backend::ConsoleBackend;
-use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
-use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::connection::AwsMode;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
-use crate::aws::Aws;
-use crate::backend::ServerBackend;
 use crate::cli::SandboxArgs;
 use crate::config::ServeConfig;
+use crate::console::{Console, ConsoleBase};
 use crate::db::Database;
 use crate::error::ServerError;
-use crate::lab::ServerLab;
-use crate::pollers::stack_watcher::{self, StackWatcher};
 
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let db = Database::open(&config.database).await?;
     // In sandbox mode the sandbox runs in this process, on a free loopback
     // port, and every SDK client is pointed at it.
-    let (aws, sandbox) = match config.mode {
+    let sandbox = match config.mode {
         AwsMode::Sandbox => {
             let sandbox_config = SandboxConfig {
                 default_region: config.region.code.to_owned(),
@@ -56,76 +52,48 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             };
             let sandbox = Sandbox::new(sandbox_config)?;
             sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
-            let running = sandbox.start(([127, 0, 0, 1], 0).into()).await?;
-            (Aws::sandbox(&running.endpoint_url, config.region.code), Some(running))
+            Some(sandbox.start(([127, 0, 0, 1], 0).into()).await?)
         }
-        AwsMode::Live => (Aws::live(config.region.code, config.profile.as_deref()).await, None),
+        AwsMode::Live => None,
     };
-    let settings = ConsoleSettings {
-        mode: config.mode,
-        mode_source: config.mode_source,
-        region: config.region.code.to_owned(),
-        region_name: config.region.display_name.to_owned(),
-        profile: config.profile.clone(),
-        sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
-    };
-    let server_lab = ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox);
-    // A teardown cut short by a stop is finished now.
-    if let Err(error) = server_lab.resume_teardown().await {
-        tracing::warn!(?error, "an unfinished teardown could not be resumed");
-    }
-    let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
-    // Follows deployments left unfinished by an earlier run as well as new ones.
-    // One stop signal for the server and every background task.
-    let (stop_sender, stopped) = tokio::sync::watch::channel(false);
-    let watcher = StackWatcher::new(aws.for_pollers().cloudformation(), db.clone())
-        .spawn(stack_watcher::INTERVAL, stopped.clone());
-    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
-    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
+    let (region, profile) = connection_to_use(&config, &db).await?;
+    let sandbox_endpoint = sandbox.as_ref().map(|running| running.endpoint_url.clone());
+    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), sandbox_endpoint.clone()));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
     // through the inbox's long poll either way.
-    let interval = match config.mode {
+    let poller_interval = match config.mode {
         AwsMode::Sandbox => std::time::Duration::from_secs(3),
         AwsMode::Live => std::time::Duration::from_secs(30),
     };
-    let pollers =
-        pollers::Pollers::start_until(aws.for_pollers(), db.clone(), pollers::PollerConfig::new(interval), stopped);
-
-    // The Connection page should show who we are on first load.
-    let first_check = backend.clone();
-    tokio::spawn(async move {
-        if let Err(error) = first_check.check_connection().await {
-            tracing::warn!(?error, "start-up connection check could not be recorded");
-        }
-    });
+    let base = ConsoleBase {
+        db: db.clone(),
+        mode: config.mode,
+        mode_source: config.mode_source,
+        sandbox_endpoint,
+        poller_interval,
+    };
+    let console = Console::start(base, region, profile).await;
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
-    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen))
+    let router = web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen))
         .merge(sns_endpoint::router(sns_endpoint))
         .merge(health::router(db.clone()))
         .layer(axum::middleware::from_fn(metrics::track_requests));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
-        region = config.region.code,
+        region = region.code,
         database = %config.database.display(),
         "Keywatch console listening"
     );
-    let served = serve_until_stopped(listener, router, stop_sender).await;
-    // Requests are done (or out of time); the background work finishes its
-    // round and commits, each within its own bound.
-    let watcher_stopped = async {
-        if tokio::time::timeout(pollers::STOP_GRACE, watcher).await.is_err() {
-            tracing::warn!(
-                "the stack watcher did not finish its round in time; it resumes from SQLite at the next start"
-            );
-        }
-    };
-    tokio::join!(watcher_stopped, pollers.stop());
+    let served = serve_until_stopped(listener, router).await;
+    // Requests are done (or out of time); the stack watcher and the pollers
+    // finish their round and commit, within pollers::STOP_GRACE.
+    console.stop().await;
     db.close().await;
     drop(sandbox);
     tracing::info!("stopped");
@@ -138,14 +106,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 pub const REQUEST_GRACE: Duration = Duration::from_secs(4);
 
 /// Serves until the stop signal: then stops accepting connections, lets
-/// in-flight requests finish for at most [`REQUEST_GRACE`], and tells the
-/// background tasks to stop through `stop`.
-async fn serve_until_stopped(
-    listener: TcpListener,
-    router: axum::Router,
-    stop: tokio::sync::watch::Sender<bool>,
-) -> Result<(), ServerError> {
-    let mut signalled = stop.subscribe();
+/// in-flight requests finish for at most [`REQUEST_GRACE`]; the caller
+/// then stops the background work.
+async fn serve_until_stopped(listener: TcpListener, router: axum::Router) -> Result<(), ServerError> {
+    let (stop, mut signalled) = tokio::sync::watch::channel(false);
     let graceful = {
         let mut signalled = stop.subscribe();
         async move {
@@ -166,6 +130,27 @@ async fn serve_until_stopped(
         } => {
             tracing::warn!(grace_seconds = REQUEST_GRACE.as_secs(), "requests still in flight after the grace period; closing them");
             Ok(())
+        }
+    }
+}
+
+/// The Region and profile to start with: the flags when given, else the
+/// choice last made on the Connection page, else the defaults.
+pub async fn connection_to_use(
+    config: &ServeConfig,
+    db: &Database,
+) -> Result<(&'static keywatch_domain::region::Region, Option<String>), ServerError> {
+    if config.connection_given {
+        return Ok((config.region, config.profile.clone()));
+    }
+    let Some(stored) = db.connection_choice().get().await? else {
+        return Ok((config.region, config.profile.clone()));
+    };
+    match keywatch_domain::region::parse(&stored.region) {
+        Ok(region) => Ok((region, stored.profile)),
+        Err(error) => {
+            tracing::warn!(%error, "ignoring the stored Region choice");
+            Ok((config.region, config.profile.clone()))
         }
     }
 }
