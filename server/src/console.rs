@@ -15,6 +15,7 @@ use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::aws::{Aws, AwsErrorKind};
@@ -69,6 +70,8 @@ pub struct ConsoleBase {
 struct Running {
     pollers: Pollers,
     watcher: JoinHandle<()>,
+    /// Stops the watcher and the pollers (each finishes its round first).
+    stop: watch::Sender<bool>,
 }
 
 /// The switchable console.
@@ -124,9 +127,14 @@ impl Console {
             tracing::warn!(?error, "an unfinished teardown could not be resumed");
         }
         // Follows deployments left unfinished by an earlier run as well as new ones.
-        let watcher = StackWatcher::new(aws.cloudformation(), self.base.db.clone()).spawn(stack_watcher::INTERVAL);
-        let pollers = Pollers::start(aws, self.base.db.clone(), pollers::PollerConfig::new(self.base.poller_interval));
-        Running { pollers, watcher }
+        // Background callers retry more patiently than pages (`Aws::for_pollers`).
+        let background = aws.for_pollers();
+        let (stop, stopped) = watch::channel(false);
+        let watcher = StackWatcher::new(background.cloudformation(), self.base.db.clone())
+            .spawn(stack_watcher::INTERVAL, stopped.clone());
+        let config = pollers::PollerConfig::new(self.base.poller_interval);
+        let pollers = Pollers::start_until(background, self.base.db.clone(), config, stopped);
+        Running { pollers, watcher, stop }
     }
 
     fn is_sandbox(&self) -> bool {
@@ -221,9 +229,16 @@ fn build_ports(
     (Ports { backend: Arc::new(backend), lab: lab.clone() }, lab)
 }
 
+/// Stops the watcher and the pollers, waiting (at most
+/// [`pollers::STOP_GRACE`]) for the rounds in hand to commit.
 async fn stop(running: Running) {
-    running.watcher.abort();
-    running.pollers.stop().await;
+    let _ = running.stop.send(true);
+    let watcher = async {
+        if tokio::time::timeout(pollers::STOP_GRACE, running.watcher).await.is_err() {
+            tracing::warn!("the stack watcher did not finish its round in time; it resumes from SQLite");
+        }
+    };
+    tokio::join!(watcher, running.pollers.stop());
 }
 
 fn now_ms() -> i64 {

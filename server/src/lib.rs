@@ -11,7 +11,9 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod health;
 pub mod lab;
+pub mod metrics;
 pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
@@ -19,7 +21,9 @@ pub mod security;
 pub mod sns_endpoint;
 pub mod web;
 
+use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 use keywatch_app::api::connection::AwsMode;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
@@ -76,7 +80,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
     let router = web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen))
-        .merge(sns_endpoint::router(sns_endpoint));
+        .merge(sns_endpoint::router(sns_endpoint))
+        .merge(health::router(db.clone()))
+        .layer(axum::middleware::from_fn(metrics::track_requests));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -84,12 +90,48 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         database = %config.database.display(),
         "Keywatch console listening"
     );
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
-    // Let the pollers and in-flight writes finish before the process exits.
+    let served = serve_until_stopped(listener, router).await;
+    // Requests are done (or out of time); the stack watcher and the pollers
+    // finish their round and commit, within pollers::STOP_GRACE.
     console.stop().await;
     db.close().await;
     drop(sandbox);
-    served.map_err(ServerError::Serve)
+    tracing::info!("stopped");
+    served
+}
+
+/// How long in-flight requests get after a stop signal. Container runtimes
+/// send SIGKILL 10 s (Docker) to 30 s (Kubernetes) after SIGTERM; with the
+/// pollers' [`pollers::STOP_GRACE`] on top, a stop takes 9 s at most.
+pub const REQUEST_GRACE: Duration = Duration::from_secs(4);
+
+/// Serves until the stop signal: then stops accepting connections, lets
+/// in-flight requests finish for at most [`REQUEST_GRACE`]; the caller
+/// then stops the background work.
+async fn serve_until_stopped(listener: TcpListener, router: axum::Router) -> Result<(), ServerError> {
+    let (stop, mut signalled) = tokio::sync::watch::channel(false);
+    let graceful = {
+        let mut signalled = stop.subscribe();
+        async move {
+            let _ = signalled.wait_for(|stopping| *stopping).await;
+        }
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let server = axum::serve(listener, router).with_graceful_shutdown(graceful).into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served.map_err(ServerError::Serve),
+        () = async {
+            let _ = signalled.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(REQUEST_GRACE).await;
+        } => {
+            tracing::warn!(grace_seconds = REQUEST_GRACE.as_secs(), "requests still in flight after the grace period; closing them");
+            Ok(())
+        }
+    }
 }
 
 /// The Region and profile to start with: the flags when given, else the

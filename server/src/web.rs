@@ -1,5 +1,6 @@
 //! The console's HTTP surface: Leptos pages and server functions, static
-//! files, the health check, and the middleware around them all.
+//! files, and the middleware around them all (`/healthz` and `/metrics` are
+//! in `health.rs`).
 
 use std::sync::Arc;
 
@@ -35,10 +36,10 @@ pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         let Ports { backend, lab } = ports.current();
         provide_context(Backend(backend));
         provide_context(Lab(lab));
+        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
     };
     let page_options = leptos_options.clone();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
         .route(
             "/history.csv",
             get(move |Query(filter): Query<HistoryFilter>| {

@@ -10,4 +10,5 @@ pub mod backend;
 pub mod connection;
 pub mod history;
 pub mod lab;
+pub mod operations;
 pub mod subscribers;

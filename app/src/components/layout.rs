@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::connection::{AwsMode, get_console_settings};
+use crate::components::aws_status::AwsStatusPanel;
 
 /// Bumped when the console switches Region or profile, so everything that
 /// shows the connection reads it again.
@@ -67,7 +68,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/lab/teardown">"Teardown"</A></li>
                 </ul>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content"><AwsStatusPanel/>{children()}</main>
         </div>
     }
 }

@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter};
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// A stack as the wizard shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +96,11 @@ fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> i64 {
 impl CloudFormation {
     /// A CloudFormation client for `config`.
     pub fn new(config: &SdkConfig) -> CloudFormation {
-        CloudFormation { client: aws_sdk_cloudformation::Client::new(config) }
+        CloudFormation {
+            client: aws_sdk_cloudformation::Client::from_conf(
+                aws_sdk_cloudformation::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// The live stack named `name`, or `None` if there is none.

@@ -5,6 +5,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::ScanBy;
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// The CloudWatch client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]
@@ -60,7 +61,11 @@ pub const MAX_HISTORY_RECORDS: i32 = 100;
 
 impl CloudWatch {
     pub fn new(config: &SdkConfig) -> CloudWatch {
-        CloudWatch { client: aws_sdk_cloudwatch::Client::new(config) }
+        CloudWatch {
+            client: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// `DescribeAlarms`, every page: all metric alarms in the Region.

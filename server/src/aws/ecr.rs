@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// ECR's error code for a repository that does not exist.
 /// <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html>
@@ -24,7 +25,11 @@ pub struct Ecr {
 impl Ecr {
     /// An ECR client for `config`.
     pub fn new(config: &SdkConfig) -> Ecr {
-        Ecr { client: aws_sdk_ecr::Client::new(config) }
+        Ecr {
+            client: aws_sdk_ecr::Client::from_conf(
+                aws_sdk_ecr::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// How many images the repository holds (DescribeImages), or `None`

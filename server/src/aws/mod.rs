@@ -12,6 +12,7 @@ pub mod sns;
 pub mod sqs;
 pub mod sts;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -36,6 +37,7 @@ impl Aws {
             .region(Region::new(region.to_owned()))
             .endpoint_url(endpoint_url)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(interactive_retries())
             .build();
         Aws { sdk_config }
     }
@@ -48,7 +50,28 @@ impl Aws {
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }
+        // Retry settings the user gave through the environment are theirs
+        // to make; otherwise the console's apply.
+        let user_set = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some());
+        if !user_set {
+            loader = loader.retry_config(interactive_retries());
+        }
         Aws { sdk_config: loader.load().await }
+    }
+
+    /// The same AWS for the background pollers: adaptive retries with more
+    /// attempts (see [`POLLER_MAX_ATTEMPTS`]), unless the user set retry
+    /// settings in the environment.
+    pub fn for_pollers(&self) -> Aws {
+        if ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some()) {
+            return self.clone();
+        }
+        let sdk_config = self
+            .sdk_config
+            .to_builder()
+            .retry_config(RetryConfig::adaptive().with_max_attempts(POLLER_MAX_ATTEMPTS))
+            .build();
+        Aws { sdk_config }
     }
 
     /// The STS wrapper.
@@ -91,6 +114,27 @@ impl Aws {
     pub fn sqs(&self) -> sqs::Sqs {
         sqs::Sqs::new(&self.sdk_config)
     }
+}
+
+/// Attempts per call made while someone waits on a page: standard mode,
+/// AWS's recommended default, with one attempt more than its default of
+/// three, so a page rides out a short burst of throttling (exponential
+/// backoff with jitter between attempts) before it reports AWS as busy.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
+pub const INTERACTIVE_MAX_ATTEMPTS: u32 = 4;
+
+/// Attempts per call for the background pollers, whose rounds nobody waits
+/// on. They run in adaptive mode, which AWS recommends for callers that are
+/// "single-resource, throttling-heavy, latency-tolerant" (a poller asking
+/// CloudWatch for alarm history every few seconds is exactly that): it adds
+/// client-side rate limiting that slows the poller down while AWS throttles
+/// it. A round that still fails is retried by the poller's own back-off,
+/// from its stored cursor.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>
+pub const POLLER_MAX_ATTEMPTS: u32 = 8;
+
+fn interactive_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(INTERACTIVE_MAX_ATTEMPTS)
 }
 
 /// What kind of failure an AWS call met.
@@ -226,4 +270,31 @@ fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
         current = source.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::retry::RetryMode;
+
+    use super::*;
+
+    // https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html:
+    // standard mode for interactive calls, adaptive for latency-tolerant,
+    // throttling-heavy callers; max_attempts raised from the default three.
+    #[test]
+    fn pages_retry_in_standard_mode_and_pollers_in_adaptive_mode_with_more_attempts() {
+        if ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|name| std::env::var_os(name).is_some()) {
+            // The user's settings win; nothing of ours to check.
+            return;
+        }
+        let aws = Aws::sandbox("http://127.0.0.1:1", "ap-southeast-2");
+        let interactive = aws.sdk_config.retry_config().expect("retry config");
+        assert_eq!((interactive.mode(), interactive.max_attempts()), (RetryMode::Standard, INTERACTIVE_MAX_ATTEMPTS));
+        let pollers = aws.for_pollers();
+        let background = pollers.sdk_config.retry_config().expect("retry config");
+        assert_eq!((background.mode(), background.max_attempts()), (RetryMode::Adaptive, POLLER_MAX_ATTEMPTS));
+        // Everything else is the same AWS.
+        assert_eq!(pollers.sdk_config.endpoint_url(), aws.sdk_config.endpoint_url());
+        assert_eq!(pollers.sdk_config.region(), aws.sdk_config.region());
+    }
 }

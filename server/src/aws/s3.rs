@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::{AwsCallError, AwsErrorKind};
+use crate::metrics::CallMetrics;
 
 /// S3's error code for a bucket that does not exist.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
@@ -20,7 +21,8 @@ impl S3 {
     /// `path_style` addresses buckets as `endpoint/bucket`, which an
     /// endpoint on a loopback address (the sandbox) needs.
     pub fn new(config: &SdkConfig, path_style: bool) -> S3 {
-        let config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build();
+        let config =
+            aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).interceptor(CallMetrics).build();
         S3 { client: aws_sdk_s3::Client::from_conf(config) }
     }
 

@@ -3,6 +3,7 @@
 use aws_config::SdkConfig;
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// The SNS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]
@@ -25,7 +26,11 @@ pub struct Subscription {
 
 impl Sns {
     pub fn new(config: &SdkConfig) -> Sns {
-        Sns { client: aws_sdk_sns::Client::new(config) }
+        Sns {
+            client: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// `ListTopics`, every page: the ARNs of all topics in the Region.

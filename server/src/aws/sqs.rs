@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// The SQS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]
@@ -37,7 +38,11 @@ pub const MAX_NUMBER_OF_MESSAGES: i32 = 10;
 
 impl Sqs {
     pub fn new(config: &SdkConfig) -> Sqs {
-        Sqs { client: aws_sdk_sqs::Client::new(config) }
+        Sqs {
+            client: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// `CreateQueue` then `GetQueueAttributes(QueueArn)`. Creating a queue
@@ -118,6 +123,29 @@ impl Sqs {
                 body: message.body().unwrap_or_default().to_owned(),
             })
             .collect())
+    }
+
+    /// `GetQueueAttributes(ApproximateNumberOfMessages)`: messages
+    /// available for retrieval, which SQS says is approximate.
+    /// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html>
+    pub async fn approximate_messages(&self, queue_url: &str) -> Result<u64, AwsCallError> {
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|error| {
+                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
+                let error = AwsCallError::from_sdk("GetQueueAttributes", error);
+                if not_found { error.not_found() } else { error }
+            })?;
+        Ok(attributes
+            .attributes()
+            .and_then(|map| map.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(0))
     }
 
     /// `DeleteMessage`.

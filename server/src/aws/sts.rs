@@ -4,6 +4,7 @@ use aws_config::SdkConfig;
 use keywatch_app::api::connection::CallerIdentity;
 
 use super::AwsCallError;
+use crate::metrics::CallMetrics;
 
 /// The STS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]
@@ -13,7 +14,11 @@ pub struct Sts {
 
 impl Sts {
     pub fn new(config: &SdkConfig) -> Sts {
-        Sts { client: aws_sdk_sts::Client::new(config) }
+        Sts {
+            client: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config).interceptor(CallMetrics).build(),
+            ),
+        }
     }
 
     /// `GetCallerIdentity`: the account, ARN and unique id of the caller.

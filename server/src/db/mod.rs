@@ -109,6 +109,12 @@ impl Database {
         history_retention::HistoryRetention::new(&self.pool)
     }
 
+    /// Answers when SQLite does (`/healthz`'s readiness check).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes the pool, waiting for in-flight writes to finish.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -72,16 +72,22 @@ pub async fn apply_retention(db: &Database) -> Result<u64, ServerError> {
 /// Polls every `config.interval` until `stopped` flips.
 pub async fn run(aws: Aws, db: Database, config: PollerConfig, mut stopped: watch::Receiver<bool>) {
     let mut backoff = Backoff::default();
+    let metrics = crate::metrics::global();
+    metrics.poller_started(POLLER);
     loop {
         let wait = match poll_once(&aws, &db, &config).await {
             Ok(stats) => {
                 backoff.succeeded(POLLER);
+                metrics.poller_succeeded(POLLER);
                 if stats.stored > 0 {
                     tracing::debug!(?stats, "alarm history stored");
                 }
                 config.interval
             }
-            Err(error) => backoff.failed(POLLER, &error),
+            Err(error) => {
+                metrics.poller_failed(POLLER, &error);
+                backoff.failed(POLLER, &error)
+            }
         };
         if sleep_or_stop(wait, &mut stopped).await {
             return;

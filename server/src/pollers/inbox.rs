@@ -20,6 +20,12 @@ use crate::db::Database;
 use crate::db::notifications::NewNotification;
 use crate::error::ServerError;
 
+/// The long-polling half's name in metrics and `/healthz`.
+pub const RECEIVE_POLLER: &str = "inbox";
+
+/// The half that keeps the queue subscribed, in metrics and `/healthz`.
+pub const SUBSCRIBE_POLLER: &str = "inbox-subscriptions";
+
 /// The inbox queue's name for a lab prefix.
 pub fn queue_name(lab_prefix: &str) -> String {
     format!("keywatch-inbox-{lab_prefix}")
@@ -84,8 +90,20 @@ pub async fn receive_once(
     queue_url: &str,
     wait_seconds: i32,
 ) -> Result<ReceiveStats, ServerError> {
+    let messages = aws.sqs().receive_messages(queue_url, wait_seconds).await?;
+    store_and_delete(aws, db, queue_url, messages).await
+}
+
+/// Stores each received notification, then deletes its message. Runs to the
+/// end even when a stop arrives meanwhile: cutting it short would leave
+/// stored messages undeleted (redelivered, then recognised by `MessageId`).
+pub async fn store_and_delete(
+    aws: &Aws,
+    db: &Database,
+    queue_url: &str,
+    messages: Vec<crate::aws::sqs::ReceivedMessage>,
+) -> Result<ReceiveStats, ServerError> {
     let sqs = aws.sqs();
-    let messages = sqs.receive_messages(queue_url, wait_seconds).await?;
     let mut stats = ReceiveStats { received: messages.len(), ..ReceiveStats::default() };
     for message in messages {
         match parse_notification(&message.body, now_ms()) {
@@ -171,10 +189,19 @@ async fn subscribe_loop(
 ) {
     let mut subscribed = BTreeSet::new();
     let mut backoff = Backoff::default();
+    let metrics = crate::metrics::global();
+    metrics.poller_started(SUBSCRIBE_POLLER);
     loop {
         let wait = match ensure_subscribed(aws, config, &mut subscribed).await {
             Ok(queue) => {
                 backoff.succeeded("inbox-subscriptions");
+                metrics.poller_succeeded(SUBSCRIBE_POLLER);
+                // The queue's depth for /metrics; a miss only leaves the
+                // last value in place.
+                match aws.sqs().approximate_messages(&queue.queue_url).await {
+                    Ok(messages) => metrics.set_inbox_queue_messages(messages),
+                    Err(error) => tracing::debug!(%error, "inbox queue depth unavailable"),
+                }
                 queue_url.send_if_modified(|current| {
                     let changed = current.as_deref() != Some(queue.queue_url.as_str());
                     *current = Some(queue.queue_url.clone());
@@ -182,7 +209,10 @@ async fn subscribe_loop(
                 });
                 config.interval
             }
-            Err(error) => backoff.failed("inbox-subscriptions", &error),
+            Err(error) => {
+                metrics.poller_failed(SUBSCRIBE_POLLER, &error);
+                backoff.failed("inbox-subscriptions", &error)
+            }
         };
         if sleep_or_stop(wait, &mut stopped).await {
             return;
@@ -198,6 +228,8 @@ async fn receive_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
+    let metrics = crate::metrics::global();
+    metrics.poller_started(RECEIVE_POLLER);
     loop {
         let current = queue_url.borrow_and_update().clone();
         let Some(url) = current else {
@@ -207,15 +239,24 @@ async fn receive_loop(
             }
             continue;
         };
-        // A stop abandons the long poll in flight; anything it had received
-        // returns to the queue after the visibility timeout.
-        let outcome = tokio::select! {
-            outcome = receive_once(aws, db, &url, config.wait_seconds) => outcome,
+        // A stop abandons the long poll in flight (SQS keeps its messages);
+        // messages already received are stored and deleted first.
+        let sqs = aws.sqs();
+        let received = tokio::select! {
+            received = sqs.receive_messages(&url, config.wait_seconds) => received,
             _ = stopped.changed() => return,
         };
+        let outcome = match received {
+            Ok(messages) => store_and_delete(aws, db, &url, messages).await,
+            Err(error) => Err(error.into()),
+        };
         match outcome {
-            Ok(_) => backoff.succeeded("inbox"),
+            Ok(_) => {
+                backoff.succeeded("inbox");
+                metrics.poller_succeeded(RECEIVE_POLLER);
+            }
             Err(error) => {
+                metrics.poller_failed(RECEIVE_POLLER, &error);
                 let wait = backoff.failed("inbox", &error);
                 if sleep_or_stop(wait, &mut stopped).await {
                     return;

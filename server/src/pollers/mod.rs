@@ -83,32 +83,50 @@ pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, Server
     Ok(AlarmTopics { managed_alarms, topics })
 }
 
+/// How long the background tasks get, after a stop signal, to finish the
+/// round they are in and commit it. A round cut off after this loses
+/// nothing committed: each page of history is stored before its cursor
+/// moves, and an inbox message is deleted only after its row is committed.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// The running pollers.
 pub struct Pollers {
-    stop: watch::Sender<bool>,
+    /// `None` when the stop signal belongs to the caller.
+    stop: Option<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Pollers {
-    /// Starts the history poller and the inbox in the background.
+    /// Starts the history poller and the inbox in the background; they stop
+    /// at [`Pollers::stop`].
     pub fn start(aws: Aws, db: Database, config: PollerConfig) -> Pollers {
         let (stop, stopped) = watch::channel(false);
+        let mut pollers = Pollers::start_until(aws, db, config, stopped);
+        pollers.stop = Some(stop);
+        pollers
+    }
+
+    /// Starts the history poller and the inbox; they stop when `stopped`
+    /// flips (the console's one stop signal).
+    pub fn start_until(aws: Aws, db: Database, config: PollerConfig, stopped: watch::Receiver<bool>) -> Pollers {
         let tasks = vec![
             tokio::spawn(history::run(aws.clone(), db.clone(), config.clone(), stopped.clone())),
             tokio::spawn(inbox::run(aws, db, config, stopped)),
         ];
-        Pollers { stop, tasks }
+        Pollers { stop: None, tasks }
     }
 
-    /// Asks the pollers to stop and waits for them to finish what they are
-    /// writing (at most a few seconds: a long poll in flight is abandoned,
-    /// and its messages come back to the queue after the visibility timeout).
+    /// Asks the pollers to stop (if the signal is ours) and waits, at most
+    /// [`STOP_GRACE`], for them to finish what they are writing. A long poll
+    /// in flight is abandoned: SQS returns its messages to the queue after
+    /// the visibility timeout.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
-                tracing::warn!("a poller did not stop within 5 s");
-            }
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
+        let all = futures_util::future::join_all(self.tasks);
+        if tokio::time::timeout(STOP_GRACE, all).await.is_err() {
+            tracing::warn!(grace_seconds = STOP_GRACE.as_secs(), "a poller did not finish its round in time");
         }
     }
 }

@@ -5,11 +5,16 @@
 
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::aws::cloudformation::CloudFormation;
 use crate::db::Database;
 use crate::db::deployments::Unfinished;
 use crate::db::stack_events::NewStackEvent;
 use crate::error::ServerError;
+
+/// This poller's name in metrics and `/healthz`.
+pub const POLLER: &str = "stack-watcher";
 
 /// How often the watcher asks CloudFormation; the pages poll SQLite as often.
 pub const INTERVAL: Duration = Duration::from_secs(1);
@@ -41,15 +46,25 @@ impl StackWatcher {
         StackWatcher { cloudformation, db }
     }
 
-    /// Runs [`StackWatcher::poll_once`] every `interval` until the process ends.
-    pub fn spawn(self, interval: Duration) -> tokio::task::JoinHandle<()> {
+    /// Runs [`StackWatcher::poll_once`] every `interval` until `stopped`
+    /// flips. A round in progress when it flips is finished, so what it read
+    /// is committed; the next start resumes from SQLite either way.
+    pub fn spawn(self, interval: Duration, mut stopped: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let metrics = crate::metrics::global();
+        metrics.poller_started(POLLER);
         tokio::spawn(async move {
             loop {
-                if let Err(error) = self.poll_once().await {
-                    // AWS or SQLite may be briefly unavailable; the next round retries.
-                    tracing::warn!(%error, "stack watcher round failed");
+                match self.poll_once().await {
+                    Ok(_) => metrics.poller_succeeded(POLLER),
+                    Err(error) => {
+                        // AWS or SQLite may be briefly unavailable; the next round retries.
+                        tracing::warn!(%error, "stack watcher round failed");
+                        metrics.poller_failed(POLLER, &error);
+                    }
                 }
-                tokio::time::sleep(interval).await;
+                if super::sleep_or_stop(interval, &mut stopped).await {
+                    return;
+                }
             }
         })
     }

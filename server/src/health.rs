@@ -1,0 +1,138 @@
+//! The operations endpoints: `GET /healthz` (liveness and readiness, as
+//! JSON) and `GET /metrics` (Prometheus text). Neither needs a login: a
+//! container runtime and a scraper call them, and neither says anything
+//! secret.
+//!
+//! Readiness fails (503) only on what makes the console unusable: a
+//! database that does not answer. A poller that AWS is throttling is a
+//! degraded console, not a dead one: 200 with `"status": "degraded"`, so an
+//! orchestrator does not restart it into the same throttling.
+//!
+//! The same poller state feeds the degraded-state panel ([`PollerStatus`]).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::StatusCode;
+use serde::Serialize;
+
+use keywatch_app::api::operations::port::OperationsBackend;
+use keywatch_app::api::operations::{AwsStatus, DegradedPoller};
+use keywatch_app::error::AppError;
+
+use crate::db::Database;
+use crate::metrics;
+
+/// How long the database check may take before it counts as failed.
+const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/healthz` and `/metrics`.
+pub fn router(db: Database) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics::metrics_handler)).with_state(db)
+}
+
+/// The `/healthz` body.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Health {
+    /// `ok`, `degraded` (a poller is failing) or `unavailable` (a check failed).
+    pub status: String,
+    pub version: String,
+    pub checks: Vec<Check>,
+    pub pollers: Vec<PollerHealth>,
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// One poller's state.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct PollerHealth {
+    pub name: String,
+    /// Seconds since its last successful round (since it started, before
+    /// its first).
+    pub seconds_since_success: f64,
+    pub failing_rounds: u32,
+    pub throttled: bool,
+    pub error: Option<String>,
+}
+
+async fn healthz(State(db): State<Database>) -> Response {
+    let database = match tokio::time::timeout(DATABASE_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => Check { name: "database".into(), ok: true, error: None },
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: the database did not answer");
+            Check { name: "database".into(), ok: false, error: Some("the database query failed".into()) }
+        }
+        Err(_) => Check {
+            name: "database".into(),
+            ok: false,
+            error: Some(format!("the database did not answer within {} s", DATABASE_TIMEOUT.as_secs())),
+        },
+    };
+    let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    let pollers: Vec<PollerHealth> = metrics::global()
+        .pollers()
+        .into_iter()
+        .map(|(name, state)| PollerHealth {
+            name: name.to_owned(),
+            seconds_since_success: (now_ms - state.last_success_ms.unwrap_or(state.started_ms)) as f64 / 1000.0,
+            failing_rounds: state.failing.as_ref().map_or(0, |failure| failure.rounds),
+            throttled: state.failing.as_ref().is_some_and(|failure| failure.throttled),
+            error: state.failing.map(|failure| failure.message),
+        })
+        .collect();
+    let checks = vec![database];
+    let (status, code) = if checks.iter().any(|check| !check.ok) {
+        ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
+    } else if pollers.iter().any(|poller| poller.failing_rounds > 0) {
+        ("degraded", StatusCode::OK)
+    } else {
+        ("ok", StatusCode::OK)
+    };
+    let body = Health { status: status.into(), version: env!("CARGO_PKG_VERSION").into(), checks, pollers };
+    (code, axum::Json(body)).into_response()
+}
+
+/// The degraded-state panel's data, from the pollers' recorded state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PollerStatus;
+
+#[async_trait::async_trait]
+impl OperationsBackend for PollerStatus {
+    async fn aws_status(&self) -> Result<AwsStatus, AppError> {
+        let degraded = metrics::global()
+            .pollers()
+            .into_iter()
+            .filter_map(|(name, state)| {
+                let failure = state.failing?;
+                Some(DegradedPoller {
+                    poller: name.to_owned(),
+                    service: failure.service,
+                    throttled: failure.throttled,
+                    failed_rounds: failure.rounds,
+                    since: utc_time(failure.since_ms),
+                    message: failure.message,
+                })
+            })
+            .collect();
+        Ok(AwsStatus { degraded })
+    }
+}
+
+/// `2026-11-27 07:40:12 UTC`.
+fn utc_time(ms: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&format).ok())
+        .unwrap_or_default()
+}
