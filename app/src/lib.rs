@@ -9,6 +9,7 @@ pub mod components;
 pub mod error;
 pub mod pages;
 pub mod sns;
+pub mod csp;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -23,9 +24,11 @@ use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
+use pages::audit::AuditPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    csp::send_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
                         view=StateChangePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -2,6 +2,7 @@
 //! and here they meet the AWS wrappers and the SQLite repositories.
 
 use async_trait::async_trait;
+use keywatch_app::api::audit::AuditPage;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{ConnectionCheck, ConsoleSettings};
 use keywatch_app::api::history::{
@@ -14,6 +15,7 @@ use keywatch_app::sns::{SubscriptionStatus, mask_endpoint};
 use crate::aws::Aws;
 use crate::db::Database;
 use crate::db::alarm_history::HistoryQuery;
+use crate::db::audit::{AuditEntry, actions};
 use crate::db::connection_checks::{NewConnectionCheck, rfc3339};
 use crate::pollers::DEFAULT_LAB_PREFIX;
 
@@ -39,6 +41,37 @@ impl ServerBackend {
             .sandbox_endpoint
             .as_deref()
             .ok_or_else(|| AppError::NotFound("The outbox (it exists only on the sandbox)".into()))
+    }
+
+    /// Subscribes the single pending subscription shown as `masked_endpoint` again.
+    async fn resubscribe_pending(&self, topic_arn: &str, protocol: &str, masked_endpoint: &str) -> Result<(), AppError> {
+        let listed = self.aws.sns().list_subscriptions_by_topic(topic_arn).await?;
+        let mut pending = listed.iter().filter(|s| {
+            s.protocol == protocol
+                && SubscriptionStatus::from_subscription_arn(&s.subscription_arn)
+                    == SubscriptionStatus::PendingConfirmation
+                && mask_endpoint(&s.protocol, &s.endpoint) == masked_endpoint
+        });
+        let (Some(subscription), None) = (pending.next(), pending.next()) else {
+            return Err(AppError::Conflict(
+                "No single pending subscription matches; remove it and add the endpoint again".into(),
+            ));
+        };
+        self.aws.sns().subscribe(topic_arn, protocol, &subscription.endpoint, &[]).await?;
+        Ok(())
+    }
+
+    /// Follows the confirmation link in the sandbox email `message_id`.
+    async fn follow_confirmation_link(&self, message_id: &str) -> Result<(), AppError> {
+        let endpoint = self.sandbox_endpoint()?.to_owned();
+        let outbox = self.raw_outbox().await?;
+        let link = outbox
+            .iter()
+            .find(|m| m["messageId"] == message_id)
+            .and_then(confirmation_link)
+            .ok_or_else(|| AppError::NotFound("A confirmation email with that id".into()))?;
+        crate::sandbox_client::get(&endpoint, &link).await.map_err(crate::error::ServerError::from)?;
+        Ok(())
     }
 
     async fn raw_outbox(&self) -> Result<Vec<serde_json::Value>, AppError> {
@@ -104,12 +137,23 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn subscribe(&self, topic_arn: &str, protocol: &str, endpoint: &str) -> Result<SubscriptionStatus, AppError> {
-        let arn = self.aws.sns().subscribe(topic_arn, protocol, endpoint, &[]).await?;
-        Ok(SubscriptionStatus::from_subscription_arn(&arn))
+        let result = self
+            .aws
+            .sns()
+            .subscribe(topic_arn, protocol, endpoint, &[])
+            .await
+            .map(|arn| SubscriptionStatus::from_subscription_arn(&arn))
+            .map_err(AppError::from);
+        // The endpoint is recorded masked, as the Subscribers page shows it.
+        let target = format!("{topic_arn} {protocol}:{}", mask_endpoint(protocol, endpoint));
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_ADD, target, &result)).await;
+        result
     }
 
     async fn unsubscribe(&self, subscription_arn: &str) -> Result<(), AppError> {
-        Ok(self.aws.sns().unsubscribe(subscription_arn).await?)
+        let result = self.aws.sns().unsubscribe(subscription_arn).await.map_err(AppError::from);
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_REMOVE, subscription_arn, &result)).await;
+        result
     }
 
     async fn resend_confirmation(
@@ -118,20 +162,10 @@ impl ConsoleBackend for ServerBackend {
         protocol: &str,
         masked_endpoint: &str,
     ) -> Result<(), AppError> {
-        let listed = self.aws.sns().list_subscriptions_by_topic(topic_arn).await?;
-        let mut pending = listed.iter().filter(|s| {
-            s.protocol == protocol
-                && SubscriptionStatus::from_subscription_arn(&s.subscription_arn)
-                    == SubscriptionStatus::PendingConfirmation
-                && mask_endpoint(&s.protocol, &s.endpoint) == masked_endpoint
-        });
-        let (Some(subscription), None) = (pending.next(), pending.next()) else {
-            return Err(AppError::Conflict(
-                "No single pending subscription matches; remove it and add the endpoint again".into(),
-            ));
-        };
-        self.aws.sns().subscribe(topic_arn, protocol, &subscription.endpoint, &[]).await?;
-        Ok(())
+        let result = self.resubscribe_pending(topic_arn, protocol, masked_endpoint).await;
+        let target = format!("{topic_arn} {protocol}:{masked_endpoint}");
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_RESEND, target, &result)).await;
+        result
     }
 
     async fn sandbox_outbox(&self) -> Result<Vec<OutboxEmail>, AppError> {
@@ -162,15 +196,9 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn confirm_from_outbox(&self, message_id: &str) -> Result<(), AppError> {
-        let endpoint = self.sandbox_endpoint()?.to_owned();
-        let outbox = self.raw_outbox().await?;
-        let link = outbox
-            .iter()
-            .find(|m| m["messageId"] == message_id)
-            .and_then(confirmation_link)
-            .ok_or_else(|| AppError::NotFound("A confirmation email with that id".into()))?;
-        crate::sandbox_client::get(&endpoint, &link).await.map_err(crate::error::ServerError::from)?;
-        Ok(())
+        let result = self.follow_confirmation_link(message_id).await;
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_CONFIRM, message_id, &result)).await;
+        result
     }
 
     async fn history_page(
@@ -207,8 +235,21 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn set_history_retention(&self, retention: HistoryRetention) -> Result<HistoryRetention, AppError> {
-        self.db.history_retention().set_keep_days(retention.keep_days).await?;
+        let result = self.db.history_retention().set_keep_days(retention.keep_days).await.map_err(AppError::from);
+        let target = match retention.keep_days {
+            Some(days) => format!("keep {days} days"),
+            None => "keep everything".to_owned(),
+        };
+        self.db.audit().record(AuditEntry::of_result(actions::HISTORY_RETENTION, target, &result)).await;
+        result?;
         self.history_retention().await
+    }
+
+    async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<AuditPage, AppError> {
+        let records = self.db.audit().page(before, limit).await?;
+        let next_before =
+            (records.len() == limit as usize).then(|| records.last().map(|record| record.id)).flatten();
+        Ok(AuditPage { records, next_before })
     }
 }
 

@@ -17,7 +17,7 @@ use keywatch_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-use crate::security::reject_cross_site;
+use crate::security::{reject_cross_site, security_headers};
 
 /// Builds the console's router. Tests drive it directly with `oneshot`.
 pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos_options: LeptosOptions) -> Router {
@@ -39,6 +39,7 @@ pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos
         .leptos_routes_with_context(&leptos_options, routes, context, move || shell(page_options.clone()))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(axum::middleware::from_fn(reject_cross_site))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(leptos_options)
 }
 

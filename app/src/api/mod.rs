@@ -11,3 +11,5 @@ pub mod connection;
 pub mod history;
 pub mod lab;
 pub mod subscribers;
+pub mod audit;
+pub mod session;

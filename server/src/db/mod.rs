@@ -9,6 +9,9 @@ pub mod notifications;
 pub mod poller_cursors;
 pub mod stack_events;
 pub mod teardowns;
+pub mod accounts;
+pub mod audit;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,6 +104,21 @@ impl Database {
     /// The `history_retention` table.
     pub fn history_retention(&self) -> history_retention::HistoryRetention<'_> {
         history_retention::HistoryRetention::new(&self.pool)
+    }
+
+    /// The `admin_account` table.
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts::new(&self.pool)
+    }
+
+    /// The `sessions` table.
+    pub fn sessions(&self) -> sessions::Sessions<'_> {
+        sessions::Sessions::new(&self.pool)
+    }
+
+    /// The audit log: every mutation, recorded through [`audit::AuditLog::record`].
+    pub fn audit(&self) -> audit::AuditLog<'_> {
+        audit::AuditLog::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.
