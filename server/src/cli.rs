@@ -36,6 +36,9 @@ pub enum UserCommand {
     /// standard input when it is a pipe. Only its argon2id hash is stored.
     /// Once set, every page asks for a login and existing sessions end.
     SetPassword(SetPasswordArgs),
+    /// Print the argon2id hash (PHC string) of a password read like
+    /// set-password's, for KEYWATCH_ADMIN_PASSWORD_HASH; nothing is stored.
+    HashPassword,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -130,19 +130,31 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     served.map_err(ServerError::Serve)
 }
 
+/// `keywatch user hash-password`: prints the argon2id PHC string of a new
+/// password, for KEYWATCH_ADMIN_PASSWORD_HASH.
+pub async fn print_password_hash() -> Result<(), ServerError> {
+    println!("{}", new_password_hash().await?);
+    Ok(())
+}
+
+/// Reads a new password and hashes it off the async workers.
+async fn new_password_hash() -> Result<String, ServerError> {
+    let password = tokio::task::spawn_blocking(read_new_password)
+        .await
+        .map_err(|error| ServerError::Config(format!("cannot read the password: {error}")))??;
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Config(format!("cannot hash the password: {error}")))?
+        .map_err(|error| ServerError::Config(error.to_string()))
+}
+
 /// `keywatch user set-password`: reads a new admin password (from the
 /// terminal without echo, twice, or from a pipe), stores its argon2id hash
 /// and ends existing sessions.
 pub async fn set_admin_password(args: SetPasswordArgs) -> Result<(), ServerError> {
     let (_, database) =
         config::database_location(args.data_dir.as_ref(), args.database.as_ref(), &|name| std::env::var(name).ok());
-    let password = tokio::task::spawn_blocking(read_new_password)
-        .await
-        .map_err(|error| ServerError::Config(format!("cannot read the password: {error}")))??;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Config(format!("cannot hash the password: {error}")))?
-        .map_err(|error| ServerError::Config(error.to_string()))?;
+    let hash = new_password_hash().await?;
     let db = Database::open(&database).await?;
     let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     db.accounts().set_password_hash(auth::ADMIN, &hash, now).await?;

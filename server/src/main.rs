@@ -37,6 +37,7 @@ async fn main() -> ExitCode {
             keywatch::serve_sandbox(args).await
         }
         Command::User(UserCommand::SetPassword(args)) => keywatch::set_admin_password(args).await,
+        Command::User(UserCommand::HashPassword) => keywatch::print_password_hash().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
