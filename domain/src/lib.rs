@@ -6,6 +6,7 @@
 
 pub mod alarm;
 pub mod cloudformation;
+pub mod connection;
 pub mod filter_pattern;
 pub mod lab;
 pub mod region;

@@ -7,7 +7,7 @@ const SANDBOX_ACCOUNT = "111122223333";
 test("shows the sandbox account and explains the sandbox mode", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("heading", { level: 1, name: "Connection" })).toBeVisible();
-  await expect(page.getByTestId("mode-badge")).toHaveText("Sandbox");
+  await expect(page.getByTestId("mode-badge")).toHaveText("Sandbox · ap-southeast-2");
   await expect(page.getByTestId("account-id")).toHaveText(SANDBOX_ACCOUNT);
   await expect(page.getByTestId("caller-arn")).toHaveText(`arn:aws:iam::${SANDBOX_ACCOUNT}:user/sandbox-admin`);
 });
@@ -57,4 +57,34 @@ test.describe("without JavaScript", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Connection" })).toBeVisible();
     await expect(rows).toHaveCount(Math.min(before + 1, 10));
   });
+});
+
+test("a Region that does not exist is refused beside the field, and a real one switches the console", async ({ page }) => {
+  await page.goto("/");
+  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
+  const changes: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/api/connection/change")) changes.push(request.url());
+  });
+  const region = page.getByLabel("Region", { exact: true });
+  const submit = page.getByRole("button", { name: "Switch" });
+
+  await region.fill("mars-north-1");
+  await expect(page.getByTestId("region-error")).toContainText('"mars-north-1" is not an AWS Region');
+  await expect(submit).toBeDisabled();
+  await region.press("Enter");
+  expect(changes).toHaveLength(0);
+
+  await region.fill("eu-west-1");
+  await expect(page.getByTestId("region-error")).toHaveCount(0);
+  await submit.click();
+  await expect(page.getByTestId("mode-badge")).toHaveText("Sandbox · eu-west-1");
+  const rows = page.getByRole("table", { name: "Recent checks" }).locator("tbody tr");
+  await expect(rows.first()).toContainText("eu-west-1");
+
+  // Back to the lab's Region, so the other specs find their stacks.
+  await region.fill("ap-southeast-2");
+  await submit.click();
+  await expect(page.getByTestId("mode-badge")).toHaveText("Sandbox · ap-southeast-2");
+  expect(changes).toHaveLength(2);
 });

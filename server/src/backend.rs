@@ -1,6 +1,8 @@
 //! The server's side of the app's backend port: server functions land here,
 //! and here they meet the AWS wrappers and the SQLite repositories.
 
+use std::sync::{Arc, Weak};
+
 use async_trait::async_trait;
 use keywatch_app::api::audit::AuditPage;
 use keywatch_app::api::backend::ConsoleBackend;
@@ -19,12 +21,25 @@ use crate::db::audit::{AuditEntry, actions};
 use crate::db::connection_checks::{NewConnectionCheck, rfc3339};
 use crate::pollers::DEFAULT_LAB_PREFIX;
 
+/// Switches the whole console to another Region or profile (the running
+/// console implements it; see [`crate::console`]).
+#[async_trait]
+pub trait ConnectionSwitch: Send + Sync {
+    async fn switch(
+        self: Arc<Self>,
+        region: &'static keywatch_domain::region::Region,
+        profile: Option<String>,
+    ) -> Result<ConsoleSettings, AppError>;
+}
+
 /// The console's backend: AWS through the SDK, state in SQLite.
 pub struct ServerBackend {
     aws: Aws,
     db: Database,
     settings: ConsoleSettings,
     lab_prefix: String,
+    /// Weak: the console owns this backend.
+    switch: Option<Weak<dyn ConnectionSwitch>>,
 }
 
 /// How far back the timeline reaches when the filter sets no start.
@@ -32,7 +47,13 @@ const DEFAULT_TIMELINE_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl ServerBackend {
     pub fn new(aws: Aws, db: Database, settings: ConsoleSettings) -> ServerBackend {
-        ServerBackend { aws, db, settings, lab_prefix: DEFAULT_LAB_PREFIX.to_owned() }
+        ServerBackend { aws, db, settings, lab_prefix: DEFAULT_LAB_PREFIX.to_owned(), switch: None }
+    }
+
+    /// Lets `change_connection` switch the console through `switch`.
+    pub fn with_switch(mut self, switch: Weak<dyn ConnectionSwitch>) -> ServerBackend {
+        self.switch = Some(switch);
+        self
     }
 
     /// The sandbox endpoint, or the error pages show on live AWS.
@@ -106,6 +127,21 @@ impl ConsoleBackend for ServerBackend {
             outcome,
         };
         Ok(self.db.connection_checks().insert(check).await?)
+    }
+
+    async fn change_connection(&self, region: &str, profile: Option<String>) -> Result<ConsoleSettings, AppError> {
+        let region = keywatch_domain::region::parse(region)
+            .map_err(|error| AppError::InvalidInput { field: Some("region".into()), message: error.to_string() })?;
+        let target = match &profile {
+            Some(profile) => format!("{} (profile {profile})", region.code),
+            None => region.code.to_owned(),
+        };
+        let result = match self.switch.as_ref().and_then(Weak::upgrade) {
+            Some(switch) => switch.switch(region, profile).await,
+            None => Err(AppError::Conflict("This console cannot change its connection while running".into())),
+        };
+        self.db.audit().record(AuditEntry::of_result(actions::CONNECTION_CHANGE, target, &result)).await;
+        result
     }
 
     async fn recent_connection_checks(&self, limit: u32) -> Result<Vec<ConnectionCheck>, AppError> {
@@ -278,7 +314,7 @@ pub fn history_query(filter: &HistoryFilter) -> Result<HistoryQuery, AppError> {
             .map(|text| {
                 parse_filter_time(text).ok_or_else(|| AppError::InvalidInput {
                     field: Some(field.to_owned()),
-                    message: format!("{text:?} is not a date and time such as 2026-11-27T03:50"),
+                    message: format!("{:?} is not a date and time such as 2026-11-27T03:50", clipped(text)),
                 })
             })
             .transpose()
@@ -291,6 +327,16 @@ pub fn history_query(filter: &HistoryFilter) -> Result<HistoryQuery, AppError> {
         to_ms: time("to", &filter.to)?,
         text: filter.text.clone(),
     })
+}
+
+/// The start of `text` for an error message: input is echoed so users see
+/// what was refused, never whole (it could be megabytes).
+fn clipped(text: &str) -> String {
+    const SHOWN: usize = 40;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS]` (UTC, as `<input type="datetime-local">` sends)

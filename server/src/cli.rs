@@ -94,10 +94,12 @@ pub struct ServeArgs {
     /// sandbox or live [default: live when AWS credentials are configured, else sandbox].
     #[arg(long, env = "KEYWATCH_AWS", value_enum)]
     pub aws: Option<AwsChoice>,
-    /// AWS Region to work in.
-    #[arg(long, env = "KEYWATCH_REGION", default_value = keywatch_domain::region::DEFAULT_REGION)]
-    pub region: String,
-    /// Named profile from ~/.aws/config for live AWS.
+    /// AWS Region to work in [default: the one last chosen on the Connection
+    /// page, else ap-southeast-2].
+    #[arg(long, env = "KEYWATCH_REGION")]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config for live AWS [default: the one last
+    /// chosen on the Connection page, else the default credential chain].
     #[arg(long, env = "KEYWATCH_PROFILE")]
     pub profile: Option<String>,
     /// Directory holding the compiled site (pkg/ with the wasm, JS and CSS).
@@ -168,7 +170,7 @@ mod tests {
         let cli = Cli::try_parse_from(["keywatch"]).expect("parses");
         let Command::Serve(args) = cli.into_command() else { panic!("not serve") };
         assert_eq!(args.listen, "127.0.0.1:3000".parse().expect("addr"));
-        assert_eq!(args.region, "ap-southeast-2");
+        assert_eq!(args.region, None);
         assert_eq!(args.aws, None);
     }
 

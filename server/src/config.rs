@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keywatch_app::api::connection::{AwsMode, ModeSource};
+use keywatch_domain::region::DEFAULT_REGION;
 
 use crate::cli::{AwsChoice, ServeArgs};
 use crate::error::ServerError;
@@ -19,6 +20,9 @@ pub struct ServeConfig {
     pub mode_source: ModeSource,
     pub region: &'static keywatch_domain::region::Region,
     pub profile: Option<String>,
+    /// Whether `--region` or `--profile` was given; if not, the choice last
+    /// made on the Connection page (kept in SQLite) wins over the defaults.
+    pub connection_given: bool,
     pub site_root: PathBuf,
     /// Time CloudFormation spends per resource in the sandbox.
     pub stack_pace: std::time::Duration,
@@ -43,7 +47,7 @@ impl ServeConfig {
             crate::auth::check_password_hash(hash)
                 .map_err(|error| ServerError::Config(format!("KEYWATCH_ADMIN_PASSWORD_HASH: {error}")))?;
         }
-        let region = keywatch_domain::region::parse(&args.region)
+        let region = keywatch_domain::region::parse(args.region.as_deref().unwrap_or(DEFAULT_REGION))
             .map_err(|error| ServerError::Config(format!("--region: {error}")))?;
         let (data_dir, database) = database_location(args.data_dir.as_ref(), args.database.as_ref(), env);
         let (mode, mode_source) = match args.aws {
@@ -62,6 +66,7 @@ impl ServeConfig {
             mode_source,
             region,
             profile: args.profile.clone(),
+            connection_given: args.region.is_some() || args.profile.is_some(),
             site_root: args.site_root.clone(),
             stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
             cloudtrail_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),

@@ -442,6 +442,7 @@ impl LabBackend for ServerLab {
                 default: declaration.default.clone(),
                 allowed_values: declaration.allowed_values.clone(),
                 value: current.get(key).or(declaration.default.as_ref()).cloned().unwrap_or_default(),
+                declaration: declaration.clone(),
             })
             .collect();
         let resources = template

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod lab;
@@ -21,20 +22,15 @@ pub mod web;
 
 use std::sync::Arc;
 
-use keywatch_app::api::backend::ConsoleBackend;
-use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
-use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::connection::AwsMode;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
-use crate::aws::Aws;
-use crate::backend::ServerBackend;
 use crate::cli::{SandboxArgs, SetPasswordArgs};
 use crate::config::ServeConfig;
+use crate::console::{Console, ConsoleBase};
 use crate::db::Database;
 use crate::error::ServerError;
-use crate::lab::ServerLab;
-use crate::pollers::stack_watcher::{self, StackWatcher};
 
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
@@ -53,7 +49,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     }
     // In sandbox mode the sandbox runs in this process, on a free loopback
     // port, and every SDK client is pointed at it.
-    let (aws, sandbox) = match config.mode {
+    let sandbox = match config.mode {
         AwsMode::Sandbox => {
             let sandbox_config = SandboxConfig {
                 default_region: config.region.code.to_owned(),
@@ -65,56 +61,40 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             };
             let sandbox = Sandbox::new(sandbox_config)?;
             sandbox.set_task_launcher(sandbox_tasks::workload_launcher());
-            let running = sandbox.start(([127, 0, 0, 1], 0).into()).await?;
-            (Aws::sandbox(&running.endpoint_url, config.region.code), Some(running))
+            Some(sandbox.start(([127, 0, 0, 1], 0).into()).await?)
         }
-        AwsMode::Live => (Aws::live(config.region.code, config.profile.as_deref()).await, None),
+        AwsMode::Live => None,
     };
-    let settings = ConsoleSettings {
-        mode: config.mode,
-        mode_source: config.mode_source,
-        region: config.region.code.to_owned(),
-        region_name: config.region.display_name.to_owned(),
-        profile: config.profile.clone(),
-        sandbox_endpoint: sandbox.as_ref().map(|running| running.endpoint_url.clone()),
-    };
-    let server_lab = ServerLab::new(aws.clone(), db.clone(), settings.region.clone(), config.mode == AwsMode::Sandbox);
-    // A teardown cut short by a stop is finished now.
-    if let Err(error) = server_lab.resume_teardown().await {
-        tracing::warn!(?error, "an unfinished teardown could not be resumed");
-    }
-    let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
-    // Follows deployments left unfinished by an earlier run as well as new ones.
-    let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
-    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
-    let backend: Arc<dyn ConsoleBackend> = Arc::new(ServerBackend::new(aws.clone(), db.clone(), settings));
+    let (region, profile) = connection_to_use(&config, &db).await?;
+    let sandbox_endpoint = sandbox.as_ref().map(|running| running.endpoint_url.clone());
+    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), sandbox_endpoint.clone()));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
     // through the inbox's long poll either way.
-    let interval = match config.mode {
+    let poller_interval = match config.mode {
         AwsMode::Sandbox => std::time::Duration::from_secs(3),
         AwsMode::Live => std::time::Duration::from_secs(30),
     };
-    let pollers = pollers::Pollers::start(aws, db.clone(), pollers::PollerConfig::new(interval));
-
-    // The Connection page should show who we are on first load.
-    let first_check = backend.clone();
-    tokio::spawn(async move {
-        if let Err(error) = first_check.check_connection().await {
-            tracing::warn!(?error, "start-up connection check could not be recorded");
-        }
-    });
+    let base = ConsoleBase {
+        db: db.clone(),
+        mode: config.mode,
+        mode_source: config.mode_source,
+        sandbox_endpoint,
+        poller_interval,
+    };
+    let console = Console::start(base, region, profile).await;
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
-    let router = auth::protect(web::router(backend, lab, web::leptos_options(&config.site_root, config.listen)), auth)
+    let router =
+        auth::protect(web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen)), auth)
         .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
-        region = config.region.code,
+        region = region.code,
         database = %config.database.display(),
         "Keywatch console listening"
     );
@@ -122,12 +102,32 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    watcher.abort();
     // Let the pollers and in-flight writes finish before the process exits.
-    pollers.stop().await;
+    console.stop().await;
     db.close().await;
     drop(sandbox);
     served.map_err(ServerError::Serve)
+}
+
+/// The Region and profile to start with: the flags when given, else the
+/// choice last made on the Connection page, else the defaults.
+pub async fn connection_to_use(
+    config: &ServeConfig,
+    db: &Database,
+) -> Result<(&'static keywatch_domain::region::Region, Option<String>), ServerError> {
+    if config.connection_given {
+        return Ok((config.region, config.profile.clone()));
+    }
+    let Some(stored) = db.connection_choice().get().await? else {
+        return Ok((config.region, config.profile.clone()));
+    };
+    match keywatch_domain::region::parse(&stored.region) {
+        Ok(region) => Ok((region, stored.profile)),
+        Err(error) => {
+            tracing::warn!(%error, "ignoring the stored Region choice");
+            Ok((config.region, config.profile.clone()))
+        }
+    }
 }
 
 /// `keywatch user hash-password`: prints the argon2id PHC string of a new

@@ -17,27 +17,37 @@ use keywatch_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+use crate::console::{PortSource, Ports};
 use crate::security::{reject_cross_site, security_headers};
 
-/// Builds the console's router. Tests drive it directly with `oneshot`.
+/// Builds the console's router over fixed backends. Tests drive it
+/// directly with `oneshot`.
 pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos_options: LeptosOptions) -> Router {
+    router_from(PortSource::fixed(Ports { backend, lab }), leptos_options)
+}
+
+/// Builds the console's router; each request uses the backends `ports`
+/// holds when it arrives, so a Region switch takes effect at once.
+pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
-    let csv_backend = backend.clone();
-    let backend = Backend(backend);
-    let lab = Lab(lab);
+    let csv_ports = ports.clone();
     let context = move || {
-        provide_context(backend.clone());
-        provide_context(lab.clone());
+        let Ports { backend, lab } = ports.current();
+        provide_context(Backend(backend));
+        provide_context(Lab(lab));
     };
     let page_options = leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/history.csv",
-            get(move |Query(filter): Query<HistoryFilter>| history_csv(csv_backend.clone(), filter.normalized())),
+            get(move |Query(filter): Query<HistoryFilter>| {
+                history_csv(csv_ports.current().backend, filter.normalized())
+            }),
         )
         .leptos_routes_with_context(&leptos_options, routes, context, move || shell(page_options.clone()))
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(reject_cross_site))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(leptos_options)
@@ -55,6 +65,43 @@ pub fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -
         .build()
 }
 
+/// The HTTP status for each kind of [`AppError`].
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        // AWS refused the console's credentials: a gateway problem, not the
+        // browser's (401 would tell it to authenticate itself).
+        AppError::Credentials(_) => StatusCode::BAD_GATEWAY,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Largest server-function error body read back to find its kind.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Leptos answers every failed server function with 500; this gives the
+/// response the status its [`AppError`] kind means, so API clients and logs
+/// see 400 for bad input, 409 for a conflict, and so on. The body is
+/// unchanged.
+async fn server_fn_status(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = status_of(&error);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Rows fetched per page while streaming the CSV export.
 const CSV_PAGE: u32 = 1_000;
 
@@ -67,11 +114,7 @@ async fn history_csv(backend: Arc<dyn ConsoleBackend>, filter: HistoryFilter) ->
     let first = match backend.history_page(filter.clone(), None, CSV_PAGE).await {
         Ok(page) => page,
         Err(error) => {
-            let status = match error {
-                AppError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            return (status, error.to_string()).into_response();
+            return (status_of(&error), error.to_string()).into_response();
         }
     };
     let header_row = "timestamp,alarm_name,item_type,old_state,new_state,summary,notifications\r\n".to_owned();

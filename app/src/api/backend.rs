@@ -25,6 +25,10 @@ pub trait ConsoleBackend: Send + Sync + 'static {
     /// Asks STS who the console is, and records the outcome.
     async fn check_connection(&self) -> Result<ConnectionCheck, AppError>;
 
+    /// Switches every AWS client to `region` (and `profile`, on live AWS),
+    /// remembering the choice; both have been validated.
+    async fn change_connection(&self, region: &str, profile: Option<String>) -> Result<ConsoleSettings, AppError>;
+
     /// The most recent recorded connection checks, newest first.
     async fn recent_connection_checks(&self, limit: u32) -> Result<Vec<ConnectionCheck>, AppError>;
 

@@ -85,3 +85,21 @@ pub async fn check_connection() -> Result<ConnectionCheck, AppError> {
 pub async fn recent_connection_checks() -> Result<Vec<ConnectionCheck>, AppError> {
     crate::api::backend::backend()?.recent_connection_checks(RECENT_CHECKS).await
 }
+
+/// `change_connection`'s input: the Connection page's form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeConnectionInput {
+    pub region: String,
+    /// Empty for the default credential chain; ignored on the sandbox.
+    #[serde(default)]
+    pub profile: String,
+}
+
+/// Switches the console to another Region (and, on live AWS, profile): the
+/// choice is checked first, then every AWS client, poller and page follows it.
+#[server(endpoint = "connection/change")]
+pub async fn change_connection(input: ChangeConnectionInput) -> Result<ConsoleSettings, AppError> {
+    let choice = keywatch_domain::connection::parse_choice(&input.region, &input.profile)
+        .map_err(|error| AppError::InvalidInput { field: Some(error.field().into()), message: error.to_string() })?;
+    crate::api::backend::backend()?.change_connection(choice.region.code, choice.profile).await
+}

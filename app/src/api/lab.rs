@@ -93,6 +93,9 @@ pub struct ParameterField {
     pub allowed_values: Vec<String>,
     /// What the field starts with: the stack's current value, or the default.
     pub value: String,
+    /// The template's declaration, so the browser checks values exactly as
+    /// CloudFormation will without shipping the template parser.
+    pub declaration: keywatch_domain::cloudformation::ParameterDecl,
 }
 
 /// A parameter the console fills in from earlier stacks' outputs.

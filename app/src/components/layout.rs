@@ -8,27 +8,34 @@ use leptos_router::components::A;
 use crate::api::connection::{AwsMode, get_console_settings};
 use crate::api::session::get_session_info;
 
+/// Bumped when the console switches Region or profile, so everything that
+/// shows the connection reads it again.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionVersion(pub RwSignal<u32>);
+
 /// Wraps every page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let settings = OnceResource::new(get_console_settings());
+    let version = RwSignal::new(0_u32);
+    provide_context(ConnectionVersion(version));
+    let settings = Resource::new(move || version.get(), |_| get_console_settings());
     let session = OnceResource::new(get_session_info());
     view! {
         <div class="shell">
             <header class="topbar">
                 <a class="brand" href="/">"Keywatch"</a>
                 <span class="tagline">"Autonomous monitoring of KMS activity"</span>
-                <Suspense fallback=|| ()>
+                <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         settings.await.ok().map(|settings| {
                             let (class, label) = match settings.mode {
-                                AwsMode::Sandbox => ("mode mode-sandbox", "Sandbox".to_owned()),
+                                AwsMode::Sandbox => ("mode mode-sandbox", format!("Sandbox · {}", settings.region)),
                                 AwsMode::Live => ("mode mode-live", format!("Live AWS · {}", settings.region)),
                             };
                             view! { <span class=class data-testid="mode-badge">{label}</span> }
                         })
                     })}
-                </Suspense>
+                </Transition>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move { session.await.ok().map(|session| view! { <SessionBar session /> }) })}
                 </Suspense>

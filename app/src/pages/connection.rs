@@ -3,29 +3,46 @@
 
 use leptos::prelude::*;
 
+use keywatch_domain::connection::parse_choice;
+use keywatch_domain::region::REGIONS;
+
 use crate::api::connection::{
-    AwsMode, CheckConnection, CheckOutcome, ConnectionCheck, ConsoleSettings, ModeSource, get_console_settings,
-    recent_connection_checks,
+    AwsMode, ChangeConnection, CheckConnection, CheckOutcome, ConnectionCheck, ConsoleSettings, ModeSource,
+    get_console_settings, recent_connection_checks,
 };
 use crate::components::feedback::ErrorPanel;
+use crate::components::layout::ConnectionVersion;
+use crate::error::AppError;
 
 /// The Connection page.
 #[component]
 pub fn ConnectionPage() -> impl IntoView {
     let check = ServerAction::<CheckConnection>::new();
-    let settings = OnceResource::new(get_console_settings());
-    let checks = Resource::new(move || check.version().get(), |_| recent_connection_checks());
+    let change = ServerAction::<ChangeConnection>::new();
+    // A switch changes the header's badge too: it follows the layout's version.
+    let version = use_context::<ConnectionVersion>().map(|ConnectionVersion(version)| version);
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(version)) = (change.value().get(), version) {
+            version.update(|v| *v += 1);
+        }
+    });
+    let settings = Resource::new(move || change.version().get(), |_| get_console_settings());
+    let checks = Resource::new(move || (check.version().get(), change.version().get()), |_| recent_connection_checks());
 
     view! {
         <h1>"Connection"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading settings…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(settings) => view! { <SettingsPanel settings /> }.into_any(),
+                    Ok(settings) => view! {
+                        <SettingsPanel settings=settings.clone() />
+                        <ConnectionForm settings change />
+                    }
+                    .into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <section class="panel">
             <div class="panel-header">
                 <h2>"Identity"</h2>
@@ -82,6 +99,86 @@ fn SettingsPanel(settings: ConsoleSettings) -> impl IntoView {
                     <dd><code>{endpoint}</code></dd>
                 })}
             </dl>
+        </section>
+    }
+}
+
+/// Region and profile: checked beside each field as the user types (the
+/// same rules the server applies), and nothing is sent while a field is wrong.
+#[component]
+fn ConnectionForm(settings: ConsoleSettings, change: ServerAction<ChangeConnection>) -> impl IntoView {
+    let live = settings.mode == AwsMode::Live;
+    let (region, set_region) = signal(settings.region.clone());
+    let (profile, set_profile) = signal(settings.profile.clone().unwrap_or_default());
+    let local_error = move |field: &str| {
+        parse_choice(&region.get(), &profile.get()).err().filter(|error| error.field() == field).map(|e| e.to_string())
+    };
+    let server_error = move |field: &str| match change.value().get() {
+        Some(Err(AppError::InvalidInput { field: Some(f), message })) if f == field => Some(message),
+        _ => None,
+    };
+    let field_error = move |field: &'static str| local_error(field).or_else(|| server_error(field));
+    let other_error = move || match change.value().get() {
+        Some(Err(AppError::InvalidInput { field: Some(_), .. })) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(error),
+    };
+    let invalid = move || parse_choice(&region.get(), &profile.get()).is_err();
+    view! {
+        <section class="panel" aria-label="Change connection">
+            <h2>"Region and profile"</h2>
+            <p class="hint">
+                {if live {
+                    "Every AWS call, poller and page follows the change at once. The choice is remembered \
+                     across restarts unless --region or --profile is given."
+                } else {
+                    "The sandbox keeps each Region apart, as AWS does. The choice is remembered across restarts \
+                     unless --region is given."
+                }}
+            </p>
+            <ActionForm action=change attr:class="form-grid" attr:novalidate=true>
+                <div class="field">
+                    <label for="connection-region">"Region"</label>
+                    <input
+                        id="connection-region"
+                        name="input[region]"
+                        list="aws-regions"
+                        autocomplete="off"
+                        maxlength="64"
+                        prop:value=region
+                        aria-invalid=move || field_error("region").is_some().to_string()
+                        on:input=move |ev| set_region.set(event_target_value(&ev))
+                    />
+                    <datalist id="aws-regions">
+                        {REGIONS
+                            .iter()
+                            .map(|r| view! { <option value=r.code>{r.display_name}</option> })
+                            .collect_view()}
+                    </datalist>
+                    {move || field_error("region").map(|m| view! { <p class="field-error" role="alert" data-testid="region-error">{m}</p> })}
+                </div>
+                <div class="field">
+                    <label for="connection-profile">"Profile"</label>
+                    <input
+                        id="connection-profile"
+                        name="input[profile]"
+                        autocomplete="off"
+                        maxlength="200"
+                        placeholder="default credential chain"
+                        disabled=!live
+                        prop:value=profile
+                        aria-invalid=move || field_error("profile").is_some().to_string()
+                        on:input=move |ev| set_profile.set(event_target_value(&ev))
+                    />
+                    {(!live).then(|| view! { <p class="hint">"Profiles apply to live AWS only."</p> })}
+                    {move || field_error("profile").map(|m| view! { <p class="field-error" role="alert" data-testid="profile-error">{m}</p> })}
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || invalid() || change.pending().get()>
+                        {move || if change.pending().get() { "Switching…" } else { "Switch" }}
+                    </button>
+                </div>
+            </ActionForm>
+            {move || other_error().map(|error| view! { <ErrorPanel error /> })}
         </section>
     }
 }

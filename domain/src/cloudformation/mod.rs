@@ -31,7 +31,9 @@ pub use dynamic::{DynamicReference, dynamic_references, substitute_dynamic};
 pub use error::TemplateError;
 pub use graph::{creation_order, deletion_order, dependencies};
 pub use intrinsics::{Evaluator, ResolvedOutput, StackContext};
-pub use parameters::{ResolvedParameter, ResolvedParameters, SuppliedParameter, resolve_parameters};
+pub use parameters::{
+    ResolvedParameter, ResolvedParameters, SuppliedParameter, check_parameter_value, resolve_parameters,
+};
 pub use resource_types::{ResourceType, resource_type};
 pub use template::{
     Capability, DeletionPolicy, OutputDecl, ParameterDecl, ResourceDecl, SummaryParameter, Template, TemplateSummary,

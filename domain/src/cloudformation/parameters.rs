@@ -92,7 +92,7 @@ pub fn resolve_parameters(
     }
     let mut resolved = ResolvedParameters::new();
     for (name, declaration, raw) in chosen {
-        check(name, declaration, &raw)?;
+        check_parameter_value(name, declaration, &raw)?;
         let value = if is_list(&declaration.parameter_type) {
             let items = if raw.is_empty() {
                 Vec::new()
@@ -126,8 +126,10 @@ fn number_text(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 { format!("{}", number as i64) } else { number.to_string() }
 }
 
-/// One value against its declaration.
-fn check(name: &str, declaration: &ParameterDecl, raw: &str) -> Result<(), TemplateError> {
+/// One value against its declaration: `Type`, `AllowedValues`,
+/// `AllowedPattern`, lengths and numeric bounds, with CloudFormation's
+/// messages (and `ConstraintDescription` in place of them when given).
+pub fn check_parameter_value(name: &str, declaration: &ParameterDecl, raw: &str) -> Result<(), TemplateError> {
     let failed = |default_message: String| -> TemplateError {
         match &declaration.constraint_description {
             Some(description) => {

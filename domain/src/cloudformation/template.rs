@@ -102,8 +102,10 @@ pub struct Template {
     pub original_body: String,
 }
 
-/// One `Parameters` member.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// One `Parameters` member. Serializable so the console can send a
+/// section's declarations to the browser, which checks values with
+/// [`super::check_parameter_value`] without parsing the template itself.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ParameterDecl {
     /// `Type`.
     pub parameter_type: String,

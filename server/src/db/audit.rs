@@ -35,6 +35,8 @@ pub mod actions {
     pub const SUBSCRIBER_RESEND: &str = "subscriber.resend-confirmation";
     pub const SUBSCRIBER_CONFIRM: &str = "subscriber.confirm";
     pub const HISTORY_RETENTION: &str = "history.retention";
+    /// The console switched to another Region or profile.
+    pub const CONNECTION_CHANGE: &str = "connection.change";
     pub const LOGIN: &str = "auth.login";
     pub const LOGOUT: &str = "auth.logout";
     pub const PASSWORD_SET: &str = "auth.set-password";

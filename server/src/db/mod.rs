@@ -3,6 +3,7 @@
 
 pub mod alarm_history;
 pub mod connection_checks;
+pub mod connection_choice;
 pub mod deployments;
 pub mod history_retention;
 pub mod notifications;
@@ -69,6 +70,11 @@ impl Database {
     /// The `connection_checks` table.
     pub fn connection_checks(&self) -> connection_checks::ConnectionChecks<'_> {
         connection_checks::ConnectionChecks::new(&self.pool)
+    }
+
+    /// The `connection_choice` table.
+    pub fn connection_choice(&self) -> connection_choice::ConnectionChoice<'_> {
+        connection_choice::ConnectionChoice::new(&self.pool)
     }
 
     /// The `deployments` table.

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use keywatch_domain::cloudformation::Template;
-use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::cloudformation::check_parameter_value;
+use keywatch_domain::lab::{LabSection, Prefix};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -144,9 +144,6 @@ struct FieldState {
 #[component]
 fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoView {
     let section = detail.section;
-    // Parsed in the browser too: the domain crate checks values exactly as
-    // the server (and CloudFormation) will.
-    let template = StoredValue::new(section.template().and_then(|body| Template::parse(body).ok()));
     let prefix = RwSignal::new(detail.prefix.clone());
     let fields: Vec<FieldState> = detail
         .fields
@@ -160,9 +157,13 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
     let following = RwSignal::new(None::<i64>);
 
     let prefix_error = move || Prefix::parse(&prefix.get()).err().map(|error| error.to_string());
+    // The domain crate checks values exactly as the server (and
+    // CloudFormation) will, against the declarations the server sent.
     let field_error = move |key: &str, value: &str| {
-        template
-            .with_value(|template| template.as_ref().and_then(|template| lab::parameter_error(template, key, value)))
+        fields.with_value(|fields| {
+            let field = &fields.iter().find(|f| f.field.key == key)?.field;
+            check_parameter_value(key, &field.declaration, value).err().map(|error| error.message())
+        })
     };
     let server_error =
         move || preview.value().get().and_then(Result::err).or_else(|| deploy.value().get().and_then(Result::err));

@@ -1,0 +1,232 @@
+//! The running console's AWS-facing parts — the backends server functions
+//! use, the pollers and the stack watcher — built for one Region and profile,
+//! and switched as a whole when the user picks another on the Connection page.
+//!
+//! Everything AWS-facing is rebuilt rather than mutated so that no part can
+//! keep a client of the old Region: a switch stops the old pollers (they
+//! finish the write in hand), builds new parts, and swaps what requests see.
+
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use keywatch_app::api::backend::ConsoleBackend;
+use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::error::AppError;
+use keywatch_domain::region::Region;
+use tokio::task::JoinHandle;
+
+use crate::aws::{Aws, AwsErrorKind};
+use crate::backend::{ConnectionSwitch, ServerBackend};
+use crate::db::Database;
+use crate::db::connection_choice::StoredChoice;
+use crate::lab::ServerLab;
+use crate::pollers::stack_watcher::{self, StackWatcher};
+use crate::pollers::{self, Pollers};
+
+/// The backends one request sees.
+#[derive(Clone)]
+pub struct Ports {
+    pub backend: Arc<dyn ConsoleBackend>,
+    pub lab: Arc<dyn LabBackend>,
+}
+
+/// Where each request gets its [`Ports`]: fixed (tests) or switchable.
+#[derive(Clone)]
+pub struct PortSource(Arc<RwLock<Ports>>);
+
+impl PortSource {
+    /// Ports that never change.
+    pub fn fixed(ports: Ports) -> PortSource {
+        PortSource(Arc::new(RwLock::new(ports)))
+    }
+
+    /// The ports in force now.
+    pub fn current(&self) -> Ports {
+        // A poisoned lock still holds a complete `Ports` (it is replaced whole).
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn replace(&self, ports: Ports) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ports;
+    }
+}
+
+/// What does not change when the Region does.
+#[derive(Debug, Clone)]
+pub struct ConsoleBase {
+    pub db: Database,
+    pub mode: AwsMode,
+    pub mode_source: ModeSource,
+    /// The in-process sandbox's endpoint, in sandbox mode.
+    pub sandbox_endpoint: Option<String>,
+    /// How often the history poller runs a round.
+    pub poller_interval: Duration,
+}
+
+/// The background work of one connection.
+struct Running {
+    pollers: Pollers,
+    watcher: JoinHandle<()>,
+}
+
+/// The switchable console.
+pub struct Console {
+    base: ConsoleBase,
+    ports: PortSource,
+    /// Held through a whole switch so two switches never interleave.
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+impl Console {
+    /// Builds the console's parts for `region` and `profile` and starts its
+    /// background work.
+    pub async fn start(base: ConsoleBase, region: &'static Region, profile: Option<String>) -> Arc<Console> {
+        let aws = aws_for(&base, region, profile.as_deref()).await;
+        let mut lab = None;
+        let console = Arc::new_cyclic(|switch: &Weak<Console>| {
+            let (ports, server_lab) = build_ports(&base, aws.clone(), region, profile, switch.clone());
+            lab = Some(server_lab);
+            Console { base: base.clone(), ports: PortSource::fixed(ports), running: tokio::sync::Mutex::new(None) }
+        });
+        if let Some(lab) = lab {
+            let running = console.start_background(aws, lab).await;
+            *console.running.lock().await = Some(running);
+        }
+        // The Connection page shows who the console is on first load.
+        let backend = console.ports.current().backend;
+        tokio::spawn(async move {
+            if let Err(error) = backend.check_connection().await {
+                tracing::warn!(?error, "start-up connection check could not be recorded");
+            }
+        });
+        console
+    }
+
+    /// The ports requests should use.
+    pub fn ports(&self) -> PortSource {
+        self.ports.clone()
+    }
+
+    /// Stops the background work, letting writes in hand finish.
+    pub async fn stop(&self) {
+        if let Some(running) = self.running.lock().await.take() {
+            stop(running).await;
+        }
+    }
+
+    /// Resumes an unfinished teardown, follows unfinished deployments, and
+    /// starts the pollers.
+    async fn start_background(&self, aws: Aws, lab: Arc<ServerLab>) -> Running {
+        // A teardown cut short by a stop (or a switch) is finished now.
+        if let Err(error) = lab.resume_teardown().await {
+            tracing::warn!(?error, "an unfinished teardown could not be resumed");
+        }
+        // Follows deployments left unfinished by an earlier run as well as new ones.
+        let watcher = StackWatcher::new(aws.cloudformation(), self.base.db.clone()).spawn(stack_watcher::INTERVAL);
+        let pollers = Pollers::start(aws, self.base.db.clone(), pollers::PollerConfig::new(self.base.poller_interval));
+        Running { pollers, watcher }
+    }
+
+    fn is_sandbox(&self) -> bool {
+        self.base.mode == AwsMode::Sandbox
+    }
+}
+
+async fn aws_for(base: &ConsoleBase, region: &'static Region, profile: Option<&str>) -> Aws {
+    match &base.sandbox_endpoint {
+        Some(endpoint) => Aws::sandbox(endpoint, region.code),
+        None => Aws::live(region.code, profile).await,
+    }
+}
+
+#[async_trait]
+impl ConnectionSwitch for Console {
+    async fn switch(
+        self: Arc<Self>,
+        region: &'static Region,
+        profile: Option<String>,
+    ) -> Result<ConsoleSettings, AppError> {
+        // Profiles belong to live AWS; the sandbox has one fixed identity.
+        let profile = if self.is_sandbox() { None } else { profile };
+        let mut running = self.running.lock().await;
+        // The stack watcher follows a deployment in the Region it was made
+        // in; switching mid-way would lose track of it.
+        if let Some(deployment) = self.base.db.deployments().unfinished().await?.first() {
+            return Err(AppError::Conflict(format!(
+                "The stack {} is still being deployed; change Region once it finishes",
+                deployment.stack_name
+            )));
+        }
+        if self.base.db.teardowns().unfinished().await?.is_some() {
+            return Err(AppError::Conflict("A teardown is in progress; change Region once it finishes".into()));
+        }
+        let aws = aws_for(&self.base, region, profile.as_deref()).await;
+        // Nothing changes unless the new place answers: a profile without
+        // credentials, or a Region the account has not enabled, is refused here.
+        if let Err(error) = aws.sts().caller_identity().await {
+            tracing::warn!(%error, region = region.code, ?profile, "refused a connection switch");
+            return Err(match error.kind {
+                AwsErrorKind::Credentials if profile.is_some() => AppError::InvalidInput {
+                    field: Some("profile".into()),
+                    message: format!(
+                        "AWS did not accept this profile's credentials in {}: {}",
+                        region.code,
+                        error.user_message()
+                    ),
+                },
+                AwsErrorKind::Credentials => AppError::InvalidInput {
+                    field: Some("region".into()),
+                    message: format!("AWS did not accept the credentials in {}: {}", region.code, error.user_message()),
+                },
+                _ => error.into(),
+            });
+        }
+        let (ports, lab) = build_ports(&self.base, aws.clone(), region, profile.clone(), Arc::downgrade(&self));
+        if let Some(previous) = running.take() {
+            stop(previous).await;
+        }
+        self.ports.replace(ports);
+        *running = Some(self.start_background(aws, lab).await);
+        let choice = StoredChoice { region: region.code.to_owned(), profile };
+        self.base.db.connection_choice().set(&choice, now_ms()).await?;
+        tracing::info!(region = region.code, profile = ?choice.profile, "switched connection");
+        let backend = self.ports.current().backend;
+        // Recorded before answering, so the page's list of checks shows the
+        // new place as soon as the switch returns.
+        backend.check_connection().await?;
+        Ok(backend.settings())
+    }
+}
+
+fn build_ports(
+    base: &ConsoleBase,
+    aws: Aws,
+    region: &'static Region,
+    profile: Option<String>,
+    switch: Weak<Console>,
+) -> (Ports, Arc<ServerLab>) {
+    let settings = ConsoleSettings {
+        mode: base.mode,
+        mode_source: base.mode_source,
+        region: region.code.to_owned(),
+        region_name: region.display_name.to_owned(),
+        profile,
+        sandbox_endpoint: base.sandbox_endpoint.clone(),
+    };
+    let sandbox = base.mode == AwsMode::Sandbox;
+    let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), sandbox));
+    let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
+    (Ports { backend: Arc::new(backend), lab: lab.clone() }, lab)
+}
+
+async fn stop(running: Running) {
+    running.watcher.abort();
+    running.pollers.stop().await;
+}
+
+fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
