@@ -6,10 +6,10 @@
 
 pub mod api;
 pub mod components;
+pub mod csp;
 pub mod error;
 pub mod pages;
 pub mod sns;
-pub mod csp;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -17,6 +17,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
+use pages::audit::AuditPage;
 use pages::connection::ConnectionPage;
 use pages::history::{HistoryPage, StateChangePage};
 use pages::lab::overview::LabOverviewPage;
@@ -24,7 +25,6 @@ use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
-use pages::audit::AuditPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -454,7 +454,9 @@ async fn logout(State(auth): State<Auth>, headers: HeaderMap) -> Response {
 
 fn login_html(status: StatusCode, next: &str, error: Option<&str>) -> Response {
     let error = error
-        .map(|error| format!(r#"<p class="panel panel-error" role="alert" id="login-error">{}</p>"#, html_escape(error)))
+        .map(|error| {
+            format!(r#"<p class="panel panel-error" role="alert" id="login-error">{}</p>"#, html_escape(error))
+        })
         .unwrap_or_default();
     let page = format!(
         r#"<!DOCTYPE html>
@@ -583,7 +585,9 @@ mod tests {
     fn only_argon2id_phc_strings_are_accepted_from_the_environment() {
         assert!(check_password_hash("hunter2").is_err());
         assert!(check_password_hash("$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$YWJjZGVmZ2hpamtsbW5vcA").is_err());
-        assert!(check_password_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcHFyc3R1").is_ok());
+        assert!(
+            check_password_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcHFyc3R1").is_ok()
+        );
     }
 
     #[test]

@@ -65,7 +65,12 @@ impl ServerBackend {
     }
 
     /// Subscribes the single pending subscription shown as `masked_endpoint` again.
-    async fn resubscribe_pending(&self, topic_arn: &str, protocol: &str, masked_endpoint: &str) -> Result<(), AppError> {
+    async fn resubscribe_pending(
+        &self,
+        topic_arn: &str,
+        protocol: &str,
+        masked_endpoint: &str,
+    ) -> Result<(), AppError> {
         let listed = self.aws.sns().list_subscriptions_by_topic(topic_arn).await?;
         let mut pending = listed.iter().filter(|s| {
             s.protocol == protocol
@@ -283,8 +288,7 @@ impl ConsoleBackend for ServerBackend {
 
     async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<AuditPage, AppError> {
         let records = self.db.audit().page(before, limit).await?;
-        let next_before =
-            (records.len() == limit as usize).then(|| records.last().map(|record| record.id)).flatten();
+        let next_before = (records.len() == limit as usize).then(|| records.last().map(|record| record.id)).flatten();
         Ok(AuditPage { records, next_before })
     }
 }

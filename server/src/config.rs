@@ -226,16 +226,20 @@ mod tests {
 
     #[test]
     fn non_loopback_addresses_need_a_password() {
-        let error = require_password_beyond_loopback("0.0.0.0:3000".parse().expect("addr"), false).expect_err("refused");
-        assert!(error.to_string().contains("refusing to serve the console on 0.0.0.0:3000 without a password"), "{error}");
+        let error =
+            require_password_beyond_loopback("0.0.0.0:3000".parse().expect("addr"), false).expect_err("refused");
+        assert!(
+            error.to_string().contains("refusing to serve the console on 0.0.0.0:3000 without a password"),
+            "{error}"
+        );
         assert!(require_password_beyond_loopback("0.0.0.0:3000".parse().expect("addr"), true).is_ok());
         assert!(require_password_beyond_loopback("[::1]:3000".parse().expect("addr"), false).is_ok());
     }
 
     #[test]
     fn an_environment_password_hash_must_be_argon2id() {
-        let error = ServeConfig::from_args(&args(&["--admin-password-hash", "hunter2"]), &env_of(&[]))
-            .expect_err("refused");
+        let error =
+            ServeConfig::from_args(&args(&["--admin-password-hash", "hunter2"]), &env_of(&[])).expect_err("refused");
         assert!(error.to_string().starts_with("KEYWATCH_ADMIN_PASSWORD_HASH: not a PHC string"), "{error}");
     }
 

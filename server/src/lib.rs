@@ -90,7 +90,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     // skip the cross-site check: their signature authenticates them.
     let router =
         auth::protect(web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen)), auth)
-        .merge(sns_endpoint::router(sns_endpoint));
+            .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -168,10 +168,7 @@ pub async fn set_admin_password(args: SetPasswordArgs) -> Result<(), ServerError
     };
     db.audit().record(entry).await;
     db.close().await;
-    println!(
-        "Password set for {}; {ended} existing session(s) ended. Every page now asks for a login.",
-        auth::ADMIN
-    );
+    println!("Password set for {}; {ended} existing session(s) ended. Every page now asks for a login.", auth::ADMIN);
     Ok(())
 }
 

@@ -42,11 +42,12 @@ struct Harness {
 impl Harness {
     async fn new(password: bool) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
-        let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
-            .expect("sandbox")
-            .start("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("sandbox started");
+        let sandbox =
+            Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
+                .expect("sandbox")
+                .start("127.0.0.1:0".parse().expect("addr"))
+                .await
+                .expect("sandbox started");
         let db_path = dir.path().join("keywatch.db");
         let db = Database::open(&db_path).await.expect("database");
         if password {
@@ -54,14 +55,7 @@ impl Harness {
             db.accounts().set_password_hash(keywatch::auth::ADMIN, &hash, 0).await.expect("stored");
         }
         let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-        let mut harness = Harness {
-            router: axum::Router::new(),
-            aws,
-            db,
-            db_path,
-            sandbox,
-            dir,
-        };
+        let mut harness = Harness { router: axum::Router::new(), aws, db, db_path, sandbox, dir };
         harness.router = harness.build_router();
         harness
     }
@@ -122,12 +116,16 @@ impl Harness {
         .expect("tables");
         let mut snapshot = BTreeMap::new();
         for table in tables {
-            let count: i64 =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{table}\""))).fetch_one(&pool).await.expect("count");
+            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{table}\"")))
+                .fetch_one(&pool)
+                .await
+                .expect("count");
             snapshot.insert(table, count.to_string());
         }
-        let retention: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT keep_days FROM history_retention WHERE id = 1").fetch_optional(&pool).await.expect("retention");
+        let retention: Option<Option<i64>> = sqlx::query_scalar("SELECT keep_days FROM history_retention WHERE id = 1")
+            .fetch_optional(&pool)
+            .await
+            .expect("retention");
         snapshot.insert("history_retention.keep_days".into(), format!("{retention:?}"));
         pool.close().await;
         snapshot
@@ -145,7 +143,10 @@ impl Harness {
         let sns = self.aws.sns();
         for topic in sns.list_topics().await.expect("ListTopics") {
             for subscription in sns.list_subscriptions_by_topic(&topic).await.expect("ListSubscriptionsByTopic") {
-                state.push(format!("{topic} {} {} {}", subscription.protocol, subscription.endpoint, subscription.subscription_arn));
+                state.push(format!(
+                    "{topic} {} {} {}",
+                    subscription.protocol, subscription.endpoint, subscription.subscription_arn
+                ));
             }
             state.push(topic);
         }
@@ -224,7 +225,9 @@ async fn with_a_password_every_page_and_server_function_needs_a_session() {
         assert!(pages.contains(&expected.to_owned()), "{expected} missing from {pages:?}");
     }
     for page in &pages {
-        let reply = harness.send(request(Method::GET, page, &[("accept", "text/html")]).body(Body::empty()).expect("request")).await;
+        let reply = harness
+            .send(request(Method::GET, page, &[("accept", "text/html")]).body(Body::empty()).expect("request"))
+            .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{page}: {}", reply.body);
         assert!(reply.header("location").starts_with("/login?next="), "{page}: {}", reply.header("location"));
         // Not a browser: no redirect, a plain 401.
@@ -237,9 +240,13 @@ async fn with_a_password_every_page_and_server_function_needs_a_session() {
         for accept in ["application/json", "text/html"] {
             let reply = harness
                 .send(
-                    request(method.clone(), path, &[("accept", accept), ("content-type", "application/x-www-form-urlencoded")])
-                        .body(Body::empty())
-                        .expect("request"),
+                    request(
+                        method.clone(),
+                        path,
+                        &[("accept", accept), ("content-type", "application/x-www-form-urlencoded")],
+                    )
+                    .body(Body::empty())
+                    .expect("request"),
                 )
                 .await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path} ({accept}): {}", reply.body);
@@ -252,12 +259,19 @@ async fn with_a_password_every_page_and_server_function_needs_a_session() {
     }
     // A made-up cookie is no session.
     let reply = harness
-        .send(request(Method::POST, "/api/session/info", &[("cookie", "keywatch_session=forged")]).body(Body::empty()).expect("request"))
+        .send(
+            request(Method::POST, "/api/session/info", &[("cookie", "keywatch_session=forged")])
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 
     // Open: the health check, the login page, static assets (404 here: no site is built).
-    assert_eq!(harness.send(request(Method::GET, "/healthz", &[]).body(Body::empty()).expect("r")).await.status, StatusCode::OK);
+    assert_eq!(
+        harness.send(request(Method::GET, "/healthz", &[]).body(Body::empty()).expect("r")).await.status,
+        StatusCode::OK
+    );
     let login = harness.send(request(Method::GET, "/login", &[]).body(Body::empty()).expect("r")).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.body.contains(r#"type="password""#), "{}", login.body);
@@ -305,7 +319,11 @@ async fn logins_start_hashed_sessions_that_survive_a_restart_and_end_at_logout()
     assert_eq!(harness.send(info(cookie.clone())).await.status, StatusCode::OK);
 
     let logout = harness
-        .send(request(Method::POST, "/logout", &[("cookie", &cookie), ("origin", "http://127.0.0.1:3000")]).body(Body::empty()).expect("r"))
+        .send(
+            request(Method::POST, "/logout", &[("cookie", &cookie), ("origin", "http://127.0.0.1:3000")])
+                .body(Body::empty())
+                .expect("r"),
+        )
         .await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
     assert!(logout.header("set-cookie").contains("Max-Age=0"));
@@ -332,7 +350,11 @@ async fn failed_logins_are_rate_limited_with_a_clear_message() {
     // Even the right password waits now: the limit is checked first.
     let limited = harness.login(PASSWORD).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(limited.body.contains("Too many failed logins from your address: try again in 15 minute(s)."), "{}", limited.body);
+    assert!(
+        limited.body.contains("Too many failed logins from your address: try again in 15 minute(s)."),
+        "{}",
+        limited.body
+    );
     assert!(!limited.header("retry-after").is_empty());
 }
 
@@ -345,12 +367,17 @@ async fn a_cross_site_post_is_refused_on_every_server_function_and_form() {
         server_functions().into_iter().filter(|(_, method)| method == Method::POST).map(|(path, _)| path).collect();
     posts.extend(["/login".to_owned(), "/logout".to_owned()]);
     for path in &posts {
-        for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")] {
+        for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")]
+        {
             let reply = harness
                 .send(
-                    request(Method::POST, path, &[("cookie", &cookie), (name, value), ("content-type", "application/x-www-form-urlencoded")])
-                        .body(Body::from("input[keep_days]=1&password=x"))
-                        .expect("request"),
+                    request(
+                        Method::POST,
+                        path,
+                        &[("cookie", &cookie), (name, value), ("content-type", "application/x-www-form-urlencoded")],
+                    )
+                    .body(Body::from("input[keep_days]=1&password=x"))
+                    .expect("request"),
                 )
                 .await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} with {name}: {value}");
@@ -369,7 +396,11 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy() 
     let harness = Harness::new(true).await;
     let cookie = harness.session_cookie().await;
     let page = harness
-        .send(request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")]).body(Body::empty()).expect("r"))
+        .send(
+            request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")])
+                .body(Body::empty())
+                .expect("r"),
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let policy = page.header("content-security-policy");
@@ -385,7 +416,11 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy() 
     assert!(!page.body.contains("No password is set"));
     // Another response, another nonce.
     let again = harness
-        .send(request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")]).body(Body::empty()).expect("r"))
+        .send(
+            request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")])
+                .body(Body::empty())
+                .expect("r"),
+        )
         .await;
     assert!(!again.header("content-security-policy").contains(&nonce));
 
@@ -394,8 +429,12 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy() 
         harness.send(request(Method::GET, "/login", &[]).body(Body::empty()).expect("r")).await,
         harness.send(request(Method::GET, "/healthz", &[]).body(Body::empty()).expect("r")).await,
         harness.send(request(Method::POST, "/api/session/info", &[]).body(Body::empty()).expect("r")).await,
-        harness.send(request(Method::POST, "/api/session/info", &[("cookie", &cookie)]).body(Body::empty()).expect("r")).await,
-        harness.send(request(Method::GET, "/no-such-page", &[("cookie", &cookie)]).body(Body::empty()).expect("r")).await,
+        harness
+            .send(request(Method::POST, "/api/session/info", &[("cookie", &cookie)]).body(Body::empty()).expect("r"))
+            .await,
+        harness
+            .send(request(Method::GET, "/no-such-page", &[("cookie", &cookie)]).body(Body::empty()).expect("r"))
+            .await,
     ];
     for reply in replies {
         assert!(reply.header("content-security-policy").contains("frame-ancestors 'none'"), "{}", reply.status);
@@ -408,10 +447,14 @@ async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy() 
 #[tokio::test]
 async fn without_a_password_pages_say_so_and_the_audit_log_names_the_local_user() {
     let harness = Harness::new(false).await;
-    let page = harness.send(request(Method::GET, "/", &[("accept", "text/html")]).body(Body::empty()).expect("r")).await;
+    let page =
+        harness.send(request(Method::GET, "/", &[("accept", "text/html")]).body(Body::empty()).expect("r")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("No password is set"), "{}", page.body);
-    assert_eq!(harness.send(request(Method::GET, "/login", &[]).body(Body::empty()).expect("r")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        harness.send(request(Method::GET, "/login", &[]).body(Body::empty()).expect("r")).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let set = |days: &str| {
         request(Method::POST, "/api/history/set-retention", &[("content-type", "application/x-www-form-urlencoded")])
@@ -421,7 +464,11 @@ async fn without_a_password_pages_say_so_and_the_audit_log_names_the_local_user(
     assert_eq!(harness.send(set("30")).await.status, StatusCode::OK);
     assert_eq!(harness.send(set("7")).await.status, StatusCode::OK);
     let reply = harness
-        .send(request(Method::POST, "/api/audit/page", &[("content-type", "application/json")]).body(Body::from("{\"input\":{}}")).expect("r"))
+        .send(
+            request(Method::POST, "/api/audit/page", &[("content-type", "application/json")])
+                .body(Body::from("{\"input\":{}}"))
+                .expect("r"),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let page: AuditPage = serde_json::from_str(&reply.body).expect("an AuditPage");
@@ -447,9 +494,13 @@ async fn the_audit_log_records_the_sessions_user_and_pages_newest_first() {
     for days in 1..=60 {
         let reply = harness
             .send(
-                request(Method::POST, "/api/history/set-retention", &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")])
-                    .body(Body::from(format!("input[keep_days]={days}")))
-                    .expect("request"),
+                request(
+                    Method::POST,
+                    "/api/history/set-retention",
+                    &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+                )
+                .body(Body::from(format!("input[keep_days]={days}")))
+                .expect("request"),
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -470,7 +521,11 @@ async fn the_audit_log_records_the_sessions_user_and_pages_newest_first() {
     assert_eq!(second.next_before, None);
     // The page itself renders on the server, with its nav entry.
     let html = harness
-        .send(request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")]).body(Body::empty()).expect("r"))
+        .send(
+            request(Method::GET, "/audit", &[("cookie", &cookie), ("accept", "text/html")])
+                .body(Body::empty())
+                .expect("r"),
+        )
         .await;
     assert!(html.body.contains("keep 60 days") && html.body.contains(r#"href="/audit""#), "{}", html.body);
     assert!(html.body.contains("/audit?before="), "an Older link");
@@ -503,7 +558,11 @@ fn assert_refused(reply: &Reply, what: &str) {
     }
     assert!(!reply.status.is_success(), "{what} was accepted: {:.300}", reply.body);
     assert!(reply.body.len() < 4096, "{what}: the error echoes the input whole ({} bytes)", reply.body.len());
-    assert!(reply.status != StatusCode::UNAUTHORIZED && reply.status != StatusCode::FORBIDDEN, "{what}: {}", reply.status);
+    assert!(
+        reply.status != StatusCode::UNAUTHORIZED && reply.status != StatusCode::FORBIDDEN,
+        "{what}: {}",
+        reply.status
+    );
     match serde_json::from_str::<AppError>(&reply.body) {
         Ok(AppError::Internal) => panic!("{what}: internal error"),
         Ok(error) => assert!(!error.to_string().is_empty(), "{what}"),
@@ -530,14 +589,26 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
 
     let form = |path: &str, fields: &[(&str, &str)]| {
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-        request(Method::POST, path, &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json")])
-            .body(Body::from(body.join("&")))
-            .expect("request")
+        request(
+            Method::POST,
+            path,
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("accept", "application/json"),
+            ],
+        )
+        .body(Body::from(body.join("&")))
+        .expect("request")
     };
     let json = |path: &str, body: serde_json::Value| {
-        request(Method::POST, path, &[("cookie", &cookie), ("content-type", "application/json"), ("accept", "application/json")])
-            .body(Body::from(body.to_string()))
-            .expect("request")
+        request(
+            Method::POST,
+            path,
+            &[("cookie", &cookie), ("content-type", "application/json"), ("accept", "application/json")],
+        )
+        .body(Body::from(body.to_string()))
+        .expect("request")
     };
 
     for value in hostile_values() {
@@ -557,14 +628,21 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         let reply = harness
             .send(form(
                 "/api/subscribers/resend",
-                &[("input[topic_arn]", topic_arn.as_str()), ("input[protocol]", "email"), ("input[masked_endpoint]", v)],
+                &[
+                    ("input[topic_arn]", topic_arn.as_str()),
+                    ("input[protocol]", "email"),
+                    ("input[masked_endpoint]", v),
+                ],
             ))
             .await;
         assert_refused(&reply, &format!("subscribers/resend {short:?}"));
         let reply = harness.send(form("/api/subscribers/confirm", &[("input[message_id]", v)])).await;
         assert_refused(&reply, &format!("subscribers/confirm {short:?}"));
         // Connection: Region and profile, each hostile in turn.
-        for fields in [[("input[region]", v), ("input[profile]", "")], [("input[region]", "ap-southeast-2"), ("input[profile]", v)]] {
+        for fields in [
+            [("input[region]", v), ("input[profile]", "")],
+            [("input[region]", "ap-southeast-2"), ("input[profile]", v)],
+        ] {
             if fields[1].1.is_empty() && fields[0].1 == "ap-southeast-2" {
                 continue;
             }
@@ -581,12 +659,17 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
             if v.is_empty() {
                 continue;
             }
-            let reply = harness.send(json("/api/history/page", serde_json::json!({"input": {"filter": {field: v}, "after": null}}))).await;
+            let reply = harness
+                .send(json("/api/history/page", serde_json::json!({"input": {"filter": {field: v}, "after": null}})))
+                .await;
             assert_refused(&reply, &format!("history/page {field}={short:?}"));
         }
         // The wizard: preview, deploy, teardown.
         let reply = harness
-            .send(json("/api/lab/preview", serde_json::json!({"request": {"section": "BaseNetwork", "prefix": v, "parameters": []}})))
+            .send(json(
+                "/api/lab/preview",
+                serde_json::json!({"request": {"section": "BaseNetwork", "prefix": v, "parameters": []}}),
+            ))
             .await;
         assert_refused(&reply, &format!("lab/preview prefix {short:?}"));
         // The logging section's form: numbers, an email address, a choice.
@@ -600,10 +683,15 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
             assert_refused(&reply, &format!("lab/preview {key}={short:?}"));
         }
         let reply = harness
-            .send(json("/api/lab/preview", serde_json::json!({"request": {"section": v, "prefix": "pattern1", "parameters": []}})))
+            .send(json(
+                "/api/lab/preview",
+                serde_json::json!({"request": {"section": v, "prefix": "pattern1", "parameters": []}}),
+            ))
             .await;
         assert_refused(&reply, &format!("lab/preview section {short:?}"));
-        for (prefix, change_set) in [(v, "arn:aws:cloudformation:ap-southeast-2:111122223333:changeSet/x/1"), ("pattern1", v)] {
+        for (prefix, change_set) in
+            [(v, "arn:aws:cloudformation:ap-southeast-2:111122223333:changeSet/x/1"), ("pattern1", v)]
+        {
             let reply = harness
                 .send(json("/api/lab/deploy", serde_json::json!({"request": {"section": "BaseNetwork", "prefix": prefix, "change_set_id": change_set}})))
                 .await;
@@ -611,7 +699,10 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         }
         for (prefix, confirmation) in [(v, v), ("pattern1", v)] {
             let reply = harness
-                .send(json("/api/lab/teardown", serde_json::json!({"request": {"prefix": prefix, "confirmation": confirmation}})))
+                .send(json(
+                    "/api/lab/teardown",
+                    serde_json::json!({"request": {"prefix": prefix, "confirmation": confirmation}}),
+                ))
                 .await;
             assert_refused(&reply, &format!("lab/teardown {short:?}"));
         }
@@ -634,7 +725,10 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
             .await;
         match serde_json::from_str::<AppError>(&reply.body) {
             Ok(AppError::InvalidInput { field, message }) => {
-                assert_eq!((field.as_deref(), message.as_str()), (Some("AlarmPeriod"), "Parameter 'AlarmPeriod' must be a number."));
+                assert_eq!(
+                    (field.as_deref(), message.as_str()),
+                    (Some("AlarmPeriod"), "Parameter 'AlarmPeriod' must be a number.")
+                );
             }
             other => panic!("{huge}: {other:?}"),
         }
@@ -646,9 +740,14 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         ("/api/lab/deploy", "{not json"),
         ("/api/lab/teardown", "[]"),
     ] {
-        let content_type = if path.starts_with("/api/lab") { "application/json" } else { "application/x-www-form-urlencoded" };
+        let content_type =
+            if path.starts_with("/api/lab") { "application/json" } else { "application/x-www-form-urlencoded" };
         let reply = harness
-            .send(request(Method::POST, path, &[("cookie", &cookie), ("content-type", content_type)]).body(Body::from(body)).expect("r"))
+            .send(
+                request(Method::POST, path, &[("cookie", &cookie), ("content-type", content_type)])
+                    .body(Body::from(body))
+                    .expect("r"),
+            )
             .await;
         assert_refused(&reply, &format!("{path} {body}"));
     }

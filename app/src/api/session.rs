@@ -28,7 +28,5 @@ impl SessionInfo {
 #[server(endpoint = "session/info")]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
     let parts = use_context::<http::request::Parts>();
-    Ok(parts
-        .and_then(|parts| parts.extensions.get::<SessionInfo>().cloned())
-        .unwrap_or_else(SessionInfo::no_password))
+    Ok(parts.and_then(|parts| parts.extensions.get::<SessionInfo>().cloned()).unwrap_or_else(SessionInfo::no_password))
 }

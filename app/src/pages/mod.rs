@@ -1,8 +1,8 @@
 //! One module per console page.
 
+pub mod audit;
 pub mod connection;
 pub mod history;
 pub mod lab;
 pub mod not_found;
 pub mod subscribers;
-pub mod audit;

@@ -1,18 +1,18 @@
 //! SQLite: the pool, its settings, and the migrations applied at start-up.
 //! Each table has a module of its own with explicit-column queries.
 
+pub mod accounts;
 pub mod alarm_history;
+pub mod audit;
 pub mod connection_checks;
 pub mod connection_choice;
 pub mod deployments;
 pub mod history_retention;
 pub mod notifications;
 pub mod poller_cursors;
+pub mod sessions;
 pub mod stack_events;
 pub mod teardowns;
-pub mod accounts;
-pub mod audit;
-pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
