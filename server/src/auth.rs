@@ -70,11 +70,6 @@ pub fn current_user() -> String {
     CURRENT_USER.try_with(Clone::clone).unwrap_or_else(|_| LOCAL_USER.to_owned())
 }
 
-/// Runs `future` as `user` (for work a request hands on, and for tests).
-pub async fn as_user<F: Future>(user: String, future: F) -> F::Output {
-    CURRENT_USER.scope(user, future).await
-}
-
 /// A password that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PasswordError {
