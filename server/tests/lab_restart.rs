@@ -18,8 +18,9 @@ fn start(data_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child 
     }
     command
         .args(["serve", "--aws", "sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        // Each resource takes 150 ms: the base stack takes a few seconds.
-        .args(["--stack-pace-ms", "150"])
+        // Each resource takes 400 ms, so the base stack stays in progress for
+        // seconds even where independent resources are created side by side.
+        .args(["--stack-pace-ms", "400"])
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--site-root")
@@ -67,19 +68,33 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            let log = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("the console exited ({status}) before it was healthy:\n{log}");
+/// Starts the console on a free port and waits until it answers /healthz.
+/// A port taken by another process between choosing and binding it (other
+/// tests run in parallel) is retried with a new one; any other early exit
+/// fails the test with the console's log.
+fn start_healthy(data_dir: &std::path::Path, log: &std::path::Path) -> (Child, u16) {
+    for _attempt in 0..3 {
+        let port = free_port();
+        let mut child = start(data_dir, port, log);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                if log.contains("cannot listen on") {
+                    break;
+                }
+                panic!("the console exited ({status}) before it was healthy:\n{log}");
+            }
+            if http(port, "GET", "/healthz", None).is_some_and(|(status, _)| status == 200) {
+                return (child, port);
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        if http(port, "GET", "/healthz", None).is_some_and(|(status, _)| status == 200) {
-            return;
+        if child.try_wait().ok().flatten().is_none() {
+            panic!("the console never became healthy");
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("the console never became healthy");
+    panic!("no free port could be bound in three attempts");
 }
 
 fn call<T: serde::de::DeserializeOwned>(port: u16, function: &str, json: &str) -> T {
@@ -95,10 +110,8 @@ fn free_port() -> u16 {
 #[test]
 fn a_console_killed_mid_deployment_resumes_following_the_stack_after_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let first_log = dir.path().join("first.log");
-    let mut first = start(dir.path(), port, &first_log);
-    wait_healthy(port, &mut first, &first_log);
+    let (mut first, port) = start_healthy(dir.path(), &first_log);
 
     let preview: PreviewOutcome =
         call(port, "preview", r#"{"request":{"section":"BaseNetwork","prefix":"restart","parameters":[]}}"#);
@@ -108,16 +121,25 @@ fn a_console_killed_mid_deployment_resumes_following_the_stack_after_a_restart()
         "deploy",
         &format!(r#"{{"request":{{"section":"BaseNetwork","prefix":"restart","change_set_id":"{change_set_id}"}}}}"#),
     );
-    // Let the watcher record a few events, then kill the console outright.
-    std::thread::sleep(Duration::from_millis(1500));
-    let midway: SectionLive = call(port, "live", r#"{"request":{"section":"BaseNetwork","prefix":"restart"}}"#);
-    assert!(midway.stack.in_progress(), "{:?}", midway.stack);
+    // Once the watcher has recorded some resources' creation, kill the
+    // console outright while the stack is still in progress.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let midway: SectionLive = call(port, "live", r#"{"request":{"section":"BaseNetwork","prefix":"restart"}}"#);
+        let finished =
+            midway.stack.status.as_deref().is_some_and(|s| s.ends_with("_COMPLETE") || s.ends_with("_FAILED"));
+        assert!(!finished, "the stack finished before the kill: {:?}", midway.stack);
+        if midway.events.iter().any(|event| event.status == "CREATE_COMPLETE") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no resource was created: {midway:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     first.kill().expect("killed");
     first.wait().expect("reaped");
 
     let second_log = dir.path().join("second.log");
-    let mut second = start(dir.path(), port, &second_log);
-    wait_healthy(port, &mut second, &second_log);
+    let (mut second, port) = start_healthy(dir.path(), &second_log);
     let deadline = Instant::now() + Duration::from_secs(120);
     let done = loop {
         let live: SectionLive = call(port, "live", r#"{"request":{"section":"BaseNetwork","prefix":"restart"}}"#);
