@@ -87,10 +87,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
-    // skip the cross-site check: their signature authenticates them.
+    // skip the cross-site and session checks: their signature authenticates
+    // them. The security headers cover every response.
     let router =
         auth::protect(web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen)), auth)
-            .merge(sns_endpoint::router(sns_endpoint));
+            .merge(sns_endpoint::router(sns_endpoint))
+            .layer(axum::middleware::from_fn(security::security_headers));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,

@@ -122,10 +122,18 @@ async fn with_a_password_set_the_console_listens_beyond_loopback() {
     wait_for(&format!("127.0.0.1:{port}")).await;
     let answer = http_get(port, "/api/connection/settings").await;
     let health = http_get(port, "/healthz").await;
+    let sns = http_get(port, "/sns/notifications").await;
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // The SNS endpoint sits outside the session check (SNS signs its POSTs)
+    // but not outside the security headers.
+    assert!(!sns.starts_with("HTTP/1.1 401"), "{sns}");
+    for answer in [&answer, &health, &sns] {
+        assert!(answer.contains("x-content-type-options: nosniff"), "{answer}");
+        assert!(answer.contains("frame-ancestors 'none'"), "{answer}");
+    }
 }
 
 /// A bare HTTP/1.1 GET; the status line and headers are all the tests read.
