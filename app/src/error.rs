@@ -55,12 +55,22 @@ impl FromServerFnError for AppError {
         match value {
             // Argument errors are the caller's malformed input, not ours.
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                AppError::InvalidInput { field: None, message }
+                AppError::InvalidInput { field: None, message: clipped(message) }
             }
             ServerFnErrorErr::Request(message) | ServerFnErrorErr::Deserialization(message) => {
-                AppError::Transport(message)
+                AppError::Transport(clipped(message))
             }
             _ => AppError::Internal,
         }
+    }
+}
+
+/// Decoding errors quote the input they could not read; a message keeps
+/// only its start, so a huge hostile body is not sent back whole.
+fn clipped(message: String) -> String {
+    const SHOWN: usize = 300;
+    match message.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message,
     }
 }

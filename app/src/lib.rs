@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod components;
+pub mod csp;
 pub mod error;
 pub mod pages;
 pub mod sns;
@@ -16,6 +17,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
+use pages::audit::AuditPage;
 use pages::connection::ConnectionPage;
 use pages::history::{HistoryPage, StateChangePage};
 use pages::lab::overview::LabOverviewPage;
@@ -26,6 +28,7 @@ use pages::subscribers::SubscribersPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    csp::send_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
                         view=StateChangePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

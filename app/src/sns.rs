@@ -89,7 +89,11 @@ pub fn validate_endpoint(protocol: &str, endpoint: &str) -> Result<(), String> {
                       arn:aws:lambda:ap-southeast-2:111122223333:function:notify"
                 .into()),
         },
-        other => Err(format!("Keywatch does not add {other} subscriptions")),
+        // Echoed only when short and printable: the message goes back to the page.
+        other if other.len() <= 20 && !other.chars().any(char::is_control) => {
+            Err(format!("Keywatch does not add {other} subscriptions"))
+        }
+        _ => Err("Keywatch does not add subscriptions of that protocol".into()),
     }
 }
 

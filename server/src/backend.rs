@@ -4,6 +4,7 @@
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
+use keywatch_app::api::audit::AuditPage;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{ConnectionCheck, ConsoleSettings};
 use keywatch_app::api::history::{
@@ -16,6 +17,7 @@ use keywatch_app::sns::{SubscriptionStatus, mask_endpoint};
 use crate::aws::Aws;
 use crate::db::Database;
 use crate::db::alarm_history::HistoryQuery;
+use crate::db::audit::{AuditEntry, actions};
 use crate::db::connection_checks::{NewConnectionCheck, rfc3339};
 use crate::pollers::DEFAULT_LAB_PREFIX;
 
@@ -62,6 +64,42 @@ impl ServerBackend {
             .ok_or_else(|| AppError::NotFound("The outbox (it exists only on the sandbox)".into()))
     }
 
+    /// Subscribes the single pending subscription shown as `masked_endpoint` again.
+    async fn resubscribe_pending(
+        &self,
+        topic_arn: &str,
+        protocol: &str,
+        masked_endpoint: &str,
+    ) -> Result<(), AppError> {
+        let listed = self.aws.sns().list_subscriptions_by_topic(topic_arn).await?;
+        let mut pending = listed.iter().filter(|s| {
+            s.protocol == protocol
+                && SubscriptionStatus::from_subscription_arn(&s.subscription_arn)
+                    == SubscriptionStatus::PendingConfirmation
+                && mask_endpoint(&s.protocol, &s.endpoint) == masked_endpoint
+        });
+        let (Some(subscription), None) = (pending.next(), pending.next()) else {
+            return Err(AppError::Conflict(
+                "No single pending subscription matches; remove it and add the endpoint again".into(),
+            ));
+        };
+        self.aws.sns().subscribe(topic_arn, protocol, &subscription.endpoint, &[]).await?;
+        Ok(())
+    }
+
+    /// Follows the confirmation link in the sandbox email `message_id`.
+    async fn follow_confirmation_link(&self, message_id: &str) -> Result<(), AppError> {
+        let endpoint = self.sandbox_endpoint()?.to_owned();
+        let outbox = self.raw_outbox().await?;
+        let link = outbox
+            .iter()
+            .find(|m| m["messageId"] == message_id)
+            .and_then(confirmation_link)
+            .ok_or_else(|| AppError::NotFound("A confirmation email with that id".into()))?;
+        crate::sandbox_client::get(&endpoint, &link).await.map_err(crate::error::ServerError::from)?;
+        Ok(())
+    }
+
     async fn raw_outbox(&self) -> Result<Vec<serde_json::Value>, AppError> {
         let endpoint = self.sandbox_endpoint()?;
         let text = crate::sandbox_client::get(endpoint, &format!("{endpoint}/_keywatch/sns/outbox"))
@@ -99,10 +137,16 @@ impl ConsoleBackend for ServerBackend {
     async fn change_connection(&self, region: &str, profile: Option<String>) -> Result<ConsoleSettings, AppError> {
         let region = keywatch_domain::region::parse(region)
             .map_err(|error| AppError::InvalidInput { field: Some("region".into()), message: error.to_string() })?;
-        match self.switch.as_ref().and_then(Weak::upgrade) {
+        let target = match &profile {
+            Some(profile) => format!("{} (profile {profile})", region.code),
+            None => region.code.to_owned(),
+        };
+        let result = match self.switch.as_ref().and_then(Weak::upgrade) {
             Some(switch) => switch.switch(region, profile).await,
             None => Err(AppError::Conflict("This console cannot change its connection while running".into())),
-        }
+        };
+        self.db.audit().record(AuditEntry::of_result(actions::CONNECTION_CHANGE, target, &result)).await;
+        result
     }
 
     async fn recent_connection_checks(&self, limit: u32) -> Result<Vec<ConnectionCheck>, AppError> {
@@ -134,12 +178,23 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn subscribe(&self, topic_arn: &str, protocol: &str, endpoint: &str) -> Result<SubscriptionStatus, AppError> {
-        let arn = self.aws.sns().subscribe(topic_arn, protocol, endpoint, &[]).await?;
-        Ok(SubscriptionStatus::from_subscription_arn(&arn))
+        let result = self
+            .aws
+            .sns()
+            .subscribe(topic_arn, protocol, endpoint, &[])
+            .await
+            .map(|arn| SubscriptionStatus::from_subscription_arn(&arn))
+            .map_err(AppError::from);
+        // The endpoint is recorded masked, as the Subscribers page shows it.
+        let target = format!("{topic_arn} {protocol}:{}", mask_endpoint(protocol, endpoint));
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_ADD, target, &result)).await;
+        result
     }
 
     async fn unsubscribe(&self, subscription_arn: &str) -> Result<(), AppError> {
-        Ok(self.aws.sns().unsubscribe(subscription_arn).await?)
+        let result = self.aws.sns().unsubscribe(subscription_arn).await.map_err(AppError::from);
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_REMOVE, subscription_arn, &result)).await;
+        result
     }
 
     async fn resend_confirmation(
@@ -148,20 +203,10 @@ impl ConsoleBackend for ServerBackend {
         protocol: &str,
         masked_endpoint: &str,
     ) -> Result<(), AppError> {
-        let listed = self.aws.sns().list_subscriptions_by_topic(topic_arn).await?;
-        let mut pending = listed.iter().filter(|s| {
-            s.protocol == protocol
-                && SubscriptionStatus::from_subscription_arn(&s.subscription_arn)
-                    == SubscriptionStatus::PendingConfirmation
-                && mask_endpoint(&s.protocol, &s.endpoint) == masked_endpoint
-        });
-        let (Some(subscription), None) = (pending.next(), pending.next()) else {
-            return Err(AppError::Conflict(
-                "No single pending subscription matches; remove it and add the endpoint again".into(),
-            ));
-        };
-        self.aws.sns().subscribe(topic_arn, protocol, &subscription.endpoint, &[]).await?;
-        Ok(())
+        let result = self.resubscribe_pending(topic_arn, protocol, masked_endpoint).await;
+        let target = format!("{topic_arn} {protocol}:{masked_endpoint}");
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_RESEND, target, &result)).await;
+        result
     }
 
     async fn sandbox_outbox(&self) -> Result<Vec<OutboxEmail>, AppError> {
@@ -192,15 +237,9 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn confirm_from_outbox(&self, message_id: &str) -> Result<(), AppError> {
-        let endpoint = self.sandbox_endpoint()?.to_owned();
-        let outbox = self.raw_outbox().await?;
-        let link = outbox
-            .iter()
-            .find(|m| m["messageId"] == message_id)
-            .and_then(confirmation_link)
-            .ok_or_else(|| AppError::NotFound("A confirmation email with that id".into()))?;
-        crate::sandbox_client::get(&endpoint, &link).await.map_err(crate::error::ServerError::from)?;
-        Ok(())
+        let result = self.follow_confirmation_link(message_id).await;
+        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_CONFIRM, message_id, &result)).await;
+        result
     }
 
     async fn history_page(
@@ -237,8 +276,20 @@ impl ConsoleBackend for ServerBackend {
     }
 
     async fn set_history_retention(&self, retention: HistoryRetention) -> Result<HistoryRetention, AppError> {
-        self.db.history_retention().set_keep_days(retention.keep_days).await?;
+        let result = self.db.history_retention().set_keep_days(retention.keep_days).await.map_err(AppError::from);
+        let target = match retention.keep_days {
+            Some(days) => format!("keep {days} days"),
+            None => "keep everything".to_owned(),
+        };
+        self.db.audit().record(AuditEntry::of_result(actions::HISTORY_RETENTION, target, &result)).await;
+        result?;
         self.history_retention().await
+    }
+
+    async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<AuditPage, AppError> {
+        let records = self.db.audit().page(before, limit).await?;
+        let next_before = (records.len() == limit as usize).then(|| records.last().map(|record| record.id)).flatten();
+        Ok(AuditPage { records, next_before })
     }
 }
 
@@ -267,7 +318,7 @@ pub fn history_query(filter: &HistoryFilter) -> Result<HistoryQuery, AppError> {
             .map(|text| {
                 parse_filter_time(text).ok_or_else(|| AppError::InvalidInput {
                     field: Some(field.to_owned()),
-                    message: format!("{text:?} is not a date and time such as 2026-11-27T03:50"),
+                    message: format!("{:?} is not a date and time such as 2026-11-27T03:50", clipped(text)),
                 })
             })
             .transpose()
@@ -280,6 +331,16 @@ pub fn history_query(filter: &HistoryFilter) -> Result<HistoryQuery, AppError> {
         to_ms: time("to", &filter.to)?,
         text: filter.text.clone(),
     })
+}
+
+/// The start of `text` for an error message: input is echoed so users see
+/// what was refused, never whole (it could be megabytes).
+fn clipped(text: &str) -> String {
+    const SHOWN: usize = 40;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS]` (UTC, as `<input type="datetime-local">` sends)

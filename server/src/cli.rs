@@ -24,6 +24,32 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run only the sandbox, for the AWS CLI, boto3 or any SDK (--endpoint-url).
     Sandbox(SandboxArgs),
+    /// Manage the console's admin account.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `keywatch user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Set the admin's password: read from the terminal without echo, or from
+    /// standard input when it is a pipe. Only its argon2id hash is stored.
+    /// Once set, every page asks for a login and existing sessions end.
+    SetPassword(SetPasswordArgs),
+    /// Print the argon2id hash (PHC string) of a password read like
+    /// set-password's, for KEYWATCH_ADMIN_PASSWORD_HASH; nothing is stored.
+    HashPassword,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetPasswordArgs {
+    /// SQLite database file [default: <data-dir>/keywatch.db].
+    #[arg(long, env = "KEYWATCH_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// Where Keywatch keeps its database
+    /// [default: $XDG_DATA_HOME/keywatch or ~/.local/share/keywatch].
+    #[arg(long, env = "KEYWATCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Which AWS the console talks to.
@@ -44,9 +70,20 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address the console listens on. Only loopback addresses are accepted.
+    /// Address the console listens on. Addresses other than loopback are
+    /// accepted only once an admin password is set.
     #[arg(long, env = "KEYWATCH_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
+    /// The admin's password as an argon2id PHC string (`$argon2id$v=19$...`),
+    /// instead of the one `keywatch user set-password` stores.
+    #[arg(long, env = "KEYWATCH_ADMIN_PASSWORD_HASH", hide_env_values = true)]
+    pub admin_password_hash: Option<String>,
+    /// Behind a reverse proxy that terminates TLS: believe its
+    /// X-Forwarded-Proto (https marks the session cookie Secure) and
+    /// X-Forwarded-For (the client address logins are rate-limited by).
+    /// Set only when the proxy overwrites both headers.
+    #[arg(long, env = "KEYWATCH_TRUST_PROXY_HEADERS")]
+    pub trust_proxy_headers: bool,
     /// SQLite database file [default: <data-dir>/keywatch.db].
     #[arg(long, env = "KEYWATCH_DATABASE")]
     pub database: Option<PathBuf>,

@@ -30,20 +30,26 @@ pub struct ServeConfig {
     pub cloudtrail_delay: std::time::Duration,
     /// Faults the sandbox injects.
     pub faults: Vec<keywatch_sandbox::faults::FaultRule>,
+    /// The admin's password hash from the environment (checked to be argon2id).
+    pub admin_password_hash: Option<String>,
+    /// Believe X-Forwarded-Proto / X-Forwarded-For from a reverse proxy.
+    pub trust_proxy_headers: bool,
 }
 
 impl ServeConfig {
     /// Checks the flags, reading the environment only to find whether AWS
     /// credentials are configured (never the credentials themselves).
     pub fn from_args(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<ServeConfig, ServerError> {
-        require_loopback(args.listen, "the console")?;
+        // Whether a non-loopback address may be used depends on the stored
+        // password, so `serve` checks it once the database is open.
+        let admin_password_hash = args.admin_password_hash.as_deref().map(str::trim).filter(|h| !h.is_empty());
+        if let Some(hash) = admin_password_hash {
+            crate::auth::check_password_hash(hash)
+                .map_err(|error| ServerError::Config(format!("KEYWATCH_ADMIN_PASSWORD_HASH: {error}")))?;
+        }
         let region = keywatch_domain::region::parse(args.region.as_deref().unwrap_or(DEFAULT_REGION))
             .map_err(|error| ServerError::Config(format!("--region: {error}")))?;
-        let data_dir = match &args.data_dir {
-            Some(dir) => dir.clone(),
-            None => default_data_dir(env),
-        };
-        let database = args.database.clone().unwrap_or_else(|| data_dir.join("keywatch.db"));
+        let (data_dir, database) = database_location(args.data_dir.as_ref(), args.database.as_ref(), env);
         let (mode, mode_source) = match args.aws {
             Some(AwsChoice::Sandbox) => (AwsMode::Sandbox, ModeSource::Flag),
             Some(AwsChoice::Live) => (AwsMode::Live, ModeSource::Flag),
@@ -65,6 +71,8 @@ impl ServeConfig {
             stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
             cloudtrail_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
             faults: args.faults.clone(),
+            admin_password_hash: admin_password_hash.map(str::to_owned),
+            trust_proxy_headers: args.trust_proxy_headers,
         })
     }
 
@@ -74,8 +82,34 @@ impl ServeConfig {
     }
 }
 
-/// Refuses non-loopback addresses: Keywatch has no login yet, and anyone who
-/// reaches the console can create and delete infrastructure.
+/// The data directory and database file the flags name, with their defaults.
+pub fn database_location(
+    data_dir: Option<&PathBuf>,
+    database: Option<&PathBuf>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (PathBuf, PathBuf) {
+    let data_dir = data_dir.cloned().unwrap_or_else(|| default_data_dir(env));
+    let database = database.cloned().unwrap_or_else(|| data_dir.join("keywatch.db"));
+    (data_dir, database)
+}
+
+/// Refuses a console on a non-loopback address without a password: anyone
+/// who reaches it could create and delete infrastructure.
+pub fn require_password_beyond_loopback(addr: SocketAddr, password_set: bool) -> Result<(), ServerError> {
+    if addr.ip().is_loopback() || password_set {
+        Ok(())
+    } else {
+        Err(ServerError::Config(format!(
+            "refusing to serve the console on {addr} without a password: anyone who reaches it could create and \
+             delete AWS infrastructure. Set one with `keywatch user set-password` (or KEYWATCH_ADMIN_PASSWORD_HASH), \
+             or listen on a loopback address such as 127.0.0.1:{port}",
+            port = addr.port()
+        )))
+    }
+}
+
+/// Refuses non-loopback addresses for the sandbox, which has no
+/// authentication of its own (the SDKs' signatures are not checked).
 pub fn require_loopback(addr: SocketAddr, what: &str) -> Result<(), ServerError> {
     if addr.ip().is_loopback() {
         Ok(())
@@ -157,7 +191,7 @@ mod tests {
         argv.extend_from_slice(flags);
         match Cli::try_parse_from(argv).expect("parses").into_command() {
             Command::Serve(args) => args,
-            Command::Sandbox(_) => panic!("not serve"),
+            _ => panic!("not serve"),
         }
     }
 
@@ -191,10 +225,22 @@ mod tests {
     }
 
     #[test]
-    fn non_loopback_addresses_are_refused() {
-        let error = ServeConfig::from_args(&args(&["--listen", "0.0.0.0:3000"]), &env_of(&[])).expect_err("refused");
-        assert!(error.to_string().contains("refusing to serve the console on 0.0.0.0:3000"), "{error}");
-        assert!(ServeConfig::from_args(&args(&["--listen", "[::1]:3000"]), &env_of(&[])).is_ok());
+    fn non_loopback_addresses_need_a_password() {
+        let error =
+            require_password_beyond_loopback("0.0.0.0:3000".parse().expect("addr"), false).expect_err("refused");
+        assert!(
+            error.to_string().contains("refusing to serve the console on 0.0.0.0:3000 without a password"),
+            "{error}"
+        );
+        assert!(require_password_beyond_loopback("0.0.0.0:3000".parse().expect("addr"), true).is_ok());
+        assert!(require_password_beyond_loopback("[::1]:3000".parse().expect("addr"), false).is_ok());
+    }
+
+    #[test]
+    fn an_environment_password_hash_must_be_argon2id() {
+        let error =
+            ServeConfig::from_args(&args(&["--admin-password-hash", "hunter2"]), &env_of(&[])).expect_err("refused");
+        assert!(error.to_string().starts_with("KEYWATCH_ADMIN_PASSWORD_HASH: not a PHC string"), "{error}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use keywatch_domain::lab::{self, LabSection, Prefix};
 use crate::aws::Aws;
 use crate::aws::cloudformation::{ChangeSetOutcome, StackDescription, StackRequest};
 use crate::db::Database;
+use crate::db::audit::{AuditEntry, actions};
 use crate::db::deployments::{CONSOLE_ACTOR, NewDeployment};
 
 /// How many recorded events a section page shows.
@@ -132,6 +133,61 @@ impl ServerLab {
                 .and_then(|prefix| Prefix::parse(&prefix).ok())
                 .unwrap_or_default()),
         }
+    }
+
+    /// Executes the previewed change set and records the deployment.
+    async fn execute_deployment(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        let stack_name = stack_name(request.section, &prefix)?;
+        let before = self.describe(&stack_name).await?;
+        // A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS.
+        let action = match &before {
+            Some(stack) if stack.status != "REVIEW_IN_PROGRESS" && stack.status != "DELETE_COMPLETE" => "update",
+            _ => "create",
+        };
+        self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
+        let deployment = NewDeployment {
+            actor: CONSOLE_ACTOR.to_owned(),
+            section: request.section,
+            prefix: prefix.as_str().to_owned(),
+            stack_id: before.map(|stack| stack.stack_id),
+            stack_name,
+            action,
+            change_set_id: Some(request.change_set_id),
+            started_at_ms: now_ms(),
+        };
+        Ok(self.db.deployments().insert(deployment).await?)
+    }
+
+    /// Checks the confirmation and starts tearing the lab down in the background.
+    async fn start_teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError> {
+        let prefix = parse_prefix(&request.prefix)?;
+        if request.confirmation.trim() != prefix.as_str() {
+            return Err(AppError::InvalidInput {
+                field: Some("confirmation".to_owned()),
+                message: format!("type {} to confirm", prefix.as_str()),
+            });
+        }
+        {
+            let mut state = self.teardown_state();
+            if state.as_ref().is_some_and(|run| run.running) {
+                return Err(AppError::Conflict("a teardown is already running".to_owned()));
+            }
+            *state = Some(TeardownStatus {
+                prefix: prefix.as_str().to_owned(),
+                stacks: Vec::new(),
+                running: true,
+                steps: teardown_steps(&prefix),
+                leftovers: Vec::new(),
+            });
+        }
+        let status = self.teardown_state().clone();
+        if let Some(status) = status {
+            let id = self.db.teardowns().insert(CONSOLE_ACTOR, now_ms(), &status).await?;
+            *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
+        }
+        tokio::spawn(self.clone().run_teardown(prefix.clone()));
+        self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
     }
 
     async fn describe(&self, stack_name: &str) -> Result<Option<StackDescription>, AppError> {
@@ -496,26 +552,15 @@ impl LabBackend for ServerLab {
     }
 
     async fn deploy(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
-        let prefix = parse_prefix(&request.prefix)?;
-        let stack_name = stack_name(request.section, &prefix)?;
-        let before = self.describe(&stack_name).await?;
-        // A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS.
-        let action = match &before {
-            Some(stack) if stack.status != "REVIEW_IN_PROGRESS" && stack.status != "DELETE_COMPLETE" => "update",
-            _ => "create",
+        let target = format!("{} ({}) change set {}", request.section.title(), request.prefix, request.change_set_id);
+        let result = self.execute_deployment(request).await;
+        let entry = match &result {
+            Ok(deployment) => AuditEntry::of_result(actions::LAB_DEPLOY, &deployment.stack_name, &result)
+                .with_detail(format!("{} of {}", deployment.action, deployment.stack_name)),
+            Err(_) => AuditEntry::of_result(actions::LAB_DEPLOY, target, &result),
         };
-        self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
-        let deployment = NewDeployment {
-            actor: CONSOLE_ACTOR.to_owned(),
-            section: request.section,
-            prefix: prefix.as_str().to_owned(),
-            stack_id: before.map(|stack| stack.stack_id),
-            stack_name,
-            action,
-            change_set_id: Some(request.change_set_id),
-            started_at_ms: now_ms(),
-        };
-        Ok(self.db.deployments().insert(deployment).await?)
+        self.db.audit().record(entry).await;
+        result
     }
 
     async fn teardown_status(&self, query: TeardownQuery) -> Result<TeardownStatus, AppError> {
@@ -544,36 +589,23 @@ impl LabBackend for ServerLab {
     }
 
     async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError> {
-        let prefix = parse_prefix(&request.prefix)?;
-        if request.confirmation.trim() != prefix.as_str() {
-            return Err(AppError::InvalidInput {
-                field: Some("confirmation".to_owned()),
-                message: format!("type {} to confirm", prefix.as_str()),
-            });
-        }
-        {
-            let mut state = self.teardown_state();
-            if state.as_ref().is_some_and(|run| run.running) {
-                return Err(AppError::Conflict("a teardown is already running".to_owned()));
-            }
-            *state = Some(TeardownStatus {
-                prefix: prefix.as_str().to_owned(),
-                stacks: Vec::new(),
-                running: true,
-                steps: teardown_steps(&prefix),
-                leftovers: Vec::new(),
-            });
-        }
-        let status = self.teardown_state().clone();
-        if let Some(status) = status {
-            let id = self.db.teardowns().insert(CONSOLE_ACTOR, now_ms(), &status).await?;
-            *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
-        }
-        tokio::spawn(self.clone().run_teardown(prefix.clone()));
-        self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
+        let target = format!("lab prefix {}", request.prefix);
+        let result = self.start_teardown(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::LAB_TEARDOWN, target, &result)).await;
+        result
     }
 
     async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
+        let target = request.name.clone();
+        let result = self.remove_recorded_leftover(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::LEFTOVER_REMOVE, target, &result)).await;
+        result
+    }
+}
+
+impl ServerLab {
+    /// Removes one leftover the last teardown of its prefix recorded.
+    async fn remove_recorded_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
         let prefix = parse_prefix(&request.prefix)?;
         let not_recorded = || AppError::InvalidInput {
             field: None,

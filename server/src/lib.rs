@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line; everything it runs is here so that
 //! integration tests drive the same code.
 
+pub mod auth;
 pub mod aws;
 pub mod backend;
 pub mod cli;
@@ -29,7 +30,7 @@ use keywatch_app::api::connection::AwsMode;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
-use crate::cli::SandboxArgs;
+use crate::cli::{SandboxArgs, SetPasswordArgs};
 use crate::config::ServeConfig;
 use crate::console::{Console, ConsoleBase};
 use crate::db::Database;
@@ -38,6 +39,18 @@ use crate::error::ServerError;
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let db = Database::open(&config.database).await?;
+    let auth = auth::Auth::new(
+        db.clone(),
+        auth::AuthSettings {
+            env_password_hash: config.admin_password_hash.clone(),
+            trust_proxy_headers: config.trust_proxy_headers,
+        },
+    );
+    let password_set = auth.password_set().await?;
+    config::require_password_beyond_loopback(config.listen, password_set)?;
+    if !password_set {
+        tracing::warn!("no admin password is set: the console runs without authentication (loopback only)");
+    }
     // In sandbox mode the sandbox runs in this process, on a free loopback
     // port, and every SDK client is pointed at it.
     let sandbox = match config.mode {
@@ -78,11 +91,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
-    // skip the cross-site check: their signature authenticates them.
-    let router = web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen))
-        .merge(sns_endpoint::router(sns_endpoint))
-        .merge(health::router(db.clone()))
-        .layer(axum::middleware::from_fn(metrics::track_requests));
+    // skip the cross-site and session checks: their signature authenticates
+    // them. /healthz and /metrics are merged there too: probes and scrapers
+    // carry no session. The security headers cover every response, and
+    // every request is counted.
+    let router =
+        auth::protect(web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen)), auth)
+            .merge(sns_endpoint::router(sns_endpoint))
+            .merge(health::router(db.clone()))
+            .layer(axum::middleware::from_fn(security::security_headers))
+            .layer(axum::middleware::from_fn(metrics::track_requests));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -120,7 +138,10 @@ async fn serve_until_stopped(listener: TcpListener, router: axum::Router) -> Res
         shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let server = axum::serve(listener, router).with_graceful_shutdown(graceful).into_future();
+    // The peer address is what login attempts are rate-limited by.
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(graceful)
+        .into_future();
     tokio::pin!(server);
     tokio::select! {
         served = &mut server => served.map_err(ServerError::Serve),
@@ -153,6 +174,77 @@ pub async fn connection_to_use(
             Ok((config.region, config.profile.clone()))
         }
     }
+}
+
+/// `keywatch user hash-password`: prints the argon2id PHC string of a new
+/// password, for KEYWATCH_ADMIN_PASSWORD_HASH.
+pub async fn print_password_hash() -> Result<(), ServerError> {
+    println!("{}", new_password_hash().await?);
+    Ok(())
+}
+
+/// Reads a new password and hashes it off the async workers.
+async fn new_password_hash() -> Result<String, ServerError> {
+    let password = tokio::task::spawn_blocking(read_new_password)
+        .await
+        .map_err(|error| ServerError::Config(format!("cannot read the password: {error}")))??;
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Config(format!("cannot hash the password: {error}")))?
+        .map_err(|error| ServerError::Config(error.to_string()))
+}
+
+/// `keywatch user set-password`: reads a new admin password (from the
+/// terminal without echo, twice, or from a pipe), stores its argon2id hash
+/// and ends existing sessions.
+pub async fn set_admin_password(args: SetPasswordArgs) -> Result<(), ServerError> {
+    let (_, database) =
+        config::database_location(args.data_dir.as_ref(), args.database.as_ref(), &|name| std::env::var(name).ok());
+    let hash = new_password_hash().await?;
+    let db = Database::open(&database).await?;
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    db.accounts().set_password_hash(auth::ADMIN, &hash, now).await?;
+    let ended = db.sessions().delete_for_user(auth::ADMIN).await?;
+    let entry = db::audit::AuditEntry {
+        user: "local (command line)".into(),
+        action: db::audit::actions::PASSWORD_SET,
+        target: auth::ADMIN.into(),
+        outcome: db::audit::AuditOutcome::Succeeded,
+        detail: Some(format!("{ended} session(s) ended")),
+    };
+    db.audit().record(entry).await;
+    db.close().await;
+    println!("Password set for {}; {ended} existing session(s) ended. Every page now asks for a login.", auth::ADMIN);
+    Ok(())
+}
+
+/// The new password: typed twice without echo at a terminal, else the first
+/// line of standard input (without its line ending).
+fn read_new_password() -> Result<String, ServerError> {
+    use std::io::{BufRead, IsTerminal};
+    let unreadable = |error: std::io::Error| ServerError::Config(format!("cannot read the password: {error}"));
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!(
+            "New password for {} (at least {} characters): ",
+            auth::ADMIN,
+            auth::MIN_PASSWORD_CHARS
+        ))
+        .map_err(unreadable)?;
+        let again = rpassword::prompt_password("Again: ").map_err(unreadable)?;
+        if first != again {
+            return Err(ServerError::Config("the two passwords differ; nothing was changed".into()));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(unreadable)?;
+    let password = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line).to_owned();
+    if password.is_empty() {
+        return Err(ServerError::Config(
+            "no password on standard input (pipe one in, or run this at a terminal); nothing was changed".into(),
+        ));
+    }
+    Ok(password)
 }
 
 /// Runs only the sandbox until a shutdown signal arrives.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use keywatch::cli::{Cli, Command, LogFormat};
+use keywatch::cli::{Cli, Command, LogFormat, UserCommand};
 use keywatch::config::ServeConfig;
 
 #[tokio::main]
@@ -36,6 +36,8 @@ async fn main() -> ExitCode {
             init_logging(args.log_format);
             keywatch::serve_sandbox(args).await
         }
+        Command::User(UserCommand::SetPassword(args)) => keywatch::set_admin_password(args).await,
+        Command::User(UserCommand::HashPassword) => keywatch::print_password_hash().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

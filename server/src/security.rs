@@ -1,4 +1,5 @@
-//! Protection against cross-site requests for every form and server function.
+//! Protection against cross-site requests for every form and server
+//! function, and the security headers on every response.
 //!
 //! A state-changing request is refused when the browser says it comes from
 //! another site: `Sec-Fetch-Site: cross-site`, or an `Origin` whose host is
@@ -11,7 +12,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{Method, StatusCode, header};
+use http::{HeaderValue, Method, StatusCode, header};
 
 /// Axum middleware refusing cross-site state-changing requests with 403.
 pub async fn reject_cross_site(request: Request<Body>, next: Next) -> Response {
@@ -20,6 +21,31 @@ pub async fn reject_cross_site(request: Request<Body>, next: Next) -> Response {
         return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed").into_response();
     }
     next.run(request).await
+}
+
+/// The Content-Security-Policy of responses that set none themselves (the
+/// login page, server function replies, files, errors): styles and images
+/// from the console only, no script at all. Pages set their own policy with
+/// the nonce of their inline scripts (`keywatch_app::csp`).
+pub const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                                  base-uri 'none'; frame-ancestors 'none'";
+
+/// Axum middleware adding the security headers to every response:
+/// Content-Security-Policy (unless the page set its own), no MIME sniffing,
+/// no framing (`frame-ancestors 'none'` and, for older browsers,
+/// `X-Frame-Options`), and a referrer policy that keeps URLs (which carry
+/// filters and ids) on this console. `same-origin` still sends the Referer
+/// Leptos uses to return a form posted without JavaScript to its page.
+pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_POLICY));
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }
 
 fn is_cross_site(request: &Request<Body>) -> bool {

@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::console::{PortSource, Ports};
-use crate::security::reject_cross_site;
+use crate::security::{reject_cross_site, security_headers};
 
 /// Builds the console's router over fixed backends. Tests drive it
 /// directly with `oneshot`.
@@ -50,6 +50,7 @@ pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(reject_cross_site))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(leptos_options)
 }
 

@@ -7,7 +7,16 @@ use std::time::Duration;
 fn keywatch() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
     // No AWS credentials may leak in from the machine running the tests.
-    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "KEYWATCH_AWS", "KEYWATCH_LISTEN"] {
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "KEYWATCH_AWS",
+        "KEYWATCH_LISTEN",
+        "KEYWATCH_ADMIN_PASSWORD_HASH",
+        "KEYWATCH_DATABASE",
+        "KEYWATCH_DATA_DIR",
+    ] {
         command.env_remove(name);
     }
     command.stdin(Stdio::null());
@@ -44,7 +53,98 @@ fn listening_beyond_loopback_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     let lines = stderr_lines(&output);
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains("refusing to serve the console on 0.0.0.0:39999"), "{lines:?}");
+    assert!(lines[0].contains("refusing to serve the console on 0.0.0.0:39999 without a password"), "{lines:?}");
+    assert!(lines[0].contains("keywatch user set-password"), "{lines:?}");
+}
+
+fn set_password(data_dir: &std::path::Path, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = keywatch()
+        .args(["user", "set-password", "--data-dir"])
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("piped");
+    child.wait_with_output().expect("finishes")
+}
+
+#[test]
+fn a_short_password_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = set_password(dir.path(), "short");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines, vec!["keywatch: error: the password must be at least 12 characters long".to_owned()]);
+    assert!(!dir.path().join("keywatch.db").exists(), "nothing written");
+}
+
+#[test]
+fn a_malformed_password_hash_in_the_environment_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = keywatch()
+        .args(["serve", "--aws", "sandbox", "--listen", "0.0.0.0:39998"])
+        .env("HOME", dir.path())
+        .env("KEYWATCH_ADMIN_PASSWORD_HASH", "plain-text-password")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("keywatch: error: KEYWATCH_ADMIN_PASSWORD_HASH: not a PHC string"), "{lines:?}");
+}
+
+/// Once `keywatch user set-password` has stored a hash (read from a pipe),
+/// the console starts on a non-loopback address and asks for a login.
+#[tokio::test]
+async fn with_a_password_set_the_console_listens_beyond_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = set_password(dir.path(), "a long enough password");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("Password set for admin"));
+    let stored = std::fs::read(dir.path().join("keywatch.db")).expect("database");
+    let wal = std::fs::read(dir.path().join("keywatch.db-wal")).unwrap_or_default();
+    for bytes in [&stored, &wal] {
+        assert!(!bytes.windows(22).any(|w| w == b"a long enough password"), "the password itself is stored");
+    }
+
+    let port = free_port();
+    let mut child = keywatch()
+        .args(["serve", "--aws", "sandbox", "--listen", &format!("0.0.0.0:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    wait_for(&format!("127.0.0.1:{port}")).await;
+    let answer = http_get(port, "/api/connection/settings").await;
+    let health = http_get(port, "/healthz").await;
+    let sns = http_get(port, "/sns/notifications").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // The SNS endpoint sits outside the session check (SNS signs its POSTs)
+    // but not outside the security headers.
+    assert!(!sns.starts_with("HTTP/1.1 401"), "{sns}");
+    for answer in [&answer, &health, &sns] {
+        assert!(answer.contains("x-content-type-options: nosniff"), "{answer}");
+        assert!(answer.contains("frame-ancestors 'none'"), "{answer}");
+    }
+}
+
+/// A bare HTTP/1.1 GET; the status line and headers are all the tests read.
+async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answer");
+    answer
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use leptos::prelude::use_context;
 
+use super::audit::AuditPage;
 use super::connection::{ConnectionCheck, ConsoleSettings};
 use super::history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryRetention, StateChangeDetail, Timeline};
 use super::subscribers::{AlarmTopic, OutboxEmail};
@@ -70,6 +71,9 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 
     /// Changes the retention setting; the pollers apply it on their next round.
     async fn set_history_retention(&self, retention: HistoryRetention) -> Result<HistoryRetention, AppError>;
+
+    /// Audit records older than `before` (`None`: the newest), newest first.
+    async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<AuditPage, AppError>;
 }
 
 /// The backend as Leptos context.

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::connection::{AwsMode, get_console_settings};
+use crate::api::session::get_session_info;
 use crate::components::aws_status::AwsStatusPanel;
 
 /// Bumped when the console switches Region or profile, so everything that
@@ -19,6 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let version = RwSignal::new(0_u32);
     provide_context(ConnectionVersion(version));
     let settings = Resource::new(move || version.get(), |_| get_console_settings());
+    let session = OnceResource::new(get_session_info());
     view! {
         <div class="shell">
             <header class="topbar">
@@ -35,12 +37,17 @@ pub fn Layout(children: Children) -> impl IntoView {
                         })
                     })}
                 </Transition>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move { session.await.ok().map(|session| view! { <SessionBar session /> }) })}
+                </Suspense>
             </header>
+
             <nav class="sidebar" aria-label="Sections">
                 <ul>
                     <li><A href="/">"Connection"</A></li>
                     <li><A href="/subscribers">"Subscribers"</A></li>
                     <li><A href="/history">"History"</A></li>
+                    <li><A href="/audit">"Audit log"</A></li>
                 </ul>
                 <p class="nav-heading">"The lab"</p>
                 <ul>
@@ -68,7 +75,42 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/lab/teardown">"Teardown"</A></li>
                 </ul>
             </nav>
-            <main class="content"><AwsStatusPanel/>{children()}</main>
+            <main class="content">
+                <AwsStatusPanel/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        session.await.ok().filter(|session| !session.password_required).map(|_| view! { <NoPasswordBanner /> })
+                    })}
+                </Suspense>
+                {children()}
+            </main>
+        </div>
+    }
+}
+
+/// The logged-in user and the logout button (a plain form: it works before
+/// hydration, and the cross-site check covers it like every POST).
+#[component]
+fn SessionBar(session: crate::api::session::SessionInfo) -> impl IntoView {
+    session.user.map(|user| {
+        view! {
+            <form class="session" method="post" action="/logout">
+                <span class="session-user">{format!("Signed in as {user}")}</span>
+                <button type="submit" class="button button-secondary">"Log out"</button>
+            </form>
+        }
+    })
+}
+
+/// Said on every page of a console running without a password.
+#[component]
+fn NoPasswordBanner() -> impl IntoView {
+    view! {
+        <div class="banner banner-warning" role="status" data-testid="no-password-banner">
+            "No password is set: this console answers anyone who can reach its loopback address \
+             without asking who they are. Set one with "
+            <code>"keywatch user set-password"</code>
+            " to require a login (and to listen beyond loopback)."
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per console page.
 
+pub mod audit;
 pub mod connection;
 pub mod history;
 pub mod lab;

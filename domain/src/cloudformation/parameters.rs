@@ -148,7 +148,10 @@ pub fn check_parameter_value(name: &str, declaration: &ParameterDecl, raw: &str)
     let element_type =
         parameter_type.strip_prefix("List<").and_then(|rest| rest.strip_suffix('>')).unwrap_or(parameter_type);
     for item in &items {
-        if element_type == "Number" && item.trim().parse::<f64>().is_err() {
+        // NaN and values beyond f64 ("1e309", "inf") would slip past MinValue
+        // and MaxValue comparisons; they are not numbers CloudFormation or
+        // the services behind it take.
+        if element_type == "Number" && !item.trim().parse::<f64>().is_ok_and(f64::is_finite) {
             return Err(TemplateError::Parameter(format!("Parameter '{name}' must be a number.")));
         }
         if let Some((_, prefix)) = ID_PREFIXES.iter().find(|(id_type, _)| *id_type == element_type)
@@ -319,6 +322,8 @@ Resources:
                 "Parameter Email failed to satisfy constraint: Malformed input-Parameter Email must match pattern ^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
             ),
             (&[("Count", "x")], "Parameter 'Count' must be a number."),
+            (&[("Count", "NaN")], "Parameter 'Count' must be a number."),
+            (&[("Count", "1e309")], "Parameter 'Count' must be a number."),
             (&[("Count", "0")], "Parameter 'Count' must be a number not less than 1"),
             (&[("Count", "11")], "Parameter 'Count' must be a number not greater than 10"),
             (&[("Vpc", "vpc-xyz")], "Parameter value vpc-xyz for parameter name Vpc does not exist"),

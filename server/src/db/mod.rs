@@ -1,13 +1,16 @@
 //! SQLite: the pool, its settings, and the migrations applied at start-up.
 //! Each table has a module of its own with explicit-column queries.
 
+pub mod accounts;
 pub mod alarm_history;
+pub mod audit;
 pub mod connection_checks;
 pub mod connection_choice;
 pub mod deployments;
 pub mod history_retention;
 pub mod notifications;
 pub mod poller_cursors;
+pub mod sessions;
 pub mod stack_events;
 pub mod teardowns;
 
@@ -113,6 +116,21 @@ impl Database {
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The `admin_account` table.
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts::new(&self.pool)
+    }
+
+    /// The `sessions` table.
+    pub fn sessions(&self) -> sessions::Sessions<'_> {
+        sessions::Sessions::new(&self.pool)
+    }
+
+    /// The audit log: every mutation, recorded through [`audit::AuditLog::record`].
+    pub fn audit(&self) -> audit::AuditLog<'_> {
+        audit::AuditLog::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.

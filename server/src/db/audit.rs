@@ -1,0 +1,207 @@
+//! The `audit_log` table and the one API every mutation records itself
+//! through: `db.audit().record(AuditEntry { .. })`.
+//!
+//! Hooking a new mutation in (e.g. threshold changes, attack simulations):
+//!
+//! ```ignore
+//! let result = self.do_the_change(&request).await;          // Result<T, AppError>
+//! self.db.audit().record(AuditEntry::of_result(actions::THRESHOLD_CHANGE, &alarm_name, &result)).await;
+//! result
+//! ```
+//!
+//! The user is taken from the request being served ([`crate::auth::current_user`]):
+//! the session's user, or "local (no password)". Recording never fails the
+//! mutation it records: a failed insert is logged and the result passes on.
+
+use keywatch_app::api::audit::AuditRecord;
+use keywatch_app::error::AppError;
+use sqlx::SqlitePool;
+
+use super::DbError;
+use super::connection_checks::rfc3339;
+
+/// The actions the console records, by area. Other areas add theirs here.
+pub mod actions {
+    /// A change set executed: a section's stack created or updated.
+    pub const LAB_DEPLOY: &str = "lab.deploy";
+    /// The lab torn down (started; its steps are on the Teardown page).
+    pub const LAB_TEARDOWN: &str = "lab.teardown";
+    /// Something teardown left behind (an RDS final snapshot) deleted.
+    pub const LEFTOVER_REMOVE: &str = "lab.remove-leftover";
+    /// An alarm's threshold (or evaluation settings) changed.
+    pub const THRESHOLD_CHANGE: &str = "threshold.change";
+    /// An attack simulation run against the lab.
+    pub const ATTACK_SIMULATION: &str = "attack.simulate";
+    pub const SUBSCRIBER_ADD: &str = "subscriber.add";
+    pub const SUBSCRIBER_REMOVE: &str = "subscriber.remove";
+    pub const SUBSCRIBER_RESEND: &str = "subscriber.resend-confirmation";
+    pub const SUBSCRIBER_CONFIRM: &str = "subscriber.confirm";
+    pub const HISTORY_RETENTION: &str = "history.retention";
+    /// The console switched to another Region or profile.
+    pub const CONNECTION_CHANGE: &str = "connection.change";
+    pub const LOGIN: &str = "auth.login";
+    pub const LOGOUT: &str = "auth.logout";
+    pub const PASSWORD_SET: &str = "auth.set-password";
+}
+
+/// How a recorded action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    Succeeded,
+    /// Tried and failed (AWS or Keywatch said no, or broke).
+    Failed,
+    /// Not tried: bad input, a wrong password, a rate limit.
+    Refused,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Succeeded => "succeeded",
+            AuditOutcome::Failed => "failed",
+            AuditOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// One mutation to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The session's user, or "local (no password)".
+    pub user: String,
+    /// One of [`actions`].
+    pub action: &'static str,
+    /// What the action was done to (a stack, topic, masked endpoint, setting).
+    pub target: String,
+    pub outcome: AuditOutcome,
+    /// What users may read about the outcome (never internal detail).
+    pub detail: Option<String>,
+}
+
+/// Longest target or detail stored: input that reached the log is kept
+/// readable, not whole.
+const MAX_TEXT: usize = 500;
+
+impl AuditEntry {
+    /// An entry by the current request's user.
+    pub fn new(action: &'static str, target: impl Into<String>, outcome: AuditOutcome) -> AuditEntry {
+        AuditEntry { user: crate::auth::current_user(), action, target: target.into(), outcome, detail: None }
+    }
+
+    /// An entry for a mutation's result: succeeded, refused (invalid input,
+    /// conflict) or failed, with the error's user-facing text as detail.
+    pub fn of_result<T>(action: &'static str, target: impl Into<String>, result: &Result<T, AppError>) -> AuditEntry {
+        let (outcome, detail) = match result {
+            Ok(_) => (AuditOutcome::Succeeded, None),
+            Err(error @ (AppError::InvalidInput { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
+                (AuditOutcome::Refused, Some(error.to_string()))
+            }
+            Err(error) => (AuditOutcome::Failed, Some(error.to_string())),
+        };
+        AuditEntry { detail, ..AuditEntry::new(action, target, outcome) }
+    }
+
+    /// The same entry with `detail`.
+    pub fn with_detail(self, detail: impl Into<String>) -> AuditEntry {
+        AuditEntry { detail: Some(detail.into()), ..self }
+    }
+}
+
+/// Queries on `audit_log`.
+pub struct AuditLog<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> AuditLog<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        AuditLog { pool }
+    }
+
+    /// Records `entry` now. A failure is logged, not returned: the
+    /// mutation already happened and its result must reach the user.
+    pub async fn record(&self, entry: AuditEntry) {
+        if let Err(error) = self.insert(&entry, now_ms()).await {
+            tracing::error!(%error, action = entry.action, target = %entry.target, "audit record could not be stored");
+        }
+    }
+
+    /// Stores `entry` at `at_ms`; returns its id.
+    pub async fn insert(&self, entry: &AuditEntry, at_ms: i64) -> Result<i64, DbError> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO audit_log (at_ms, user, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)
+             RETURNING id",
+        )
+        .bind(at_ms)
+        .bind(clip(&entry.user))
+        .bind(entry.action)
+        .bind(clip(&entry.target))
+        .bind(entry.outcome.as_str())
+        .bind(entry.detail.as_deref().map(clip))
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    /// Records older than `before` (all when `None`), newest first.
+    pub async fn page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>, DbError> {
+        let rows = sqlx::query_as::<_, (i64, i64, String, String, String, String, Option<String>)>(
+            "SELECT id, at_ms, user, action, target, outcome, detail FROM audit_log
+             WHERE id < ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at_ms, user, action, target, outcome, detail)| AuditRecord {
+                id,
+                at: rfc3339(at_ms),
+                user,
+                action,
+                target,
+                outcome,
+                detail,
+            })
+            .collect())
+    }
+}
+
+/// At most [`MAX_TEXT`] characters, control characters shown as `\u{..}`
+/// escapes so a log line cannot be forged or garbled.
+fn clip(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_TEXT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() { out.extend(c.escape_unicode()) } else { out.push(c) }
+    }
+    out
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_is_clipped_and_control_characters_escaped() {
+        assert_eq!(clip("stack\nforged line"), "stack\\u{a}forged line");
+        let long = "x".repeat(MAX_TEXT + 10);
+        assert_eq!(clip(&long).chars().count(), MAX_TEXT + 1);
+    }
+
+    #[test]
+    fn results_map_to_outcomes() {
+        let refused: Result<(), AppError> = Err(AppError::InvalidInput { field: None, message: "bad".into() });
+        assert_eq!(AuditEntry::of_result(actions::LAB_DEPLOY, "s", &refused).outcome, AuditOutcome::Refused);
+        let failed: Result<(), AppError> = Err(AppError::Unavailable("down".into()));
+        let entry = AuditEntry::of_result(actions::LAB_DEPLOY, "s", &failed);
+        assert_eq!((entry.outcome, entry.detail.as_deref()), (AuditOutcome::Failed, Some("down")));
+        assert_eq!(AuditEntry::of_result(actions::LAB_DEPLOY, "s", &Ok(())).outcome, AuditOutcome::Succeeded);
+    }
+}
