@@ -5,6 +5,7 @@
 //! it too, which is how the console and its offline stand-in agree.
 
 pub mod alarm;
+pub mod attack;
 pub mod cloudformation;
 pub mod filter_pattern;
 pub mod lab;
