@@ -17,6 +17,7 @@ pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
 pub mod web;
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -71,6 +72,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         tracing::warn!(?error, "an unfinished teardown could not be resumed");
     }
     let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
+    // Attack runs whose task died with the previous process are marked so.
+    let server_testing = testing::ServerTesting::new(aws.clone(), db.clone(), config.mode == AwsMode::Live);
+    if let Err(error) = server_testing.interrupt_unfinished().await {
+        tracing::warn!(?error, "unfinished attack runs could not be marked interrupted");
+    }
+    let testing: Arc<dyn keywatch_app::api::testing::port::TestingBackend> = Arc::new(server_testing);
     // Follows deployments left unfinished by an earlier run as well as new ones.
     let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
     let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
@@ -96,7 +103,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
-    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen))
+    let router = web::router(backend, lab, testing, web::leptos_options(&config.site_root, config.listen))
         .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),

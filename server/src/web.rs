@@ -12,6 +12,7 @@ use http::{StatusCode, header};
 use keywatch_app::api::backend::{Backend, ConsoleBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::{Lab, LabBackend};
+use keywatch_app::api::testing::port::{Testing, TestingBackend};
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
@@ -20,14 +21,21 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::security::reject_cross_site;
 
 /// Builds the console's router. Tests drive it directly with `oneshot`.
-pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos_options: LeptosOptions) -> Router {
+pub fn router(
+    backend: Arc<dyn ConsoleBackend>,
+    lab: Arc<dyn LabBackend>,
+    testing: Arc<dyn TestingBackend>,
+    leptos_options: LeptosOptions,
+) -> Router {
     let routes = generate_route_list(App);
     let csv_backend = backend.clone();
     let backend = Backend(backend);
     let lab = Lab(lab);
+    let testing = Testing(testing);
     let context = move || {
         provide_context(backend.clone());
         provide_context(lab.clone());
+        provide_context(testing.clone());
     };
     let page_options = leptos_options.clone();
     Router::new()
