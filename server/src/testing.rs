@@ -515,7 +515,7 @@ impl TestingBackend for ServerTesting {
                     source: stored.notification_source,
                     at: rfc3339(stored.notified_at_ms),
                     subject: stored.notification_subject,
-                    message: stored.notification_message,
+                    message: pretty(&stored.notification_message),
                 }),
             ),
             None => (Vec::new(), None),
@@ -568,6 +568,14 @@ async fn exchange(url: &str, method: &str, body: &str) -> Result<(u16, String), 
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.map_err(|error| error.to_string())?.to_bytes();
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// CloudWatch's alarm message, indented when it is JSON.
+fn pretty(message: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(message)
+        .ok()
+        .and_then(|json| serde_json::to_string_pretty(&json).ok())
+        .unwrap_or_else(|| message.to_owned())
 }
 
 fn now_ms() -> i64 {
