@@ -155,7 +155,7 @@ fn ExchangeView(title: &'static str, exchange: HttpExchange) -> impl IntoView {
     let status = exchange.status.map_or_else(|| "no answer".to_owned(), |status| status.to_string());
     let ok = exchange.status.is_some_and(|status| (200..300).contains(&status));
     view! {
-        <div class="exchange" aria-label=title>
+        <div class="exchange" role="group" aria-label=title>
             <h3>{title}</h3>
             <p class="hint">"Request"</p>
             <pre class="http" data-testid="request">
