@@ -16,8 +16,8 @@ pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
-pub mod web;
 pub mod testing;
+pub mod web;
 
 use std::sync::Arc;
 

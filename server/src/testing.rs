@@ -226,7 +226,8 @@ impl ServerTesting {
                 }
             }
         }
-        let alarmed = matches!(self.db.attack_runs().times(run.id).await, Ok(Some(times)) if times.alarm_at_ms.is_some());
+        let alarmed =
+            matches!(self.db.attack_runs().times(run.id).await, Ok(Some(times)) if times.alarm_at_ms.is_some());
         let outcome = if alarmed {
             "alarm"
         } else if stopped {
@@ -253,7 +254,8 @@ impl ServerTesting {
         if !alarmed {
             match self.aws.cloudwatch().describe_alarm_detail(alarm_name).await {
                 Ok(Some(alarm)) => {
-                    if let Some(at) = alarm.state_transitioned_ms.filter(|at| alarm.state_value == "ALARM" && *at >= first_failure)
+                    if let Some(at) =
+                        alarm.state_transitioned_ms.filter(|at| alarm.state_value == "ALARM" && *at >= first_failure)
                     {
                         alarmed = runs.set_alarm_at(run_id, at).await.is_ok();
                     }
@@ -430,7 +432,11 @@ impl TestingBackend for ServerTesting {
         if alarm_reset {
             self.aws
                 .cloudwatch()
-                .set_alarm_state(&alarm_name, "OK", "Keywatch: reset before a simulated attack so its alarm can be timed")
+                .set_alarm_state(
+                    &alarm_name,
+                    "OK",
+                    "Keywatch: reset before a simulated attack so its alarm can be timed",
+                )
                 .await?;
         }
         let started_ms = now_ms();

@@ -193,7 +193,11 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     assert_eq!(done.status_counts.len(), 1, "{:?}", done.status_counts);
     assert_eq!((done.status_counts[0].status, done.status_counts[0].count), (Some(400), 3));
     let responses = lab.db.attack_runs().responses(done.id, 10).await.expect("responses");
-    assert!(responses.iter().all(|r| r.body == r#"{"Message":"Data decryption failed, make sure you have the correct key"}"#));
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.body == r#"{"Message":"Data decryption failed, make sure you have the correct key"}"#)
+    );
     let to_alarm = done.time_to_alarm_ms.expect("time to ALARM measured");
     assert!(to_alarm > 0 && to_alarm < 30_000, "{to_alarm} ms");
     let to_notification = done.time_to_notification_ms.expect("time to notification measured");

@@ -189,13 +189,11 @@ impl<'a> AttackRuns<'a> {
     /// Marks every run still `running` as interrupted: called at start-up,
     /// when no run's task can be alive. Returns how many there were.
     pub async fn interrupt_running(&self, at_ms: i64) -> Result<u64, DbError> {
-        Ok(sqlx::query(
-            "UPDATE attack_runs SET outcome = 'interrupted', finished_at_ms = ? WHERE outcome = 'running'",
-        )
-        .bind(at_ms)
-        .execute(self.pool)
-        .await?
-        .rows_affected())
+        Ok(sqlx::query("UPDATE attack_runs SET outcome = 'interrupted', finished_at_ms = ? WHERE outcome = 'running'")
+            .bind(at_ms)
+            .execute(self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// The id of the run in progress, if any.
@@ -233,10 +231,7 @@ impl<'a> AttackRuns<'a> {
 
     /// One run with its status counts.
     pub async fn get(&self, run_id: i64) -> Result<Option<AttackRunView>, DbError> {
-        let row = sqlx::query_as::<_, Row>(select_runs!("WHERE id = ?"))
-            .bind(run_id)
-            .fetch_optional(self.pool)
-            .await?;
+        let row = sqlx::query_as::<_, Row>(select_runs!("WHERE id = ?")).bind(run_id).fetch_optional(self.pool).await?;
         match row {
             Some(row) => Ok(Some(self.view(row).await?)),
             None => Ok(None),

@@ -2,6 +2,7 @@
 //! Each table has a module of its own with explicit-column queries.
 
 pub mod alarm_history;
+pub mod attack_runs;
 pub mod connection_checks;
 pub mod deployments;
 pub mod history_retention;
@@ -9,7 +10,6 @@ pub mod notifications;
 pub mod poller_cursors;
 pub mod stack_events;
 pub mod teardowns;
-pub mod attack_runs;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
