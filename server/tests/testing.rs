@@ -210,7 +210,7 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     assert_eq!(live.alarm.as_ref().map(|a| a.state_value.as_str()), Some("ALARM"));
     assert!(live.datapoints.iter().any(|p| p.value > 1.0), "{:?}", live.datapoints);
     let notification = live.notification.expect("notification shown");
-    assert!(notification.message.contains("\"NewStateValue\":\"ALARM\""), "{}", notification.message);
+    assert!(notification.message.contains(r#""NewStateValue": "ALARM""#), "{}", notification.message);
 
     // A second run starts from ALARM: SetAlarmState puts it back to OK so
     // the new transition can be timed.
