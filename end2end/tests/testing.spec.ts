@@ -53,6 +53,7 @@ test("the round trip passes and a simulated attack fires the alarm with time-to-
   await expect(encrypt.getByTestId("response-body")).toContainText("Data encrypted and stored");
   const decrypt = roundTrip.getByRole("group", { name: "Decrypt" });
   await expect(decrypt.getByTestId("request")).toContainText("GET http://127.0.0.1:");
+  await expect(decrypt.getByTestId("request")).toContainText('{"Name":"Bob","Key":"');
   await expect(decrypt.getByTestId("response-status")).toHaveText("200");
   await expect(decrypt.getByTestId("response-body")).toHaveText('{"Text":"Run your own race"}');
 
@@ -108,4 +109,20 @@ test("the round trip passes and a simulated attack fires the alarm with time-to-
   await page.reload();
   await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("Alarm reached");
   await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("3 at 1/s");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the Testing page renders what it tests, or what to deploy first, before hydration", async ({ page }) => {
+    await page.goto("/lab/testing");
+    await expect(page.getByRole("heading", { level: 1, name: "4. Testing" })).toBeVisible();
+    const prerequisites = page.getByRole("region", { name: "Prerequisites" });
+    if ((await prerequisites.count()) > 0) {
+      await expect(prerequisites.getByRole("link", { name: "1. Base network" })).toHaveAttribute("href", "/lab/base-network");
+    } else {
+      await expect(page.getByTestId("alarm-rule")).toContainText("over 10 s");
+      await expect(page.getByRole("region", { name: "Attack runs" }).or(page.getByRole("region", { name: "Past runs" }))).toBeVisible();
+    }
+  });
 });

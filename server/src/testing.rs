@@ -180,7 +180,7 @@ impl ServerTesting {
 
     /// One wrong-key decrypt run, from its first call to the end of its watch.
     async fn run_attack(self, run: RunPlan, mut stop: watch::Receiver<bool>) {
-        let body = serde_json::json!({ "Name": ATTACK_RECORD_NAME, "Key": attack::LAB_WRONG_KEY }).to_string();
+        let body = json_body(&[("Name", ATTACK_RECORD_NAME), ("Key", attack::LAB_WRONG_KEY)]);
         let mut stopped = false;
         let mut last_check = Instant::now();
         for index in 0..run.count {
@@ -392,12 +392,12 @@ impl TestingBackend for ServerTesting {
             return Err(invalid("text", "some text to encrypt is required".into()));
         }
         let (endpoint, key_id, _, _) = self.ready_targets().await?;
-        let body = serde_json::json!({ "Name": request.name, "Text": request.text }).to_string();
+        let body = json_body(&[("Name", &request.name), ("Text", &request.text)]);
         let encrypt = send(&endpoint, "POST", "/encrypt", &body).await;
         if encrypt.status != Some(200) {
             return Ok(RoundTripResult { key_id, encrypt, decrypt: None, passed: false });
         }
-        let body = serde_json::json!({ "Name": request.name, "Key": key_id }).to_string();
+        let body = json_body(&[("Name", &request.name), ("Key", &key_id)]);
         let decrypt = send(&endpoint, "GET", "/decrypt", &body).await;
         let text_back = serde_json::from_str::<serde_json::Value>(&decrypt.response_body)
             .ok()
@@ -574,6 +574,16 @@ async fn exchange(url: &str, method: &str, body: &str) -> Result<(u16, String), 
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.map_err(|error| error.to_string())?.to_bytes();
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// A JSON object with its members in the given order, as the lab's curl
+/// commands write them (`{"Name":...,"Key":...}`); serde_json's maps sort keys.
+fn json_body(members: &[(&str, &str)]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|(key, value)| format!("{}:{}", serde_json::Value::from(*key), serde_json::Value::from(*value)))
+        .collect();
+    format!("{{{}}}", members.join(","))
 }
 
 /// CloudWatch's alarm message, indented when it is JSON.

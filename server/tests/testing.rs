@@ -159,7 +159,7 @@ async fn the_round_trip_encrypts_and_decrypts_with_the_stacks_key() {
     assert_eq!(encrypted["Key"].as_str(), Some(key_id.as_str()), "the stack's key is the one the app uses");
     let decrypt = result.decrypt.expect("decrypt sent");
     assert_eq!((decrypt.method.as_str(), decrypt.status), ("GET", Some(200)));
-    assert_eq!(decrypt.request_body, format!(r#"{{"Key":"{key_id}","Name":"Bob"}}"#));
+    assert_eq!(decrypt.request_body, format!(r#"{{"Name":"Bob","Key":"{key_id}"}}"#));
     assert_eq!(decrypt.response_body, r#"{"Text":"Run your own race"}"#);
     assert!(result.passed);
 
@@ -284,6 +284,59 @@ async fn bad_attack_parameters_are_refused_beside_their_field_and_record_nothing
     let error: AppError = serde_json::from_slice(&body).expect("an AppError");
     assert_eq!(error, AppError::InvalidInput { field: Some("count".into()), message: "enter a whole number".into() });
     assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_nothing_is_sent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
+        .expect("sandbox")
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox started");
+    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let testing = ServerTesting::new(aws.clone(), db.clone(), false);
+    let overview = testing.overview().await.expect("overview");
+    assert_eq!(
+        overview.missing_prerequisites,
+        vec![LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm]
+    );
+    let refused = testing.round_trip(RoundTripRequest { name: "Bob".into(), text: "t".into() }).await;
+    assert!(matches!(&refused, Err(AppError::Conflict(message)) if message.contains("Base network")), "{refused:?}");
+    let refused = testing.start_attack(attack("3", "1")).await;
+    assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+    assert_eq!(db.attack_runs().count().await.expect("count"), 0);
+
+    // The page itself, rendered on the server before hydration.
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings());
+    let wizard = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(wizard), Arc::new(testing), options);
+    let response = router
+        .oneshot(
+            Request::get("/lab/testing").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(response.status().is_success(), "{}", response.status());
+    let html =
+        String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body")).into_owned();
+    assert!(html.contains("4. Testing"), "{html}");
+    assert!(
+        html.contains("Deploy the lab&#x27;s stacks first") || html.contains("Deploy the lab's stacks first"),
+        "{html}"
+    );
+    // The links are the panel's own, not the navigation's.
+    let panel = html.split_once(r#"aria-label="Prerequisites""#).map(|(_, rest)| rest).expect("a Prerequisites panel");
+    let panel = panel.split_once("</section>").map_or(panel, |(panel, _)| panel);
+    for (href, title) in [
+        ("/lab/base-network", "1. Base network"),
+        ("/lab/application", "2. Application"),
+        ("/lab/logging", "3. Logging and alarm"),
+    ] {
+        assert!(panel.contains(&format!(r#"<a href="{href}">{title}</a>"#)), "{href}: {panel}");
+    }
 }
 
 #[tokio::test]
