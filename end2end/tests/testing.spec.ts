@@ -12,17 +12,18 @@ async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
 }
 
-/** Deploys a section from its page unless its stack is already complete. */
-async function ensureDeployed(page: Page, slug: string): Promise<void> {
+/** Deploys a section from its page unless its stack is already complete; true when it deployed. */
+async function ensureDeployed(page: Page, slug: string): Promise<boolean> {
   await page.goto(`/lab/${slug}?prefix=${PREFIX}`);
   await hydrated(page);
   const status = page.getByTestId("stack-status");
-  if (/^(CREATE|UPDATE)_COMPLETE$/.test((await status.textContent())?.trim() ?? "")) return;
+  if (/^(CREATE|UPDATE)_COMPLETE$/.test((await status.textContent())?.trim() ?? "")) return false;
   await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
   await page.getByRole("button", { name: "Preview changes" }).click();
   const preview = page.getByRole("region", { name: "Preview" });
   await preview.getByRole("button", { name: "Deploy", exact: true }).click({ timeout: 60_000 });
   await expect(status).toHaveText("CREATE_COMPLETE", { timeout: 90_000 });
+  return true;
 }
 
 test("the round trip passes and a simulated attack fires the alarm with time-to-detect measured", async ({
@@ -31,10 +32,15 @@ test("the round trip passes and a simulated attack fires the alarm with time-to-
 }) => {
   test.setTimeout(180_000);
 
-  // What is missing depends on the specs before this one; deploy only that.
+  // What is missing depends on the specs before this one; deploy only that,
+  // and tear down at the end what this test deployed, so the specs after it
+  // find the console as this one found it.
+  let deployedHere = false;
   await page.goto("/lab/testing");
   if ((await page.getByRole("region", { name: "Prerequisites" }).count()) > 0) {
-    for (const slug of ["base-network", "application", "logging"]) await ensureDeployed(page, slug);
+    for (const slug of ["base-network", "application", "logging"]) {
+      deployedHere = (await ensureDeployed(page, slug)) || deployedHere;
+    }
     await page.goto("/lab/testing");
   }
   await expect(page.getByRole("heading", { level: 1, name: "4. Testing" })).toBeVisible();
@@ -109,6 +115,14 @@ test("the round trip passes and a simulated attack fires the alarm with time-to-
   await page.reload();
   await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("Alarm reached");
   await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("3 at 1/s");
+
+  if (deployedHere) {
+    await page.goto("/lab/teardown");
+    await hydrated(page);
+    await page.getByLabel(`Type the prefix ${PREFIX} to confirm`).fill(PREFIX);
+    await page.getByRole("button", { name: "Tear down the lab" }).click();
+    await expect(page.getByRole("heading", { name: "Teardown finished" })).toBeVisible({ timeout: 120_000 });
+  }
 });
 
 test.describe("without JavaScript", () => {
