@@ -23,6 +23,7 @@ use pages::history::{HistoryPage, StateChangePage};
 use pages::lab::overview::LabOverviewPage;
 use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
+use pages::lab::testing::TestingPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
 
@@ -66,6 +67,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("lab"), StaticSegment("teardown"))
                         view=TeardownPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("lab"), StaticSegment("testing"))
+                        view=TestingPage
                         ssr=SsrMode::Async
                     />
                     <Route path=(StaticSegment("lab"), ParamSegment("section")) view=SectionPage ssr=SsrMode::Async />

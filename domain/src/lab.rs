@@ -163,6 +163,10 @@ pub const APP_TASK_ROLE_OUTPUT: &str = "OutputPattern1ECSTaskRole";
 pub const APP_ENDPOINT_OUTPUT: &str = "OutputPattern1ApplicationEndpoint";
 /// The logging stack's output naming the retained trail bucket.
 pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
+/// The application stack's output holding its KMS key id (what `/encrypt` returns as `Key`).
+pub const APP_KEY_ID_OUTPUT: &str = "OutputPattern1AppKeyId";
+/// The logging stack's output naming the lab's alarm.
+pub const LOGGING_ALARM_OUTPUT: &str = "OutputPattern1KMSSecurityAlarm";
 
 /// The image tag the console deploys and the push commands use.
 pub const IMAGE_TAG: &str = "latest";

@@ -5,6 +5,7 @@
 //! it too, which is how the console and its offline stand-in agree.
 
 pub mod alarm;
+pub mod attack;
 pub mod cloudformation;
 pub mod connection;
 pub mod filter_pattern;

@@ -100,9 +100,10 @@ async fn main() {
     // The pages measured read SQLite only; AWS is never called.
     let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
     let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
     let backend = ServerBackend::new(aws, db.clone(), settings);
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
 
     println!("History page, {ROWS} stored rows, {CONCURRENCY} concurrent requests, {REQUESTS} per run");
     let baseline = report(&router, "Connection page (baseline)", "/").await;

@@ -35,6 +35,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use keywatch_app::api::session::SessionInfo;
 use serde::Deserialize;
 
+use crate::clock::now_ms;
 use crate::db::audit::{AuditEntry, AuditOutcome, actions};
 use crate::db::{Database, DbError};
 
@@ -555,10 +556,6 @@ impl LoginLimiter {
     fn succeeded(&mut self, address: IpAddr) {
         self.per_address.remove(&address);
     }
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

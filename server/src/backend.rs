@@ -15,6 +15,7 @@ use keywatch_app::error::AppError;
 use keywatch_app::sns::{SubscriptionStatus, mask_endpoint};
 
 use crate::aws::Aws;
+use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::alarm_history::HistoryQuery;
 use crate::db::audit::{AuditEntry, actions};
@@ -409,11 +410,6 @@ fn state_change_detail(
         notifications,
         history_data: serde_json::to_string_pretty(&data).unwrap_or_else(|_| history_data.to_owned()),
     }
-}
-
-fn now_ms() -> i64 {
-    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::testing::port::TestingBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
 use tokio::sync::watch;
@@ -20,17 +21,20 @@ use tokio::task::JoinHandle;
 
 use crate::aws::{Aws, AwsErrorKind};
 use crate::backend::{ConnectionSwitch, ServerBackend};
+use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::connection_choice::StoredChoice;
 use crate::lab::ServerLab;
 use crate::pollers::stack_watcher::{self, StackWatcher};
 use crate::pollers::{self, Pollers};
+use crate::testing::ServerTesting;
 
 /// The backends one request sees.
 #[derive(Clone)]
 pub struct Ports {
     pub backend: Arc<dyn ConsoleBackend>,
     pub lab: Arc<dyn LabBackend>,
+    pub testing: Arc<dyn TestingBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -167,6 +171,13 @@ impl ConnectionSwitch for Console {
                 deployment.stack_name
             )));
         }
+        // An attack run's task keeps its own clients and watches its alarm
+        // where it started.
+        if self.base.db.attack_runs().running().await?.is_some() {
+            return Err(AppError::Conflict(
+                "An attack simulation is running; change Region once it ends (or stop it)".into(),
+            ));
+        }
         if self.base.db.teardowns().unfinished().await?.is_some() {
             return Err(AppError::Conflict("A teardown is in progress; change Region once it finishes".into()));
         }
@@ -225,8 +236,9 @@ fn build_ports(
     };
     let sandbox = base.mode == AwsMode::Sandbox;
     let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), sandbox));
+    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode == AwsMode::Live);
     let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
-    (Ports { backend: Arc::new(backend), lab: lab.clone() }, lab)
+    (Ports { backend: Arc::new(backend), lab: lab.clone(), testing: Arc::new(testing) }, lab)
 }
 
 /// Stops the watcher and the pollers, waiting (at most
@@ -239,9 +251,4 @@ async fn stop(running: Running) {
         }
     };
     tokio::join!(watcher, running.pollers.stop());
-}
-
-fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }

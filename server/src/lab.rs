@@ -22,6 +22,7 @@ use keywatch_domain::lab::{self, LabSection, Prefix};
 
 use crate::aws::Aws;
 use crate::aws::cloudformation::{ChangeSetOutcome, StackDescription, StackRequest};
+use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::audit::{AuditEntry, actions};
 use crate::db::deployments::{CONSOLE_ACTOR, NewDeployment};
@@ -756,9 +757,4 @@ fn state_of(stack_name: &str, stack: Option<StackDescription>) -> StackState {
                 .collect(),
         },
     }
-}
-
-fn now_ms() -> i64 {
-    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod aws;
 pub mod backend;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod db;
@@ -20,6 +21,7 @@ pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
+pub mod testing;
 pub mod web;
 
 use std::future::IntoFuture;
@@ -86,6 +88,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         sandbox_endpoint,
         poller_interval,
     };
+    // Attack runs whose task died with the previous process are marked so.
+    if let Err(error) = db.attack_runs().interrupt_running(clock::now_ms()).await {
+        tracing::warn!(%error, "unfinished attack runs could not be marked interrupted");
+    }
     let console = Console::start(base, region, profile).await;
 
     let listener =

@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 
 use crate::aws::{AwsCallError, AwsErrorKind};
+use crate::clock::now_ms;
 use crate::error::ServerError;
 
 /// The Prometheus text format's content type.
@@ -449,10 +450,6 @@ impl Intercept for CallMetrics {
         CallMetrics::record(true, context, runtime_components, cfg);
         Ok(())
     }
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// One parsed sample: metric name, labels in order, value.

@@ -46,9 +46,10 @@ async fn harness_with(aws: impl FnOnce(&str) -> Aws) -> Harness {
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
     let aws = aws(&sandbox.endpoint_url);
     let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
     let backend = ServerBackend::new(aws, db.clone(), settings(Some(sandbox.endpoint_url.clone())));
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
     Harness { router, db, _sandbox: sandbox, _dir: dir }
 }
 

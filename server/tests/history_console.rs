@@ -48,7 +48,8 @@ async fn harness() -> Harness {
     let backend = ServerBackend::new(aws.clone(), db.clone(), settings);
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
     let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
     Harness { router, aws, db, _sandbox: sandbox, _dir: dir }
 }
 

@@ -292,7 +292,12 @@ async fn the_overview_server_function_answers_through_the_router() {
     };
     let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
     let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(harness.lab.clone()), options);
+    let router = keywatch::web::router(
+        Arc::new(backend),
+        Arc::new(harness.lab.clone()),
+        Arc::new(keywatch::testing::ServerTesting::new(harness.aws.clone(), harness.db.clone(), false)),
+        options,
+    );
     let request = Request::post("/api/lab/overview")
         .header(header::HOST, "127.0.0.1:3000")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -331,7 +336,12 @@ async fn the_wizard_pages_render_on_the_server_before_hydration() {
     };
     let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
     let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(harness.lab.clone()), options);
+    let router = keywatch::web::router(
+        Arc::new(backend),
+        Arc::new(harness.lab.clone()),
+        Arc::new(keywatch::testing::ServerTesting::new(harness.aws.clone(), harness.db.clone(), false)),
+        options,
+    );
 
     let (status, page) = get_page(&router, "/lab").await;
     assert_eq!(status, StatusCode::OK);

@@ -175,9 +175,10 @@ async fn a_throttled_poller_shows_as_a_panel_on_the_pages_and_through_its_server
         sandbox_endpoint: None,
     };
     let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings);
-    let lab = keywatch::lab::ServerLab::new(aws, db, "ap-southeast-2".into(), true);
+    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let testing = keywatch::testing::ServerTesting::new(aws, db, false);
     let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
 
     let request = Request::post("/api/operations/aws-status")
         .header(header::HOST, "127.0.0.1:3000")

@@ -73,8 +73,11 @@ impl Harness {
         let backend = ServerBackend::new(self.aws.clone(), self.db.clone(), settings);
         let lab = keywatch::lab::ServerLab::new(self.aws.clone(), self.db.clone(), "ap-southeast-2".into(), true);
         let options = keywatch::web::leptos_options(self.dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-        let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), options);
+        let testing = keywatch::testing::ServerTesting::new(self.aws.clone(), self.db.clone(), false);
+        let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
+        // As `serve` composes it: the health routes beside the protected console.
         keywatch::auth::protect(router, Auth::new(self.db.clone(), AuthSettings::default()))
+            .merge(keywatch::health::router(self.db.clone()))
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {

@@ -14,3 +14,4 @@ pub mod lab;
 pub mod operations;
 pub mod session;
 pub mod subscribers;
+pub mod testing;

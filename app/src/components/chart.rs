@@ -1,10 +1,11 @@
 //! Inline SVG charts, drawn on the server and in the browser alike (no
 //! JavaScript chart library): the alarm-state timeline and the small
-//! datapoint chart of a state change.
+//! datapoint chart of a state change, and the Testing page's live metric.
 
 use leptos::prelude::*;
 
 use crate::api::history::{ReasonDatapoint, Timeline};
+use crate::api::testing::MetricPoint;
 
 /// The fill for a CloudWatch state value.
 fn state_class(state: &str) -> &'static str {
@@ -147,6 +148,61 @@ pub fn DatapointChart(datapoints: Vec<ReasonDatapoint>, threshold: Option<f64>) 
     }
 }
 
+/// A metric's datapoints over [from_ms, to_ms] as bars, one per period,
+/// with the alarm's threshold as a dashed line (the Testing page's live view).
+#[component]
+pub fn MetricChart(
+    points: Vec<MetricPoint>,
+    threshold: Option<f64>,
+    from_ms: i64,
+    to_ms: i64,
+    period_ms: i64,
+) -> impl IntoView {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    const TOP: f64 = 10.0;
+    const BOTTOM: f64 = 20.0;
+    let span = (to_ms - from_ms).max(1) as f64;
+    let x = move |ms: i64| (ms - from_ms) as f64 / span * W;
+    // Headroom above the threshold so the line never sits on the frame.
+    let max = points.iter().map(|p| p.value).chain(threshold.map(|t| t * 1.5 + 1.0)).fold(1.0_f64, f64::max);
+    let y = move |value: f64| H - BOTTOM - value / max * (H - TOP - BOTTOM);
+    let bar_width = (period_ms.max(1) as f64 / span * W).max(2.0);
+    let bars = points
+        .iter()
+        .filter(|p| p.timestamp_ms >= from_ms && p.timestamp_ms <= to_ms)
+        .map(|p| {
+            let breaching = threshold.is_some_and(|t| p.value > t);
+            let class = if breaching { "chart-bar chart-bar-breaching" } else { "chart-bar" };
+            let top = y(p.value);
+            view! {
+                <rect class=class x=x(p.timestamp_ms) y=top width=bar_width height=(H - BOTTOM - top).max(0.0)>
+                    <title>{format!("{} at {}", p.value, clock_time(p.timestamp_ms))}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let empty = points.is_empty();
+    view! {
+        <svg class="chart metric" role="img" aria-label="Metric datapoints and threshold" viewBox=format!("0 0 {W} {H}")>
+            {bars}
+            {threshold.map(|t| view! {
+                <line class="chart-threshold" x1="0" x2=W y1=y(t) y2=y(t)><title>{format!("Threshold {t}")}</title></line>
+                <text class="chart-axis" x=W - 4.0 y=y(t) - 4.0 text-anchor="end">{format!("threshold {t}")}</text>
+            })}
+            {empty.then(|| view! { <text class="chart-label" x="8" y="24">"No datapoints yet"</text> })}
+            <text class="chart-axis" x="0" y=H - 4.0>{clock_time(from_ms)}</text>
+            <text class="chart-axis" x=W y=H - 4.0 text-anchor="end">{clock_time(to_ms)}</text>
+        </svg>
+    }
+}
+
+/// Epoch ms as `HH:MM:SS` UTC, for charts spanning minutes.
+pub fn clock_time(ms: i64) -> String {
+    let in_day = ms.rem_euclid(86_400_000) / 1000;
+    format!("{:02}:{:02}:{:02} UTC", in_day / 3600, in_day % 3600 / 60, in_day % 60)
+}
+
 /// Epoch ms as `MM-DD HH:MM` UTC, for axis labels.
 fn short_time(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
@@ -187,5 +243,6 @@ mod tests {
     #[test]
     fn axis_times_are_utc() {
         assert_eq!(short_time(1_795_751_378_123), "11-27 03:49 UTC");
+        assert_eq!(clock_time(1_795_751_378_123), "03:49:38 UTC");
     }
 }

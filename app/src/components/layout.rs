@@ -56,18 +56,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <ol class="lab-sections">
                     {LabSection::ALL
                         .iter()
-                        .map(|section| match section.stack_suffix() {
-                            Some(_) => view! {
-                                <li><A href=format!("/lab/{}", section.slug())>{section.title()}</A></li>
-                            }
-                            .into_any(),
-                            // Testing deploys no stack; its page comes with its own issue.
-                            None => view! {
-                                <li class="planned" title="This section's page is not built yet">
-                                    {section.title()}
-                                </li>
-                            }
-                            .into_any(),
+                        .map(|section| view! {
+                            <li><A href=format!("/lab/{}", section.slug())>{section.title()}</A></li>
                         })
                         .collect_view()}
                 </ol>

@@ -2,7 +2,7 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::ScanBy;
+use aws_sdk_cloudwatch::types::{ScanBy, StateValue, Statistic};
 
 use super::AwsCallError;
 use crate::metrics::CallMetrics;
@@ -132,4 +132,116 @@ impl CloudWatch {
             .collect();
         Ok(AlarmHistoryPage { items, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
     }
+
+    /// `DescribeAlarms` for one metric alarm by name, with the settings the
+    /// Testing page sizes an attack from; `None` when there is no such alarm.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html>
+    pub async fn describe_alarm_detail(&self, alarm_name: &str) -> Result<Option<AlarmDetail>, AwsCallError> {
+        let output = self
+            .client
+            .describe_alarms()
+            .alarm_names(alarm_name)
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("DescribeAlarms", error))?;
+        Ok(output.metric_alarms().iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(|alarm| {
+            let millis = |at: Option<&DateTime>| at.and_then(|at| at.to_millis().ok());
+            AlarmDetail {
+                alarm_name: alarm_name.to_owned(),
+                state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
+                state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
+                // The transition time says when StateValue last changed;
+                // StateUpdatedTimestamp also moves on reason-only updates.
+                state_transitioned_ms: millis(alarm.state_transitioned_timestamp())
+                    .or_else(|| millis(alarm.state_updated_timestamp())),
+                namespace: alarm.namespace().unwrap_or_default().to_owned(),
+                metric_name: alarm.metric_name().unwrap_or_default().to_owned(),
+                threshold: alarm.threshold().unwrap_or_default(),
+                comparison_operator: alarm.comparison_operator().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                statistic: alarm.statistic().map(|s| s.as_str().to_owned()),
+                period_seconds: alarm.period().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
+                evaluation_periods: alarm.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or(1),
+                datapoints_to_alarm: alarm.datapoints_to_alarm().and_then(|p| u32::try_from(p).ok()),
+            }
+        }))
+    }
+
+    /// `SetAlarmState`: sets the alarm's state until its next evaluation,
+    /// the API AWS provides for testing alarms.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html>
+    pub async fn set_alarm_state(&self, alarm_name: &str, state: &str, reason: &str) -> Result<(), AwsCallError> {
+        self.client
+            .set_alarm_state()
+            .alarm_name(alarm_name)
+            .state_value(StateValue::from(state))
+            .state_reason(reason)
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("SetAlarmState", error))?;
+        Ok(())
+    }
+
+    /// `GetMetricStatistics` for a metric without dimensions: one statistic
+    /// per `period_seconds` from `start_ms` to `end_ms`, oldest first, as
+    /// (timestamp ms, value).
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html>
+    pub async fn get_metric_statistics(
+        &self,
+        namespace: &str,
+        metric_name: &str,
+        statistic: &str,
+        period_seconds: u32,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<(i64, f64)>, AwsCallError> {
+        let statistic = Statistic::from(statistic);
+        let output = self
+            .client
+            .get_metric_statistics()
+            .namespace(namespace)
+            .metric_name(metric_name)
+            .statistics(statistic.clone())
+            .period(i32::try_from(period_seconds).unwrap_or(60))
+            .start_time(DateTime::from_millis(start_ms))
+            .end_time(DateTime::from_millis(end_ms))
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("GetMetricStatistics", error))?;
+        let mut points: Vec<(i64, f64)> = output
+            .datapoints()
+            .iter()
+            .filter_map(|point| {
+                let at = point.timestamp()?.to_millis().ok()?;
+                let value = match statistic {
+                    Statistic::SampleCount => point.sample_count(),
+                    Statistic::Average => point.average(),
+                    Statistic::Minimum => point.minimum(),
+                    Statistic::Maximum => point.maximum(),
+                    _ => point.sum(),
+                }?;
+                Some((at, value))
+            })
+            .collect();
+        // AWS returns datapoints in no particular order.
+        points.sort_by_key(|(at, _)| *at);
+        Ok(points)
+    }
+}
+
+/// A metric alarm's state and evaluation settings (DescribeAlarms' `MetricAlarm`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmDetail {
+    pub alarm_name: String,
+    pub state_value: String,
+    pub state_reason: String,
+    /// When `StateValue` last changed, epoch ms.
+    pub state_transitioned_ms: Option<i64>,
+    pub namespace: String,
+    pub metric_name: String,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub statistic: Option<String>,
+    pub period_seconds: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: Option<u32>,
 }

@@ -13,6 +13,7 @@
 //! the session's user, or "local (no password)". Recording never fails the
 //! mutation it records: a failed insert is logged and the result passes on.
 
+use crate::clock::now_ms;
 use keywatch_app::api::audit::AuditRecord;
 use keywatch_app::error::AppError;
 use sqlx::SqlitePool;
@@ -178,10 +179,6 @@ fn clip(text: &str) -> String {
         if c.is_control() { out.extend(c.escape_unicode()) } else { out.push(c) }
     }
     out
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alarm_history;
+pub mod attack_runs;
 pub mod audit;
 pub mod connection_checks;
 pub mod connection_choice;
@@ -131,6 +132,11 @@ impl Database {
     /// The audit log: every mutation, recorded through [`audit::AuditLog::record`].
     pub fn audit(&self) -> audit::AuditLog<'_> {
         audit::AuditLog::new(&self.pool)
+    }
+
+    /// The `attack_runs` and `attack_responses` tables.
+    pub fn attack_runs(&self) -> attack_runs::AttackRuns<'_> {
+        attack_runs::AttackRuns::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.

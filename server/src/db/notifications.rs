@@ -108,6 +108,27 @@ impl<'a> Notifications<'a> {
             .collect())
     }
 
+    /// The first notification of `alarm_name` moving to `new_state` whose
+    /// state change happened at or after `since_ms` (the Testing page's
+    /// "notification arrived"): (received at, subject, message).
+    pub async fn first_since(
+        &self,
+        alarm_name: &str,
+        new_state: &str,
+        since_ms: i64,
+    ) -> Result<Option<(i64, Option<String>, String)>, DbError> {
+        Ok(sqlx::query_as::<_, (i64, Option<String>, String)>(
+            "SELECT received_at_ms, subject, message FROM notifications
+             WHERE alarm_name = ? AND new_state = ? AND COALESCE(state_change_time_ms, sns_timestamp_ms) >= ?
+             ORDER BY received_at_ms, id LIMIT 1",
+        )
+        .bind(alarm_name)
+        .bind(new_state)
+        .bind(since_ms)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
     /// Deletes notifications received before `cutoff_ms`; returns how many.
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<u64, DbError> {
         Ok(sqlx::query("DELETE FROM notifications WHERE received_at_ms < ?")

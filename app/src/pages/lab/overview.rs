@@ -1,6 +1,7 @@
 //! The wizard's overview: where the whole lab stands, each stack's status
 //! at a glance, and where to go next.
 
+use keywatch_domain::lab::LabSection;
 use leptos::prelude::*;
 
 use super::section_href;
@@ -50,6 +51,12 @@ fn OverviewTable(overview: LabOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <p>
+                <a href=section_href(LabSection::Testing)>
+                    {format!("{}. {}", LabSection::Testing.number(), LabSection::Testing.title())}
+                </a>
+                ": encrypt and decrypt through the application, then attack it and watch the alarm fire."
+            </p>
             <p><a href="/lab/teardown">"Tear the lab down"</a></p>
         </section>
     }

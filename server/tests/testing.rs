@@ -1,0 +1,385 @@
+//! The Testing page's backend (lab section 4) against the in-process sandbox
+//! with the lab's three stacks deployed through CloudFormation and the
+//! workload serving at the load balancer's loopback address: the round trip,
+//! a simulated attack driving the alarm to ALARM with time-to-detect
+//! measured and the notification taken from the SQS inbox, Stop, bad input
+//! refused with nothing recorded, and runs cut by a restart marked
+//! interrupted. Every AWS call goes through the official SDK clients.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use axum::body::Body;
+use http::{Request, header};
+use keywatch::aws::Aws;
+use keywatch::db::Database;
+use keywatch::db::attack_runs::NewAttackRun;
+use keywatch::pollers::{self, PollerConfig};
+use keywatch::testing::ServerTesting;
+use keywatch_app::api::testing::port::TestingBackend;
+use keywatch_app::api::testing::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
+use keywatch_app::error::AppError;
+use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use tower::ServiceExt;
+
+struct Lab {
+    testing: ServerTesting,
+    aws: Aws,
+    db: Database,
+    _sandbox: RunningSandbox,
+    _dir: tempfile::TempDir,
+}
+
+/// A sandbox with the lab's three stacks deployed (as `lab_loop.rs` does)
+/// and a Testing backend on a fresh database.
+async fn deployed_lab() -> Lab {
+    let dir = tempfile::tempdir().expect("state dir");
+    let sandbox = Sandbox::new(SandboxConfig {
+        default_region: "ap-southeast-2".into(),
+        state_dir: Some(dir.path().join("sandbox")),
+        cloudtrail_delivery_delay: Duration::from_millis(200),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    sandbox.set_task_launcher(keywatch::sandbox_tasks::workload_launcher());
+    let sandbox = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
+    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk(&sandbox.endpoint_url));
+    let prefix = Prefix::default();
+    let base = deploy(&cfn, LabSection::BaseNetwork, Vec::new()).await;
+    let wired = |section, outputs: &[(String, String)]| {
+        let lookup = |_, key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        lab::wired_parameters(section, &prefix, &lookup)
+            .expect("wired")
+            .into_iter()
+            .map(|p| Parameter::builder().parameter_key(p.key).parameter_value(p.value).build())
+            .collect::<Vec<_>>()
+    };
+    let app = deploy(&cfn, LabSection::Application, wired(LabSection::Application, &base)).await;
+    deploy(&cfn, LabSection::LoggingAndAlarm, wired(LabSection::LoggingAndAlarm, &app)).await;
+    let endpoint = app.iter().find(|(k, _)| k == lab::APP_ENDPOINT_OUTPUT).map(|(_, v)| v.clone()).expect("endpoint");
+    for _ in 0..100 {
+        if keywatch::testing::send(&endpoint, "GET", "/", "").await.status == Some(200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let testing = ServerTesting::new(aws.clone(), db.clone(), false);
+    Lab { testing, aws, db, _sandbox: sandbox, _dir: dir }
+}
+
+fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("ap-southeast-2"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
+        ))
+        .build()
+}
+
+async fn deploy(
+    cfn: &aws_sdk_cloudformation::Client,
+    section: LabSection,
+    parameters: Vec<Parameter>,
+) -> Vec<(String, String)> {
+    let name = Prefix::default().stack_name(section).expect("a stack");
+    let mut request = cfn
+        .create_stack()
+        .stack_name(&name)
+        .template_body(section.template().expect("template"))
+        .set_parameters(Some(parameters));
+    for capability in section.capabilities() {
+        request = request.capabilities(Capability::from(*capability));
+    }
+    request.send().await.expect("create-stack");
+    for _ in 0..400 {
+        let stacks = cfn.describe_stacks().stack_name(&name).send().await.expect("describe");
+        let stack = &stacks.stacks()[0];
+        match stack.stack_status() {
+            Some(StackStatus::CreateComplete) => {
+                return stack
+                    .outputs()
+                    .iter()
+                    .map(|o| {
+                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
+                    })
+                    .collect();
+            }
+            Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(50)).await,
+            other => panic!("{name} ended {other:?}: {:?}", stack.stack_status_reason()),
+        }
+    }
+    panic!("{name} never completed");
+}
+
+fn attack(count: &str, rate: &str) -> AttackRequest {
+    AttackRequest { count: count.into(), rate: rate.into() }
+}
+
+/// Polls the recorded run until `done` holds (at most `seconds`).
+async fn wait_for(lab: &Lab, id: i64, seconds: u64, done: impl Fn(&AttackRunView) -> bool) -> AttackRunView {
+    let mut run = None;
+    for _ in 0..seconds * 10 {
+        let now = lab.db.attack_runs().get(id).await.expect("query").expect("recorded");
+        if done(&now) {
+            return now;
+        }
+        run = Some(now);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {id} never got there: {run:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_round_trip_encrypts_and_decrypts_with_the_stacks_key() {
+    let lab = deployed_lab().await;
+    let overview = lab.testing.overview().await.expect("overview");
+    assert!(overview.missing_prerequisites.is_empty(), "{overview:?}");
+    let key_id = overview.key_id.clone().expect("the application stack's key id");
+    let endpoint = overview.endpoint.clone().expect("endpoint");
+
+    let result = lab
+        .testing
+        .round_trip(RoundTripRequest { name: "Bob".into(), text: "Run your own race".into() })
+        .await
+        .expect("round trip");
+    // lab.md's HTTP contract: POST /encrypt answers 200 with the key id.
+    assert_eq!(result.encrypt.method, "POST");
+    assert_eq!(result.encrypt.url, format!("http://{endpoint}/encrypt"));
+    assert_eq!(result.encrypt.request_body, r#"{"Name":"Bob","Text":"Run your own race"}"#);
+    assert_eq!(result.encrypt.status, Some(200));
+    let encrypted: serde_json::Value = serde_json::from_str(&result.encrypt.response_body).expect("json");
+    assert_eq!(encrypted["Message"], "Data encrypted and stored, keep your key save");
+    assert_eq!(encrypted["Key"].as_str(), Some(key_id.as_str()), "the stack's key is the one the app uses");
+    let decrypt = result.decrypt.expect("decrypt sent");
+    assert_eq!((decrypt.method.as_str(), decrypt.status), ("GET", Some(200)));
+    assert_eq!(decrypt.request_body, format!(r#"{{"Name":"Bob","Key":"{key_id}"}}"#));
+    assert_eq!(decrypt.response_body, r#"{"Text":"Run your own race"}"#);
+    assert!(result.passed);
+
+    let refused = lab.testing.round_trip(RoundTripRequest { name: " ".into(), text: "x".into() }).await;
+    assert!(matches!(refused, Err(AppError::InvalidInput { field: Some(ref f), .. }) if f == "name"), "{refused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detect() {
+    let lab = deployed_lab().await;
+    // The inbox as `keywatch serve` runs it: subscribed to the lab's topic, long-polling.
+    let config = PollerConfig { interval: Duration::from_millis(500), ..PollerConfig::new(Duration::from_millis(500)) };
+    pollers::inbox::ensure_subscribed(&lab.aws, &config, &mut BTreeSet::new()).await.expect("inbox subscribed");
+    let pollers = pollers::Pollers::start(lab.aws.clone(), lab.db.clone(), config);
+
+    // The defaults come from the alarm DescribeAlarms returns: more than 1
+    // failure in a 10 s period, 1 of 1, at the lab's one call a second.
+    let overview = lab.testing.overview().await.expect("overview");
+    let alarm = overview.alarm.clone().expect("the lab's alarm");
+    assert_eq!((alarm.threshold, alarm.comparison_operator.as_str()), (1.0, "GreaterThanThreshold"));
+    assert_eq!((alarm.period_seconds, alarm.evaluation_periods), (10, 1));
+    assert_eq!((overview.default_count, overview.default_rate), (Some(3), 1));
+
+    let started = lab.testing.start_attack(attack("3", "1")).await.expect("started");
+    assert!(started.is_running());
+    assert_eq!((started.requested_count, started.rate_per_second), (3, 1));
+    let done = wait_for(&lab, started.id, 60, |run| !run.is_running()).await;
+    assert_eq!(done.outcome, "alarm", "{done:?}");
+    assert_eq!(done.sent, 3);
+    // lab.md: a wrong key is answered 400 "Data decryption failed ...".
+    assert_eq!(done.status_counts.len(), 1, "{:?}", done.status_counts);
+    assert_eq!((done.status_counts[0].status, done.status_counts[0].count), (Some(400), 3));
+    let responses = lab.db.attack_runs().responses(done.id, 10).await.expect("responses");
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.body == r#"{"Message":"Data decryption failed, make sure you have the correct key"}"#)
+    );
+    let to_alarm = done.time_to_alarm_ms.expect("time to ALARM measured");
+    assert!(to_alarm > 0 && to_alarm < 30_000, "{to_alarm} ms");
+    let to_notification = done.time_to_notification_ms.expect("time to notification measured");
+    assert!(to_notification >= to_alarm, "notified {to_notification} ms, alarm {to_alarm} ms");
+    assert_eq!(done.notification_source.as_deref(), Some("inbox"));
+
+    // The live view shows the same run, the alarm in ALARM, the breaching datapoint.
+    let live = lab.testing.live().await.expect("live");
+    assert_eq!(live.latest.as_ref().map(|run| run.id), Some(done.id));
+    assert_eq!(live.alarm.as_ref().map(|a| a.state_value.as_str()), Some("ALARM"));
+    assert!(live.datapoints.iter().any(|p| p.value > 1.0), "{:?}", live.datapoints);
+    let notification = live.notification.expect("notification shown");
+    assert!(notification.message.contains(r#""NewStateValue": "ALARM""#), "{}", notification.message);
+
+    // A second run starts from ALARM: SetAlarmState puts it back to OK so
+    // the new transition can be timed.
+    let again = lab.testing.start_attack(attack("3", "2")).await.expect("second run");
+    assert!(again.alarm_reset);
+    let again = wait_for(&lab, again.id, 60, |run| !run.is_running()).await;
+    assert_eq!(again.outcome, "alarm", "{again:?}");
+    assert!(again.time_to_alarm_ms.is_some());
+    pollers.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_ends_a_run_early_and_one_run_at_a_time() {
+    let lab = deployed_lab().await;
+    let started = lab.testing.start_attack(attack("200", "2")).await.expect("started");
+    let second = lab.testing.start_attack(attack("3", "1")).await;
+    assert!(matches!(second, Err(AppError::Conflict(_))), "{second:?}");
+    wait_for(&lab, started.id, 10, |run| run.sent >= 2).await;
+    let stopped = lab.testing.stop_attack(StopRequest { id: started.id }).await.expect("stopped");
+    assert_ne!(stopped.outcome, "running");
+    assert!(stopped.sent < 200, "{stopped:?}");
+    let sent = stopped.sent;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = lab.db.attack_runs().get(started.id).await.expect("query").expect("run");
+    assert_eq!(later.sent, sent, "nothing is sent after Stop");
+    assert!(later.finished_at.is_some());
+    let again = lab.testing.stop_attack(StopRequest { id: started.id }).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_attack_parameters_are_refused_beside_their_field_and_record_nothing() {
+    let lab = deployed_lab().await;
+    for (count, rate, field) in [
+        ("2.5", "1", "count"),
+        ("0", "1", "count"),
+        ("abc", "1", "count"),
+        ("1001", "1", "count"),
+        ("", "1", "count"),
+        ("3", "0", "rate"),
+        ("3", "21", "rate"),
+        ("3", "1.5", "rate"),
+        ("3", "-1", "rate"),
+    ] {
+        let refused = lab.testing.start_attack(attack(count, rate)).await;
+        assert!(
+            matches!(&refused, Err(AppError::InvalidInput { field: Some(f), .. }) if f == field),
+            "{count}/{rate}: {refused:?}"
+        );
+    }
+    assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
+
+    // The server function refuses them too, through the router.
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let backend = keywatch::backend::ServerBackend::new(lab.aws.clone(), lab.db.clone(), settings());
+    let wizard = keywatch::lab::ServerLab::new(lab.aws.clone(), lab.db.clone(), "ap-southeast-2".into(), true);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(wizard), Arc::new(lab.testing.clone()), options);
+    let response = router
+        .oneshot(
+            Request::post("/api/testing/attack")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::HOST, "127.0.0.1:3000")
+                .header(header::ORIGIN, "http://127.0.0.1:3000")
+                .body(Body::from(r#"{"request":{"count":"ten","rate":"1"}}"#))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(!response.status().is_success(), "{}", response.status());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let error: AppError = serde_json::from_slice(&body).expect("an AppError");
+    assert_eq!(error, AppError::InvalidInput { field: Some("count".into()), message: "enter a whole number".into() });
+    assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_nothing_is_sent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
+        .expect("sandbox")
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox started");
+    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let testing = ServerTesting::new(aws.clone(), db.clone(), false);
+    let overview = testing.overview().await.expect("overview");
+    assert_eq!(
+        overview.missing_prerequisites,
+        vec![LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm]
+    );
+    let refused = testing.round_trip(RoundTripRequest { name: "Bob".into(), text: "t".into() }).await;
+    assert!(matches!(&refused, Err(AppError::Conflict(message)) if message.contains("Base network")), "{refused:?}");
+    let refused = testing.start_attack(attack("3", "1")).await;
+    assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+    assert_eq!(db.attack_runs().count().await.expect("count"), 0);
+
+    // The page itself, rendered on the server before hydration.
+    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
+    let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings());
+    let wizard = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
+    let router = keywatch::web::router(Arc::new(backend), Arc::new(wizard), Arc::new(testing), options);
+    let response = router
+        .oneshot(
+            Request::get("/lab/testing").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(response.status().is_success(), "{}", response.status());
+    let html =
+        String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body")).into_owned();
+    assert!(html.contains("4. Testing"), "{html}");
+    assert!(
+        html.contains("Deploy the lab&#x27;s stacks first") || html.contains("Deploy the lab's stacks first"),
+        "{html}"
+    );
+    // The links are the panel's own, not the navigation's.
+    let panel = html.split_once(r#"aria-label="Prerequisites""#).map(|(_, rest)| rest).expect("a Prerequisites panel");
+    let panel = panel.split_once("</section>").map_or(panel, |(panel, _)| panel);
+    for (href, title) in [
+        ("/lab/base-network", "1. Base network"),
+        ("/lab/application", "2. Application"),
+        ("/lab/logging", "3. Logging and alarm"),
+    ] {
+        assert!(panel.contains(&format!(r#"<a href="{href}">{title}</a>"#)), "{href}: {panel}");
+    }
+}
+
+#[tokio::test]
+async fn a_run_cut_by_a_restart_is_marked_interrupted_at_start_up() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("keywatch.db");
+    let db = Database::open(&path).await.expect("database");
+    let id = db
+        .attack_runs()
+        .insert(&NewAttackRun {
+            prefix: "pattern1".into(),
+            endpoint: "127.0.0.1:9".into(),
+            alarm_name: Some("pattern1-logging-alarm".into()),
+            wrong_key: "some-random-false-key".into(),
+            requested_count: 10,
+            rate_per_second: 1,
+            alarm_reset: false,
+            started_at_ms: 1_000,
+        })
+        .await
+        .expect("insert");
+    db.attack_runs().record_response(id, 1, 1_100, Some(400), "{}").await.expect("response");
+    db.close().await;
+
+    // A new process over the same file.
+    let db = Database::open(&path).await.expect("reopened");
+    let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
+    let testing = ServerTesting::new(aws, db.clone(), false);
+    assert_eq!(testing.interrupt_unfinished().await.expect("start-up"), 1);
+    let run = db.attack_runs().get(id).await.expect("query").expect("kept");
+    assert_eq!(run.outcome, "interrupted");
+    assert_eq!((run.sent, run.first_failure_at.is_some()), (1, true), "what was recorded is kept");
+    assert!(run.finished_at.is_some());
+}
+
+fn settings() -> keywatch_app::api::connection::ConsoleSettings {
+    use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
+    ConsoleSettings {
+        mode: AwsMode::Sandbox,
+        mode_source: ModeSource::Flag,
+        region: "ap-southeast-2".into(),
+        region_name: "Asia Pacific (Sydney)".into(),
+        profile: None,
+        sandbox_endpoint: None,
+    }
+}
