@@ -32,6 +32,7 @@ use crate::aws::cloudwatch::AlarmDetail;
 use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::attack_runs::{NewAttackRun, StoredNotification};
+use crate::db::audit::{AuditEntry, actions};
 use crate::db::connection_checks::rfc3339;
 
 /// How often a run checks the alarm and its notification, and how often the
@@ -408,80 +409,17 @@ impl TestingBackend for ServerTesting {
     }
 
     async fn start_attack(&self, request: AttackRequest) -> Result<AttackRunView, AppError> {
-        // Checked before anything is looked up or recorded.
-        let count = attack::parse_count(&request.count).map_err(|error| invalid("count", error.to_string()))?;
-        let rate = attack::parse_rate(&request.rate).map_err(|error| invalid("rate", error.to_string()))?;
-        let _starting = self.start_lock.lock().await;
-        if let Some(running) = self.db.attack_runs().running().await? {
-            return Err(AppError::Conflict(format!("Attack run {running} is still running; stop it first")));
-        }
-        let (endpoint, _, alarm_name, targets) = self.ready_targets().await?;
-        let alarm = self.alarm(&alarm_name).await?.ok_or_else(|| AppError::NotFound(format!("Alarm {alarm_name}")))?;
-        // The decrypts must reach KMS, so the record they ask for must exist.
-        let seed = serde_json::json!({ "Name": ATTACK_RECORD_NAME, "Text": "target of Keywatch's simulated attack" });
-        let seeded = send(&endpoint, "POST", "/encrypt", &seed.to_string()).await;
-        if seeded.status != Some(200) {
-            return Err(AppError::Unavailable(format!(
-                "The application did not store the attack's target record ({}): {}",
-                seeded.status.map_or_else(|| "no answer".to_owned(), |status| status.to_string()),
-                seeded.response_body
-            )));
-        }
-        // An alarm already in ALARM would not transition again; SetAlarmState
-        // is AWS's way to put it back for a test.
-        let alarm_reset = alarm.state_value == "ALARM";
-        if alarm_reset {
-            self.aws
-                .cloudwatch()
-                .set_alarm_state(
-                    &alarm_name,
-                    "OK",
-                    "Keywatch: reset before a simulated attack so its alarm can be timed",
-                )
-                .await?;
-        }
-        let started_ms = now_ms();
-        let id = self
-            .db
-            .attack_runs()
-            .insert(&NewAttackRun {
-                prefix: targets.prefix.as_str().to_owned(),
-                endpoint: endpoint.clone(),
-                alarm_name: Some(alarm_name.clone()),
-                wrong_key: attack::LAB_WRONG_KEY.to_owned(),
-                requested_count: count,
-                rate_per_second: rate,
-                alarm_reset,
-                started_at_ms: started_ms,
-            })
-            .await?;
-        let (stop, stopped) = watch::channel(false);
-        self.stops().insert(id, stop);
-        let plan = RunPlan { id, endpoint, alarm_name, settings: settings_of(&alarm), count, rate, started_ms };
-        tokio::spawn(self.clone().run_attack(plan, stopped));
-        tracing::info!(run = id, count, rate, "attack run started");
-        self.run_view(id).await
+        let target = format!("{} wrong-key decrypts at {}/s", request.count.trim(), request.rate.trim());
+        let result = self.start_attack_run(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::ATTACK_SIMULATION, target, &result)).await;
+        result
     }
 
     async fn stop_attack(&self, request: StopRequest) -> Result<AttackRunView, AppError> {
-        let run = self.run_view(request.id).await?;
-        if !run.is_running() {
-            return Err(AppError::Conflict(format!("Attack run {} has already ended", run.id)));
-        }
-        let signalled = self.stops().get(&request.id).is_some_and(|stop| stop.send(true).is_ok());
-        if !signalled {
-            // No task of this process runs it: record the end directly.
-            self.db.attack_runs().finish(request.id, "stopped", now_ms()).await?;
-        }
-        // The task records the outcome; wait briefly so the answer shows it.
-        for _ in 0..50 {
-            let run = self.run_view(request.id).await?;
-            if !run.is_running() {
-                return Ok(run);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.run_view(request.id).await
+        let target = format!("attack run {}", request.id);
+        let result = self.stop_attack_run(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::ATTACK_STOP, target, &result)).await;
+        result
     }
 
     async fn live(&self) -> Result<TestingLive, AppError> {
@@ -538,6 +476,87 @@ impl TestingBackend for ServerTesting {
             runs,
             live_aws: self.live_aws,
         })
+    }
+}
+
+/// The attack runs behind the Testing page's Start and Stop, audited by
+/// their [`TestingBackend`] wrappers.
+impl ServerTesting {
+    async fn start_attack_run(&self, request: AttackRequest) -> Result<AttackRunView, AppError> {
+        // Checked before anything is looked up or recorded.
+        let count = attack::parse_count(&request.count).map_err(|error| invalid("count", error.to_string()))?;
+        let rate = attack::parse_rate(&request.rate).map_err(|error| invalid("rate", error.to_string()))?;
+        let _starting = self.start_lock.lock().await;
+        if let Some(running) = self.db.attack_runs().running().await? {
+            return Err(AppError::Conflict(format!("Attack run {running} is still running; stop it first")));
+        }
+        let (endpoint, _, alarm_name, targets) = self.ready_targets().await?;
+        let alarm = self.alarm(&alarm_name).await?.ok_or_else(|| AppError::NotFound(format!("Alarm {alarm_name}")))?;
+        // The decrypts must reach KMS, so the record they ask for must exist.
+        let seed = serde_json::json!({ "Name": ATTACK_RECORD_NAME, "Text": "target of Keywatch's simulated attack" });
+        let seeded = send(&endpoint, "POST", "/encrypt", &seed.to_string()).await;
+        if seeded.status != Some(200) {
+            return Err(AppError::Unavailable(format!(
+                "The application did not store the attack's target record ({}): {}",
+                seeded.status.map_or_else(|| "no answer".to_owned(), |status| status.to_string()),
+                seeded.response_body
+            )));
+        }
+        // An alarm already in ALARM would not transition again; SetAlarmState
+        // is AWS's way to put it back for a test.
+        let alarm_reset = alarm.state_value == "ALARM";
+        if alarm_reset {
+            self.aws
+                .cloudwatch()
+                .set_alarm_state(
+                    &alarm_name,
+                    "OK",
+                    "Keywatch: reset before a simulated attack so its alarm can be timed",
+                )
+                .await?;
+        }
+        let started_ms = now_ms();
+        let id = self
+            .db
+            .attack_runs()
+            .insert(&NewAttackRun {
+                prefix: targets.prefix.as_str().to_owned(),
+                endpoint: endpoint.clone(),
+                alarm_name: Some(alarm_name.clone()),
+                wrong_key: attack::LAB_WRONG_KEY.to_owned(),
+                requested_count: count,
+                rate_per_second: rate,
+                alarm_reset,
+                started_at_ms: started_ms,
+            })
+            .await?;
+        let (stop, stopped) = watch::channel(false);
+        self.stops().insert(id, stop);
+        let plan = RunPlan { id, endpoint, alarm_name, settings: settings_of(&alarm), count, rate, started_ms };
+        tokio::spawn(self.clone().run_attack(plan, stopped));
+        tracing::info!(run = id, count, rate, "attack run started");
+        self.run_view(id).await
+    }
+
+    async fn stop_attack_run(&self, request: StopRequest) -> Result<AttackRunView, AppError> {
+        let run = self.run_view(request.id).await?;
+        if !run.is_running() {
+            return Err(AppError::Conflict(format!("Attack run {} has already ended", run.id)));
+        }
+        let signalled = self.stops().get(&request.id).is_some_and(|stop| stop.send(true).is_ok());
+        if !signalled {
+            // No task of this process runs it: record the end directly.
+            self.db.attack_runs().finish(request.id, "stopped", now_ms()).await?;
+        }
+        // The task records the outcome; wait briefly so the answer shows it.
+        for _ in 0..50 {
+            let run = self.run_view(request.id).await?;
+            if !run.is_running() {
+                return Ok(run);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.run_view(request.id).await
     }
 }
 
