@@ -78,6 +78,7 @@ impl Harness {
         // As `serve` composes it: the health routes beside the protected console.
         keywatch::auth::protect(router, Auth::new(self.db.clone(), AuthSettings::default()))
             .merge(keywatch::health::router(self.db.clone()))
+            .layer(axum::middleware::from_fn(keywatch::security::security_headers))
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
