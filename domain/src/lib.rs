@@ -8,4 +8,5 @@ pub mod alarm;
 pub mod cloudformation;
 pub mod filter_pattern;
 pub mod lab;
+pub mod lab_alarms;
 pub mod region;

@@ -1,0 +1,188 @@
+//! The lab's alarms as stack resources: which stack parameter sets each
+//! setting of an `AWS::CloudWatch::Alarm`, and the parameter values a
+//! threshold change becomes.
+//!
+//! The threshold page changes an alarm of a Keywatch stack through the
+//! stack's parameters (a change set), never behind CloudFormation's back, so
+//! the stack and the alarm cannot drift. A setting the template fixes (no
+//! `Ref` to a parameter) cannot change that way; the page says so.
+//! Property names are `AWS::CloudWatch::Alarm`'s, which are PutMetricAlarm's:
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html>.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alarm::MetricAlarm;
+use crate::alarm::form::FIELDS;
+use crate::cloudformation::Template;
+
+/// A form field set by a stack parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmParameter {
+    /// The alarm property (and form field), e.g. `Threshold`.
+    pub field: String,
+    /// The stack parameter it refers to, e.g. `AlarmThreshold`.
+    pub parameter: String,
+}
+
+/// For the alarm resource `logical_id`, every form field whose property is a
+/// plain `Ref` to one of the template's parameters.
+pub fn alarm_parameters(template: &Template, logical_id: &str) -> Vec<AlarmParameter> {
+    let Some((_, resource)) = template.resources.iter().find(|(id, _)| id == logical_id) else {
+        return Vec::new();
+    };
+    if resource.resource_type != "AWS::CloudWatch::Alarm" {
+        return Vec::new();
+    }
+    FIELDS
+        .iter()
+        .filter_map(|field| {
+            let parameter = resource.properties.get(field)?.get("Ref")?.as_str()?;
+            template.parameter(parameter)?;
+            Some(AlarmParameter { field: (*field).to_owned(), parameter: parameter.to_owned() })
+        })
+        .collect()
+}
+
+/// A change the stack cannot make: the setting is fixed by the template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedByTemplate {
+    pub field: String,
+}
+
+/// The value of `field` in `alarm`, as a stack parameter (or form) holds it.
+pub fn field_value(alarm: &MetricAlarm, field: &str) -> String {
+    match field {
+        "Threshold" => alarm.threshold.to_string(),
+        "ComparisonOperator" => alarm.comparison_operator.as_str().to_owned(),
+        "Statistic" => alarm.statistic_name().to_owned(),
+        "Period" => alarm.period.to_string(),
+        "EvaluationPeriods" => alarm.evaluation_periods.to_string(),
+        "DatapointsToAlarm" => alarm.effective_datapoints_to_alarm().to_string(),
+        "TreatMissingData" => alarm.treat_missing_data.as_str().to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The fields whose values differ between `old` and `new`, with both values.
+pub fn changed_fields(old: &MetricAlarm, new: &MetricAlarm) -> Vec<(String, String, String)> {
+    FIELDS
+        .iter()
+        .filter_map(|field| {
+            let (before, after) = (field_value(old, field), field_value(new, field));
+            (before != after).then(|| ((*field).to_owned(), before, after))
+        })
+        .collect()
+}
+
+/// The stack parameter values that turn `old` into `new`, or the changed
+/// fields no parameter sets.
+pub fn parameter_values(
+    bindings: &[AlarmParameter],
+    old: &MetricAlarm,
+    new: &MetricAlarm,
+) -> Result<Vec<(String, String)>, Vec<FixedByTemplate>> {
+    let mut values = Vec::new();
+    let mut fixed = Vec::new();
+    for (field, _, after) in changed_fields(old, new) {
+        match bindings.iter().find(|b| b.field == field) {
+            Some(binding) => values.push((binding.parameter.clone(), after)),
+            None => fixed.push(FixedByTemplate { field }),
+        }
+    }
+    if fixed.is_empty() { Ok(values) } else { Err(fixed) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    use crate::lab::LabSection;
+
+    fn logging() -> Template {
+        Template::parse(LabSection::LoggingAndAlarm.template().unwrap()).unwrap()
+    }
+
+    fn fields(bindings: &[AlarmParameter]) -> Vec<(&str, &str)> {
+        bindings.iter().map(|b| (b.field.as_str(), b.parameter.as_str())).collect()
+    }
+
+    fn lab_alarm() -> MetricAlarm {
+        MetricAlarm {
+            alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(),
+            alarm_description: None,
+            namespace: "Pattern1Application/KMSSecurity".into(),
+            metric_name: "KMSSecurityError".into(),
+            dimensions: Vec::new(),
+            statistic: Some(Statistic::Sum),
+            extended_statistic: None,
+            period: 10,
+            evaluation_periods: 1,
+            datapoints_to_alarm: Some(1),
+            threshold: 1.0,
+            comparison_operator: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::Ignore,
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_setting_of_the_lab_alarm_is_a_stack_parameter() {
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "KMSSecurityAlarm")),
+            [
+                ("Threshold", "AlarmThreshold"),
+                ("ComparisonOperator", "AlarmComparisonOperator"),
+                ("Statistic", "AlarmStatistic"),
+                ("Period", "AlarmPeriod"),
+                ("EvaluationPeriods", "AlarmEvaluationPeriods"),
+                ("DatapointsToAlarm", "AlarmDatapointsToAlarm"),
+                ("TreatMissingData", "AlarmTreatMissingData"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_optional_detections_expose_their_tunable_settings() {
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "HighVolumeAlarm")),
+            [
+                ("Threshold", "HighVolumeThreshold"),
+                ("Period", "HighVolumePeriod"),
+                ("EvaluationPeriods", "HighVolumeEvaluationPeriods")
+            ]
+        );
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "KeyDisableAlarm")),
+            [("Threshold", "KeyDisableThreshold"), ("Period", "KeyDisablePeriod")]
+        );
+        assert!(alarm_parameters(&logging(), "AlarmTopic").is_empty());
+        assert!(alarm_parameters(&logging(), "Nope").is_empty());
+    }
+
+    #[test]
+    fn a_threshold_change_becomes_the_parameter_value() {
+        let bindings = alarm_parameters(&logging(), "KMSSecurityAlarm");
+        let new = MetricAlarm { threshold: 5.0, evaluation_periods: 3, ..lab_alarm() };
+        assert_eq!(
+            parameter_values(&bindings, &lab_alarm(), &new),
+            Ok(vec![("AlarmThreshold".to_owned(), "5".to_owned()), ("AlarmEvaluationPeriods".to_owned(), "3".to_owned())])
+        );
+        assert_eq!(
+            changed_fields(&lab_alarm(), &new),
+            [("Threshold".to_owned(), "1".to_owned(), "5".to_owned()), ("EvaluationPeriods".to_owned(), "1".to_owned(), "3".to_owned())]
+        );
+    }
+
+    #[test]
+    fn settings_the_template_fixes_are_refused() {
+        let bindings = alarm_parameters(&logging(), "KeyDisableAlarm");
+        let new = MetricAlarm { treat_missing_data: TreatMissingData::Breaching, threshold: 2.0, ..lab_alarm() };
+        assert_eq!(
+            parameter_values(&bindings, &lab_alarm(), &new),
+            Err(vec![FixedByTemplate { field: "TreatMissingData".into() }])
+        );
+    }
+}
