@@ -16,6 +16,7 @@ pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
+pub mod thresholds;
 pub mod web;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings};
 use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 
@@ -71,6 +73,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         tracing::warn!(?error, "an unfinished teardown could not be resumed");
     }
     let lab: Arc<dyn LabBackend> = Arc::new(server_lab);
+    let thresholds: Arc<dyn ThresholdsBackend> =
+        Arc::new(thresholds::ServerThresholds::new(aws.clone(), db.clone(), lab.clone()));
     // Follows deployments left unfinished by an earlier run as well as new ones.
     let watcher = StackWatcher::new(aws.cloudformation(), db.clone()).spawn(stack_watcher::INTERVAL);
     let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), settings.sandbox_endpoint.clone()));
@@ -96,7 +100,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     // The SNS endpoint is merged after the console's layers so SNS's POSTs
     // skip the cross-site check: their signature authenticates them.
-    let router = web::router(backend, lab, web::leptos_options(&config.site_root, config.listen))
+    let router =
+        web::router_with_thresholds(backend, lab, thresholds, web::leptos_options(&config.site_root, config.listen))
         .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),

@@ -12,6 +12,7 @@ use http::{StatusCode, header};
 use keywatch_app::api::backend::{Backend, ConsoleBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::{Lab, LabBackend};
+use keywatch_app::api::thresholds::port::{Thresholds, ThresholdsBackend};
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
@@ -21,6 +22,25 @@ use crate::security::reject_cross_site;
 
 /// Builds the console's router. Tests drive it directly with `oneshot`.
 pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos_options: LeptosOptions) -> Router {
+    build_router(backend, lab, None, leptos_options)
+}
+
+/// The console's router with the Alarms page's backend as well.
+pub fn router_with_thresholds(
+    backend: Arc<dyn ConsoleBackend>,
+    lab: Arc<dyn LabBackend>,
+    thresholds: Arc<dyn ThresholdsBackend>,
+    leptos_options: LeptosOptions,
+) -> Router {
+    build_router(backend, lab, Some(Thresholds(thresholds)), leptos_options)
+}
+
+fn build_router(
+    backend: Arc<dyn ConsoleBackend>,
+    lab: Arc<dyn LabBackend>,
+    thresholds: Option<Thresholds>,
+    leptos_options: LeptosOptions,
+) -> Router {
     let routes = generate_route_list(App);
     let csv_backend = backend.clone();
     let backend = Backend(backend);
@@ -28,6 +48,9 @@ pub fn router(backend: Arc<dyn ConsoleBackend>, lab: Arc<dyn LabBackend>, leptos
     let context = move || {
         provide_context(backend.clone());
         provide_context(lab.clone());
+        if let Some(thresholds) = &thresholds {
+            provide_context(thresholds.clone());
+        }
     };
     let page_options = leptos_options.clone();
     Router::new()

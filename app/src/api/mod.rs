@@ -11,3 +11,4 @@ pub mod connection;
 pub mod history;
 pub mod lab;
 pub mod subscribers;
+pub mod thresholds;

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod poller_cursors;
 pub mod stack_events;
 pub mod teardowns;
+pub mod threshold_changes;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,6 +102,11 @@ impl Database {
     /// The `history_retention` table.
     pub fn history_retention(&self) -> history_retention::HistoryRetention<'_> {
         history_retention::HistoryRetention::new(&self.pool)
+    }
+
+    /// The `threshold_changes` table.
+    pub fn threshold_changes(&self) -> threshold_changes::ThresholdChanges<'_> {
+        threshold_changes::ThresholdChanges::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.

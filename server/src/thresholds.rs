@@ -1,0 +1,343 @@
+//! The server's side of the Alarms page ([`ThresholdsBackend`]): alarms with
+//! their settings from DescribeAlarms, the preview over the metric's history
+//! (GetMetricData, chunked by the domain's fetch plan, then the domain's
+//! replay), and Apply: through the logging stack's parameters with the
+//! wizard's own change-set path when the stack owns the alarm, else
+//! PutMetricAlarm. Every applied change is recorded in `threshold_changes`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
+use keywatch_app::api::thresholds::port::ThresholdsBackend;
+use keywatch_app::api::thresholds::{
+    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, ThresholdChange, ThresholdRequest, form_error,
+};
+use keywatch_app::error::AppError;
+use keywatch_domain::alarm::{
+    MetricAlarm, MetricSample, Preview, StateValue, fetch_period_seconds, fetch_plan, preview,
+};
+use keywatch_domain::cloudformation::Template;
+use keywatch_domain::lab::{LabSection, Prefix};
+use keywatch_domain::lab_alarms::{alarm_parameters, changed_fields, parameter_values};
+
+use crate::aws::Aws;
+use crate::aws::cloudwatch::AlarmDetail;
+use crate::db::Database;
+use crate::db::threshold_changes::NewThresholdChange;
+use crate::pollers;
+
+/// How long fetched history is reused: typing in the form previews against
+/// the same data instead of fetching 15 days again per keystroke.
+const HISTORY_TTL: Duration = Duration::from_secs(30);
+/// Chart buckets sent to the browser (not 129,600 datapoints).
+const CHART_POINTS: usize = 600;
+/// How many recorded changes the alarm's page lists.
+const CHANGES_SHOWN: u32 = 100;
+/// How often a change-set change checks on its stack update.
+const STACK_POLL: Duration = Duration::from_secs(1);
+/// The longest a stack update of the logging stack is followed.
+const STACK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// History fetched for one metric at one resolution.
+struct CachedHistory {
+    key: String,
+    fetched: Instant,
+    from_ms: i64,
+    to_ms: i64,
+    samples: Arc<Vec<MetricSample>>,
+}
+
+/// The Alarms page's backend.
+#[derive(Clone)]
+pub struct ServerThresholds {
+    aws: Aws,
+    db: Database,
+    lab: Arc<dyn LabBackend>,
+    lab_prefix: String,
+    history: Arc<Mutex<Option<CachedHistory>>>,
+}
+
+impl ServerThresholds {
+    /// The backend; `lab` is the wizard's, whose change-set path Apply reuses.
+    pub fn new(aws: Aws, db: Database, lab: Arc<dyn LabBackend>) -> ServerThresholds {
+        ServerThresholds {
+            aws,
+            db,
+            lab,
+            lab_prefix: pollers::DEFAULT_LAB_PREFIX.to_owned(),
+            history: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    async fn detail(&self, alarm_name: &str) -> Result<(AlarmDetail, MetricAlarm), AppError> {
+        let detail = self
+            .aws
+            .cloudwatch()
+            .describe_alarm_details()
+            .await?
+            .into_iter()
+            .find(|alarm| alarm.alarm_name == alarm_name)
+            .ok_or_else(|| AppError::NotFound(format!("The alarm {alarm_name}")))?;
+        let settings = detail.settings.clone().ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{alarm_name} is not a static-threshold alarm on one metric; the threshold form does not edit it"
+            ))
+        })?;
+        Ok((detail, settings))
+    }
+
+    /// The logging stack that owns `alarm_name`, if any, and its prefix.
+    async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(String, ChangePath)>, AppError> {
+        let overview = self.lab.overview().await?;
+        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
+        let Some(stack_name) = prefix.stack_name(LabSection::LoggingAndAlarm) else { return Ok(None) };
+        let cloudformation = self.aws.cloudformation();
+        match cloudformation.describe_stack(&stack_name).await? {
+            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {}
+            _ => return Ok(None),
+        }
+        let resources = cloudformation.stack_resources(&stack_name).await?;
+        let Some(resource) = resources.into_iter().find(|resource| {
+            resource.resource_type == "AWS::CloudWatch::Alarm" && resource.physical_id.as_deref() == Some(alarm_name)
+        }) else {
+            return Ok(None);
+        };
+        let template = logging_template()?;
+        let parameters = alarm_parameters(&template, &resource.logical_id);
+        Ok(Some((
+            prefix.as_str().to_owned(),
+            ChangePath::Stack { stack_name, logical_id: resource.logical_id, parameters },
+        )))
+    }
+
+    /// The metric's history at `period_s`, fetched in GetMetricData's chunks
+    /// or reused from the last fetch.
+    async fn history(&self, alarm: &MetricAlarm, period_s: u32) -> Result<(i64, i64, Arc<Vec<MetricSample>>), AppError> {
+        let key = format!("{}\u{0}{}\u{0}{:?}\u{0}{period_s}", alarm.namespace, alarm.metric_name, alarm.dimensions);
+        {
+            let cached = self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(cached) = cached.as_ref().filter(|c| c.key == key && c.fetched.elapsed() < HISTORY_TTL) {
+                return Ok((cached.from_ms, cached.to_ms, cached.samples.clone()));
+            }
+        }
+        let plan = fetch_plan(period_s, now_ms());
+        let (Some(first), Some(last)) = (plan.first(), plan.last()) else {
+            return Err(AppError::Internal);
+        };
+        let (from_ms, to_ms) = (first.start_ms, last.end_ms);
+        let cloudwatch = self.aws.cloudwatch();
+        let mut samples = Vec::new();
+        for window in plan {
+            samples.extend(cloudwatch.metric_statistic_sets(alarm, window).await?);
+        }
+        let samples = Arc::new(samples);
+        *self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(CachedHistory { key, fetched: Instant::now(), from_ms, to_ms, samples: samples.clone() });
+        Ok((from_ms, to_ms, samples))
+    }
+
+    /// Follows the stack update of a change-set change and records its end.
+    async fn follow_stack_update(self, change_id: i64, stack_name: String, alarm: MetricAlarm) {
+        let started = Instant::now();
+        let (outcome, detail) = loop {
+            tokio::time::sleep(STACK_POLL).await;
+            if started.elapsed() > STACK_TIMEOUT {
+                break ("failed", Some(format!("{stack_name} was still updating after 30 minutes")));
+            }
+            let stack = match self.aws.cloudformation().describe_stack(&stack_name).await {
+                Ok(Some(stack)) => stack,
+                Ok(None) => break ("failed", Some(format!("{stack_name} no longer exists"))),
+                Err(error) => {
+                    tracing::warn!(%error, "could not follow a threshold change's stack update");
+                    continue;
+                }
+            };
+            match stack.status.as_str() {
+                "UPDATE_COMPLETE" => break self.confirm_alarm(&alarm).await,
+                status if status.ends_with("_IN_PROGRESS") => {}
+                status => {
+                    let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
+                    break ("failed", Some(format!("{stack_name} ended {status}: {reason}")));
+                }
+            }
+        };
+        if let Err(error) = self.db.threshold_changes().finish(change_id, outcome, detail, now_ms()).await {
+            tracing::warn!(%error, "a threshold change's outcome could not be recorded");
+        }
+    }
+
+    /// Whether DescribeAlarms shows the alarm as the change set meant it.
+    async fn confirm_alarm(&self, wanted: &MetricAlarm) -> (&'static str, Option<String>) {
+        match self.detail(&wanted.alarm_name).await {
+            Ok((_, now)) if changed_fields(&now, wanted).is_empty() => {
+                ("succeeded", Some("stack updated; DescribeAlarms shows the new settings".to_owned()))
+            }
+            Ok((_, now)) => ("failed", Some(format!("the stack updated but the alarm reads: {}", now.describe_condition()))),
+            Err(error) => ("failed", Some(format!("the stack updated but the alarm could not be read: {error}"))),
+        }
+    }
+}
+
+#[async_trait]
+impl ThresholdsBackend for ServerThresholds {
+    async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
+        let managed: Vec<String> = pollers::discover(&self.aws, &self.lab_prefix)
+            .await?
+            .managed_alarms
+            .into_iter()
+            .map(|alarm| alarm.alarm_name)
+            .collect();
+        let details = self.aws.cloudwatch().describe_alarm_details().await?;
+        Ok(details
+            .into_iter()
+            .map(|detail| AlarmSummary {
+                managed: managed.contains(&detail.alarm_name),
+                metric: detail.settings.as_ref().map_or_else(
+                    || "metric math or anomaly band".to_owned(),
+                    |s| format!("{} / {}", s.namespace, s.metric_name),
+                ),
+                condition: detail.settings.as_ref().map(MetricAlarm::describe_condition),
+                alarm_name: detail.alarm_name,
+                state_value: detail.state_value,
+            })
+            .filter(|summary| query.all || summary.managed)
+            .collect())
+    }
+
+    async fn alarm(&self, request: AlarmRequest) -> Result<AlarmView, AppError> {
+        let (detail, settings) = self.detail(&request.alarm_name).await?;
+        let path = self.owning_stack(&request.alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path);
+        let changes = self.db.threshold_changes().for_alarm(&request.alarm_name, CHANGES_SHOWN).await?;
+        Ok(AlarmView {
+            alarm_name: detail.alarm_name,
+            state_value: detail.state_value,
+            state_reason: detail.state_reason,
+            condition: settings.describe_condition(),
+            settings,
+            path,
+            changes,
+        })
+    }
+
+    async fn preview(&self, request: ThresholdRequest) -> Result<Preview, AppError> {
+        let (_, current) = self.detail(&request.alarm_name).await?;
+        let proposed = form_error(&request.form, &current)?;
+        let period_s = fetch_period_seconds(&current).min(fetch_period_seconds(&proposed));
+        let (from_ms, to_ms, samples) = self.history(&current, period_s).await?;
+        // 15 days of 10-second data take a few hundred milliseconds to
+        // replay twice: off the async workers.
+        tokio::task::spawn_blocking(move || {
+            preview(&current, &proposed, &samples, from_ms, to_ms, StateValue::InsufficientData, CHART_POINTS)
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "the preview task failed");
+            AppError::Internal
+        })?
+        .map_err(|error| AppError::InvalidInput { field: None, message: error.to_string() })
+    }
+
+    async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
+        let (_, current) = self.detail(&request.alarm_name).await?;
+        // Refused here, before anything is sent or recorded.
+        let proposed = form_error(&request.form, &current)?;
+        let fields = changed_fields(&current, &proposed);
+        if fields.is_empty() {
+            return Err(AppError::InvalidInput {
+                field: None,
+                message: "These are the alarm's current settings: there is nothing to apply".to_owned(),
+            });
+        }
+        match self.owning_stack(&request.alarm_name).await? {
+            Some((prefix, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
+                let overrides = parameter_values(&bindings, &current, &proposed).map_err(|fixed| {
+                    let field = fixed.first().map(|f| f.field.clone()).unwrap_or_default();
+                    AppError::InvalidInput {
+                        message: format!(
+                            "{field} is fixed by the template of {stack_name}, not a stack parameter; changing it \
+                             here would make the alarm drift from its stack"
+                        ),
+                        field: Some(field),
+                    }
+                })?;
+                let stack = self
+                    .aws
+                    .cloudformation()
+                    .describe_stack(&stack_name)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
+                // Every other parameter keeps its current value.
+                let mut values = stack.parameters;
+                for (key, value) in overrides {
+                    match values.iter_mut().find(|(k, _)| *k == key) {
+                        Some(slot) => slot.1 = value,
+                        None => values.push((key, value)),
+                    }
+                }
+                let section = LabSection::LoggingAndAlarm;
+                let preview =
+                    self.lab.preview(PreviewRequest { section, prefix: prefix.clone(), parameters: values }).await?;
+                let PreviewOutcome::Changes { change_set_id, .. } = preview else {
+                    return Err(AppError::Conflict(format!("CloudFormation found nothing to change in {stack_name}")));
+                };
+                self.lab.deploy(DeployRequest { section, prefix, change_set_id: change_set_id.clone() }).await?;
+                let change = self
+                    .db
+                    .threshold_changes()
+                    .insert(NewThresholdChange {
+                        requested_at_ms: now_ms(),
+                        alarm_name: request.alarm_name,
+                        fields,
+                        path: "change set",
+                        stack_name: Some(stack_name.clone()),
+                        change_set_id: Some(change_set_id),
+                        outcome: "pending",
+                        detail: None,
+                        finished_at_ms: None,
+                    })
+                    .await?;
+                tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, proposed));
+                Ok(change)
+            }
+            _ => {
+                let result = self.aws.cloudwatch().put_metric_alarm(&proposed).await;
+                let (outcome, detail) = match &result {
+                    Ok(()) => ("succeeded", None),
+                    Err(error) => ("failed", Some(error.user_message())),
+                };
+                let change = self
+                    .db
+                    .threshold_changes()
+                    .insert(NewThresholdChange {
+                        requested_at_ms: now_ms(),
+                        alarm_name: request.alarm_name,
+                        fields,
+                        path: "PutMetricAlarm",
+                        stack_name: None,
+                        change_set_id: None,
+                        outcome,
+                        detail,
+                        finished_at_ms: Some(now_ms()),
+                    })
+                    .await?;
+                result?;
+                Ok(change)
+            }
+        }
+    }
+}
+
+fn logging_template() -> Result<Template, AppError> {
+    let body = LabSection::LoggingAndAlarm.template().ok_or(AppError::Internal)?;
+    Template::parse(body).map_err(|error| {
+        tracing::error!(%error, "the embedded logging template does not parse");
+        AppError::Internal
+    })
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
