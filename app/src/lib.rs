@@ -23,6 +23,7 @@ use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
+use pages::thresholds::{AlarmPage, AlarmsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                         view=StateChangePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("alarms") view=AlarmsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("alarms"), StaticSegment("edit")) view=AlarmPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
