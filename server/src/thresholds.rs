@@ -184,12 +184,17 @@ impl ServerThresholds {
 #[async_trait]
 impl ThresholdsBackend for ServerThresholds {
     async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
-        let managed: Vec<String> = pollers::discover(&self.aws, &self.lab_prefix)
-            .await?
-            .managed_alarms
-            .into_iter()
-            .map(|alarm| alarm.alarm_name)
-            .collect();
+        // The poller's prefix, and the one the wizard deployed last.
+        let mut prefixes = vec![self.lab_prefix.clone()];
+        let current = self.lab.overview().await?.prefix;
+        if !prefixes.contains(&current) {
+            prefixes.push(current);
+        }
+        let mut managed: Vec<String> = Vec::new();
+        for prefix in prefixes {
+            let found = pollers::discover(&self.aws, &prefix).await?;
+            managed.extend(found.managed_alarms.into_iter().map(|alarm| alarm.alarm_name));
+        }
         let details = self.aws.cloudwatch().describe_alarm_details().await?;
         Ok(details
             .into_iter()
