@@ -185,4 +185,21 @@ mod tests {
             Err(vec![FixedByTemplate { field: "TreatMissingData".into() }])
         );
     }
+
+    // Security Hub CloudWatch.7 (CIS AWS Foundations 3.7 / 4.7): AWS's filter pattern for
+    // disabling or scheduling deletion of KMS keys, verbatim.
+    // https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-7
+    #[test]
+    fn the_key_disable_detection_uses_aws_exact_pattern() {
+        const CIS_PATTERN: &str = "{($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || \
+                                   ($.eventName = ScheduleKeyDeletion))}";
+        let template = logging();
+        let (_, filter) = template.resources.iter().find(|(id, _)| id == "KeyDisableMetricFilter").expect("filter");
+        assert_eq!(filter.properties["FilterPattern"].as_str(), Some(CIS_PATTERN));
+        let pattern = crate::filter_pattern::FilterPattern::parse(CIS_PATTERN).expect("AWS's pattern parses");
+        let record = |name: &str| format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"{name}"}}"#);
+        assert!(pattern.matches(&record("DisableKey")));
+        assert!(pattern.matches(&record("ScheduleKeyDeletion")));
+        assert!(!pattern.matches(&record("Decrypt")));
+    }
 }
