@@ -92,8 +92,131 @@ pub fn parameter_values(
     if fixed.is_empty() { Ok(values) } else { Err(fixed) }
 }
 
+/// The logging stack's optional detections, each switched on and tuned
+/// through the stack's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Detection {
+    /// A high volume of successful Encrypt/Decrypt calls by the task role:
+    /// the exfiltration signal the lab's introduction describes.
+    HighVolume,
+    /// CIS AWS Foundations: a KMS key disabled or scheduled for deletion
+    /// (Security Hub CloudWatch.7).
+    KeyDisable,
+}
+
+impl Detection {
+    /// Both detections, in the template's order.
+    pub const ALL: [Detection; 2] = [Detection::HighVolume, Detection::KeyDisable];
+
+    /// What it detects, in words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "High volume of successful Encrypt/Decrypt calls by the task role",
+            Detection::KeyDisable => "KMS key disabled or scheduled for deletion (CIS, Security Hub CloudWatch.7)",
+        }
+    }
+
+    /// The `'true'`/`'false'` parameter that switches it on.
+    pub fn switch_parameter(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "EnableHighVolumeDetection",
+            Detection::KeyDisable => "EnableKeyDisableDetection",
+        }
+    }
+
+    /// The parameters that tune its alarm.
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Detection::HighVolume => &["HighVolumeThreshold", "HighVolumePeriod", "HighVolumeEvaluationPeriods"],
+            Detection::KeyDisable => &["KeyDisableThreshold", "KeyDisablePeriod"],
+        }
+    }
+
+    /// The alarm's logical id in the logging template.
+    pub fn alarm_logical_id(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "HighVolumeAlarm",
+            Detection::KeyDisable => "KeyDisableAlarm",
+        }
+    }
+
+    /// The alarm's name in the stack `stack_name` (the template's `AlarmName`).
+    pub fn alarm_name(self, stack_name: &str) -> String {
+        match self {
+            Detection::HighVolume => format!("{stack_name}-KMSHighVolumeAlarm"),
+            Detection::KeyDisable => format!("{stack_name}-KMSKeyDisableOrDeletionAlarm"),
+        }
+    }
+
+    /// Every refused value among `values` (parameter key → text): the
+    /// template's parameter rules (CloudFormation's), then PutMetricAlarm's
+    /// period and window rules for the alarm the values would produce.
+    pub fn errors(self, template: &Template, values: &[(String, String)]) -> Vec<crate::alarm::FieldError> {
+        use crate::alarm::{FieldError, is_valid_period, max_window_seconds};
+
+        let value = |key: &str| values.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned());
+        let mut errors = Vec::new();
+        for key in self.parameters() {
+            let text = value(key).unwrap_or_default();
+            if let Some(message) = crate::lab::parameter_error(template, key, &text) {
+                errors.push(FieldError { field: (*key).to_owned(), message });
+            }
+        }
+        let period_key = self.parameters().iter().find(|k| k.ends_with("Period")).copied().unwrap_or_default();
+        let period = value(period_key).and_then(|p| p.parse::<u32>().ok());
+        if let Some(period) = period.filter(|_| !errors.iter().any(|e| e.field == period_key)) {
+            if !is_valid_period(period) {
+                errors.push(FieldError {
+                    field: period_key.to_owned(),
+                    message: format!("Period must be 10, 20, 30 or a multiple of 60 seconds, not {period}"),
+                });
+            } else if let Some(n) = value("HighVolumeEvaluationPeriods").and_then(|n| n.parse::<u64>().ok())
+                && self == Detection::HighVolume
+            {
+                let (window, limit) = (u64::from(period) * n, max_window_seconds(period));
+                if window > limit {
+                    errors.push(FieldError {
+                        field: "HighVolumeEvaluationPeriods".to_owned(),
+                        message: format!(
+                            "Period multiplied by EvaluationPeriods is {window} seconds; it can't exceed {limit} seconds"
+                        ),
+                    });
+                }
+            }
+        }
+        errors
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    // The optional detections' tuning, checked with the template's parameter rules and
+    // PutMetricAlarm's ("Valid values are 10, 20, 30, and any multiple of 60"; Period ×
+    // EvaluationPeriods at most 86,400 s below one hour):
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    #[test]
+    fn detection_values_are_checked_before_the_stack_is_asked() {
+        let template = logging();
+        let values = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let fields = |errors: Vec<crate::alarm::FieldError>| errors.into_iter().map(|e| e.field).collect::<Vec<_>>();
+        let ok = values(&[("HighVolumeThreshold", "100"), ("HighVolumePeriod", "300"), ("HighVolumeEvaluationPeriods", "2")]);
+        assert!(Detection::HighVolume.errors(&template, &ok).is_empty());
+        let bad = values(&[("HighVolumeThreshold", "-1"), ("HighVolumePeriod", "90"), ("HighVolumeEvaluationPeriods", "1")]);
+        assert_eq!(fields(Detection::HighVolume.errors(&template, &bad)), ["HighVolumeThreshold", "HighVolumePeriod"]);
+        let long = values(&[("HighVolumeThreshold", "1"), ("HighVolumePeriod", "600"), ("HighVolumeEvaluationPeriods", "145")]);
+        assert_eq!(fields(Detection::HighVolume.errors(&template, &long)), ["HighVolumeEvaluationPeriods"]);
+        let text = values(&[("KeyDisableThreshold", "one"), ("KeyDisablePeriod", "30")]);
+        assert_eq!(fields(Detection::KeyDisable.errors(&template, &text)), ["KeyDisableThreshold", "KeyDisablePeriod"]);
+        assert_eq!(Detection::KeyDisable.alarm_name("p-logging"), "p-logging-KMSKeyDisableOrDeletionAlarm");
+        for detection in Detection::ALL {
+            assert!(template.parameter(detection.switch_parameter()).is_some());
+            assert!(!alarm_parameters(&template, detection.alarm_logical_id()).is_empty());
+        }
+    }
+
     use super::*;
     use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
     use crate::lab::LabSection;
@@ -168,11 +291,17 @@ mod tests {
         let new = MetricAlarm { threshold: 5.0, evaluation_periods: 3, ..lab_alarm() };
         assert_eq!(
             parameter_values(&bindings, &lab_alarm(), &new),
-            Ok(vec![("AlarmThreshold".to_owned(), "5".to_owned()), ("AlarmEvaluationPeriods".to_owned(), "3".to_owned())])
+            Ok(vec![
+                ("AlarmThreshold".to_owned(), "5".to_owned()),
+                ("AlarmEvaluationPeriods".to_owned(), "3".to_owned())
+            ])
         );
         assert_eq!(
             changed_fields(&lab_alarm(), &new),
-            [("Threshold".to_owned(), "1".to_owned(), "5".to_owned()), ("EvaluationPeriods".to_owned(), "1".to_owned(), "3".to_owned())]
+            [
+                ("Threshold".to_owned(), "1".to_owned(), "5".to_owned()),
+                ("EvaluationPeriods".to_owned(), "1".to_owned(), "3".to_owned())
+            ]
         );
     }
 

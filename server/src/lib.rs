@@ -102,7 +102,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     // skip the cross-site check: their signature authenticates them.
     let router =
         web::router_with_thresholds(backend, lab, thresholds, web::leptos_options(&config.site_root, config.listen))
-        .merge(sns_endpoint::router(sns_endpoint));
+            .merge(sns_endpoint::router(sns_endpoint));
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,

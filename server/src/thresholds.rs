@@ -13,7 +13,8 @@ use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_app::api::thresholds::{
-    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, ThresholdChange, ThresholdRequest, form_error,
+    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest,
+    DetectionView, Detections, ThresholdChange, ThresholdRequest, form_error,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{
@@ -21,7 +22,7 @@ use keywatch_domain::alarm::{
 };
 use keywatch_domain::cloudformation::Template;
 use keywatch_domain::lab::{LabSection, Prefix};
-use keywatch_domain::lab_alarms::{alarm_parameters, changed_fields, parameter_values};
+use keywatch_domain::lab_alarms::{Detection, alarm_parameters, changed_fields, parameter_values};
 
 use crate::aws::Aws;
 use crate::aws::cloudwatch::AlarmDetail;
@@ -89,6 +90,53 @@ impl ServerThresholds {
         Ok((detail, settings))
     }
 
+    /// The current prefix and its logging stack's name.
+    async fn logging_stack(&self) -> Result<Option<(String, String)>, AppError> {
+        let overview = self.lab.overview().await?;
+        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
+        Ok(prefix.stack_name(LabSection::LoggingAndAlarm).map(|name| (prefix.as_str().to_owned(), name)))
+    }
+
+    /// Updates the logging stack with `overrides` through the wizard's change
+    /// set path and records the change as pending; returns the record.
+    async fn update_logging_stack(
+        &self,
+        prefix: String,
+        stack_name: &str,
+        alarm_name: String,
+        fields: Vec<(String, String, String)>,
+        mut values: Vec<(String, String)>,
+        overrides: Vec<(String, String)>,
+    ) -> Result<ThresholdChange, AppError> {
+        for (key, value) in overrides {
+            match values.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => values.push((key, value)),
+            }
+        }
+        let section = LabSection::LoggingAndAlarm;
+        let preview = self.lab.preview(PreviewRequest { section, prefix: prefix.clone(), parameters: values }).await?;
+        let PreviewOutcome::Changes { change_set_id, .. } = preview else {
+            return Err(AppError::Conflict(format!("CloudFormation found nothing to change in {stack_name}")));
+        };
+        self.lab.deploy(DeployRequest { section, prefix, change_set_id: change_set_id.clone() }).await?;
+        Ok(self
+            .db
+            .threshold_changes()
+            .insert(NewThresholdChange {
+                requested_at_ms: now_ms(),
+                alarm_name,
+                fields,
+                path: "change set",
+                stack_name: Some(stack_name.to_owned()),
+                change_set_id: Some(change_set_id),
+                outcome: "pending",
+                detail: None,
+                finished_at_ms: None,
+            })
+            .await?)
+    }
+
     /// The logging stack that owns `alarm_name`, if any, and its prefix.
     async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(String, ChangePath)>, AppError> {
         let overview = self.lab.overview().await?;
@@ -115,7 +163,11 @@ impl ServerThresholds {
 
     /// The metric's history at `period_s`, fetched in GetMetricData's chunks
     /// or reused from the last fetch.
-    async fn history(&self, alarm: &MetricAlarm, period_s: u32) -> Result<(i64, i64, Arc<Vec<MetricSample>>), AppError> {
+    async fn history(
+        &self,
+        alarm: &MetricAlarm,
+        period_s: u32,
+    ) -> Result<(i64, i64, Arc<Vec<MetricSample>>), AppError> {
         let key = format!("{}\u{0}{}\u{0}{:?}\u{0}{period_s}", alarm.namespace, alarm.metric_name, alarm.dimensions);
         {
             let cached = self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -140,7 +192,7 @@ impl ServerThresholds {
     }
 
     /// Follows the stack update of a change-set change and records its end.
-    async fn follow_stack_update(self, change_id: i64, stack_name: String, alarm: MetricAlarm) {
+    async fn follow_stack_update(self, change_id: i64, stack_name: String, alarm: Option<MetricAlarm>) {
         let started = Instant::now();
         let (outcome, detail) = loop {
             tokio::time::sleep(STACK_POLL).await;
@@ -156,7 +208,10 @@ impl ServerThresholds {
                 }
             };
             match stack.status.as_str() {
-                "UPDATE_COMPLETE" => break self.confirm_alarm(&alarm).await,
+                "UPDATE_COMPLETE" => match &alarm {
+                    Some(alarm) => break self.confirm_alarm(alarm).await,
+                    None => break ("succeeded", Some(format!("{stack_name} updated"))),
+                },
                 status if status.ends_with("_IN_PROGRESS") => {}
                 status => {
                     let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
@@ -175,7 +230,9 @@ impl ServerThresholds {
             Ok((_, now)) if changed_fields(&now, wanted).is_empty() => {
                 ("succeeded", Some("stack updated; DescribeAlarms shows the new settings".to_owned()))
             }
-            Ok((_, now)) => ("failed", Some(format!("the stack updated but the alarm reads: {}", now.describe_condition()))),
+            Ok((_, now)) => {
+                ("failed", Some(format!("the stack updated but the alarm reads: {}", now.describe_condition())))
+            }
             Err(error) => ("failed", Some(format!("the stack updated but the alarm could not be read: {error}"))),
         }
     }
@@ -275,36 +332,10 @@ impl ThresholdsBackend for ServerThresholds {
                     .await?
                     .ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
                 // Every other parameter keeps its current value.
-                let mut values = stack.parameters;
-                for (key, value) in overrides {
-                    match values.iter_mut().find(|(k, _)| *k == key) {
-                        Some(slot) => slot.1 = value,
-                        None => values.push((key, value)),
-                    }
-                }
-                let section = LabSection::LoggingAndAlarm;
-                let preview =
-                    self.lab.preview(PreviewRequest { section, prefix: prefix.clone(), parameters: values }).await?;
-                let PreviewOutcome::Changes { change_set_id, .. } = preview else {
-                    return Err(AppError::Conflict(format!("CloudFormation found nothing to change in {stack_name}")));
-                };
-                self.lab.deploy(DeployRequest { section, prefix, change_set_id: change_set_id.clone() }).await?;
                 let change = self
-                    .db
-                    .threshold_changes()
-                    .insert(NewThresholdChange {
-                        requested_at_ms: now_ms(),
-                        alarm_name: request.alarm_name,
-                        fields,
-                        path: "change set",
-                        stack_name: Some(stack_name.clone()),
-                        change_set_id: Some(change_set_id),
-                        outcome: "pending",
-                        detail: None,
-                        finished_at_ms: None,
-                    })
+                    .update_logging_stack(prefix, &stack_name, request.alarm_name, fields, stack.parameters, overrides)
                     .await?;
-                tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, proposed));
+                tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, Some(proposed)));
                 Ok(change)
             }
             _ => {
@@ -332,6 +363,105 @@ impl ThresholdsBackend for ServerThresholds {
                 Ok(change)
             }
         }
+    }
+
+    async fn detections(&self) -> Result<Detections, AppError> {
+        self.detections_now().await
+    }
+
+    async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
+        self.set_detection_now(request).await
+    }
+}
+
+impl ServerThresholds {
+    /// The logging stack's parameters now, if it is deployed.
+    async fn logging_parameters(&self) -> Result<Option<(String, String, Vec<(String, String)>)>, AppError> {
+        let Some((prefix, stack_name)) = self.logging_stack().await? else { return Ok(None) };
+        match self.aws.cloudformation().describe_stack(&stack_name).await? {
+            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {
+                Ok(Some((prefix, stack_name, stack.parameters)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The detections as the stack holds them.
+    pub async fn detections_now(&self) -> Result<Detections, AppError> {
+        let Some((_, stack_name, parameters)) = self.logging_parameters().await? else {
+            return Ok(Detections { stack_name: None, detections: Vec::new() });
+        };
+        let template = logging_template()?;
+        let current = |key: &str| {
+            parameters
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .or_else(|| template.parameter(key).and_then(|p| p.default.clone()))
+                .unwrap_or_default()
+        };
+        let detections = Detection::ALL
+            .into_iter()
+            .map(|detection| {
+                let enabled = current(detection.switch_parameter()) == "true";
+                DetectionView {
+                    detection,
+                    title: detection.title().to_owned(),
+                    enabled,
+                    stack_name: stack_name.clone(),
+                    alarm_name: enabled.then(|| detection.alarm_name(&stack_name)),
+                    fields: detection
+                        .parameters()
+                        .iter()
+                        .map(|key| DetectionField {
+                            key: (*key).to_owned(),
+                            description: template.parameter(key).and_then(|p| p.description.clone()),
+                            value: current(key),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(Detections { stack_name: Some(stack_name), detections })
+    }
+
+    /// Switches and tunes a detection through the logging stack.
+    pub async fn set_detection_now(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
+        let detection = request.detection;
+        let template = logging_template()?;
+        // Only the detection's own parameters; refused before anything is sent.
+        let values: Vec<(String, String)> = request
+            .values
+            .into_iter()
+            .filter(|(key, _)| detection.parameters().contains(&key.as_str()))
+            .map(|(key, value)| (key, value.trim().to_owned()))
+            .collect();
+        if let Some(error) = detection.errors(&template, &values).into_iter().next() {
+            return Err(AppError::InvalidInput { field: Some(error.field), message: error.message });
+        }
+        let Some((prefix, stack_name, parameters)) = self.logging_parameters().await? else {
+            return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
+        };
+        let mut overrides = values;
+        overrides.push((detection.switch_parameter().to_owned(), request.enabled.to_string()));
+        let fields: Vec<(String, String, String)> = overrides
+            .iter()
+            .filter_map(|(key, new)| {
+                let old = parameters.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+                (old != *new).then(|| (key.clone(), old, new.clone()))
+            })
+            .collect();
+        if fields.is_empty() {
+            return Err(AppError::InvalidInput {
+                field: None,
+                message: "These are the detection's current settings: there is nothing to apply".to_owned(),
+            });
+        }
+        let alarm_name = detection.alarm_name(&stack_name);
+        let change =
+            self.update_logging_stack(prefix, &stack_name, alarm_name, fields, parameters, overrides).await?;
+        tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, None));
+        Ok(change)
     }
 }
 

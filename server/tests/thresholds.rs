@@ -18,7 +18,10 @@ use keywatch::thresholds::ServerThresholds;
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_app::api::thresholds::port::ThresholdsBackend;
-use keywatch_app::api::thresholds::{AlarmListQuery, AlarmRequest, ChangePath, ThresholdRequest};
+use keywatch_app::api::thresholds::{
+    AlarmListQuery, AlarmRequest, ChangePath, DetectionRequest, ThresholdChange, ThresholdRequest,
+};
+use keywatch_domain::lab_alarms::Detection;
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{ComparisonOperator, MetricAlarm, Statistic, ThresholdForm, TreatMissingData};
 use keywatch_domain::lab::LabSection;
@@ -59,11 +62,8 @@ async fn deploy(harness: &Harness, section: LabSection) {
     let PreviewOutcome::Changes { change_set_id, .. } = harness.lab.preview(request).await.expect("preview") else {
         panic!("expected changes")
     };
-    let deployment = harness
-        .lab
-        .deploy(DeployRequest { section, prefix: "pattern1".into(), change_set_id })
-        .await
-        .expect("deploy");
+    let deployment =
+        harness.lab.deploy(DeployRequest { section, prefix: "pattern1".into(), change_set_id }).await.expect("deploy");
     let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
     for _ in 0..300 {
         watcher.poll_once().await.expect("watcher round");
@@ -84,7 +84,8 @@ fn now_ms() -> i64 {
 /// Failed-call counts published to the lab's metric, `(ms ago, value)`.
 async fn record(harness: &Harness, points: &[(i64, f64)]) {
     let client = aws_sdk_cloudwatch::Client::new(&harness.aws.sdk_config);
-    let now = now_ms();
+    // On the 10-second grid, so points meant for one period land in one.
+    let now = now_ms() / 10_000 * 10_000;
     let data = points
         .iter()
         .map(|(ago, value)| {
@@ -112,7 +113,8 @@ fn input_field(error: AppError) -> Option<String> {
 }
 
 async fn stack_parameter(harness: &Harness, key: &str) -> String {
-    let stack = harness.aws.cloudformation().describe_stack("pattern1-logging").await.expect("describe").expect("stack");
+    let stack =
+        harness.aws.cloudformation().describe_stack("pattern1-logging").await.expect("describe").expect("stack");
     stack.parameters.into_iter().find(|(k, _)| k == key).map(|(_, v)| v).expect("parameter")
 }
 
@@ -128,7 +130,7 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
         deploy(&harness, section).await;
     }
     // An hour ago two failed calls in one period, a quiet period, then a burst of five.
-    record(&harness, &[(3_600_000, 1.0), (3_599_000, 1.0), (3_000_000, 0.0), (1_800_000, 5.0)]).await;
+    record(&harness, &[(3_599_000, 1.0), (3_598_000, 1.0), (3_000_000, 0.0), (1_800_000, 5.0)]).await;
 
     let listed = harness.thresholds.alarms(AlarmListQuery { all: false }).await.expect("alarms");
     let lab_alarm = listed.iter().find(|a| a.alarm_name == LAB_ALARM).expect("the lab's alarm is managed");
@@ -164,7 +166,10 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
         (ThresholdForm { period: "15".into(), ..current.clone() }, "Period"),
         (ThresholdForm { threshold: "NaN".into(), ..current.clone() }, "Threshold"),
         (ThresholdForm { datapoints_to_alarm: "2".into(), ..current.clone() }, "DatapointsToAlarm"),
-        (ThresholdForm { evaluation_periods: "8641".into(), datapoints_to_alarm: "1".into(), ..current.clone() }, "EvaluationPeriods"),
+        (
+            ThresholdForm { evaluation_periods: "8641".into(), datapoints_to_alarm: "1".into(), ..current.clone() },
+            "EvaluationPeriods",
+        ),
     ] {
         let request = ThresholdRequest { alarm_name: LAB_ALARM.into(), form: bad };
         let error = harness.thresholds.apply(request.clone()).await.expect_err(field);
@@ -203,6 +208,55 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
     // Every other parameter kept its value.
     assert_eq!(stack_parameter(&harness, "AlarmPeriod").await, "10");
     assert_eq!(stack_parameter(&harness, "EnableHighVolumeDetection").await, "false");
+
+    // The optional detections: refused values change nothing; a valid one goes through the stack.
+    let detections = harness.thresholds.detections().await.expect("detections");
+    assert_eq!(detections.stack_name.as_deref(), Some("pattern1-logging"));
+    assert!(detections.detections.iter().all(|d| !d.enabled && d.alarm_name.is_none()));
+    let values = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let error = harness
+        .thresholds
+        .set_detection(DetectionRequest {
+            detection: Detection::KeyDisable,
+            enabled: true,
+            values: values(&[("KeyDisableThreshold", "1"), ("KeyDisablePeriod", "90")]),
+        })
+        .await
+        .expect_err("a period of 90 s");
+    assert_eq!(input_field(error), Some("KeyDisablePeriod".to_owned()));
+    assert_eq!(stack_parameter(&harness, "EnableKeyDisableDetection").await, "false");
+    let change = harness
+        .thresholds
+        .set_detection(DetectionRequest {
+            detection: Detection::HighVolume,
+            enabled: true,
+            values: values(&[
+                ("HighVolumeThreshold", "50"),
+                ("HighVolumePeriod", "300"),
+                ("HighVolumeEvaluationPeriods", "1"),
+            ]),
+        })
+        .await
+        .expect("switch the high-volume detection on");
+    assert_eq!(change.alarm_name, "pattern1-logging-KMSHighVolumeAlarm");
+    let switched = finished_change(&harness, "pattern1-logging-KMSHighVolumeAlarm").await;
+    assert_eq!(switched.outcome, "succeeded", "{switched:?}");
+    assert_eq!(stack_parameter(&harness, "EnableHighVolumeDetection").await, "true");
+    assert_eq!(alarm_settings(&harness, "pattern1-logging-KMSHighVolumeAlarm").await.threshold, 50.0);
+    let detections = harness.thresholds.detections().await.expect("detections");
+    assert!(detections.detections.iter().any(|d| d.detection == Detection::HighVolume && d.enabled));
+}
+
+/// The alarm's newest change once it is no longer pending.
+async fn finished_change(harness: &Harness, alarm_name: &str) -> ThresholdChange {
+    for _ in 0..300 {
+        let changes = harness.db.threshold_changes().for_alarm(alarm_name, 10).await.expect("changes");
+        if changes[0].outcome != "pending" {
+            return changes[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the change of {alarm_name} never finished")
 }
 
 #[tokio::test]

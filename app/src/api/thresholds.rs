@@ -7,7 +7,7 @@
 //! Server functions reach AWS and SQLite only through [`port::ThresholdsBackend`].
 
 use keywatch_domain::alarm::{MetricAlarm, Preview, ThresholdForm};
-use keywatch_domain::lab_alarms::AlarmParameter;
+use keywatch_domain::lab_alarms::{AlarmParameter, Detection};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,54 @@ pub struct ThresholdRequest {
     pub form: ThresholdForm,
 }
 
+/// A tunable parameter of a detection, with its current stack value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectionField {
+    pub key: String,
+    pub description: Option<String>,
+    pub value: String,
+}
+
+/// One optional detection of the logging stack, as deployed now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectionView {
+    pub detection: Detection,
+    pub title: String,
+    pub enabled: bool,
+    pub stack_name: String,
+    /// The detection's alarm, while it is switched on.
+    pub alarm_name: Option<String>,
+    pub fields: Vec<DetectionField>,
+}
+
+/// The logging stack's detections; `stack_name` is `None` before it is deployed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detections {
+    pub stack_name: Option<String>,
+    pub detections: Vec<DetectionView>,
+}
+
+/// Switches a detection on or off and tunes it, through the stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectionRequest {
+    pub detection: Detection,
+    pub enabled: bool,
+    /// Parameter key → value, for the detection's parameters.
+    pub values: Vec<(String, String)>,
+}
+
+/// The logging stack's optional detections.
+#[server(endpoint = "thresholds/detections")]
+pub async fn get_detections() -> Result<Detections, AppError> {
+    port::thresholds()?.detections().await
+}
+
+/// Applies a detection's switch and tuning through the logging stack's change set.
+#[server(endpoint = "thresholds/detection", input = Json)]
+pub async fn set_detection(request: DetectionRequest) -> Result<ThresholdChange, AppError> {
+    port::thresholds()?.set_detection(request).await
+}
+
 /// Alarms Keywatch manages, or all in the Region.
 #[server(endpoint = "thresholds/alarms", input = Json)]
 pub async fn list_alarms(query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
@@ -150,6 +198,10 @@ pub mod port {
         async fn preview(&self, request: ThresholdRequest) -> Result<Preview, AppError>;
         /// Applies a proposed setting; refuses invalid values before sending anything.
         async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError>;
+        /// The logging stack's optional detections.
+        async fn detections(&self) -> Result<Detections, AppError>;
+        /// Switches and tunes a detection through the stack; refuses invalid values first.
+        async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError>;
     }
 
     /// The thresholds backend as Leptos context.

@@ -90,10 +90,8 @@ impl ThresholdForm {
                 alarm.statistic = Some(stat);
                 alarm.extended_statistic = None;
             }
-            None => errors.push(FieldError::new(
-                "Statistic",
-                "Statistic must be SampleCount, Average, Sum, Minimum or Maximum",
-            )),
+            None => errors
+                .push(FieldError::new("Statistic", "Statistic must be SampleCount, Average, Sum, Minimum or Maximum")),
         }
         let mut numbers_ok = true;
         for (field, text, slot) in [
@@ -315,6 +313,9 @@ mod tests {
         };
         let errors = bad.apply(&lab_alarm()).unwrap_err();
         assert_eq!(fields(&errors).len(), 7, "{errors:?}");
-        assert_eq!(bad.error_for(&lab_alarm(), "Period").as_deref(), Some("Period must be 10, 20, 30 or a multiple of 60 seconds, not 7"));
+        assert_eq!(
+            bad.error_for(&lab_alarm(), "Period").as_deref(),
+            Some("Period must be 10, 20, 30 or a multiple of 60 seconds, not 7")
+        );
     }
 }

@@ -117,11 +117,8 @@ pub fn preview(
 ) -> Result<Preview, AlarmError> {
     let current_series = PreparedSeries::prepare(current, samples, from_ms, to_ms)?;
     let same_series = current.period == proposed.period && current.statistic_kind()? == proposed.statistic_kind()?;
-    let proposed_series = if same_series {
-        None
-    } else {
-        Some(PreparedSeries::prepare(proposed, samples, from_ms, to_ms)?)
-    };
+    let proposed_series =
+        if same_series { None } else { Some(PreparedSeries::prepare(proposed, samples, from_ms, to_ms)?) };
     let proposed_ref = proposed_series.as_ref().unwrap_or(&current_series);
     let current_replay = replay_prepared(&current_series, current, initial)?;
     let proposed_replay = replay_prepared(proposed_ref, proposed, initial)?;
@@ -276,9 +273,16 @@ mod tests {
     #[test]
     fn fifteen_days_shrink_to_the_chart_size() {
         let samples: Vec<MetricSample> = (0..129_600).map(|i| value(T0 + i * 10_000, (i % 7) as f64)).collect();
-        let result =
-            preview(&lab_alarm(), &MetricAlarm { threshold: 6.0, ..lab_alarm() }, &samples, T0, T0 + HISTORY_MS, StateValue::Ok, 600)
-                .unwrap();
+        let result = preview(
+            &lab_alarm(),
+            &MetricAlarm { threshold: 6.0, ..lab_alarm() },
+            &samples,
+            T0,
+            T0 + HISTORY_MS,
+            StateValue::Ok,
+            600,
+        )
+        .unwrap();
         assert!(result.buckets.len() <= 600, "{}", result.buckets.len());
         assert_eq!(result.datapoints, 129_600);
         assert!(result.current.alarm_intervals.len() <= 600);

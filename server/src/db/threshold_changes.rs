@@ -31,7 +31,6 @@ pub struct NewThresholdChange {
 
 type Row = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<String>, Option<i64>);
 
-
 impl<'a> ThresholdChanges<'a> {
     pub(super) fn new(pool: &'a SqlitePool) -> Self {
         ThresholdChanges { pool }

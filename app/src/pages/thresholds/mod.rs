@@ -1,5 +1,6 @@
 //! The Alarms page (`/alarms`): the alarms Keywatch manages, or every alarm
-//! in the Region, with state, metric and condition in words; and one alarm's
+//! in the Region, with state, metric and condition in words, and the logging
+//! stack's optional detections switched and tuned through the stack; and one alarm's
 //! page (`/alarms/edit?name=…`): the threshold form checked beside each field
 //! with the domain's rules before anything is sent, the preview of the
 //! current against the proposed setting over the metric's history, Apply, and
@@ -8,14 +9,16 @@
 use std::time::Duration;
 
 use keywatch_domain::alarm::form::STATISTICS;
+use keywatch_domain::cloudformation::Template;
+use keywatch_domain::lab::LabSection;
 use keywatch_domain::alarm::{ComparisonOperator, Preview, ThresholdForm, TreatMissingData};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::thresholds::{
-    AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, ThresholdChange, ThresholdRequest,
-    get_alarm, list_alarms, preview_threshold,
+    AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView,
+    SetDetection, ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
@@ -80,6 +83,132 @@ pub fn AlarmsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <DetectionsPanel />
+    }
+}
+
+/// The logging stack's optional detections, each switched and tuned through the stack.
+#[component]
+fn DetectionsPanel() -> impl IntoView {
+    let detections = Resource::new(|| (), |()| get_detections());
+    view! {
+        <section class="panel" aria-label="Detections">
+            <h2>"Detections"</h2>
+            <p>
+                "Beside the lab's detection (failed KMS calls by the task role), the logging stack offers these. \
+                 Each is switched on or off and tuned through the stack's parameters with a change set."
+            </p>
+            <Suspense fallback=|| view! { <p class="loading">"Reading the logging stack…"</p> }>
+                {move || Suspend::new(async move {
+                    match detections.await {
+                        Ok(found) if found.stack_name.is_none() => view! {
+                            <p class="empty">"Deploy the logging and alarm section first."</p>
+                        }.into_any(),
+                        Ok(found) => found
+                            .detections
+                            .into_iter()
+                            .map(|detection| view! { <DetectionForm detection /> })
+                            .collect_view()
+                            .into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DetectionForm(detection: DetectionView) -> impl IntoView {
+    // The template is parsed in the browser too: the same rules as the server.
+    let template = StoredValue::new(LabSection::LoggingAndAlarm.template().and_then(|body| Template::parse(body).ok()));
+    let kind = detection.detection;
+    let enabled = RwSignal::new(detection.enabled);
+    let values: Vec<(String, RwSignal<String>)> =
+        detection.fields.iter().map(|f| (f.key.clone(), RwSignal::new(f.value.clone()))).collect();
+    let values = StoredValue::new(values);
+    let current = move || values.with_value(|v| v.iter().map(|(k, s)| (k.clone(), s.get())).collect::<Vec<_>>());
+    let errors = move || {
+        template.with_value(|t| t.as_ref().map(|t| kind.errors(t, &current())).unwrap_or_default())
+    };
+    let apply = ServerAction::<SetDetection>::new();
+    let server_field_error = move |key: &str| match apply.value().get().and_then(Result::err) {
+        Some(AppError::InvalidInput { field: Some(f), message }) if f == key => Some(message),
+        _ => None,
+    };
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if !errors().is_empty() {
+            return;
+        }
+        apply.dispatch(SetDetection {
+            request: DetectionRequest { detection: kind, enabled: enabled.get_untracked(), values: current() },
+        });
+    };
+    let slug = format!("{kind:?}");
+    let title = detection.title.clone();
+    view! {
+        <form class="form-grid" on:submit=on_submit novalidate aria-label=title.clone()>
+            <h3>{title.clone()}</h3>
+            <div class="field">
+                <label>
+                    <input
+                        type="checkbox"
+                        name=format!("{slug}-enabled")
+                        prop:checked=move || enabled.get()
+                        on:change=move |event| enabled.set(event_target_checked(&event))
+                    />
+                    " On"
+                </label>
+                <p class="hint">
+                    {detection.alarm_name.clone().map_or_else(
+                        || "Off: no metric filter or alarm is deployed.".to_owned(),
+                        |name| format!("Alarm {name}"),
+                    )}
+                </p>
+            </div>
+            {detection.fields.iter().map(|field| {
+                let key = field.key.clone();
+                let id = format!("detection-{key}");
+                let error_id = format!("detection-{key}-error");
+                let signal = values.with_value(|v| v.iter().find(|(k, _)| *k == key).map(|(_, s)| *s));
+                let error_key = key.clone();
+                let error = move || {
+                    errors().into_iter().find(|e| e.field == error_key).map(|e| e.message)
+                        .or_else(|| server_field_error(&error_key))
+                };
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{key.clone()}</label>
+                        <input
+                            id=id
+                            name=key.clone()
+                            type="text"
+                            prop:value=move || signal.map(|s| s.get()).unwrap_or_default()
+                            on:input=move |event| if let Some(s) = signal { s.set(event_target_value(&event)) }
+                            aria-describedby=error_id.clone()
+                        />
+                        {field.description.clone().map(|d| view! { <p class="hint">{d}</p> })}
+                        <p class="field-error" id=error_id role="alert">{error}</p>
+                    </div>
+                }
+            }).collect_view()}
+            <div class="actions">
+                <button type="submit" class="button" disabled=move || apply.pending().get()>
+                    "Apply through the stack"
+                </button>
+            </div>
+            {move || apply.value().get().map(|result| match result {
+                Ok(change) => view! {
+                    <p class="banner" role="status">
+                        {format!("Change {} recorded (change set on {}): {}", change.id,
+                            change.stack_name.unwrap_or_default(), change.outcome)}
+                    </p>
+                }.into_any(),
+                Err(AppError::InvalidInput { field: Some(_), .. }) => ().into_any(),
+                Err(error) => view! { <ErrorPanel error /> }.into_any(),
+            })}
+        </form>
     }
 }
 
@@ -161,7 +290,12 @@ struct FieldSpec {
 
 fn field_specs() -> Vec<FieldSpec> {
     vec![
-        FieldSpec { key: "Threshold", label: "Threshold", hint: "A number the statistic is compared with.", choices: vec![] },
+        FieldSpec {
+            key: "Threshold",
+            label: "Threshold",
+            hint: "A number the statistic is compared with.",
+            choices: vec![],
+        },
         FieldSpec {
             key: "ComparisonOperator",
             label: "Comparison operator",
@@ -257,7 +391,8 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
         if form_now.apply(&view_state.with_untracked(|v| v.settings.clone())).is_err() {
             return;
         }
-        apply.dispatch(ApplyThreshold { request: ThresholdRequest { alarm_name: submit_name.clone(), form: form_now } });
+        apply
+            .dispatch(ApplyThreshold { request: ThresholdRequest { alarm_name: submit_name.clone(), form: form_now } });
     };
 
     let path_text = match &initial.path {
@@ -551,4 +686,3 @@ mod tests {
         assert_eq!(alarm_href("a b/c"), "/alarms/edit?name=a%20b%2Fc");
     }
 }
-
