@@ -202,11 +202,20 @@ mod tests {
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
         };
         let fields = |errors: Vec<crate::alarm::FieldError>| errors.into_iter().map(|e| e.field).collect::<Vec<_>>();
-        let ok = values(&[("HighVolumeThreshold", "100"), ("HighVolumePeriod", "300"), ("HighVolumeEvaluationPeriods", "2")]);
+        let ok = values(&[
+            ("HighVolumeThreshold", "100"),
+            ("HighVolumePeriod", "300"),
+            ("HighVolumeEvaluationPeriods", "2"),
+        ]);
         assert!(Detection::HighVolume.errors(&template, &ok).is_empty());
-        let bad = values(&[("HighVolumeThreshold", "-1"), ("HighVolumePeriod", "90"), ("HighVolumeEvaluationPeriods", "1")]);
+        let bad =
+            values(&[("HighVolumeThreshold", "-1"), ("HighVolumePeriod", "90"), ("HighVolumeEvaluationPeriods", "1")]);
         assert_eq!(fields(Detection::HighVolume.errors(&template, &bad)), ["HighVolumeThreshold", "HighVolumePeriod"]);
-        let long = values(&[("HighVolumeThreshold", "1"), ("HighVolumePeriod", "600"), ("HighVolumeEvaluationPeriods", "145")]);
+        let long = values(&[
+            ("HighVolumeThreshold", "1"),
+            ("HighVolumePeriod", "600"),
+            ("HighVolumeEvaluationPeriods", "145"),
+        ]);
         assert_eq!(fields(Detection::HighVolume.errors(&template, &long)), ["HighVolumeEvaluationPeriods"]);
         let text = values(&[("KeyDisableThreshold", "one"), ("KeyDisablePeriod", "30")]);
         assert_eq!(fields(Detection::KeyDisable.errors(&template, &text)), ["KeyDisableThreshold", "KeyDisablePeriod"]);

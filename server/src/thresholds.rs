@@ -13,8 +13,8 @@ use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_app::api::thresholds::{
-    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest,
-    DetectionView, Detections, ThresholdChange, ThresholdRequest, form_error,
+    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest, DetectionView,
+    Detections, ThresholdChange, ThresholdRequest, form_error,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{
@@ -458,8 +458,7 @@ impl ServerThresholds {
             });
         }
         let alarm_name = detection.alarm_name(&stack_name);
-        let change =
-            self.update_logging_stack(prefix, &stack_name, alarm_name, fields, parameters, overrides).await?;
+        let change = self.update_logging_stack(prefix, &stack_name, alarm_name, fields, parameters, overrides).await?;
         tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, None));
         Ok(change)
     }

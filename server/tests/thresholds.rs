@@ -21,10 +21,10 @@ use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_app::api::thresholds::{
     AlarmListQuery, AlarmRequest, ChangePath, DetectionRequest, ThresholdChange, ThresholdRequest,
 };
-use keywatch_domain::lab_alarms::Detection;
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{ComparisonOperator, MetricAlarm, Statistic, ThresholdForm, TreatMissingData};
 use keywatch_domain::lab::LabSection;
+use keywatch_domain::lab_alarms::Detection;
 use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
 const LAB_ALARM: &str = "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm";

@@ -9,16 +9,16 @@
 use std::time::Duration;
 
 use keywatch_domain::alarm::form::STATISTICS;
+use keywatch_domain::alarm::{ComparisonOperator, Preview, ThresholdForm, TreatMissingData};
 use keywatch_domain::cloudformation::Template;
 use keywatch_domain::lab::LabSection;
-use keywatch_domain::alarm::{ComparisonOperator, Preview, ThresholdForm, TreatMissingData};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::thresholds::{
-    AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView,
-    SetDetection, ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold,
+    AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView, SetDetection,
+    ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
@@ -128,9 +128,7 @@ fn DetectionForm(detection: DetectionView) -> impl IntoView {
         detection.fields.iter().map(|f| (f.key.clone(), RwSignal::new(f.value.clone()))).collect();
     let values = StoredValue::new(values);
     let current = move || values.with_value(|v| v.iter().map(|(k, s)| (k.clone(), s.get())).collect::<Vec<_>>());
-    let errors = move || {
-        template.with_value(|t| t.as_ref().map(|t| kind.errors(t, &current())).unwrap_or_default())
-    };
+    let errors = move || template.with_value(|t| t.as_ref().map(|t| kind.errors(t, &current())).unwrap_or_default());
     let apply = ServerAction::<SetDetection>::new();
     let server_field_error = move |key: &str| match apply.value().get().and_then(Result::err) {
         Some(AppError::InvalidInput { field: Some(f), message }) if f == key => Some(message),
