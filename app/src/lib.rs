@@ -23,7 +23,7 @@ use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
-use pages::thresholds::{AlarmPage, AlarmsPage};
+use pages::thresholds::{AlarmPage, AlarmsPage, PatternTesterPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -76,6 +76,11 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment("alarms") view=AlarmsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("alarms"), StaticSegment("edit")) view=AlarmPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("alarms"), StaticSegment("pattern-tester"))
+                        view=PatternTesterPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

@@ -163,6 +163,8 @@ pub const APP_TASK_ROLE_OUTPUT: &str = "OutputPattern1ECSTaskRole";
 pub const APP_ENDPOINT_OUTPUT: &str = "OutputPattern1ApplicationEndpoint";
 /// The logging stack's output naming the retained trail bucket.
 pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
+/// The logging stack's output naming the trail's log group.
+pub const LOGGING_TRAIL_LOG_GROUP_OUTPUT: &str = "OutputPattern1TrailLogGroup";
 
 /// The image tag the console deploys and the push commands use.
 pub const IMAGE_TAG: &str = "latest";

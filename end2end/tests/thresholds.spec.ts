@@ -141,3 +141,18 @@ test("a threshold changed in the form is previewed, applied through the stack an
   await page.getByRole("button", { name: "Tear down the lab" }).click();
   await expect(page.getByRole("heading", { name: "Teardown finished" })).toBeVisible({ timeout: 600_000 });
 });
+
+test("the pattern tester shows which events match and refuses invalid patterns with a message", async ({ page }) => {
+  await page.goto("/alarms/pattern-tester");
+  await hydrated(page);
+  await page.getByLabel("Log events (one per line)").fill(
+    [
+      '{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"InvalidCiphertextException"}',
+      '{"eventSource":"kms.amazonaws.com","eventName":"Decrypt"}',
+    ].join("\n"),
+  );
+  await expect(page.getByTestId("match-count")).toHaveText("1 of 2 events match");
+  await page.getByLabel("Filter pattern").fill("{ $.eventName = ");
+  await expect(page.locator("#pattern-error")).toHaveText(/\S/);
+  await expect(page.getByRole("table", { name: "Pattern results" })).toHaveCount(0);
+});

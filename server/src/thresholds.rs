@@ -21,7 +21,7 @@ use keywatch_domain::alarm::{
     MetricAlarm, MetricSample, Preview, StateValue, fetch_period_seconds, fetch_plan, preview,
 };
 use keywatch_domain::cloudformation::Template;
-use keywatch_domain::lab::{LabSection, Prefix};
+use keywatch_domain::lab::{self, LabSection, Prefix};
 use keywatch_domain::lab_alarms::{Detection, alarm_parameters, changed_fields, parameter_values};
 
 use crate::aws::Aws;
@@ -30,6 +30,9 @@ use crate::db::Database;
 use crate::db::threshold_changes::NewThresholdChange;
 use crate::pollers;
 
+/// How far back the pattern tester's recent events go, and how many.
+const TRAIL_EVENTS_SINCE_MS: i64 = 3_600_000;
+const TRAIL_EVENTS: i32 = 50;
 /// How long fetched history is reused: typing in the form previews against
 /// the same data instead of fetching 15 days again per keystroke.
 const HISTORY_TTL: Duration = Duration::from_secs(30);
@@ -371,6 +374,18 @@ impl ThresholdsBackend for ServerThresholds {
 
     async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
         self.set_detection_now(request).await
+    }
+
+    async fn recent_trail_events(&self) -> Result<Vec<String>, AppError> {
+        let Some((_, stack_name)) = self.logging_stack().await? else {
+            return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
+        };
+        let stack = self.aws.cloudformation().describe_stack(&stack_name).await?;
+        let log_group = stack
+            .and_then(|stack| stack.outputs.into_iter().find(|o| o.key == lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT))
+            .map(|output| output.value)
+            .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
+        Ok(self.aws.logs().recent_messages(&log_group, now_ms() - TRAIL_EVENTS_SINCE_MS, TRAIL_EVENTS).await?)
     }
 }
 

@@ -141,6 +141,12 @@ pub async fn set_detection(request: DetectionRequest) -> Result<ThresholdChange,
     port::thresholds()?.set_detection(request).await
 }
 
+/// Recent events of the trail's log group, for the pattern tester.
+#[server(endpoint = "thresholds/trail-events")]
+pub async fn recent_trail_events() -> Result<Vec<String>, AppError> {
+    port::thresholds()?.recent_trail_events().await
+}
+
 /// Alarms Keywatch manages, or all in the Region.
 #[server(endpoint = "thresholds/alarms", input = Json)]
 pub async fn list_alarms(query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
@@ -202,6 +208,8 @@ pub mod port {
         async fn detections(&self) -> Result<Detections, AppError>;
         /// Switches and tunes a detection through the stack; refuses invalid values first.
         async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError>;
+        /// Recent messages of the logging stack's trail log group.
+        async fn recent_trail_events(&self) -> Result<Vec<String>, AppError>;
     }
 
     /// The thresholds backend as Leptos context.

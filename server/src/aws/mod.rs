@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
+pub mod logs;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -79,6 +80,11 @@ impl Aws {
     /// The SNS wrapper.
     pub fn sns(&self) -> sns::Sns {
         sns::Sns::new(&self.sdk_config)
+    }
+
+    /// The CloudWatch Logs wrapper.
+    pub fn logs(&self) -> logs::Logs {
+        logs::Logs::new(&self.sdk_config)
     }
 
     /// The SQS wrapper.

@@ -16,9 +16,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+use keywatch_domain::filter_pattern::tester::test_events;
+
 use crate::api::thresholds::{
     AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView, SetDetection,
     ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold,
+    recent_trail_events,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
@@ -84,6 +87,82 @@ pub fn AlarmsPage() -> impl IntoView {
             })}
         </Suspense>
         <DetectionsPanel />
+        <p><A href="/alarms/pattern-tester">"Test a filter pattern against log events"</A></p>
+    }
+}
+
+/// The lab's metric filter pattern without its task-role condition (which names the deployed role).
+const LAB_PATTERN: &str = r#"{ $.errorCode = "*" && $.eventSource= "kms.amazonaws.com" }"#;
+
+/// The pattern tester (`/alarms/pattern-tester`): runs in the browser with
+/// the domain's filter-pattern implementation, the one the sandbox's metric
+/// filters run; recent events can be fetched from the trail's log group.
+#[component]
+pub fn PatternTesterPage() -> impl IntoView {
+    let pattern = RwSignal::new(LAB_PATTERN.to_owned());
+    let metric_value = RwSignal::new("1".to_owned());
+    let events = RwSignal::new(String::new());
+    let outcome = move || test_events(&pattern.get(), &metric_value.get(), &events.get());
+    let field_error = move |field: &str| outcome().err().filter(|e| e.field == field).map(|e| e.message);
+    let fetch = Action::new_local(|(): &()| recent_trail_events());
+    Effect::new(move |_| {
+        if let Some(Ok(messages)) = fetch.value().get() {
+            events.set(messages.join("\n"));
+        }
+    });
+    view! {
+        <p><A href="/alarms">"All alarms"</A></p>
+        <h1>"Filter pattern tester"</h1>
+        <section class="panel" aria-label="Pattern">
+            <div class="field">
+                <label for="pattern">"Filter pattern"</label>
+                <textarea id="pattern" rows="3" prop:value=move || pattern.get()
+                    on:input=move |event| pattern.set(event_target_value(&event))
+                    aria-describedby="pattern-error"></textarea>
+                <p class="field-error" id="pattern-error" role="alert">{move || field_error("pattern")}</p>
+            </div>
+            <div class="field">
+                <label for="metric-value">"Metric value"</label>
+                <input id="metric-value" type="text" prop:value=move || metric_value.get()
+                    on:input=move |event| metric_value.set(event_target_value(&event))
+                    aria-describedby="metric-value-error" />
+                <p class="hint">"A number, or a field of the event: $.field for JSON patterns, $name for space-delimited ones."</p>
+                <p class="field-error" id="metric-value-error" role="alert">{move || field_error("metricValue")}</p>
+            </div>
+            <div class="field">
+                <label for="events">"Log events (one per line)"</label>
+                <textarea id="events" rows="8" prop:value=move || events.get()
+                    on:input=move |event| events.set(event_target_value(&event))></textarea>
+            </div>
+            <div class="actions">
+                <button type="button" class="button" on:click=move |_| { fetch.dispatch(()); }>
+                    "Use recent events from the trail's log group"
+                </button>
+            </div>
+            {move || fetch.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+        </section>
+        <section class="panel" aria-label="Results">
+            <h2>"Results"</h2>
+            {move || outcome().ok().map(|outcomes| {
+                let matched = outcomes.iter().filter(|o| o.matched).count();
+                view! {
+                    <p data-testid="match-count">{format!("{matched} of {} events match", outcomes.len())}</p>
+                    <table class="table" aria-label="Pattern results">
+                        <thead><tr><th>"Event"</th><th>"Matches"</th><th>"Metric value"</th><th>"Extracted values"</th></tr></thead>
+                        <tbody>
+                            {outcomes.into_iter().map(|o| view! {
+                                <tr>
+                                    <td><code>{o.event}</code></td>
+                                    <td>{if o.matched { "yes" } else { "no" }}</td>
+                                    <td>{o.metric_value.map(|v| v.to_string()).unwrap_or_default()}</td>
+                                    <td>{o.extracted_values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })}
+        </section>
     }
 }
 
