@@ -134,6 +134,12 @@ test("a threshold changed in the form is previewed, applied through the stack an
   const alarm = aws("cloudwatch", "describe-alarms", "--alarm-names", ALARM).MetricAlarms[0];
   expect(alarm.Threshold).toBe(5);
 
+  // The pattern tester reads the trail's log group (FilterLogEvents): the failed decrypts match the lab's pattern.
+  await page.goto("/alarms/pattern-tester");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Use recent events from the trail's log group" }).click();
+  await expect(page.getByTestId("match-count")).toHaveText(/^[1-9]\d* of \d+ events match$/);
+
   // Leave nothing behind for the specs after this one.
   await page.goto("/lab/teardown");
   await hydrated(page);

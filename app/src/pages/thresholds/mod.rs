@@ -434,9 +434,13 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
 
     // The preview runs in the browser only, whenever the form holds a valid setting.
     let preview_name = alarm_name.clone();
+    // Refreshing the page's state every few seconds must not re-run the
+    // preview: only a changed form or a changed alarm setting does.
+    let condition = Memo::new(move |_| view_state.with(|v| v.condition.clone()));
     let preview = LocalResource::new(move || {
         let form_now = form.get();
-        let valid = form_now.apply(&base()).is_ok();
+        condition.track();
+        let valid = form_now.apply(&view_state.with_untracked(|v| v.settings.clone())).is_ok();
         let alarm_name = preview_name.clone();
         async move {
             if valid { Some(preview_threshold(ThresholdRequest { alarm_name, form: form_now }).await) } else { None }
