@@ -20,8 +20,7 @@ use keywatch_domain::filter_pattern::tester::test_events;
 
 use crate::api::thresholds::{
     AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView, SetDetection,
-    ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold,
-    recent_trail_events,
+    ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold, recent_trail_events,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
