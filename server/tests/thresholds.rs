@@ -166,6 +166,9 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
         (ThresholdForm { period: "15".into(), ..current.clone() }, "Period"),
         (ThresholdForm { threshold: "NaN".into(), ..current.clone() }, "Threshold"),
         (ThresholdForm { datapoints_to_alarm: "2".into(), ..current.clone() }, "DatapointsToAlarm"),
+        (ThresholdForm { comparison_operator: "Above".into(), ..current.clone() }, "ComparisonOperator"),
+        (ThresholdForm { statistic: "Median".into(), ..current.clone() }, "Statistic"),
+        (ThresholdForm { treat_missing_data: "NotBreaching".into(), ..current.clone() }, "TreatMissingData"),
         (
             ThresholdForm { evaluation_periods: "8641".into(), datapoints_to_alarm: "1".into(), ..current.clone() },
             "EvaluationPeriods",
