@@ -26,6 +26,7 @@ use pages::lab::teardown::TeardownPage;
 use pages::lab::testing::TestingPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
+use pages::thresholds::{AlarmPage, AlarmsPage, PatternTesterPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -83,6 +84,13 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("alarms") view=AlarmsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("alarms"), StaticSegment("edit")) view=AlarmPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("alarms"), StaticSegment("pattern-tester"))
+                        view=PatternTesterPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

@@ -6,8 +6,9 @@
 //!   evaluations per second, against [`evaluate`] called at every
 //!   evaluation instant, the way a live alarm is evaluated. The naive way
 //!   runs over one day and a few thresholds only, so it ends in seconds.
-//! - Preview: one [`PreparedSeries::prepare`] plus the replays of the
-//!   current and a proposed setting over 15 days, against what the naive
+//! - Preview: the console's preview computation (one [`PreparedSeries::prepare`],
+//!   the replays of the current and a proposed setting over 15 days, the
+//!   chart shrunk to 600 buckets), against what the naive
 //!   way would take for the same evaluations at its measured rate.
 //!
 //! Replay and the naive evaluations must give the same transitions on the
@@ -32,6 +33,8 @@ const NAIVE_DAYS: i64 = 1;
 const NAIVE_THRESHOLDS: [f64; 4] = [0.0, 1.0, 2.0, 4.0];
 const ROUNDS: usize = 3;
 const PREVIEW_ROUNDS: usize = 5;
+/// Chart buckets the console sends for a preview.
+const CHART_POINTS: usize = 600;
 
 /// The lab's alarm (lab.md, stack 3): Sum > 1 over 10 s, 1 of 1, missing data ignored.
 fn lab_alarm() -> MetricAlarm {
@@ -186,15 +189,24 @@ fn replay_round(series: &PreparedSeries) -> (u64, f64) {
     (evaluations, started.elapsed().as_secs_f64())
 }
 
-/// The threshold page's preview: prepare, then replay the current and a
-/// proposed setting. Returns seconds.
+/// The threshold page's preview as the console computes it
+/// ([`keywatch_domain::alarm::preview`]): prepare, replay the current and a
+/// proposed setting, and shrink the result to the 600 chart buckets sent to
+/// the browser. Returns seconds.
 fn preview(samples: &[MetricSample]) -> f64 {
     let started = Instant::now();
-    let current = lab_alarm();
-    let series = PreparedSeries::prepare(&current, samples, 0, DAYS * DAY_MS).expect("prepare");
-    for alarm in [current, three_of_five(2.0)] {
-        black_box(replay_prepared(&series, &alarm, StateValue::InsufficientData).expect("replay"));
-    }
+    let result = keywatch_domain::alarm::preview(
+        &lab_alarm(),
+        &three_of_five(2.0),
+        samples,
+        0,
+        DAYS * DAY_MS,
+        StateValue::InsufficientData,
+        CHART_POINTS,
+    )
+    .expect("preview");
+    assert!(result.buckets.len() <= CHART_POINTS);
+    black_box(result);
     started.elapsed().as_secs_f64()
 }
 
@@ -262,7 +274,7 @@ fn main() {
     println!("  ratio:          {:>10.1} (replay / naive)", replay_rate / naive_rate);
     println!("bench alarm_preview_15_days");
     println!(
-        "  preview:        {:>10.1} ms (prepare + current and proposed setting, median of {PREVIEW_ROUNDS})",
+        "  preview:        {:>10.1} ms (prepare + current and proposed setting + {CHART_POINTS} chart buckets, median of {PREVIEW_ROUNDS})",
         preview_s * 1e3
     );
     println!(

@@ -167,6 +167,8 @@ pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
 pub const APP_KEY_ID_OUTPUT: &str = "OutputPattern1AppKeyId";
 /// The logging stack's output naming the lab's alarm.
 pub const LOGGING_ALARM_OUTPUT: &str = "OutputPattern1KMSSecurityAlarm";
+/// The logging stack's output naming the trail's log group.
+pub const LOGGING_TRAIL_LOG_GROUP_OUTPUT: &str = "OutputPattern1TrailLogGroup";
 
 /// The image tag the console deploys and the push commands use.
 pub const IMAGE_TAG: &str = "latest";

@@ -10,4 +10,5 @@ pub mod cloudformation;
 pub mod connection;
 pub mod filter_pattern;
 pub mod lab;
+pub mod lab_alarms;
 pub mod region;

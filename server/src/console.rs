@@ -14,6 +14,7 @@ use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::testing::port::TestingBackend;
+use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
 use tokio::sync::watch;
@@ -28,6 +29,7 @@ use crate::lab::ServerLab;
 use crate::pollers::stack_watcher::{self, StackWatcher};
 use crate::pollers::{self, Pollers};
 use crate::testing::ServerTesting;
+use crate::thresholds::ServerThresholds;
 
 /// The backends one request sees.
 #[derive(Clone)]
@@ -35,6 +37,8 @@ pub struct Ports {
     pub backend: Arc<dyn ConsoleBackend>,
     pub lab: Arc<dyn LabBackend>,
     pub testing: Arc<dyn TestingBackend>,
+    /// The Alarms pages' backend (`None` in tests that do not need it).
+    pub thresholds: Option<Arc<dyn ThresholdsBackend>>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -237,8 +241,16 @@ fn build_ports(
     let sandbox = base.mode == AwsMode::Sandbox;
     let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), sandbox));
     let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode == AwsMode::Live);
+    let aws_for_thresholds = aws.clone();
     let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
-    (Ports { backend: Arc::new(backend), lab: lab.clone(), testing: Arc::new(testing) }, lab)
+    let thresholds = ServerThresholds::new(aws_for_thresholds, base.db.clone(), lab.clone());
+    let ports = Ports {
+        backend: Arc::new(backend),
+        lab: lab.clone(),
+        testing: Arc::new(testing),
+        thresholds: Some(Arc::new(thresholds)),
+    };
+    (ports, lab)
 }
 
 /// Stops the watcher and the pollers, waiting (at most

@@ -22,6 +22,7 @@ pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
 pub mod testing;
+pub mod thresholds;
 pub mod web;
 
 use std::future::IntoFuture;

@@ -14,6 +14,7 @@ use keywatch_app::api::backend::{Backend, ConsoleBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::{Lab, LabBackend};
 use keywatch_app::api::testing::port::{Testing, TestingBackend};
+use keywatch_app::api::thresholds::port::Thresholds;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
@@ -22,15 +23,15 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::console::{PortSource, Ports};
 use crate::security::{reject_cross_site, security_headers};
 
-/// Builds the console's router over fixed backends. Tests drive it
-/// directly with `oneshot`.
+/// Builds the console's router over fixed backends, without the Alarms
+/// pages' backend. Tests drive it directly with `oneshot`.
 pub fn router(
     backend: Arc<dyn ConsoleBackend>,
     lab: Arc<dyn LabBackend>,
     testing: Arc<dyn TestingBackend>,
     leptos_options: LeptosOptions,
 ) -> Router {
-    router_from(PortSource::fixed(Ports { backend, lab, testing }), leptos_options)
+    router_from(PortSource::fixed(Ports { backend, lab, testing, thresholds: None }), leptos_options)
 }
 
 /// Builds the console's router; each request uses the backends `ports`
@@ -39,10 +40,13 @@ pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let csv_ports = ports.clone();
     let context = move || {
-        let Ports { backend, lab, testing } = ports.current();
+        let Ports { backend, lab, testing, thresholds } = ports.current();
         provide_context(Backend(backend));
         provide_context(Lab(lab));
         provide_context(Testing(testing));
+        if let Some(thresholds) = thresholds {
+            provide_context(Thresholds(thresholds));
+        }
         provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
     };
     let page_options = leptos_options.clone();

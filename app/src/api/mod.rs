@@ -15,3 +15,4 @@ pub mod operations;
 pub mod session;
 pub mod subscribers;
 pub mod testing;
+pub mod thresholds;

@@ -6,3 +6,4 @@ pub mod history;
 pub mod lab;
 pub mod not_found;
 pub mod subscribers;
+pub mod thresholds;

@@ -18,7 +18,9 @@
 
 pub mod config;
 pub mod evaluate;
+pub mod form;
 pub mod history;
+pub mod preview;
 pub mod reason;
 pub mod replay;
 pub mod statistics;
@@ -35,7 +37,9 @@ pub use evaluate::{
     Evaluation, INITIAL_STATE_REASON, Outcome, StateValue, classify, collect_range, decide, evaluate,
     evaluate_datapoints, evaluation_cadence_seconds, evaluation_instant_ms, evaluation_range_len,
 };
+pub use form::{FieldError, ThresholdForm};
 pub use history::{AlarmHistoryItem, HistoryItemType};
+pub use preview::{ChartBucket, FetchWindow, Preview, SettingOutcome, fetch_period_seconds, fetch_plan, preview};
 pub use reason::{EvaluatedDatapoint, StateReasonData};
 pub use replay::{PreparedSeries, Replay, StateInterval, StateTransition, replay, replay_prepared};
 pub use statistics::{MetricSample, PeriodAggregate};

@@ -30,6 +30,7 @@ mod metric;
 mod regex;
 mod space_delimited;
 mod terms;
+pub mod tester;
 
 #[cfg(test)]
 mod tests;

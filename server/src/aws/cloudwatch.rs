@@ -1,4 +1,5 @@
-//! Amazon CloudWatch: the alarms Keywatch manages and their history.
+//! Amazon CloudWatch: the alarms Keywatch manages, their history, their
+//! settings (read and changed with PutMetricAlarm) and their metrics' data.
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -244,4 +245,227 @@ pub struct AlarmDetail {
     pub period_seconds: u32,
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: Option<u32>,
+}
+
+/// A metric alarm with every setting the threshold page shows and edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmWithSettings {
+    pub alarm_arn: String,
+    /// `StateValue`: OK, ALARM or INSUFFICIENT_DATA.
+    pub state_value: String,
+    pub state_reason: String,
+    /// The alarm as PutMetricAlarm takes it; `None` for alarms on metric
+    /// math or anomaly bands, which the threshold form does not edit.
+    pub settings: Option<keywatch_domain::alarm::MetricAlarm>,
+    pub alarm_name: String,
+}
+
+impl CloudWatch {
+    /// `DescribeAlarms`, every page, with each metric alarm's full settings.
+    pub async fn describe_alarm_details(&self) -> Result<Vec<AlarmWithSettings>, AwsCallError> {
+        let mut alarms = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .describe_alarms()
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|error| AwsCallError::from_sdk("DescribeAlarms", error))?;
+            alarms.extend(output.metric_alarms().iter().map(alarm_with_settings));
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(alarms),
+            }
+        }
+    }
+
+    /// `GetMetricData` for one window of the metric's history: SampleCount,
+    /// Sum, Minimum and Maximum per `period_s` bucket, rebuilt as statistic
+    /// sets (which give every simple statistic of longer periods exactly).
+    /// Follows `NextToken` until the window is complete.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html>
+    pub async fn metric_statistic_sets(
+        &self,
+        alarm: &keywatch_domain::alarm::MetricAlarm,
+        window: keywatch_domain::alarm::FetchWindow,
+    ) -> Result<Vec<keywatch_domain::alarm::MetricSample>, AwsCallError> {
+        use std::collections::BTreeMap;
+
+        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+        use keywatch_domain::alarm::preview::FETCHED_STATISTICS;
+
+        let metric = Metric::builder()
+            .namespace(&alarm.namespace)
+            .metric_name(&alarm.metric_name)
+            .set_dimensions(Some(
+                alarm.dimensions.iter().map(|d| Dimension::builder().name(&d.name).value(&d.value).build()).collect(),
+            ))
+            .build();
+        let period = i32::try_from(window.period_s).unwrap_or(60);
+        let queries: Vec<MetricDataQuery> = FETCHED_STATISTICS
+            .iter()
+            .map(|stat| {
+                MetricDataQuery::builder()
+                    .id(stat.to_ascii_lowercase())
+                    .metric_stat(MetricStat::builder().metric(metric.clone()).period(period).stat(*stat).build())
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        // Bucket start → [SampleCount, Sum, Minimum, Maximum].
+        let mut buckets: BTreeMap<i64, [Option<f64>; 4]> = BTreeMap::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(DateTime::from_millis(window.start_ms))
+                .end_time(DateTime::from_millis(window.end_ms))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|error| AwsCallError::from_sdk("GetMetricData", error))?;
+            for result in output.metric_data_results() {
+                let Some(slot) =
+                    FETCHED_STATISTICS.iter().position(|stat| Some(stat.to_ascii_lowercase().as_str()) == result.id())
+                else {
+                    continue;
+                };
+                for (at, value) in result.timestamps().iter().zip(result.values()) {
+                    if let Ok(ms) = at.to_millis() {
+                        buckets.entry(ms).or_default()[slot] = Some(*value);
+                    }
+                }
+            }
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(buckets
+            .into_iter()
+            .filter_map(|(timestamp_ms, stats)| match stats {
+                [Some(sample_count), Some(sum), Some(minimum), Some(maximum)] if sample_count > 0.0 => {
+                    Some(keywatch_domain::alarm::MetricSample::StatisticSet {
+                        timestamp_ms,
+                        sample_count,
+                        sum,
+                        minimum,
+                        maximum,
+                    })
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// `PutMetricAlarm` with every setting of `alarm` (it replaces the
+    /// alarm's whole configuration, so nothing may be left out).
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>
+    pub async fn put_metric_alarm(&self, alarm: &keywatch_domain::alarm::MetricAlarm) -> Result<(), AwsCallError> {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+
+        let as_i32 = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+        self.client
+            .put_metric_alarm()
+            .alarm_name(&alarm.alarm_name)
+            .set_alarm_description(alarm.alarm_description.clone())
+            .namespace(&alarm.namespace)
+            .metric_name(&alarm.metric_name)
+            .set_dimensions(Some(
+                alarm.dimensions.iter().map(|d| Dimension::builder().name(&d.name).value(&d.value).build()).collect(),
+            ))
+            .set_statistic(alarm.statistic.map(|stat| Statistic::from(stat.as_str())))
+            .set_extended_statistic(alarm.extended_statistic.as_ref().map(|ext| ext.as_str().to_owned()))
+            .period(as_i32(alarm.period))
+            .evaluation_periods(as_i32(alarm.evaluation_periods))
+            .set_datapoints_to_alarm(alarm.datapoints_to_alarm.map(as_i32))
+            .threshold(alarm.threshold)
+            .comparison_operator(ComparisonOperator::from(alarm.comparison_operator.as_str()))
+            .treat_missing_data(alarm.treat_missing_data.as_str())
+            .actions_enabled(alarm.actions_enabled)
+            .set_alarm_actions(Some(alarm.alarm_actions.clone()))
+            .set_ok_actions(Some(alarm.ok_actions.clone()))
+            .set_insufficient_data_actions(Some(alarm.insufficient_data_actions.clone()))
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("PutMetricAlarm", error))?;
+        Ok(())
+    }
+}
+
+/// Our view of an SDK `MetricAlarm`.
+fn alarm_with_settings(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmWithSettings {
+    use keywatch_domain::alarm::{ComparisonOperator, Dimension, ExtendedStatistic, Statistic, TreatMissingData};
+
+    let statistic = alarm.statistic().and_then(|stat| {
+        [Statistic::SampleCount, Statistic::Average, Statistic::Sum, Statistic::Minimum, Statistic::Maximum]
+            .into_iter()
+            .find(|ours| ours.as_str() == stat.as_str())
+    });
+    let extended_statistic = alarm.extended_statistic().and_then(|ext| ExtendedStatistic::parse(ext).ok());
+    let comparison_operator = alarm
+        .comparison_operator()
+        .and_then(|op| ComparisonOperator::ALL.into_iter().find(|ours| ours.as_str() == op.as_str()));
+    let treat_missing_data = alarm
+        .treat_missing_data()
+        .map(|tmd| TreatMissingData::ALL.into_iter().find(|ours| ours.as_str() == tmd))
+        .unwrap_or(Some(TreatMissingData::Missing));
+    let count = |value: Option<i32>| value.and_then(|v| u32::try_from(v).ok());
+    let settings = match (
+        alarm.namespace(),
+        alarm.metric_name(),
+        count(alarm.period()),
+        count(alarm.evaluation_periods()),
+        alarm.threshold(),
+        comparison_operator,
+        treat_missing_data,
+    ) {
+        (
+            Some(namespace),
+            Some(metric_name),
+            Some(period),
+            Some(evaluation_periods),
+            Some(threshold),
+            Some(comparison_operator),
+            Some(treat_missing_data),
+        ) if statistic.is_some() || extended_statistic.is_some() => Some(keywatch_domain::alarm::MetricAlarm {
+            alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
+            alarm_description: alarm.alarm_description().map(str::to_owned),
+            namespace: namespace.to_owned(),
+            metric_name: metric_name.to_owned(),
+            dimensions: alarm
+                .dimensions()
+                .iter()
+                .map(|d| Dimension {
+                    name: d.name().unwrap_or_default().to_owned(),
+                    value: d.value().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            statistic,
+            extended_statistic,
+            period,
+            evaluation_periods,
+            datapoints_to_alarm: count(alarm.datapoints_to_alarm()),
+            threshold,
+            comparison_operator,
+            treat_missing_data,
+            actions_enabled: alarm.actions_enabled().unwrap_or(true),
+            alarm_actions: alarm.alarm_actions().to_vec(),
+            ok_actions: alarm.ok_actions().to_vec(),
+            insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
+        }),
+        _ => None,
+    };
+    AlarmWithSettings {
+        alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
+        alarm_arn: alarm.alarm_arn().unwrap_or_default().to_owned(),
+        state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
+        state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        settings,
+    }
 }

@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
+pub mod logs;
 pub mod rds;
 pub mod s3;
 pub mod sns;
@@ -108,6 +109,11 @@ impl Aws {
     /// The RDS wrapper.
     pub fn rds(&self) -> rds::Rds {
         rds::Rds::new(&self.sdk_config)
+    }
+
+    /// The CloudWatch Logs wrapper.
+    pub fn logs(&self) -> logs::Logs {
+        logs::Logs::new(&self.sdk_config)
     }
 
     /// The SQS wrapper.

@@ -33,6 +33,8 @@ pub mod actions {
     pub const THRESHOLD_CHANGE: &str = "threshold.change";
     /// An attack simulation run against the lab.
     pub const ATTACK_SIMULATION: &str = "attack.simulate";
+    /// A logging-stack detection switched on, off or retuned.
+    pub const DETECTION_CHANGE: &str = "detection.change";
     /// A running attack simulation stopped from the Testing page.
     pub const ATTACK_STOP: &str = "attack.stop";
     pub const SUBSCRIBER_ADD: &str = "subscriber.add";

@@ -14,6 +14,7 @@ pub mod poller_cursors;
 pub mod sessions;
 pub mod stack_events;
 pub mod teardowns;
+pub mod threshold_changes;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -137,6 +138,11 @@ impl Database {
     /// The `attack_runs` and `attack_responses` tables.
     pub fn attack_runs(&self) -> attack_runs::AttackRuns<'_> {
         attack_runs::AttackRuns::new(&self.pool)
+    }
+
+    /// The `threshold_changes` table.
+    pub fn threshold_changes(&self) -> threshold_changes::ThresholdChanges<'_> {
+        threshold_changes::ThresholdChanges::new(&self.pool)
     }
 
     /// Closes the pool, waiting for in-flight writes to finish.

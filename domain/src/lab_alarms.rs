@@ -1,0 +1,343 @@
+//! The lab's alarms as stack resources: which stack parameter sets each
+//! setting of an `AWS::CloudWatch::Alarm`, and the parameter values a
+//! threshold change becomes.
+//!
+//! The threshold page changes an alarm of a Keywatch stack through the
+//! stack's parameters (a change set), never behind CloudFormation's back, so
+//! the stack and the alarm cannot drift. A setting the template fixes (no
+//! `Ref` to a parameter) cannot change that way; the page says so.
+//! Property names are `AWS::CloudWatch::Alarm`'s, which are PutMetricAlarm's:
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html>.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alarm::MetricAlarm;
+use crate::alarm::form::FIELDS;
+use crate::cloudformation::Template;
+
+/// A form field set by a stack parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmParameter {
+    /// The alarm property (and form field), e.g. `Threshold`.
+    pub field: String,
+    /// The stack parameter it refers to, e.g. `AlarmThreshold`.
+    pub parameter: String,
+}
+
+/// For the alarm resource `logical_id`, every form field whose property is a
+/// plain `Ref` to one of the template's parameters.
+pub fn alarm_parameters(template: &Template, logical_id: &str) -> Vec<AlarmParameter> {
+    let Some((_, resource)) = template.resources.iter().find(|(id, _)| id == logical_id) else {
+        return Vec::new();
+    };
+    if resource.resource_type != "AWS::CloudWatch::Alarm" {
+        return Vec::new();
+    }
+    FIELDS
+        .iter()
+        .filter_map(|field| {
+            let parameter = resource.properties.get(field)?.get("Ref")?.as_str()?;
+            template.parameter(parameter)?;
+            Some(AlarmParameter { field: (*field).to_owned(), parameter: parameter.to_owned() })
+        })
+        .collect()
+}
+
+/// A change the stack cannot make: the setting is fixed by the template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedByTemplate {
+    pub field: String,
+}
+
+/// The value of `field` in `alarm`, as a stack parameter (or form) holds it.
+pub fn field_value(alarm: &MetricAlarm, field: &str) -> String {
+    match field {
+        "Threshold" => alarm.threshold.to_string(),
+        "ComparisonOperator" => alarm.comparison_operator.as_str().to_owned(),
+        "Statistic" => alarm.statistic_name().to_owned(),
+        "Period" => alarm.period.to_string(),
+        "EvaluationPeriods" => alarm.evaluation_periods.to_string(),
+        "DatapointsToAlarm" => alarm.effective_datapoints_to_alarm().to_string(),
+        "TreatMissingData" => alarm.treat_missing_data.as_str().to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The fields whose values differ between `old` and `new`, with both values.
+pub fn changed_fields(old: &MetricAlarm, new: &MetricAlarm) -> Vec<(String, String, String)> {
+    FIELDS
+        .iter()
+        .filter_map(|field| {
+            let (before, after) = (field_value(old, field), field_value(new, field));
+            (before != after).then(|| ((*field).to_owned(), before, after))
+        })
+        .collect()
+}
+
+/// The stack parameter values that turn `old` into `new`, or the changed
+/// fields no parameter sets.
+pub fn parameter_values(
+    bindings: &[AlarmParameter],
+    old: &MetricAlarm,
+    new: &MetricAlarm,
+) -> Result<Vec<(String, String)>, Vec<FixedByTemplate>> {
+    let mut values = Vec::new();
+    let mut fixed = Vec::new();
+    for (field, _, after) in changed_fields(old, new) {
+        match bindings.iter().find(|b| b.field == field) {
+            Some(binding) => values.push((binding.parameter.clone(), after)),
+            None => fixed.push(FixedByTemplate { field }),
+        }
+    }
+    if fixed.is_empty() { Ok(values) } else { Err(fixed) }
+}
+
+/// The logging stack's optional detections, each switched on and tuned
+/// through the stack's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Detection {
+    /// A high volume of successful Encrypt/Decrypt calls by the task role:
+    /// the exfiltration signal the lab's introduction describes.
+    HighVolume,
+    /// CIS AWS Foundations: a KMS key disabled or scheduled for deletion
+    /// (Security Hub CloudWatch.7).
+    KeyDisable,
+}
+
+impl Detection {
+    /// Both detections, in the template's order.
+    pub const ALL: [Detection; 2] = [Detection::HighVolume, Detection::KeyDisable];
+
+    /// What it detects, in words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "High volume of successful Encrypt/Decrypt calls by the task role",
+            Detection::KeyDisable => "KMS key disabled or scheduled for deletion (CIS, Security Hub CloudWatch.7)",
+        }
+    }
+
+    /// The `'true'`/`'false'` parameter that switches it on.
+    pub fn switch_parameter(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "EnableHighVolumeDetection",
+            Detection::KeyDisable => "EnableKeyDisableDetection",
+        }
+    }
+
+    /// The parameters that tune its alarm.
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Detection::HighVolume => &["HighVolumeThreshold", "HighVolumePeriod", "HighVolumeEvaluationPeriods"],
+            Detection::KeyDisable => &["KeyDisableThreshold", "KeyDisablePeriod"],
+        }
+    }
+
+    /// The alarm's logical id in the logging template.
+    pub fn alarm_logical_id(self) -> &'static str {
+        match self {
+            Detection::HighVolume => "HighVolumeAlarm",
+            Detection::KeyDisable => "KeyDisableAlarm",
+        }
+    }
+
+    /// The alarm's name in the stack `stack_name` (the template's `AlarmName`).
+    pub fn alarm_name(self, stack_name: &str) -> String {
+        match self {
+            Detection::HighVolume => format!("{stack_name}-KMSHighVolumeAlarm"),
+            Detection::KeyDisable => format!("{stack_name}-KMSKeyDisableOrDeletionAlarm"),
+        }
+    }
+
+    /// Every refused value among `values` (parameter key → text): the
+    /// template's parameter rules (CloudFormation's), then PutMetricAlarm's
+    /// period and window rules for the alarm the values would produce.
+    pub fn errors(self, template: &Template, values: &[(String, String)]) -> Vec<crate::alarm::FieldError> {
+        use crate::alarm::{FieldError, is_valid_period, max_window_seconds};
+
+        let value = |key: &str| values.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned());
+        let mut errors = Vec::new();
+        for key in self.parameters() {
+            let text = value(key).unwrap_or_default();
+            if let Some(message) = crate::lab::parameter_error(template, key, &text) {
+                errors.push(FieldError { field: (*key).to_owned(), message });
+            }
+        }
+        let period_key = self.parameters().iter().find(|k| k.ends_with("Period")).copied().unwrap_or_default();
+        let period = value(period_key).and_then(|p| p.parse::<u32>().ok());
+        if let Some(period) = period.filter(|_| !errors.iter().any(|e| e.field == period_key)) {
+            if !is_valid_period(period) {
+                errors.push(FieldError {
+                    field: period_key.to_owned(),
+                    message: format!("Period must be 10, 20, 30 or a multiple of 60 seconds, not {period}"),
+                });
+            } else if let Some(n) = value("HighVolumeEvaluationPeriods").and_then(|n| n.parse::<u64>().ok())
+                && self == Detection::HighVolume
+            {
+                let (window, limit) = (u64::from(period) * n, max_window_seconds(period));
+                if window > limit {
+                    errors.push(FieldError {
+                        field: "HighVolumeEvaluationPeriods".to_owned(),
+                        message: format!(
+                            "Period multiplied by EvaluationPeriods is {window} seconds; it can't exceed {limit} seconds"
+                        ),
+                    });
+                }
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    // The optional detections' tuning, checked with the template's parameter rules and
+    // PutMetricAlarm's ("Valid values are 10, 20, 30, and any multiple of 60"; Period ×
+    // EvaluationPeriods at most 86,400 s below one hour):
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    #[test]
+    fn detection_values_are_checked_before_the_stack_is_asked() {
+        let template = logging();
+        let values = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let fields = |errors: Vec<crate::alarm::FieldError>| errors.into_iter().map(|e| e.field).collect::<Vec<_>>();
+        let ok = values(&[
+            ("HighVolumeThreshold", "100"),
+            ("HighVolumePeriod", "300"),
+            ("HighVolumeEvaluationPeriods", "2"),
+        ]);
+        assert!(Detection::HighVolume.errors(&template, &ok).is_empty());
+        let bad =
+            values(&[("HighVolumeThreshold", "-1"), ("HighVolumePeriod", "90"), ("HighVolumeEvaluationPeriods", "1")]);
+        assert_eq!(fields(Detection::HighVolume.errors(&template, &bad)), ["HighVolumeThreshold", "HighVolumePeriod"]);
+        let long = values(&[
+            ("HighVolumeThreshold", "1"),
+            ("HighVolumePeriod", "600"),
+            ("HighVolumeEvaluationPeriods", "145"),
+        ]);
+        assert_eq!(fields(Detection::HighVolume.errors(&template, &long)), ["HighVolumeEvaluationPeriods"]);
+        let text = values(&[("KeyDisableThreshold", "one"), ("KeyDisablePeriod", "30")]);
+        assert_eq!(fields(Detection::KeyDisable.errors(&template, &text)), ["KeyDisableThreshold", "KeyDisablePeriod"]);
+        assert_eq!(Detection::KeyDisable.alarm_name("p-logging"), "p-logging-KMSKeyDisableOrDeletionAlarm");
+        for detection in Detection::ALL {
+            assert!(template.parameter(detection.switch_parameter()).is_some());
+            assert!(!alarm_parameters(&template, detection.alarm_logical_id()).is_empty());
+        }
+    }
+
+    use super::*;
+    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    use crate::lab::LabSection;
+
+    fn logging() -> Template {
+        Template::parse(LabSection::LoggingAndAlarm.template().unwrap()).unwrap()
+    }
+
+    fn fields(bindings: &[AlarmParameter]) -> Vec<(&str, &str)> {
+        bindings.iter().map(|b| (b.field.as_str(), b.parameter.as_str())).collect()
+    }
+
+    fn lab_alarm() -> MetricAlarm {
+        MetricAlarm {
+            alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(),
+            alarm_description: None,
+            namespace: "Pattern1Application/KMSSecurity".into(),
+            metric_name: "KMSSecurityError".into(),
+            dimensions: Vec::new(),
+            statistic: Some(Statistic::Sum),
+            extended_statistic: None,
+            period: 10,
+            evaluation_periods: 1,
+            datapoints_to_alarm: Some(1),
+            threshold: 1.0,
+            comparison_operator: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::Ignore,
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_setting_of_the_lab_alarm_is_a_stack_parameter() {
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "KMSSecurityAlarm")),
+            [
+                ("Threshold", "AlarmThreshold"),
+                ("ComparisonOperator", "AlarmComparisonOperator"),
+                ("Statistic", "AlarmStatistic"),
+                ("Period", "AlarmPeriod"),
+                ("EvaluationPeriods", "AlarmEvaluationPeriods"),
+                ("DatapointsToAlarm", "AlarmDatapointsToAlarm"),
+                ("TreatMissingData", "AlarmTreatMissingData"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_optional_detections_expose_their_tunable_settings() {
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "HighVolumeAlarm")),
+            [
+                ("Threshold", "HighVolumeThreshold"),
+                ("Period", "HighVolumePeriod"),
+                ("EvaluationPeriods", "HighVolumeEvaluationPeriods")
+            ]
+        );
+        assert_eq!(
+            fields(&alarm_parameters(&logging(), "KeyDisableAlarm")),
+            [("Threshold", "KeyDisableThreshold"), ("Period", "KeyDisablePeriod")]
+        );
+        assert!(alarm_parameters(&logging(), "AlarmTopic").is_empty());
+        assert!(alarm_parameters(&logging(), "Nope").is_empty());
+    }
+
+    #[test]
+    fn a_threshold_change_becomes_the_parameter_value() {
+        let bindings = alarm_parameters(&logging(), "KMSSecurityAlarm");
+        let new = MetricAlarm { threshold: 5.0, evaluation_periods: 3, ..lab_alarm() };
+        assert_eq!(
+            parameter_values(&bindings, &lab_alarm(), &new),
+            Ok(vec![
+                ("AlarmThreshold".to_owned(), "5".to_owned()),
+                ("AlarmEvaluationPeriods".to_owned(), "3".to_owned())
+            ])
+        );
+        assert_eq!(
+            changed_fields(&lab_alarm(), &new),
+            [
+                ("Threshold".to_owned(), "1".to_owned(), "5".to_owned()),
+                ("EvaluationPeriods".to_owned(), "1".to_owned(), "3".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_the_template_fixes_are_refused() {
+        let bindings = alarm_parameters(&logging(), "KeyDisableAlarm");
+        let new = MetricAlarm { treat_missing_data: TreatMissingData::Breaching, threshold: 2.0, ..lab_alarm() };
+        assert_eq!(
+            parameter_values(&bindings, &lab_alarm(), &new),
+            Err(vec![FixedByTemplate { field: "TreatMissingData".into() }])
+        );
+    }
+
+    // Security Hub CloudWatch.7 (CIS AWS Foundations 3.7 / 4.7): AWS's filter pattern for
+    // disabling or scheduling deletion of KMS keys, verbatim.
+    // https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-7
+    #[test]
+    fn the_key_disable_detection_uses_aws_exact_pattern() {
+        const CIS_PATTERN: &str = "{($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || \
+                                   ($.eventName = ScheduleKeyDeletion))}";
+        let template = logging();
+        let (_, filter) = template.resources.iter().find(|(id, _)| id == "KeyDisableMetricFilter").expect("filter");
+        assert_eq!(filter.properties["FilterPattern"].as_str(), Some(CIS_PATTERN));
+        let pattern = crate::filter_pattern::FilterPattern::parse(CIS_PATTERN).expect("AWS's pattern parses");
+        let record = |name: &str| format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"{name}"}}"#);
+        assert!(pattern.matches(&record("DisableKey")));
+        assert!(pattern.matches(&record("ScheduleKeyDeletion")));
+        assert!(!pattern.matches(&record("Decrypt")));
+    }
+}

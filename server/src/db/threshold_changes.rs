@@ -1,0 +1,110 @@
+//! The `threshold_changes` table: every change of an alarm's settings made
+//! from the Alarms page, with its path (change set or PutMetricAlarm), the
+//! old and new values, and how it ended.
+
+use keywatch_app::api::thresholds::ThresholdChange;
+use sqlx::SqlitePool;
+
+use super::DbError;
+use super::connection_checks::rfc3339;
+
+/// Queries on `threshold_changes`.
+pub struct ThresholdChanges<'a> {
+    pool: &'a SqlitePool,
+}
+
+/// A change to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewThresholdChange {
+    pub requested_at_ms: i64,
+    pub alarm_name: String,
+    /// `(field, old value, new value)`.
+    pub fields: Vec<(String, String, String)>,
+    /// `change set` or `PutMetricAlarm`.
+    pub path: &'static str,
+    pub stack_name: Option<String>,
+    pub change_set_id: Option<String>,
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+    pub finished_at_ms: Option<i64>,
+}
+
+type Row = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<String>, Option<i64>);
+
+impl<'a> ThresholdChanges<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        ThresholdChanges { pool }
+    }
+
+    /// Records a change; returns it as stored.
+    pub async fn insert(&self, change: NewThresholdChange) -> Result<ThresholdChange, DbError> {
+        let fields = serde_json::to_string(&change.fields).map_err(|error| DbError::Corrupt(error.to_string()))?;
+        let row = sqlx::query_as::<_, Row>(
+            "INSERT INTO threshold_changes (requested_at_ms, alarm_name, fields, path, stack_name, change_set_id, \
+             outcome, detail, finished_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, requested_at_ms, \
+             alarm_name, fields, path, stack_name, change_set_id, outcome, detail, finished_at_ms",
+        )
+        .bind(change.requested_at_ms)
+        .bind(&change.alarm_name)
+        .bind(fields)
+        .bind(change.path)
+        .bind(&change.stack_name)
+        .bind(&change.change_set_id)
+        .bind(change.outcome)
+        .bind(&change.detail)
+        .bind(change.finished_at_ms)
+        .fetch_one(self.pool)
+        .await?;
+        view(row)
+    }
+
+    /// Records how a pending change ended.
+    pub async fn finish(
+        &self,
+        id: i64,
+        outcome: &'static str,
+        detail: Option<String>,
+        finished_at_ms: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE threshold_changes SET outcome = ?, detail = ?, finished_at_ms = ? WHERE id = ?")
+            .bind(outcome)
+            .bind(detail)
+            .bind(finished_at_ms)
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The alarm's changes, newest first.
+    pub async fn for_alarm(&self, alarm_name: &str, limit: u32) -> Result<Vec<ThresholdChange>, DbError> {
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT id, requested_at_ms, alarm_name, fields, path, stack_name, change_set_id, outcome, detail, \
+             finished_at_ms FROM threshold_changes WHERE alarm_name = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(alarm_name)
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?;
+        rows.into_iter().map(view).collect()
+    }
+}
+
+fn view(row: Row) -> Result<ThresholdChange, DbError> {
+    let (id, requested_at_ms, alarm_name, fields, path, stack_name, change_set_id, outcome, detail, finished_at_ms) =
+        row;
+    let fields = serde_json::from_str(&fields)
+        .map_err(|error| DbError::Corrupt(format!("threshold_changes.fields: {error}")))?;
+    Ok(ThresholdChange {
+        id,
+        requested_at: rfc3339(requested_at_ms),
+        alarm_name,
+        fields,
+        path,
+        stack_name,
+        change_set_id,
+        outcome,
+        detail,
+        finished_at: finished_at_ms.map(rfc3339),
+    })
+}

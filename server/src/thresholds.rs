@@ -1,0 +1,501 @@
+//! The server's side of the Alarms page ([`ThresholdsBackend`]): alarms with
+//! their settings from DescribeAlarms, the preview over the metric's history
+//! (GetMetricData, chunked by the domain's fetch plan, then the domain's
+//! replay), and Apply: through the logging stack's parameters with the
+//! wizard's own change-set path when the stack owns the alarm, else
+//! PutMetricAlarm. Every applied change is recorded in `threshold_changes`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
+use keywatch_app::api::thresholds::port::ThresholdsBackend;
+use keywatch_app::api::thresholds::{
+    AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest, DetectionView,
+    Detections, ThresholdChange, ThresholdRequest, form_error,
+};
+use keywatch_app::error::AppError;
+use keywatch_domain::alarm::{
+    MetricAlarm, MetricSample, Preview, StateValue, fetch_period_seconds, fetch_plan, preview,
+};
+use keywatch_domain::cloudformation::Template;
+use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::lab_alarms::{Detection, alarm_parameters, changed_fields, parameter_values};
+
+use crate::aws::Aws;
+use crate::aws::cloudwatch::AlarmWithSettings;
+use crate::clock::now_ms;
+use crate::db::Database;
+use crate::db::audit::{AuditEntry, actions};
+use crate::db::threshold_changes::NewThresholdChange;
+use crate::pollers;
+
+/// How far back the pattern tester's recent events go, and how many.
+const TRAIL_EVENTS_SINCE_MS: i64 = 3_600_000;
+const TRAIL_EVENTS: i32 = 50;
+/// How long fetched history is reused: typing in the form previews against
+/// the same data instead of fetching 15 days again per keystroke.
+const HISTORY_TTL: Duration = Duration::from_secs(30);
+/// Chart buckets sent to the browser (not 129,600 datapoints).
+const CHART_POINTS: usize = 600;
+/// How many recorded changes the alarm's page lists.
+const CHANGES_SHOWN: u32 = 100;
+/// How often a change-set change checks on its stack update.
+const STACK_POLL: Duration = Duration::from_secs(1);
+/// The longest a stack update of the logging stack is followed.
+const STACK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// History fetched for one metric at one resolution.
+struct CachedHistory {
+    key: String,
+    fetched: Instant,
+    from_ms: i64,
+    to_ms: i64,
+    samples: Arc<Vec<MetricSample>>,
+}
+
+/// The Alarms page's backend.
+#[derive(Clone)]
+pub struct ServerThresholds {
+    aws: Aws,
+    db: Database,
+    lab: Arc<dyn LabBackend>,
+    lab_prefix: String,
+    history: Arc<Mutex<Option<CachedHistory>>>,
+}
+
+impl ServerThresholds {
+    /// The backend; `lab` is the wizard's, whose change-set path Apply reuses.
+    pub fn new(aws: Aws, db: Database, lab: Arc<dyn LabBackend>) -> ServerThresholds {
+        ServerThresholds {
+            aws,
+            db,
+            lab,
+            lab_prefix: pollers::DEFAULT_LAB_PREFIX.to_owned(),
+            history: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Applies a threshold change through the owning stack or PutMetricAlarm.
+    async fn apply_now(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
+        let (_, current) = self.detail(&request.alarm_name).await?;
+        // Refused here, before anything is sent or recorded.
+        let proposed = form_error(&request.form, &current)?;
+        let fields = changed_fields(&current, &proposed);
+        if fields.is_empty() {
+            return Err(AppError::InvalidInput {
+                field: None,
+                message: "These are the alarm's current settings: there is nothing to apply".to_owned(),
+            });
+        }
+        match self.owning_stack(&request.alarm_name).await? {
+            Some((prefix, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
+                let overrides = parameter_values(&bindings, &current, &proposed).map_err(|fixed| {
+                    let field = fixed.first().map(|f| f.field.clone()).unwrap_or_default();
+                    AppError::InvalidInput {
+                        message: format!(
+                            "{field} is fixed by the template of {stack_name}, not a stack parameter; changing it \
+                             here would make the alarm drift from its stack"
+                        ),
+                        field: Some(field),
+                    }
+                })?;
+                let stack = self
+                    .aws
+                    .cloudformation()
+                    .describe_stack(&stack_name)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
+                // Every other parameter keeps its current value.
+                let change = self
+                    .update_logging_stack(prefix, &stack_name, request.alarm_name, fields, stack.parameters, overrides)
+                    .await?;
+                tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, Some(proposed)));
+                Ok(change)
+            }
+            _ => {
+                let result = self.aws.cloudwatch().put_metric_alarm(&proposed).await;
+                let (outcome, detail) = match &result {
+                    Ok(()) => ("succeeded", None),
+                    Err(error) => ("failed", Some(error.user_message())),
+                };
+                let change = self
+                    .db
+                    .threshold_changes()
+                    .insert(NewThresholdChange {
+                        requested_at_ms: now_ms(),
+                        alarm_name: request.alarm_name,
+                        fields,
+                        path: "PutMetricAlarm",
+                        stack_name: None,
+                        change_set_id: None,
+                        outcome,
+                        detail,
+                        finished_at_ms: Some(now_ms()),
+                    })
+                    .await?;
+                result?;
+                Ok(change)
+            }
+        }
+    }
+
+    async fn detail(&self, alarm_name: &str) -> Result<(AlarmWithSettings, MetricAlarm), AppError> {
+        let detail = self
+            .aws
+            .cloudwatch()
+            .describe_alarm_details()
+            .await?
+            .into_iter()
+            .find(|alarm| alarm.alarm_name == alarm_name)
+            .ok_or_else(|| AppError::NotFound(format!("The alarm {alarm_name}")))?;
+        let settings = detail.settings.clone().ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{alarm_name} is not a static-threshold alarm on one metric; the threshold form does not edit it"
+            ))
+        })?;
+        Ok((detail, settings))
+    }
+
+    /// The current prefix and its logging stack's name.
+    async fn logging_stack(&self) -> Result<Option<(String, String)>, AppError> {
+        let overview = self.lab.overview().await?;
+        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
+        Ok(prefix.stack_name(LabSection::LoggingAndAlarm).map(|name| (prefix.as_str().to_owned(), name)))
+    }
+
+    /// Updates the logging stack with `overrides` through the wizard's change
+    /// set path and records the change as pending; returns the record.
+    async fn update_logging_stack(
+        &self,
+        prefix: String,
+        stack_name: &str,
+        alarm_name: String,
+        fields: Vec<(String, String, String)>,
+        mut values: Vec<(String, String)>,
+        overrides: Vec<(String, String)>,
+    ) -> Result<ThresholdChange, AppError> {
+        for (key, value) in overrides {
+            match values.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => values.push((key, value)),
+            }
+        }
+        let section = LabSection::LoggingAndAlarm;
+        let preview = self.lab.preview(PreviewRequest { section, prefix: prefix.clone(), parameters: values }).await?;
+        let PreviewOutcome::Changes { change_set_id, .. } = preview else {
+            return Err(AppError::Conflict(format!("CloudFormation found nothing to change in {stack_name}")));
+        };
+        self.lab.deploy(DeployRequest { section, prefix, change_set_id: change_set_id.clone() }).await?;
+        Ok(self
+            .db
+            .threshold_changes()
+            .insert(NewThresholdChange {
+                requested_at_ms: now_ms(),
+                alarm_name,
+                fields,
+                path: "change set",
+                stack_name: Some(stack_name.to_owned()),
+                change_set_id: Some(change_set_id),
+                outcome: "pending",
+                detail: None,
+                finished_at_ms: None,
+            })
+            .await?)
+    }
+
+    /// The logging stack that owns `alarm_name`, if any, and its prefix.
+    async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(String, ChangePath)>, AppError> {
+        let overview = self.lab.overview().await?;
+        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
+        let Some(stack_name) = prefix.stack_name(LabSection::LoggingAndAlarm) else { return Ok(None) };
+        let cloudformation = self.aws.cloudformation();
+        match cloudformation.describe_stack(&stack_name).await? {
+            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {}
+            _ => return Ok(None),
+        }
+        let resources = cloudformation.stack_resources(&stack_name).await?;
+        let Some(resource) = resources.into_iter().find(|resource| {
+            resource.resource_type == "AWS::CloudWatch::Alarm" && resource.physical_id.as_deref() == Some(alarm_name)
+        }) else {
+            return Ok(None);
+        };
+        let template = logging_template()?;
+        let parameters = alarm_parameters(&template, &resource.logical_id);
+        Ok(Some((
+            prefix.as_str().to_owned(),
+            ChangePath::Stack { stack_name, logical_id: resource.logical_id, parameters },
+        )))
+    }
+
+    /// The metric's history at `period_s`, fetched in GetMetricData's chunks
+    /// or reused from the last fetch.
+    async fn history(
+        &self,
+        alarm: &MetricAlarm,
+        period_s: u32,
+    ) -> Result<(i64, i64, Arc<Vec<MetricSample>>), AppError> {
+        let key = format!("{}\u{0}{}\u{0}{:?}\u{0}{period_s}", alarm.namespace, alarm.metric_name, alarm.dimensions);
+        {
+            let cached = self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(cached) = cached.as_ref().filter(|c| c.key == key && c.fetched.elapsed() < HISTORY_TTL) {
+                return Ok((cached.from_ms, cached.to_ms, cached.samples.clone()));
+            }
+        }
+        let plan = fetch_plan(period_s, now_ms());
+        let (Some(first), Some(last)) = (plan.first(), plan.last()) else {
+            return Err(AppError::Internal);
+        };
+        let (from_ms, to_ms) = (first.start_ms, last.end_ms);
+        let cloudwatch = self.aws.cloudwatch();
+        let mut samples = Vec::new();
+        for window in plan {
+            samples.extend(cloudwatch.metric_statistic_sets(alarm, window).await?);
+        }
+        let samples = Arc::new(samples);
+        *self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(CachedHistory { key, fetched: Instant::now(), from_ms, to_ms, samples: samples.clone() });
+        Ok((from_ms, to_ms, samples))
+    }
+
+    /// Follows the stack update of a change-set change and records its end.
+    async fn follow_stack_update(self, change_id: i64, stack_name: String, alarm: Option<MetricAlarm>) {
+        let started = Instant::now();
+        let (outcome, detail) = loop {
+            tokio::time::sleep(STACK_POLL).await;
+            if started.elapsed() > STACK_TIMEOUT {
+                break ("failed", Some(format!("{stack_name} was still updating after 30 minutes")));
+            }
+            let stack = match self.aws.cloudformation().describe_stack(&stack_name).await {
+                Ok(Some(stack)) => stack,
+                Ok(None) => break ("failed", Some(format!("{stack_name} no longer exists"))),
+                Err(error) => {
+                    tracing::warn!(%error, "could not follow a threshold change's stack update");
+                    continue;
+                }
+            };
+            match stack.status.as_str() {
+                "UPDATE_COMPLETE" => match &alarm {
+                    Some(alarm) => break self.confirm_alarm(alarm).await,
+                    None => break ("succeeded", Some(format!("{stack_name} updated"))),
+                },
+                status if status.ends_with("_IN_PROGRESS") => {}
+                status => {
+                    let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
+                    break ("failed", Some(format!("{stack_name} ended {status}: {reason}")));
+                }
+            }
+        };
+        if let Err(error) = self.db.threshold_changes().finish(change_id, outcome, detail, now_ms()).await {
+            tracing::warn!(%error, "a threshold change's outcome could not be recorded");
+        }
+    }
+
+    /// Whether DescribeAlarms shows the alarm as the change set meant it.
+    async fn confirm_alarm(&self, wanted: &MetricAlarm) -> (&'static str, Option<String>) {
+        match self.detail(&wanted.alarm_name).await {
+            Ok((_, now)) if changed_fields(&now, wanted).is_empty() => {
+                ("succeeded", Some("stack updated; DescribeAlarms shows the new settings".to_owned()))
+            }
+            Ok((_, now)) => {
+                ("failed", Some(format!("the stack updated but the alarm reads: {}", now.describe_condition())))
+            }
+            Err(error) => ("failed", Some(format!("the stack updated but the alarm could not be read: {error}"))),
+        }
+    }
+}
+
+#[async_trait]
+impl ThresholdsBackend for ServerThresholds {
+    async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
+        // The poller's prefix, and the one the wizard deployed last.
+        let mut prefixes = vec![self.lab_prefix.clone()];
+        let current = self.lab.overview().await?.prefix;
+        if !prefixes.contains(&current) {
+            prefixes.push(current);
+        }
+        let mut managed: Vec<String> = Vec::new();
+        for prefix in prefixes {
+            let found = pollers::discover(&self.aws, &prefix).await?;
+            managed.extend(found.managed_alarms.into_iter().map(|alarm| alarm.alarm_name));
+        }
+        let details = self.aws.cloudwatch().describe_alarm_details().await?;
+        Ok(details
+            .into_iter()
+            .map(|detail| AlarmSummary {
+                managed: managed.contains(&detail.alarm_name),
+                metric: detail.settings.as_ref().map_or_else(
+                    || "metric math or anomaly band".to_owned(),
+                    |s| format!("{} / {}", s.namespace, s.metric_name),
+                ),
+                condition: detail.settings.as_ref().map(MetricAlarm::describe_condition),
+                alarm_name: detail.alarm_name,
+                state_value: detail.state_value,
+            })
+            .filter(|summary| query.all || summary.managed)
+            .collect())
+    }
+
+    async fn alarm(&self, request: AlarmRequest) -> Result<AlarmView, AppError> {
+        let (detail, settings) = self.detail(&request.alarm_name).await?;
+        let path = self.owning_stack(&request.alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path);
+        let changes = self.db.threshold_changes().for_alarm(&request.alarm_name, CHANGES_SHOWN).await?;
+        Ok(AlarmView {
+            alarm_name: detail.alarm_name,
+            state_value: detail.state_value,
+            state_reason: detail.state_reason,
+            condition: settings.describe_condition(),
+            settings,
+            path,
+            changes,
+        })
+    }
+
+    async fn preview(&self, request: ThresholdRequest) -> Result<Preview, AppError> {
+        let (_, current) = self.detail(&request.alarm_name).await?;
+        let proposed = form_error(&request.form, &current)?;
+        let period_s = fetch_period_seconds(&current).min(fetch_period_seconds(&proposed));
+        let (from_ms, to_ms, samples) = self.history(&current, period_s).await?;
+        // 15 days of 10-second data take a few hundred milliseconds to
+        // replay twice: off the async workers.
+        tokio::task::spawn_blocking(move || {
+            preview(&current, &proposed, &samples, from_ms, to_ms, StateValue::InsufficientData, CHART_POINTS)
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "the preview task failed");
+            AppError::Internal
+        })?
+        .map_err(|error| AppError::InvalidInput { field: None, message: error.to_string() })
+    }
+
+    async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
+        let target = request.alarm_name.clone();
+        let result = self.apply_now(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::THRESHOLD_CHANGE, target, &result)).await;
+        result
+    }
+
+    async fn detections(&self) -> Result<Detections, AppError> {
+        self.detections_now().await
+    }
+
+    async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
+        let target = format!("detection {:?} {}", request.detection, if request.enabled { "on" } else { "off" });
+        let result = self.set_detection_now(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::DETECTION_CHANGE, target, &result)).await;
+        result
+    }
+
+    async fn recent_trail_events(&self) -> Result<Vec<String>, AppError> {
+        let Some((_, stack_name)) = self.logging_stack().await? else {
+            return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
+        };
+        let stack = self.aws.cloudformation().describe_stack(&stack_name).await?;
+        let log_group = stack
+            .and_then(|stack| stack.outputs.into_iter().find(|o| o.key == lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT))
+            .map(|output| output.value)
+            .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
+        Ok(self.aws.logs().recent_messages(&log_group, now_ms() - TRAIL_EVENTS_SINCE_MS, TRAIL_EVENTS).await?)
+    }
+}
+
+impl ServerThresholds {
+    /// The logging stack's parameters now, if it is deployed.
+    async fn logging_parameters(&self) -> Result<Option<(String, String, Vec<(String, String)>)>, AppError> {
+        let Some((prefix, stack_name)) = self.logging_stack().await? else { return Ok(None) };
+        match self.aws.cloudformation().describe_stack(&stack_name).await? {
+            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {
+                Ok(Some((prefix, stack_name, stack.parameters)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The detections as the stack holds them.
+    pub async fn detections_now(&self) -> Result<Detections, AppError> {
+        let Some((_, stack_name, parameters)) = self.logging_parameters().await? else {
+            return Ok(Detections { stack_name: None, detections: Vec::new() });
+        };
+        let template = logging_template()?;
+        let current = |key: &str| {
+            parameters
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .or_else(|| template.parameter(key).and_then(|p| p.default.clone()))
+                .unwrap_or_default()
+        };
+        let detections = Detection::ALL
+            .into_iter()
+            .map(|detection| {
+                let enabled = current(detection.switch_parameter()) == "true";
+                DetectionView {
+                    detection,
+                    title: detection.title().to_owned(),
+                    enabled,
+                    stack_name: stack_name.clone(),
+                    alarm_name: enabled.then(|| detection.alarm_name(&stack_name)),
+                    fields: detection
+                        .parameters()
+                        .iter()
+                        .map(|key| DetectionField {
+                            key: (*key).to_owned(),
+                            description: template.parameter(key).and_then(|p| p.description.clone()),
+                            value: current(key),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(Detections { stack_name: Some(stack_name), detections })
+    }
+
+    /// Switches and tunes a detection through the logging stack.
+    pub async fn set_detection_now(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
+        let detection = request.detection;
+        let template = logging_template()?;
+        // Only the detection's own parameters; refused before anything is sent.
+        let values: Vec<(String, String)> = request
+            .values
+            .into_iter()
+            .filter(|(key, _)| detection.parameters().contains(&key.as_str()))
+            .map(|(key, value)| (key, value.trim().to_owned()))
+            .collect();
+        if let Some(error) = detection.errors(&template, &values).into_iter().next() {
+            return Err(AppError::InvalidInput { field: Some(error.field), message: error.message });
+        }
+        let Some((prefix, stack_name, parameters)) = self.logging_parameters().await? else {
+            return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
+        };
+        let mut overrides = values;
+        overrides.push((detection.switch_parameter().to_owned(), request.enabled.to_string()));
+        let fields: Vec<(String, String, String)> = overrides
+            .iter()
+            .filter_map(|(key, new)| {
+                let old = parameters.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+                (old != *new).then(|| (key.clone(), old, new.clone()))
+            })
+            .collect();
+        if fields.is_empty() {
+            return Err(AppError::InvalidInput {
+                field: None,
+                message: "These are the detection's current settings: there is nothing to apply".to_owned(),
+            });
+        }
+        let alarm_name = detection.alarm_name(&stack_name);
+        let change = self.update_logging_stack(prefix, &stack_name, alarm_name, fields, parameters, overrides).await?;
+        tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, None));
+        Ok(change)
+    }
+}
+
+fn logging_template() -> Result<Template, AppError> {
+    let body = LabSection::LoggingAndAlarm.template().ok_or(AppError::Internal)?;
+    Template::parse(body).map_err(|error| {
+        tracing::error!(%error, "the embedded logging template does not parse");
+        AppError::Internal
+    })
+}
