@@ -143,6 +143,14 @@ impl ServerThresholds {
     }
 
     async fn detail(&self, alarm_name: &str) -> Result<(AlarmWithSettings, MetricAlarm), AppError> {
+        // AlarmName is 1 to 255 characters (PutMetricAlarm API reference):
+        // anything else names no alarm, and is not echoed back whole.
+        if alarm_name.is_empty() || alarm_name.chars().count() > 255 {
+            return Err(AppError::InvalidInput {
+                field: Some("alarm_name".to_owned()),
+                message: "An alarm name has 1 to 255 characters".to_owned(),
+            });
+        }
         let detail = self
             .aws
             .cloudwatch()

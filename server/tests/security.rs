@@ -74,7 +74,15 @@ impl Harness {
         let lab = keywatch::lab::ServerLab::new(self.aws.clone(), self.db.clone(), "ap-southeast-2".into(), true);
         let options = keywatch::web::leptos_options(self.dir.path(), "127.0.0.1:3000".parse().expect("addr"));
         let testing = keywatch::testing::ServerTesting::new(self.aws.clone(), self.db.clone(), false);
-        let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
+        let lab = Arc::new(lab);
+        let thresholds = keywatch::thresholds::ServerThresholds::new(self.aws.clone(), self.db.clone(), lab.clone());
+        let ports = keywatch::console::Ports {
+            backend: Arc::new(backend),
+            lab,
+            testing: Arc::new(testing),
+            thresholds: Some(Arc::new(thresholds)),
+        };
+        let router = keywatch::web::router_from(keywatch::console::PortSource::fixed(ports), options);
         // As `serve` composes it: the health routes beside the protected console.
         keywatch::auth::protect(router, Auth::new(self.db.clone(), AuthSettings::default()))
             .merge(keywatch::health::router(self.db.clone()))
@@ -587,6 +595,20 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         .expect("CreateTopic")
         .topic_arn
         .expect("arn");
+    // An alarm the threshold form can target (PutMetricAlarm, as any alarm).
+    aws_sdk_cloudwatch::Client::new(&harness.aws.sdk_config)
+        .put_metric_alarm()
+        .alarm_name("hostile-test-alarm")
+        .namespace("Pattern1")
+        .metric_name("KMSSecurityError")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(10)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm");
     let sqlite_before = harness.sqlite_snapshot().await;
     let sandbox_before = harness.sandbox_snapshot().await;
     let audit_before = harness.audit().await.records.len();
@@ -710,6 +732,56 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
                 .await;
             assert_refused(&reply, &format!("lab/teardown {short:?}"));
         }
+        // The Testing page: round trip, attack size and rate, stop.
+        for (name, text) in [(v, "hello"), ("record-1", v)] {
+            let reply = harness
+                .send(json("/api/testing/round-trip", serde_json::json!({"request": {"name": name, "text": text}})))
+                .await;
+            assert_refused(&reply, &format!("testing/round-trip {short:?}"));
+        }
+        for (count, rate) in [(v, "1"), ("3", v)] {
+            let reply = harness
+                .send(json("/api/testing/attack", serde_json::json!({"request": {"count": count, "rate": rate}})))
+                .await;
+            assert_refused(&reply, &format!("testing/attack {short:?}"));
+        }
+        let reply = harness.send(json("/api/testing/stop", serde_json::json!({"request": {"id": v}}))).await;
+        assert_refused(&reply, &format!("testing/stop {short:?}"));
+        // The Alarms pages: every field of the threshold form in turn (on an
+        // alarm that exists), the alarm's name, and a detection's values.
+        let fields = [
+            "threshold",
+            "comparison_operator",
+            "statistic",
+            "period",
+            "evaluation_periods",
+            "datapoints_to_alarm",
+            "treat_missing_data",
+        ];
+        for field in fields {
+            let mut form = serde_json::json!({
+                "threshold": "1", "comparison_operator": "GreaterThanThreshold", "statistic": "Sum",
+                "period": "10", "evaluation_periods": "1", "datapoints_to_alarm": "1", "treat_missing_data": "ignore"
+            });
+            form[field] = serde_json::Value::from(v);
+            for path in ["/api/thresholds/preview", "/api/thresholds/apply"] {
+                // Any finite double (-1, 1e32) is a valid CloudWatch threshold:
+                // previewing or applying it is a real request, not hostile input.
+                if field == "threshold" && v.parse::<f64>().is_ok_and(f64::is_finite) {
+                    continue;
+                }
+                let reply = harness
+                    .send(json(
+                        path,
+                        serde_json::json!({"request": {"alarm_name": "hostile-test-alarm", "form": form}}),
+                    ))
+                    .await;
+                assert_refused(&reply, &format!("{path} {field}={short:?}"));
+            }
+        }
+        let reply =
+            harness.send(json("/api/thresholds/alarm", serde_json::json!({"request": {"alarm_name": v}}))).await;
+        assert_refused(&reply, &format!("thresholds/alarm {short:?}"));
         // The login form.
         let reply = harness.login(v).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "login {short:?}");

@@ -147,7 +147,12 @@ fn parse_threshold(text: &str) -> Result<f64, String> {
     }
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
-        _ => Err(format!("Threshold must be a finite number, not {text:?}")),
+        // Echo a bounded part of the input: the message goes back to a page.
+        _ => {
+            let shown: String = text.chars().take(40).collect();
+            let more = if text.chars().count() > 40 { "…" } else { "" };
+            Err(format!("Threshold must be a finite number, not {shown:?}{more}"))
+        }
     }
 }
 

@@ -570,15 +570,15 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
         </section>
         <section class="panel" aria-label="Preview">
             <h2>"What it would have done"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Replaying the metric's history…"</p> }>
-                {move || Suspend::new(async move {
-                    match preview.await {
-                        None => view! { <p class="hint">"Fix the settings above to see a preview."</p> }.into_any(),
-                        Some(Ok(preview)) => view! { <PreviewView preview /> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            // Read directly rather than through <Suspense>: a LocalResource
+            // never loads on the server, so both sides start from "loading"
+            // and hydration agrees; the result replaces it in the browser.
+            {move || match preview.get() {
+                None => view! { <p class="loading">"Replaying the metric's history…"</p> }.into_any(),
+                Some(None) => view! { <p class="hint">"Fix the settings above to see a preview."</p> }.into_any(),
+                Some(Some(Ok(preview))) => view! { <PreviewView preview /> }.into_any(),
+                Some(Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
+            }}
         </section>
         <section class="panel" aria-label="Changes">
             <h2>"Changes"</h2>
