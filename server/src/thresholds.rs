@@ -154,10 +154,8 @@ impl ServerThresholds {
         let detail = self
             .aws
             .cloudwatch()
-            .describe_alarm_details()
+            .describe_alarm_with_settings(alarm_name)
             .await?
-            .into_iter()
-            .find(|alarm| alarm.alarm_name == alarm_name)
             .ok_or_else(|| AppError::NotFound(format!("The alarm {alarm_name}")))?;
         let settings = detail.settings.clone().ok_or_else(|| {
             AppError::Conflict(format!(

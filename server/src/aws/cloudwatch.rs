@@ -69,31 +69,46 @@ impl CloudWatch {
         }
     }
 
-    /// `DescribeAlarms`, every page: all metric alarms in the Region.
-    pub async fn describe_metric_alarms(&self) -> Result<Vec<MetricAlarm>, AwsCallError> {
+    /// `DescribeAlarms`, every page: the metric alarms as the SDK returns
+    /// them, all of the Region's or only `alarm_name`.
+    async fn sdk_metric_alarms(
+        &self,
+        alarm_name: Option<&str>,
+    ) -> Result<Vec<aws_sdk_cloudwatch::types::MetricAlarm>, AwsCallError> {
         let mut alarms = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
             let output = self
                 .client
                 .describe_alarms()
+                .set_alarm_names(alarm_name.map(|name| vec![name.to_owned()]))
                 .set_next_token(next_token.take())
                 .send()
                 .await
                 .map_err(|error| AwsCallError::from_sdk("DescribeAlarms", error))?;
-            alarms.extend(output.metric_alarms().iter().map(|alarm| MetricAlarm {
+            alarms.extend(output.metric_alarms().iter().cloned());
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(alarms),
+            }
+        }
+    }
+
+    /// `DescribeAlarms`, every page: all metric alarms in the Region.
+    pub async fn describe_metric_alarms(&self) -> Result<Vec<MetricAlarm>, AwsCallError> {
+        Ok(self
+            .sdk_metric_alarms(None)
+            .await?
+            .iter()
+            .map(|alarm| MetricAlarm {
                 alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
                 alarm_arn: alarm.alarm_arn().unwrap_or_default().to_owned(),
                 state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
                 alarm_actions: alarm.alarm_actions().to_vec(),
                 ok_actions: alarm.ok_actions().to_vec(),
                 insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
-            }));
-            match output.next_token() {
-                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-                _ => return Ok(alarms),
-            }
-        }
+            })
+            .collect())
     }
 
     /// One page of `DescribeAlarmHistory` for `alarm_name`, all item types,
@@ -138,14 +153,8 @@ impl CloudWatch {
     /// Testing page sizes an attack from; `None` when there is no such alarm.
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html>
     pub async fn describe_alarm_detail(&self, alarm_name: &str) -> Result<Option<AlarmDetail>, AwsCallError> {
-        let output = self
-            .client
-            .describe_alarms()
-            .alarm_names(alarm_name)
-            .send()
-            .await
-            .map_err(|error| AwsCallError::from_sdk("DescribeAlarms", error))?;
-        Ok(output.metric_alarms().iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(|alarm| {
+        let alarms = self.sdk_metric_alarms(Some(alarm_name)).await?;
+        Ok(alarms.iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(|alarm| {
             let millis = |at: Option<&DateTime>| at.and_then(|at| at.to_millis().ok());
             AlarmDetail {
                 alarm_name: alarm_name.to_owned(),
@@ -263,22 +272,17 @@ pub struct AlarmWithSettings {
 impl CloudWatch {
     /// `DescribeAlarms`, every page, with each metric alarm's full settings.
     pub async fn describe_alarm_details(&self) -> Result<Vec<AlarmWithSettings>, AwsCallError> {
-        let mut alarms = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let output = self
-                .client
-                .describe_alarms()
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|error| AwsCallError::from_sdk("DescribeAlarms", error))?;
-            alarms.extend(output.metric_alarms().iter().map(alarm_with_settings));
-            match output.next_token() {
-                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-                _ => return Ok(alarms),
-            }
-        }
+        Ok(self.sdk_metric_alarms(None).await?.iter().map(alarm_with_settings).collect())
+    }
+
+    /// `DescribeAlarms` for one alarm by name, with its full settings;
+    /// `None` when there is no such metric alarm.
+    pub async fn describe_alarm_with_settings(
+        &self,
+        alarm_name: &str,
+    ) -> Result<Option<AlarmWithSettings>, AwsCallError> {
+        let alarms = self.sdk_metric_alarms(Some(alarm_name)).await?;
+        Ok(alarms.iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(alarm_with_settings))
     }
 
     /// `GetMetricData` for one window of the metric's history: SampleCount,
