@@ -10,7 +10,10 @@
 # until an admin password is set: pass its argon2 hash in
 # KEYWATCH_ADMIN_PASSWORD_HASH, or set it once in the data volume with
 #   docker run --rm -it -v keywatch-data:/data keywatch user set-password
-# (issue 10, item 1; until that lands the console refuses 0.0.0.0 outright).
+#
+# Browsers may reach it as localhost or by IP address; any other name it is
+# reached by must be listed (DNS-rebinding defence), e.g.
+#   -e KEYWATCH_ALLOWED_HOSTS=keywatch.example.internal
 #
 # AWS: the default credential chain. Pass AWS_* environment variables, or
 # mount ~/.aws read-only at /home/keywatch/.aws and set AWS_PROFILE; with no

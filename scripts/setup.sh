@@ -91,16 +91,20 @@ fast_install() {
 cargo_install() {
   local crate="$1" version="$2"
   log "cargo install $crate $version (slow: tens of minutes on a fresh machine)"
+  # cargo-leptos 0.3.11's locked dependencies need a newer rustc than rustup's
+  # 1.95 (measured: the rustup attempt failed after several minutes, then the
+  # whole build ran again). Debian's rustc-web is newer, so tools are built
+  # with it first time; rustup's toolchain is the fallback.
+  apt_install rustc-web cargo-web
   # --locked first, for the versions the crate was released with; without it
   # when the lock names a version the registry no longer serves.
-  if fast_install cargo install -q --locked "$crate" --version "$version" ||
-    fast_install cargo install -q "$crate" --version "$version"; then
+  if fast_install env RUSTC=/usr/bin/rustc /usr/bin/cargo install -q --locked "$crate" --version "$version" ||
+    fast_install env RUSTC=/usr/bin/rustc /usr/bin/cargo install -q "$crate" --version "$version"; then
     return 0
   fi
-  log "retrying $crate with Debian's newer rustc"
-  apt_install rustc-web cargo-web
-  fast_install env RUSTC=/usr/bin/rustc /usr/bin/cargo install -q --locked "$crate" --version "$version" ||
-    fast_install env RUSTC=/usr/bin/rustc /usr/bin/cargo install -q "$crate" --version "$version"
+  log "retrying $crate with rustup's toolchain"
+  fast_install cargo install -q --locked "$crate" --version "$version" ||
+    fast_install cargo install -q "$crate" --version "$version"
 }
 
 leptos_version="0.3.11"

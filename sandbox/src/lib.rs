@@ -86,6 +86,10 @@ pub struct SandboxConfig {
     /// Faults to inject into calls (none by default); also settable while
     /// running through `PUT /_keywatch/faults`.
     pub faults: Vec<faults::FaultRule>,
+    /// Host names clients may use besides the listen address, `localhost`
+    /// (and `*.localhost`), `127.0.0.1`, `[::1]` and S3 virtual-hosted
+    /// bucket names; any other Host is refused (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl SandboxConfig {
@@ -105,6 +109,7 @@ impl Default for SandboxConfig {
             stack_pace: Duration::ZERO,
             faults: Vec::new(),
             cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -124,8 +129,9 @@ struct Shared {
     config: SandboxConfig,
     store: Store,
     state: Mutex<SandboxState>,
-    /// The URL the sandbox is reached at (from the latest request's `Host`,
-    /// or the listening address): queue URLs and SNS links point at it.
+    /// The URL the sandbox is reached at, from its listen address (never
+    /// from a request, whose Host a client chooses): queue URLs and SNS
+    /// links point at it.
     endpoint: Mutex<String>,
     /// Runs ECS tasks; `None` until the embedding program provides one.
     launcher: Mutex<Option<tasks::TaskLauncher>>,
@@ -191,6 +197,13 @@ impl Sandbox {
     pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         if let Some(path) = &config.state_dir {
             std::fs::create_dir_all(path).map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
+            // Its state holds KMS key material and secrets: owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
+            }
             // Fail now, not on the first write, if the directory is read-only.
             let probe = path.join(".keywatch-write-probe");
             std::fs::write(&probe, b"ok")
@@ -243,6 +256,14 @@ impl Sandbox {
         result
     }
 
+    /// The sandbox's routes as served on `listen`: [`Sandbox::router`]
+    /// behind the Host allow-list.
+    pub fn router_for(&self, listen: SocketAddr) -> Router {
+        keywatch_net::AllowedHosts::for_listener(listen, &self.shared.config.allowed_hosts, "--allowed-host")
+            .with_s3_virtual_hosts()
+            .protect(self.router())
+    }
+
     /// The sandbox's HTTP routes: one catch-all, because AWS routes by
     /// headers and body rather than by path.
     pub fn router(&self) -> Router {
@@ -263,11 +284,9 @@ impl Sandbox {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        if let Ok(addr) = listener.local_addr() {
-            self.shared.set_endpoint(loopback_url(addr));
-        }
-        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+        let addr = listener.local_addr()?;
+        self.shared.set_endpoint(loopback_url(addr));
+        let server = keywatch_net::serve(listener, self.router_for(addr), keywatch_net::Limits::SANDBOX, shutdown);
         tokio::select! {
             result = server => result,
             () = self.delivery_loop() => Ok(()),
@@ -281,10 +300,12 @@ impl Sandbox {
         let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Listen { addr, source })?;
         let local_addr = listener.local_addr().map_err(|source| SandboxError::Listen { addr, source })?;
         self.shared.set_endpoint(loopback_url(local_addr));
-        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let router = self.router_for(local_addr);
         let task = tokio::spawn(async move {
+            let server =
+                keywatch_net::serve(listener, router, keywatch_net::Limits::SANDBOX, std::future::pending::<()>());
             tokio::select! {
-                result = axum::serve(listener, service) => {
+                result = server => {
                     if let Err(error) = result {
                         tracing::error!(%error, "sandbox server stopped");
                     }
@@ -526,9 +547,6 @@ async fn handle(
     let source_ip = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "127.0.0.1".to_owned(), |ConnectInfo(addr)| addr.ip().to_string());
-    if let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
-        shared.set_endpoint(format!("http://{host}"));
-    }
     let (context, result) = match protocol::decode(
         &method,
         &uri,

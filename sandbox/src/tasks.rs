@@ -81,9 +81,14 @@ impl RunningTasks {
     /// Serves `router` on `127.0.0.1:<port>` for the service.
     pub async fn start(&mut self, service_arn: String, port: u16, router: axum::Router) -> Result<(), std::io::Error> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listen = listener.local_addr()?;
+        // The load balancer's DNS name is this loopback address; other names are refused.
+        let router = keywatch_net::AllowedHosts::for_listener(listen, &[], "")
+            .protect(router);
         let arn = service_arn.clone();
         let handle = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
+            let serve = keywatch_net::serve(listener, router, keywatch_net::Limits::WORKLOAD, std::future::pending::<()>());
+            if let Err(error) = serve.await {
                 tracing::error!(service = %arn, %error, "sandbox ECS task stopped");
             }
         });

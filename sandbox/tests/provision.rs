@@ -140,7 +140,9 @@ async fn provisioned_logging_stack_is_what_the_services_list() {
     assert!(topics.topics().iter().any(|t| t.topic_arn() == Some(topic.physical_id.as_str())));
     let subscriptions =
         sns.list_subscriptions_by_topic().topic_arn(&topic.physical_id).send().await.expect("subscriptions");
-    assert_eq!(subscriptions.subscriptions()[0].subscription_arn(), Some("pending confirmation"));
+    // Listed subscriptions awaiting confirmation read "PendingConfirmation"
+    // (Subscribe itself answers "pending confirmation").
+    assert_eq!(subscriptions.subscriptions()[0].subscription_arn(), Some("PendingConfirmation"));
 
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
     let status = cloudtrail.get_trail_status().name("pattern1-logging-trail").send().await.expect("GetTrailStatus");

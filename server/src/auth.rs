@@ -21,7 +21,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2};
@@ -55,10 +55,21 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// Failed logins counted over this window.
 const LIMIT_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failed logins allowed per client address in the window.
+/// Failed logins allowed per limiter key (see [`limit_key`]) in the window.
 const FAILURES_PER_ADDRESS: usize = 5;
-/// Failed logins allowed from everyone together in the window.
-const FAILURES_GLOBAL: usize = 50;
+/// Failures from everyone together that make a flood: beyond this many in
+/// the window, password checks are spaced out (never refused).
+const FLOOD_FAILURES: usize = 50;
+/// During a flood, at most one password check starts per this interval,
+/// which bounds guessing from many addresses to 10 passwords a second.
+const FLOOD_SPACING: Duration = Duration::from_millis(100);
+/// Password checks running at once: argon2id takes 19 MiB and tens of
+/// milliseconds of a core each, so parallel logins queue instead of
+/// multiplying memory (seen: 60 at once raised it from 40 to 510 MiB).
+const CONCURRENT_CHECKS: usize = 2;
+/// Limiter keys remembered at most; the one whose last failure is oldest
+/// is forgotten first.
+const MAX_TRACKED_KEYS: usize = 4096;
 
 tokio::task_local! {
     /// The user the request being served acts for.
@@ -128,6 +139,10 @@ pub struct AuthSettings {
     /// Believe `X-Forwarded-Proto` and `X-Forwarded-For` (set only behind a
     /// proxy that overwrites them).
     pub trust_proxy_headers: bool,
+    /// The console listens on a non-loopback address: without a password
+    /// every request is refused (checked per request, because the password
+    /// can be removed while the console runs).
+    pub listen_beyond_loopback: bool,
 }
 
 /// Authentication state shared by the middleware and the login pages.
@@ -136,11 +151,46 @@ pub struct Auth {
     db: Database,
     settings: AuthSettings,
     limiter: Arc<Mutex<LoginLimiter>>,
+    /// Bounds the argon2 checks running at once.
+    checks: Arc<tokio::sync::Semaphore>,
+    /// When the last password check started during a flood.
+    flood_lane: Arc<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
+    /// Password checks run since start (for `/metrics` and tests).
+    password_checks: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Auth {
+    /// Authentication with a fresh login limiter (see [`Auth::load`]).
     pub fn new(db: Database, settings: AuthSettings) -> Auth {
-        Auth { db, settings, limiter: Arc::new(Mutex::new(LoginLimiter::default())) }
+        Auth {
+            db,
+            settings,
+            limiter: Arc::new(Mutex::new(LoginLimiter::default())),
+            checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CHECKS)),
+            flood_lane: Arc::new(tokio::sync::Mutex::new(None)),
+            password_checks: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    /// Authentication whose login limiter remembers the failures recorded
+    /// in the last window, so a restart does not reset it.
+    pub async fn load(db: Database, settings: AuthSettings) -> Result<Auth, DbError> {
+        let auth = Auth::new(db, settings);
+        let since = now_ms().saturating_sub(window_ms());
+        let failures = auth.db.login_failures().since(since).await?;
+        let mut limiter = auth.limiter();
+        for (key, at_ms) in failures {
+            if let Ok(key) = key.parse::<IpAddr>() {
+                limiter.remember(key, at_ms);
+            }
+        }
+        drop(limiter);
+        Ok(auth)
+    }
+
+    /// How many password checks (argon2id verifications) have run.
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The admin's password hash: the environment's, else the stored one.
@@ -179,14 +229,41 @@ impl Auth {
     }
 
     /// The client's address: the proxy's `X-Forwarded-For` (last hop) when
-    /// trusted, else the TCP peer.
-    fn client_address(&self, request_headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
+    /// trusted, else the TCP peer; `None` for a request that came through no
+    /// socket (in-process calls).
+    fn client_address(&self, request_headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
         let forwarded = self
             .settings
             .trust_proxy_headers
             .then(|| request_headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse().ok())
             .flatten();
-        forwarded.or(peer.map(|peer| peer.ip())).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        forwarded.or(peer.map(|peer| peer.ip()))
+    }
+
+    /// Why a console without a password must refuse this request, if it
+    /// must: it listens beyond loopback, or the client is not on this machine.
+    fn refuses_without_password(&self, request: &Request) -> bool {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+        self.settings.listen_beyond_loopback
+            || self.client_address(request.headers(), peer).is_some_and(|address| !address.is_loopback())
+    }
+
+    /// Waits for this attempt's turn during a flood: one check per [`FLOOD_SPACING`].
+    async fn flood_turn(&self) {
+        let mut last = self.flood_lane.lock().await;
+        if let Some(last) = *last {
+            tokio::time::sleep_until(last + FLOOD_SPACING).await;
+        }
+        *last = Some(tokio::time::Instant::now());
+    }
+
+    /// Runs one argon2id check off the async workers, at most
+    /// [`CONCURRENT_CHECKS`] at a time.
+    async fn check_password(&self, hash: String, password: String) -> bool {
+        let Ok(_permit) = self.checks.acquire().await else { return false };
+        self.password_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::metrics::global().password_checked();
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.unwrap_or(false)
     }
 
     /// Whether the browser reached Keywatch over https, as a trusted proxy says.
@@ -221,6 +298,15 @@ async fn require_session(State(auth): State<Auth>, mut request: Request, next: N
         }
     };
     if !required {
+        if auth.refuses_without_password(&request) {
+            tracing::warn!(path = %request.uri().path(), "request refused: no admin password and not on loopback");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This console has no admin password and is reachable beyond loopback: set one with \
+                 `keywatch user set-password`, or listen on 127.0.0.1",
+            )
+                .into_response();
+        }
         request.extensions_mut().insert(SessionInfo::no_password());
         return CURRENT_USER.scope(LOCAL_USER.to_owned(), next.run(request)).await;
     }
@@ -371,27 +457,42 @@ async fn login(State(auth): State<Auth>, request: Request) -> Response {
         }
     };
     let next = safe_next(form.next.as_deref());
-    let address = auth.client_address(&headers, peer);
-    if let Err(message) = auth.limiter().check(address, Instant::now()) {
-        tracing::warn!(%address, "login refused by the rate limit");
-        let mut response = login_html(StatusCode::TOO_MANY_REQUESTS, &next, Some(&message.text));
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(message.retry_after.as_secs().max(1)));
-        return response;
-    }
+    let address = auth.client_address(&headers, peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let key = limit_key(address);
+    // The attempt is counted before the password is checked, so parallel
+    // attempts cannot all slip under the limit while the checks run.
+    let attempt_at = now_ms();
+    let flood = match auth.limiter().reserve(key, attempt_at) {
+        Ok(flood) => flood,
+        Err(message) => {
+            tracing::warn!(%address, "login refused by the rate limit");
+            let mut response = login_html(StatusCode::TOO_MANY_REQUESTS, &next, Some(&message.text));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(message.retry_after.as_secs().max(1)));
+            return response;
+        }
+    };
     let hash = match auth.password_hash().await {
         Ok(Some(hash)) => hash,
-        Ok(None) => return Redirect::to("/").into_response(),
+        Ok(None) => {
+            auth.limiter().release(key, attempt_at);
+            return Redirect::to("/").into_response();
+        }
         Err(error) => {
+            auth.limiter().release(key, attempt_at);
             tracing::error!(%error, "cannot read the admin password");
             return (StatusCode::SERVICE_UNAVAILABLE, "Keywatch cannot read its database").into_response();
         }
     };
-    // argon2 is deliberately slow: off the async workers.
-    let password = form.password.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.unwrap_or(false);
+    if flood {
+        auth.flood_turn().await;
+    }
+    let matches = auth.check_password(hash, form.password).await;
     let audit = auth.db.audit();
     if !matches {
-        auth.limiter().failed(address, Instant::now());
+        let failures = auth.db.login_failures();
+        if let Err(error) = failures.record(&key.to_string(), attempt_at, attempt_at.saturating_sub(window_ms())).await {
+            tracing::error!(%error, "a failed login could not be recorded; it still counts until restart");
+        }
         let entry = AuditEntry {
             user: "anonymous".into(),
             action: actions::LOGIN,
@@ -402,7 +503,10 @@ async fn login(State(auth): State<Auth>, request: Request) -> Response {
         audit.record(entry).await;
         return login_html(StatusCode::UNAUTHORIZED, &next, Some("Wrong password."));
     }
-    auth.limiter().succeeded(address);
+    auth.limiter().succeeded(key, attempt_at);
+    if let Err(error) = auth.db.login_failures().clear(&key.to_string()).await {
+        tracing::warn!(%error, "earlier failed logins could not be forgotten");
+    }
     let token = match auth.start_session(ADMIN).await {
         Ok(token) => token,
         Err(error) => {
@@ -493,68 +597,112 @@ struct Limited {
     retry_after: Duration,
 }
 
-/// Failed logins over the last [`LIMIT_WINDOW`], per client address and in
-/// all. Only failures count, so the admin logging in is never slowed; the
-/// global limit bounds memory (at most [`FAILURES_GLOBAL`] addresses are
-/// remembered) and password guessing from many addresses.
+/// The limiter's unit: an IPv4 address, or an IPv6 /64 (one subscriber's
+/// allocation, which its holder can rotate through freely). IPv4-mapped
+/// IPv6 addresses count as their IPv4 address.
+pub fn limit_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+fn window_ms() -> i64 {
+    i64::try_from(LIMIT_WINDOW.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Failed and in-flight logins over the last [`LIMIT_WINDOW`], per limiter
+/// key and in all, in epoch milliseconds (as stored in `login_failures`).
+/// Only failures count, so the admin logging in is never slowed by their
+/// own success; a flood from many keys spaces checks out but refuses no key
+/// that is not failing itself.
 #[derive(Debug, Default)]
 struct LoginLimiter {
-    per_address: HashMap<IpAddr, VecDeque<Instant>>,
-    global: VecDeque<Instant>,
+    per_key: HashMap<IpAddr, VecDeque<i64>>,
+    /// The most recent attempts of everyone, at most `4 × FLOOD_FAILURES`.
+    global: VecDeque<i64>,
 }
 
 impl LoginLimiter {
-    fn prune(&mut self, now: Instant) {
-        let expired = |at: &Instant| now.saturating_duration_since(*at) >= LIMIT_WINDOW;
+    fn prune(&mut self, now_ms: i64) {
+        let expired = |at: &i64| now_ms.saturating_sub(*at) >= window_ms();
         while self.global.front().is_some_and(expired) {
             self.global.pop_front();
         }
-        self.per_address.retain(|_, failures| {
-            while failures.front().is_some_and(expired) {
-                failures.pop_front();
+        self.per_key.retain(|_, attempts| {
+            while attempts.front().is_some_and(expired) {
+                attempts.pop_front();
             }
-            !failures.is_empty()
+            !attempts.is_empty()
         });
     }
 
-    fn check(&mut self, address: IpAddr, now: Instant) -> Result<(), Limited> {
-        self.prune(now);
-        let wait = |oldest: Option<&Instant>| {
-            oldest.map_or(LIMIT_WINDOW, |oldest| LIMIT_WINDOW.saturating_sub(now.saturating_duration_since(*oldest)))
-        };
-        let minutes = |wait: Duration| wait.as_secs().div_ceil(60).max(1);
-        if let Some(failures) = self.per_address.get(&address)
-            && failures.len() >= FAILURES_PER_ADDRESS
+    /// Counts an attempt from `key` before its password is checked; refused
+    /// when the key has failed too often. `Ok(true)` during a flood.
+    fn reserve(&mut self, key: IpAddr, now_ms: i64) -> Result<bool, Limited> {
+        self.prune(now_ms);
+        if let Some(attempts) = self.per_key.get(&key)
+            && attempts.len() >= FAILURES_PER_ADDRESS
         {
-            let retry_after = wait(failures.front());
+            let oldest = attempts.front().copied().unwrap_or(now_ms);
+            let wait_ms = window_ms().saturating_sub(now_ms.saturating_sub(oldest)).max(0);
+            let retry_after = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
             return Err(Limited {
                 text: format!(
                     "Too many failed logins from your address: try again in {} minute(s).",
-                    minutes(retry_after)
+                    retry_after.as_secs().div_ceil(60).max(1)
                 ),
                 retry_after,
             });
         }
-        if self.global.len() >= FAILURES_GLOBAL {
-            let retry_after = wait(self.global.front());
-            return Err(Limited {
-                text: format!(
-                    "Too many failed logins to this console: logins are paused for {} minute(s).",
-                    minutes(retry_after)
-                ),
-                retry_after,
-            });
+        let flood = self.global.len() >= FLOOD_FAILURES;
+        self.remember(key, now_ms);
+        Ok(flood)
+    }
+
+    /// Counts a failure (or a reserved attempt) of `key` at `at_ms`.
+    fn remember(&mut self, key: IpAddr, at_ms: i64) {
+        self.global.push_back(at_ms);
+        while self.global.len() > 4 * FLOOD_FAILURES {
+            self.global.pop_front();
         }
-        Ok(())
+        if !self.per_key.contains_key(&key) && self.per_key.len() >= MAX_TRACKED_KEYS {
+            let stalest = self
+                .per_key
+                .iter()
+                .min_by_key(|(_, attempts)| attempts.back().copied().unwrap_or(i64::MIN))
+                .map(|(key, _)| *key);
+            if let Some(stalest) = stalest {
+                self.per_key.remove(&stalest);
+            }
+        }
+        self.per_key.entry(key).or_default().push_back(at_ms);
     }
 
-    fn failed(&mut self, address: IpAddr, now: Instant) {
-        self.global.push_back(now);
-        self.per_address.entry(address).or_default().push_back(now);
+    /// The attempt at `at_ms` checked no password: it no longer counts.
+    fn release(&mut self, key: IpAddr, at_ms: i64) {
+        if let Some(position) = self.global.iter().rposition(|at| *at == at_ms) {
+            self.global.remove(position);
+        }
+        if let Some(attempts) = self.per_key.get_mut(&key)
+            && let Some(position) = attempts.iter().rposition(|at| *at == at_ms)
+        {
+            attempts.remove(position);
+        }
     }
 
-    fn succeeded(&mut self, address: IpAddr) {
-        self.per_address.remove(&address);
+    /// The attempt at `at_ms` logged in: it does not count, and the key's
+    /// earlier failures are forgotten.
+    fn succeeded(&mut self, key: IpAddr, at_ms: i64) {
+        self.release(key, at_ms);
+        self.per_key.remove(&key);
     }
 }
 
@@ -603,25 +751,52 @@ mod tests {
     }
 
     #[test]
-    fn failed_logins_are_limited_per_address_and_globally() {
+    fn attempts_are_counted_before_the_check_and_limited_per_address() {
         let mut limiter = LoginLimiter::default();
-        let now = Instant::now();
+        let now = 1_000_000_000;
         let one: IpAddr = "192.0.2.1".parse().expect("ip");
+        // Five attempts in flight at once: the sixth is refused before any check ends.
         for _ in 0..FAILURES_PER_ADDRESS {
-            assert!(limiter.check(one, now).is_ok());
-            limiter.failed(one, now);
+            assert_eq!(limiter.reserve(one, now), Ok(false));
         }
-        let limited = limiter.check(one, now).expect_err("limited");
+        let limited = limiter.reserve(one, now).expect_err("limited");
         assert!(limited.text.contains("from your address: try again in 15 minute(s)"), "{}", limited.text);
         // Another address is not affected, and the window passes.
-        assert!(limiter.check("192.0.2.2".parse().expect("ip"), now).is_ok());
-        assert!(limiter.check(one, now + LIMIT_WINDOW).is_ok());
+        assert!(limiter.reserve("192.0.2.2".parse().expect("ip"), now).is_ok());
+        assert!(limiter.reserve(one, now + window_ms()).is_ok());
+        // A success forgets the address's failures.
+        limiter.succeeded(one, now + window_ms());
+        assert!(!limiter.per_key.contains_key(&one));
+    }
 
+    #[test]
+    fn a_flood_from_many_addresses_spaces_checks_but_refuses_no_other_address() {
         let mut limiter = LoginLimiter::default();
-        for n in 0..FAILURES_GLOBAL {
-            limiter.failed(IpAddr::V4(Ipv4Addr::from(u32::try_from(n).expect("small"))), now);
+        let now = 1_000_000_000;
+        for n in 0..FLOOD_FAILURES {
+            let attacker = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + u8::try_from(n % 10).expect("small")));
+            let _ = limiter.reserve(attacker, now);
         }
-        let limited = limiter.check("198.51.100.7".parse().expect("ip"), now).expect_err("limited");
-        assert!(limited.text.contains("logins are paused"), "{}", limited.text);
+        assert_eq!(limiter.reserve("127.0.0.1".parse().expect("ip"), now), Ok(true), "slowed, not refused");
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(other));
+        assert_eq!(limit_key("::ffff:192.0.2.7".parse().expect("ip")), "192.0.2.7".parse::<IpAddr>().expect("ip"));
+    }
+
+    #[test]
+    fn the_limiter_remembers_a_bounded_number_of_addresses() {
+        let mut limiter = LoginLimiter::default();
+        for n in 0..u32::try_from(MAX_TRACKED_KEYS + 10).expect("small") {
+            limiter.remember(IpAddr::V4(Ipv4Addr::from(n)), i64::from(n));
+        }
+        assert_eq!(limiter.per_key.len(), MAX_TRACKED_KEYS);
+        assert!(limiter.global.len() <= 4 * FLOOD_FAILURES);
     }
 }

@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// Set only when the proxy overwrites both headers.
     #[arg(long, env = "KEYWATCH_TRUST_PROXY_HEADERS")]
     pub trust_proxy_headers: bool,
+    /// A name browsers reach the console by, besides its listen address,
+    /// localhost, 127.0.0.1 and [::1]; requests for any other Host are
+    /// refused (DNS rebinding). Repeat, or comma-separate in the variable.
+    #[arg(long = "allowed-host", env = "KEYWATCH_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
     /// SQLite database file [default: <data-dir>/keywatch.db].
     #[arg(long, env = "KEYWATCH_DATABASE")]
     pub database: Option<PathBuf>,
@@ -130,6 +135,11 @@ pub struct SandboxArgs {
     /// Directory where the sandbox keeps its state between runs.
     #[arg(long, env = "KEYWATCH_SANDBOX_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// A name clients reach the sandbox by, besides its listen address,
+    /// localhost (and *.localhost), 127.0.0.1, [::1] and S3 virtual-hosted
+    /// bucket names; requests for any other Host are refused.
+    #[arg(long = "allowed-host", env = "KEYWATCH_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
     /// Region for requests that are not signed for one.
     #[arg(long, env = "KEYWATCH_REGION", default_value = keywatch_domain::region::DEFAULT_REGION)]
     pub region: String,

@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub admin_password_hash: Option<String>,
     /// Believe X-Forwarded-Proto / X-Forwarded-For from a reverse proxy.
     pub trust_proxy_headers: bool,
+    /// Names besides the listen address that requests may carry as Host.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl ServeConfig {
@@ -73,7 +75,13 @@ impl ServeConfig {
             faults: args.faults.clone(),
             admin_password_hash: admin_password_hash.map(str::to_owned),
             trust_proxy_headers: args.trust_proxy_headers,
+            allowed_hosts: args.allowed_hosts.clone(),
         })
+    }
+
+    /// The Host names the console answers to.
+    pub fn allowed_hosts(&self) -> keywatch_net::AllowedHosts {
+        keywatch_net::AllowedHosts::for_listener(self.listen, &self.allowed_hosts, "--allowed-host")
     }
 
     /// Where the in-process sandbox keeps its state.

@@ -72,6 +72,8 @@ pub struct ConsoleBase {
     pub sandbox_endpoint: Option<String>,
     /// How often the history poller runs a round.
     pub poller_interval: Duration,
+    /// The alarm topics the inbox listens to, shared with the SNS endpoint.
+    pub alarm_topics: crate::sns_endpoint::AlarmTopicList,
 }
 
 /// The background work of one connection.
@@ -140,7 +142,10 @@ impl Console {
         let (stop, stopped) = watch::channel(false);
         let watcher = StackWatcher::new(background.cloudformation(), self.base.db.clone())
             .spawn(stack_watcher::INTERVAL, stopped.clone());
-        let config = pollers::PollerConfig::new(self.base.poller_interval);
+        let config = pollers::PollerConfig {
+            alarm_topics: self.base.alarm_topics.clone(),
+            ..pollers::PollerConfig::new(self.base.poller_interval)
+        };
         let pollers = Pollers::start_until(background, self.base.db.clone(), config, stopped);
         Running { pollers, watcher, stop }
     }

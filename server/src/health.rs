@@ -1,7 +1,9 @@
 //! The operations endpoints: `GET /healthz` (liveness and readiness, as
 //! JSON) and `GET /metrics` (Prometheus text). Neither needs a login: a
-//! container runtime and a scraper call them, and neither says anything
-//! secret.
+//! container runtime and a scraper call them. Without a session `/healthz`
+//! gives each check's status and kind only; the error texts (which can
+//! carry AWS's words about the account) need a session, or a console
+//! without a password.
 //!
 //! Readiness fails (503) only on what makes the console unusable: a
 //! database that does not answer. A poller that AWS is throttling is a
@@ -20,6 +22,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use keywatch_app::api::operations::port::OperationsBackend;
+use keywatch_app::api::session::SessionInfo;
 use keywatch_app::api::operations::{AwsStatus, DegradedPoller};
 use keywatch_app::error::AppError;
 
@@ -31,7 +34,18 @@ const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `/healthz` and `/metrics`.
 pub fn router(db: Database) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics::metrics_handler)).with_state(db)
+    healthz_router(db).merge(metrics_router())
+}
+
+/// `/healthz`: mounted behind the session layer, which tells it whether the
+/// caller may see details.
+pub fn healthz_router(db: Database) -> Router {
+    Router::new().route("/healthz", get(healthz)).with_state(db)
+}
+
+/// `/metrics`: counters and gauges with fixed labels, no error text.
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics::metrics_handler))
 }
 
 /// The `/healthz` body.
@@ -65,7 +79,9 @@ pub struct PollerHealth {
     pub error: Option<String>,
 }
 
-async fn healthz(State(db): State<Database>) -> Response {
+async fn healthz(State(db): State<Database>, session: Option<axum::Extension<SessionInfo>>) -> Response {
+    // No session information means no session layer: fail closed.
+    let details = session.is_some_and(|axum::Extension(session)| !session.password_required || session.user.is_some());
     let database = match tokio::time::timeout(DATABASE_TIMEOUT, db.ping()).await {
         Ok(Ok(())) => Check { name: "database".into(), ok: true, error: None },
         Ok(Err(error)) => {
@@ -98,7 +114,11 @@ async fn healthz(State(db): State<Database>) -> Response {
     } else {
         ("ok", StatusCode::OK)
     };
-    let body = Health { status: status.into(), version: env!("CARGO_PKG_VERSION").into(), checks, pollers };
+    let mut body = Health { status: status.into(), version: env!("CARGO_PKG_VERSION").into(), checks, pollers };
+    if !details {
+        body.checks.iter_mut().for_each(|check| check.error = None);
+        body.pollers.iter_mut().for_each(|poller| poller.error = None);
+    }
     (code, axum::Json(body)).into_response()
 }
 

@@ -25,7 +25,6 @@ pub mod testing;
 pub mod thresholds;
 pub mod web;
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,13 +41,16 @@ use crate::error::ServerError;
 /// Runs the console until a shutdown signal arrives.
 pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let db = Database::open(&config.database).await?;
-    let auth = auth::Auth::new(
+    private_directory(&config.data_dir)?;
+    let auth = auth::Auth::load(
         db.clone(),
         auth::AuthSettings {
             env_password_hash: config.admin_password_hash.clone(),
             trust_proxy_headers: config.trust_proxy_headers,
+            listen_beyond_loopback: !config.listen.ip().is_loopback(),
         },
-    );
+    )
+    .await?;
     let password_set = auth.password_set().await?;
     config::require_password_beyond_loopback(config.listen, password_set)?;
     if !password_set {
@@ -74,7 +76,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     };
     let (region, profile) = connection_to_use(&config, &db).await?;
     let sandbox_endpoint = sandbox.as_ref().map(|running| running.endpoint_url.clone());
-    let sns_endpoint = Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), sandbox_endpoint.clone()));
+    let alarm_topics = sns_endpoint::AlarmTopicList::default();
+    let sns_endpoint =
+        Arc::new(sns_endpoint::SnsEndpoint::new(db.clone(), sandbox_endpoint.clone(), alarm_topics.clone()));
     // History rounds cost a DescribeAlarmHistory call per managed alarm on
     // live AWS, so they are less frequent there; notifications arrive
     // through the inbox's long poll either way.
@@ -88,6 +92,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         mode_source: config.mode_source,
         sandbox_endpoint,
         poller_interval,
+        alarm_topics,
     };
     // Attack runs whose task died with the previous process are marked so.
     if let Err(error) = db.attack_runs().interrupt_running(clock::now_ms()).await {
@@ -97,17 +102,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
-    // The SNS endpoint is merged after the console's layers so SNS's POSTs
-    // skip the cross-site and session checks: their signature authenticates
-    // them. /healthz and /metrics are merged there too: probes and scrapers
-    // carry no session. The security headers cover every response, and
-    // every request is counted.
-    let router =
-        auth::protect(web::router_from(console.ports(), web::leptos_options(&config.site_root, config.listen)), auth)
-            .merge(sns_endpoint::router(sns_endpoint))
-            .merge(health::router(db.clone()))
-            .layer(axum::middleware::from_fn(security::security_headers))
-            .layer(axum::middleware::from_fn(metrics::track_requests));
+    let router = web::app(web::AppParts {
+        ports: console.ports(),
+        db: db.clone(),
+        auth,
+        sns_endpoint,
+        leptos_options: web::leptos_options(&config.site_root, config.listen),
+        allowed_hosts: config.allowed_hosts(),
+    });
     tracing::info!(
         url = %format!("http://{}", config.listen),
         mode = ?config.mode,
@@ -145,10 +147,7 @@ async fn serve_until_stopped(listener: TcpListener, router: axum::Router) -> Res
         shutdown_signal().await;
         let _ = stop.send(true);
     });
-    // The peer address is what login attempts are rate-limited by.
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(graceful)
-        .into_future();
+    let server = keywatch_net::serve(listener, router, keywatch_net::Limits::CONSOLE, graceful);
     tokio::pin!(server);
     tokio::select! {
         served = &mut server => served.map_err(ServerError::Serve),
@@ -254,6 +253,19 @@ fn read_new_password() -> Result<String, ServerError> {
     Ok(password)
 }
 
+/// Creates Keywatch's data directory, or narrows an existing one, to its
+/// owner alone (0700): it holds the database and the sandbox's keys.
+fn private_directory(path: &std::path::Path) -> Result<(), ServerError> {
+    let failed = |error: std::io::Error| ServerError::Config(format!("data directory {}: {error}", path.display()));
+    std::fs::create_dir_all(path).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
 /// Runs only the sandbox until a shutdown signal arrives.
 pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
     config::require_loopback(args.listen, "the sandbox")?;
@@ -264,6 +276,7 @@ pub async fn serve_sandbox(args: SandboxArgs) -> Result<(), ServerError> {
         cloudtrail_delivery_delay: std::time::Duration::from_millis(args.cloudtrail_delay_ms),
         stack_pace: std::time::Duration::from_millis(args.stack_pace_ms),
         faults: args.faults.clone(),
+        allowed_hosts: args.allowed_hosts.clone(),
         ..SandboxConfig::default()
     })?;
     sandbox.set_task_launcher(sandbox_tasks::workload_launcher());

@@ -24,6 +24,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Each connection costs a descriptor; the connection caps assume more than 1,024.
+    if let Err(error) = keywatch_net::raise_open_file_limit() {
+        eprintln!("keywatch: warning: cannot raise the open-file limit: {error}");
+    }
     let result = match cli.into_command() {
         Command::Serve(args) => {
             init_logging(args.log_format);

@@ -59,6 +59,8 @@ struct Inner {
     operation_services: BTreeMap<String, String>,
     pollers: BTreeMap<&'static str, PollerState>,
     inbox_queue_messages: Option<u64>,
+    /// argon2id checks run by the login form.
+    password_checks: u64,
 }
 
 /// What a poller last did.
@@ -198,6 +200,11 @@ impl Metrics {
         self.lock().pollers.clone()
     }
 
+    /// One login password check (argon2id) ran.
+    pub fn password_checked(&self) {
+        self.lock().password_checks += 1;
+    }
+
     /// What the inbox last learned of its queue's `ApproximateNumberOfMessages`.
     pub fn set_inbox_queue_messages(&self, messages: u64) {
         self.lock().inbox_queue_messages = Some(messages);
@@ -244,6 +251,12 @@ impl Metrics {
                 *count as f64,
             );
         }
+        out.family(
+            "keywatch_login_password_checks_total",
+            "counter",
+            "Password checks (argon2id) run by the login form.",
+        );
+        out.sample("keywatch_login_password_checks_total", &[], inner.password_checks as f64);
         out.family(
             "keywatch_poller_lag_seconds",
             "gauge",

@@ -1,5 +1,6 @@
 //! Protection against cross-site requests for every form and server
-//! function, and the security headers on every response.
+//! function, the security headers on every response (`no-store` caching
+//! included), and the request body limit.
 //!
 //! A state-changing request is refused when the browser says it comes from
 //! another site: `Sec-Fetch-Site: cross-site`, or an `Origin` whose host is
@@ -37,8 +38,15 @@ pub const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 
 /// filters and ids) on this console. `same-origin` still sends the Referer
 /// Leptos uses to return a form posted without JavaScript to its page.
 pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    // Pages and server-function answers show the account's resources and
+    // must not outlive a logout in a shared browser's cache; the site's
+    // static files carry nothing private.
+    let cacheable = request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !cacheable && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_POLICY));
     }
@@ -46,6 +54,35 @@ pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
+}
+
+/// Largest request body the console reads: its forms and server functions
+/// send a few kilobytes at most.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Axum middleware answering 413 to bodies over [`MAX_BODY_BYTES`] before
+/// any handler reads them (Leptos would answer 500 for a body it could not
+/// read). A body without a length is read up to the limit here.
+pub async fn limit_body(request: Request<Body>, next: Next) -> Response {
+    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large").into_response();
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES as u64 => too_large(),
+        // hyper holds a declared body to its length.
+        Some(_) => next.run(request).await,
+        None if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) => next.run(request).await,
+        None => {
+            let (parts, body) = request.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+                Err(_) => too_large(),
+            }
+        }
+    }
 }
 
 fn is_cross_site(request: &Request<Body>) -> bool {

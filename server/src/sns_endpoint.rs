@@ -10,12 +10,18 @@
 //!   <https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html>,
 //!   <https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.prepare.html>
 //!
-//! Any failure answers 403 and stores nothing. A certificate URL is checked
-//! before anything is fetched, so a forged message can never make the
-//! console reach a host of the sender's choosing.
+//! Any failure answers 403 and stores nothing. Before anything is fetched,
+//! the message must come from one of the console's own alarm topics (the
+//! list the inbox's queue policy names), and its certificate URL must be
+//! SNS's in a known Region, the topic's own; certificate fetches are few at
+//! a time, failures are remembered for a minute, and the TLS roots are
+//! loaded once. So a forged message can never make the console reach a
+//! host of the sender's choosing, or reach AWS's hosts at the sender's pace.
+//! Every subscription confirmation is audited.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -26,8 +32,37 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::db::Database;
+use crate::db::audit::{AuditEntry, AuditOutcome, actions};
 use crate::pollers::inbox::parse_notification;
 use crate::sandbox_client;
+
+/// The alarm topics the console listens to: written by the inbox each time
+/// it re-reads them (the same list its queue policy names), read by the
+/// endpoint before it fetches or stores anything.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmTopicList(Arc<RwLock<BTreeSet<String>>>);
+
+impl AlarmTopicList {
+    /// Replaces the list.
+    pub fn replace(&self, topics: impl IntoIterator<Item = String>) {
+        let topics: BTreeSet<String> = topics.into_iter().collect();
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = topics;
+    }
+
+    /// Whether `topic_arn` is one of the console's alarm topics.
+    pub fn contains(&self, topic_arn: &str) -> bool {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(topic_arn)
+    }
+}
+
+/// Certificate fetches running at once: one, so a failure is remembered
+/// before the next request for the same URL looks.
+const CONCURRENT_FETCHES: usize = 1;
+/// How long a certificate URL that could not be fetched is refused without
+/// trying again.
+const FAILED_FETCH_MEMORY: Duration = Duration::from_secs(60);
+/// Certificates (public keys) kept; SNS rotates its certificate rarely.
+const MAX_KEYS: usize = 32;
 
 /// Where the console receives SNS's POSTs.
 pub const PATH: &str = "/sns/notifications";
@@ -44,8 +79,12 @@ pub enum SnsEndpointError {
     UnknownType(String),
     #[error("unsupported SignatureVersion {0:?}")]
     SignatureVersion(String),
-    #[error("the SigningCertURL {0:?} is not an SNS certificate URL")]
+    #[error("the topic {0:?} is not one of the console's alarm topics")]
+    UnknownTopic(String),
+    #[error("the SigningCertURL {0:?} is not an SNS certificate URL of the topic's Region")]
     CertificateUrl(String),
+    #[error("the certificate {0:?} failed to load recently; not fetched again yet")]
+    RecentlyFailed(String),
     #[error("the SubscribeURL {0:?} is not an SNS URL")]
     SubscribeUrl(String),
     #[error("the signing certificate could not be read: {0}")]
@@ -86,14 +125,36 @@ pub struct SnsEndpoint {
     /// `Some(http://127.0.0.1:port)` in sandbox mode: only the sandbox's own
     /// certificate and confirmation URLs are accepted then.
     sandbox_endpoint: Option<String>,
+    /// The topics whose messages are accepted.
+    topics: AlarmTopicList,
     /// Public keys (PKCS#1 DER) by certificate URL.
     keys: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// Certificate URLs whose fetch failed, and when.
+    failed: Mutex<HashMap<String, Instant>>,
+    /// Bounds the certificate fetches running at once.
+    fetches: tokio::sync::Semaphore,
+    /// Certificate fetches tried since start.
+    fetches_tried: std::sync::atomic::AtomicU64,
 }
 
 impl SnsEndpoint {
-    /// An endpoint storing into `db`; `sandbox_endpoint` as in `ConsoleSettings`.
-    pub fn new(db: Database, sandbox_endpoint: Option<String>) -> SnsEndpoint {
-        SnsEndpoint { db, sandbox_endpoint, keys: Mutex::new(HashMap::new()) }
+    /// An endpoint storing into `db`, accepting messages from `topics`;
+    /// `sandbox_endpoint` as in `ConsoleSettings`.
+    pub fn new(db: Database, sandbox_endpoint: Option<String>, topics: AlarmTopicList) -> SnsEndpoint {
+        SnsEndpoint {
+            db,
+            sandbox_endpoint,
+            topics,
+            keys: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
+            fetches: tokio::sync::Semaphore::new(CONCURRENT_FETCHES),
+            fetches_tried: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// How many certificate fetches were tried since start.
+    pub fn certificate_fetches(&self) -> u64 {
+        self.fetches_tried.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Verifies one POSTed body and acts on it: confirms a subscription,
@@ -102,9 +163,13 @@ impl SnsEndpoint {
     pub async fn handle(&self, body: &str) -> Result<bool, SnsEndpointError> {
         let envelope: Envelope =
             serde_json::from_str(body).map_err(|error| SnsEndpointError::Malformed(error.to_string()))?;
+        if !self.topics.contains(&envelope.topic_arn) {
+            return Err(SnsEndpointError::UnknownTopic(envelope.topic_arn));
+        }
         let canonical = string_to_sign(&envelope)?;
         let algorithm = algorithm(&envelope.signature_version)?;
-        validate_cert_url(&envelope.signing_cert_url, self.sandbox_endpoint.as_deref())?;
+        let topic_region = envelope.topic_arn.split(':').nth(3).unwrap_or_default();
+        validate_cert_url(&envelope.signing_cert_url, self.sandbox_endpoint.as_deref(), topic_region)?;
         let key = self.public_key(&envelope.signing_cert_url).await?;
         let signature = base64::engine::general_purpose::STANDARD
             .decode(envelope.signature.as_bytes())
@@ -115,7 +180,17 @@ impl SnsEndpoint {
         match envelope.r#type.as_str() {
             "SubscriptionConfirmation" => {
                 let url = envelope.subscribe_url.as_deref().unwrap_or_default();
-                self.get(url).await?;
+                let confirmed = self.get(url).await;
+                let outcome = if confirmed.is_ok() { AuditOutcome::Succeeded } else { AuditOutcome::Failed };
+                let entry = AuditEntry {
+                    user: "Amazon SNS (signed message)".into(),
+                    action: actions::SNS_ENDPOINT_CONFIRM,
+                    target: envelope.topic_arn.clone(),
+                    outcome,
+                    detail: Some(format!("HTTP(S) subscription of {PATH} to the topic")),
+                };
+                self.db.audit().record(entry).await;
+                confirmed?;
                 tracing::info!(topic = %envelope.topic_arn, "SNS subscription confirmed");
                 Ok(false)
             }
@@ -130,15 +205,43 @@ impl SnsEndpoint {
     }
 
     async fn public_key(&self, url: &str) -> Result<Arc<Vec<u8>>, SnsEndpointError> {
-        if let Some(key) = self.keys.lock().ok().and_then(|keys| keys.get(url).cloned()) {
+        if let Some(key) = self.cached_key(url) {
             return Ok(key);
         }
-        let pem = self.get(url).await?;
-        let key = Arc::new(public_key_of(pem.as_bytes())?);
-        if let Ok(mut keys) = self.keys.lock() {
-            keys.insert(url.to_owned(), key.clone());
+        let _permit = self.fetches.acquire().await.map_err(|_| SnsEndpointError::RecentlyFailed(url.to_owned()))?;
+        // Another request may have fetched it while this one waited.
+        if let Some(key) = self.cached_key(url) {
+            return Ok(key);
         }
+        {
+            let mut failed = self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            failed.retain(|_, at| at.elapsed() < FAILED_FETCH_MEMORY);
+            if failed.contains_key(url) {
+                return Err(SnsEndpointError::RecentlyFailed(url.to_owned()));
+            }
+        }
+        self.fetches_tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let fetched = match self.get(url).await {
+            Ok(pem) => public_key_of(pem.as_bytes()),
+            Err(error) => Err(error),
+        };
+        let key = match fetched {
+            Ok(key) => Arc::new(key),
+            Err(error) => {
+                self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(url.to_owned(), Instant::now());
+                return Err(error);
+            }
+        };
+        let mut keys = self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.len() >= MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(url.to_owned(), key.clone());
         Ok(key)
+    }
+
+    fn cached_key(&self, url: &str) -> Option<Arc<Vec<u8>>> {
+        self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(url).cloned()
     }
 
     /// GETs an already validated URL.
@@ -218,16 +321,35 @@ pub fn string_to_sign(envelope: &Envelope) -> Result<String, SnsEndpointError> {
 }
 
 /// Checks a SigningCertURL as AWS's SDK validators do: https, a host
-/// `sns.<region>.amazonaws.com` (or `.com.cn`), a path ending `.pem`. In
-/// sandbox mode only the sandbox's own certificate URL is accepted.
-pub fn validate_cert_url(url: &str, sandbox_endpoint: Option<&str>) -> Result<(), SnsEndpointError> {
+/// `sns.<region>.amazonaws.com` (or `.com.cn`), a path ending `.pem`; and,
+/// stricter than they are, the Region must be one AWS has, and the topic's
+/// (SNS signs with the certificate of the topic's Region). In sandbox mode
+/// only the sandbox's own certificate URL is accepted.
+pub fn validate_cert_url(
+    url: &str,
+    sandbox_endpoint: Option<&str>,
+    topic_region: &str,
+) -> Result<(), SnsEndpointError> {
     let refused = || SnsEndpointError::CertificateUrl(url.to_owned());
     if let Some(endpoint) = sandbox_endpoint {
         let expected = format!("{}{SANDBOX_CERT_PATH}", endpoint.trim_end_matches('/'));
         return if url == expected { Ok(()) } else { Err(refused()) };
     }
     let uri = validate_live_url(url).map_err(|_| refused())?;
-    if uri.path().ends_with(".pem") && uri.query().is_none() { Ok(()) } else { Err(refused()) }
+    let region = live_url_region(&uri).ok_or_else(refused)?;
+    let known = keywatch_domain::region::find(&region).is_some();
+    if known && region == topic_region && uri.path().ends_with(".pem") && uri.query().is_none() {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// The Region of a validated `https://sns.<region>.amazonaws.com` URL.
+fn live_url_region(uri: &http::Uri) -> Option<String> {
+    let host = uri.host()?.to_ascii_lowercase();
+    let rest = host.strip_suffix(".amazonaws.com").or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+    rest.strip_prefix("sns.").map(str::to_owned)
 }
 
 /// An `https://sns.<region>.amazonaws.com[.cn]/...` URL, without user info
@@ -261,19 +383,11 @@ async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
     use http_body_util::BodyExt as _;
     let failed = |error: &dyn std::fmt::Display| SnsEndpointError::LiveFetch(error.to_string());
     let host = uri.host().ok_or_else(|| failed(&"no host"))?.to_owned();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    // An explicit provider: `ClientConfig::builder()` panics when the tree
-    // enables more than one.
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| failed(&e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = tls_config().map_err(|e| failed(&e))?;
     let server_name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| failed(&e))?;
     let tcp = tokio::net::TcpStream::connect((host.as_str(), 443)).await.map_err(|e| failed(&e))?;
     let tls =
-        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
+        tokio_rustls::TlsConnector::from(config).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.map_err(|e| failed(&e))?;
     tokio::spawn(async move {
@@ -290,6 +404,25 @@ async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
         return Err(failed(&format!("AWS answered {status}")));
     }
     Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The TLS client settings for AWS, with the system's roots read once
+/// (reading them costs tens of milliseconds and a directory scan).
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            // An explicit provider: `ClientConfig::builder()` panics when the
+            // tree enables more than one.
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+                .map_err(|error| error.to_string())
+        })
+        .clone()
 }
 
 /// The RSA public key (PKCS#1 DER) of a PEM certificate.
@@ -351,11 +484,14 @@ mod tests {
     // SDK validators' host pattern ^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$
     #[test]
     fn certificate_urls_must_be_sns_https_pem_urls() {
-        for good in [
-            "https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
-            "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem",
+        for (good, region) in [
+            (
+                "https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+                "ap-southeast-2",
+            ),
+            ("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem", "cn-north-1"),
         ] {
-            assert!(validate_cert_url(good, None).is_ok(), "{good}");
+            assert!(validate_cert_url(good, None, region).is_ok(), "{good}");
         }
         for bad in [
             "http://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService.pem",
@@ -366,19 +502,29 @@ mod tests {
             "https://user@sns.ap-southeast-2.amazonaws.com/SimpleNotificationService.pem",
             "https://s3.ap-southeast-2.amazonaws.com/SimpleNotificationService.pem",
             "https://sns.x.amazonaws.com/SimpleNotificationService.pem",
+            // Shaped like a Region, but not one AWS has (seen: any label was fetched).
+            "https://sns.attacker-label.amazonaws.com/SimpleNotificationService.pem",
+            // A real Region, but not the topic's.
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService.pem",
         ] {
-            assert!(validate_cert_url(bad, None).is_err(), "{bad}");
+            assert!(validate_cert_url(bad, None, "ap-southeast-2").is_err(), "{bad}");
         }
         let sandbox = Some("http://127.0.0.1:4566");
         assert!(
-            validate_cert_url("http://127.0.0.1:4566/_keywatch/sns/SimpleNotificationService.pem", sandbox).is_ok()
+            validate_cert_url("http://127.0.0.1:4566/_keywatch/sns/SimpleNotificationService.pem", sandbox, "any")
+                .is_ok()
         );
         assert!(
-            validate_cert_url("http://127.0.0.1:9999/_keywatch/sns/SimpleNotificationService.pem", sandbox).is_err()
+            validate_cert_url("http://127.0.0.1:9999/_keywatch/sns/SimpleNotificationService.pem", sandbox, "any")
+                .is_err()
         );
         // A real AWS URL is not the sandbox's: in sandbox mode only the sandbox signs.
         assert!(
-            validate_cert_url("https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-a.pem", sandbox)
+            validate_cert_url(
+                "https://sns.ap-southeast-2.amazonaws.com/SimpleNotificationService-a.pem",
+                sandbox,
+                "ap-southeast-2"
+            )
                 .is_err()
         );
     }

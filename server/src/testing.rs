@@ -32,7 +32,7 @@ use crate::aws::cloudwatch::AlarmDetail;
 use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::attack_runs::{NewAttackRun, StoredNotification};
-use crate::db::audit::{AuditEntry, actions};
+use crate::db::audit::{AuditEntry, AuditOutcome, actions};
 use crate::db::connection_checks::rfc3339;
 
 /// How often a run checks the alarm and its notification, and how often the
@@ -357,6 +357,31 @@ fn invalid(field: &str, message: String) -> AppError {
     AppError::InvalidInput { field: Some(field.to_owned()), message }
 }
 
+impl ServerTesting {
+    /// Encrypts `request.text` under `request.name` through the workload, then decrypts it.
+    async fn run_round_trip(&self, request: RoundTripRequest) -> Result<RoundTripResult, AppError> {
+        if request.name.trim().is_empty() {
+            return Err(invalid("name", "a name is required".into()));
+        }
+        if request.text.is_empty() {
+            return Err(invalid("text", "some text to encrypt is required".into()));
+        }
+        let (endpoint, key_id, _, _) = self.ready_targets().await?;
+        let body = json_body(&[("Name", &request.name), ("Text", &request.text)]);
+        let encrypt = send(&endpoint, "POST", "/encrypt", &body).await;
+        if encrypt.status != Some(200) {
+            return Ok(RoundTripResult { key_id, encrypt, decrypt: None, passed: false });
+        }
+        let body = json_body(&[("Name", &request.name), ("Key", &key_id)]);
+        let decrypt = send(&endpoint, "GET", "/decrypt", &body).await;
+        let text_back = serde_json::from_str::<serde_json::Value>(&decrypt.response_body)
+            .ok()
+            .and_then(|json| json["Text"].as_str().map(str::to_owned));
+        let passed = decrypt.status == Some(200) && text_back.as_deref() == Some(request.text.as_str());
+        Ok(RoundTripResult { key_id, encrypt, decrypt: Some(decrypt), passed })
+    }
+}
+
 #[async_trait]
 impl TestingBackend for ServerTesting {
     async fn overview(&self) -> Result<TestingOverview, AppError> {
@@ -387,25 +412,16 @@ impl TestingBackend for ServerTesting {
     }
 
     async fn round_trip(&self, request: RoundTripRequest) -> Result<RoundTripResult, AppError> {
-        if request.name.trim().is_empty() {
-            return Err(invalid("name", "a name is required".into()));
-        }
-        if request.text.is_empty() {
-            return Err(invalid("text", "some text to encrypt is required".into()));
-        }
-        let (endpoint, key_id, _, _) = self.ready_targets().await?;
-        let body = json_body(&[("Name", &request.name), ("Text", &request.text)]);
-        let encrypt = send(&endpoint, "POST", "/encrypt", &body).await;
-        if encrypt.status != Some(200) {
-            return Ok(RoundTripResult { key_id, encrypt, decrypt: None, passed: false });
-        }
-        let body = json_body(&[("Name", &request.name), ("Key", &key_id)]);
-        let decrypt = send(&endpoint, "GET", "/decrypt", &body).await;
-        let text_back = serde_json::from_str::<serde_json::Value>(&decrypt.response_body)
-            .ok()
-            .and_then(|json| json["Text"].as_str().map(str::to_owned));
-        let passed = decrypt.status == Some(200) && text_back.as_deref() == Some(request.text.as_str());
-        Ok(RoundTripResult { key_id, encrypt, decrypt: Some(decrypt), passed })
+        // It writes a record into the lab's database and makes KMS calls.
+        let target = format!("round trip as {:?}", request.name);
+        let result = self.run_round_trip(request).await;
+        let entry = match &result {
+            Ok(done) if !done.passed => AuditEntry::new(actions::ROUND_TRIP, target, AuditOutcome::Failed)
+                .with_detail("the text did not come back"),
+            _ => AuditEntry::of_result(actions::ROUND_TRIP, target, &result),
+        };
+        self.db.audit().record(entry).await;
+        result
     }
 
     async fn start_attack(&self, request: AttackRequest) -> Result<AttackRunView, AppError> {

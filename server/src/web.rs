@@ -1,6 +1,7 @@
-//! The console's HTTP surface: Leptos pages and server functions, static
-//! files, and the middleware around them all (`/healthz` and `/metrics` are
-//! in `health.rs`).
+//! The console's HTTP surface: [`app`] composes the whole router `serve`
+//! runs and tests drive (Leptos pages and server functions, static files,
+//! login, the SNS endpoint, `/healthz` and `/metrics`) with the middleware
+//! around them all.
 
 use std::sync::Arc;
 
@@ -20,8 +21,40 @@ use keywatch_app::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+use crate::auth::Auth;
 use crate::console::{PortSource, Ports};
+use crate::db::Database;
 use crate::security::{reject_cross_site, security_headers};
+use crate::sns_endpoint::SnsEndpoint;
+
+/// Everything the console's router is built from.
+pub struct AppParts {
+    /// The backends requests use (switchable with the Region).
+    pub ports: PortSource,
+    pub db: Database,
+    pub auth: Auth,
+    pub sns_endpoint: Arc<SnsEndpoint>,
+    pub leptos_options: LeptosOptions,
+    /// The Host names the console answers to.
+    pub allowed_hosts: keywatch_net::AllowedHosts,
+}
+
+/// The console's router, exactly as `serve` runs it. From the outside in:
+/// request metrics; the Host allow-list (before routing, so a rebound name
+/// reaches nothing); security headers; the body limit; then the SNS
+/// endpoint and `/metrics` (SNS signs its POSTs, scrapers carry no
+/// session) beside the session layer, which guards the pages, server
+/// functions and `/healthz` (details only with a session).
+pub fn app(parts: AppParts) -> Router {
+    let AppParts { ports, db, auth, sns_endpoint, leptos_options, allowed_hosts } = parts;
+    let console = router_from(ports, leptos_options).merge(crate::health::healthz_router(db));
+    let app = crate::auth::protect(console, auth)
+        .merge(crate::sns_endpoint::router(sns_endpoint))
+        .merge(crate::health::metrics_router())
+        .layer(axum::middleware::from_fn(crate::security::limit_body))
+        .layer(axum::middleware::from_fn(security_headers));
+    allowed_hosts.protect(app).layer(axum::middleware::from_fn(crate::metrics::track_requests))
+}
 
 /// Builds the console's router over fixed backends, without the Alarms
 /// pages' backend. Tests drive it directly with `oneshot`.

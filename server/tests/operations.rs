@@ -14,8 +14,12 @@ use keywatch_sandbox::{Sandbox, SandboxConfig};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// The operations routes as a console without a password serves them (its
+/// session layer marks every request so; `/healthz` then gives details).
 fn operations_router(db: Database) -> axum::Router {
-    keywatch::health::router(db).layer(axum::middleware::from_fn(metrics::track_requests))
+    keywatch::health::router(db)
+        .layer(axum::Extension(keywatch_app::api::session::SessionInfo::no_password()))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
 }
 
 async fn get(router: &axum::Router, path: &str) -> (StatusCode, Option<String>, String) {

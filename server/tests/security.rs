@@ -13,80 +13,39 @@
 //! - every form's fields given malformed, oversized and hostile input get a
 //!   clear error and change nothing in SQLite or the sandbox.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::body::Body;
 use http::{Method, Request, StatusCode, header};
-use keywatch::auth::{Auth, AuthSettings};
-use keywatch::aws::Aws;
-use keywatch::backend::ServerBackend;
-use keywatch::db::Database;
 use keywatch_app::api::audit::AuditPage;
-use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::error::AppError;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use support::World;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 
 struct Harness {
     router: axum::Router,
-    aws: Aws,
-    db: Database,
-    db_path: std::path::PathBuf,
-    sandbox: RunningSandbox,
-    dir: tempfile::TempDir,
+    world: World,
 }
 
 impl Harness {
     async fn new(password: bool) -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let sandbox =
-            Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
-                .expect("sandbox")
-                .start("127.0.0.1:0".parse().expect("addr"))
-                .await
-                .expect("sandbox started");
-        let db_path = dir.path().join("keywatch.db");
-        let db = Database::open(&db_path).await.expect("database");
+        let world = World::new().await;
         if password {
             let hash = keywatch::auth::hash_password(PASSWORD).expect("hash");
-            db.accounts().set_password_hash(keywatch::auth::ADMIN, &hash, 0).await.expect("stored");
+            world.db.accounts().set_password_hash(keywatch::auth::ADMIN, &hash, 0).await.expect("stored");
         }
-        let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-        let mut harness = Harness { router: axum::Router::new(), aws, db, db_path, sandbox, dir };
-        harness.router = harness.build_router();
+        let mut harness = Harness { router: axum::Router::new(), world };
+        harness.router = harness.build_router().await;
         harness
     }
 
     /// The router as `serve` builds it (a restart builds a new one on the same database).
-    fn build_router(&self) -> axum::Router {
-        let settings = ConsoleSettings {
-            mode: AwsMode::Sandbox,
-            mode_source: ModeSource::Flag,
-            region: "ap-southeast-2".into(),
-            region_name: "Asia Pacific (Sydney)".into(),
-            profile: None,
-            sandbox_endpoint: Some(self.sandbox.endpoint_url.clone()),
-        };
-        let backend = ServerBackend::new(self.aws.clone(), self.db.clone(), settings);
-        let lab = keywatch::lab::ServerLab::new(self.aws.clone(), self.db.clone(), "ap-southeast-2".into(), true);
-        let options = keywatch::web::leptos_options(self.dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-        let testing = keywatch::testing::ServerTesting::new(self.aws.clone(), self.db.clone(), false);
-        let lab = Arc::new(lab);
-        let thresholds = keywatch::thresholds::ServerThresholds::new(self.aws.clone(), self.db.clone(), lab.clone());
-        let ports = keywatch::console::Ports {
-            backend: Arc::new(backend),
-            lab,
-            testing: Arc::new(testing),
-            thresholds: Some(Arc::new(thresholds)),
-        };
-        let router = keywatch::web::router_from(keywatch::console::PortSource::fixed(ports), options);
-        // As `serve` composes it: the health routes beside the protected console.
-        keywatch::auth::protect(router, Auth::new(self.db.clone(), AuthSettings::default()))
-            .merge(keywatch::health::router(self.db.clone()))
-            .layer(axum::middleware::from_fn(keywatch::security::security_headers))
+    async fn build_router(&self) -> axum::Router {
+        self.world.app(self.world.auth().await)
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
@@ -117,7 +76,7 @@ impl Harness {
 
     /// Row counts of every table but the audit log, and the retention setting.
     async fn sqlite_snapshot(&self) -> BTreeMap<String, String> {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", self.db_path.display()))
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", self.world.db_path.display()))
             .await
             .expect("read-only pool");
         let tables: Vec<String> = sqlx::query_scalar(
@@ -147,12 +106,12 @@ impl Harness {
     /// their subscriptions.
     async fn sandbox_snapshot(&self) -> Vec<String> {
         let mut state = Vec::new();
-        let cloudformation = aws_sdk_cloudformation::Client::new(&self.aws.sdk_config);
+        let cloudformation = aws_sdk_cloudformation::Client::new(&self.world.aws.sdk_config);
         let stacks = cloudformation.list_stacks().send().await.expect("ListStacks");
         for stack in stacks.stack_summaries() {
             state.push(format!("stack {:?} {:?}", stack.stack_name(), stack.stack_status()));
         }
-        let sns = self.aws.sns();
+        let sns = self.world.aws.sns();
         for topic in sns.list_topics().await.expect("ListTopics") {
             for subscription in sns.list_subscriptions_by_topic(&topic).await.expect("ListSubscriptionsByTopic") {
                 state.push(format!(
@@ -167,7 +126,7 @@ impl Harness {
     }
 
     async fn audit(&self) -> AuditPage {
-        let records = self.db.audit().page(None, 1000).await.expect("audit");
+        let records = self.world.db.audit().page(None, 1000).await.expect("audit");
         AuditPage { records, next_before: None }
     }
 }
@@ -311,8 +270,8 @@ async fn logins_start_hashed_sessions_that_survive_a_restart_and_end_at_logout()
     assert!(token.len() >= 43, "256 bits: {token}");
 
     // Only the token's hash is stored.
-    let raw = std::fs::read(&harness.db_path).expect("db file");
-    let wal = std::fs::read(harness.db_path.with_extension("db-wal")).unwrap_or_default();
+    let raw = std::fs::read(&harness.world.db_path).expect("db file");
+    let wal = std::fs::read(harness.world.db_path.with_extension("db-wal")).unwrap_or_default();
     for bytes in [&raw, &wal] {
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the raw token is in SQLite");
     }
@@ -327,7 +286,7 @@ async fn logins_start_hashed_sessions_that_survive_a_restart_and_end_at_logout()
     assert_eq!(reply.body, r#"{"password_required":true,"user":"admin"}"#);
 
     // A restart: a new router on the same database accepts the session.
-    harness.router = harness.build_router();
+    harness.router = harness.build_router().await;
     assert_eq!(harness.send(info(cookie.clone())).await.status, StatusCode::OK);
 
     let logout = harness
@@ -587,7 +546,7 @@ fn assert_refused(reply: &Reply, what: &str) {
 async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
     let harness = Harness::new(true).await;
     let cookie = harness.session_cookie().await;
-    let topic_arn = aws_sdk_sns::Client::new(&harness.aws.sdk_config)
+    let topic_arn = aws_sdk_sns::Client::new(&harness.world.aws.sdk_config)
         .create_topic()
         .name("pattern1-logging-topic")
         .send()
@@ -596,7 +555,7 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         .topic_arn
         .expect("arn");
     // An alarm the threshold form can target (PutMetricAlarm, as any alarm).
-    aws_sdk_cloudwatch::Client::new(&harness.aws.sdk_config)
+    aws_sdk_cloudwatch::Client::new(&harness.world.aws.sdk_config)
         .put_metric_alarm()
         .alarm_name("hostile-test-alarm")
         .namespace("Pattern1")

@@ -17,7 +17,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use keywatch::db::Database;
-use keywatch::sns_endpoint::{PATH, SnsEndpoint};
+use keywatch::sns_endpoint::{AlarmTopicList, PATH, SnsEndpoint};
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 
 const REGION: &str = "ap-southeast-2";
@@ -83,7 +83,8 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
 
     let capture = Arc::new(Capture::default());
-    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone())));
+    let alarm_topics = AlarmTopicList::default();
+    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), alarm_topics.clone()));
     let capturing = Router::new()
         .route(
             "/capture",
@@ -106,6 +107,8 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
 
     let topic_arn =
         sns.create_topic().name("pattern1-logging-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
+    // What the inbox publishes once it has read the alarm topics.
+    alarm_topics.replace([topic_arn.clone()]);
     let console_url = format!("{base}{PATH}");
     let capture_url = format!("{base}/capture");
     for url in [&console_url, &capture_url] {
@@ -122,6 +125,18 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
         (arn != "PendingConfirmation").then(|| arn.to_owned())
     };
     eventually("the console's subscription to be confirmed", confirmed).await;
+    // The confirmation is audited (just after the SubscribeURL answered).
+    let confirmations = eventually("the confirmation in the audit log", async || {
+        let audit = db.audit().page(None, 100).await.expect("audit");
+        let found: Vec<(String, String)> = audit
+            .into_iter()
+            .filter(|record| record.action == "sns-endpoint.confirm")
+            .map(|record| (record.target, record.outcome))
+            .collect();
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    assert_eq!(confirmations, [(topic_arn.clone(), "succeeded".to_owned())]);
     // The capturing subscriber is confirmed by hand from its copy.
     let confirmation = eventually("the captured confirmation", async || {
         capture.bodies.lock().expect("lock").iter().find(|body| body.contains("SubscriptionConfirmation")).cloned()
@@ -195,4 +210,103 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
     // verified, the duplicate would have answered 200).
     assert_eq!(post_body(&console_url, &with(&sha256, "SignatureVersion", "1")).await, 403);
     assert_eq!(db.notifications().count().await.expect("count"), 2);
+}
+
+// Issue 15, finding 2: any correctly signed confirmation was confirmed, and
+// any account's notifications stored. Only the console's alarm topics count.
+#[tokio::test]
+async fn messages_from_topics_that_are_not_alarm_topics_are_refused() {
+    let sandbox =
+        Sandbox::new(SandboxConfig { default_region: REGION.into(), ..SandboxConfig::default() })
+            .expect("sandbox")
+            .start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("sandbox started");
+    let aws = keywatch::aws::Aws::sandbox(&sandbox.endpoint_url, REGION);
+    let sns = aws_sdk_sns::Client::new(&aws.sdk_config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let capture = Arc::new(Capture::default());
+    // No alarm topic known: nothing is trusted.
+    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), AlarmTopicList::default()));
+    let capturing = Router::new()
+        .route(
+            "/capture",
+            post(|State(capture): State<Arc<Capture>>, body: String| async move {
+                capture.bodies.lock().expect("lock").push(body);
+            }),
+        )
+        .with_state(capture.clone());
+    let app = keywatch::sns_endpoint::router(endpoint.clone()).merge(capturing);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let topic_arn = sns.create_topic().name("someone-elses-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
+    let console_url = format!("{base}{PATH}");
+    for url in [console_url.clone(), format!("{base}/capture")] {
+        sns.subscribe().topic_arn(&topic_arn).protocol("http").endpoint(url).send().await.expect("Subscribe");
+    }
+    // The capturing subscriber's copy shows SNS has posted the confirmations.
+    let confirmation = eventually("the captured confirmation", async || {
+        capture.bodies.lock().expect("lock").iter().find(|body| body.contains("SubscriptionConfirmation")).cloned()
+    })
+    .await;
+    // The genuine, correctly signed confirmation of a foreign topic is refused, and not acted on.
+    assert_eq!(post_body(&console_url, &confirmation).await, 403);
+    let listed = sns.list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.expect("List");
+    let console = listed.subscriptions().iter().find(|s| s.endpoint() == Some(console_url.as_str())).expect("sub");
+    assert_eq!(console.subscription_arn(), Some("PendingConfirmation"));
+    assert!(db.audit().page(None, 10).await.expect("audit").is_empty(), "nothing confirmed, nothing audited");
+
+    // A genuine notification of that topic, forwarded to the console: refused, not stored.
+    let subscribe_url: serde_json::Value = serde_json::from_str(&confirmation).expect("json");
+    keywatch::sandbox_client::get(&sandbox.endpoint_url, subscribe_url["SubscribeURL"].as_str().expect("url"))
+        .await
+        .expect("confirmed");
+    sns.publish().topic_arn(&topic_arn).message("not an alarm of ours").send().await.expect("Publish");
+    let notification = eventually("the captured notification", async || {
+        capture.bodies.lock().expect("lock").iter().find(|body| body.contains("not an alarm of ours")).cloned()
+    })
+    .await;
+    assert_eq!(post_body(&console_url, &notification).await, 403);
+    assert_eq!(db.notifications().count().await.expect("count"), 0);
+    assert_eq!(endpoint.certificate_fetches(), 0, "refused before any certificate was fetched");
+}
+
+// Issue 15, finding 6: 20 forgeries made 20 certificate fetches. A
+// certificate that cannot be loaded is fetched once, then refused for a
+// while without fetching.
+#[tokio::test]
+async fn forged_messages_do_not_make_the_console_fetch_again_and_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    // A sandbox endpoint nobody listens on: every fetch fails at once.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let dead_url = format!("http://{}", dead.local_addr().expect("addr"));
+    drop(dead);
+    let topics = AlarmTopicList::default();
+    let topic = "arn:aws:sns:ap-southeast-2:000000000000:pattern1-logging-topic".to_owned();
+    topics.replace([topic.clone()]);
+    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(dead_url.clone()), topics));
+    let forged = serde_json::json!({
+        "Type": "Notification",
+        "MessageId": "m-1",
+        "TopicArn": topic,
+        "Message": "{}",
+        "Timestamp": "2026-12-07T00:00:00.000Z",
+        "SignatureVersion": "1",
+        "Signature": "Zm9yZ2Vk",
+        "SigningCertURL": format!("{dead_url}/_keywatch/sns/SimpleNotificationService.pem"),
+    })
+    .to_string();
+    let attempts = (0..20).map(|_| {
+        let endpoint = endpoint.clone();
+        let forged = forged.clone();
+        async move { endpoint.handle(&forged).await.is_err() }
+    });
+    let refused = futures_util::future::join_all(attempts).await;
+    assert!(refused.iter().all(|refused| *refused));
+    assert_eq!(endpoint.certificate_fetches(), 1, "one fetch for twenty forgeries");
+    assert_eq!(db.notifications().count().await.expect("count"), 0);
 }

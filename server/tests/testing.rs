@@ -165,6 +165,16 @@ async fn the_round_trip_encrypts_and_decrypts_with_the_stacks_key() {
 
     let refused = lab.testing.round_trip(RoundTripRequest { name: " ".into(), text: "x".into() }).await;
     assert!(matches!(refused, Err(AppError::InvalidInput { field: Some(ref f), .. }) if f == "name"), "{refused:?}");
+
+    // Both round trips are in the audit log (issue 15: the round trip writes
+    // to the lab's database and calls KMS, and was not audited).
+    let audit = lab.db.audit().page(None, 50).await.expect("audit");
+    let round_trips: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|record| record.action == "attack.round-trip")
+        .map(|record| (record.target.as_str(), record.outcome.as_str()))
+        .collect();
+    assert_eq!(round_trips, [("round trip as \" \"", "refused"), ("round trip as \"Bob\"", "succeeded")], "{audit:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,7 +83,11 @@ impl Workload {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), WorkloadError> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await.map_err(WorkloadError::Serve)
+        // Header-read and request timeouts and a connection cap: behind an
+        // ALB or not, slow clients must not hold every descriptor.
+        keywatch_net::serve(listener, self.router(), keywatch_net::Limits::WORKLOAD, shutdown)
+            .await
+            .map_err(WorkloadError::Serve)
     }
 }
 

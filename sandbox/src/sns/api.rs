@@ -60,7 +60,12 @@ fn attribute_map(map: &BTreeMap<String, String>) -> Value {
     )
 }
 
+/// What `Subscribe` answers for a subscription awaiting confirmation.
 const PENDING: &str = "pending confirmation";
+/// What `ListSubscriptions` and `ListSubscriptionsByTopic` show for one:
+/// <https://docs.aws.amazon.com/sns/latest/dg/sns-create-subscribe-endpoint-to-topic.html>
+/// (the console and the list APIs show "PendingConfirmation").
+const PENDING_LISTED: &str = "PendingConfirmation";
 
 /// Runs an SNS call; `endpoint` is the sandbox's URL, which confirmation
 /// and unsubscribe links point at.
@@ -245,7 +250,7 @@ fn run(
                 .filter(|s| topic.is_none_or(|arn| s.topic_arn == arn))
                 .map(|s| {
                     Value::structure()
-                        .with("SubscriptionArn", if s.token.is_some() { PENDING } else { s.arn.as_str() })
+                        .with("SubscriptionArn", if s.token.is_some() { PENDING_LISTED } else { s.arn.as_str() })
                         .with("Owner", s.owner.as_str())
                         .with("Protocol", s.protocol.as_str())
                         .with("Endpoint", s.endpoint.as_str())

@@ -31,6 +31,9 @@ pub mod actions {
     pub const LEFTOVER_REMOVE: &str = "lab.remove-leftover";
     /// An alarm's threshold (or evaluation settings) changed.
     pub const THRESHOLD_CHANGE: &str = "threshold.change";
+    /// The Testing page's round trip: one record encrypted and decrypted
+    /// through the lab's application.
+    pub const ROUND_TRIP: &str = "attack.round-trip";
     /// An attack simulation run against the lab.
     pub const ATTACK_SIMULATION: &str = "attack.simulate";
     /// A logging-stack detection switched on, off or retuned.
@@ -41,6 +44,8 @@ pub mod actions {
     pub const SUBSCRIBER_REMOVE: &str = "subscriber.remove";
     pub const SUBSCRIBER_RESEND: &str = "subscriber.resend-confirmation";
     pub const SUBSCRIBER_CONFIRM: &str = "subscriber.confirm";
+    /// SNS asked the console's HTTP(S) endpoint to confirm a subscription.
+    pub const SNS_ENDPOINT_CONFIRM: &str = "sns-endpoint.confirm";
     pub const HISTORY_RETENTION: &str = "history.retention";
     /// The console switched to another Region or profile.
     pub const CONNECTION_CHANGE: &str = "connection.change";
@@ -171,8 +176,10 @@ impl<'a> AuditLog<'a> {
     }
 }
 
-/// At most [`MAX_TEXT`] characters, control characters shown as `\u{..}`
-/// escapes so a log line cannot be forged or garbled.
+/// At most [`MAX_TEXT`] characters; control characters, bidirectional
+/// controls and invisible separators shown as `\u{..}` escapes, so an entry
+/// can neither forge a line nor display reordered text (CVE-2021-42574's
+/// "Trojan Source" characters).
 fn clip(text: &str) -> String {
     let mut out = String::new();
     for (count, c) in text.chars().enumerate() {
@@ -180,14 +187,29 @@ fn clip(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() { out.extend(c.escape_unicode()) } else { out.push(c) }
+        if c.is_control() || is_bidi_or_invisible(c) { out.extend(c.escape_unicode()) } else { out.push(c) }
     }
     out
+}
+
+/// Unicode's bidirectional formatting characters (UAX #9: the embeddings,
+/// overrides and isolates, and the implicit marks), zero-width characters,
+/// the line and paragraph separators, and the byte-order mark.
+fn is_bidi_or_invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // https://www.unicode.org/reports/tr9/#Directional_Formatting_Characters
+    #[test]
+    fn bidirectional_controls_are_escaped() {
+        assert_eq!(clip("pattern1\u{202E}lmy.esab"), "pattern1\\u{202e}lmy.esab");
+        assert_eq!(clip("a\u{2066}b\u{2069}\u{200F}c"), "a\\u{2066}b\\u{2069}\\u{200f}c");
+        assert_eq!(clip("Zürich ✓"), "Zürich ✓");
+    }
 
     #[test]
     fn stored_text_is_clipped_and_control_characters_escaped() {

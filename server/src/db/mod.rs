@@ -9,6 +9,7 @@ pub mod connection_checks;
 pub mod connection_choice;
 pub mod deployments;
 pub mod history_retention;
+pub mod login_failures;
 pub mod notifications;
 pub mod poller_cursors;
 pub mod sessions;
@@ -37,6 +38,32 @@ pub enum DbError {
     Corrupt(String),
 }
 
+/// Creates missing directories readable by their owner alone (0700);
+/// existing ones are left as they are (the database may live in a shared
+/// directory the user chose).
+fn private_dir_builder() -> std::fs::DirBuilder {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+}
+
+/// Creates the database file as 0600, or narrows an existing one to it:
+/// it holds the session digests and the audit log. SQLite gives its -wal
+/// and -shm files the database file's permissions.
+fn owner_only_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The console's database.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -48,9 +75,11 @@ impl Database {
     /// migrations.
     pub async fn open(path: &Path) -> Result<Database, DbError> {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
+            private_dir_builder()
+                .create(parent)
                 .map_err(|source| DbError::Directory { path: parent.to_path_buf(), source })?;
         }
+        owner_only_file(path).map_err(|source| DbError::Directory { path: path.to_path_buf(), source })?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -123,6 +152,11 @@ impl Database {
     /// The `admin_account` table.
     pub fn accounts(&self) -> accounts::Accounts<'_> {
         accounts::Accounts::new(&self.pool)
+    }
+
+    /// The `login_failures` table.
+    pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {
+        login_failures::LoginFailures::new(&self.pool)
     }
 
     /// The `sessions` table.

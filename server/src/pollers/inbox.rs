@@ -58,6 +58,8 @@ pub async fn ensure_subscribed(
 ) -> Result<Queue, ServerError> {
     let queue = aws.sqs().create_queue(&queue_name(&config.lab_prefix)).await?;
     let topics = super::discover(aws, &config.lab_prefix).await?.topics;
+    // The SNS endpoint trusts exactly the topics the queue policy names.
+    config.alarm_topics.replace(topics.keys().cloned());
     let missing: Vec<&String> = topics.keys().filter(|topic| !subscribed.contains(*topic)).collect();
     if missing.is_empty() {
         return Ok(queue);

@@ -33,13 +33,21 @@ pub struct PollerConfig {
     pub interval: Duration,
     /// `WaitTimeSeconds` of the inbox's long polls (0–20).
     pub wait_seconds: i32,
+    /// Where the inbox publishes the alarm topics it listens to, for the
+    /// SNS HTTP(S) endpoint to accept only those.
+    pub alarm_topics: crate::sns_endpoint::AlarmTopicList,
 }
 
 impl PollerConfig {
     /// Defaults: the lab's prefix, SQS's longest long poll, and a history
     /// round every `interval`.
     pub fn new(interval: Duration) -> PollerConfig {
-        PollerConfig { lab_prefix: DEFAULT_LAB_PREFIX.to_owned(), interval, wait_seconds: 20 }
+        PollerConfig {
+            lab_prefix: DEFAULT_LAB_PREFIX.to_owned(),
+            interval,
+            wait_seconds: 20,
+            alarm_topics: crate::sns_endpoint::AlarmTopicList::default(),
+        }
     }
 }
 

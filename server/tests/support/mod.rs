@@ -1,0 +1,89 @@
+//! What server tests share: a world of an in-process sandbox, a temporary
+//! SQLite database and the console's services over them, and the console's
+//! router built by `web::app`, exactly as `serve` builds it.
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use std::sync::Arc;
+
+use keywatch::auth::{Auth, AuthSettings};
+use keywatch::aws::Aws;
+use keywatch::backend::ServerBackend;
+use keywatch::console::{PortSource, Ports};
+use keywatch::db::Database;
+use keywatch::sns_endpoint::{AlarmTopicList, SnsEndpoint};
+use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
+use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+
+pub const REGION: &str = "ap-southeast-2";
+/// The address the console's router believes it listens on.
+pub const LISTEN: &str = "127.0.0.1:3000";
+
+/// A sandbox, a database and the AWS clients pointed at the sandbox.
+pub struct World {
+    pub sandbox: RunningSandbox,
+    pub aws: Aws,
+    pub db: Database,
+    pub db_path: std::path::PathBuf,
+    pub dir: tempfile::TempDir,
+    /// The alarm topics the SNS endpoint accepts (the inbox's list).
+    pub alarm_topics: AlarmTopicList,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sandbox = Sandbox::new(SandboxConfig { default_region: REGION.into(), ..SandboxConfig::default() })
+            .expect("sandbox")
+            .start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("sandbox started");
+        let db_path = dir.path().join("keywatch.db");
+        let db = Database::open(&db_path).await.expect("database");
+        let aws = Aws::sandbox(&sandbox.endpoint_url, REGION);
+        World { sandbox, aws, db, db_path, dir, alarm_topics: AlarmTopicList::default() }
+    }
+
+    /// The console's services over this world.
+    pub fn ports(&self) -> Ports {
+        let settings = ConsoleSettings {
+            mode: AwsMode::Sandbox,
+            mode_source: ModeSource::Flag,
+            region: REGION.into(),
+            region_name: "Asia Pacific (Sydney)".into(),
+            profile: None,
+            sandbox_endpoint: Some(self.sandbox.endpoint_url.clone()),
+        };
+        let backend = ServerBackend::new(self.aws.clone(), self.db.clone(), settings);
+        let lab = Arc::new(keywatch::lab::ServerLab::new(self.aws.clone(), self.db.clone(), REGION.into(), true));
+        let testing = keywatch::testing::ServerTesting::new(self.aws.clone(), self.db.clone(), false);
+        let thresholds = keywatch::thresholds::ServerThresholds::new(self.aws.clone(), self.db.clone(), lab.clone());
+        Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Some(Arc::new(thresholds)) }
+    }
+
+    /// Authentication as `serve` sets it up on loopback.
+    pub async fn auth(&self) -> Auth {
+        Auth::load(self.db.clone(), AuthSettings::default()).await.expect("auth")
+    }
+
+    /// The console's router as `serve` builds it, with `auth`.
+    pub fn app(&self, auth: Auth) -> axum::Router {
+        self.app_with(auth, &[])
+    }
+
+    /// The same, answering also to `allowed_hosts` (`--allowed-host`).
+    pub fn app_with(&self, auth: Auth, allowed_hosts: &[String]) -> axum::Router {
+        let listen = LISTEN.parse().expect("addr");
+        keywatch::web::app(keywatch::web::AppParts {
+            ports: PortSource::fixed(self.ports()),
+            db: self.db.clone(),
+            auth,
+            sns_endpoint: Arc::new(SnsEndpoint::new(
+                self.db.clone(),
+                Some(self.sandbox.endpoint_url.clone()),
+                self.alarm_topics.clone(),
+            )),
+            leptos_options: keywatch::web::leptos_options(self.dir.path(), listen),
+            allowed_hosts: keywatch_net::AllowedHosts::for_listener(listen, allowed_hosts, "--allowed-host"),
+        })
+    }
+}
