@@ -2,6 +2,7 @@
 // machine's network reaches package registries only). `cargo leptos
 // end-to-end` starts the console before running these tests.
 import { defineConfig, devices } from "@playwright/test";
+import { chromiumArgs, chromiumExecutable } from "./chromium";
 
 const baseURL = process.env.KEYWATCH_URL ?? "http://127.0.0.1:3000";
 
@@ -17,19 +18,7 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: { executablePath: chromiumExecutable, args: chromiumArgs },
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
 });

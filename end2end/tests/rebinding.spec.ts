@@ -4,6 +4,7 @@
 // same-origin POST from it (Host and Origin both the attacker's, which the
 // cross-site check alone accepted) are refused with 421, and nothing changes.
 import { chromium, expect, test } from "@playwright/test";
+import { chromiumArgs, chromiumExecutable } from "../chromium";
 
 const consoleUrl = new URL(process.env.KEYWATCH_URL ?? "http://127.0.0.1:3000");
 const attackerHost = "rebind.attacker.example";
@@ -12,18 +13,8 @@ test("a page under a rebound name can neither read nor change the console", asyn
   await page.goto("/history");
   const retentionBefore = await page.getByTestId("retention").textContent();
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      `--host-resolver-rules=MAP ${attackerHost} 127.0.0.1`,
-    ],
+    executablePath: chromiumExecutable,
+    args: [...chromiumArgs, `--host-resolver-rules=MAP ${attackerHost} 127.0.0.1`],
   });
   try {
     const attacker = await browser.newPage();

@@ -132,13 +132,26 @@ mod tests {
     use super::*;
 
     fn console() -> AllowedHosts {
-        AllowedHosts::for_listener("127.0.0.1:3000".parse().expect("addr"), &["keywatch.corp.example".into()], "--allowed-host")
+        AllowedHosts::for_listener(
+            "127.0.0.1:3000".parse().expect("addr"),
+            &["keywatch.corp.example".into()],
+            "--allowed-host",
+        )
     }
 
     #[test]
     fn the_listeners_own_names_pass_with_any_port() {
         let hosts = console();
-        for host in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "keywatch.corp.example", "keywatch.corp.example:443", "app.localhost:3000", "127.0.0.2:3000"] {
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST",
+            "[::1]:3000",
+            "keywatch.corp.example",
+            "keywatch.corp.example:443",
+            "app.localhost:3000",
+            "127.0.0.2:3000",
+        ] {
             assert!(hosts.check(Some(host)).is_ok(), "{host}");
         }
         assert!(hosts.check(None).is_ok());
@@ -150,7 +163,13 @@ mod tests {
         let hosts = console();
         let refusal = hosts.check(Some("rebind.attacker.example:3000")).expect_err("refused");
         assert!(refusal.to_string().contains("--allowed-host rebind.attacker.example:3000"), "{refusal}");
-        for host in ["localhost.attacker.example", "127.0.0.1.attacker.example", "10.0.0.5:3000", "keywatch.corp.example.evil", "x.s3.ap-southeast-2.amazonaws.com"] {
+        for host in [
+            "localhost.attacker.example",
+            "127.0.0.1.attacker.example",
+            "10.0.0.5:3000",
+            "keywatch.corp.example.evil",
+            "x.s3.ap-southeast-2.amazonaws.com",
+        ] {
             assert!(hosts.check(Some(host)).is_err(), "{host}");
         }
     }
@@ -161,7 +180,8 @@ mod tests {
         assert!(hosts.check(Some("192.0.2.10:3000")).is_ok());
         assert!(hosts.check(Some("[2001:db8::1]:3000")).is_ok());
         assert!(hosts.check(Some("intranet.example")).is_err());
-        let sandbox = AllowedHosts::for_listener("127.0.0.1:4566".parse().expect("addr"), &[], "--allowed-host").with_s3_virtual_hosts();
+        let sandbox = AllowedHosts::for_listener("127.0.0.1:4566".parse().expect("addr"), &[], "--allowed-host")
+            .with_s3_virtual_hosts();
         assert!(sandbox.check(Some("lab.s3.ap-southeast-2.amazonaws.com")).is_ok());
         assert!(sandbox.check(Some("lab.s3-ap-southeast-2.amazonaws.com:4566")).is_ok());
         assert!(sandbox.check(Some("lab.s3.attacker.example")).is_err());

@@ -83,11 +83,11 @@ impl RunningTasks {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let listen = listener.local_addr()?;
         // The load balancer's DNS name is this loopback address; other names are refused.
-        let router = keywatch_net::AllowedHosts::for_listener(listen, &[], "")
-            .protect(router);
+        let router = keywatch_net::AllowedHosts::for_listener(listen, &[], "").protect(router);
         let arn = service_arn.clone();
         let handle = tokio::spawn(async move {
-            let serve = keywatch_net::serve(listener, router, keywatch_net::Limits::WORKLOAD, std::future::pending::<()>());
+            let serve =
+                keywatch_net::serve(listener, router, keywatch_net::Limits::WORKLOAD, std::future::pending::<()>());
             if let Err(error) = serve.await {
                 tracing::error!(service = %arn, %error, "sandbox ECS task stopped");
             }

@@ -490,7 +490,8 @@ async fn login(State(auth): State<Auth>, request: Request) -> Response {
     let audit = auth.db.audit();
     if !matches {
         let failures = auth.db.login_failures();
-        if let Err(error) = failures.record(&key.to_string(), attempt_at, attempt_at.saturating_sub(window_ms())).await {
+        if let Err(error) = failures.record(&key.to_string(), attempt_at, attempt_at.saturating_sub(window_ms())).await
+        {
             tracing::error!(%error, "a failed login could not be recorded; it still counts until restart");
         }
         let entry = AuditEntry {

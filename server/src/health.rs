@@ -22,8 +22,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use keywatch_app::api::operations::port::OperationsBackend;
-use keywatch_app::api::session::SessionInfo;
 use keywatch_app::api::operations::{AwsStatus, DegradedPoller};
+use keywatch_app::api::session::SessionInfo;
 use keywatch_app::error::AppError;
 
 use crate::db::Database;

@@ -228,7 +228,10 @@ impl SnsEndpoint {
         let key = match fetched {
             Ok(key) => Arc::new(key),
             Err(error) => {
-                self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(url.to_owned(), Instant::now());
+                self.failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(url.to_owned(), Instant::now());
                 return Err(error);
             }
         };
@@ -386,8 +389,7 @@ async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
     let config = tls_config().map_err(|e| failed(&e))?;
     let server_name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| failed(&e))?;
     let tcp = tokio::net::TcpStream::connect((host.as_str(), 443)).await.map_err(|e| failed(&e))?;
-    let tls =
-        tokio_rustls::TlsConnector::from(config).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
+    let tls = tokio_rustls::TlsConnector::from(config).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.map_err(|e| failed(&e))?;
     tokio::spawn(async move {
@@ -525,7 +527,7 @@ mod tests {
                 sandbox,
                 "ap-southeast-2"
             )
-                .is_err()
+            .is_err()
         );
     }
 

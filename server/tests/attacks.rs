@@ -41,7 +41,8 @@ async fn send(router: &axum::Router, request: Request<Body>) -> Reply {
 
 /// A request as it arrives from `peer` over TCP, for `host`.
 fn request(method: Method, path: &str, host: &str, peer: &str) -> http::request::Builder {
-    let peer: SocketAddr = format!("{peer}:50000").parse().unwrap_or_else(|_| format!("[{peer}]:50000").parse().expect("peer"));
+    let peer: SocketAddr =
+        format!("{peer}:50000").parse().unwrap_or_else(|_| format!("[{peer}]:50000").parse().expect("peer"));
     Request::builder().method(method).uri(path).header(header::HOST, host).extension(ConnectInfo(peer))
 }
 
@@ -207,9 +208,15 @@ async fn healthz_gives_details_only_with_a_session() {
     let error = keywatch::error::ServerError::Config("User arn:aws:iam::111122223333:user/ci is not authorized".into());
     keywatch::metrics::global().poller_failed("attacks-test-poller", &error);
 
-    let anonymous = send(&app, request(Method::GET, "/healthz", support::LISTEN, "127.0.0.1").body(Body::empty()).expect("r")).await;
+    let anonymous =
+        send(&app, request(Method::GET, "/healthz", support::LISTEN, "127.0.0.1").body(Body::empty()).expect("r"))
+            .await;
     assert_eq!(anonymous.status, StatusCode::OK);
-    assert!(anonymous.body.contains("\"degraded\"") && anonymous.body.contains("attacks-test-poller"), "{}", anonymous.body);
+    assert!(
+        anonymous.body.contains("\"degraded\"") && anonymous.body.contains("attacks-test-poller"),
+        "{}",
+        anonymous.body
+    );
     assert!(!anonymous.body.contains("111122223333"), "no error text without a session: {}", anonymous.body);
 
     let logged_in = send(&app, login("127.0.0.1", PASSWORD)).await;
@@ -217,7 +224,10 @@ async fn healthz_gives_details_only_with_a_session() {
     let cookie = cookie.split(';').next().expect("pair").to_owned();
     let detailed = send(
         &app,
-        request(Method::GET, "/healthz", support::LISTEN, "127.0.0.1").header(header::COOKIE, cookie).body(Body::empty()).expect("r"),
+        request(Method::GET, "/healthz", support::LISTEN, "127.0.0.1")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("r"),
     )
     .await;
     assert!(detailed.body.contains("111122223333"), "details with a session: {}", detailed.body);
@@ -259,8 +269,14 @@ async fn pages_are_not_stored_and_oversized_bodies_get_413() {
     let world = World::new().await;
     let app = world.app(world.auth().await);
     for (method, path) in [(Method::GET, "/audit"), (Method::GET, "/healthz"), (Method::POST, "/api/session/info")] {
-        let reply = send(&app, request(method.clone(), path, support::LISTEN, "127.0.0.1").body(Body::empty()).expect("r")).await;
-        assert_eq!(reply.headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-store"[..]), "{method} {path}");
+        let reply =
+            send(&app, request(method.clone(), path, support::LISTEN, "127.0.0.1").body(Body::empty()).expect("r"))
+                .await;
+        assert_eq!(
+            reply.headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{method} {path}"
+        );
     }
     let huge = "input[keep_days]=".to_owned() + &"9".repeat(2 * 1024 * 1024);
     let declared = request(Method::POST, "/api/history/set-retention", support::LISTEN, "127.0.0.1")
@@ -292,5 +308,26 @@ async fn the_database_is_readable_by_its_owner_only() {
     let wal = path.with_extension("db-wal");
     if wal.exists() {
         assert_eq!(mode(&wal), 0o600);
+    }
+}
+
+// Finding 7: /alarms/edit logged a Leptos SSR panic ("reactive value …
+// disposed") in about one load of four. The cause: the page read a
+// LocalResource (which never loads on the server) under its Suspense, so
+// the render gave up, served the fallback and ran the rest on disposed
+// signals. Every load now renders the editor itself.
+#[tokio::test]
+async fn the_alarm_page_renders_its_editor_on_every_load() {
+    let world = World::new().await;
+    world.put_alarm("pattern1-manual-alarm", "Pattern1Application/KMSSecurity").await;
+    let app = world.app(world.auth().await);
+    for load in 0..20 {
+        let page = request(Method::GET, "/alarms/edit?name=pattern1-manual-alarm", support::LISTEN, "127.0.0.1")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .expect("r");
+        let reply = send(&app, page).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.contains(r#"aria-label="Settings""#), "load {load} rendered no editor: {}", reply.body);
     }
 }

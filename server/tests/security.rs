@@ -555,19 +555,7 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         .topic_arn
         .expect("arn");
     // An alarm the threshold form can target (PutMetricAlarm, as any alarm).
-    aws_sdk_cloudwatch::Client::new(&harness.world.aws.sdk_config)
-        .put_metric_alarm()
-        .alarm_name("hostile-test-alarm")
-        .namespace("Pattern1")
-        .metric_name("KMSSecurityError")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(10)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .expect("PutMetricAlarm");
+    harness.world.put_alarm("hostile-test-alarm", "Pattern1").await;
     let sqlite_before = harness.sqlite_snapshot().await;
     let sandbox_before = harness.sandbox_snapshot().await;
     let audit_before = harness.audit().await.records.len();

@@ -16,11 +16,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
+mod support;
+
 use keywatch::db::Database;
 use keywatch::sns_endpoint::{AlarmTopicList, PATH, SnsEndpoint};
-use keywatch_sandbox::{Sandbox, SandboxConfig};
-
-const REGION: &str = "ap-southeast-2";
+use support::World;
 
 /// A second subscriber on the same server that keeps every body SNS posts,
 /// so the test holds genuine signed messages to alter; and a certificate
@@ -69,22 +69,9 @@ fn with(body: &str, member: &str, value: &str) -> String {
     json.to_string()
 }
 
-#[tokio::test]
-async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
-    let sandbox =
-        Sandbox::new(SandboxConfig { default_region: REGION.into(), state_dir: None, ..SandboxConfig::default() })
-            .expect("sandbox")
-            .start("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("sandbox started");
-    let aws = keywatch::aws::Aws::sandbox(&sandbox.endpoint_url, REGION);
-    let sns = aws_sdk_sns::Client::new(&aws.sdk_config);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-
-    let capture = Arc::new(Capture::default());
-    let alarm_topics = AlarmTopicList::default();
-    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), alarm_topics.clone()));
+/// Serves the console's endpoint beside the capturing subscriber (and a
+/// certificate URL elsewhere that counts its fetches); the base URL.
+async fn serve(endpoint: Arc<SnsEndpoint>, capture: Arc<Capture>) -> String {
     let capturing = Router::new()
         .route(
             "/capture",
@@ -99,11 +86,23 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
                 "not a certificate"
             }),
         )
-        .with_state(capture.clone());
+        .with_state(capture);
     let app = keywatch::sns_endpoint::router(endpoint).merge(capturing);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
+    let world = World::new().await;
+    let (sandbox, db) = (&world.sandbox, &world.db);
+    let sns = aws_sdk_sns::Client::new(&world.aws.sdk_config);
+    let capture = Arc::new(Capture::default());
+    let alarm_topics = AlarmTopicList::default();
+    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), alarm_topics.clone()));
+    let base = serve(endpoint, capture.clone()).await;
 
     let topic_arn =
         sns.create_topic().name("pattern1-logging-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
@@ -216,33 +215,17 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
 // any account's notifications stored. Only the console's alarm topics count.
 #[tokio::test]
 async fn messages_from_topics_that_are_not_alarm_topics_are_refused() {
-    let sandbox =
-        Sandbox::new(SandboxConfig { default_region: REGION.into(), ..SandboxConfig::default() })
-            .expect("sandbox")
-            .start("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("sandbox started");
-    let aws = keywatch::aws::Aws::sandbox(&sandbox.endpoint_url, REGION);
-    let sns = aws_sdk_sns::Client::new(&aws.sdk_config);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let world = World::new().await;
+    let (sandbox, db) = (&world.sandbox, &world.db);
+    let sns = aws_sdk_sns::Client::new(&world.aws.sdk_config);
     let capture = Arc::new(Capture::default());
     // No alarm topic known: nothing is trusted.
-    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), AlarmTopicList::default()));
-    let capturing = Router::new()
-        .route(
-            "/capture",
-            post(|State(capture): State<Arc<Capture>>, body: String| async move {
-                capture.bodies.lock().expect("lock").push(body);
-            }),
-        )
-        .with_state(capture.clone());
-    let app = keywatch::sns_endpoint::router(endpoint.clone()).merge(capturing);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let endpoint =
+        Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), AlarmTopicList::default()));
+    let base = serve(endpoint.clone(), capture.clone()).await;
 
-    let topic_arn = sns.create_topic().name("someone-elses-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
+    let topic_arn =
+        sns.create_topic().name("someone-elses-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
     let console_url = format!("{base}{PATH}");
     for url in [console_url.clone(), format!("{base}/capture")] {
         sns.subscribe().topic_arn(&topic_arn).protocol("http").endpoint(url).send().await.expect("Subscribe");

@@ -43,6 +43,24 @@ impl World {
         World { sandbox, aws, db, db_path, dir, alarm_topics: AlarmTopicList::default() }
     }
 
+    /// Creates a metric alarm on the lab's metric by PutMetricAlarm, as an
+    /// alarm made outside Keywatch would be (Sum > 1 for 1 of 1 periods of 10 s).
+    pub async fn put_alarm(&self, alarm_name: &str, namespace: &str) {
+        aws_sdk_cloudwatch::Client::new(&self.aws.sdk_config)
+            .put_metric_alarm()
+            .alarm_name(alarm_name)
+            .namespace(namespace)
+            .metric_name("KMSSecurityError")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(10)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .expect("PutMetricAlarm");
+    }
+
     /// The console's services over this world.
     pub fn ports(&self) -> Ports {
         let settings = ConsoleSettings {
