@@ -33,6 +33,17 @@ impl From<ServerError> for AppError {
         match error {
             ServerError::Aws(error) => error.into(),
             ServerError::Database(error) => error.into(),
+            // A link the sandbox refuses (a used or wrong confirmation
+            // token) is the user's to fix, not an outage.
+            ServerError::SandboxClient(crate::sandbox_client::SandboxClientError::Refused { code, .. }) => {
+                AppError::InvalidInput {
+                    field: None,
+                    message: format!(
+                        "SNS refused this confirmation link ({code}): it has been used already or is no longer \
+                         valid. Ask for a new confirmation from the Subscribers page."
+                    ),
+                }
+            }
             ServerError::SandboxClient(error) => {
                 tracing::warn!(%error, "sandbox request failed");
                 AppError::Unavailable("The sandbox did not answer".into())

@@ -148,7 +148,8 @@ impl ServerLab {
         };
         self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
         let deployment = NewDeployment {
-            actor: CONSOLE_ACTOR.to_owned(),
+            // The audit log names them when the watcher records the outcome.
+            actor: crate::auth::current_user(),
             section: request.section,
             prefix: prefix.as_str().to_owned(),
             stack_id: before.map(|stack| stack.stack_id),
@@ -555,12 +556,12 @@ impl LabBackend for ServerLab {
     async fn deploy(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
         let target = format!("{} ({}) change set {}", request.section.title(), request.prefix, request.change_set_id);
         let result = self.execute_deployment(request).await;
-        let entry = match &result {
-            Ok(deployment) => AuditEntry::of_result(actions::LAB_DEPLOY, &deployment.stack_name, &result)
-                .with_detail(format!("{} of {}", deployment.action, deployment.stack_name)),
-            Err(_) => AuditEntry::of_result(actions::LAB_DEPLOY, target, &result),
-        };
-        self.db.audit().record(entry).await;
+        // A started deployment is audited by the stack watcher when
+        // CloudFormation finishes it, with its real outcome (a create that
+        // rolls back is a failure); here only what never started.
+        if result.is_err() {
+            self.db.audit().record(AuditEntry::of_result(actions::LAB_DEPLOY, target, &result)).await;
+        }
         result
     }
 

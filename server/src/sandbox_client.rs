@@ -15,6 +15,11 @@ pub enum SandboxClientError {
     Foreign(String),
     #[error("the sandbox could not be reached: {0}")]
     Unreachable(String),
+    /// The sandbox refused the request itself (4xx): the link is stale or
+    /// wrong, which the user can act on. `code` is the AWS error code the
+    /// sandbox answered with (`InvalidParameter` for a used-up token).
+    #[error("the sandbox refused the request ({status}): {code} {message}")]
+    Refused { status: http::StatusCode, code: String, message: String },
     #[error("the sandbox answered {0}")]
     Status(http::StatusCode),
 }
@@ -53,8 +58,39 @@ async fn attempt(url: &str) -> Result<String, SandboxClientError> {
     let response = sender.send_request(request).await.map_err(|e| unreachable(&e))?;
     let status = response.status();
     let body = response.into_body().collect().await.map_err(|e| unreachable(&e))?.to_bytes();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status.is_client_error() {
+        let (code, message) = aws_error(&text);
+        return Err(SandboxClientError::Refused { status, code, message });
+    }
     if !status.is_success() {
         return Err(SandboxClientError::Status(status));
     }
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok(text)
+}
+
+/// The `Code` and `Message` of an AWS Query-protocol error body
+/// (`<ErrorResponse><Error><Code>…</Code><Message>…</Message>`), as the
+/// sandbox's SNS answers an unusable confirmation link.
+fn aws_error(body: &str) -> (String, String) {
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let close = format!("</{name}>");
+        body.split_once(&open).and_then(|(_, rest)| rest.split_once(&close)).map(|(text, _)| text.trim().to_owned())
+    };
+    (element("Code").unwrap_or_else(|| "Unknown".into()), element("Message").unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html (Query error shape)
+    #[test]
+    fn query_error_bodies_give_their_code_and_message() {
+        let body = "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Sender</Type>\
+                    <Code>InvalidParameter</Code><Message>Invalid token</Message></Error></ErrorResponse>";
+        assert_eq!(aws_error(body), ("InvalidParameter".to_owned(), "Invalid token".to_owned()));
+        assert_eq!(aws_error("not xml"), ("Unknown".to_owned(), String::new()));
+    }
 }

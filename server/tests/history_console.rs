@@ -171,6 +171,13 @@ async fn an_email_subscriber_is_validated_added_pending_and_confirmed_from_the_o
         call(&harness.router, "POST", "/api/subscribers/confirm", &[("input[message_id]", &outbox[0].message_id)])
             .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The same link again: SNS's token is used up. That is a 400 the user can
+    // act on (issue 17, F), not "AWS is unavailable".
+    let (status, body) =
+        call(&harness.router, "POST", "/api/subscribers/confirm", &[("input[message_id]", &outbox[0].message_id)])
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("InvalidParameter") && body.contains("Ask for a new confirmation"), "{body}");
     let (_, body) = call(&harness.router, "POST", "/api/subscribers/topics", &[]).await;
     let topics: Vec<AlarmTopic> = serde_json::from_str(&body).expect("topics");
     let subscriber = &topics[0].subscribers[0];

@@ -100,7 +100,9 @@ async fn deploying_base_through_the_api_records_the_deployment_and_its_events() 
         .deploy(DeployRequest { section: LabSection::BaseNetwork, prefix: "team-a".into(), change_set_id })
         .await
         .expect("deploy");
-    assert_eq!((deployment.action.as_str(), deployment.actor.as_str()), ("create", "console"));
+    // Who deployed: the request's user (outside a request, as here, the
+    // console's local user), which the audit log names with the outcome.
+    assert_eq!((deployment.action.as_str(), deployment.actor.as_str()), ("create", keywatch::auth::LOCAL_USER));
     assert_eq!(deployment.stack_name, "team-a-base");
 
     let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
@@ -488,4 +490,39 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
     assert_eq!(shown.steps[3].state, "done", "the base stack was deleted: {:?}", shown.steps);
     assert!(shown.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", shown.stacks);
     assert!(!later.resume_teardown().await.expect("nothing to resume"));
+}
+
+// Issue 17, E: the audit log said "lab.deploy pattern1-logging succeeded"
+// for a create that rolled back. Starting a deployment is not its outcome:
+// the watcher records what CloudFormation ended with.
+// (PutMetricAlarm: "DatapointsToAlarm ... must be less than or equal to
+// EvaluationPeriods", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_rolls_back_is_audited_as_a_failure() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    for (section, parameters) in [
+        (LabSection::BaseNetwork, &[][..]),
+        (LabSection::Application, &[][..]),
+        (LabSection::LoggingAndAlarm, &[("AlarmEvaluationPeriods", "1"), ("AlarmDatapointsToAlarm", "5")][..]),
+    ] {
+        let deployment = deploy(&harness, preview_request(section, "pattern1", parameters)).await;
+        follow(&watcher, &harness.db, deployment.id).await;
+    }
+    // Nothing is recorded twice by later rounds.
+    watcher.poll_once().await.expect("round");
+    let audit = harness.db.audit().page(None, 50).await.expect("audit");
+    let deploys: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|record| record.action == "lab.deploy")
+        .map(|record| (record.target.as_str(), record.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        deploys,
+        [("pattern1-logging", "failed"), ("pattern1-app", "succeeded"), ("pattern1-base", "succeeded")],
+        "{audit:?}"
+    );
+    let failed = audit.iter().find(|record| record.target == "pattern1-logging").expect("logging");
+    assert!(failed.detail.as_deref().is_some_and(|detail| detail.contains("ROLLBACK")), "{failed:?}");
+    assert_eq!(failed.user, keywatch::auth::LOCAL_USER);
 }

@@ -35,6 +35,8 @@ pub struct NewDeployment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unfinished {
     pub id: i64,
+    /// Who started it (the audit log's user for its outcome).
+    pub actor: String,
     pub stack_name: String,
     pub stack_id: Option<String>,
     pub action: String,
@@ -117,15 +119,17 @@ impl<'a> Deployments<'a> {
 
     /// Deployments CloudFormation has not finished, oldest first.
     pub async fn unfinished(&self) -> Result<Vec<Unfinished>, DbError> {
-        let rows = sqlx::query_as::<_, (i64, String, Option<String>, String, i64)>(
-            "SELECT id, stack_name, stack_id, action, started_at_ms FROM deployments WHERE outcome IS NULL ORDER BY id",
+        let rows = sqlx::query_as::<_, (i64, String, String, Option<String>, String, i64)>(
+            "SELECT id, actor, stack_name, stack_id, action, started_at_ms FROM deployments
+             WHERE outcome IS NULL ORDER BY id",
         )
         .fetch_all(self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, stack_name, stack_id, action, started_at_ms)| Unfinished {
+            .map(|(id, actor, stack_name, stack_id, action, started_at_ms)| Unfinished {
                 id,
+                actor,
                 stack_name,
                 stack_id,
                 action,
@@ -144,7 +148,8 @@ impl<'a> Deployments<'a> {
         Ok(())
     }
 
-    /// Marks a deployment finished; a second call changes nothing.
+    /// Marks a deployment finished; true the first time, and a second call
+    /// changes nothing (false).
     pub async fn finish(
         &self,
         id: i64,
@@ -152,8 +157,8 @@ impl<'a> Deployments<'a> {
         succeeded: bool,
         final_status: &str,
         status_reason: Option<&str>,
-    ) -> Result<(), DbError> {
-        sqlx::query(
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
             "UPDATE deployments SET finished_at_ms = ?, outcome = ?, final_status = ?, status_reason = ?
              WHERE id = ? AND outcome IS NULL",
         )
@@ -164,7 +169,7 @@ impl<'a> Deployments<'a> {
         .bind(id)
         .execute(self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 }
 

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::aws::cloudformation::CloudFormation;
 use crate::db::Database;
+use crate::db::audit::{AuditEntry, AuditOutcome, actions};
 use crate::db::deployments::Unfinished;
 use crate::db::stack_events::NewStackEvent;
 use crate::error::ServerError;
@@ -89,7 +90,9 @@ impl StackWatcher {
             } else {
                 (false, "DOES_NOT_EXIST", Some("CloudFormation has no such stack"))
             };
-            self.db.deployments().finish(deployment.id, now_ms(), succeeded, status, reason).await?;
+            if self.db.deployments().finish(deployment.id, now_ms(), succeeded, status, reason).await? {
+                self.audit_outcome(deployment, succeeded, status, reason).await;
+            }
             return Ok(true);
         };
         if deployment.stack_id.is_none() {
@@ -116,13 +119,36 @@ impl StackWatcher {
         match outcome_of(&stack.status) {
             None => Ok(false),
             Some(succeeded) => {
-                self.db
-                    .deployments()
-                    .finish(deployment.id, now_ms(), succeeded, &stack.status, stack.status_reason.as_deref())
-                    .await?;
+                let reason = stack.status_reason.as_deref();
+                let first =
+                    self.db.deployments().finish(deployment.id, now_ms(), succeeded, &stack.status, reason).await?;
+                if first {
+                    self.audit_outcome(deployment, succeeded, &stack.status, reason).await;
+                }
                 Ok(true)
             }
         }
+    }
+
+    /// Records a wizard deployment's real outcome in the audit log, once:
+    /// a create that rolls back is a failure, whatever starting it was.
+    /// Deletions belong to a teardown, which the audit log records itself.
+    async fn audit_outcome(&self, deployment: &Unfinished, succeeded: bool, status: &str, reason: Option<&str>) {
+        if deployment.action == "delete" {
+            return;
+        }
+        let detail = match reason {
+            Some(reason) => format!("{} of {}: {status} ({reason})", deployment.action, deployment.stack_name),
+            None => format!("{} of {}: {status}", deployment.action, deployment.stack_name),
+        };
+        let entry = AuditEntry {
+            user: deployment.actor.clone(),
+            action: actions::LAB_DEPLOY,
+            target: deployment.stack_name.clone(),
+            outcome: if succeeded { AuditOutcome::Succeeded } else { AuditOutcome::Failed },
+            detail: Some(detail),
+        };
+        self.db.audit().record(entry).await;
     }
 }
 
