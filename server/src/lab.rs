@@ -357,6 +357,25 @@ impl ServerLab {
                 }
             },
         }
+        // Keywatch's own notification inbox (no stack holds it). With the
+        // alarm topics gone the inbox does not create it again.
+        let inbox = crate::pollers::inbox::queue_name(prefix.as_str());
+        self.set_step(last + 1, "running", None);
+        match self.aws.sqs().delete_queue_named(&inbox).await {
+            Ok(true) => self.set_step(last + 1, "done", Some(format!("{inbox} deleted"))),
+            Ok(false) => self.set_step(last + 1, "skipped", Some(format!("no queue {inbox}"))),
+            Err(error) => {
+                self.set_step(last + 1, "failed", Some(error.user_message()));
+                leftovers.push(Leftover {
+                    what: "Notification inbox queue".to_owned(),
+                    how_to_remove: format!(
+                        "aws sqs delete-queue --queue-url \"$(aws sqs get-queue-url --queue-name {inbox} --query QueueUrl --output text)\""
+                    ),
+                    name: inbox,
+                    removal: None,
+                });
+            }
+        }
         if database_deleted {
             // The database's DeletionPolicy is Snapshot (CloudFormation's
             // default for DB instances): deleting the stack leaves a final
@@ -737,6 +756,7 @@ fn teardown_steps(prefix: &Prefix) -> Vec<TeardownStep> {
         steps.push(step(format!("Delete stack {}", prefix.stack_name(section).unwrap_or_default())));
     }
     steps.push(step("Empty and delete the retained CloudTrail bucket".to_owned()));
+    steps.push(step("Delete Keywatch's notification inbox queue".to_owned()));
     steps
 }
 

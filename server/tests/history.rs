@@ -187,7 +187,10 @@ async fn a_notification_is_stored_then_deleted_and_a_redelivery_is_stored_once()
     let world = world().await;
     let topic_arn = world.lab_alarm("pattern1-logging-alarm").await;
     let db = world.db().await;
-    let queue = inbox::ensure_subscribed(&world.aws, &config(), &mut BTreeSet::new()).await.expect("inbox");
+    let queue = inbox::ensure_subscribed(&world.aws, &config(), &mut None)
+        .await
+        .expect("inbox")
+        .expect("an alarm topic, a queue");
     assert_eq!(queue.queue_arn, "arn:aws:sqs:ap-southeast-2:111122223333:keywatch-inbox-pattern1");
     // Subscribed once, with the envelope kept (raw delivery off).
     // https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html
@@ -196,7 +199,7 @@ async fn a_notification_is_stored_then_deleted_and_a_redelivery_is_stored_once()
         listed.subscriptions().iter().filter(|s| s.endpoint() == Some(queue.queue_arn.as_str())).collect();
     assert_eq!(inbox_subscriptions.len(), 1);
     // A second round changes nothing.
-    inbox::ensure_subscribed(&world.aws, &config(), &mut BTreeSet::new()).await.expect("inbox again");
+    inbox::ensure_subscribed(&world.aws, &config(), &mut None).await.expect("inbox again");
     let listed = world.sns.list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.expect("List");
     assert_eq!(listed.subscriptions().iter().filter(|s| s.endpoint() == Some(queue.queue_arn.as_str())).count(), 1);
 
@@ -269,4 +272,58 @@ async fn retention_deletes_what_is_older_and_the_cursor_keeps_it_from_coming_bac
     let round = history::poll_once(&world.aws, &db, &config()).await.expect("poll");
     // The overlap window re-fetches recent items; older ones would stay gone.
     assert_eq!(round.stored, 5);
+}
+
+/// Whether the inbox queue is among `topic_arn`'s subscribers.
+async fn inbox_subscribed(world: &World, topic_arn: &str, queue_arn: &str) -> bool {
+    let listed = world.sns.list_subscriptions_by_topic().topic_arn(topic_arn).send().await.expect("List");
+    listed.subscriptions().iter().any(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn))
+}
+
+// Issue 17, D: after the alarm topic was deleted and created again (same
+// ARN, no subscriptions), the inbox never subscribed again, and it called
+// CreateQueue every round (260 calls seen). Subscriptions are checked
+// against SNS each round; the queue is created once, and not at all while
+// there is no alarm topic (so a torn-down lab leaves no queue).
+// SNS: deleting a topic deletes its subscriptions,
+// https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.html
+#[tokio::test]
+async fn the_inbox_follows_a_re_created_topic_and_creates_its_queue_once() {
+    let world = world().await;
+    let config = config();
+    let mut queue = None;
+    let none = inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round");
+    assert!(none.is_none(), "no alarm topic, no queue");
+    assert!(world.sqs.list_queues().send().await.expect("ListQueues").queue_urls().is_empty());
+
+    let topic_arn = world.lab_alarm("pattern1-logging-alarm").await;
+    let inbox = inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round").expect("a queue");
+    assert!(inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await);
+
+    world.sns.delete_topic().topic_arn(&topic_arn).send().await.expect("DeleteTopic");
+    let again = world.sns.create_topic().name("pattern1-logging-topic").send().await.expect("CreateTopic");
+    assert_eq!(again.topic_arn(), Some(topic_arn.as_str()), "SNS gives the same ARN back");
+    assert!(!inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await, "the old subscription went with it");
+    for _ in 0..3 {
+        inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round");
+    }
+    assert!(inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await, "subscribed again");
+    let listed = world.sns.list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.expect("List");
+    assert_eq!(listed.subscriptions().len(), 1, "subscribed once, not once per round");
+
+    // CloudTrail's event history counts the CreateQueue calls (all rounds above).
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&world.aws.sdk_config);
+    let events = cloudtrail
+        .lookup_events()
+        .lookup_attributes(
+            aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                .attribute_value("CreateQueue")
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    assert_eq!(events.events().len(), 1, "CreateQueue once in five rounds");
 }

@@ -391,6 +391,9 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
         .map(|output| output.value.clone())
         .expect("the trail bucket output");
 
+    // The console's inbox listens to the alarm topic, as `keywatch serve` runs it.
+    let inbox = keywatch::pollers::PollerConfig::new(Duration::from_secs(1));
+    keywatch::pollers::inbox::ensure_subscribed(&harness.aws, &inbox, &mut None).await.expect("inbox").expect("queue");
     harness
         .lab
         .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern1".into() })
@@ -407,7 +410,10 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     }
     let status = status.expect("teardown finished");
     let states: Vec<_> = status.steps.iter().map(|step| step.state.as_str()).collect();
-    assert_eq!(states[1..], ["done", "done", "done", "done"], "{:?}", status.steps);
+    // The three stacks, the trail bucket and the console's inbox queue.
+    assert_eq!(states[1..], ["done", "done", "done", "done", "done"], "{:?}", status.steps);
+    let queues = aws_sdk_sqs::Client::new(&harness.aws.sdk_config).list_queues().send().await.expect("ListQueues");
+    assert!(queues.queue_urls().is_empty(), "{:?}", queues.queue_urls());
     assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
     assert_eq!(status.leftovers.len(), 1, "{:?}", status.leftovers);
     assert_eq!(status.leftovers[0].name, "pattern1-app-db-final");
@@ -486,7 +492,8 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
     let later = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
     let shown = later.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
     assert!(!shown.running);
-    assert_eq!(shown.steps.len(), 5, "{:?}", shown.steps);
+    // ECR, three stacks, the trail bucket, the inbox queue.
+    assert_eq!(shown.steps.len(), 6, "{:?}", shown.steps);
     assert_eq!(shown.steps[3].state, "done", "the base stack was deleted: {:?}", shown.steps);
     assert!(shown.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", shown.stacks);
     assert!(!later.resume_teardown().await.expect("nothing to resume"));

@@ -6,7 +6,6 @@
 //! refused with nothing recorded, and runs cut by a restart marked
 //! interrupted. Every AWS call goes through the official SDK clients.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -182,7 +181,7 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     let lab = deployed_lab().await;
     // The inbox as `keywatch serve` runs it: subscribed to the lab's topic, long-polling.
     let config = PollerConfig { interval: Duration::from_millis(500), ..PollerConfig::new(Duration::from_millis(500)) };
-    pollers::inbox::ensure_subscribed(&lab.aws, &config, &mut BTreeSet::new()).await.expect("inbox subscribed");
+    pollers::inbox::ensure_subscribed(&lab.aws, &config, &mut None).await.expect("inbox subscribed");
     let pollers = pollers::Pollers::start(lab.aws.clone(), lab.db.clone(), config);
 
     // The defaults come from the alarm DescribeAlarms returns: more than 1

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use aws_config::SdkConfig;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use super::AwsCallError;
+use super::{AwsCallError, AwsErrorKind};
 use crate::metrics::CallMetrics;
 
 /// The SQS client, wrapped to take and return Keywatch's own types.
@@ -66,11 +67,7 @@ impl Sqs {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|error| {
-                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
-                let error = AwsCallError::from_sdk("GetQueueAttributes", error);
-                if not_found { error.not_found() } else { error }
-            })?;
+            .map_err(|error| queue_error("GetQueueAttributes", error))?;
         let queue_arn = attributes
             .attributes()
             .and_then(|map: &HashMap<QueueAttributeName, String>| map.get(&QueueAttributeName::QueueArn))
@@ -87,11 +84,7 @@ impl Sqs {
             .attributes(QueueAttributeName::Policy, policy)
             .send()
             .await
-            .map_err(|error| {
-                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
-                let error = AwsCallError::from_sdk("SetQueueAttributes", error);
-                if not_found { error.not_found() } else { error }
-            })?;
+            .map_err(|error| queue_error("SetQueueAttributes", error))?;
         Ok(())
     }
 
@@ -109,11 +102,7 @@ impl Sqs {
             .max_number_of_messages(MAX_NUMBER_OF_MESSAGES)
             .send()
             .await
-            .map_err(|error| {
-                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
-                let error = AwsCallError::from_sdk("ReceiveMessage", error);
-                if not_found { error.not_found() } else { error }
-            })?;
+            .map_err(|error| queue_error("ReceiveMessage", error))?;
         Ok(output
             .messages()
             .iter()
@@ -136,11 +125,7 @@ impl Sqs {
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
             .send()
             .await
-            .map_err(|error| {
-                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
-                let error = AwsCallError::from_sdk("GetQueueAttributes", error);
-                if not_found { error.not_found() } else { error }
-            })?;
+            .map_err(|error| queue_error("GetQueueAttributes", error))?;
         Ok(attributes
             .attributes()
             .and_then(|map| map.get(&QueueAttributeName::ApproximateNumberOfMessages))
@@ -148,15 +133,54 @@ impl Sqs {
             .unwrap_or(0))
     }
 
+    /// Deletes the queue named `queue_name` (`GetQueueUrl`, `DeleteQueue`);
+    /// false when there was none.
+    pub async fn delete_queue_named(&self, queue_name: &str) -> Result<bool, AwsCallError> {
+        let queue_url = match self.client.get_queue_url().queue_name(queue_name).send().await {
+            Ok(found) => found.queue_url().unwrap_or_default().to_owned(),
+            Err(error) => {
+                let error = queue_error("GetQueueUrl", error);
+                return if error.kind == AwsErrorKind::NotFound { Ok(false) } else { Err(error) };
+            }
+        };
+        self.client
+            .delete_queue()
+            .queue_url(&queue_url)
+            .send()
+            .await
+            .map_err(|error| queue_error("DeleteQueue", error))?;
+        Ok(true)
+    }
+
     /// `DeleteMessage`.
     pub async fn delete_message(&self, queue_url: &str, receipt_handle: &str) -> Result<(), AwsCallError> {
-        self.client.delete_message().queue_url(queue_url).receipt_handle(receipt_handle).send().await.map_err(
-            |error| {
-                let not_found = error.as_service_error().is_some_and(|e| e.is_queue_does_not_exist());
-                let error = AwsCallError::from_sdk("DeleteMessage", error);
-                if not_found { error.not_found() } else { error }
-            },
-        )?;
+        self.client
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|error| queue_error("DeleteMessage", error))?;
         Ok(())
     }
+}
+
+/// The error codes SQS answers for a queue that does not exist: JSON
+/// protocol, and the Query protocol's older name.
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueUrl.html>
+const QUEUE_MISSING_CODES: [&str; 2] = ["QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"];
+
+/// An SQS call's error, of kind not-found when SQS says the queue does not
+/// exist (whichever operation said it).
+fn queue_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> AwsCallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let missing = error
+        .as_service_error()
+        .and_then(|service| service.code())
+        .is_some_and(|code| QUEUE_MISSING_CODES.contains(&code));
+    let error = AwsCallError::from_sdk(operation, error);
+    if missing { error.not_found() } else { error }
 }

@@ -9,8 +9,6 @@
 //! - SNS delivers at least once, so the same `MessageId` can arrive twice:
 //!   <https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html>
 
-use std::collections::BTreeSet;
-
 use tokio::sync::watch;
 
 use super::{Backoff, PollerConfig, now_ms, sleep_or_stop};
@@ -47,33 +45,55 @@ pub fn queue_policy(queue_arn: &str, topic_arns: &[&str]) -> String {
     .to_string()
 }
 
-/// Creates the queue if needed and subscribes it to every alarm topic not in
-/// `subscribed` (which it then extends). Idempotent on AWS's side too:
-/// CreateQueue returns an existing queue, and Subscribe with the same
-/// topic, protocol, endpoint and attributes returns the existing subscription.
+/// Keeps the queue subscribed to every alarm topic; returns the queue, or
+/// `None` while there is no alarm topic (no queue is created for nothing to
+/// listen to, so a torn-down lab leaves none behind).
+///
+/// `queue` caches the queue between rounds: it is created once (CreateQueue
+/// returns an existing queue, so a restart finds it again) and forgotten
+/// when a call fails, so a deleted queue is made anew. Each round asks every
+/// topic whether the queue is among its subscribers: a topic deleted and
+/// re-created under the same ARN has lost its subscriptions, and the inbox
+/// subscribes again.
 pub async fn ensure_subscribed(
     aws: &Aws,
     config: &PollerConfig,
-    subscribed: &mut BTreeSet<String>,
-) -> Result<Queue, ServerError> {
-    let queue = aws.sqs().create_queue(&queue_name(&config.lab_prefix)).await?;
+    queue: &mut Option<Queue>,
+) -> Result<Option<Queue>, ServerError> {
     let topics = super::discover(aws, &config.lab_prefix).await?.topics;
     // The SNS endpoint trusts exactly the topics the queue policy names.
     config.alarm_topics.replace(topics.keys().cloned());
-    let missing: Vec<&String> = topics.keys().filter(|topic| !subscribed.contains(*topic)).collect();
+    if topics.is_empty() {
+        return Ok(None);
+    }
+    let current = match queue.as_ref() {
+        Some(current) => current.clone(),
+        None => {
+            let created = aws.sqs().create_queue(&queue_name(&config.lab_prefix)).await?;
+            *queue = Some(created.clone());
+            created
+        }
+    };
+    let sns = aws.sns();
+    let mut missing = Vec::new();
+    for topic in topics.keys() {
+        let subscriptions = sns.list_subscriptions_by_topic(topic).await?;
+        if !subscriptions.iter().any(|s| s.protocol == "sqs" && s.endpoint == current.queue_arn) {
+            missing.push(topic);
+        }
+    }
     if missing.is_empty() {
-        return Ok(queue);
+        return Ok(Some(current));
     }
     // The policy names every topic, so it is written before subscribing
     // the new ones: SNS's first delivery must already be allowed.
     let all: Vec<&str> = topics.keys().map(String::as_str).collect();
-    aws.sqs().set_policy(&queue.queue_url, &queue_policy(&queue.queue_arn, &all)).await?;
+    aws.sqs().set_policy(&current.queue_url, &queue_policy(&current.queue_arn, &all)).await?;
     for topic in missing {
-        aws.sns().subscribe(topic, "sqs", &queue.queue_arn, &[("RawMessageDelivery", "false")]).await?;
-        tracing::info!(topic, queue = %queue.queue_arn, "inbox subscribed to alarm topic");
-        subscribed.insert(topic.clone());
+        sns.subscribe(topic, "sqs", &current.queue_arn, &[("RawMessageDelivery", "false")]).await?;
+        tracing::info!(topic, queue = %current.queue_arn, "inbox subscribed to alarm topic");
     }
-    Ok(queue)
+    Ok(Some(current))
 }
 
 /// What one receive did.
@@ -189,29 +209,34 @@ async fn subscribe_loop(
     queue_url: watch::Sender<Option<String>>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut subscribed = BTreeSet::new();
+    let mut queue = None;
     let mut backoff = Backoff::default();
     let metrics = crate::metrics::global();
     metrics.poller_started(SUBSCRIBE_POLLER);
     loop {
-        let wait = match ensure_subscribed(aws, config, &mut subscribed).await {
-            Ok(queue) => {
+        let wait = match ensure_subscribed(aws, config, &mut queue).await {
+            Ok(current) => {
                 backoff.succeeded("inbox-subscriptions");
                 metrics.poller_succeeded(SUBSCRIBE_POLLER);
-                // The queue's depth for /metrics; a miss only leaves the
-                // last value in place.
-                match aws.sqs().approximate_messages(&queue.queue_url).await {
-                    Ok(messages) => metrics.set_inbox_queue_messages(messages),
-                    Err(error) => tracing::debug!(%error, "inbox queue depth unavailable"),
+                if let Some(current) = &current {
+                    // The queue's depth for /metrics; a miss only leaves the
+                    // last value in place.
+                    match aws.sqs().approximate_messages(&current.queue_url).await {
+                        Ok(messages) => metrics.set_inbox_queue_messages(messages),
+                        Err(error) => tracing::debug!(%error, "inbox queue depth unavailable"),
+                    }
                 }
-                queue_url.send_if_modified(|current| {
-                    let changed = current.as_deref() != Some(queue.queue_url.as_str());
-                    *current = Some(queue.queue_url.clone());
+                let url = current.map(|current| current.queue_url);
+                queue_url.send_if_modified(|shown| {
+                    let changed = *shown != url;
+                    shown.clone_from(&url);
                     changed
                 });
                 config.interval
             }
             Err(error) => {
+                // The queue may be gone (a teardown deletes it): ask again next round.
+                queue = None;
                 metrics.poller_failed(SUBSCRIBE_POLLER, &error);
                 backoff.failed("inbox-subscriptions", &error)
             }
