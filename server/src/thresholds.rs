@@ -34,7 +34,7 @@ use crate::pollers;
 
 /// How far back the pattern tester's recent events go, and how many.
 const TRAIL_EVENTS_SINCE_MS: i64 = 3_600_000;
-const TRAIL_EVENTS: i32 = 50;
+const TRAIL_EVENTS: usize = 50;
 /// How long fetched history is reused: typing in the form previews against
 /// the same data instead of fetching 15 days again per keystroke.
 const HISTORY_TTL: Duration = Duration::from_secs(30);
@@ -404,7 +404,8 @@ impl ThresholdsBackend for ServerThresholds {
             .and_then(|stack| stack.outputs.into_iter().find(|o| o.key == lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT))
             .map(|output| output.value)
             .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
-        Ok(self.aws.logs().recent_messages(&log_group, now_ms() - TRAIL_EVENTS_SINCE_MS, TRAIL_EVENTS).await?)
+        let now = now_ms();
+        Ok(self.aws.logs().recent_messages(&log_group, now - TRAIL_EVENTS_SINCE_MS, now, TRAIL_EVENTS).await?)
     }
 }
 

@@ -5,6 +5,8 @@
 //! changed with PutMetricAlarm; invalid values refused with nothing sent or
 //! recorded.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -325,4 +327,39 @@ async fn other_alarms_change_with_put_metric_alarm() {
     let recorded = harness.db.threshold_changes().for_alarm("orders-latency", 10).await.expect("changes");
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].fields.len(), 2);
+}
+
+// Issue 17, I: "Use recent events" loaded the oldest 50 events of the hour
+// (FilterLogEvents answers oldest first), so the lab's pattern matched none
+// of the failed decrypts just made. The tester now gets the newest.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
+#[tokio::test]
+async fn the_pattern_testers_recent_events_are_the_newest() {
+    let world = support::World::new().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&world.aws.sdk_config);
+    logs.create_log_group().log_group_name("trail").send().await.expect("CreateLogGroup");
+    logs.create_log_stream().log_group_name("trail").log_stream_name("s").send().await.expect("CreateLogStream");
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).expect("now");
+    // 120 events over the last 40 minutes, a batch at a time (oldest first, as PutLogEvents wants).
+    for batch in 0..4 {
+        let events: Vec<_> = (batch * 30..batch * 30 + 30)
+            .map(|n| {
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now - 40 * 60_000 + n * 20_000)
+                    .message(format!("event {n}"))
+                    .build()
+                    .expect("event")
+            })
+            .collect();
+        logs.put_log_events()
+            .log_group_name("trail")
+            .log_stream_name("s")
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .expect("PutLogEvents");
+    }
+    let recent = world.aws.logs().recent_messages("trail", now - 3_600_000, now, 50).await.expect("recent");
+    let expected: Vec<String> = (70..120).map(|n| format!("event {n}")).collect();
+    assert_eq!(recent, expected);
 }
