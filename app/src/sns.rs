@@ -45,6 +45,10 @@ impl SubscriptionStatus {
     }
 }
 
+/// The longest email address: RFC 5321 §4.5.3.1.3 allows a path of 256
+/// octets including its angle brackets.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
 /// Checks `endpoint` for `protocol` as SNS's Subscribe documents it; the
 /// error says what is wrong in words for the form.
 pub fn validate_endpoint(protocol: &str, endpoint: &str) -> Result<(), String> {
@@ -54,7 +58,9 @@ pub fn validate_endpoint(protocol: &str, endpoint: &str) -> Result<(), String> {
     }
     match protocol {
         "email" | "email-json" => {
-            if is_email(endpoint) {
+            if endpoint.chars().count() > MAX_EMAIL_CHARS {
+                Err(format!("An email address has at most {MAX_EMAIL_CHARS} characters"))
+            } else if is_email(endpoint) {
                 Ok(())
             } else {
                 Err("Enter an email address such as ops@example.com".into())
@@ -175,6 +181,11 @@ mod tests {
         assert!(validate_endpoint("lambda", "arn:aws:sqs:ap-southeast-2:111122223333:inbox").is_err());
         assert!(validate_endpoint("firehose", "x").is_err());
         assert!(validate_endpoint("email", " ").is_err());
+        // RFC 5321 §4.5.3.1.3 (path at most 256 octets with "<" and ">").
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        assert_eq!(validate_endpoint("email", &long), Err("An email address has at most 254 characters".to_owned()));
+        let longest = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS - "@example.com".len()));
+        assert!(validate_endpoint("email", &longest).is_ok());
     }
 
     #[test]

@@ -353,6 +353,13 @@ fn alarm_view(alarm: AlarmDetail) -> AlarmView {
     }
 }
 
+/// KMS Encrypt's `Plaintext` is 1 to 4,096 bytes; longer text fails in the
+/// application with the lab's generic "Data encryption failed".
+/// <https://docs.aws.amazon.com/kms/latest/APIReference/API_Encrypt.html>
+const MAX_TEXT_BYTES: usize = 4096;
+/// Longest record name the Testing page sends.
+const MAX_NAME_CHARS: usize = 256;
+
 fn invalid(field: &str, message: String) -> AppError {
     AppError::InvalidInput { field: Some(field.to_owned()), message }
 }
@@ -363,8 +370,20 @@ impl ServerTesting {
         if request.name.trim().is_empty() {
             return Err(invalid("name", "a name is required".into()));
         }
+        if request.name.chars().count() > MAX_NAME_CHARS {
+            return Err(invalid("name", format!("use a name of at most {MAX_NAME_CHARS} characters")));
+        }
         if request.text.is_empty() {
             return Err(invalid("text", "some text to encrypt is required".into()));
+        }
+        if request.text.len() > MAX_TEXT_BYTES {
+            return Err(invalid(
+                "text",
+                format!(
+                    "KMS encrypts at most {MAX_TEXT_BYTES} bytes of text at once (this is {} bytes): shorten it",
+                    request.text.len()
+                ),
+            ));
         }
         let (endpoint, key_id, _, _) = self.ready_targets().await?;
         let body = json_body(&[("Name", &request.name), ("Text", &request.text)]);

@@ -392,3 +392,26 @@ fn settings() -> keywatch_app::api::connection::ConsoleSettings {
         sandbox_endpoint: None,
     }
 }
+
+// Issue 17, J: a 210 KB round trip was sent, echoed whole, and the
+// application's failure read "Data encryption failed". KMS Encrypt takes at
+// most 4,096 bytes of plaintext:
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_Encrypt.html
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_input_is_bounded_by_what_kms_encrypts() {
+    let lab = deployed_lab().await;
+    let long = "x".repeat(4097);
+    let refused = lab.testing.round_trip(RoundTripRequest { name: "Bob".into(), text: long }).await;
+    match refused {
+        Err(AppError::InvalidInput { field: Some(field), message }) => {
+            assert_eq!(field, "text");
+            assert!(message.contains("4096 bytes") && message.contains("4097"), "{message}");
+        }
+        other => panic!("expected a refusal of the text: {other:?}"),
+    }
+    let name = "n".repeat(257);
+    let refused = lab.testing.round_trip(RoundTripRequest { name, text: "t".into() }).await;
+    assert!(matches!(refused, Err(AppError::InvalidInput { field: Some(ref f), .. }) if f == "name"), "{refused:?}");
+    let at_limit = lab.testing.round_trip(RoundTripRequest { name: "Bob".into(), text: "y".repeat(4096) }).await;
+    assert!(at_limit.expect("4,096 bytes are accepted").passed);
+}
