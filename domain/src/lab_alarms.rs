@@ -92,6 +92,80 @@ pub fn parameter_values(
     if fixed.is_empty() { Ok(values) } else { Err(fixed) }
 }
 
+/// The lab alarm's settings (`KMSSecurityAlarm`) as the logging stack's
+/// parameters: form field, parameter.
+pub const LAB_ALARM_PARAMETERS: [(&str, &str); 7] = [
+    ("Threshold", "AlarmThreshold"),
+    ("ComparisonOperator", "AlarmComparisonOperator"),
+    ("Statistic", "AlarmStatistic"),
+    ("Period", "AlarmPeriod"),
+    ("EvaluationPeriods", "AlarmEvaluationPeriods"),
+    ("DatapointsToAlarm", "AlarmDatapointsToAlarm"),
+    ("TreatMissingData", "AlarmTreatMissingData"),
+];
+
+/// PutMetricAlarm's rules for the lab alarm the logging stack's parameter
+/// `values` (key → text) would create: the same checks as the Alarms page's
+/// form, within fields and between them (DatapointsToAlarm at most
+/// EvaluationPeriods, the Period's values, Period × EvaluationPeriods),
+/// each error keyed by the parameter to fix. Empty unless all seven
+/// parameters are given (a form with some of them is checked field by
+/// field only). Without this CloudFormation creates the stack and rolls
+/// it back when PutMetricAlarm refuses.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>
+pub fn lab_alarm_errors(values: &[(String, String)]) -> Vec<crate::alarm::FieldError> {
+    let value = |parameter: &str| values.iter().find(|(key, _)| key == parameter).map(|(_, value)| value.clone());
+    let mut settings = Vec::new();
+    for (field, parameter) in LAB_ALARM_PARAMETERS {
+        match value(parameter) {
+            Some(text) => settings.push((field, text)),
+            None => return Vec::new(),
+        }
+    }
+    let setting = |name: &str| settings.iter().find(|(field, _)| *field == name).map(|(_, text)| text.clone());
+    let form = crate::alarm::ThresholdForm {
+        threshold: setting("Threshold").unwrap_or_default(),
+        comparison_operator: setting("ComparisonOperator").unwrap_or_default(),
+        statistic: setting("Statistic").unwrap_or_default(),
+        period: setting("Period").unwrap_or_default(),
+        evaluation_periods: setting("EvaluationPeriods").unwrap_or_default(),
+        datapoints_to_alarm: setting("DatapointsToAlarm").unwrap_or_default(),
+        treat_missing_data: setting("TreatMissingData").unwrap_or_default(),
+    };
+    let Err(errors) = form.apply(&lab_alarm_shape()) else { return Vec::new() };
+    errors
+        .into_iter()
+        .filter_map(|error| {
+            let (_, parameter) = LAB_ALARM_PARAMETERS.iter().find(|(field, _)| *field == error.field)?;
+            Some(crate::alarm::FieldError { field: (*parameter).to_owned(), message: error.message })
+        })
+        .collect()
+}
+
+/// The lab alarm's fixed parts (name, metric), which the form leaves alone.
+fn lab_alarm_shape() -> MetricAlarm {
+    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    MetricAlarm {
+        alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
+        alarm_description: None,
+        namespace: "Pattern1Application/KMSSecurity".into(),
+        metric_name: "KMSSecurityError".into(),
+        dimensions: Vec::new(),
+        statistic: Some(Statistic::Sum),
+        extended_statistic: None,
+        period: 10,
+        evaluation_periods: 1,
+        datapoints_to_alarm: Some(1),
+        threshold: 1.0,
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        treat_missing_data: TreatMissingData::Ignore,
+        actions_enabled: true,
+        alarm_actions: Vec::new(),
+        ok_actions: Vec::new(),
+        insufficient_data_actions: Vec::new(),
+    }
+}
+
 /// The logging stack's optional detections, each switched on and tuned
 /// through the stack's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -260,6 +334,44 @@ mod tests {
         }
     }
 
+    fn lab_values(overrides: &[(&str, &str)]) -> Vec<(String, String)> {
+        let defaults = [
+            ("AlarmThreshold", "1"),
+            ("AlarmComparisonOperator", "GreaterThanThreshold"),
+            ("AlarmStatistic", "Sum"),
+            ("AlarmPeriod", "10"),
+            ("AlarmEvaluationPeriods", "1"),
+            ("AlarmDatapointsToAlarm", "1"),
+            ("AlarmTreatMissingData", "ignore"),
+        ];
+        defaults
+            .iter()
+            .map(|(key, value)| {
+                let value = overrides.iter().find(|(k, _)| k == key).map_or(*value, |(_, v)| *v);
+                ((*key).to_owned(), value.to_owned())
+            })
+            .collect()
+    }
+
+    // PutMetricAlarm: "DatapointsToAlarm ... must be less than or equal to
+    // EvaluationPeriods"; Period "10, 20, 30, and any multiple of 60";
+    // EvaluationPeriods × Period at most one day for periods under an hour.
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    #[test]
+    fn the_wizard_checks_the_lab_alarms_parameters_as_putmetricalarm_does() {
+        assert!(lab_alarm_errors(&lab_values(&[])).is_empty(), "the lab's defaults are valid");
+        let fields = |overrides: &[(&str, &str)]| -> Vec<String> {
+            lab_alarm_errors(&lab_values(overrides)).into_iter().map(|error| error.field).collect()
+        };
+        assert_eq!(fields(&[("AlarmDatapointsToAlarm", "5")]), ["AlarmDatapointsToAlarm"]);
+        assert_eq!(fields(&[("AlarmPeriod", "15")]), ["AlarmPeriod"]);
+        assert_eq!(fields(&[("AlarmEvaluationPeriods", "100000")]), ["AlarmEvaluationPeriods"]);
+        let message = &lab_alarm_errors(&lab_values(&[("AlarmDatapointsToAlarm", "5")]))[0].message;
+        assert!(message.contains("EvaluationPeriods"), "{message}");
+        // A form without the alarm's parameters is not checked here.
+        assert!(lab_alarm_errors(&[("EmailAddress".to_owned(), "ops@example.com".to_owned())]).is_empty());
+    }
+
     #[test]
     fn every_setting_of_the_lab_alarm_is_a_stack_parameter() {
         assert_eq!(
@@ -274,6 +386,9 @@ mod tests {
                 ("TreatMissingData", "AlarmTreatMissingData"),
             ]
         );
+        // The wizard's cross-field checks use the same binding.
+        let bound: Vec<(&str, &str)> = LAB_ALARM_PARAMETERS.to_vec();
+        assert_eq!(fields(&alarm_parameters(&logging(), "KMSSecurityAlarm")), bound);
     }
 
     #[test]

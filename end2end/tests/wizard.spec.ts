@@ -79,6 +79,26 @@ test.describe("form validation", () => {
     await email.fill("ops@example.com");
     await expect(page.getByText("must be empty or an email address")).toHaveCount(0);
   });
+
+  // Issue 17, B: PutMetricAlarm's rule between fields, checked in the page
+  // (as on the Alarms page) before anything is sent, instead of a rollback.
+  test("DatapointsToAlarm above EvaluationPeriods is refused beside the field before any request", async ({ page }) => {
+    await page.goto("/lab/logging");
+    await hydrated(page);
+    const requests: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST") requests.push(request.url());
+    });
+    await page.getByLabel("AlarmEvaluationPeriods", { exact: true }).fill("1");
+    await page.getByLabel("AlarmDatapointsToAlarm", { exact: true }).fill("5");
+    const refusal = page.locator("#param-AlarmDatapointsToAlarm-error");
+    await expect(refusal).toContainText("EvaluationPeriods");
+    await page.getByRole("button", { name: "Preview changes" }).click();
+    await expect(page.getByRole("region", { name: "Preview" })).toHaveCount(0);
+    expect(requests).toEqual([]);
+    await page.getByLabel("AlarmDatapointsToAlarm", { exact: true }).fill("1");
+    await expect(refusal).toBeEmpty();
+  });
 });
 
 test.describe("without JavaScript", () => {

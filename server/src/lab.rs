@@ -725,6 +725,11 @@ fn checked_form(
         }
         parameters.push((key.clone(), value.clone()));
     }
+    // Between fields, as PutMetricAlarm will check them when the stack is
+    // created (the page runs the same rules before sending).
+    if let Some(error) = keywatch_domain::lab_alarms::lab_alarm_errors(&parameters).into_iter().next() {
+        return Err(AppError::InvalidInput { field: Some(error.field), message: error.message });
+    }
     Ok(parameters)
 }
 

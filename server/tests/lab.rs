@@ -501,19 +501,27 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
 
 // Issue 17, E: the audit log said "lab.deploy pattern1-logging succeeded"
 // for a create that rolled back. Starting a deployment is not its outcome:
-// the watcher records what CloudFormation ended with.
-// (PutMetricAlarm: "DatapointsToAlarm ... must be less than or equal to
-// EvaluationPeriods", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+// the watcher records what CloudFormation ended with. The logging stack's
+// create fails here on the trail bucket a previous lab left behind (its
+// DeletionPolicy is Retain), so CloudFormation rolls it back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_rolls_back_is_audited_as_a_failure() {
     let harness = harness(Duration::ZERO).await;
     let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
-    for (section, parameters) in [
-        (LabSection::BaseNetwork, &[][..]),
-        (LabSection::Application, &[][..]),
-        (LabSection::LoggingAndAlarm, &[("AlarmEvaluationPeriods", "1"), ("AlarmDatapointsToAlarm", "5")][..]),
-    ] {
-        let deployment = deploy(&harness, preview_request(section, "pattern1", parameters)).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+    );
+    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
+    s3.create_bucket()
+        .bucket("pattern1-logging-trail-111122223333-ap-southeast-2")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build(),
+        )
+        .send()
+        .await
+        .expect("the bucket an earlier lab left");
+    for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+        let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
         follow(&watcher, &harness.db, deployment.id).await;
     }
     // Nothing is recorded twice by later rounds.
@@ -532,4 +540,44 @@ async fn a_create_that_rolls_back_is_audited_as_a_failure() {
     let failed = audit.iter().find(|record| record.target == "pattern1-logging").expect("logging");
     assert!(failed.detail.as_deref().is_some_and(|detail| detail.contains("ROLLBACK")), "{failed:?}");
     assert_eq!(failed.user, keywatch::auth::LOCAL_USER);
+}
+
+// Issue 17, B: the wizard accepted DatapointsToAlarm 5 with EvaluationPeriods
+// 1 (and a period of 15, and 100000 periods), which CloudFormation then
+// rolled back. The section's check is PutMetricAlarm's, as on the Alarms page.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+#[tokio::test]
+async fn the_logging_form_refuses_what_putmetricalarm_would() {
+    let harness = harness(Duration::ZERO).await;
+    for (parameters, field) in [
+        (&[("AlarmEvaluationPeriods", "1"), ("AlarmDatapointsToAlarm", "5")][..], "AlarmDatapointsToAlarm"),
+        (&[("AlarmPeriod", "15")][..], "AlarmPeriod"),
+        (&[("AlarmEvaluationPeriods", "100000"), ("AlarmDatapointsToAlarm", "1")][..], "AlarmEvaluationPeriods"),
+    ] {
+        let mut all = vec![
+            ("AlarmThreshold", "1"),
+            ("AlarmComparisonOperator", "GreaterThanThreshold"),
+            ("AlarmStatistic", "Sum"),
+            ("AlarmPeriod", "10"),
+            ("AlarmEvaluationPeriods", "1"),
+            ("AlarmDatapointsToAlarm", "1"),
+            ("AlarmTreatMissingData", "ignore"),
+        ];
+        for (key, value) in parameters {
+            if let Some(slot) = all.iter_mut().find(|(k, _)| k == key) {
+                slot.1 = value;
+            }
+        }
+        let refused = harness
+            .lab
+            .preview(preview_request(LabSection::LoggingAndAlarm, "pattern1", &all))
+            .await
+            .expect_err("refused");
+        match refused {
+            AppError::InvalidInput { field: Some(f), message } => assert_eq!(f, field, "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let stacks = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config).list_stacks().send().await.expect("List");
+    assert!(stacks.stack_summaries().is_empty(), "nothing reached CloudFormation");
 }

@@ -162,7 +162,16 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
     let field_error = move |key: &str, value: &str| {
         fields.with_value(|fields| {
             let field = &fields.iter().find(|f| f.field.key == key)?.field;
-            check_parameter_value(key, &field.declaration, value).err().map(|error| error.message())
+            if let Err(error) = check_parameter_value(key, &field.declaration, value) {
+                return Some(error.message());
+            }
+            // Rules between fields (the lab alarm's, as the Alarms page
+            // checks them), once each field is right by itself.
+            let values: Vec<(String, String)> = fields.iter().map(|f| (f.field.key.clone(), f.value.get())).collect();
+            keywatch_domain::lab_alarms::lab_alarm_errors(&values)
+                .into_iter()
+                .find(|error| error.field == key)
+                .map(|error| error.message)
         })
     };
     let server_error =
