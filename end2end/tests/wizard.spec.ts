@@ -45,9 +45,12 @@ async function deploySection(
   await expect(status).toHaveText(/_IN_PROGRESS$/, { timeout: 15_000 });
   const progress = page.getByTestId("progress-text");
   if (!update) {
-    // A creation counts its resources up one by one.
+    // A creation counts its resources up one by one, out of what the change
+    // set planned: the bar passes through values between 0% and 100%
+    // (issue 17, A: it read 100% all the way).
     const first = await progress.textContent();
     await expect(progress).not.toHaveText(first ?? "", { timeout: 60_000 });
+    await expect(progress).toHaveText(/^\d+ of \d+ resources complete \((?:[1-9]|[1-9]\d)%\)$/, { timeout: 60_000 });
   }
   await expect(page.getByRole("table", { name: "Stack events" }).locator("tbody tr").first()).toBeVisible();
   await expect(status).toHaveText(update ? "UPDATE_COMPLETE" : "CREATE_COMPLETE", { timeout: 240_000 });

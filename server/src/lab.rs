@@ -25,7 +25,7 @@ use crate::aws::cloudformation::{ChangeSetOutcome, StackDescription, StackReques
 use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::audit::{AuditEntry, actions};
-use crate::db::deployments::{CONSOLE_ACTOR, NewDeployment};
+use crate::db::deployments::{CONSOLE_ACTOR, NewDeployment, PlannedResource};
 
 /// How many recorded events a section page shows.
 const EVENTS_SHOWN: u32 = 300;
@@ -146,6 +146,24 @@ impl ServerLab {
             Some(stack) if stack.status != "REVIEW_IN_PROGRESS" && stack.status != "DELETE_COMPLETE" => "update",
             _ => "create",
         };
+        // What the change set will do, read before executing it: CloudFormation
+        // deletes a stack's change sets once one is executed. Progress is
+        // counted against it; without it the page counts what exists.
+        let plan: Vec<PlannedResource> =
+            match self.aws.cloudformation().change_set_changes(&request.change_set_id).await {
+                Ok(changes) => changes
+                    .into_iter()
+                    .map(|change| PlannedResource {
+                        logical_id: change.logical_id,
+                        resource_type: change.resource_type,
+                        action: change.action,
+                    })
+                    .collect(),
+                Err(error) => {
+                    tracing::warn!(%error, "the change set's plan could not be read; progress counts what exists");
+                    Vec::new()
+                }
+            };
         self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
         let deployment = NewDeployment {
             // The audit log names them when the watcher records the outcome.
@@ -158,7 +176,9 @@ impl ServerLab {
             change_set_id: Some(request.change_set_id),
             started_at_ms: now_ms(),
         };
-        Ok(self.db.deployments().insert(deployment).await?)
+        let deployment = self.db.deployments().insert(deployment).await?;
+        self.db.deployments().insert_plan(deployment.id, &plan).await?;
+        Ok(deployment)
     }
 
     /// Checks the confirmation and starts tearing the lab down in the background.
@@ -237,10 +257,25 @@ impl ServerLab {
         } else {
             Vec::new()
         };
-        let total = if resources.is_empty() { template(section)?.resources.len() } else { resources.len() };
-        let done = resources.iter().filter(|resource| resource.status.ends_with("_COMPLETE")).count();
         let events = self.db.stack_events().for_stack(&stack_name, EVENTS_SHOWN).await?;
         let deployment = self.db.deployments().latest_for_stack(&stack_name).await?;
+        let plan = match &deployment {
+            Some(deployment) if stack.exists() => self.db.deployments().plan(deployment.id).await?,
+            _ => Vec::new(),
+        };
+        let (resources, done, total) = match (&deployment, plan.is_empty()) {
+            (Some(deployment), false) => {
+                let completed = self.db.stack_events().completed_resources(deployment.id).await?;
+                progress_against_plan(resources, &plan, &completed)
+            }
+            // A stack the wizard did not deploy: count what it has. Nothing
+            // deployed: nothing to count (the preview lists what will be).
+            _ => {
+                let done = resources.iter().filter(|resource| resource.status.ends_with("_COMPLETE")).count();
+                let total = resources.len();
+                (resources, done, total)
+            }
+        };
         Ok(SectionLive { stack, resources, done, total, events, deployment })
     }
 
@@ -752,6 +787,37 @@ fn with_wired(
     resolve_parameters(template, &supplied, None)
         .map_err(|error| AppError::InvalidInput { field: None, message: error.message() })?;
     Ok(parameters)
+}
+
+/// Progress of a deployment against what its change set planned: each
+/// planned resource with its status now (`NOT_STARTED` until CloudFormation
+/// reaches it), how many it has finished during this deployment, and how
+/// many there are. A resource's `CREATE_COMPLETE` from an earlier
+/// deployment does not count for an update that modifies it.
+fn progress_against_plan(
+    current: Vec<ResourceProgress>,
+    plan: &[PlannedResource],
+    completed: &[String],
+) -> (Vec<ResourceProgress>, usize, usize) {
+    let resources = plan
+        .iter()
+        .map(|planned| {
+            current.iter().find(|resource| resource.logical_id == planned.logical_id).cloned().unwrap_or_else(|| {
+                ResourceProgress {
+                    logical_id: planned.logical_id.clone(),
+                    resource_type: planned.resource_type.clone(),
+                    status: if planned.action == "Remove" && completed.contains(&planned.logical_id) {
+                        "DELETE_COMPLETE".to_owned()
+                    } else {
+                        "NOT_STARTED".to_owned()
+                    },
+                    reason: None,
+                }
+            })
+        })
+        .collect();
+    let done = plan.iter().filter(|planned| completed.contains(&planned.logical_id)).count();
+    (resources, done, plan.len())
 }
 
 fn teardown_steps(prefix: &Prefix) -> Vec<TeardownStep> {

@@ -581,3 +581,41 @@ async fn the_logging_form_refuses_what_putmetricalarm_would() {
     let stacks = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config).list_stacks().send().await.expect("List");
     assert!(stacks.stack_summaries().is_empty(), "nothing reached CloudFormation");
 }
+
+// Issue 17, A: the bar read "1 of 1 (100%)", then "5 of 5 (100%)" while the
+// stack was being created (it counted what existed), and "0 of 22" before.
+// It now counts what the change set planned, so it passes through values in
+// between and ends at all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_what_the_change_set_planned() {
+    let harness = harness(Duration::from_millis(150)).await;
+    let request = SectionRequest { section: LabSection::BaseNetwork, prefix: Some("pattern1".into()) };
+    let before = harness.lab.live(request.clone()).await.expect("live");
+    assert_eq!((before.done, before.total), (0, 0), "nothing planned, nothing counted");
+
+    let preview =
+        harness.lab.preview(preview_request(LabSection::BaseNetwork, "pattern1", &[])).await.expect("preview");
+    let PreviewOutcome::Changes { change_set_id, changes, .. } = preview else { panic!("expected changes") };
+    let planned = changes.len();
+    let deployment = harness
+        .lab
+        .deploy(DeployRequest { section: LabSection::BaseNetwork, prefix: "pattern1".into(), change_set_id })
+        .await
+        .expect("deploy");
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let mut seen_between = false;
+    for _ in 0..600 {
+        watcher.poll_once().await.expect("round");
+        let live = harness.lab.live(request.clone()).await.expect("live");
+        assert_eq!(live.total, planned, "always out of the planned resources");
+        assert_eq!(live.resources.len(), planned);
+        seen_between |= live.done > 0 && live.done < live.total;
+        if harness.db.deployments().get(deployment.id).await.expect("query").expect("row").outcome.is_some() {
+            let live = harness.lab.live(request.clone()).await.expect("live");
+            assert_eq!(live.done, planned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen_between, "the count moved through values between 0 and {planned}");
+}

@@ -37,16 +37,29 @@ pub fn StackLiveView(live: SectionLive) -> impl IntoView {
                 <h2>"Progress"</h2>
                 <StackStatusBadge stack=live.stack.clone() />
             </div>
-            <progress
-                class="progress"
-                max=live.total
-                value=live.done
-                aria-label="Resources complete"
-                aria-valuetext=format!("{} of {} resources complete", live.done, live.total)
-            ></progress>
-            <p data-testid="progress-text">
-                {format!("{} of {} resources complete ({percent}%)", live.done, live.total)}
-            </p>
+            {if live.total == 0 {
+                // Nothing planned or deployed yet: no bar to fill.
+                view! {
+                    <p data-testid="progress-text" class="hint">
+                        "Not deployed yet: Preview lists what the stack will create."
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <progress
+                        class="progress"
+                        max=live.total
+                        value=live.done
+                        aria-label="Resources complete"
+                        aria-valuetext=format!("{} of {} resources complete", live.done, live.total)
+                    ></progress>
+                    <p data-testid="progress-text">
+                        {format!("{} of {} resources complete ({percent}%)", live.done, live.total)}
+                    </p>
+                }
+                .into_any()
+            }}
             {failed.then(|| view! {
                 <div class="panel panel-error" role="alert">
                     <h3>"CloudFormation reported a failure"</h3>

@@ -216,18 +216,7 @@ impl CloudFormation {
                 .map_err(|error| AwsCallError::from_sdk("DescribeChangeSet", error))?;
             match described.status() {
                 Some(ChangeSetStatus::CreateComplete) => {
-                    let changes = described
-                        .changes()
-                        .iter()
-                        .filter_map(|c| c.resource_change())
-                        .map(|c| ResourceChange {
-                            action: c.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
-                            logical_id: c.logical_resource_id().unwrap_or_default().to_owned(),
-                            resource_type: c.resource_type().unwrap_or_default().to_owned(),
-                            replacement: c.replacement().map(|r| r.as_str().to_owned()),
-                        })
-                        .collect();
-                    return Ok(ChangeSetOutcome::Ready { change_set_id: id, changes });
+                    return Ok(ChangeSetOutcome::Ready { change_set_id: id, changes: resource_changes(&described) });
                 }
                 Some(ChangeSetStatus::Failed) => {
                     let reason = described.status_reason().unwrap_or_default().to_owned();
@@ -243,6 +232,19 @@ impl CloudFormation {
             }
         }
         Ok(ChangeSetOutcome::Failed { reason: "CloudFormation did not finish computing the change set".to_owned() })
+    }
+
+    /// The resource changes of a computed change set (one page of
+    /// DescribeChangeSet: the lab's stacks have far fewer than its 100).
+    pub async fn change_set_changes(&self, change_set_id: &str) -> Result<Vec<ResourceChange>, AwsCallError> {
+        let described = self
+            .client
+            .describe_change_set()
+            .change_set_name(change_set_id)
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("DescribeChangeSet", error))?;
+        Ok(resource_changes(&described))
     }
 
     /// Runs a computed change set.
@@ -277,4 +279,20 @@ impl CloudFormation {
             .map(|_| ())
             .map_err(|error| AwsCallError::from_sdk("DeleteStack", error))
     }
+}
+
+fn resource_changes(
+    described: &aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput,
+) -> Vec<ResourceChange> {
+    described
+        .changes()
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|c| ResourceChange {
+            action: c.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+            logical_id: c.logical_resource_id().unwrap_or_default().to_owned(),
+            resource_type: c.resource_type().unwrap_or_default().to_owned(),
+            replacement: c.replacement().map(|r| r.as_str().to_owned()),
+        })
+        .collect()
 }

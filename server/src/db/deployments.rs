@@ -30,6 +30,15 @@ pub struct NewDeployment {
     pub started_at_ms: i64,
 }
 
+/// One resource a deployment's change set planned to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedResource {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `Add`, `Modify` or `Remove`.
+    pub action: String,
+}
+
 /// A deployment CloudFormation is still working on, as the stack watcher
 /// follows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +104,40 @@ impl<'a> Deployments<'a> {
         .fetch_optional(self.pool)
         .await?;
         row.map(into_view).transpose()
+    }
+
+    /// Records what deployment `id`'s change set planned.
+    pub async fn insert_plan(&self, id: i64, plan: &[PlannedResource]) -> Result<(), DbError> {
+        let mut transaction = self.pool.begin().await?;
+        for resource in plan {
+            sqlx::query(
+                "INSERT OR IGNORE INTO deployment_plans (deployment_id, logical_id, resource_type, action)
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(&resource.logical_id)
+            .bind(&resource.resource_type)
+            .bind(&resource.action)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// What deployment `id`'s change set planned, in the change set's order
+    /// (empty when nothing was recorded).
+    pub async fn plan(&self, id: i64) -> Result<Vec<PlannedResource>, DbError> {
+        let rows = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT logical_id, resource_type, action FROM deployment_plans WHERE deployment_id = ? ORDER BY rowid",
+        )
+        .bind(id)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(logical_id, resource_type, action)| PlannedResource { logical_id, resource_type, action })
+            .collect())
     }
 
     /// The newest deployment of a stack.

@@ -93,6 +93,18 @@ impl<'a> StackEvents<'a> {
             .collect())
     }
 
+    /// The resources CloudFormation finished during a deployment (an event
+    /// ending `_COMPLETE` recorded for it), the stack itself left out.
+    pub async fn completed_resources(&self, deployment_id: i64) -> Result<Vec<String>, DbError> {
+        Ok(sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT logical_id FROM stack_events
+             WHERE deployment_id = ? AND status GLOB '*_COMPLETE' AND logical_id <> stack_name",
+        )
+        .bind(deployment_id)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
     /// How many events are stored for a deployment.
     pub async fn count_for_deployment(&self, deployment_id: i64) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM stack_events WHERE deployment_id = ?")
