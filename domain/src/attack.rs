@@ -130,8 +130,8 @@ pub fn default_count(settings: &AlarmSettings, rate: u32) -> Result<u32, SizingE
 /// Why an attack parameter was refused; each message fits beside its field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParameterError {
-    #[error("enter a whole number")]
-    NotAnInteger,
+    #[error("enter a whole number from {min} to {max}")]
+    NotAnInteger { min: u32, max: u32 },
     #[error("use a number from {min} to {max}")]
     OutOfRange { min: u32, max: u32 },
 }
@@ -139,7 +139,8 @@ pub enum ParameterError {
 fn parse_bounded(input: &str, max: u32) -> Result<u32, ParameterError> {
     let text = input.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ParameterError::NotAnInteger);
+        // "-1" is out of range as much as "ten" is not a number: say the range either way.
+        return Err(ParameterError::NotAnInteger { min: 1, max });
     }
     // All digits: only a value too large for u32 fails to parse.
     let value = text.parse::<u32>().unwrap_or(u32::MAX);
@@ -253,10 +254,10 @@ mod tests {
     fn counts_and_rates_are_whole_numbers_within_bounds() {
         assert_eq!(parse_count("20"), Ok(20));
         assert_eq!(parse_count(" 3 "), Ok(3));
-        assert_eq!(parse_count("2.5"), Err(ParameterError::NotAnInteger));
-        assert_eq!(parse_count("-1"), Err(ParameterError::NotAnInteger));
-        assert_eq!(parse_count("abc"), Err(ParameterError::NotAnInteger));
-        assert_eq!(parse_count(""), Err(ParameterError::NotAnInteger));
+        assert_eq!(parse_count("2.5"), Err(ParameterError::NotAnInteger { min: 1, max: MAX_COUNT }));
+        assert_eq!(parse_count("-1"), Err(ParameterError::NotAnInteger { min: 1, max: MAX_COUNT }));
+        assert_eq!(parse_count("abc"), Err(ParameterError::NotAnInteger { min: 1, max: MAX_COUNT }));
+        assert_eq!(parse_count(""), Err(ParameterError::NotAnInteger { min: 1, max: MAX_COUNT }));
         assert_eq!(parse_count("0"), Err(ParameterError::OutOfRange { min: 1, max: MAX_COUNT }));
         assert_eq!(parse_count("1001"), Err(ParameterError::OutOfRange { min: 1, max: MAX_COUNT }));
         assert_eq!(parse_count("99999999999999"), Err(ParameterError::OutOfRange { min: 1, max: MAX_COUNT }));

@@ -109,9 +109,8 @@ impl Prefix {
         if prefix.is_empty() {
             return Err(PrefixError::Empty);
         }
-        if prefix.chars().count() > MAX_PREFIX_LEN {
-            return Err(PrefixError::TooLong);
-        }
+        // What is wrong with the characters comes first: a long prefix of
+        // markup was told only to be shorter.
         if !prefix.starts_with(|c: char| c.is_ascii_lowercase()) {
             return Err(PrefixError::BadStart);
         }
@@ -121,6 +120,9 @@ impl Prefix {
         }
         if prefix.ends_with('-') {
             return Err(PrefixError::TrailingHyphen);
+        }
+        if prefix.chars().count() > MAX_PREFIX_LEN {
+            return Err(PrefixError::TooLong);
         }
         Ok(Prefix(prefix.to_owned()))
     }
@@ -343,6 +345,9 @@ mod tests {
         assert_eq!(Prefix::parse("pattern<script>"), Err(PrefixError::BadCharacter));
         assert_eq!(Prefix::parse("pattern-"), Err(PrefixError::TrailingHyphen));
         assert_eq!(Prefix::parse(&"a".repeat(21)), Err(PrefixError::TooLong));
+        // Issue 17, K: markup longer than 20 characters was told only to be shorter.
+        assert_eq!(Prefix::parse("<script>alert(1)</script>"), Err(PrefixError::BadStart));
+        assert_eq!(Prefix::parse("team<script>alert(1)</script>"), Err(PrefixError::BadCharacter));
         assert!(Prefix::parse(&"a".repeat(20)).is_ok());
     }
 

@@ -79,6 +79,8 @@ test("a Region that does not exist is refused beside the field, and a real one s
   await expect(page.getByTestId("region-error")).toHaveCount(0);
   await submit.click();
   await expect(page.getByTestId("mode-badge")).toHaveText("Sandbox · eu-west-1");
+  // The switch is confirmed where it was asked for (issue 17, K).
+  await expect(page.getByTestId("switched")).toContainText("eu-west-1");
   const rows = page.getByRole("table", { name: "Recent checks" }).locator("tbody tr");
   await expect(rows.first()).toContainText("eu-west-1");
 

@@ -159,6 +159,10 @@ test("deploys the lab from the wizard, updates it, tears it down and leaves noth
   await expect(teardown.getByRole("table", { name: "Leftovers" })).toContainText(`${PREFIX}-app-db-final`);
   // It bills on AWS until deleted: the page deletes it.
   await teardown.getByRole("button", { name: `Delete ${PREFIX}-app-db-final` }).click();
+  // Nothing is deleted until the second, explicit confirmation.
+  await expect(teardown.getByText(`${PREFIX}-app-db-final cannot be restored once deleted.`)).toBeVisible();
+  await expect(teardown.getByTestId("leftovers")).toHaveCount(0);
+  await teardown.getByRole("button", { name: `Yes, delete ${PREFIX}-app-db-final` }).click();
   await expect(teardown.getByTestId("leftovers")).toHaveText("Nothing was left behind.");
 
   // The AWS CLI, pointed at the console's sandbox, finds nothing left.

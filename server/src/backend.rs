@@ -16,10 +16,11 @@ use keywatch_app::sns::{SubscriptionStatus, mask_endpoint};
 
 use crate::aws::Aws;
 use crate::clock::now_ms;
+use crate::clock::rfc3339;
 use crate::db::Database;
 use crate::db::alarm_history::HistoryQuery;
 use crate::db::audit::{AuditEntry, actions};
-use crate::db::connection_checks::{NewConnectionCheck, rfc3339};
+use crate::db::connection_checks::NewConnectionCheck;
 use crate::pollers::DEFAULT_LAB_PREFIX;
 
 /// Switches the whole console to another Region or profile (the running
@@ -324,12 +325,22 @@ pub fn history_query(filter: &HistoryFilter) -> Result<HistoryQuery, AppError> {
             })
             .transpose()
     };
+    let (from_ms, to_ms) = (time("from", &filter.from)?, time("to", &filter.to)?);
+    // An empty range is a mistake to point out, not "no history matches".
+    if let (Some(from), Some(to)) = (from_ms, to_ms)
+        && from > to
+    {
+        return Err(AppError::InvalidInput {
+            field: Some("to".to_owned()),
+            message: "To must be after From".to_owned(),
+        });
+    }
     Ok(HistoryQuery {
         alarm_name: filter.alarm.clone(),
         new_state: filter.state.clone(),
         item_type: filter.item_type.clone(),
-        from_ms: time("from", &filter.from)?,
-        to_ms: time("to", &filter.to)?,
+        from_ms,
+        to_ms,
         text: filter.text.clone(),
     })
 }
@@ -453,6 +464,20 @@ mod tests {
             detail.datapoints,
             vec![ReasonDatapoint { timestamp: Some("2026-11-27T03:49:00.000+0000".into()), value: 4.0 }]
         );
+    }
+
+    // Issue 17, K: From after To answered "No history matches".
+    #[test]
+    fn a_range_that_ends_before_it_starts_is_refused() {
+        let filter = HistoryFilter {
+            from: Some("2026-11-27T10:00".into()),
+            to: Some("2026-11-27T09:00".into()),
+            ..HistoryFilter::default()
+        };
+        let error = history_query(&filter).expect_err("refused");
+        assert_eq!(error, AppError::InvalidInput { field: Some("to".into()), message: "To must be after From".into() });
+        let filter = HistoryFilter { to: Some("2026-11-27T11:00".into()), ..filter };
+        assert!(history_query(&filter).is_ok());
     }
 
     #[test]

@@ -73,6 +73,7 @@ impl ServerLab {
             running: true,
             steps: teardown_steps(&prefix),
             leftovers: Vec::new(),
+            finished_at: None,
             ..stored.status
         });
         *self.teardown_row.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stored.id);
@@ -201,6 +202,7 @@ impl ServerLab {
                 running: true,
                 steps: teardown_steps(&prefix),
                 leftovers: Vec::new(),
+                finished_at: None,
             });
         }
         let status = self.teardown_state().clone();
@@ -299,6 +301,89 @@ impl ServerLab {
         ImageStatus { repository_name, repository_uri, image_present, push_commands, sandbox: self.sandbox }
     }
 
+    /// The base stack's ECR repository (its output, else the template's name).
+    async fn repository_name(&self, prefix: &Prefix) -> Result<String, AppError> {
+        let base_name = stack_name(LabSection::BaseNetwork, prefix)?;
+        let base = self.describe(&base_name).await?;
+        Ok(output(base.as_ref(), lab::BASE_REPOSITORY_OUTPUT).unwrap_or_else(|| format!("{base_name}-simple-app")))
+    }
+
+    /// The logging stack's retained trail bucket (its output, else the
+    /// template's name), `None` when neither can be worked out.
+    async fn trail_bucket_name(&self, prefix: &Prefix) -> Result<Option<String>, AppError> {
+        let logging_name = stack_name(LabSection::LoggingAndAlarm, prefix)?;
+        let logging = self.describe(&logging_name).await?;
+        Ok(match output(logging.as_ref(), lab::LOGGING_TRAIL_BUCKET_OUTPUT) {
+            Some(bucket) => Some(bucket),
+            // The template's BucketName: ${AWS::StackName}-trail-${AWS::AccountId}-${AWS::Region}.
+            None => self
+                .aws
+                .sts()
+                .caller_identity()
+                .await
+                .ok()
+                .map(|identity| format!("{logging_name}-trail-{}-{}", identity.account_id, self.region)),
+        })
+    }
+
+    /// Checks that one section's stack may be deleted on its own, then
+    /// deletes it in the background (emptying the base's repository first,
+    /// and the logging stack's retained trail bucket after, as teardown
+    /// does, so the section can be deployed again).
+    async fn start_section_deletion(&self, request: SectionRequest) -> Result<SectionLive, AppError> {
+        let section = request.section;
+        let prefix = self.current_prefix(request.prefix).await?;
+        if self.teardown_state().as_ref().is_some_and(|run| run.running) {
+            return Err(AppError::Conflict("a teardown is running; it deletes every section".to_owned()));
+        }
+        let name = stack_name(section, &prefix)?;
+        let Some(stack) = self.describe(&name).await?.filter(|stack| stack.status != "DELETE_COMPLETE") else {
+            return Err(AppError::NotFound(format!("The stack {name}")));
+        };
+        if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" {
+            return Err(AppError::Conflict(format!(
+                "{name} is busy ({}); wait for CloudFormation to finish",
+                stack.status
+            )));
+        }
+        // CloudFormation will not delete a stack whose exports another stack
+        // imports: the later sections go first, as in a teardown.
+        for later in
+            LabSection::ALL.iter().filter(|later| later.number() > section.number() && later.stack_suffix().is_some())
+        {
+            let later_name = stack_name(*later, &prefix)?;
+            if self.describe(&later_name).await?.is_some_and(|stack| stack.status != "DELETE_COMPLETE") {
+                return Err(AppError::Conflict(format!(
+                    "Delete section {}. {} ({later_name}) first: it uses {name}'s outputs",
+                    later.number(),
+                    later.title()
+                )));
+            }
+        }
+        let repository = self.repository_name(&prefix).await?;
+        let bucket = self.trail_bucket_name(&prefix).await?;
+        let lab = self.clone();
+        let deleting = prefix.clone();
+        tokio::spawn(async move {
+            if section == LabSection::BaseNetwork
+                && let Err(error) = lab.aws.ecr().delete_all_images(&repository).await
+            {
+                tracing::warn!(error = %error.user_message(), "the repository could not be emptied");
+            }
+            if let Err(reason) = lab.delete_stack(section, &deleting).await {
+                tracing::warn!(%reason, "a section's stack could not be deleted");
+                return;
+            }
+            if section == LabSection::LoggingAndAlarm
+                && let Some(bucket) = bucket
+                && let Err(error) = lab.aws.s3().empty_and_delete_bucket(&bucket).await
+            {
+                tracing::warn!(error = %error.user_message(), %bucket, "the retained trail bucket could not be deleted");
+            }
+        });
+        self.section_live(section, &prefix).await
+    }
+
     fn teardown_state(&self) -> MutexGuard<'_, Option<TeardownStatus>> {
         // A panic elsewhere cannot leave the status half-written: every
         // update replaces whole fields.
@@ -319,6 +404,7 @@ impl ServerLab {
         let result = self.run_teardown_steps(&prefix).await;
         if let Some(run) = self.teardown_state().as_mut() {
             run.running = false;
+            run.finished_at = Some(crate::clock::rfc3339(now_ms()));
         }
         if let Err(error) = result {
             tracing::warn!(?error, "teardown stopped");
@@ -327,24 +413,9 @@ impl ServerLab {
     }
 
     async fn run_teardown_steps(&self, prefix: &Prefix) -> Result<(), AppError> {
-        let base_name = stack_name(LabSection::BaseNetwork, prefix)?;
-        let logging_name = stack_name(LabSection::LoggingAndAlarm, prefix)?;
         // Names are read before the stacks that report them are gone.
-        let base = self.describe(&base_name).await?;
-        let repository =
-            output(base.as_ref(), lab::BASE_REPOSITORY_OUTPUT).unwrap_or_else(|| format!("{base_name}-simple-app"));
-        let logging = self.describe(&logging_name).await?;
-        let bucket = match output(logging.as_ref(), lab::LOGGING_TRAIL_BUCKET_OUTPUT) {
-            Some(bucket) => Some(bucket),
-            // The template's BucketName: ${AWS::StackName}-trail-${AWS::AccountId}-${AWS::Region}.
-            None => self
-                .aws
-                .sts()
-                .caller_identity()
-                .await
-                .ok()
-                .map(|identity| format!("{logging_name}-trail-{}-{}", identity.account_id, self.region)),
-        };
+        let repository = self.repository_name(prefix).await?;
+        let bucket = self.trail_bucket_name(prefix).await?;
 
         self.set_step(0, "running", None);
         match self.aws.ecr().delete_all_images(&repository).await {
@@ -574,7 +645,8 @@ impl LabBackend for ServerLab {
             }
             Some(stack) if stack.status == "ROLLBACK_COMPLETE" => {
                 return Err(AppError::Conflict(format!(
-                    "{name} failed to create (ROLLBACK_COMPLETE) and cannot be updated; tear it down first"
+                    "{name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete this section's \
+                     stack below, then preview again (the other sections stay)"
                 )));
             }
             Some(stack) => stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS",
@@ -640,8 +712,16 @@ impl LabBackend for ServerLab {
                 running: false,
                 steps: Vec::new(),
                 leftovers: Vec::new(),
+                finished_at: None,
             },
         })
+    }
+
+    async fn delete_section(&self, request: SectionRequest) -> Result<SectionLive, AppError> {
+        let target = format!("{} ({})", request.section.title(), request.prefix.clone().unwrap_or_default());
+        let result = self.start_section_deletion(request).await;
+        self.db.audit().record(AuditEntry::of_result(actions::LAB_DELETE_SECTION, target, &result)).await;
+        result
     }
 
     async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError> {

@@ -30,10 +30,10 @@ use tokio::sync::watch;
 use crate::aws::Aws;
 use crate::aws::cloudwatch::AlarmDetail;
 use crate::clock::now_ms;
+use crate::clock::rfc3339;
 use crate::db::Database;
 use crate::db::attack_runs::{NewAttackRun, StoredNotification};
 use crate::db::audit::{AuditEntry, AuditOutcome, actions};
-use crate::db::connection_checks::rfc3339;
 
 /// How often a run checks the alarm and its notification, and how often the
 /// page polls.

@@ -474,6 +474,7 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
         running: true,
         steps: Vec::new(),
         leftovers: Vec::new(),
+        finished_at: None,
     };
     harness.db.teardowns().insert("console", 0, &status).await.expect("recorded");
 
@@ -618,4 +619,67 @@ async fn progress_counts_what_the_change_set_planned() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(seen_between, "the count moved through values between 0 and {planned}");
+}
+
+// Issue 17, C: after one section's create rolled back, Preview answered 409
+// "tear it down first", and the only teardown removed all three stacks. One
+// section is now deleted and deployed again on its own; a section whose
+// outputs a later one uses is refused, as CloudFormation refuses to delete a
+// stack whose exports are imported.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_others() {
+    let harness = harness(Duration::ZERO).await;
+    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    // The trail bucket an earlier lab left behind makes the logging create roll back.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+    );
+    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
+    s3.create_bucket()
+        .bucket("pattern1-logging-trail-111122223333-ap-southeast-2")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+        let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
+        follow(&watcher, &harness.db, deployment.id).await;
+    }
+    let request = |section| SectionRequest { section, prefix: Some("pattern1".into()) };
+    let logging = harness.lab.live(request(LabSection::LoggingAndAlarm)).await.expect("live");
+    assert_eq!(logging.stack.status.as_deref(), Some("ROLLBACK_COMPLETE"));
+
+    // The base is used by the application: refused, nothing deleted.
+    let refused = harness.lab.delete_section(request(LabSection::BaseNetwork)).await.expect_err("refused");
+    assert!(matches!(&refused, AppError::Conflict(message) if message.contains("pattern1-app")), "{refused:?}");
+
+    harness.lab.delete_section(request(LabSection::LoggingAndAlarm)).await.expect("deleting");
+    let mut gone = false;
+    for _ in 0..300 {
+        watcher.poll_once().await.expect("round");
+        let now = harness.lab.live(request(LabSection::LoggingAndAlarm)).await.expect("live");
+        if !now.stack.exists()
+            && s3.head_bucket().bucket("pattern1-logging-trail-111122223333-ap-southeast-2").send().await.is_err()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the logging stack and its retained bucket were deleted");
+    for section in [LabSection::BaseNetwork, LabSection::Application] {
+        let live = harness.lab.live(request(section)).await.expect("live");
+        assert_eq!(live.stack.status.as_deref(), Some("CREATE_COMPLETE"), "{section:?} untouched");
+    }
+    // Deployed again, it succeeds.
+    let again = deploy(&harness, preview_request(LabSection::LoggingAndAlarm, "pattern1", &[])).await;
+    let done = follow(&watcher, &harness.db, again.id).await;
+    assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"));
+    let audit = harness.db.audit().page(None, 50).await.expect("audit");
+    let deletions: Vec<&str> =
+        audit.iter().filter(|record| record.action == "lab.delete-section").map(|r| r.outcome.as_str()).collect();
+    assert_eq!(deletions, ["succeeded", "refused"]);
 }

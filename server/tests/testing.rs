@@ -291,7 +291,10 @@ async fn bad_attack_parameters_are_refused_beside_their_field_and_record_nothing
     assert!(!response.status().is_success(), "{}", response.status());
     let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
     let error: AppError = serde_json::from_slice(&body).expect("an AppError");
-    assert_eq!(error, AppError::InvalidInput { field: Some("count".into()), message: "enter a whole number".into() });
+    assert_eq!(
+        error,
+        AppError::InvalidInput { field: Some("count".into()), message: "enter a whole number from 1 to 1000".into() }
+    );
     assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
 }
 

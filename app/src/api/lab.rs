@@ -278,6 +278,9 @@ pub struct TeardownStatus {
     /// The steps of the current or last teardown (empty before the first).
     pub steps: Vec<TeardownStep>,
     pub leftovers: Vec<Leftover>,
+    /// When the last teardown ended (RFC 3339), so an old run reads as old.
+    #[serde(default)]
+    pub finished_at: Option<String>,
 }
 
 /// Starts tearing the lab down; `confirmation` must repeat the prefix.
@@ -335,6 +338,13 @@ pub async fn start_teardown(request: TeardownRequest) -> Result<TeardownStatus, 
     port::lab()?.teardown(request).await
 }
 
+/// Deletes one section's stack (a failed one, to try again) without
+/// touching the others; refused while a later section's stack uses it.
+#[server(endpoint = "lab/delete-section", input = Json)]
+pub async fn delete_section(request: SectionRequest) -> Result<SectionLive, AppError> {
+    port::lab()?.delete_section(request).await
+}
+
 /// Removes something the last teardown left behind (an RDS final
 /// snapshot); only leftovers that teardown recorded can be removed this way.
 #[server(endpoint = "lab/remove-leftover", input = Json)]
@@ -371,6 +381,8 @@ pub mod port {
         async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError>;
         /// Removes a leftover the last teardown recorded.
         async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError>;
+        /// Starts deleting one section's stack; the others stay.
+        async fn delete_section(&self, request: SectionRequest) -> Result<SectionLive, AppError>;
     }
 
     /// The lab backend as Leptos context.

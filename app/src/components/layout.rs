@@ -44,7 +44,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 
             <nav class="sidebar" aria-label="Sections">
                 <ul>
-                    <li><A href="/">"Connection"</A></li>
+                    <li><A href="/" exact=true>"Connection"</A></li>
                     <li><A href="/subscribers">"Subscribers"</A></li>
                     <li><A href="/history">"History"</A></li>
                     <li><A href="/audit">"Audit log"</A></li>
@@ -52,7 +52,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </ul>
                 <p class="nav-heading">"The lab"</p>
                 <ul>
-                    <li><A href="/lab">"Overview"</A></li>
+                    <li><A href="/lab" exact=true>"Overview"</A></li>
                 </ul>
                 <ol class="lab-sections">
                     {LabSection::ALL

@@ -178,6 +178,11 @@ fn ConnectionForm(settings: ConsoleSettings, change: ServerAction<ChangeConnecti
                     </button>
                 </div>
             </ActionForm>
+            {move || change.value().get().and_then(Result::ok).map(|now| view! {
+                <p class="banner" role="status" data-testid="switched">
+                    {format!("Switched: the console now works in {} ({}).", now.region_name, now.region)}
+                </p>
+            })}
             {move || other_error().map(|error| view! { <ErrorPanel error /> })}
         </section>
     }

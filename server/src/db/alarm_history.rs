@@ -5,8 +5,8 @@ use keywatch_app::api::history::{HistoryCursor, HistoryEntry, TimelineSeries};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::DbError;
-use super::connection_checks::rfc3339;
 use crate::aws::cloudwatch::AlarmHistoryItem;
+use crate::clock::rfc3339;
 
 /// Queries on `alarm_history`.
 pub struct AlarmHistory<'a> {

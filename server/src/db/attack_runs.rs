@@ -7,7 +7,7 @@ use keywatch_domain::attack;
 use sqlx::SqlitePool;
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// Queries on `attack_runs` and `attack_responses`.
 pub struct AttackRuns<'a> {

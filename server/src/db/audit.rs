@@ -19,7 +19,7 @@ use keywatch_app::error::AppError;
 use sqlx::SqlitePool;
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// The actions the console records, by area. Other areas add theirs here.
 pub mod actions {
@@ -27,6 +27,8 @@ pub mod actions {
     pub const LAB_DEPLOY: &str = "lab.deploy";
     /// The lab torn down (started; its steps are on the Teardown page).
     pub const LAB_TEARDOWN: &str = "lab.teardown";
+    /// One section's stack deleted from its page (to deploy it again).
+    pub const LAB_DELETE_SECTION: &str = "lab.delete-section";
     /// Something teardown left behind (an RDS final snapshot) deleted.
     pub const LEFTOVER_REMOVE: &str = "lab.remove-leftover";
     /// An alarm's threshold (or evaluation settings) changed.

@@ -6,6 +6,7 @@ use keywatch_app::error::AppError;
 use sqlx::SqlitePool;
 
 use super::DbError;
+use crate::clock::rfc3339;
 
 /// Queries on `connection_checks`.
 pub struct ConnectionChecks<'a> {
@@ -113,13 +114,4 @@ fn mode_column(mode: AwsMode) -> &'static str {
         AwsMode::Sandbox => "sandbox",
         AwsMode::Live => "live",
     }
-}
-
-/// Epoch milliseconds as RFC 3339 UTC with milliseconds.
-pub fn rfc3339(millis: i64) -> String {
-    let nanos = i128::from(millis) * 1_000_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }

@@ -6,7 +6,7 @@ use keywatch_domain::lab::LabSection;
 use sqlx::SqlitePool;
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// Who starts deployments until the console has users.
 pub const CONSOLE_ACTOR: &str = "console";

@@ -6,7 +6,7 @@ use keywatch_app::api::history::DeliveredNotification;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// Queries on `notifications`.
 pub struct Notifications<'a> {

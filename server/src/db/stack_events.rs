@@ -6,7 +6,7 @@ use keywatch_app::api::lab::EventView;
 use sqlx::SqlitePool;
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// Queries on `stack_events`.
 pub struct StackEvents<'a> {

@@ -6,7 +6,7 @@ use keywatch_app::api::thresholds::ThresholdChange;
 use sqlx::SqlitePool;
 
 use super::DbError;
-use super::connection_checks::rfc3339;
+use crate::clock::rfc3339;
 
 /// Queries on `threshold_changes`.
 pub struct ThresholdChanges<'a> {

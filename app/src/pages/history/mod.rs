@@ -204,7 +204,7 @@ fn RetentionPanel() -> impl IntoView {
                                     <div class="form-row">
                                         <label>
                                             "Days to keep (empty keeps everything)"
-                                            <input type="number" min="1" name="input[keep_days]"
+                                            <input type="number" name="input[keep_days]"
                                                 value=retention.keep_days.map(|d| d.to_string()).unwrap_or_default() />
                                         </label>
                                         <button type="submit" class="button">"Save retention"</button>

@@ -12,8 +12,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::section_href;
 use crate::api::lab::{
-    DeployRequest, DeploySection, ImageStatus, ParameterField, PreviewOutcome, PreviewRequest, PreviewSection,
-    SectionDetail, SectionLive, SectionRequest, get_section_detail, get_section_live,
+    DeleteSection, DeployRequest, DeploySection, ImageStatus, ParameterField, PreviewOutcome, PreviewRequest,
+    PreviewSection, SectionDetail, SectionLive, SectionRequest, get_section_detail, get_section_live,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::components::stack::StackLiveView;
@@ -79,6 +79,78 @@ fn SectionView(detail: SectionDetail) -> impl IntoView {
         {detail.image.clone().map(|image| view! { <ImagePanel image /> })}
         <DeployPanel detail=detail.clone() live />
         {move || view! { <StackLiveView live=live.get() /> }}
+        <DeleteSectionPanel section prefix=detail.prefix.clone() stack_name=detail.stack_name.clone() live />
+    }
+}
+
+/// Deleting this section's stack alone: how a failed section (a create that
+/// rolled back cannot be updated) is retried without losing the others.
+/// Two clicks: deleting cannot be undone.
+#[component]
+fn DeleteSectionPanel(
+    section: LabSection,
+    prefix: String,
+    stack_name: String,
+    live: RwSignal<SectionLive>,
+) -> impl IntoView {
+    let delete = ServerAction::<DeleteSection>::new();
+    let asked = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = delete.value().get() {
+            live.set(now);
+            asked.set(false);
+        }
+    });
+    let deletable = move || live.with(|live| live.stack.exists() && !live.stack.in_progress());
+    let failed = move || {
+        live.with(|live| {
+            live.stack
+                .status
+                .as_deref()
+                .is_some_and(|status| status.contains("ROLLBACK") || status.ends_with("_FAILED"))
+        })
+    };
+    // Shown, hidden and shown again: the texts are kept, not moved.
+    let button_label = StoredValue::new(format!("Delete {stack_name}"));
+    let warning = StoredValue::new(format!("{stack_name} and its resources will be deleted."));
+    let prefix = StoredValue::new(prefix);
+    view! {
+        <Show when=deletable>
+            <section class="panel" aria-label="Delete this section">
+                <h2>"Delete this section's stack"</h2>
+                <p class="hint">
+                    {move || if failed() {
+                        "This stack failed; CloudFormation cannot update it. Delete it, then preview and deploy again: \
+                         the other sections stay as they are."
+                    } else {
+                        "Removes this section's stack only (later sections must be deleted first). Teardown removes the whole lab."
+                    }}
+                </p>
+                <Show
+                    when=move || asked.get()
+                    fallback=move || view! {
+                        <button type="button" class="button button-danger" on:click=move |_| asked.set(true)>
+                            {button_label.get_value()}
+                        </button>
+                    }
+                >
+                    <p role="alert">{warning.get_value()}</p>
+                    <button
+                        type="button"
+                        class="button button-danger"
+                        disabled=move || delete.pending().get()
+                        on:click=move |_| {
+                            let request = SectionRequest { section, prefix: Some(prefix.get_value()) };
+                            delete.dispatch(DeleteSection { request });
+                        }
+                    >
+                        "Yes, delete it"
+                    </button>
+                    <button type="button" class="button" on:click=move |_| asked.set(false)>"Cancel"</button>
+                </Show>
+                {move || delete.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+            </section>
+        </Show>
     }
 }
 
@@ -217,7 +289,13 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
                     return;
                 }
             }
-            let request = SectionRequest { section, prefix: Some(poll_prefix.get_untracked().trim().to_owned()) };
+            let typed = poll_prefix.get_untracked().trim().to_owned();
+            // A prefix being typed that is not valid yet names no stack to
+            // ask about (the server would only answer 400 again and again).
+            if Prefix::parse(&typed).is_err() {
+                return;
+            }
+            let request = SectionRequest { section, prefix: Some(typed) };
             leptos::task::spawn_local(async move {
                 if let Ok(now) = get_section_live(request).await {
                     if let (Some(id), Some(deployment)) = (following.get_untracked(), now.deployment.as_ref())

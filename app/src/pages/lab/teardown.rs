@@ -157,7 +157,11 @@ fn TeardownView(status: TeardownStatus) -> impl IntoView {
             let status = current.get();
             (!status.steps.is_empty()).then(|| view! {
                 <section class="panel" aria-label="Teardown progress">
-                    <h2>{if status.running { "Tearing down…" } else { "Teardown finished" }}</h2>
+                    <h2>{match (status.running, status.finished_at.clone()) {
+                        (true, _) => "Tearing down…".to_owned(),
+                        (false, Some(at)) => format!("Teardown finished {at}"),
+                        (false, None) => "Teardown finished".to_owned(),
+                    }}</h2>
                     <ol class="steps">
                         {status.steps.into_iter().map(|step| view! {
                             <li class=format!("step-{}", step.state)>
@@ -186,18 +190,49 @@ fn TeardownView(status: TeardownStatus) -> impl IntoView {
                                                 <td><code>{leftover.name}</code></td>
                                                 <td><code>{leftover.how_to_remove}</code></td>
                                                 <td>
-                                                    {leftover.removal.map(|_| view! {
-                                                        <button
-                                                            type="button"
-                                                            class="button button-danger"
-                                                            aria-label=label
-                                                            disabled=move || remove.pending().get()
-                                                            on:click=move |_| {
-                                                                remove.dispatch(RemoveLeftover { request: request.clone() });
-                                                            }
-                                                        >
-                                                            "Delete"
-                                                        </button>
+                                                    {leftover.removal.map(|_| {
+                                                        // Deleting a snapshot cannot be undone: a second,
+                                                        // explicit click confirms it.
+                                                        let name = request.name.clone();
+                                                        let asked = RwSignal::new(false);
+                                                        let confirm_label = format!("Yes, delete {name}");
+                                                        view! {
+                                                            <Show
+                                                                when=move || asked.get()
+                                                                fallback=move || view! {
+                                                                    <button
+                                                                        type="button"
+                                                                        class="button button-danger"
+                                                                        aria-label=label.clone()
+                                                                        disabled=move || remove.pending().get()
+                                                                        on:click=move |_| asked.set(true)
+                                                                    >
+                                                                        "Delete"
+                                                                    </button>
+                                                                }
+                                                            >
+                                                                <p class="hint" role="alert">
+                                                                    {format!("{name} cannot be restored once deleted.")}
+                                                                </p>
+                                                                <button
+                                                                    type="button"
+                                                                    class="button button-danger"
+                                                                    aria-label=confirm_label.clone()
+                                                                    disabled=move || remove.pending().get()
+                                                                    on:click={
+                                                                        let request = request.clone();
+                                                                        move |_| {
+                                                                            remove.dispatch(RemoveLeftover { request: request.clone() });
+                                                                        }
+                                                                    }
+                                                                >
+                                                                    "Yes, delete it"
+                                                                </button>
+                                                                <button type="button" class="button" on:click=move |_| asked.set(false)>
+                                                                    "Cancel"
+                                                                </button>
+                                                            </Show>
+                                                        }
                                                     })}
                                                 </td>
                                             </tr>

@@ -142,7 +142,7 @@ fn TopicPanel(topic: AlarmTopic, actions: Actions) -> impl IntoView {
                     </label>
                     <label>
                         "Endpoint"
-                        <input type="text" name="input[endpoint]" required on:input=move |ev| set_endpoint.set(event_target_value(&ev)) />
+                        <input type="text" name="input[endpoint]" maxlength="2048" on:input=move |ev| set_endpoint.set(event_target_value(&ev)) />
                     </label>
                     <button type="submit" class="button" disabled=move || problem().is_some()>"Add subscriber"</button>
                 </div>
