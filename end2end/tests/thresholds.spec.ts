@@ -116,6 +116,8 @@ test("a threshold changed in the form is previewed, applied through the stack an
   await expect(changes).toContainText("Threshold: 1 → 5");
   await expect(changes).toContainText(`change set on ${PREFIX}-logging`);
   await expect(changes).toContainText("succeeded", { timeout: 120_000 });
+  // The status under Apply follows the change to its end too (issue 17, G).
+  await expect(page.getByTestId("apply-status")).toContainText(": succeeded");
   await expect(page.getByTestId("alarm-condition")).toHaveText(
     "Sum of KMSSecurityError > 5 for 1 of 1 periods of 10 s; missing data: ignore",
   );

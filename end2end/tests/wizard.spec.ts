@@ -13,6 +13,14 @@ async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
 }
 
+/** Unfolds the section's advanced settings (those with the lab's defaults). */
+async function openAdvanced(page: Page): Promise<void> {
+  const advanced = page.locator("details.advanced");
+  if ((await advanced.count()) > 0 && !(await advanced.evaluate((element) => (element as HTMLDetailsElement).open))) {
+    await advanced.locator("summary").click();
+  }
+}
+
 /** Previews and deploys a section, watching progress and events arrive. */
 async function deploySection(
   page: Page,
@@ -23,6 +31,7 @@ async function deploySection(
   await page.goto(`/lab/${slug}`);
   await hydrated(page);
   await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
+  if (Object.keys(parameters).length > 0) await openAdvanced(page);
   for (const [key, value] of Object.entries(parameters)) {
     const field = page.getByLabel(key, { exact: true });
     if ((await field.evaluate((element) => element.tagName)) === "SELECT") {
@@ -92,6 +101,10 @@ test.describe("form validation", () => {
     page.on("request", (request) => {
       if (request.method() === "POST") requests.push(request.url());
     });
+    // A newcomer sees only the e-mail; the alarm's settings are folded away.
+    await expect(page.getByLabel("EmailAddress", { exact: true })).toBeVisible();
+    await expect(page.getByLabel("AlarmEvaluationPeriods", { exact: true })).toBeHidden();
+    await openAdvanced(page);
     await page.getByLabel("AlarmEvaluationPeriods", { exact: true }).fill("1");
     await page.getByLabel("AlarmDatapointsToAlarm", { exact: true }).fill("5");
     const refusal = page.locator("#param-AlarmDatapointsToAlarm-error");
@@ -125,6 +138,8 @@ test("deploys the lab from the wizard, updates it, tears it down and leaves noth
   await hydrated(observer);
 
   await deploySection(page, "base-network", {}, false);
+  // A guided path: the next section is offered once this one is ready.
+  await expect(page.getByTestId("next-step")).toHaveText("Next: 2. Application");
   await expect(observer.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 30_000 });
   await expect(observer.getByRole("table", { name: "Stack events" })).toContainText(`${PREFIX}-base`);
   await observerContext.close();

@@ -113,28 +113,45 @@ pub fn OutputsTable(outputs: Vec<StackOutputView>) -> impl IntoView {
 #[component]
 pub fn EventsTable(events: Vec<EventView>) -> impl IntoView {
     let empty = events.is_empty();
+    // Newest first; the rest folded away (a stack's events made section
+    // pages 6,000 px tall), and failures always shown.
+    let mut newest: Vec<EventView> = events.into_iter().rev().collect();
+    let older: Vec<EventView> =
+        if newest.len() > EVENTS_SHOWN_OPEN { newest.split_off(EVENTS_SHOWN_OPEN) } else { Vec::new() };
+    let older_count = older.len();
     view! {
         <section class="panel">
             <h2>"Stack events"</h2>
             {empty.then(|| view! { <p class="empty">"No events recorded yet."</p> })}
             <table class="table" aria-label="Stack events">
                 <thead><tr><th>"When (UTC)"</th><th>"Resource"</th><th>"Type"</th><th>"Status"</th><th>"Reason"</th></tr></thead>
-                <tbody>
-                    {events.into_iter().rev().map(|event| {
-                        let class = if event.status.ends_with("_FAILED") { "failed" } else { "" };
-                        view! {
-                            <tr class=class>
-                                <td>{readable_time(&event.timestamp)}</td>
-                                <td>{event.logical_id}</td>
-                                <td>{event.resource_type}</td>
-                                <td>{event.status}</td>
-                                <td>{event.reason.unwrap_or_default()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
+                <tbody>{newest.into_iter().map(event_row).collect_view()}</tbody>
             </table>
+            {(older_count > 0).then(|| view! {
+                <details>
+                    <summary>{format!("{older_count} earlier event(s)")}</summary>
+                    <table class="table" aria-label="Earlier stack events">
+                        <tbody>{older.into_iter().map(event_row).collect_view()}</tbody>
+                    </table>
+                </details>
+            })}
         </section>
+    }
+}
+
+/// Events shown before "earlier events" is opened.
+const EVENTS_SHOWN_OPEN: usize = 8;
+
+fn event_row(event: EventView) -> impl IntoView {
+    let class = if event.status.ends_with("_FAILED") { "failed" } else { "" };
+    view! {
+        <tr class=class>
+            <td>{readable_time(&event.timestamp)}</td>
+            <td>{event.logical_id}</td>
+            <td>{event.resource_type}</td>
+            <td>{event.status}</td>
+            <td>{event.reason.unwrap_or_default()}</td>
+        </tr>
     }
 }
 

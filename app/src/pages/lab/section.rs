@@ -79,8 +79,22 @@ fn SectionView(detail: SectionDetail) -> impl IntoView {
         {detail.image.clone().map(|image| view! { <ImagePanel image /> })}
         <DeployPanel detail=detail.clone() live />
         {move || view! { <StackLiveView live=live.get() /> }}
+        {next_section(section).map(|next| view! {
+            <Show when=move || live.with(|live| live.stack.is_ready())>
+                <p class="next-step">
+                    <a class="button" href=section_href(next) data-testid="next-step">
+                        {format!("Next: {}. {}", next.number(), next.title())}
+                    </a>
+                </p>
+            </Show>
+        })}
         <DeleteSectionPanel section prefix=detail.prefix.clone() stack_name=detail.stack_name.clone() live />
     }
+}
+
+/// The section after `section` in the lab's order, if any.
+fn next_section(section: LabSection) -> Option<LabSection> {
+    LabSection::ALL.iter().skip_while(|s| **s != section).nth(1).copied()
 }
 
 /// Deleting this section's stack alone: how a failed section (a create that
@@ -319,6 +333,74 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
         }
     });
 
+    // One parameter's field: input or choice, its description, and the
+    // message beside it.
+    let field_view = move |state: FieldState| {
+        let key = state.field.key.clone();
+        let id = format!("param-{key}");
+        let error_id = format!("param-{key}-error");
+        let value = state.value;
+        let error_key = key.clone();
+        let error = move || field_error(&error_key, &value.get()).or_else(|| server_field_error(&error_key));
+        let invalid = error.clone();
+        let input = if state.field.allowed_values.is_empty() {
+            view! {
+                <input
+                    id=id.clone()
+                    name=key.clone()
+                    type="text"
+                    prop:value=move || value.get()
+                    on:input=move |event| value.set(event_target_value(&event))
+                    aria-invalid=move || invalid().is_some().to_string()
+                    aria-describedby=error_id.clone()
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <select
+                    id=id.clone()
+                    name=key.clone()
+                    on:change=move |event| value.set(event_target_value(&event))
+                    aria-describedby=error_id.clone()
+                >
+                    {state.field.allowed_values.iter().map(|allowed| {
+                        let allowed = allowed.clone();
+                        let selected = allowed == value.get_untracked();
+                        view! { <option value=allowed.clone() selected=selected>{allowed.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            }
+            .into_any()
+        };
+        view! {
+            <div class="field">
+                <label for=id>{key.clone()}</label>
+                {input}
+                {state.field.description.clone().map(|description| view! { <p class="hint">{description}</p> })}
+                <p class="field-error" id=error_id.clone() role="alert">{error}</p>
+            </div>
+        }
+    };
+    // A newcomer needs only the fields without a default (the logging
+    // section's e-mail); the rest are folded under "Advanced" with the lab's
+    // values, and open by themselves when one is refused.
+    let (advanced, essential): (Vec<FieldState>, Vec<FieldState>) = fields
+        .get_value()
+        .into_iter()
+        .partition(|state| state.field.default.is_some() && state.field.key != "EmailAddress");
+    let advanced_keys: Vec<String> = advanced.iter().map(|state| state.field.key.clone()).collect();
+    let advanced_ref = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        let refused = fields.with_value(|fields| {
+            fields.iter().filter(|f| advanced_keys.contains(&f.field.key)).any(|f| {
+                field_error(&f.field.key, &f.value.get()).is_some() || server_field_error(&f.field.key).is_some()
+            })
+        });
+        if let (true, Some(details)) = (refused, advanced_ref.get()) {
+            details.set_open(true);
+        }
+    });
     let wired = detail.wired.clone();
     let wiring_problem = detail.wiring_problem.clone();
     view! {
@@ -341,52 +423,16 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
                         {move || prefix_error().or_else(|| server_field_error("prefix"))}
                     </p>
                 </div>
-                {fields.get_value().into_iter().map(|state| {
-                    let key = state.field.key.clone();
-                    let id = format!("param-{key}");
-                    let error_id = format!("param-{key}-error");
-                    let value = state.value;
-                    let error_key = key.clone();
-                    let error = move || field_error(&error_key, &value.get()).or_else(|| server_field_error(&error_key));
-                    let invalid = error.clone();
-                    let input = if state.field.allowed_values.is_empty() {
-                        view! {
-                            <input
-                                id=id.clone()
-                                name=key.clone()
-                                type="text"
-                                prop:value=move || value.get()
-                                on:input=move |event| value.set(event_target_value(&event))
-                                aria-invalid=move || invalid().is_some().to_string()
-                                aria-describedby=error_id.clone()
-                            />
-                        }.into_any()
-                    } else {
-                        view! {
-                            <select
-                                id=id.clone()
-                                name=key.clone()
-                                on:change=move |event| value.set(event_target_value(&event))
-                                aria-describedby=error_id.clone()
-                            >
-                                {state.field.allowed_values.iter().map(|allowed| {
-                                    let allowed = allowed.clone();
-                                    let selected = allowed == value.get_untracked();
-                                    view! { <option value=allowed.clone() selected=selected>{allowed.clone()}</option> }
-                                }).collect_view()}
-                            </select>
-                        }.into_any()
-                    };
+                {essential.into_iter().map(field_view).collect_view()}
+                {(!advanced.is_empty()).then(|| {
+                    let count = advanced.len();
                     view! {
-                        <div class="field">
-                            <label for=id>{key.clone()}</label>
-                            {input}
-                            {state.field.description.clone().map(|description| view! { <p class="hint">{description}</p> })}
-                            <p class="field-error" id=error_id.clone() role="alert">{error}</p>
-                        </div>
+                        <details class="advanced" node_ref=advanced_ref>
+                            <summary>{format!("Advanced settings ({count}, the lab's defaults)")}</summary>
+                            {advanced.into_iter().map(field_view).collect_view()}
+                        </details>
                     }
-                }).collect_view()}
-                {(!wired.is_empty()).then(|| view! {
+                })}                {(!wired.is_empty()).then(|| view! {
                     <div>
                         <h3>"Filled in by Keywatch"</h3>
                         <dl class="facts" aria-label="Wired parameters">

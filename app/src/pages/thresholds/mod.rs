@@ -562,10 +562,17 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
             {move || server_error()
                 .filter(|error| !matches!(error, AppError::InvalidInput { field: Some(_), .. }))
                 .map(|error| view! { <ErrorPanel error /> })}
-            {move || apply.value().get().and_then(Result::ok).map(|change| view! {
-                <p class="banner" role="status">
-                    {format!("Change {} recorded ({}): {}", change.id, change.path, change.outcome)}
-                </p>
+            {move || apply.value().get().and_then(Result::ok).map(|change| {
+                // The outcome as the refreshed Changes table has it: the
+                // answer to Apply said "pending" for a stack update forever.
+                let outcome = view_state.with(|v| {
+                    v.changes.iter().find(|c| c.id == change.id).map_or(change.outcome.clone(), |c| c.outcome.clone())
+                });
+                view! {
+                    <p class="banner" role="status" data-testid="apply-status">
+                        {format!("Change {} recorded ({}): {outcome}", change.id, change.path)}
+                    </p>
+                }
             })}
         </section>
         <section class="panel" aria-label="Preview">
