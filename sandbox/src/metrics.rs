@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::journal::{Change, Journal};
+
 /// How long datapoints are kept: CloudWatch keeps its finest (one-minute)
 /// data for 15 days.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention>
@@ -34,10 +36,15 @@ pub struct MetricId {
     pub dimensions: Vec<(String, String)>,
 }
 
-/// All datapoints, in the order they were put.
+/// All datapoints, in the order they were put. The store keeps them in
+/// its database (a `metrics.json` from an earlier release is imported).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricStore {
+    #[serde(default, skip_serializing)]
     datapoints: Vec<Datapoint>,
+    /// The datapoints put and forgotten since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
 }
 
 impl MetricStore {
@@ -45,8 +52,23 @@ impl MetricStore {
     /// older than [`RETENTION_MS`] before `now`.
     pub fn put(&mut self, mut datapoint: Datapoint, now: i64) {
         datapoint.dimensions.sort();
+        let before = self.datapoints.len();
         self.datapoints.retain(|kept| kept.timestamp >= now - RETENTION_MS);
+        if self.datapoints.len() != before {
+            self.journal.push(Change::DatapointsExpired { before: now - RETENTION_MS });
+        }
+        self.journal.push(Change::Datapoint(datapoint.clone()));
         self.datapoints.push(datapoint);
+    }
+
+    /// Adds datapoints read back from the store, oldest first.
+    pub fn restore(&mut self, datapoints: Vec<Datapoint>) {
+        self.datapoints.extend(datapoints);
+    }
+
+    /// Takes every datapoint out (to import them into the store).
+    pub fn take_all(&mut self) -> Vec<Datapoint> {
+        std::mem::take(&mut self.datapoints)
     }
 
     /// The datapoints of `metric` with `start <= timestamp < end`, oldest first.

@@ -515,7 +515,8 @@ fn text<'r>(record: &'r serde_json::Value, pointer: &str) -> &'r str {
     record.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default()
 }
 
-fn event_time(record: &serde_json::Value) -> i64 {
+/// A record's `eventTime` in epoch milliseconds (0 if it has none).
+pub fn event_time(record: &serde_json::Value) -> i64 {
     time::OffsetDateTime::parse(text(record, "/eventTime"), &time::format_description::well_known::Rfc3339)
         .map_or(0, |at| (at.unix_timestamp_nanos() / 1_000_000) as i64)
 }

@@ -22,10 +22,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
 use crate::service::CallContext;
+use crate::store::journal::{Change, Journal};
 
-/// How many records the event history keeps (AWS keeps 90 days; the
-/// sandbox keeps the most recent ones so its state file stays small).
+/// How many records the event history keeps in memory: the most recent
+/// ones. With a state directory the store keeps every record for
+/// [`EVENT_HISTORY_RETENTION_MS`], as AWS does.
 pub const EVENT_HISTORY_LIMIT: usize = 1000;
+
+/// How long the event history keeps a record: 90 days.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html>
+pub const EVENT_HISTORY_RETENTION_MS: i64 = 90 * crate::clock::DAY_MS;
 
 /// A basic event selector.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html>
@@ -219,12 +225,19 @@ pub struct LogFile {
 pub struct CloudTrailState {
     /// Trails by home region, then name.
     pub trails: BTreeMap<String, BTreeMap<String, Trail>>,
-    /// The most recent records, oldest first.
+    /// The most recent records, oldest first. Like the queues below, it is
+    /// kept by the store's database, never in `cloudtrail.json` (a file
+    /// written by an earlier release may still hold it: it is imported).
+    #[serde(default, skip_serializing)]
     pub history: VecDeque<serde_json::Value>,
+    #[serde(default, skip_serializing)]
     pub pending: Vec<PendingDelivery>,
     /// Records waiting for their log file, oldest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing)]
     pub pending_files: Vec<PendingRecord>,
+    /// What changed in the history and queues since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
 }
 
 /// The object key of a log file written at `now`:
@@ -388,24 +401,29 @@ impl CloudTrailState {
                 .iter()
                 .find(|p| p.trail_arn == trail.arn && p.region == region)
                 .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due);
-            self.pending_files.push(PendingRecord {
+            let pending = PendingRecord {
                 due: file_due,
                 trail_arn: trail.arn.clone(),
                 bucket: trail.s3_bucket_name.clone(),
                 key_prefix: trail.s3_key_prefix.clone(),
                 region: region.to_owned(),
                 record: record.clone(),
-            });
+            };
+            self.journal.push(Change::TrailLogFileRecord(pending.clone()));
+            self.pending_files.push(pending);
             if let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn {
-                self.pending.push(PendingDelivery {
+                let delivery = PendingDelivery {
                     due: now + delay_ms,
                     trail_arn: trail.arn.clone(),
                     log_group_arn: log_group_arn.clone(),
                     event_time,
                     message: message.clone(),
-                });
+                };
+                self.journal.push(Change::TrailDelivery(delivery.clone()));
+                self.pending.push(delivery);
             }
         }
+        self.journal.push(Change::TrailEvent { event_time, record: message });
         self.history.push_back(record);
         while self.history.len() > EVENT_HISTORY_LIMIT {
             self.history.pop_front();
@@ -417,6 +435,9 @@ impl CloudTrailState {
         let (due, waiting): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending).into_iter().partition(|p| p.due <= now);
         self.pending = waiting;
+        if !due.is_empty() {
+            self.journal.push(Change::TrailDeliveriesTaken { through: now });
+        }
         due
     }
 
@@ -431,6 +452,9 @@ impl CloudTrailState {
         let (due, waiting): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending_files).into_iter().partition(|p| p.due <= now);
         self.pending_files = waiting;
+        if !due.is_empty() {
+            self.journal.push(Change::TrailLogFileRecordsTaken { through: now });
+        }
         let mut files: Vec<LogFile> = Vec::new();
         for pending in due {
             match files.iter_mut().find(|f| f.trail_arn == pending.trail_arn && f.region == pending.region) {
