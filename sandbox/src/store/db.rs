@@ -368,3 +368,83 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(key: &str, size: usize) -> Change {
+        Change::ObjectPut {
+            bucket: "b".into(),
+            object: Object {
+                key: key.into(),
+                body: vec![7; size],
+                etag: "\"e\"".into(),
+                last_modified_ms: 1,
+                content_type: "binary/octet-stream".into(),
+                content_encoding: None,
+                metadata: Default::default(),
+                checksums: Default::default(),
+            },
+        }
+    }
+
+    // A full disk (here: the database's page limit) fails the whole
+    // transaction, reports DiskFull, and leaves the earlier commits whole.
+    #[test]
+    fn a_full_disk_fails_whole_transactions_and_keeps_earlier_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(FILE_NAME);
+        let mut database = Database::open(&path).expect("open");
+        database.apply(&[object("kept", 1000)], true).expect("first commit");
+        let pages: i64 = database.connection.query_row("PRAGMA page_count", [], |row| row.get(0)).expect("pages");
+        database.connection.pragma_update(None, "max_page_count", pages + 2).expect("limit");
+        let error = database
+            .apply(&[object("small", 10), object("large", 1_000_000)], false)
+            .expect_err("beyond the limit");
+        assert!(error.is_disk_full(), "{error}");
+        drop(database);
+
+        let mut reopened = Database::open(&path).expect("reopen");
+        let mut state = SandboxState::default();
+        state.s3.buckets.insert(
+            "b".into(),
+            crate::s3::Bucket {
+                name: "b".into(),
+                region: "ap-southeast-2".into(),
+                owner_account: "111122223333".into(),
+                created_ms: 1,
+                policy: None,
+                objects: Default::default(),
+            },
+        );
+        reopened.load_into(&mut state).expect("load");
+        let keys: Vec<&String> = state.s3.buckets["b"].objects.keys().collect();
+        assert_eq!(keys, ["kept"]);
+    }
+
+    // Rows of a deleted log group are dropped when read back; events of a
+    // stream the catalog lacks make the stream again.
+    #[test]
+    fn orphaned_events_are_dropped_and_missing_streams_made_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut database = Database::open(&dir.path().join(FILE_NAME)).expect("open");
+        let event = |group: &str, id: u64| Change::LogEvent {
+            region: "r".into(),
+            group: group.into(),
+            stream: "s".into(),
+            event: LogEvent { timestamp: 5, message: "m".into(), ingestion_time: 6, event_id: format!("{id:020}") },
+        };
+        database.apply(&[event("kept", 1), event("gone", 2)], true).expect("commit");
+        let mut state = SandboxState::default();
+        state.logs.create_group("r", "kept", 1).expect("group");
+        database.load_into(&mut state).expect("load");
+        let stream = &state.logs.group("r", "kept").expect("group").streams["s"];
+        assert_eq!(stream.events.len(), 1);
+        assert_eq!(stream.last_ingestion_time, Some(6));
+        assert_eq!(state.logs.next_event_id, 2);
+        let left: i64 =
+            database.connection.query_row("SELECT COUNT(*) FROM log_event", [], |row| row.get(0)).expect("count");
+        assert_eq!(left, 1);
+    }
+}
