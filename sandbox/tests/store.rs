@@ -151,3 +151,37 @@ async fn history_and_objects_survive_a_restart_outside_the_catalog_files() {
     let described = aws_sdk_kms::Client::new(&sdk).describe_key().key_id(&key_id).send().await.expect("DescribeKey");
     assert_eq!(described.key_metadata().map(|m| m.key_id()), Some(key_id.as_str()));
 }
+
+// LookupEvents pages through the stored history, beyond the records kept
+// in memory.
+#[tokio::test]
+async fn lookup_events_reads_the_stored_history_beyond_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sandbox, running) = start(dir.path()).await;
+    let now = keywatch_sandbox::clock::now_ms();
+    let extra = keywatch_sandbox::cloudtrail::EVENT_HISTORY_LIMIT + 200;
+    sandbox.write_state(&[], |state| {
+        for i in 0..extra {
+            let record = json!({"eventVersion": "1.11", "eventTime": iso(now - 1000), "eventSource": "kms.amazonaws.com",
+                                "eventName": "Encrypt", "eventID": format!("seeded-{i}"), "readOnly": true,
+                                "userIdentity": {"type": "IAMUser", "userName": "sandbox-admin"}});
+            state.cloudtrail.record(record, "ap-southeast-2", now - 1000, now - 1000, 0, 0);
+        }
+    });
+    assert_eq!(sandbox.read_state(|state| state.cloudtrail.history.len()), keywatch_sandbox::cloudtrail::EVENT_HISTORY_LIMIT);
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    // The oldest record is no longer in memory, but LookupEvents finds it.
+    assert_eq!(lookup(&sdk, "seeded-0").await, 1);
+    let client = aws_sdk_cloudtrail::Client::new(&sdk);
+    let encrypts = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::EventName)
+        .attribute_value("Encrypt")
+        .build()
+        .expect("attribute");
+    let mut pages = client.lookup_events().lookup_attributes(encrypts).into_paginator().send();
+    let mut seen = 0;
+    while let Some(page) = pages.next().await {
+        seen += page.expect("page").events().len();
+    }
+    assert_eq!(seen, extra);
+}

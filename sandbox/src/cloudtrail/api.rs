@@ -496,6 +496,25 @@ fn lookup_events(state: &CloudTrailState, input: &LookupEventsInput) -> Result<V
         None => 0,
     };
     let attribute = input.lookup_attributes.first();
+    if let Some(reader) = state.archive.reader() {
+        // The stored history (90 days): one more than a page says whether
+        // another page follows.
+        let matches = |record: &serde_json::Value| attribute.is_none_or(|a| attribute_matches(record, a));
+        let query = super::ArchiveQuery {
+            from_ms: input.start_time.unwrap_or(i64::MIN),
+            to_ms: input.end_time.unwrap_or(i64::MAX),
+            matches: &matches,
+            skip: start,
+            take: max_results + 1,
+        };
+        let found = reader(&query).map_err(|error| {
+            tracing::error!(%error, "the CloudTrail event history could not be read");
+            AwsError::internal("The event history could not be read.")
+        })?;
+        let events: Vec<Value> = found.iter().take(max_results).map(lookup_event).collect();
+        let next = (found.len() > max_results).then(|| (start + max_results).to_string());
+        return Ok(Value::structure().with("Events", events).with("NextToken", next.map_or(Value::Null, Value::String)));
+    }
     let matching: Vec<&serde_json::Value> = state
         .history
         .iter()

@@ -238,6 +238,53 @@ pub struct CloudTrailState {
     /// What changed in the history and queues since the store last looked.
     #[serde(skip)]
     pub journal: Journal,
+    /// The full event history in the store, when there is one: LookupEvents
+    /// reads it instead of the most recent records kept in memory.
+    #[serde(skip)]
+    pub archive: Archive,
+}
+
+/// Which stored records LookupEvents wants: those with
+/// `from_ms <= event time <= to_ms` that `matches` takes, newest first,
+/// skipping `skip` and returning at most `take`.
+pub struct ArchiveQuery<'q> {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub matches: &'q dyn Fn(&serde_json::Value) -> bool,
+    pub skip: usize,
+    pub take: usize,
+}
+
+/// Reads the stored event history; an error says why it could not.
+pub type ArchiveReader = dyn Fn(&ArchiveQuery<'_>) -> Result<Vec<serde_json::Value>, String> + Send + Sync;
+
+/// A handle on the stored event history (none in memory-only sandboxes).
+#[derive(Clone, Default)]
+pub struct Archive(Option<std::sync::Arc<ArchiveReader>>);
+
+impl Archive {
+    /// An archive read by `reader`.
+    pub fn new(reader: std::sync::Arc<ArchiveReader>) -> Archive {
+        Archive(Some(reader))
+    }
+
+    /// The reader, if the history is stored.
+    pub fn reader(&self) -> Option<&ArchiveReader> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Archive(stored)" } else { "Archive(none)" })
+    }
+}
+
+impl PartialEq for Archive {
+    /// Always: where history is read from is not part of the state's value.
+    fn eq(&self, _other: &Archive) -> bool {
+        true
+    }
 }
 
 /// The object key of a log file written at `now`:

@@ -16,7 +16,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 use super::journal::Change;
-use crate::cloudtrail::{EVENT_HISTORY_LIMIT, PendingDelivery, PendingRecord};
+use crate::cloudtrail::{ArchiveQuery, ArchiveReader, EVENT_HISTORY_LIMIT, PendingDelivery, PendingRecord};
 use crate::logs::{LogEvent, LogStream};
 use crate::metrics::Datapoint;
 use crate::s3::Object;
@@ -280,6 +280,47 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// A reader of the stored CloudTrail history for LookupEvents, on its own
+/// read-only connection (WAL lets it read while the writer commits).
+pub fn history_reader(path: &Path) -> Result<std::sync::Arc<ArchiveReader>, DbError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.pragma_update(None, "query_only", true)?;
+    let connection = std::sync::Mutex::new(connection);
+    Ok(std::sync::Arc::new(move |query: &ArchiveQuery<'_>| {
+        let connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        read_history(&connection, query).map_err(|error| error.to_string())
+    }))
+}
+
+fn read_history(connection: &Connection, query: &ArchiveQuery<'_>) -> Result<Vec<serde_json::Value>, DbError> {
+    // The column holds the call's instant in milliseconds and a record's
+    // eventTime has whole seconds: widen the range by a second, then
+    // compare each record's own eventTime as the in-memory lookup does.
+    let mut statement = connection.prepare_cached(
+        "SELECT record FROM cloudtrail_event WHERE event_time >= ?1 AND event_time <= ?2 ORDER BY seq DESC",
+    )?;
+    let mut rows =
+        statement.query(params![query.from_ms.saturating_sub(1000), query.to_ms.saturating_add(1000)])?;
+    let (mut skipped, mut found) = (0, Vec::new());
+    while let Some(row) = rows.next()? {
+        let record: serde_json::Value = serde_json::from_str(&row.get::<_, String>(0)?)?;
+        let time = crate::cloudtrail::api::event_time(&record);
+        if !(query.from_ms..=query.to_ms).contains(&time) || !(query.matches)(&record) {
+            continue;
+        }
+        if skipped < query.skip {
+            skipped += 1;
+            continue;
+        }
+        found.push(record);
+        if found.len() >= query.take {
+            break;
+        }
+    }
+    Ok(found)
 }
 
 fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), DbError> {

@@ -162,6 +162,8 @@ impl Storage {
             import(dir, &files, &mut database, &mut state)?;
         }
         let _ = database.expire_trail_events(crate::clock::now_ms() - EVENT_HISTORY_RETENTION_MS);
+        let reader = db::history_reader(&path).map_err(database_error)?;
+        state.cloudtrail.archive = crate::cloudtrail::Archive::new(reader);
         let (sender, receiver) = mpsc::channel();
         let writer_dir = dir.to_owned();
         let thread = std::thread::Builder::new()
