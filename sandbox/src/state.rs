@@ -198,25 +198,25 @@ impl Store {
 
 /// The JSON of one part of `state`, as its file holds it.
 pub fn part_json(state: &SandboxState, part: Part) -> std::io::Result<Vec<u8>> {
-            match part {
-                Part::Sts => to_json(&state.sts),
-                Part::Kms => to_json(&state.kms),
-                Part::CloudTrail => to_json(&state.cloudtrail),
-                Part::Logs => to_json(&state.logs),
-                Part::Metrics => to_json(&state.metrics),
-                Part::CloudWatch => to_json(&state.cloudwatch),
-                Part::Sns => to_json(&state.sns),
-                Part::Sqs => to_json(&state.sqs),
-                Part::CloudFormation => to_json(&state.cloudformation),
-                Part::Iam => to_json(&state.iam),
-                Part::Ec2 => to_json(&state.ec2),
-                Part::Elb => to_json(&state.elb),
-                Part::Ecs => to_json(&state.ecs),
-                Part::Rds => to_json(&state.rds),
-                Part::S3 => to_json(&state.s3),
-                Part::SecretsManager => to_json(&state.secretsmanager),
-                Part::Ecr => to_json(&state.ecr),
-            }
+    match part {
+        Part::Sts => to_json(&state.sts),
+        Part::Kms => to_json(&state.kms),
+        Part::CloudTrail => to_json(&state.cloudtrail),
+        Part::Logs => to_json(&state.logs),
+        Part::Metrics => to_json(&state.metrics),
+        Part::CloudWatch => to_json(&state.cloudwatch),
+        Part::Sns => to_json(&state.sns),
+        Part::Sqs => to_json(&state.sqs),
+        Part::CloudFormation => to_json(&state.cloudformation),
+        Part::Iam => to_json(&state.iam),
+        Part::Ec2 => to_json(&state.ec2),
+        Part::Elb => to_json(&state.elb),
+        Part::Ecs => to_json(&state.ecs),
+        Part::Rds => to_json(&state.rds),
+        Part::S3 => to_json(&state.s3),
+        Part::SecretsManager => to_json(&state.secretsmanager),
+        Part::Ecr => to_json(&state.ecr),
+    }
 }
 
 /// Replaces the file of `part` in `dir` with `bytes`, atomically.

@@ -44,7 +44,8 @@ fn write_previous_release(dir: &std::path::Path, now: i64) {
         "owner_account": "111122223333", "created_ms": now - 100_000, "policy": null,
         "objects": {"k": {"key": "k", "body": "a2VwdA==", "etag": "\"0a2b7b1a3e2b2c8b\"",
                           "last_modified_ms": now - 50_000, "content_type": "text/plain"}}}}});
-    for (file, value) in [("cloudtrail.json", cloudtrail), ("logs.json", logs), ("metrics.json", metrics), ("s3.json", s3)]
+    for (file, value) in
+        [("cloudtrail.json", cloudtrail), ("logs.json", logs), ("metrics.json", metrics), ("s3.json", s3)]
     {
         std::fs::write(dir.join(file), serde_json::to_vec(&value).expect("json")).expect("written");
     }
@@ -131,7 +132,12 @@ async fn history_and_objects_survive_a_restart_outside_the_catalog_files() {
     let key_id = key.key_metadata().map(|m| m.key_id().to_owned()).expect("id");
     let event_id = {
         let found = aws_sdk_cloudtrail::Client::new(&sdk).lookup_events().send().await.expect("LookupEvents");
-        found.events().iter().find(|e| e.event_name() == Some("CreateKey")).and_then(|e| e.event_id()).map(str::to_owned)
+        found
+            .events()
+            .iter()
+            .find(|e| e.event_name() == Some("CreateKey"))
+            .and_then(|e| e.event_id())
+            .map(str::to_owned)
     }
     .expect("CreateKey recorded");
     support::create_bucket(&sdk, "bytes").await;
@@ -168,7 +174,10 @@ async fn lookup_events_reads_the_stored_history_beyond_memory() {
             state.cloudtrail.record(record, "ap-southeast-2", now - 1000, now - 1000, 0, 0);
         }
     });
-    assert_eq!(sandbox.read_state(|state| state.cloudtrail.history.len()), keywatch_sandbox::cloudtrail::EVENT_HISTORY_LIMIT);
+    assert_eq!(
+        sandbox.read_state(|state| state.cloudtrail.history.len()),
+        keywatch_sandbox::cloudtrail::EVENT_HISTORY_LIMIT
+    );
     let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
     // The oldest record is no longer in memory, but LookupEvents finds it.
     assert_eq!(lookup(&sdk, "seeded-0").await, 1);

@@ -158,7 +158,8 @@ fn stored_messages(connection: &mut Connection, id: usize) -> Vec<String> {
     let mut messages = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut input = serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}"), "startFromHead": true});
+        let mut input =
+            serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}"), "startFromHead": true});
         if let Some(token) = &token {
             input["nextToken"] = serde_json::Value::String(token.clone());
         }
@@ -208,7 +209,9 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
         let input = serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}")});
         assert_eq!(setup.logs("CreateLogStream", &input).map(|r| r.0), Some(200));
     }
-    let location = format!("<CreateBucketConfiguration><LocationConstraint>{REGION}</LocationConstraint></CreateBucketConfiguration>");
+    let location = format!(
+        "<CreateBucketConfiguration><LocationConstraint>{REGION}</LocationConstraint></CreateBucketConfiguration>"
+    );
     assert_eq!(setup.call("PUT", "/crash-bucket", &[], location.as_bytes()).map(|r| r.0), Some(200));
     drop(setup);
 

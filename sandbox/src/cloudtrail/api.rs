@@ -513,7 +513,9 @@ fn lookup_events(state: &CloudTrailState, input: &LookupEventsInput) -> Result<V
         })?;
         let events: Vec<Value> = found.iter().take(max_results).map(lookup_event).collect();
         let next = (found.len() > max_results).then(|| (start + max_results).to_string());
-        return Ok(Value::structure().with("Events", events).with("NextToken", next.map_or(Value::Null, Value::String)));
+        return Ok(Value::structure()
+            .with("Events", events)
+            .with("NextToken", next.map_or(Value::Null, Value::String)));
     }
     let matching: Vec<&serde_json::Value> = state
         .history

@@ -214,7 +214,9 @@ impl LogsState {
                 // Events are in timestamp order: a stream whose first is
                 // in retention has nothing to drop, so a call does not scan
                 // every stored event.
-                for stream in group.streams.values_mut().filter(|s| s.events.first().is_some_and(|e| e.timestamp < oldest)) {
+                for stream in
+                    group.streams.values_mut().filter(|s| s.events.first().is_some_and(|e| e.timestamp < oldest))
+                {
                     let before = stream.events.len();
                     stream.events.retain(|event| event.timestamp >= oldest);
                     group_changed |= stream.events.len() != before;

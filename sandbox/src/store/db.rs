@@ -147,10 +147,8 @@ impl Database {
             apply_one(&transaction, change)?;
         }
         if initialize {
-            transaction.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
-                params![SCHEMA_VERSION],
-            )?;
+            transaction
+                .execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_VERSION])?;
         }
         transaction.commit()?;
         Ok(())
@@ -302,8 +300,7 @@ fn read_history(connection: &Connection, query: &ArchiveQuery<'_>) -> Result<Vec
     let mut statement = connection.prepare_cached(
         "SELECT record FROM cloudtrail_event WHERE event_time >= ?1 AND event_time <= ?2 ORDER BY seq DESC",
     )?;
-    let mut rows =
-        statement.query(params![query.from_ms.saturating_sub(1000), query.to_ms.saturating_add(1000)])?;
+    let mut rows = statement.query(params![query.from_ms.saturating_sub(1000), query.to_ms.saturating_add(1000)])?;
     let (mut skipped, mut found) = (0, Vec::new());
     while let Some(row) = rows.next()? {
         let record: serde_json::Value = serde_json::from_str(&row.get::<_, String>(0)?)?;
@@ -398,7 +395,9 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
                 checksums: object.checksums.clone(),
             })?;
             transaction
-                .prepare_cached("INSERT OR REPLACE INTO s3_object (bucket, key, body, attributes) VALUES (?1, ?2, ?3, ?4)")?
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO s3_object (bucket, key, body, attributes) VALUES (?1, ?2, ?3, ?4)",
+                )?
                 .execute(params![bucket, object.key, object.body, attributes])?;
         }
         Change::ObjectDeleted { bucket, key } => {
@@ -440,9 +439,8 @@ mod tests {
         database.apply(&[object("kept", 1000)], true).expect("first commit");
         let pages: i64 = database.connection.query_row("PRAGMA page_count", [], |row| row.get(0)).expect("pages");
         database.connection.pragma_update(None, "max_page_count", pages + 2).expect("limit");
-        let error = database
-            .apply(&[object("small", 10), object("large", 1_000_000)], false)
-            .expect_err("beyond the limit");
+        let error =
+            database.apply(&[object("small", 10), object("large", 1_000_000)], false).expect_err("beyond the limit");
         assert!(error.is_disk_full(), "{error}");
         drop(database);
 

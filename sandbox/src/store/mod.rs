@@ -41,7 +41,9 @@ pub enum OpenError {
     Files(#[from] LoadError),
     #[error("the sandbox database {path} cannot be used ({source}); to start afresh, move the state directory aside")]
     Database { path: PathBuf, source: DbError },
-    #[error("the sandbox state in {path} could not be imported ({source}); to start afresh, move the state directory aside")]
+    #[error(
+        "the sandbox state in {path} could not be imported ({source}); to start afresh, move the state directory aside"
+    )]
     Import { path: PathBuf, source: std::io::Error },
     #[error("the sandbox's writer thread could not start: {0}")]
     Thread(std::io::Error),
@@ -298,17 +300,22 @@ fn take_growing_data(state: &mut SandboxState) -> Vec<Change> {
 /// database as holding the state; then the catalog files are rewritten
 /// without it. A crash before the commit imports again on the next start;
 /// a crash after it leaves files whose inline history is ignored.
-fn import(dir: &Path, files: &state::Store, database: &mut Database, state: &mut SandboxState) -> Result<(), OpenError> {
+fn import(
+    dir: &Path,
+    files: &state::Store,
+    database: &mut Database,
+    state: &mut SandboxState,
+) -> Result<(), OpenError> {
     let import_error = |source| OpenError::Import { path: dir.to_owned(), source };
     let changes = take_growing_data(state);
     let imported = !changes.is_empty();
-    database
-        .apply(&changes, true)
-        .map_err(|source| OpenError::Database { path: dir.join(db::FILE_NAME), source })?;
+    database.apply(&changes, true).map_err(|source| OpenError::Database { path: dir.join(db::FILE_NAME), source })?;
     database.load_into(state).map_err(|source| OpenError::Database { path: dir.join(db::FILE_NAME), source })?;
     if imported {
-        let present: Vec<Part> =
-            Part::ALL.into_iter().filter(|part| *part != Part::Metrics && dir.join(part.file_name()).exists()).collect();
+        let present: Vec<Part> = Part::ALL
+            .into_iter()
+            .filter(|part| *part != Part::Metrics && dir.join(part.file_name()).exists())
+            .collect();
         files.save(state, &present).map_err(import_error)?;
         match std::fs::remove_file(dir.join(Part::Metrics.file_name())) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(import_error(error)),
