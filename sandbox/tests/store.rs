@@ -194,3 +194,33 @@ async fn lookup_events_reads_the_stored_history_beyond_memory() {
     }
     assert_eq!(seen, extra);
 }
+
+// SQS messages are rows: sent, received and deleted one at a time, and
+// still waiting (with their receive count) after a restart.
+#[tokio::test]
+async fn queue_messages_survive_a_restart_outside_sqs_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sandbox, running) = start(dir.path()).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs.create_queue().queue_name("kept").send().await.expect("CreateQueue").queue_url.expect("url");
+    for body in ["one", "two", "three"] {
+        sqs.send_message().queue_url(&url).message_body(body).send().await.expect("SendMessage");
+    }
+    let received = sqs.receive_message().queue_url(&url).visibility_timeout(0).send().await.expect("Receive");
+    let first = received.messages().first().expect("a message");
+    assert_eq!(first.body(), Some("one"));
+    let second = sqs.receive_message().queue_url(&url).send().await.expect("Receive");
+    let handle = second.messages().first().and_then(|m| m.receipt_handle()).expect("handle").to_owned();
+    sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.expect("DeleteMessage");
+    drop(running);
+    drop(sandbox);
+
+    let queue_file = std::fs::read_to_string(dir.path().join("sqs.json")).expect("sqs.json");
+    assert!(queue_file.contains("kept") && !queue_file.contains("three"), "{queue_file}");
+    let (sandbox, _running) = start(dir.path()).await;
+    let left: Vec<(String, u32)> = sandbox.read_state(|state| {
+        state.sqs.messages("ap-southeast-2", "kept").iter().map(|m| (m.body.clone(), m.receive_count)).collect()
+    });
+    assert_eq!(left, [("two".to_owned(), 0), ("three".to_owned(), 0)]);
+}

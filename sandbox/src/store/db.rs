@@ -62,6 +62,15 @@ CREATE TABLE IF NOT EXISTS metric_datapoint (
     datapoint TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_datapoint_by_time ON metric_datapoint (timestamp);
+CREATE TABLE IF NOT EXISTS sqs_message (
+    seq INTEGER PRIMARY KEY,
+    queue TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    sent_ms INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    UNIQUE (queue, message_id)
+);
+CREATE INDEX IF NOT EXISTS sqs_message_by_sent ON sqs_message (queue, sent_ms);
 CREATE TABLE IF NOT EXISTS s3_object (
     bucket TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -174,7 +183,28 @@ impl Database {
             .collect::<Result<Vec<_>, DbError>>()?;
         drop(statement);
         state.metrics.restore(datapoints);
+        self.load_sqs(state)?;
         self.load_s3(state)
+    }
+
+    fn load_sqs(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
+        let mut orphans: BTreeSet<String> = BTreeSet::new();
+        {
+            let mut statement = self.connection.prepare("SELECT queue, message FROM sqs_message ORDER BY seq")?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let queue: String = row.get(0)?;
+                let Some(found) = state.sqs.queues.get_mut(&queue) else {
+                    orphans.insert(queue);
+                    continue;
+                };
+                found.messages.push(serde_json::from_str(&row.get::<_, String>(1)?)?);
+            }
+        }
+        for queue in orphans {
+            self.connection.execute("DELETE FROM sqs_message WHERE queue = ?1", params![queue])?;
+        }
+        Ok(())
     }
 
     fn load_cloudtrail(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
@@ -399,6 +429,26 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
                     "INSERT OR REPLACE INTO s3_object (bucket, key, body, attributes) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![bucket, object.key, object.body, attributes])?;
+        }
+        Change::SqsMessage { queue, message } => {
+            // An update keeps the row (and so the queue's order).
+            let text = serde_json::to_string(message)?;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO sqs_message (queue, message_id, sent_ms, message) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (queue, message_id) DO UPDATE SET message = excluded.message",
+                )?
+                .execute(params![queue, message.message_id, message.sent_ms, text])?;
+        }
+        Change::SqsMessageDeleted { queue, message_id } => {
+            transaction
+                .prepare_cached("DELETE FROM sqs_message WHERE queue = ?1 AND message_id = ?2")?
+                .execute(params![queue, message_id])?;
+        }
+        Change::SqsMessagesExpired { queue, sent_through } => {
+            transaction
+                .prepare_cached("DELETE FROM sqs_message WHERE queue = ?1 AND sent_ms <= ?2")?
+                .execute(params![queue, sent_through])?;
         }
         Change::ObjectDeleted { bucket, key } => {
             transaction

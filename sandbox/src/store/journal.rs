@@ -11,6 +11,7 @@ use crate::cloudtrail::{PendingDelivery, PendingRecord};
 use crate::logs::LogEvent;
 use crate::metrics::Datapoint;
 use crate::s3::Object;
+use crate::sqs::Message;
 
 /// One change to the growing data.
 #[derive(Debug, Clone)]
@@ -41,6 +42,12 @@ pub enum Change {
     ObjectPut { bucket: String, object: Object },
     /// An object was deleted.
     ObjectDeleted { bucket: String, key: String },
+    /// A message was sent to, or changed in, the queue keyed `queue`.
+    SqsMessage { queue: String, message: Message },
+    /// A message was deleted.
+    SqsMessageDeleted { queue: String, message_id: String },
+    /// Retention dropped the queue's messages sent at or before `sent_through`.
+    SqsMessagesExpired { queue: String, sent_through: i64 },
 }
 
 /// Changes not yet taken by the store, oldest first.

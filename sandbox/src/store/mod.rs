@@ -258,6 +258,9 @@ fn take_journals(state: &mut SandboxState) -> Vec<Change> {
     changes.extend(state.logs.journal.take());
     changes.extend(state.metrics.journal.take());
     changes.extend(state.s3.journal.take());
+    for queue in state.sqs.queues.values_mut() {
+        changes.extend(queue.journal.take());
+    }
     changes
 }
 
@@ -289,6 +292,12 @@ fn take_growing_data(state: &mut SandboxState) -> Vec<Change> {
     for bucket in state.s3.buckets.values_mut() {
         for object in std::mem::take(&mut bucket.objects).into_values() {
             changes.push(Change::ObjectPut { bucket: bucket.name.clone(), object });
+        }
+    }
+    for queue in state.sqs.queues.values_mut() {
+        let key = queue.key();
+        for message in std::mem::take(&mut queue.messages) {
+            changes.push(Change::SqsMessage { queue: key.clone(), message });
         }
     }
     take_journals(state);
