@@ -377,8 +377,24 @@ async fn raw_http_with_state_dir() {
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     let bare_request = raw_request(bare_addr, "TrentService.Encrypt", &body);
 
+    // The same sandbox without a state directory: what the store costs.
+    let memory = Sandbox::new(SandboxConfig::default())
+        .expect("sandbox")
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("in-memory sandbox listening");
+    let memory_kms = aws_sdk_kms::Client::new(&sdk_config(&memory.endpoint_url));
+    let memory_key = memory_kms.create_key().send().await.expect("CreateKey");
+    let memory_key_id = memory_key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
+    let memory_body = format!("{{\"KeyId\":\"{memory_key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
+    let memory_request = raw_request(memory.local_addr, "TrentService.Encrypt", &memory_body);
+    let (in_memory, bare) = raw_compare(memory.local_addr, &memory_request, bare_addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_in_memory", &in_memory, &bare);
+    drop(memory);
+
     let (fresh, bare) = raw_compare(running.local_addr, &sandbox_request, bare_addr, &bare_request).await;
     report("kms_encrypt_raw_http_8_connections_state_dir", &fresh, &bare);
+    println!("  state dir / in memory: {:>6.3} rate", fresh.rate / in_memory.rate);
     seed_history(&sandbox);
     // Start-up on the seeded directory: catalogs, the last 1,000 records
     // and (for now) every log event are read back.

@@ -224,3 +224,24 @@ async fn queue_messages_survive_a_restart_outside_sqs_json() {
     });
     assert_eq!(left, [("two".to_owned(), 0), ("three".to_owned(), 0)]);
 }
+
+// SNS's outbox is rows too: the confirmation email is there after a restart.
+#[tokio::test]
+async fn the_sns_outbox_survives_a_restart_outside_sns_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sandbox, running) = start(dir.path()).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns.create_topic().name("kept").send().await.expect("CreateTopic").topic_arn.expect("arn");
+    sns.subscribe().topic_arn(&topic).protocol("email").endpoint("ops@example.com").send().await.expect("Subscribe");
+    let sent = sandbox.read_state(|state| state.sns.outbox.len());
+    assert_eq!(sent, 1);
+    drop(running);
+    drop(sandbox);
+
+    let topic_file = std::fs::read_to_string(dir.path().join("sns.json")).expect("sns.json");
+    assert!(topic_file.contains("kept") && !topic_file.contains("ops@example.com\",\"subject"), "{topic_file}");
+    let (sandbox, _running) = start(dir.path()).await;
+    let kept: Vec<String> = sandbox.read_state(|state| state.sns.outbox.iter().map(|email| email.to.clone()).collect());
+    assert_eq!(kept, ["ops@example.com"]);
+}

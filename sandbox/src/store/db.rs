@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS metric_datapoint (
     datapoint TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_datapoint_by_time ON metric_datapoint (timestamp);
+CREATE TABLE IF NOT EXISTS sns_email (seq INTEGER PRIMARY KEY, email TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sqs_message (
     seq INTEGER PRIMARY KEY,
     queue TEXT NOT NULL,
@@ -184,6 +185,11 @@ impl Database {
         drop(statement);
         state.metrics.restore(datapoints);
         self.load_sqs(state)?;
+        let mut statement = self.connection.prepare("SELECT email FROM sns_email ORDER BY seq")?;
+        for text in statement.query_map([], |row| row.get::<_, String>(0))? {
+            state.sns.outbox.push(serde_json::from_str(&text?)?);
+        }
+        drop(statement);
         self.load_s3(state)
     }
 
@@ -429,6 +435,10 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
                     "INSERT OR REPLACE INTO s3_object (bucket, key, body, attributes) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![bucket, object.key, object.body, attributes])?;
+        }
+        Change::SnsEmail(email) => {
+            let text = serde_json::to_string(email)?;
+            transaction.prepare_cached("INSERT INTO sns_email (email) VALUES (?1)")?.execute(params![text])?;
         }
         Change::SqsMessage { queue, message } => {
             // An update keeps the row (and so the queue's order).

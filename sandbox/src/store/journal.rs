@@ -11,6 +11,7 @@ use crate::cloudtrail::{PendingDelivery, PendingRecord};
 use crate::logs::LogEvent;
 use crate::metrics::Datapoint;
 use crate::s3::Object;
+use crate::sns::OutboxEmail;
 use crate::sqs::Message;
 
 /// One change to the growing data.
@@ -42,6 +43,8 @@ pub enum Change {
     ObjectPut { bucket: String, object: Object },
     /// An object was deleted.
     ObjectDeleted { bucket: String, key: String },
+    /// SNS sent an email (to the outbox).
+    SnsEmail(OutboxEmail),
     /// A message was sent to, or changed in, the queue keyed `queue`.
     SqsMessage { queue: String, message: Message },
     /// A message was deleted.

@@ -261,6 +261,7 @@ fn take_journals(state: &mut SandboxState) -> Vec<Change> {
     for queue in state.sqs.queues.values_mut() {
         changes.extend(queue.journal.take());
     }
+    changes.extend(state.sns.journal.take());
     changes
 }
 
@@ -294,6 +295,7 @@ fn take_growing_data(state: &mut SandboxState) -> Vec<Change> {
             changes.push(Change::ObjectPut { bucket: bucket.name.clone(), object });
         }
     }
+    changes.extend(std::mem::take(&mut state.sns.outbox).into_iter().map(Change::SnsEmail));
     for queue in state.sqs.queues.values_mut() {
         let key = queue.key();
         for message in std::mem::take(&mut queue.messages) {
