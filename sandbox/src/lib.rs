@@ -335,9 +335,7 @@ impl Sandbox {
                 let commit = self.shared.persist(&mut state, &parts);
                 (state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250)), commit)
             };
-            if let Err(error) = commit.wait().await {
-                tracing::error!(%error, "the sandbox state could not be saved");
-            }
+            log_write_failure(commit.wait().await);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
     }

@@ -120,7 +120,6 @@ impl Commit {
 }
 
 struct Directory {
-    dir: PathBuf,
     writer: Option<mpsc::Sender<Batch>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -172,13 +171,8 @@ impl Storage {
             .name("sandbox-store".to_owned())
             .spawn(move || write_loop(database, &writer_dir, &receiver))
             .map_err(OpenError::Thread)?;
-        let directory = Directory { dir: dir.to_owned(), writer: Some(sender), thread: Some(thread) };
+        let directory = Directory { writer: Some(sender), thread: Some(thread) };
         Ok((Storage { directory: Some(directory) }, state))
-    }
-
-    /// The state directory, if any.
-    pub fn dir(&self) -> Option<&Path> {
-        self.directory.as_ref().map(|directory| directory.dir.as_path())
     }
 
     /// Hands what changed in `state` (its journals, and the catalogs of
