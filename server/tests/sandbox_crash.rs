@@ -15,8 +15,15 @@ use std::time::{Duration, Instant};
 const CONNECTIONS: usize = 8;
 const REGION: &str = "ap-southeast-2";
 
+/// The binary under test. `KEYWATCH_TEST_BIN` overrides cargo's path: two
+/// checkouts sharing one target directory share its `debug/keywatch`, so
+/// cargo's path may hold the other checkout's build.
+fn binary() -> std::path::PathBuf {
+    std::env::var_os("KEYWATCH_TEST_BIN").map_or_else(|| env!("CARGO_BIN_EXE_keywatch").into(), Into::into)
+}
+
 fn start(state_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
+    let mut command = Command::new(binary());
     command
         .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--state-dir")
