@@ -2,8 +2,17 @@
 //! (STS GetCallerIdentity and KMS Encrypt),
 //! reported as a ratio against a bare axum handler measured in the same
 //! process, with the same client, so that machine speed cancels out.
+//!
+//! Then KMS Encrypt over raw HTTP/1.1 keep-alive, 8 connections, against a
+//! sandbox with a state directory (every call's CloudTrail record
+//! committed before it is answered) and against a bare axum handler with a
+//! fixed body: requests per second, p50 and p99 latency, and their ratios;
+//! once on a fresh directory and once after 1,000,000 CloudTrail records
+//! and 1,000,000 log events are stored, to show a call's cost does not
+//! grow with history.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -12,7 +21,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use axum::Router;
 use axum::routing::post;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Requests per measured round, and how many are in flight at once.
 const REQUESTS: usize = 4_000;
@@ -170,4 +180,234 @@ async fn main() {
         },
     )
     .await;
+
+    raw_http_with_state_dir().await;
+}
+
+/// Connections and requests per connection of one raw-HTTP round.
+const RAW_CONNECTIONS: usize = 8;
+const RAW_REQUESTS_PER_CONNECTION: usize = 1_500;
+
+/// How much history the second raw round runs on.
+const SEEDED_TRAIL_EVENTS: usize = 1_000_000;
+const SEEDED_LOG_EVENTS: usize = 1_000_000;
+
+/// One raw round's outcome.
+struct RawRound {
+    rate: f64,
+    latencies: Vec<Duration>,
+}
+
+/// Reads one HTTP/1.1 response (Content-Length framed) from `stream`;
+/// panics unless it is a 200.
+async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) {
+    buffer.clear();
+    let mut chunk = [0_u8; 8192];
+    let header_end = loop {
+        let read = stream.read(&mut chunk).await.expect("read");
+        assert!(read > 0, "connection closed");
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse().ok())
+        .expect("content-length");
+    while buffer.len() < header_end + length {
+        let read = stream.read(&mut chunk).await.expect("read");
+        assert!(read > 0, "connection closed");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// `RAW_CONNECTIONS` keep-alive connections each sending `request`
+/// `RAW_REQUESTS_PER_CONNECTION` times, one at a time.
+async fn raw_round(addr: SocketAddr, request: &[u8]) -> RawRound {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..RAW_CONNECTIONS)
+        .map(|_| {
+            let request = request.to_vec();
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.expect("connect");
+                stream.set_nodelay(true).expect("nodelay");
+                let mut buffer = Vec::with_capacity(16 * 1024);
+                let mut latencies = Vec::with_capacity(RAW_REQUESTS_PER_CONNECTION);
+                for _ in 0..RAW_REQUESTS_PER_CONNECTION {
+                    let sent = Instant::now();
+                    stream.write_all(&request).await.expect("write");
+                    read_response(&mut stream, &mut buffer).await;
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.expect("worker"));
+    }
+    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    RawRound { rate, latencies }
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    sorted[((sorted.len() as f64 * fraction) as usize).min(sorted.len() - 1)]
+}
+
+/// Interleaved rounds against the sandbox and the bare handler: the median
+/// round of each (by rate).
+async fn raw_compare(
+    sandbox: SocketAddr,
+    sandbox_request: &[u8],
+    bare: SocketAddr,
+    bare_request: &[u8],
+) -> (RawRound, RawRound) {
+    raw_round(sandbox, sandbox_request).await;
+    raw_round(bare, bare_request).await;
+    let (mut sandbox_rounds, mut bare_rounds) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        sandbox_rounds.push(raw_round(sandbox, sandbox_request).await);
+        bare_rounds.push(raw_round(bare, bare_request).await);
+    }
+    let pick = |mut rounds: Vec<RawRound>| {
+        rounds.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+        rounds.swap_remove(rounds.len() / 2)
+    };
+    (pick(sandbox_rounds), pick(bare_rounds))
+}
+
+fn report(name: &str, sandbox: &RawRound, bare: &RawRound) {
+    let p = |round: &RawRound, fraction| percentile(&round.latencies, fraction).as_secs_f64() * 1000.0;
+    println!("bench {name}");
+    println!(
+        "  sandbox:        {:>10.0} requests/s  p50 {:>7.3} ms  p99 {:>7.3} ms",
+        sandbox.rate,
+        p(sandbox, 0.5),
+        p(sandbox, 0.99)
+    );
+    println!(
+        "  bare axum:      {:>10.0} requests/s  p50 {:>7.3} ms  p99 {:>7.3} ms (fixed body)",
+        bare.rate,
+        p(bare, 0.5),
+        p(bare, 0.99)
+    );
+    println!(
+        "  ratio:          {:>10.3} rate, p50 {:.2}x, p99 {:.2}x (sandbox / baseline)",
+        sandbox.rate / bare.rate,
+        p(sandbox, 0.5) / p(bare, 0.5),
+        p(sandbox, 0.99) / p(bare, 0.99)
+    );
+}
+
+fn raw_request(addr: SocketAddr, target: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n\
+Authorization: AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/ap-southeast-2/kms/aws4_request, SignedHeaders=host, Signature=0\r\n\
+Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Stores `SEEDED_TRAIL_EVENTS` CloudTrail records and `SEEDED_LOG_EVENTS`
+/// log events, in chunks committed like calls' changes.
+fn seed_history(sandbox: &Sandbox) {
+    let started = Instant::now();
+    let now = keywatch_sandbox::clock::now_ms();
+    let record = serde_json::json!({"eventVersion": "1.11", "eventTime": keywatch_sandbox::clock::iso8601_seconds(now),
+        "eventSource": "kms.amazonaws.com", "eventName": "Encrypt", "readOnly": true, "awsRegion": "ap-southeast-2",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/sandbox-admin"},
+        "requestParameters": {"keyId": "seeded", "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}});
+    for _ in 0..SEEDED_TRAIL_EVENTS / 50_000 {
+        sandbox.write_state(&[], |state| {
+            for _ in 0..50_000 {
+                state.cloudtrail.record(record.clone(), "ap-southeast-2", now, now, 0, 0);
+            }
+        });
+    }
+    sandbox.write_state(&[keywatch_sandbox::state::Part::Logs], |state| {
+        let _ = state.logs.create_group("ap-southeast-2", "seeded", now);
+    });
+    let mut metrics = keywatch_sandbox::metrics::MetricStore::default();
+    for chunk in 0..SEEDED_LOG_EVENTS / 10_000 {
+        sandbox.write_state(&[keywatch_sandbox::state::Part::Logs], |state| {
+            let stream = format!("stream-{}", chunk % 20);
+            let target = keywatch_sandbox::logs::StreamTarget {
+                region: "ap-southeast-2",
+                group: "seeded",
+                stream: &stream,
+                create_stream: true,
+            };
+            let events = (0..10_000)
+                .map(|i| keywatch_sandbox::logs::InputLogEvent {
+                    timestamp: now - 60_000 + i,
+                    message: format!("{{\"level\":\"info\",\"message\":\"seeded event {chunk} {i}\"}}"),
+                })
+                .collect();
+            state.logs.ingest(&target, events, now, &mut metrics).expect("seeded");
+        });
+    }
+    println!(
+        "  seeded {SEEDED_TRAIL_EVENTS} CloudTrail records and {SEEDED_LOG_EVENTS} log events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The raw-HTTP comparison on a state directory, fresh and then seeded.
+async fn raw_http_with_state_dir() {
+    let dir = tempfile::tempdir().expect("state dir");
+    let config = SandboxConfig { state_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() };
+    let sandbox = Sandbox::new(config.clone()).expect("sandbox");
+    let running = sandbox.clone().start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox listening");
+    let kms = aws_sdk_kms::Client::new(&sdk_config(&running.endpoint_url));
+    let key = kms.create_key().send().await.expect("CreateKey");
+    let key_id = key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
+    let body = format!("{{\"KeyId\":\"{key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
+    let sandbox_request = raw_request(running.local_addr, "TrentService.Encrypt", &body);
+
+    let router = Router::new().route("/", post(|| async { ENCRYPT_JSON }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let bare_addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    let bare_request = raw_request(bare_addr, "TrentService.Encrypt", &body);
+
+    // The same sandbox without a state directory: what the store costs.
+    let memory = Sandbox::new(SandboxConfig::default())
+        .expect("sandbox")
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("in-memory sandbox listening");
+    let memory_kms = aws_sdk_kms::Client::new(&sdk_config(&memory.endpoint_url));
+    let memory_key = memory_kms.create_key().send().await.expect("CreateKey");
+    let memory_key_id = memory_key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
+    let memory_body = format!("{{\"KeyId\":\"{memory_key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
+    let memory_request = raw_request(memory.local_addr, "TrentService.Encrypt", &memory_body);
+    let (in_memory, bare) = raw_compare(memory.local_addr, &memory_request, bare_addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_in_memory", &in_memory, &bare);
+    drop(memory);
+
+    let (fresh, bare) = raw_compare(running.local_addr, &sandbox_request, bare_addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_state_dir", &fresh, &bare);
+    println!("  state dir / in memory: {:>6.3} rate", fresh.rate / in_memory.rate);
+    seed_history(&sandbox);
+    // Let the kernel write back the seeding's gigabyte first, so the
+    // measurement is of calls, not of writeback competing with fsync.
+    let synced = Instant::now();
+    let _ = std::process::Command::new("sync").status();
+    println!("  sync after seeding: {:.1} s", synced.elapsed().as_secs_f64());
+    // Start-up on the seeded directory: catalogs, the last 1,000 records
+    // and (for now) every log event are read back.
+    let started = Instant::now();
+    let reopened = Sandbox::new(config.clone()).expect("reopened");
+    println!("  start-up on the seeded state directory: {:.2} s", started.elapsed().as_secs_f64());
+    drop(reopened);
+    let (seeded, bare) = raw_compare(running.local_addr, &sandbox_request, bare_addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_state_dir_after_1m_records_1m_log_events", &seeded, &bare);
+    println!("  seeded / fresh: {:>10.3} rate", seeded.rate / fresh.rate);
 }

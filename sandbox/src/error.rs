@@ -71,6 +71,11 @@ impl AwsError {
         }
     }
 
+    /// A server-side failure under the code `service` uses for one.
+    fn internal_as(code: &str, message: String) -> AwsError {
+        AwsError { code: code.to_owned(), ..AwsError::internal(message) }
+    }
+
     /// The error every protocol returns for an operation the service lacks.
     pub fn unknown_operation(service: &str, operation: &str) -> AwsError {
         AwsError::sender(
@@ -78,4 +83,21 @@ impl AwsError {
             format!("The Keywatch sandbox does not implement {service}:{operation}"),
         )
     }
+}
+
+/// What a call answers when its changes could not be saved (a full or
+/// failing state directory): the service's own server error (HTTP 500),
+/// so SDKs treat it as retryable. The message says why.
+pub fn storage_failure(service: &str, reason: &impl std::fmt::Display) -> AwsError {
+    let message = format!("The Keywatch sandbox could not save this call: {reason}");
+    // Each service's documented 500 error.
+    let code = match service {
+        "kms" => "KMSInternalException",
+        "logs" => "ServiceUnavailableException",
+        "monitoring" | "secretsmanager" => "InternalServiceError",
+        "s3" | "sns" => "InternalError",
+        "ecr" => "ServerException",
+        _ => "InternalFailure",
+    };
+    AwsError::internal_as(code, message)
 }

@@ -27,6 +27,7 @@ pub mod service;
 pub mod sns;
 pub mod sqs;
 pub mod state;
+pub mod store;
 pub mod sts;
 pub mod tasks;
 
@@ -48,7 +49,8 @@ use error::AwsError;
 use protocol::value::Value;
 use protocol::{AwsRequest, Input, Protocol, ResponseContext};
 use service::{CallContext, Handled};
-use state::{Part, SandboxState, Store};
+use state::{Part, SandboxState};
+use store::{Commit, Storage};
 
 /// Largest request body accepted; AWS's own limits are smaller for every
 /// operation the sandbox serves (PutLogEvents: 1 MiB).
@@ -120,14 +122,14 @@ pub enum SandboxError {
     #[error("the sandbox state directory {path} cannot be used: {source}")]
     StateDir { path: PathBuf, source: std::io::Error },
     #[error("the sandbox state cannot be loaded: {0}")]
-    State(#[from] state::LoadError),
+    State(#[from] store::OpenError),
     #[error("the sandbox cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
 
 struct Shared {
     config: SandboxConfig,
-    store: Store,
+    storage: Storage,
     state: Mutex<SandboxState>,
     /// The URL the sandbox is reached at, from its listen address (never
     /// from a request, whose Host a client chooses): queue URLs and SNS
@@ -160,11 +162,14 @@ impl Shared {
         self.launcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    fn save(&self, state: &SandboxState, parts: &[Part]) {
-        if parts.is_empty() {
-            return;
-        }
-        if let Err(error) = self.store.save(state, parts) {
+    /// Hands what changed to the store; see [`Storage::persist`].
+    fn persist(&self, state: &mut SandboxState, parts: &[Part]) -> Commit {
+        self.storage.persist(state, parts)
+    }
+
+    /// Saves changes made outside a request, waiting for the commit.
+    fn persist_blocking(&self, state: &mut SandboxState, parts: &[Part]) {
+        if let Err(error) = self.storage.persist_blocking(state, parts) {
             tracing::error!(%error, "the sandbox state could not be saved");
         }
     }
@@ -210,11 +215,10 @@ impl Sandbox {
                 .and_then(|()| std::fs::remove_file(&probe))
                 .map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
         }
-        let store = Store::new(config.state_dir.clone());
-        let mut state = store.load()?;
+        let (storage, mut state) = Storage::open(config.state_dir.as_deref())?;
         // SNS signs with a certificate made once and kept with its state.
         if state.sns.ensure_signing_identity()
-            && let Err(error) = store.save(&state, &[Part::Sns])
+            && let Err(error) = storage.persist_blocking(&mut state, &[Part::Sns])
         {
             tracing::error!(%error, "the SNS signing certificate could not be saved");
         }
@@ -223,7 +227,7 @@ impl Sandbox {
         Ok(Sandbox {
             shared: Arc::new(Shared {
                 config,
-                store,
+                storage,
                 state: Mutex::new(state),
                 endpoint,
                 launcher: Mutex::new(None),
@@ -252,7 +256,7 @@ impl Sandbox {
         let mut state = self.shared.lock();
         state.endpoint = self.shared.endpoint();
         let result = write(&mut state);
-        self.shared.save(&state, parts);
+        self.shared.persist_blocking(&mut state, parts);
         result
     }
 
@@ -323,14 +327,15 @@ impl Sandbox {
     /// alarms are evaluated at their instants.
     async fn delivery_loop(&self) {
         loop {
-            let wait = {
+            let (wait, commit) = {
                 let mut state = self.shared.lock();
                 state.endpoint = self.shared.endpoint();
                 let now = clock::now_ms();
                 let parts = tick(&mut state, &self.shared.endpoint(), now, self.shared.config.stack_pace_ms());
-                self.shared.save(&state, &parts);
-                state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250))
+                let commit = self.shared.persist(&mut state, &parts);
+                (state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250)), commit)
             };
+            log_write_failure(commit.wait().await);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
     }
@@ -403,7 +408,7 @@ impl Sandbox {
                 let mut state = shared.lock();
                 // ECS names the task role's sessions after the task id.
                 let issued = sts::issue_session(&mut state.sts, &role_arn, &role_name, &task_id, &ctx, 3600)?;
-                shared.save(&state, &[Part::Sts]);
+                shared.persist_blocking(&mut state, &[Part::Sts]);
                 Ok(tasks::TaskCredentials {
                     access_key_id: issued.access_key_id,
                     secret_access_key: issued.secret_access_key,
@@ -479,28 +484,39 @@ impl Sandbox {
     /// queue with back-off.
     async fn http_delivery_loop(&self) {
         loop {
-            let due = {
+            let (due, commit) = {
                 let mut state = self.shared.lock();
                 let due = state.sns.take_due_http(clock::now_ms());
-                if !due.is_empty() {
-                    self.shared.save(&state, &[Part::Sns]);
-                }
-                due
+                let parts: &[Part] = if due.is_empty() { &[] } else { &[Part::Sns] };
+                let commit = self.shared.persist(&mut state, parts);
+                (due, commit)
             };
+            log_write_failure(commit.wait().await);
             for delivery in due {
                 let outcome = delivery::post(&delivery).await;
-                let mut state = self.shared.lock();
-                match outcome {
-                    Ok(()) => state.sns.complete_http(&delivery.id),
-                    Err(error) => {
-                        tracing::warn!(url = %delivery.url, %error, "SNS HTTP delivery failed");
-                        state.sns.retry_http(delivery, clock::now_ms());
+                let commit = {
+                    let mut state = self.shared.lock();
+                    match outcome {
+                        Ok(()) => state.sns.complete_http(&delivery.id),
+                        Err(error) => {
+                            tracing::warn!(url = %delivery.url, %error, "SNS HTTP delivery failed");
+                            state.sns.retry_http(delivery, clock::now_ms());
+                        }
                     }
-                }
-                self.shared.save(&state, &[Part::Sns]);
+                    self.shared.persist(&mut state, &[Part::Sns])
+                };
+                log_write_failure(commit.wait().await);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// Logs a failed write of changes made outside a request (the next
+/// commit tries them again).
+fn log_write_failure(outcome: Result<(), store::WriteError>) {
+    if let Err(error) = outcome {
+        tracing::error!(%error, "the sandbox state could not be saved");
     }
 }
 
@@ -574,7 +590,7 @@ async fn handle(
                 tracing::info!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
                 return protocol::encode(&context, Err(error));
             }
-            let mut result = dispatch(&shared, &request, &context, &source_ip);
+            let mut result = dispatch_durably(&shared, &request, &context, &source_ip).await;
             if let ("sqs", "ReceiveMessage", Input::Json(input)) =
                 (request.service.as_str(), request.operation.as_str(), &request.input)
             {
@@ -584,7 +600,7 @@ async fn handle(
                 let deadline = Instant::now() + Duration::from_secs(wait);
                 while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    result = dispatch(&shared, &request, &context, &source_ip);
+                    result = dispatch_durably(&shared, &request, &context, &source_ip).await;
                 }
             }
             (context, result)
@@ -605,10 +621,38 @@ async fn handle(
     protocol::encode(&context, result)
 }
 
+/// Runs one call and answers once what it changed is committed: a call
+/// whose changes could not be saved answers its service's own server
+/// error instead of its result. The state lock is released before the
+/// wait, so concurrent calls share one commit.
+async fn dispatch_durably(
+    shared: &Shared,
+    request: &AwsRequest,
+    context: &ResponseContext,
+    source_ip: &str,
+) -> Result<Value, AwsError> {
+    let commit = {
+        let mut guard = shared.lock();
+        let mut parts = Vec::new();
+        let result = dispatch(shared, &mut guard, &mut parts, request, context, source_ip);
+        (result, shared.persist(&mut guard, &parts))
+    };
+    let (result, commit) = commit;
+    match commit.wait().await {
+        Ok(()) => result,
+        Err(error) => {
+            tracing::error!(service = %context.service, operation = %context.operation, %error, "call not saved");
+            Err(error::storage_failure(&context.service, &error))
+        }
+    }
+}
+
 /// Runs one call: resolves the caller, hands the call to its service,
-/// records it in CloudTrail, and saves what changed.
+/// records it in CloudTrail, and adds the parts it changed to `parts`.
 fn dispatch(
     shared: &Shared,
+    state: &mut SandboxState,
+    parts: &mut Vec<Part>,
     request: &AwsRequest,
     context: &ResponseContext,
     source_ip: &str,
@@ -616,11 +660,9 @@ fn dispatch(
     let now = clock::now_ms();
     let partition =
         keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
-    let mut guard = shared.lock();
-    let state = &mut *guard;
     // Provisioners acting outside a request build SNS links and queue URLs from it.
     state.endpoint = shared.endpoint();
-    let mut parts = deliver_due(state, now);
+    parts.extend(deliver_due(state, now));
 
     let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());
     let caller = match state.sts.principal(&partition, access_key_id, now) {
@@ -630,7 +672,6 @@ fn dispatch(
                 // Query services name it without the suffix.
                 error.code = "ExpiredToken".to_owned();
             }
-            shared.save(state, &parts);
             return Err(error);
         }
     };
@@ -717,7 +758,6 @@ fn dispatch(
         _ => None,
     };
     let Some((handled, part)) = handled else {
-        shared.save(state, &parts);
         return Err(protocol::unknown_operation(context));
     };
     if handled.mutated {
@@ -739,18 +779,12 @@ fn dispatch(
         });
         let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
         let interval = i64::try_from(shared.config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX);
+        // The record goes to the store through CloudTrail's journal; the
+        // catalog (trails) is unchanged.
         state.cloudtrail.record(record, &ctx.region, now, now, delay, interval);
-        parts.push(Part::CloudTrail);
         // A zero delay delivers within the call that made the record.
         parts.extend(deliver_due(state, now));
     }
-    let mut unique: Vec<Part> = Vec::with_capacity(parts.len());
-    for part in parts {
-        if !unique.contains(&part) {
-            unique.push(part);
-        }
-    }
-    shared.save(state, &unique);
     handled.result
 }
 

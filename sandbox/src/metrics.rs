@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::journal::{Change, Journal};
+
 /// How long datapoints are kept: CloudWatch keeps its finest (one-minute)
 /// data for 15 days.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention>
@@ -34,19 +36,68 @@ pub struct MetricId {
     pub dimensions: Vec<(String, String)>,
 }
 
-/// All datapoints, in the order they were put.
+/// All datapoints, in the order they were put. The store keeps them in
+/// its database (a `metrics.json` from an earlier release is imported).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricStore {
+    #[serde(default, skip_serializing)]
     datapoints: Vec<Datapoint>,
+    /// The datapoints put and forgotten since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
+    #[serde(skip)]
+    sweep: Sweep,
+}
+
+/// When expired datapoints were last dropped and the oldest kept, so that a
+/// put scans the datapoints only when some have expired, and at most once
+/// a minute: a put's cost does not grow with the datapoints stored.
+#[derive(Debug, Clone, Default)]
+struct Sweep {
+    oldest: Option<i64>,
+    last_at: Option<i64>,
+}
+
+/// How often, in the store's own time, expired datapoints are dropped.
+const SWEEP_INTERVAL_MS: i64 = 60_000;
+
+impl PartialEq for Sweep {
+    /// Always: bookkeeping, not part of the store's value.
+    fn eq(&self, _other: &Sweep) -> bool {
+        true
+    }
 }
 
 impl MetricStore {
     /// Adds a datapoint (its dimensions are sorted here) and forgets those
-    /// older than [`RETENTION_MS`] before `now`.
+    /// older than [`RETENTION_MS`] before `now` (checked at most once a
+    /// minute of `now`).
     pub fn put(&mut self, mut datapoint: Datapoint, now: i64) {
         datapoint.dimensions.sort();
-        self.datapoints.retain(|kept| kept.timestamp >= now - RETENTION_MS);
+        let cutoff = now - RETENTION_MS;
+        let due = self.sweep.oldest.is_some_and(|oldest| oldest < cutoff)
+            && self.sweep.last_at.is_none_or(|at| now - at >= SWEEP_INTERVAL_MS);
+        if due {
+            self.datapoints.retain(|kept| kept.timestamp >= cutoff);
+            self.journal.push(Change::DatapointsExpired { before: cutoff });
+            self.sweep =
+                Sweep { oldest: self.datapoints.iter().map(|point| point.timestamp).min(), last_at: Some(now) };
+        }
+        self.sweep.oldest = Some(self.sweep.oldest.map_or(datapoint.timestamp, |o| o.min(datapoint.timestamp)));
+        self.journal.push(Change::Datapoint(datapoint.clone()));
         self.datapoints.push(datapoint);
+    }
+
+    /// Adds datapoints read back from the store, oldest first.
+    pub fn restore(&mut self, datapoints: Vec<Datapoint>) {
+        self.datapoints.extend(datapoints);
+        self.sweep.oldest = self.datapoints.iter().map(|point| point.timestamp).min();
+    }
+
+    /// Takes every datapoint out (to import them into the store).
+    pub fn take_all(&mut self) -> Vec<Datapoint> {
+        self.sweep = Sweep::default();
+        std::mem::take(&mut self.datapoints)
     }
 
     /// The datapoints of `metric` with `start <= timestamp < end`, oldest first.

@@ -1,10 +1,14 @@
-//! The sandbox's state: one sub-state per service, and its persistence.
+//! The sandbox's state: one sub-state per service, and its catalog files.
 //!
-//! With a state directory, each service's state is a JSON file there
+//! With a state directory, each service's catalog (keys, trails, log
+//! groups, buckets, topics, stacks: what stays small) is a JSON file there
 //! (`sts.json`, `kms.json`, ...), rewritten atomically (temporary file,
-//! fsync, rename) after every call that changed it and read back when the
-//! sandbox starts. A missing file is an empty service, so a fresh directory
-//! starts empty. The files hold KMS key material and secret values: they are the only
+//! fsync, rename) when a call changed it and read back when the sandbox
+//! starts. The data that grows with use (CloudTrail's event history, log
+//! events, datapoints, S3 objects) is never serialized here (those fields
+//! are `skip_serializing`); [`crate::store`] keeps it in a database.
+//! A missing file is an empty service, so a fresh directory starts empty.
+//! The files hold KMS key material and secret values: they are the only
 //! place those are ever written.
 
 use std::fs;
@@ -65,7 +69,7 @@ impl SandboxState {
 }
 
 /// One persisted part of the state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
     Sts,
     Kms,
@@ -108,7 +112,8 @@ impl Part {
         Part::Ecr,
     ];
 
-    fn file_name(self) -> &'static str {
+    /// The part's file in the state directory.
+    pub fn file_name(self) -> &'static str {
         match self {
             Part::Sts => "sts.json",
             Part::Kms => "kms.json",
@@ -185,29 +190,38 @@ impl Store {
             return Ok(());
         };
         for part in parts {
-            let bytes = match part {
-                Part::Sts => to_json(&state.sts),
-                Part::Kms => to_json(&state.kms),
-                Part::CloudTrail => to_json(&state.cloudtrail),
-                Part::Logs => to_json(&state.logs),
-                Part::Metrics => to_json(&state.metrics),
-                Part::CloudWatch => to_json(&state.cloudwatch),
-                Part::Sns => to_json(&state.sns),
-                Part::Sqs => to_json(&state.sqs),
-                Part::CloudFormation => to_json(&state.cloudformation),
-                Part::Iam => to_json(&state.iam),
-                Part::Ec2 => to_json(&state.ec2),
-                Part::Elb => to_json(&state.elb),
-                Part::Ecs => to_json(&state.ecs),
-                Part::Rds => to_json(&state.rds),
-                Part::S3 => to_json(&state.s3),
-                Part::SecretsManager => to_json(&state.secretsmanager),
-                Part::Ecr => to_json(&state.ecr),
-            }?;
-            write_atomically(&dir.join(part.file_name()), &bytes)?;
+            write_part(dir, *part, &part_json(state, *part)?)?;
         }
         Ok(())
     }
+}
+
+/// The JSON of one part of `state`, as its file holds it.
+pub fn part_json(state: &SandboxState, part: Part) -> std::io::Result<Vec<u8>> {
+    match part {
+        Part::Sts => to_json(&state.sts),
+        Part::Kms => to_json(&state.kms),
+        Part::CloudTrail => to_json(&state.cloudtrail),
+        Part::Logs => to_json(&state.logs),
+        Part::Metrics => to_json(&state.metrics),
+        Part::CloudWatch => to_json(&state.cloudwatch),
+        Part::Sns => to_json(&state.sns),
+        Part::Sqs => to_json(&state.sqs),
+        Part::CloudFormation => to_json(&state.cloudformation),
+        Part::Iam => to_json(&state.iam),
+        Part::Ec2 => to_json(&state.ec2),
+        Part::Elb => to_json(&state.elb),
+        Part::Ecs => to_json(&state.ecs),
+        Part::Rds => to_json(&state.rds),
+        Part::S3 => to_json(&state.s3),
+        Part::SecretsManager => to_json(&state.secretsmanager),
+        Part::Ecr => to_json(&state.ecr),
+    }
+}
+
+/// Replaces the file of `part` in `dir` with `bytes`, atomically.
+pub fn write_part(dir: &Path, part: Part, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically(&dir.join(part.file_name()), bytes)
 }
 
 fn read<T: DeserializeOwned + Default>(dir: &Path, part: Part) -> Result<T, LoadError> {

@@ -496,6 +496,27 @@ fn lookup_events(state: &CloudTrailState, input: &LookupEventsInput) -> Result<V
         None => 0,
     };
     let attribute = input.lookup_attributes.first();
+    if let Some(reader) = state.archive.reader() {
+        // The stored history (90 days): one more than a page says whether
+        // another page follows.
+        let matches = |record: &serde_json::Value| attribute.is_none_or(|a| attribute_matches(record, a));
+        let query = super::ArchiveQuery {
+            from_ms: input.start_time.unwrap_or(i64::MIN),
+            to_ms: input.end_time.unwrap_or(i64::MAX),
+            matches: &matches,
+            skip: start,
+            take: max_results + 1,
+        };
+        let found = reader(&query).map_err(|error| {
+            tracing::error!(%error, "the CloudTrail event history could not be read");
+            AwsError::internal("The event history could not be read.")
+        })?;
+        let events: Vec<Value> = found.iter().take(max_results).map(lookup_event).collect();
+        let next = (found.len() > max_results).then(|| (start + max_results).to_string());
+        return Ok(Value::structure()
+            .with("Events", events)
+            .with("NextToken", next.map_or(Value::Null, Value::String)));
+    }
     let matching: Vec<&serde_json::Value> = state
         .history
         .iter()
@@ -515,7 +536,8 @@ fn text<'r>(record: &'r serde_json::Value, pointer: &str) -> &'r str {
     record.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default()
 }
 
-fn event_time(record: &serde_json::Value) -> i64 {
+/// A record's `eventTime` in epoch milliseconds (0 if it has none).
+pub fn event_time(record: &serde_json::Value) -> i64 {
     time::OffsetDateTime::parse(text(record, "/eventTime"), &time::format_description::well_known::Rfc3339)
         .map_or(0, |at| (at.unix_timestamp_nanos() / 1_000_000) as i64)
 }

@@ -22,10 +22,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
 use crate::service::CallContext;
+use crate::store::journal::{Change, Journal};
 
-/// How many records the event history keeps (AWS keeps 90 days; the
-/// sandbox keeps the most recent ones so its state file stays small).
+/// How many records the event history keeps in memory: the most recent
+/// ones. With a state directory the store keeps every record for
+/// [`EVENT_HISTORY_RETENTION_MS`], as AWS does.
 pub const EVENT_HISTORY_LIMIT: usize = 1000;
+
+/// How long the event history keeps a record: 90 days.
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html>
+pub const EVENT_HISTORY_RETENTION_MS: i64 = 90 * crate::clock::DAY_MS;
 
 /// A basic event selector.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html>
@@ -219,12 +225,66 @@ pub struct LogFile {
 pub struct CloudTrailState {
     /// Trails by home region, then name.
     pub trails: BTreeMap<String, BTreeMap<String, Trail>>,
-    /// The most recent records, oldest first.
+    /// The most recent records, oldest first. Like the queues below, it is
+    /// kept by the store's database, never in `cloudtrail.json` (a file
+    /// written by an earlier release may still hold it: it is imported).
+    #[serde(default, skip_serializing)]
     pub history: VecDeque<serde_json::Value>,
+    #[serde(default, skip_serializing)]
     pub pending: Vec<PendingDelivery>,
     /// Records waiting for their log file, oldest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing)]
     pub pending_files: Vec<PendingRecord>,
+    /// What changed in the history and queues since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
+    /// The full event history in the store, when there is one: LookupEvents
+    /// reads it instead of the most recent records kept in memory.
+    #[serde(skip)]
+    pub archive: Archive,
+}
+
+/// Which stored records LookupEvents wants: those with
+/// `from_ms <= event time <= to_ms` that `matches` takes, newest first,
+/// skipping `skip` and returning at most `take`.
+pub struct ArchiveQuery<'q> {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub matches: &'q dyn Fn(&serde_json::Value) -> bool,
+    pub skip: usize,
+    pub take: usize,
+}
+
+/// Reads the stored event history; an error says why it could not.
+pub type ArchiveReader = dyn Fn(&ArchiveQuery<'_>) -> Result<Vec<serde_json::Value>, String> + Send + Sync;
+
+/// A handle on the stored event history (none in memory-only sandboxes).
+#[derive(Clone, Default)]
+pub struct Archive(Option<std::sync::Arc<ArchiveReader>>);
+
+impl Archive {
+    /// An archive read by `reader`.
+    pub fn new(reader: std::sync::Arc<ArchiveReader>) -> Archive {
+        Archive(Some(reader))
+    }
+
+    /// The reader, if the history is stored.
+    pub fn reader(&self) -> Option<&ArchiveReader> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Archive(stored)" } else { "Archive(none)" })
+    }
+}
+
+impl PartialEq for Archive {
+    /// Always: where history is read from is not part of the state's value.
+    fn eq(&self, _other: &Archive) -> bool {
+        true
+    }
 }
 
 /// The object key of a log file written at `now`:
@@ -388,24 +448,29 @@ impl CloudTrailState {
                 .iter()
                 .find(|p| p.trail_arn == trail.arn && p.region == region)
                 .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due);
-            self.pending_files.push(PendingRecord {
+            let pending = PendingRecord {
                 due: file_due,
                 trail_arn: trail.arn.clone(),
                 bucket: trail.s3_bucket_name.clone(),
                 key_prefix: trail.s3_key_prefix.clone(),
                 region: region.to_owned(),
                 record: record.clone(),
-            });
+            };
+            self.journal.push(Change::TrailLogFileRecord(pending.clone()));
+            self.pending_files.push(pending);
             if let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn {
-                self.pending.push(PendingDelivery {
+                let delivery = PendingDelivery {
                     due: now + delay_ms,
                     trail_arn: trail.arn.clone(),
                     log_group_arn: log_group_arn.clone(),
                     event_time,
                     message: message.clone(),
-                });
+                };
+                self.journal.push(Change::TrailDelivery(delivery.clone()));
+                self.pending.push(delivery);
             }
         }
+        self.journal.push(Change::TrailEvent { event_time, record: message });
         self.history.push_back(record);
         while self.history.len() > EVENT_HISTORY_LIMIT {
             self.history.pop_front();
@@ -417,6 +482,9 @@ impl CloudTrailState {
         let (due, waiting): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending).into_iter().partition(|p| p.due <= now);
         self.pending = waiting;
+        if !due.is_empty() {
+            self.journal.push(Change::TrailDeliveriesTaken { through: now });
+        }
         due
     }
 
@@ -431,6 +499,9 @@ impl CloudTrailState {
         let (due, waiting): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.pending_files).into_iter().partition(|p| p.due <= now);
         self.pending_files = waiting;
+        if !due.is_empty() {
+            self.journal.push(Change::TrailLogFileRecordsTaken { through: now });
+        }
         let mut files: Vec<LogFile> = Vec::new();
         for pending in due {
             match files.iter_mut().find(|f| f.trail_arn == pending.trail_arn && f.region == pending.region) {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::DAY_MS;
 use crate::error::AwsError;
 use crate::metrics::{Datapoint, MetricStore};
+use crate::store::journal::{Change, Journal};
 
 /// The retention periods PutRetentionPolicy accepts, in days.
 /// <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html>
@@ -51,8 +52,14 @@ pub struct LogEvent {
 pub struct LogStream {
     pub name: String,
     pub creation_time: i64,
-    /// In timestamp order.
+    /// In timestamp order. The store keeps events in its database, never
+    /// in `logs.json` (a file written by an earlier release may still
+    /// hold them: they are imported).
+    #[serde(default, skip_serializing)]
     pub events: Vec<LogEvent>,
+    /// Read back from the stored events' ingestion times, so that
+    /// PutLogEvents leaves `logs.json` as it was.
+    #[serde(default, skip_serializing)]
     pub last_ingestion_time: Option<i64>,
 }
 
@@ -109,8 +116,13 @@ impl LogStream {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogsState {
     pub regions: BTreeMap<String, BTreeMap<String, LogGroup>>,
-    /// Source of event ids, unique across the sandbox.
+    /// Source of event ids, unique across the sandbox; read back from the
+    /// highest stored id.
+    #[serde(default, skip_serializing)]
     pub next_event_id: u64,
+    /// The events stored and dropped since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
 }
 
 /// An event to ingest.
@@ -194,13 +206,29 @@ impl LogsState {
     /// Drops events older than their group's retention; true if any went.
     pub fn enforce_retention(&mut self, now: i64) -> bool {
         let mut changed = false;
-        for group in self.regions.values_mut().flat_map(|groups| groups.values_mut()) {
-            let Some(days) = group.retention_in_days else { continue };
-            let oldest = now - days * DAY_MS;
-            for stream in group.streams.values_mut() {
-                let before = stream.events.len();
-                stream.events.retain(|event| event.timestamp >= oldest);
-                changed |= stream.events.len() != before;
+        for (region, groups) in &mut self.regions {
+            for group in groups.values_mut() {
+                let Some(days) = group.retention_in_days else { continue };
+                let oldest = now - days * DAY_MS;
+                let mut group_changed = false;
+                // Events are in timestamp order: a stream whose first is
+                // in retention has nothing to drop, so a call does not scan
+                // every stored event.
+                for stream in
+                    group.streams.values_mut().filter(|s| s.events.first().is_some_and(|e| e.timestamp < oldest))
+                {
+                    let before = stream.events.len();
+                    stream.events.retain(|event| event.timestamp >= oldest);
+                    group_changed |= stream.events.len() != before;
+                }
+                if group_changed {
+                    self.journal.push(Change::LogEventsExpired {
+                        region: region.clone(),
+                        group: group.name.clone(),
+                        before: oldest,
+                    });
+                }
+                changed |= group_changed;
             }
         }
         changed
@@ -219,7 +247,9 @@ impl LogsState {
 
     /// DeleteLogGroup, with its streams and metric filters.
     pub fn delete_group(&mut self, region: &str, name: &str) -> Result<(), AwsError> {
-        self.regions.get_mut(region).and_then(|groups| groups.remove(name)).map(|_| ()).ok_or_else(group_not_found)
+        self.regions.get_mut(region).and_then(|groups| groups.remove(name)).ok_or_else(group_not_found)?;
+        self.journal.push(Change::LogGroupDeleted { region: region.to_owned(), group: name.to_owned() });
+        Ok(())
     }
 
     /// PutRetentionPolicy.
@@ -336,6 +366,12 @@ impl LogsState {
                 ingestion_time: now,
                 event_id: format!("{:020}", self.next_event_id),
             };
+            self.journal.push(Change::LogEvent {
+                region: region.to_owned(),
+                group: group_name.to_owned(),
+                stream: stream_name.to_owned(),
+                event: stored.clone(),
+            });
             // Keep timestamp order; events usually arrive in order, so search from the end.
             let position = stream.events.iter().rposition(|e| e.timestamp <= stored.timestamp).map_or(0, |i| i + 1);
             stream.events.insert(position, stored);

@@ -3,9 +3,10 @@
 //! on [`S3State`]; CloudFormation and CloudTrail's log file delivery call the
 //! same functions in process.
 //!
-//! Objects live in the state (base64 in `s3.json`); one object is at most
+//! Objects live in the state and, with a state directory, as bytes in the
+//! store's database (see [`crate::store`]); one object is at most
 //! [`MAX_OBJECT_BYTES`] and the whole store at most [`MAX_STORE_BYTES`], so
-//! the state file stays loadable.
+//! the state stays loadable.
 
 pub mod api;
 pub mod checksum;
@@ -17,6 +18,7 @@ use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
+use crate::store::journal::{Change, Journal};
 
 /// The largest object the sandbox stores (the request body limit).
 pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
@@ -52,6 +54,10 @@ pub struct Bucket {
     pub owner_account: String,
     pub created_ms: i64,
     pub policy: Option<String>,
+    /// Kept by the store's database, bodies as bytes, never in `s3.json`
+    /// (a file written by an earlier release may still hold them, base64:
+    /// they are imported).
+    #[serde(default, skip_serializing)]
     pub objects: BTreeMap<String, Object>,
 }
 
@@ -59,6 +65,9 @@ pub struct Bucket {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3State {
     pub buckets: BTreeMap<String, Bucket>,
+    /// The objects stored and deleted since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
 }
 
 /// What PutObject stores besides the body.
@@ -260,6 +269,7 @@ impl S3State {
             metadata: attributes.metadata,
             checksums: attributes.checksums,
         };
+        self.journal.push(Change::ObjectPut { bucket: bucket.to_owned(), object: object.clone() });
         self.bucket_mut(bucket)?.objects.insert(key.to_owned(), object);
         Ok(etag)
     }
@@ -272,7 +282,11 @@ impl S3State {
     /// DeleteObject: succeeds whether or not the key exists, as S3 does
     /// on an unversioned bucket; whether an object was removed.
     pub fn delete_object(&mut self, bucket: &str, key: &str) -> Result<bool, AwsError> {
-        Ok(self.bucket_mut(bucket)?.objects.remove(key).is_some())
+        let removed = self.bucket_mut(bucket)?.objects.remove(key).is_some();
+        if removed {
+            self.journal.push(Change::ObjectDeleted { bucket: bucket.to_owned(), key: key.to_owned() });
+        }
+        Ok(removed)
     }
 
     /// ListObjectsV2's page: keys under `prefix` after `after`, rolled up

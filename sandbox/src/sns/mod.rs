@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
 use crate::sqs::SqsState;
+use crate::store::journal::{Change, Journal};
 
 /// One topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,11 +83,24 @@ pub struct HttpDelivery {
 pub struct SnsState {
     pub topics: BTreeMap<String, Topic>,
     pub subscriptions: BTreeMap<String, Subscription>,
+    /// Kept by the store's database, one row per email, never in
+    /// `sns.json` (a file written by an earlier release may still hold
+    /// them: they are imported).
+    #[serde(default, skip_serializing)]
     pub outbox: Vec<OutboxEmail>,
     pub http_queue: Vec<HttpDelivery>,
     /// The key and certificate messages are signed with; made once.
     #[serde(default)]
     pub signing: Option<signing::SigningIdentity>,
+    /// The emails sent since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
+}
+
+/// Puts `email` in the outbox and notes it for the store.
+fn record_email(outbox: &mut Vec<OutboxEmail>, journal: &mut Journal, email: OutboxEmail) {
+    journal.push(Change::SnsEmail(email.clone()));
+    outbox.push(email);
 }
 
 /// Attempts before an HTTP delivery is dropped: the first and, like SNS's
@@ -212,17 +226,21 @@ impl SnsState {
                         subscription.topic_arn
                     )
                 };
-                self.outbox.push(OutboxEmail {
-                    message_id,
-                    kind: "SubscriptionConfirmation".into(),
-                    topic_arn: subscription.topic_arn.clone(),
-                    subscription_arn: subscription.arn.clone(),
-                    protocol: subscription.protocol.clone(),
-                    to: subscription.endpoint.clone(),
-                    subject: "AWS Notification - Subscription Confirmation".into(),
-                    body,
-                    timestamp_ms: now,
-                });
+                record_email(
+                    &mut self.outbox,
+                    &mut self.journal,
+                    OutboxEmail {
+                        message_id,
+                        kind: "SubscriptionConfirmation".into(),
+                        topic_arn: subscription.topic_arn.clone(),
+                        subscription_arn: subscription.arn.clone(),
+                        protocol: subscription.protocol.clone(),
+                        to: subscription.endpoint.clone(),
+                        subject: "AWS Notification - Subscription Confirmation".into(),
+                        body,
+                        timestamp_ms: now,
+                    },
+                );
             }
             _ => self.http_queue.push(HttpDelivery {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -300,17 +318,21 @@ impl SnsState {
                             "{message}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n{unsubscribe}\n\nPlease do not reply directly to this email. If you have any questions or comments regarding this email, please contact us at https://aws.amazon.com/support"
                         )
                     };
-                    self.outbox.push(OutboxEmail {
-                        message_id: message_id.clone(),
-                        kind: "Notification".into(),
-                        topic_arn: topic_arn.to_owned(),
-                        subscription_arn: subscription.arn.clone(),
-                        protocol: subscription.protocol.clone(),
-                        to: subscription.endpoint.clone(),
-                        subject: subject.unwrap_or("AWS Notification Message").to_owned(),
-                        body,
-                        timestamp_ms: now,
-                    });
+                    record_email(
+                        &mut self.outbox,
+                        &mut self.journal,
+                        OutboxEmail {
+                            message_id: message_id.clone(),
+                            kind: "Notification".into(),
+                            topic_arn: topic_arn.to_owned(),
+                            subscription_arn: subscription.arn.clone(),
+                            protocol: subscription.protocol.clone(),
+                            to: subscription.endpoint.clone(),
+                            subject: subject.unwrap_or("AWS Notification Message").to_owned(),
+                            body,
+                            timestamp_ms: now,
+                        },
+                    );
                 }
                 _ => self.http_queue.push(HttpDelivery {
                     id: uuid::Uuid::new_v4().to_string(),

@@ -113,6 +113,7 @@ fn sqs_subscribers_get_the_envelope_with_its_message_attributes() {
             attributes: BTreeMap::new(),
             messages: Vec::new(),
             tags: BTreeMap::new(),
+            journal: Default::default(),
         },
     );
     let attributes = BTreeMap::from([("event".to_owned(), ("String".to_owned(), "order".to_owned()))]);

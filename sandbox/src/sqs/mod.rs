@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{self, Audit, CallContext, Handled, decode_json};
+use crate::store::journal::{Change, Journal};
 
 /// Attribute defaults: <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>.
 const DEFAULT_VISIBILITY_TIMEOUT: i64 = 30;
@@ -43,11 +44,28 @@ pub struct Queue {
     pub name: String,
     pub created_ms: i64,
     pub attributes: BTreeMap<String, String>,
+    /// Kept by the store's database, one row each, never in `sqs.json`
+    /// (a file written by an earlier release may still hold them: they are
+    /// imported).
+    #[serde(default, skip_serializing)]
     pub messages: Vec<Message>,
     pub tags: BTreeMap<String, String>,
+    /// The messages sent, changed and deleted since the store last looked.
+    #[serde(skip)]
+    pub journal: Journal,
 }
 
 impl Queue {
+    /// The queue's key in [`SqsState::queues`] and in the store.
+    pub fn key(&self) -> String {
+        key(&self.region, &self.name)
+    }
+
+    /// Notes that `message` (of this queue) was sent or changed.
+    fn note(journal: &mut Journal, queue: &str, message: &Message) {
+        journal.push(Change::SqsMessage { queue: queue.to_owned(), message: message.clone() });
+    }
+
     fn number(&self, name: &str, default: i64) -> i64 {
         self.attributes.get(name).and_then(|v| v.parse().ok()).unwrap_or(default)
     }
@@ -57,7 +75,11 @@ impl Queue {
         let keep_ms = self.number("MessageRetentionPeriod", DEFAULT_RETENTION_SECONDS) * 1_000;
         let before = self.messages.len();
         self.messages.retain(|m| m.sent_ms + keep_ms > now);
-        before != self.messages.len()
+        let expired = before != self.messages.len();
+        if expired {
+            self.journal.push(Change::SqsMessagesExpired { queue: self.key(), sent_through: now - keep_ms });
+        }
+        expired
     }
 }
 
@@ -105,7 +127,7 @@ impl SqsState {
 fn send(queue: &mut Queue, body: String, delay: i64, sender_id: &str, now: i64) -> String {
     let message_id = uuid::Uuid::new_v4().to_string();
     let delay = if delay > 0 { delay } else { queue.number("DelaySeconds", 0) };
-    queue.messages.push(Message {
+    let message = Message {
         message_id: message_id.clone(),
         body,
         sent_ms: now,
@@ -114,7 +136,10 @@ fn send(queue: &mut Queue, body: String, delay: i64, sender_id: &str, now: i64) 
         first_received_ms: None,
         receipt_handle: None,
         sender_id: sender_id.to_owned(),
-    });
+    };
+    let queue_key = queue.key();
+    Queue::note(&mut queue.journal, &queue_key, &message);
+    queue.messages.push(message);
     message_id
 }
 
@@ -272,6 +297,7 @@ fn run(
                             attributes: input.attributes,
                             messages: Vec::new(),
                             tags: input.tags,
+                            journal: Journal::default(),
                         },
                     );
                 }
@@ -372,6 +398,7 @@ fn run(
             let names: Vec<&String> =
                 input.attribute_names.iter().chain(&input.message_system_attribute_names).collect();
             let mut received = Vec::new();
+            let queue_key = queue.key();
             for message in queue.messages.iter_mut().filter(|m| m.visible_at_ms <= ctx.now).take(max as usize) {
                 // At-least-once: a received message returns when its
                 // visibility timeout passes without a DeleteMessage.
@@ -380,6 +407,7 @@ fn run(
                 message.first_received_ms.get_or_insert(ctx.now);
                 let handle = uuid::Uuid::new_v4().to_string();
                 message.receipt_handle = Some(handle.clone());
+                Queue::note(&mut queue.journal, &queue_key, message);
                 let mut attributes = Value::structure();
                 let wanted = |n: &str| names.iter().any(|w| *w == "All" || *w == n);
                 if wanted("SenderId") {
@@ -423,12 +451,18 @@ fn run(
                 // Deleting with a stale handle succeeds quietly, as AWS documents.
                 ("DeleteMessage", None) => Ok(Value::structure()),
                 ("DeleteMessage", Some(index)) => {
-                    queue.messages.remove(index);
+                    let message = queue.messages.remove(index);
+                    queue
+                        .journal
+                        .push(Change::SqsMessageDeleted { queue: queue.key(), message_id: message.message_id });
                     Ok(Value::structure())
                 }
                 (_, Some(index)) => {
                     let timeout = input.visibility_timeout.unwrap_or(0);
-                    queue.messages[index].visible_at_ms = ctx.now + timeout * 1_000;
+                    let queue_key = queue.key();
+                    let message = &mut queue.messages[index];
+                    message.visible_at_ms = ctx.now + timeout * 1_000;
+                    Queue::note(&mut queue.journal, &queue_key, message);
                     Ok(Value::structure())
                 }
                 (_, None) => Err(AwsError::sender(

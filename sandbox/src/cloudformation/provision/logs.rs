@@ -157,8 +157,14 @@ pub(super) fn delete(
         "AWS::Logs::LogStream" => {
             // CloudWatch Logs' DeleteLogStream, which the sandbox serves no API for.
             let group = props.str("LogGroupName")?.unwrap_or_default();
-            if let Some(group) = state.logs.regions.get_mut(&ctx.region).and_then(|groups| groups.get_mut(&group)) {
-                group.streams.remove(&current.physical_id);
+            if let Some(found) = state.logs.regions.get_mut(&ctx.region).and_then(|groups| groups.get_mut(&group))
+                && found.streams.remove(&current.physical_id).is_some()
+            {
+                state.logs.journal.push(crate::store::journal::Change::LogStreamDeleted {
+                    region: ctx.region.clone(),
+                    group,
+                    stream: current.physical_id.clone(),
+                });
             }
         }
         "AWS::Logs::MetricFilter" => {

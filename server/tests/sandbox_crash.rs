@@ -1,0 +1,267 @@
+//! The real `keywatch sandbox` binary killed with SIGKILL while 8
+//! connections write (PutLogEvents and S3 PutObject, each call also a
+//! CloudTrail record): started again on the same state directory, every
+//! write that was answered 200 is there. Then a bounded soak: the restarted
+//! sandbox keeps answering mixed writes for a few seconds and its database
+//! opens again afterwards.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 8;
+const REGION: &str = "ap-southeast-2";
+
+/// The binary under test. `KEYWATCH_TEST_BIN` overrides cargo's path: two
+/// checkouts sharing one target directory share its `debug/keywatch`, so
+/// cargo's path may hold the other checkout's build.
+fn binary() -> std::path::PathBuf {
+    std::env::var_os("KEYWATCH_TEST_BIN").map_or_else(|| env!("CARGO_BIN_EXE_keywatch").into(), Into::into)
+}
+
+fn start(state_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+    let mut command = Command::new(binary());
+    command
+        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--state-dir")
+        .arg(state_dir)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
+        .spawn()
+        .expect("keywatch sandbox starts")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a port")
+}
+
+/// A keep-alive connection to the sandbox.
+struct Connection {
+    port: u16,
+    reader: BufReader<TcpStream>,
+}
+
+impl Connection {
+    fn open(port: u16) -> Option<Connection> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        stream.set_nodelay(true).ok()?;
+        Some(Connection { port, reader: BufReader::new(stream) })
+    }
+
+    /// Sends one request and reads its response: status and body, or
+    /// `None` if the connection failed (the process was killed).
+    fn call(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<(u16, Vec<u8>)> {
+        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n", self.port);
+        let scope = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDCRASH/20260101/{REGION}/{}/aws4_request, SignedHeaders=host, Signature=0",
+            if path.starts_with("/crash-bucket") { "s3" } else { "logs" }
+        );
+        request.push_str(&format!("Authorization: {scope}\r\n"));
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let stream = self.reader.get_mut();
+        stream.write_all(request.as_bytes()).ok()?;
+        stream.write_all(body).ok()?;
+        let mut status_line = String::new();
+        if self.reader.read_line(&mut status_line).ok()? == 0 {
+            return None;
+        }
+        let status: u16 = status_line.split(' ').nth(1)?.parse().ok()?;
+        let mut length = 0_usize;
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().ok()?;
+            }
+        }
+        // A HEAD response names the object's length but carries no body.
+        let mut body = vec![0; if method == "HEAD" { 0 } else { length }];
+        self.reader.read_exact(&mut body).ok()?;
+        Some((status, body))
+    }
+
+    fn logs(&mut self, operation: &str, input: &serde_json::Value) -> Option<(u16, serde_json::Value)> {
+        let target = format!("Logs_20140328.{operation}");
+        let headers = [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", target.as_str())];
+        let (status, body) = self.call("POST", "/", &headers, input.to_string().as_bytes())?;
+        Some((status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)))
+    }
+}
+
+fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the sandbox exited ({status}):\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        if let Some(mut connection) = Connection::open(port)
+            && connection.call("GET", "/_keywatch/health", &[], b"").is_some_and(|(status, _)| status == 200)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the sandbox never became healthy");
+}
+
+/// What one writer had acknowledged: log messages and object keys.
+#[derive(Default)]
+struct Acknowledged {
+    messages: Vec<String>,
+    keys: Vec<String>,
+}
+
+/// Writes until `stop` or until the connection dies; what got a 200.
+fn writer(port: u16, id: usize, stop: Arc<AtomicBool>) -> Acknowledged {
+    let mut acknowledged = Acknowledged::default();
+    let Some(mut connection) = Connection::open(port) else { return acknowledged };
+    let mut n = 0_usize;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let message = format!("writer {id} event {n}");
+        let input = serde_json::json!({
+            "logGroupName": "crash", "logStreamName": format!("w{id}"),
+            "logEvents": [{"timestamp": now_ms(), "message": message}],
+        });
+        match connection.logs("PutLogEvents", &input) {
+            Some((200, _)) => acknowledged.messages.push(message),
+            Some(_) => {}
+            None => break,
+        }
+        let key = format!("w{id}/{n}");
+        let body = format!("object {id} {n}");
+        match connection.call("PUT", &format!("/crash-bucket/{key}"), &[], body.as_bytes()) {
+            Some((200, _)) => acknowledged.keys.push(key),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    acknowledged
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Every message stored in stream `w{id}`.
+fn stored_messages(connection: &mut Connection, id: usize) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut input =
+            serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}"), "startFromHead": true});
+        if let Some(token) = &token {
+            input["nextToken"] = serde_json::Value::String(token.clone());
+        }
+        let (status, output) = connection.logs("GetLogEvents", &input).expect("GetLogEvents answered");
+        assert_eq!(status, 200, "{output}");
+        let events = output["events"].as_array().cloned().unwrap_or_default();
+        messages.extend(events.iter().filter_map(|event| event["message"].as_str().map(str::to_owned)));
+        let next = output["nextForwardToken"].as_str().map(str::to_owned);
+        if events.is_empty() || next == token {
+            return messages;
+        }
+        token = next;
+    }
+}
+
+fn run_writers(port: u16, for_at_least: Duration, kill: Option<&mut Child>) -> Vec<Acknowledged> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..CONNECTIONS)
+        .map(|id| {
+            let stop = stop.clone();
+            std::thread::spawn(move || writer(port, id, stop))
+        })
+        .collect();
+    std::thread::sleep(for_at_least);
+    match kill {
+        Some(child) => {
+            // SIGKILL: no chance to flush anything.
+            child.kill().expect("killed");
+            let _ = child.wait();
+        }
+        None => stop.store(true, Ordering::Relaxed),
+    }
+    writers.into_iter().map(|writer| writer.join().expect("writer")).collect()
+}
+
+#[test]
+fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_dir = dir.path().join("state");
+    let log = dir.path().join("sandbox.log");
+    let port = free_port();
+    let mut child = start(&state_dir, port, &log);
+    wait_healthy(port, &mut child, &log);
+    let mut setup = Connection::open(port).expect("connect");
+    assert_eq!(setup.logs("CreateLogGroup", &serde_json::json!({"logGroupName": "crash"})).map(|r| r.0), Some(200));
+    for id in 0..CONNECTIONS {
+        let input = serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}")});
+        assert_eq!(setup.logs("CreateLogStream", &input).map(|r| r.0), Some(200));
+    }
+    let location = format!(
+        "<CreateBucketConfiguration><LocationConstraint>{REGION}</LocationConstraint></CreateBucketConfiguration>"
+    );
+    assert_eq!(setup.call("PUT", "/crash-bucket", &[], location.as_bytes()).map(|r| r.0), Some(200));
+    drop(setup);
+
+    let acknowledged = run_writers(port, Duration::from_millis(1500), Some(&mut child));
+    let answered: usize = acknowledged.iter().map(|a| a.messages.len() + a.keys.len()).sum();
+    assert!(answered > 0, "no write was answered before the kill");
+
+    let port = free_port();
+    let mut child = start(&state_dir, port, &log);
+    wait_healthy(port, &mut child, &log);
+    let mut check = Connection::open(port).expect("connect");
+    let mut found = 0_usize;
+    for (id, written) in acknowledged.iter().enumerate() {
+        let stored = stored_messages(&mut check, id);
+        for message in &written.messages {
+            assert!(stored.contains(message), "{message} was answered 200 but is gone after SIGKILL");
+            found += 1;
+        }
+        for key in &written.keys {
+            let (status, _) = check.call("HEAD", &format!("/crash-bucket/{key}"), &[], b"").expect("HeadObject");
+            assert_eq!(status, 200, "{key} was answered 200 but is gone after SIGKILL");
+            found += 1;
+        }
+    }
+    println!("{answered} writes answered 200 before SIGKILL, {found} found after the restart");
+    assert_eq!(found, answered);
+
+    // The soak: mixed writes on the restarted sandbox for a few seconds,
+    // then a clean restart reads everything back.
+    let soaked = run_writers(port, Duration::from_secs(5), None);
+    let soaked_writes: usize = soaked.iter().map(|a| a.messages.len() + a.keys.len()).sum();
+    assert!(soaked_writes > 0);
+    child.kill().expect("killed");
+    let _ = child.wait();
+    let port = free_port();
+    let mut child = start(&state_dir, port, &log);
+    wait_healthy(port, &mut child, &log);
+    let mut check = Connection::open(port).expect("connect");
+    for (id, written) in soaked.iter().enumerate() {
+        let stored = stored_messages(&mut check, id);
+        assert!(written.messages.iter().all(|message| stored.contains(message)), "soak writes lost");
+    }
+    println!("{soaked_writes} writes answered 200 in the soak, all found after a second SIGKILL");
+    child.kill().expect("killed");
+    let _ = child.wait();
+}
