@@ -587,7 +587,7 @@ async fn handle(
                 tokio::time::sleep(decision.delay).await;
             }
             if let Some(error) = decision.error {
-                tracing::info!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
+                tracing::debug!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
                 return protocol::encode(&context, Err(error));
             }
             let mut result = dispatch_durably(&shared, &request, &context, &source_ip).await;
@@ -611,7 +611,9 @@ async fn handle(
         }
     };
     let outcome = result.as_ref().map_or_else(|error| error.code.clone(), |_| "ok".to_owned());
-    tracing::info!(
+    // One line per call: DEBUG, or an idle console's terminal fills with
+    // its pollers' calls (RUST_LOG=info,keywatch_sandbox=debug shows them).
+    tracing::debug!(
         service = %context.service,
         operation = %context.operation,
         outcome = %outcome,
