@@ -301,7 +301,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
+    use crate::alarm::TreatMissingData;
     use crate::lab::LabSection;
 
     fn logging() -> Template {
@@ -313,25 +313,7 @@ mod tests {
     }
 
     fn lab_alarm() -> MetricAlarm {
-        MetricAlarm {
-            alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(),
-            alarm_description: None,
-            namespace: "Pattern1Application/KMSSecurity".into(),
-            metric_name: "KMSSecurityError".into(),
-            dimensions: Vec::new(),
-            statistic: Some(Statistic::Sum),
-            extended_statistic: None,
-            period: 10,
-            evaluation_periods: 1,
-            datapoints_to_alarm: Some(1),
-            threshold: 1.0,
-            comparison_operator: ComparisonOperator::GreaterThanThreshold,
-            treat_missing_data: TreatMissingData::Ignore,
-            actions_enabled: true,
-            alarm_actions: Vec::new(),
-            ok_actions: Vec::new(),
-            insufficient_data_actions: Vec::new(),
-        }
+        MetricAlarm { alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(), ..lab_alarm_shape() }
     }
 
     fn lab_values(overrides: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -139,7 +139,7 @@ test("a threshold changed in the form is previewed, applied through the stack an
   // The pattern tester reads the trail's log group (FilterLogEvents): the failed decrypts match the lab's pattern.
   await page.goto("/alarms/pattern-tester");
   await hydrated(page);
-  await page.getByRole("button", { name: "Use recent events from the trail's log group" }).click();
+  await page.getByRole("button", { name: "Use recent KMS events from the trail's log group" }).click();
   await expect(page.getByTestId("match-count")).toHaveText(/^[1-9]\d* of \d+ events match$/);
 
   // Leave nothing behind for the specs after this one.

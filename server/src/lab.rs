@@ -362,6 +362,8 @@ impl ServerLab {
         }
         let repository = self.repository_name(&prefix).await?;
         let bucket = self.trail_bucket_name(&prefix).await?;
+        // Read before the deletion starts: a fast deletion would leave nothing to read.
+        let live = self.section_live(section, &prefix).await?;
         let lab = self.clone();
         let deleting = prefix.clone();
         tokio::spawn(async move {
@@ -381,7 +383,7 @@ impl ServerLab {
                 tracing::warn!(error = %error.user_message(), %bucket, "the retained trail bucket could not be deleted");
             }
         });
-        self.section_live(section, &prefix).await
+        Ok(live)
     }
 
     fn teardown_state(&self) -> MutexGuard<'_, Option<TeardownStatus>> {

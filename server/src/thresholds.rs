@@ -35,6 +35,9 @@ use crate::pollers;
 /// How far back the pattern tester's recent events go, and how many.
 const TRAIL_EVENTS_SINCE_MS: i64 = 3_600_000;
 const TRAIL_EVENTS: usize = 50;
+/// The pattern tester's events: CloudTrail records of KMS calls.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html>
+const KMS_EVENTS: &str = r#"{ $.eventSource = "kms.amazonaws.com" }"#;
 /// How long fetched history is reused: typing in the form previews against
 /// the same data instead of fetching 15 days again per keystroke.
 const HISTORY_TTL: Duration = Duration::from_secs(30);
@@ -405,7 +408,11 @@ impl ThresholdsBackend for ServerThresholds {
             .map(|output| output.value)
             .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
         let now = now_ms();
-        Ok(self.aws.logs().recent_messages(&log_group, now - TRAIL_EVENTS_SINCE_MS, now, TRAIL_EVENTS).await?)
+        // KMS's records only: the trail also records every call the console's
+        // own pollers make, which would crowd the failed decrypts out of the
+        // newest 50 within seconds.
+        let logs = self.aws.logs();
+        Ok(logs.recent_messages(&log_group, KMS_EVENTS, now - TRAIL_EVENTS_SINCE_MS, now, TRAIL_EVENTS).await?)
     }
 }
 

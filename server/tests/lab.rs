@@ -71,6 +71,27 @@ async fn deploy(harness: &Harness, request: PreviewRequest) -> DeploymentView {
     harness.lab.deploy(DeployRequest { section, prefix, change_set_id }).await.expect("deploy")
 }
 
+/// The trail bucket an earlier lab left behind (the logging stack retains
+/// it): the next logging stack's create fails on it and rolls back.
+async fn leave_trail_bucket(harness: &Harness) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+    );
+    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
+    s3.create_bucket()
+        .bucket(TRAIL_BUCKET)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    s3
+}
+
+/// The lab's trail bucket name in the sandbox's account and Region.
+const TRAIL_BUCKET: &str = "pattern1-logging-trail-111122223333-ap-southeast-2";
+
 /// Runs the watcher until the deployment has an outcome.
 async fn follow(watcher: &StackWatcher, db: &Database, id: i64) -> DeploymentView {
     for _ in 0..300 {
@@ -509,18 +530,7 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
 async fn a_create_that_rolls_back_is_audited_as_a_failure() {
     let harness = harness(Duration::ZERO).await;
     let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
-    );
-    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
-    s3.create_bucket()
-        .bucket("pattern1-logging-trail-111122223333-ap-southeast-2")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build(),
-        )
-        .send()
-        .await
-        .expect("the bucket an earlier lab left");
+    leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
         follow(&watcher, &harness.db, deployment.id).await;
@@ -631,19 +641,7 @@ async fn progress_counts_what_the_change_set_planned() {
 async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_others() {
     let harness = harness(Duration::ZERO).await;
     let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
-    // The trail bucket an earlier lab left behind makes the logging create roll back.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
-    );
-    let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
-    s3.create_bucket()
-        .bucket("pattern1-logging-trail-111122223333-ap-southeast-2")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket");
+    let s3 = leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
         follow(&watcher, &harness.db, deployment.id).await;
@@ -661,9 +659,7 @@ async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_o
     for _ in 0..300 {
         watcher.poll_once().await.expect("round");
         let now = harness.lab.live(request(LabSection::LoggingAndAlarm)).await.expect("live");
-        if !now.stack.exists()
-            && s3.head_bucket().bucket("pattern1-logging-trail-111122223333-ap-southeast-2").send().await.is_err()
-        {
+        if !now.stack.exists() && s3.head_bucket().bucket(TRAIL_BUCKET).send().await.is_err() {
             gone = true;
             break;
         }

@@ -331,22 +331,34 @@ async fn other_alarms_change_with_put_metric_alarm() {
 
 // Issue 17, I: "Use recent events" loaded the oldest 50 events of the hour
 // (FilterLogEvents answers oldest first), so the lab's pattern matched none
-// of the failed decrypts just made. The tester now gets the newest.
+// of the failed decrypts just made. The tester now gets the newest KMS
+// records: the trail also records every call of the console's own pollers.
 // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
 #[tokio::test]
-async fn the_pattern_testers_recent_events_are_the_newest() {
+async fn the_pattern_testers_recent_events_are_the_newest_kms_records() {
     let world = support::World::new().await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&world.aws.sdk_config);
     logs.create_log_group().log_group_name("trail").send().await.expect("CreateLogGroup");
     logs.create_log_stream().log_group_name("trail").log_stream_name("s").send().await.expect("CreateLogStream");
     let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).expect("now");
-    // 120 events over the last 40 minutes, a batch at a time (oldest first, as PutLogEvents wants).
+    // 120 KMS records over the last 40 minutes, each followed by a record of
+    // another service (the console's pollers), a batch at a time, oldest first.
     for batch in 0..4 {
         let events: Vec<_> = (batch * 30..batch * 30 + 30)
-            .map(|n| {
+            .flat_map(|n| {
+                let at = now - 40 * 60_000 + n * 20_000;
+                [
+                    (at, format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","n":{n}}}"#)),
+                    (
+                        at + 1,
+                        format!(r#"{{"eventSource":"monitoring.amazonaws.com","eventName":"DescribeAlarms","n":{n}}}"#),
+                    ),
+                ]
+            })
+            .map(|(at, message)| {
                 aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now - 40 * 60_000 + n * 20_000)
-                    .message(format!("event {n}"))
+                    .timestamp(at)
+                    .message(message)
                     .build()
                     .expect("event")
             })
@@ -359,7 +371,9 @@ async fn the_pattern_testers_recent_events_are_the_newest() {
             .await
             .expect("PutLogEvents");
     }
-    let recent = world.aws.logs().recent_messages("trail", now - 3_600_000, now, 50).await.expect("recent");
-    let expected: Vec<String> = (70..120).map(|n| format!("event {n}")).collect();
+    let kms = r#"{ $.eventSource = "kms.amazonaws.com" }"#;
+    let recent = world.aws.logs().recent_messages("trail", kms, now - 3_600_000, now, 50).await.expect("recent");
+    let expected: Vec<String> =
+        (70..120).map(|n| format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","n":{n}}}"#)).collect();
     assert_eq!(recent, expected);
 }

@@ -107,15 +107,7 @@ impl CloudFormation {
     pub async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, AwsCallError> {
         let output = match self.client.describe_stacks().stack_name(name).send().await {
             Ok(output) => output,
-            // CloudFormation reports a missing stack as a ValidationError.
-            Err(error)
-                if error
-                    .as_service_error()
-                    .and_then(|e| aws_sdk_cloudformation::error::ProvideErrorMetadata::message(e))
-                    .is_some_and(|m| m.ends_with("does not exist")) =>
-            {
-                return Ok(None);
-            }
+            Err(error) if is_missing_stack(&error) => return Ok(None),
             Err(error) => return Err(AwsCallError::from_sdk("DescribeStacks", error)),
         };
         Ok(output.stacks().first().map(|stack| StackDescription {
@@ -166,12 +158,17 @@ impl CloudFormation {
         Ok(events)
     }
 
-    /// The stack's resources with their status.
+    /// The stack's resources with their status; none once the stack is gone
+    /// (it can be deleted between describing it and listing its resources).
     pub async fn stack_resources(&self, name: &str) -> Result<Vec<StackResource>, AwsCallError> {
         let mut resources = Vec::new();
         let mut pages = self.client.list_stack_resources().stack_name(name).into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| AwsCallError::from_sdk("ListStackResources", error))?;
+            let page = match page {
+                Ok(page) => page,
+                Err(error) if is_missing_stack(&error) => return Ok(Vec::new()),
+                Err(error) => return Err(AwsCallError::from_sdk("ListStackResources", error)),
+            };
             resources.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
                 logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
                 physical_id: r.physical_resource_id().map(str::to_owned),
@@ -295,4 +292,16 @@ fn resource_changes(
             replacement: c.replacement().map(|r| r.as_str().to_owned()),
         })
         .collect()
+}
+
+/// CloudFormation reports a missing stack as a ValidationError "Stack with
+/// id X does not exist".
+fn is_missing_stack<E, R>(error: &aws_sdk_cloudformation::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata,
+{
+    error
+        .as_service_error()
+        .and_then(aws_sdk_cloudformation::error::ProvideErrorMetadata::message)
+        .is_some_and(|message| message.ends_with("does not exist"))
 }

@@ -16,8 +16,9 @@ impl Logs {
         Logs { client: aws_sdk_cloudwatchlogs::Client::new(config) }
     }
 
-    /// The newest `limit` messages of `log_group` since `since_ms`, oldest
-    /// first. FilterLogEvents returns events oldest first and has no
+    /// The newest `limit` messages of `log_group` since `since_ms` that match
+    /// `filter_pattern` (CloudWatch Logs' own syntax, applied by the service),
+    /// oldest first. FilterLogEvents returns events oldest first and has no
     /// descending order, so this pages through growing windows ending now
     /// (5 minutes, 30 minutes, then back to `since_ms`) keeping the last
     /// `limit` seen, and stops at the first window that holds enough. Each
@@ -26,6 +27,7 @@ impl Logs {
     pub async fn recent_messages(
         &self,
         log_group: &str,
+        filter_pattern: &str,
         since_ms: i64,
         now_ms: i64,
         limit: usize,
@@ -40,6 +42,7 @@ impl Logs {
                     .client
                     .filter_log_events()
                     .log_group_name(log_group)
+                    .filter_pattern(filter_pattern)
                     .start_time(start)
                     .set_next_token(token.take())
                     .send()

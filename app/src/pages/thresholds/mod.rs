@@ -135,7 +135,7 @@ pub fn PatternTesterPage() -> impl IntoView {
             </div>
             <div class="actions">
                 <button type="button" class="button" on:click=move |_| { fetch.dispatch(()); }>
-                    "Use recent events from the trail's log group"
+                    "Use recent KMS events from the trail's log group"
                 </button>
             </div>
             {move || fetch.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
