@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use keywatch_domain::alarm::{
-    AlarmState, ComparisonOperator, MetricAlarm, MetricSample, PreparedSeries, StateTransition, StateValue, Statistic,
-    TreatMissingData, evaluate, evaluation_cadence_seconds, evaluation_range_len, replay_prepared,
+    AlarmState, MetricAlarm, MetricSample, PreparedSeries, StateTransition, StateValue, TreatMissingData, evaluate,
+    evaluation_cadence_seconds, evaluation_range_len, replay_prepared,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -39,23 +39,9 @@ const CHART_POINTS: usize = 600;
 /// The lab's alarm (lab.md, stack 3): Sum > 1 over 10 s, 1 of 1, missing data ignored.
 fn lab_alarm() -> MetricAlarm {
     MetricAlarm {
-        alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
-        alarm_description: None,
-        namespace: "Pattern1Application/KMSSecurity".into(),
-        metric_name: "KMSSecurityError".into(),
-        dimensions: Vec::new(),
-        statistic: Some(Statistic::Sum),
-        extended_statistic: None,
         period: PERIOD_S,
-        evaluation_periods: 1,
-        datapoints_to_alarm: Some(1),
-        threshold: 1.0,
-        comparison_operator: ComparisonOperator::GreaterThanThreshold,
-        treat_missing_data: TreatMissingData::Ignore,
-        actions_enabled: true,
         alarm_actions: vec!["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".into()],
-        ok_actions: Vec::new(),
-        insufficient_data_actions: Vec::new(),
+        ..MetricAlarm::lab()
     }
 }
 

@@ -132,7 +132,7 @@ pub fn lab_alarm_errors(values: &[(String, String)]) -> Vec<crate::alarm::FieldE
         datapoints_to_alarm: setting("DatapointsToAlarm").unwrap_or_default(),
         treat_missing_data: setting("TreatMissingData").unwrap_or_default(),
     };
-    let Err(errors) = form.apply(&lab_alarm_shape()) else { return Vec::new() };
+    let Err(errors) = form.apply(&MetricAlarm::lab()) else { return Vec::new() };
     errors
         .into_iter()
         .filter_map(|error| {
@@ -140,30 +140,6 @@ pub fn lab_alarm_errors(values: &[(String, String)]) -> Vec<crate::alarm::FieldE
             Some(crate::alarm::FieldError { field: (*parameter).to_owned(), message: error.message })
         })
         .collect()
-}
-
-/// The lab alarm's fixed parts (name, metric), which the form leaves alone.
-fn lab_alarm_shape() -> MetricAlarm {
-    use crate::alarm::{ComparisonOperator, Statistic, TreatMissingData};
-    MetricAlarm {
-        alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
-        alarm_description: None,
-        namespace: "Pattern1Application/KMSSecurity".into(),
-        metric_name: "KMSSecurityError".into(),
-        dimensions: Vec::new(),
-        statistic: Some(Statistic::Sum),
-        extended_statistic: None,
-        period: 10,
-        evaluation_periods: 1,
-        datapoints_to_alarm: Some(1),
-        threshold: 1.0,
-        comparison_operator: ComparisonOperator::GreaterThanThreshold,
-        treat_missing_data: TreatMissingData::Ignore,
-        actions_enabled: true,
-        alarm_actions: Vec::new(),
-        ok_actions: Vec::new(),
-        insufficient_data_actions: Vec::new(),
-    }
 }
 
 /// The logging stack's optional detections, each switched on and tuned
@@ -313,7 +289,7 @@ mod tests {
     }
 
     fn lab_alarm() -> MetricAlarm {
-        MetricAlarm { alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(), ..lab_alarm_shape() }
+        MetricAlarm { alarm_name: "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm".into(), ..MetricAlarm::lab() }
     }
 
     fn lab_values(overrides: &[(&str, &str)]) -> Vec<(String, String)> {

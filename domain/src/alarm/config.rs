@@ -327,6 +327,30 @@ pub fn max_window_seconds(period: u32) -> u64 {
 }
 
 impl MetricAlarm {
+    /// The lab's alarm (lab.md, stack 3) without actions: Sum of
+    /// KMSSecurityError > 1 over 10 s, 1 of 1, missing data ignored.
+    pub fn lab() -> MetricAlarm {
+        MetricAlarm {
+            alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
+            alarm_description: None,
+            namespace: "Pattern1Application/KMSSecurity".into(),
+            metric_name: "KMSSecurityError".into(),
+            dimensions: Vec::new(),
+            statistic: Some(Statistic::Sum),
+            extended_statistic: None,
+            period: 10,
+            evaluation_periods: 1,
+            datapoints_to_alarm: Some(1),
+            threshold: 1.0,
+            comparison_operator: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::Ignore,
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+        }
+    }
+
     /// Every broken constraint, in form order; empty when AWS would accept it.
     pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
@@ -450,23 +474,8 @@ pub(crate) mod tests {
     /// The lab's alarm: Sum of KMSSecurityError > 1, 10 s, 1 of 1, ignore.
     pub(crate) fn lab_alarm() -> MetricAlarm {
         MetricAlarm {
-            alarm_name: "Pattern1ApplicationKMSSecurityAlarm".into(),
-            alarm_description: None,
-            namespace: "Pattern1Application/KMSSecurity".into(),
-            metric_name: "KMSSecurityError".into(),
-            dimensions: Vec::new(),
-            statistic: Some(Statistic::Sum),
-            extended_statistic: None,
-            period: 10,
-            evaluation_periods: 1,
-            datapoints_to_alarm: Some(1),
-            threshold: 1.0,
-            comparison_operator: ComparisonOperator::GreaterThanThreshold,
-            treat_missing_data: TreatMissingData::Ignore,
-            actions_enabled: true,
             alarm_actions: vec!["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".into()],
-            ok_actions: Vec::new(),
-            insufficient_data_actions: Vec::new(),
+            ..MetricAlarm::lab()
         }
     }
 
