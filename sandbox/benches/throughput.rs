@@ -126,8 +126,14 @@ where
     println!("  ratio:          {:>10.2} (sandbox / baseline)", sandbox_rate / baseline_rate);
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    if child_role().is_some() {
+        return;
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime").block_on(measure());
+}
+
+async fn measure() {
     let config = SandboxConfig { default_region: "ap-southeast-2".into(), state_dir: None, ..SandboxConfig::default() };
     let sandbox = Sandbox::new(config)
         .expect("sandbox")
@@ -315,10 +321,17 @@ Content-Length: {}\r\n\r\n{body}",
     .into_bytes()
 }
 
+/// Which process this is: the bench itself, or one of the servers it runs
+/// as child processes (so that each server's memory is its own and the
+/// load generator's runtime is not the server's).
+const ROLE: &str = "KEYWATCH_BENCH_ROLE";
+
 /// Stores `SEEDED_TRAIL_EVENTS` CloudTrail records and `SEEDED_LOG_EVENTS`
-/// log events, in chunks committed like calls' changes.
-fn seed_history(sandbox: &Sandbox) {
-    let started = Instant::now();
+/// log events in the state directory `dir`, in chunks committed like
+/// calls' changes.
+fn seed_history(dir: &std::path::Path) {
+    let config = SandboxConfig { state_dir: Some(dir.to_owned()), ..SandboxConfig::default() };
+    let sandbox = Sandbox::new(config).expect("sandbox on the state directory");
     let now = keywatch_sandbox::clock::now_ms();
     let record = serde_json::json!({"eventVersion": "1.11", "eventTime": keywatch_sandbox::clock::iso8601_seconds(now),
         "eventSource": "kms.amazonaws.com", "eventName": "Encrypt", "readOnly": true, "awsRegion": "ap-southeast-2",
@@ -326,9 +339,14 @@ fn seed_history(sandbox: &Sandbox) {
         "requestParameters": {"keyId": "seeded", "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}});
     for _ in 0..SEEDED_TRAIL_EVENTS / 50_000 {
         sandbox.write_state(&[], |state| {
+            // History only: the lab's trail would also queue each seeded
+            // record for delivery, which the measured rounds would then
+            // spend their time delivering.
+            let trails = std::mem::take(&mut state.cloudtrail.trails);
             for _ in 0..50_000 {
                 state.cloudtrail.record(record.clone(), "ap-southeast-2", now, now, 0, 0);
             }
+            state.cloudtrail.trails = trails;
         });
     }
     sandbox.write_state(&[keywatch_sandbox::state::Part::Logs], |state| {
@@ -353,61 +371,192 @@ fn seed_history(sandbox: &Sandbox) {
             state.logs.ingest(&target, events, now, &mut metrics).expect("seeded");
         });
     }
-    println!(
-        "  seeded {SEEDED_TRAIL_EVENTS} CloudTrail records and {SEEDED_LOG_EVENTS} log events in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
-/// The raw-HTTP comparison on a state directory, fresh and then seeded.
-async fn raw_http_with_state_dir() {
-    let dir = tempfile::tempdir().expect("state dir");
-    let config = SandboxConfig { state_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() };
-    let sandbox = Sandbox::new(config.clone()).expect("sandbox");
-    let running = sandbox.clone().start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox listening");
-    let kms = aws_sdk_kms::Client::new(&sdk_config(&running.endpoint_url));
-    let key = kms.create_key().send().await.expect("CreateKey");
-    let key_id = key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
-    let body = format!("{{\"KeyId\":\"{key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
-    let sandbox_request = raw_request(running.local_addr, "TrentService.Encrypt", &body);
+/// A server in a child process of this bench, killed when dropped.
+struct Child {
+    process: std::process::Child,
+    addr: SocketAddr,
+}
 
-    let router = Router::new().route("/", post(|| async { ENCRYPT_JSON }));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let bare_addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    let bare_request = raw_request(bare_addr, "TrentService.Encrypt", &body);
+impl Child {
+    /// Runs this bench again as `role` (with `dir`, if any) and waits for
+    /// the address it prints once listening.
+    fn start(role: &str, dir: Option<&std::path::Path>) -> Child {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(std::env::current_exe().expect("bench executable"));
+        command.env(ROLE, role).stdout(std::process::Stdio::piped());
+        if let Some(dir) = dir {
+            command.env("KEYWATCH_BENCH_STATE_DIR", dir);
+        }
+        let mut process = command.spawn().expect("child server");
+        let stdout = process.stdout.take().expect("child stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("child address");
+        let addr = line.trim().parse().expect("child prints its address");
+        Child { process, addr }
+    }
+
+    /// The child's resident set size, in MiB.
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.id())).unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(f64::NAN);
+        kib / 1024.0
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// The child process's work, when this process is one; `None` otherwise.
+fn child_role() -> Option<()> {
+    let role = std::env::var(ROLE).ok()?;
+    let dir = std::env::var_os("KEYWATCH_BENCH_STATE_DIR").map(std::path::PathBuf::from);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        match role.as_str() {
+            "seed" => {
+                seed_history(dir.as_deref().expect("state dir"));
+                println!("127.0.0.1:0");
+            }
+            "bare" => {
+                println!("{}", listener.local_addr().expect("addr"));
+                let router = Router::new().route("/", post(|| async { ENCRYPT_JSON }));
+                axum::serve(listener, router).await.expect("serve");
+            }
+            _ => {
+                // As `keywatch sandbox --state-dir` runs it.
+                let config = SandboxConfig { state_dir: dir, ..SandboxConfig::default() };
+                let sandbox = Sandbox::new(config).expect("sandbox");
+                println!("{}", listener.local_addr().expect("addr"));
+                sandbox.serve(listener, std::future::pending()).await.expect("serve");
+            }
+        }
+    });
+    Some(())
+}
+
+/// Deploys what the lab's logging stack makes the console's sandbox do
+/// on every call: a trail delivering each record to a log group whose
+/// metric filter (the lab's pattern) reads it, and S3 log files.
+async fn deploy_lab_trail(endpoint: &str) {
+    let sdk = sdk_config(endpoint);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let bucket = "pattern1-logging-bucket";
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2"))
+        .build();
+    s3.create_bucket().bucket(bucket).create_bucket_configuration(location).send().await.expect("CreateBucket");
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::{bucket}"}},{{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"StringEquals":{{"s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
+    );
+    s3.put_bucket_policy().bucket(bucket).policy(policy).send().await.expect("PutBucketPolicy");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let group = "pattern1-logging-loggroup";
+    logs.create_log_group().log_group_name(group).send().await.expect("CreateLogGroup");
+    logs.put_metric_filter()
+        .log_group_name(group)
+        .filter_name("pattern1-logging-metricfilter")
+        .filter_pattern("{ $.errorCode = \"*\" && $.eventSource= \"kms.amazonaws.com\" }")
+        .metric_transformations(
+            aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                .metric_name("KMSSecurityError")
+                .metric_namespace("Pattern1Application/KMSSecurity")
+                .metric_value("1")
+                .build()
+                .expect("transformation"),
+        )
+        .send()
+        .await
+        .expect("PutMetricFilter");
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
+    cloudtrail
+        .create_trail()
+        .name("pattern1-logging-trail")
+        .s3_bucket_name(bucket)
+        .cloud_watch_logs_log_group_arn(format!("arn:aws:logs:ap-southeast-2:111122223333:log-group:{group}:*"))
+        .cloud_watch_logs_role_arn("arn:aws:iam::111122223333:role/pattern1-logging-CloudTrailToLogs")
+        .send()
+        .await
+        .expect("CreateTrail");
+    cloudtrail.start_logging().name("pattern1-logging-trail").send().await.expect("StartLogging");
+}
+
+/// A KMS key in the sandbox at `endpoint`.
+async fn create_key(endpoint: &str) -> String {
+    let kms = aws_sdk_kms::Client::new(&sdk_config(endpoint));
+    let key = kms.create_key().send().await.expect("CreateKey");
+    key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id")
+}
+
+/// The raw Encrypt request of 192 bytes under `key_id` to `addr`.
+fn encrypt_request(addr: SocketAddr, key_id: &str) -> Vec<u8> {
+    let body = format!("{{\"KeyId\":\"{key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
+    raw_request(addr, "TrentService.Encrypt", &body)
+}
+
+/// The raw-HTTP comparison: each server in its own process, the sandbox as
+/// `keywatch sandbox` runs it; in memory, on a fresh state directory with
+/// the lab's trail, and after a million records and log events.
+async fn raw_http_with_state_dir() {
+    let bare = Child::start("bare", None);
+    let bare_request = raw_request(bare.addr, "TrentService.Encrypt", "{}");
 
     // The same sandbox without a state directory: what the store costs.
-    let memory = Sandbox::new(SandboxConfig::default())
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("in-memory sandbox listening");
-    let memory_kms = aws_sdk_kms::Client::new(&sdk_config(&memory.endpoint_url));
-    let memory_key = memory_kms.create_key().send().await.expect("CreateKey");
-    let memory_key_id = memory_key.key_metadata().map(|metadata| metadata.key_id().to_owned()).expect("key id");
-    let memory_body = format!("{{\"KeyId\":\"{memory_key_id}\",\"Plaintext\":\"{}\"}}", "eHh4".repeat(64));
-    let memory_request = raw_request(memory.local_addr, "TrentService.Encrypt", &memory_body);
-    let (in_memory, bare) = raw_compare(memory.local_addr, &memory_request, bare_addr, &bare_request).await;
-    report("kms_encrypt_raw_http_8_connections_in_memory", &in_memory, &bare);
+    let memory = Child::start("sandbox", None);
+    let memory_request = encrypt_request(memory.addr, &create_key(&memory.endpoint()).await);
+    let (in_memory, bare_round) = raw_compare(memory.addr, &memory_request, bare.addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_in_memory", &in_memory, &bare_round);
     drop(memory);
 
-    let (fresh, bare) = raw_compare(running.local_addr, &sandbox_request, bare_addr, &bare_request).await;
-    report("kms_encrypt_raw_http_8_connections_state_dir", &fresh, &bare);
+    let dir = tempfile::tempdir().expect("state dir");
+    let sandbox = Child::start("sandbox", Some(dir.path()));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!("  idle RSS on a fresh state directory: {:.1} MiB", sandbox.rss_mib());
+    let key_id = create_key(&sandbox.endpoint()).await;
+    let request = encrypt_request(sandbox.addr, &key_id);
+    let (fresh, bare_round) = raw_compare(sandbox.addr, &request, bare.addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_state_dir", &fresh, &bare_round);
     println!("  state dir / in memory: {:>6.3} rate", fresh.rate / in_memory.rate);
-    seed_history(&sandbox);
+    println!("  RSS after the fresh rounds: {:.1} MiB", sandbox.rss_mib());
+
+    deploy_lab_trail(&sandbox.endpoint()).await;
+    let (lab, bare_round) = raw_compare(sandbox.addr, &request, bare.addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_state_dir_lab_trail_delivering", &lab, &bare_round);
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    println!("  RSS after the lab-trail rounds (their records delivered): {:.1} MiB", sandbox.rss_mib());
+    drop(sandbox);
+
+    let seeding = Instant::now();
+    drop(Child::start("seed", Some(dir.path())));
+    println!(
+        "  seeded {SEEDED_TRAIL_EVENTS} CloudTrail records and {SEEDED_LOG_EVENTS} log events in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
     // Let the kernel write back the seeding's gigabyte first, so the
     // measurement is of calls, not of writeback competing with fsync.
-    let synced = Instant::now();
     let _ = std::process::Command::new("sync").status();
-    println!("  sync after seeding: {:.1} s", synced.elapsed().as_secs_f64());
-    // Start-up on the seeded directory: catalogs, the last 1,000 records
-    // and (for now) every log event are read back.
     let started = Instant::now();
-    let reopened = Sandbox::new(config.clone()).expect("reopened");
+    let seeded_sandbox = Child::start("sandbox", Some(dir.path()));
     println!("  start-up on the seeded state directory: {:.2} s", started.elapsed().as_secs_f64());
-    drop(reopened);
-    let (seeded, bare) = raw_compare(running.local_addr, &sandbox_request, bare_addr, &bare_request).await;
-    report("kms_encrypt_raw_http_8_connections_state_dir_after_1m_records_1m_log_events", &seeded, &bare);
-    println!("  seeded / fresh: {:>10.3} rate", seeded.rate / fresh.rate);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!("  idle RSS after the million records: {:.1} MiB", seeded_sandbox.rss_mib());
+    let request = encrypt_request(seeded_sandbox.addr, &key_id);
+    let (seeded, bare_round) = raw_compare(seeded_sandbox.addr, &request, bare.addr, &bare_request).await;
+    report("kms_encrypt_raw_http_8_connections_state_dir_after_1m_records_1m_log_events", &seeded, &bare_round);
+    println!("  seeded / lab trail: {:>10.3} rate", seeded.rate / lab.rate);
+    println!("  RSS after the seeded rounds: {:.1} MiB", seeded_sandbox.rss_mib());
 }

@@ -72,7 +72,7 @@ impl AwsError {
     }
 
     /// A server-side failure under the code `service` uses for one.
-    fn internal_as(code: &str, message: String) -> AwsError {
+    pub fn internal_as(code: &str, message: String) -> AwsError {
         AwsError { code: code.to_owned(), ..AwsError::internal(message) }
     }
 

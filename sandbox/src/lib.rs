@@ -24,6 +24,7 @@ pub mod rds;
 pub mod s3;
 pub mod secretsmanager;
 pub mod service;
+pub mod services;
 pub mod sns;
 pub mod sqs;
 pub mod state;
@@ -34,7 +35,7 @@ pub mod tasks;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -49,8 +50,10 @@ use error::AwsError;
 use protocol::value::Value;
 use protocol::{AwsRequest, Input, Protocol, ResponseContext};
 use service::{CallContext, Handled};
-use state::{Part, SandboxState};
-use store::{Commit, Storage};
+use services::{AllServices, Recorded, Recorder, Services, read, write};
+use state::{Part, Persisted, SandboxState};
+use store::journal::Change;
+use store::{Commit, Storage, WriteError};
 
 /// Largest request body accepted; AWS's own limits are smaller for every
 /// operation the sandbox serves (PutLogEvents: 1 MiB).
@@ -88,6 +91,10 @@ pub struct SandboxConfig {
     /// Faults to inject into calls (none by default); also settable while
     /// running through `PUT /_keywatch/faults`.
     pub faults: Vec<faults::FaultRule>,
+    /// The most `sandbox.db` in the state directory may grow to, in bytes
+    /// (none by default): past it, calls that store data answer their
+    /// service's server error, as on a full disk, while reads go on.
+    pub state_size_limit: Option<u64>,
     /// Host names clients may use besides the listen address, `localhost`
     /// (and `*.localhost`), `127.0.0.1`, `[::1]` and S3 virtual-hosted
     /// bucket names; any other Host is refused (DNS rebinding).
@@ -111,6 +118,7 @@ impl Default for SandboxConfig {
             stack_pace: Duration::ZERO,
             faults: Vec::new(),
             cloudtrail_log_file_interval: DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL,
+            state_size_limit: None,
             allowed_hosts: Vec::new(),
         }
     }
@@ -130,39 +138,81 @@ pub enum SandboxError {
 struct Shared {
     config: SandboxConfig,
     storage: Storage,
-    state: Mutex<SandboxState>,
+    /// Each service's state behind its own lock.
+    services: Services,
+    /// Where calls drop their CloudTrail records.
+    recorder: Recorder,
     /// The URL the sandbox is reached at, from its listen address (never
     /// from a request, whose Host a client chooses): queue URLs and SNS
     /// links point at it.
-    endpoint: Mutex<String>,
+    endpoint: RwLock<String>,
     /// Runs ECS tasks; `None` until the embedding program provides one.
     launcher: Mutex<Option<tasks::TaskLauncher>>,
     /// The ECS tasks running in this process.
     tasks: tokio::sync::Mutex<tasks::RunningTasks>,
     /// The faults injected into calls.
-    faults: Mutex<faults::Faults>,
+    faults: RwLock<faults::Faults>,
+}
+
+/// What a call changed, gathered from the services it holds locked, for
+/// the store.
+#[derive(Default)]
+struct Changed {
+    changes: Vec<Change>,
+    files: Vec<(Part, Vec<u8>)>,
+    failed: Option<WriteError>,
+}
+
+impl Changed {
+    /// Takes `service`'s journal and, if its catalog changed and the state
+    /// is kept on disk, its catalog file's bytes.
+    fn note<T: Persisted>(&mut self, storage: &Storage, service: &mut T, catalog_changed: bool) -> &mut Changed {
+        self.changes.extend(service.take_journal());
+        if catalog_changed && storage.is_persistent() {
+            match service.catalog_json() {
+                Ok(bytes) => self.files.push((T::PART, bytes)),
+                Err(error) => self.failed = Some(WriteError::from(error)),
+            }
+        }
+        self
+    }
+
+    /// Hands the changes to the store; call it before releasing the locks.
+    fn persist(self, storage: &Storage) -> Commit {
+        match self.failed {
+            Some(error) => Commit::Failed(error),
+            None => storage.persist_changes(self.changes, self.files),
+        }
+    }
+
+    /// [`Changed::persist`] for a caller that waits on its own thread.
+    fn persist_blocking(self, storage: &Storage) -> store::BlockingCommit {
+        match self.failed {
+            Some(error) => store::BlockingCommit::Failed(error),
+            None => storage.persist_changes_blocking(self.changes, self.files),
+        }
+    }
 }
 
 impl Shared {
-    /// The state, even if a panicking thread poisoned the lock: every
-    /// mutation is completed before the guard drops, so it is consistent.
-    fn lock(&self) -> MutexGuard<'_, SandboxState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Every service, locked and lent out as one state.
+    fn all(&self) -> AllServices<'_> {
+        self.services.all(self.endpoint())
     }
 
     fn endpoint(&self) -> String {
-        self.endpoint.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        read(&self.endpoint).clone()
     }
 
     fn set_endpoint(&self, endpoint: String) {
-        *self.endpoint.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = endpoint;
+        *write(&self.endpoint) = endpoint;
     }
 
     fn launcher(&self) -> Option<tasks::TaskLauncher> {
         self.launcher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// Hands what changed to the store; see [`Storage::persist`].
+    /// Hands what changed in the whole state to the store; see [`Storage::persist`].
     fn persist(&self, state: &mut SandboxState, parts: &[Part]) -> Commit {
         self.storage.persist(state, parts)
     }
@@ -172,6 +222,30 @@ impl Shared {
         if let Err(error) = self.storage.persist_blocking(state, parts) {
             tracing::error!(%error, "the sandbox state could not be saved");
         }
+    }
+
+    /// Runs `call` on one service's state under that service's lock only,
+    /// and hands what it changed to the store before releasing the lock.
+    fn call_on<T: Persisted>(
+        &self,
+        lock: &RwLock<T>,
+        call: impl FnOnce(&mut T) -> Option<Handled>,
+    ) -> Option<(Handled, Commit)> {
+        let mut service = write(lock);
+        let handled = call(&mut service)?;
+        let mut changed = Changed::default();
+        changed.note(&self.storage, &mut *service, handled.mutated);
+        Some((handled, changed.persist(&self.storage)))
+    }
+
+    /// Files the CloudTrail records calls have sent and hands them to the
+    /// store: what the recording task does when woken, and what
+    /// LookupEvents waits for so that it reads every answered call.
+    fn file_records(&self) -> Commit {
+        let mut cloudtrail = self.services.cloudtrail();
+        let mut changed = Changed::default();
+        changed.note(&self.storage, &mut *cloudtrail, false);
+        changed.persist(&self.storage)
     }
 }
 
@@ -215,24 +289,30 @@ impl Sandbox {
                 .and_then(|()| std::fs::remove_file(&probe))
                 .map_err(|source| SandboxError::StateDir { path: path.clone(), source })?;
         }
-        let (storage, mut state) = Storage::open(config.state_dir.as_deref())?;
+        let (storage, mut state) = Storage::open(config.state_dir.as_deref(), config.state_size_limit)?;
         // SNS signs with a certificate made once and kept with its state.
         if state.sns.ensure_signing_identity()
             && let Err(error) = storage.persist_blocking(&mut state, &[Part::Sns])
         {
             tracing::error!(%error, "the SNS signing certificate could not be saved");
         }
-        let endpoint = Mutex::new("http://127.0.0.1".to_owned());
+        let endpoint = RwLock::new("http://127.0.0.1".to_owned());
         let fault_rules = config.faults.clone();
+        let filing = services::Filing {
+            delivery_delay_ms: i64::try_from(config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX),
+            log_file_interval_ms: i64::try_from(config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX),
+        };
+        let (services, recorder) = Services::new(state, filing);
         Ok(Sandbox {
             shared: Arc::new(Shared {
                 config,
                 storage,
-                state: Mutex::new(state),
+                services,
+                recorder,
                 endpoint,
                 launcher: Mutex::new(None),
                 tasks: tokio::sync::Mutex::new(tasks::RunningTasks::default()),
-                faults: Mutex::new(faults::Faults::new(fault_rules)),
+                faults: RwLock::new(faults::Faults::new(fault_rules)),
             }),
         })
     }
@@ -246,15 +326,14 @@ impl Sandbox {
     /// Reads the sandbox's state (for in-process consumers such as the
     /// CloudWatch alarms reading the metric store, and for tests).
     pub fn read_state<R>(&self, read: impl FnOnce(&SandboxState) -> R) -> R {
-        read(&self.shared.lock())
+        read(&self.shared.all())
     }
 
     /// Changes the sandbox's state outside a request (CloudFormation's
     /// provisioners, tests), then saves `parts` (see
     /// [`cloudformation::provision::changed_parts`]).
     pub fn write_state<R>(&self, parts: &[Part], write: impl FnOnce(&mut SandboxState) -> R) -> R {
-        let mut state = self.shared.lock();
-        state.endpoint = self.shared.endpoint();
+        let mut state = self.shared.all();
         let result = write(&mut state);
         self.shared.persist_blocking(&mut state, parts);
         result
@@ -294,6 +373,7 @@ impl Sandbox {
         tokio::select! {
             result = server => result,
             () = self.delivery_loop() => Ok(()),
+            () = self.record_loop() => Ok(()),
             () = self.http_delivery_loop() => Ok(()),
             () = self.task_loop() => Ok(()),
         }
@@ -315,6 +395,7 @@ impl Sandbox {
                     }
                 }
                 () = self.delivery_loop() => {}
+                () = self.record_loop() => {}
                 () = self.http_delivery_loop() => {}
                 () = self.task_loop() => {}
             }
@@ -322,21 +403,27 @@ impl Sandbox {
         Ok(RunningSandbox { endpoint_url: format!("http://{local_addr}"), local_addr, task })
     }
 
-    /// Runs [`tick`] for as long as the server runs: CloudTrail records are
-    /// delivered as they fall due (requests also deliver what is due) and
-    /// alarms are evaluated at their instants.
+    /// Runs [`Shared::tick`] for as long as the server runs: CloudTrail
+    /// records are delivered as they fall due, alarms are evaluated at
+    /// their instants and stacks advance.
     async fn delivery_loop(&self) {
         loop {
-            let (wait, commit) = {
-                let mut state = self.shared.lock();
-                state.endpoint = self.shared.endpoint();
-                let now = clock::now_ms();
-                let parts = tick(&mut state, &self.shared.endpoint(), now, self.shared.config.stack_pace_ms());
-                let commit = self.shared.persist(&mut state, &parts);
-                (state.cloudtrail.next_due().map_or(250, |due| (due - now).clamp(10, 250)), commit)
-            };
-            log_write_failure(commit.wait().await);
+            let now = clock::now_ms();
+            let (next_due, commits) = self.shared.tick(now);
+            for commit in commits {
+                log_write_failure(commit.wait().await);
+            }
+            let wait = next_due.map_or(250, |due| (due - now).clamp(10, 250));
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+
+    /// Files the CloudTrail records calls send, as they arrive: one
+    /// commit for whatever arrived while the previous one was written.
+    async fn record_loop(&self) {
+        loop {
+            self.shared.recorder.woken().await;
+            log_write_failure(self.shared.file_records().wait().await);
         }
     }
 }
@@ -352,7 +439,11 @@ impl Sandbox {
             let Some(launcher) = self.shared.launcher() else {
                 continue;
             };
-            let wanted = tasks::wanted_services(&self.shared.lock());
+            let wanted = {
+                let elb = read(&self.shared.services.elb);
+                let ecs = read(&self.shared.services.ecs);
+                tasks::wanted_services(&ecs, &elb)
+            };
             let mut running = self.shared.tasks.lock().await;
             let keep: Vec<(String, u16)> = wanted.iter().map(|w| (w.service_arn.clone(), w.port)).collect();
             running.stop_unwanted(&keep);
@@ -405,10 +496,16 @@ impl Sandbox {
                     now,
                     request_id: uuid::Uuid::new_v4().to_string(),
                 };
-                let mut state = shared.lock();
-                // ECS names the task role's sessions after the task id.
-                let issued = sts::issue_session(&mut state.sts, &role_arn, &role_name, &task_id, &ctx, 3600)?;
-                shared.persist_blocking(&mut state, &[Part::Sts]);
+                let (issued, commit) = {
+                    let mut sts = write(&shared.services.sts);
+                    // ECS names the task role's sessions after the task id.
+                    let issued = sts::issue_session(&mut sts, &role_arn, &role_name, &task_id, &ctx, 3600)?;
+                    let mut changed = Changed::default();
+                    changed.note(&shared.storage, &mut *sts, true);
+                    (issued, changed.persist_blocking(&shared.storage))
+                };
+                // The session is handed out only once it is saved.
+                commit.wait().map_err(|error| error::storage_failure("sts", &error))?;
                 Ok(tasks::TaskCredentials {
                     access_key_id: issued.access_key_id,
                     secret_access_key: issued.secret_access_key,
@@ -445,8 +542,7 @@ fn loopback_url(addr: SocketAddr) -> String {
 
 /// `GET /_keywatch/faults`: the fault rules in force.
 async fn get_faults(State(shared): State<Arc<Shared>>) -> axum::Json<Vec<faults::FaultRule>> {
-    let faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    axum::Json(faults.rules().to_vec())
+    axum::Json(read(&shared.faults).rules().to_vec())
 }
 
 /// `PUT /_keywatch/faults` with a JSON list of rules: replaces the rules
@@ -455,7 +551,7 @@ async fn put_faults(
     State(shared): State<Arc<Shared>>,
     axum::Json(rules): axum::Json<Vec<faults::FaultRule>>,
 ) -> axum::Json<Vec<faults::FaultRule>> {
-    let mut faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut faults = write(&shared.faults);
     faults.set_rules(rules);
     axum::Json(faults.rules().to_vec())
 }
@@ -463,14 +559,18 @@ async fn put_faults(
 /// `GET /_keywatch/sns/outbox`: the emails SNS sent (confirmations and
 /// notifications to `email` and `email-json` subscribers), oldest first.
 async fn sns_outbox(State(shared): State<Arc<Shared>>) -> axum::Json<serde_json::Value> {
-    let state = shared.lock();
-    axum::Json(serde_json::json!({ "messages": state.sns.outbox }))
+    let sns = read(&shared.services.sns);
+    axum::Json(serde_json::json!({ "messages": sns.outbox }))
 }
 
 /// `GET /_keywatch/sns/SimpleNotificationService.pem`: the certificate
 /// whose key signs SNS messages (their `SigningCertURL`).
 async fn sns_certificate(State(shared): State<Arc<Shared>>) -> Response<Body> {
-    let pem = shared.lock().sns.signing.as_ref().map(|identity| identity.certificate_pem.clone()).unwrap_or_default();
+    let pem = read(&shared.services.sns)
+        .signing
+        .as_ref()
+        .map(|identity| identity.certificate_pem.clone())
+        .unwrap_or_default();
     let mut response = Response::new(Body::from(pem));
     response
         .headers_mut()
@@ -485,25 +585,27 @@ impl Sandbox {
     async fn http_delivery_loop(&self) {
         loop {
             let (due, commit) = {
-                let mut state = self.shared.lock();
-                let due = state.sns.take_due_http(clock::now_ms());
-                let parts: &[Part] = if due.is_empty() { &[] } else { &[Part::Sns] };
-                let commit = self.shared.persist(&mut state, parts);
-                (due, commit)
+                let mut sns = write(&self.shared.services.sns);
+                let due = sns.take_due_http(clock::now_ms());
+                let mut changed = Changed::default();
+                changed.note(&self.shared.storage, &mut *sns, !due.is_empty());
+                (due, changed.persist(&self.shared.storage))
             };
             log_write_failure(commit.wait().await);
             for delivery in due {
                 let outcome = delivery::post(&delivery).await;
                 let commit = {
-                    let mut state = self.shared.lock();
+                    let mut sns = write(&self.shared.services.sns);
                     match outcome {
-                        Ok(()) => state.sns.complete_http(&delivery.id),
+                        Ok(()) => sns.complete_http(&delivery.id),
                         Err(error) => {
                             tracing::warn!(url = %delivery.url, %error, "SNS HTTP delivery failed");
-                            state.sns.retry_http(delivery, clock::now_ms());
+                            sns.retry_http(delivery, clock::now_ms());
                         }
                     }
-                    self.shared.persist(&mut state, &[Part::Sns])
+                    let mut changed = Changed::default();
+                    changed.note(&self.shared.storage, &mut *sns, true);
+                    changed.persist(&self.shared.storage)
                 };
                 log_write_failure(commit.wait().await);
             }
@@ -527,9 +629,8 @@ async fn metric_datapoints(
     State(shared): State<Arc<Shared>>,
     Query(filter): Query<std::collections::HashMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
-    let state = shared.lock();
-    let datapoints: Vec<serde_json::Value> = state
-        .metrics
+    let metrics = read(&shared.services.metrics);
+    let datapoints: Vec<serde_json::Value> = metrics
         .all()
         .iter()
         .filter(|point| filter.get("namespace").is_none_or(|n| *n == point.namespace))
@@ -581,8 +682,12 @@ async fn handle(
                 }
             }
             let context = request.response_context();
-            let decision =
-                shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).decide(&request.service);
+            // Most sandboxes inject no faults: those never take the write lock.
+            let decision = if read(&shared.faults).rules().is_empty() {
+                faults::Decision { delay: Duration::ZERO, error: None }
+            } else {
+                write(&shared.faults).decide(&request.service)
+            };
             if !decision.delay.is_zero() {
                 tokio::time::sleep(decision.delay).await;
             }
@@ -590,13 +695,17 @@ async fn handle(
                 tracing::debug!(service = %context.service, operation = %context.operation, code = %error.code, "sandbox fault injected");
                 return protocol::encode(&context, Err(error));
             }
+            if (request.service.as_str(), request.operation.as_str()) == ("cloudtrail", "LookupEvents") {
+                // Reads the stored history: every answered call's record first.
+                log_write_failure(shared.file_records().wait().await);
+            }
             let mut result = dispatch_durably(&shared, &request, &context, &source_ip).await;
             if let ("sqs", "ReceiveMessage", Input::Json(input)) =
                 (request.service.as_str(), request.operation.as_str(), &request.input)
             {
                 // Long polling: retry an empty receive until a message
                 // arrives or the wait ends, never holding the lock asleep.
-                let wait = shared.lock().sqs_wait(&request.region, input);
+                let wait = sqs::wait_seconds(&read(&shared.services.sqs), &request.region, input);
                 let deadline = Instant::now() + Duration::from_secs(wait);
                 while result.as_ref().is_ok_and(sqs::is_empty_receive) && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -625,21 +734,16 @@ async fn handle(
 
 /// Runs one call and answers once what it changed is committed: a call
 /// whose changes could not be saved answers its service's own server
-/// error instead of its result. The state lock is released before the
-/// wait, so concurrent calls share one commit.
+/// error instead of its result. No lock is held during the wait, so
+/// concurrent calls share one commit.
 async fn dispatch_durably(
     shared: &Shared,
     request: &AwsRequest,
     context: &ResponseContext,
     source_ip: &str,
 ) -> Result<Value, AwsError> {
-    let commit = {
-        let mut guard = shared.lock();
-        let mut parts = Vec::new();
-        let result = dispatch(shared, &mut guard, &mut parts, request, context, source_ip);
-        (result, shared.persist(&mut guard, &parts))
-    };
-    let (result, commit) = commit;
+    let (result, commit) = dispatch(shared, request, context, source_ip);
+    shared.recorder.throttle().await;
     match commit.wait().await {
         Ok(()) => result,
         Err(error) => {
@@ -649,122 +753,36 @@ async fn dispatch_durably(
     }
 }
 
-/// Runs one call: resolves the caller, hands the call to its service,
-/// records it in CloudTrail, and adds the parts it changed to `parts`.
+/// Runs one call: resolves the caller, hands the call to its service under
+/// that service's lock (and those of the services it touches), and sends
+/// CloudTrail its record. Returns the result and the commit of what the
+/// call changed; the record is filed without holding the caller.
 fn dispatch(
     shared: &Shared,
-    state: &mut SandboxState,
-    parts: &mut Vec<Part>,
     request: &AwsRequest,
     context: &ResponseContext,
     source_ip: &str,
-) -> Result<Value, AwsError> {
+) -> (Result<Value, AwsError>, Commit) {
     let now = clock::now_ms();
     let partition =
         keywatch_domain::region::find(&request.region).map_or("aws", |region| region.partition.as_str()).to_owned();
-    // Provisioners acting outside a request build SNS links and queue URLs from it.
-    state.endpoint = shared.endpoint();
-    parts.extend(deliver_due(state, now));
-
     let access_key_id = request.scope.as_ref().map(|scope| scope.access_key_id.clone());
-    let caller = match state.sts.principal(&partition, access_key_id, now) {
+    let caller = read(&shared.services.sts).principal(&partition, access_key_id, now);
+    let caller = match caller {
         Ok(caller) => caller,
         Err(mut error) => {
             if request.protocol == Protocol::Query {
                 // Query services name it without the suffix.
                 error.code = "ExpiredToken".to_owned();
             }
-            return Err(error);
+            return (Err(error), Commit::Done);
         }
     };
     let ctx =
         CallContext { caller, region: request.region.clone(), partition, now, request_id: request.request_id.clone() };
-    let empty = serde_json::Value::Object(serde_json::Map::new());
-    let json = match &request.input {
-        Input::Json(json) => json,
-        _ => &empty,
+    let Some((handled, commit)) = call_service(shared, request, &ctx) else {
+        return (Err(protocol::unknown_operation(context)), Commit::Done);
     };
-    let handled: Option<(Handled, Part)> = match (request.service.as_str(), &request.input) {
-        ("sts", Input::Params(params)) => {
-            sts::call(&mut state.sts, &ctx, &request.operation, params).map(|h| (h, Part::Sts))
-        }
-        ("kms", Input::Json(_)) => {
-            kms::api::call(&mut state.kms, &ctx, &request.operation, json).map(|h| (h, Part::Kms))
-        }
-        ("cloudtrail", Input::Json(_)) => {
-            let logs = &state.logs;
-            let s3 = &state.s3;
-            let targets = cloudtrail::api::DeliveryTargets {
-                log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
-                bucket_policy: &|name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone()),
-            };
-            cloudtrail::api::call(&mut state.cloudtrail, &ctx, &request.operation, json, &targets)
-                .map(|h| (h, Part::CloudTrail))
-        }
-        ("s3", Input::Rest(input)) => {
-            s3::api::call(&mut state.s3, &ctx, &request.operation, input).map(|h| (h, Part::S3))
-        }
-        ("secretsmanager", Input::Json(_)) => {
-            secretsmanager::api::call(&mut state.secretsmanager, &ctx, &request.operation, json)
-                .map(|h| (h, Part::SecretsManager))
-        }
-        ("ecr", Input::Json(_)) => {
-            ecr::api::call(&mut state.ecr, &ctx, &request.operation, json).map(|h| (h, Part::Ecr))
-        }
-        ("logs", Input::Json(_)) => {
-            let handled = logs::api::call(&mut state.logs, &mut state.metrics, &ctx, &request.operation, json);
-            if handled.as_ref().is_some_and(|h| h.mutated) {
-                parts.push(Part::Metrics);
-            }
-            handled.map(|h| (h, Part::Logs))
-        }
-        ("monitoring", Input::Json(_) | Input::Cbor(_)) => {
-            // Both protocols carry the same document; CBOR converts to it.
-            let input = match &request.input {
-                Input::Cbor(cbor) => protocol::cbor::to_json(cbor),
-                _ => json.clone(),
-            };
-            let handled =
-                cloudwatch::api::call(&mut state.cloudwatch, &mut state.metrics, &ctx, &request.operation, &input);
-            handled.map(|(handled, changes)| {
-                if handled.mutated {
-                    parts.push(Part::Metrics);
-                }
-                parts.extend(run_alarm_actions(state, &shared.endpoint(), &changes, now));
-                (handled, Part::CloudWatch)
-            })
-        }
-        ("sqs", Input::Json(_)) => {
-            sqs::call(&mut state.sqs, &ctx, &shared.endpoint(), &request.operation, json).map(|h| (h, Part::Sqs))
-        }
-        ("cloudformation", Input::Params(params)) => {
-            let pace = shared.config.stack_pace_ms();
-            let handled = cloudformation::api::call(state, &ctx, &request.operation, params, pace);
-            if handled.as_ref().is_some_and(|h| h.mutated) {
-                parts.extend(Part::ALL);
-                parts.extend(advance_stacks(state, now, pace));
-            }
-            handled.map(|h| (h, Part::CloudFormation))
-        }
-        ("rds", Input::Params(params)) => {
-            rds::call(&mut state.rds, &ctx, &request.operation, params).map(|h| (h, Part::Rds))
-        }
-        ("sns", Input::Params(params)) => {
-            let handled =
-                sns::api::call(&mut state.sns, &mut state.sqs, &ctx, &shared.endpoint(), &request.operation, params);
-            if handled.as_ref().is_some_and(|h| h.mutated) {
-                parts.push(Part::Sqs);
-            }
-            handled.map(|h| (h, Part::Sns))
-        }
-        _ => None,
-    };
-    let Some((handled, part)) = handled else {
-        return Err(protocol::unknown_operation(context));
-    };
-    if handled.mutated {
-        parts.push(part);
-    }
     if let Some(audit) = &handled.audit {
         let record = cloudtrail::record::build(&cloudtrail::record::CallFacts {
             caller: &ctx.caller,
@@ -779,30 +797,154 @@ fn dispatch(
             audit,
             error: handled.result.as_ref().err(),
         });
-        let delay = i64::try_from(shared.config.cloudtrail_delivery_delay.as_millis()).unwrap_or(i64::MAX);
-        let interval = i64::try_from(shared.config.cloudtrail_log_file_interval.as_millis()).unwrap_or(i64::MAX);
-        // The record goes to the store through CloudTrail's journal; the
-        // catalog (trails) is unchanged.
-        state.cloudtrail.record(record, &ctx.region, now, now, delay, interval);
-        // A zero delay delivers within the call that made the record.
-        parts.extend(deliver_due(state, now));
+        shared.recorder.send(Recorded { record, region: ctx.region.clone(), event_time: now });
     }
-    handled.result
+    (handled.result, commit)
 }
 
-/// Everything time makes happen at `now`: CloudTrail deliveries, then alarm
-/// evaluations (which see the datapoints those deliveries produced), then
-/// the actions of the alarms that changed state. Returns the parts changed.
-/// `endpoint` is the sandbox's URL, for the links in SNS messages.
-pub fn tick(state: &mut SandboxState, endpoint: &str, now: i64, stack_pace_ms: i64) -> Vec<Part> {
-    let mut parts = deliver_due(state, now);
-    parts.extend(advance_stacks(state, now, stack_pace_ms));
-    let changes = state.cloudwatch.evaluate_due(&state.metrics, now);
-    if !changes.is_empty() {
-        parts.push(Part::CloudWatch);
-        parts.extend(run_alarm_actions(state, endpoint, &changes, now));
+/// Hands a call to its service, holding only the locks of the services it
+/// touches (taken in [`Services`]' order); `None` for an operation the
+/// sandbox does not serve.
+fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Option<(Handled, Commit)> {
+    let services = &shared.services;
+    let storage = &shared.storage;
+    let operation = request.operation.as_str();
+    let empty = serde_json::Value::Object(serde_json::Map::new());
+    let json = match &request.input {
+        Input::Json(json) => json,
+        _ => &empty,
+    };
+    match (request.service.as_str(), &request.input) {
+        ("sts", Input::Params(params)) => shared.call_on(&services.sts, |sts| sts::call(sts, ctx, operation, params)),
+        ("kms", Input::Json(_)) => shared.call_on(&services.kms, |kms| kms::api::call(kms, ctx, operation, json)),
+        ("cloudtrail", Input::Json(_)) => {
+            let mut cloudtrail = services.cloudtrail();
+            let logs = read(&services.logs);
+            let s3 = read(&services.s3);
+            let targets = cloudtrail::api::DeliveryTargets {
+                log_group_exists: &|region: &str, name: &str| logs.group(region, name).is_ok(),
+                bucket_policy: &|name: &str| s3.bucket(name).ok().map(|bucket| bucket.policy.clone()),
+            };
+            let handled = cloudtrail::api::call(&mut cloudtrail, ctx, operation, json, &targets)?;
+            let mut changed = Changed::default();
+            changed.note(storage, &mut *cloudtrail, handled.mutated);
+            Some((handled, changed.persist(storage)))
+        }
+        ("s3", Input::Rest(input)) => shared.call_on(&services.s3, |s3| s3::api::call(s3, ctx, operation, input)),
+        ("secretsmanager", Input::Json(_)) => {
+            shared.call_on(&services.secretsmanager, |secrets| secretsmanager::api::call(secrets, ctx, operation, json))
+        }
+        ("ecr", Input::Json(_)) => shared.call_on(&services.ecr, |ecr| ecr::api::call(ecr, ctx, operation, json)),
+        ("logs", Input::Json(_)) => {
+            let mut logs = write(&services.logs);
+            let mut metrics = write(&services.metrics);
+            let handled = logs::api::call(&mut logs, &mut metrics, ctx, operation, json)?;
+            let mut changed = Changed::default();
+            changed.note(storage, &mut *logs, handled.mutated).note(storage, &mut *metrics, false);
+            Some((handled, changed.persist(storage)))
+        }
+        ("monitoring", Input::Json(_) | Input::Cbor(_)) => {
+            // Both protocols carry the same document; CBOR converts to it.
+            let input = match &request.input {
+                Input::Cbor(cbor) => protocol::cbor::to_json(cbor),
+                _ => json.clone(),
+            };
+            let mut metrics = write(&services.metrics);
+            let mut cloudwatch = write(&services.cloudwatch);
+            let (handled, changes) = cloudwatch::api::call(&mut cloudwatch, &mut metrics, ctx, operation, &input)?;
+            let mut changed = Changed::default();
+            changed.note(storage, &mut *metrics, false);
+            if !changes.is_empty() {
+                let mut sns = write(&services.sns);
+                let mut sqs = write(&services.sqs);
+                let acted =
+                    run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &shared.endpoint(), &changes, ctx.now);
+                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
+            }
+            changed.note(storage, &mut *cloudwatch, handled.mutated || !changes.is_empty());
+            Some((handled, changed.persist(storage)))
+        }
+        ("sqs", Input::Json(_)) => {
+            let endpoint = shared.endpoint();
+            shared.call_on(&services.sqs, |sqs| sqs::call(sqs, ctx, &endpoint, operation, json))
+        }
+        ("cloudformation", Input::Params(params)) => {
+            let pace = shared.config.stack_pace_ms();
+            let mut state = shared.all();
+            let handled = cloudformation::api::call(&mut state, ctx, operation, params, pace)?;
+            let mut parts = Vec::new();
+            if handled.mutated {
+                // A stack operation may create or delete resources anywhere.
+                parts.extend(Part::ALL);
+                parts.extend(advance_stacks(&mut state, ctx.now, pace));
+            }
+            let commit = shared.persist(&mut state, &parts);
+            Some((handled, commit))
+        }
+        ("rds", Input::Params(params)) => shared.call_on(&services.rds, |rds| rds::call(rds, ctx, operation, params)),
+        ("sns", Input::Params(params)) => {
+            let endpoint = shared.endpoint();
+            let mut sns = write(&services.sns);
+            let mut sqs = write(&services.sqs);
+            let handled = sns::api::call(&mut sns, &mut sqs, ctx, &endpoint, operation, params)?;
+            let mut changed = Changed::default();
+            changed.note(storage, &mut *sns, handled.mutated).note(storage, &mut *sqs, handled.mutated);
+            Some((handled, changed.persist(storage)))
+        }
+        _ => None,
     }
-    parts
+}
+
+impl Shared {
+    /// Everything time makes happen at `now`, each under the locks it
+    /// needs only: CloudTrail deliveries, then alarm evaluations (which see
+    /// the datapoints those deliveries produced) and their actions, then
+    /// the CloudFormation steps due. Returns when CloudTrail next has
+    /// something due, and the commits of what changed.
+    fn tick(&self, now: i64) -> (Option<i64>, Vec<Commit>) {
+        let services = &self.services;
+        let storage = &self.storage;
+        let mut commits = Vec::new();
+        let next_due = {
+            let mut cloudtrail = services.cloudtrail();
+            let mut changed = Changed::default();
+            if cloudtrail.next_due().is_some_and(|due| due <= now) {
+                let mut logs = write(&services.logs);
+                let mut metrics = write(&services.metrics);
+                let mut s3 = write(&services.s3);
+                deliver_due(&mut cloudtrail, &mut logs, &mut metrics, &mut s3, now);
+                changed
+                    .note(storage, &mut *logs, true)
+                    .note(storage, &mut *metrics, false)
+                    .note(storage, &mut *s3, true);
+                changed.note(storage, &mut *cloudtrail, true);
+            } else {
+                changed.note(storage, &mut *cloudtrail, false);
+            }
+            commits.push(changed.persist(storage));
+            cloudtrail.next_due()
+        };
+        {
+            let metrics = read(&services.metrics);
+            let mut cloudwatch = write(&services.cloudwatch);
+            let changes = cloudwatch.evaluate_due(&metrics, now);
+            if !changes.is_empty() {
+                let mut sns = write(&services.sns);
+                let mut sqs = write(&services.sqs);
+                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &self.endpoint(), &changes, now);
+                let mut changed = Changed::default();
+                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
+                changed.note(storage, &mut *cloudwatch, true);
+                commits.push(changed.persist(storage));
+            }
+        }
+        if read(&services.cloudformation).has_due(now) {
+            let mut state = self.all();
+            let parts = advance_stacks(&mut state, now, self.config.stack_pace_ms());
+            commits.push(self.persist(&mut state, &parts));
+        }
+        (next_due, commits)
+    }
 }
 
 /// Runs the CloudFormation steps due at `now`. A step may create or delete
@@ -818,14 +960,17 @@ fn advance_stacks(state: &mut SandboxState, now: i64, stack_pace_ms: i64) -> Vec
 
 /// Runs the actions of alarm state changes: publishes CloudWatch's alarm
 /// message to each SNS topic and records an `Action` history item with the
-/// outcome. <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>
+/// outcome. Returns whether any action ran.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>
 fn run_alarm_actions(
-    state: &mut SandboxState,
+    cloudwatch: &mut cloudwatch::CloudWatchState,
+    sns: &mut sns::SnsState,
+    sqs: &mut sqs::SqsState,
     endpoint: &str,
     changes: &[cloudwatch::StateChange],
     now: i64,
-) -> Vec<Part> {
-    let mut parts = Vec::new();
+) -> bool {
+    let mut acted = false;
     for change in changes {
         let actions = change.actions();
         if actions.is_empty() {
@@ -835,10 +980,7 @@ fn run_alarm_actions(
         for action in actions {
             let outcome = if action.split(':').nth(2) == Some("sns") {
                 let attributes = std::collections::BTreeMap::new();
-                parts.extend([Part::Sns, Part::Sqs]);
-                state
-                    .sns
-                    .publish(&mut state.sqs, endpoint, &action, Some(&subject), &message, &attributes, now)
+                sns.publish(sqs, endpoint, &action, Some(&subject), &message, &attributes, now)
                     .map(|_| ())
                     .map_err(|error| error.message)
             } else {
@@ -848,49 +990,45 @@ fn run_alarm_actions(
                 Ok(()) => Ok(message.as_str()),
                 Err(error) => Err(error.as_str()),
             };
-            state.cloudwatch.record_action(change, &action, result, now);
-            parts.push(Part::CloudWatch);
+            cloudwatch.record_action(change, &action, result, now);
+            acted = true;
         }
     }
-    parts
+    acted
 }
 
 /// Writes the CloudTrail records due at `now` to their log groups (stream
 /// `<account>_CloudTrail_<region>`, as CloudTrail names it) and as log files
-/// to their trails' S3 buckets, and returns the parts of the state that changed.
+/// to their trails' S3 buckets.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html>
-fn deliver_due(state: &mut SandboxState, now: i64) -> Vec<Part> {
-    let mut parts = deliver_log_files(state, now);
-    let due = state.cloudtrail.take_due(now);
-    if due.is_empty() {
-        return parts;
-    }
-    for delivery in due {
+fn deliver_due(
+    cloudtrail: &mut cloudtrail::CloudTrailState,
+    logs: &mut logs::LogsState,
+    metrics: &mut metrics::MetricStore,
+    s3: &mut s3::S3State,
+    now: i64,
+) {
+    deliver_log_files(cloudtrail, s3, now);
+    for delivery in cloudtrail.take_due(now) {
         let outcome = match cloudtrail::parse_log_group_arn(&delivery.log_group_arn) {
             Some((region, group)) => {
                 let stream = format!("{}_CloudTrail_{region}", identity::ACCOUNT_ID);
                 let event = logs::InputLogEvent { timestamp: delivery.event_time, message: delivery.message };
                 let target =
                     logs::StreamTarget { region: &region, group: &group, stream: &stream, create_stream: true };
-                state.logs.ingest(&target, vec![event], now, &mut state.metrics).map(|_| ())
+                logs.ingest(&target, vec![event], now, metrics).map(|_| ())
             }
             None => Err(logs::group_not_found()),
         };
-        state.cloudtrail.note_delivery(&delivery.trail_arn, now, outcome.err().map(|error| error.code));
+        cloudtrail.note_delivery(&delivery.trail_arn, now, outcome.err().map(|error| error.code));
     }
-    parts.extend([Part::CloudTrail, Part::Logs, Part::Metrics]);
-    parts
 }
 
 /// Writes the CloudTrail log files due at `now` to their trails' buckets:
 /// gzip JSON, one object per trail and region per delivery.
 /// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>
-fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
-    let files = state.cloudtrail.take_due_log_files(now);
-    if files.is_empty() {
-        return Vec::new();
-    }
-    for file in files {
+fn deliver_log_files(cloudtrail: &mut cloudtrail::CloudTrailState, s3: &mut s3::S3State, now: i64) {
+    for file in cloudtrail.take_due_log_files(now) {
         let outcome =
             random::text(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16).and_then(|unique| {
                 let key = cloudtrail::log_file_key(&file, now, &unique);
@@ -902,12 +1040,11 @@ fn deliver_log_files(state: &mut SandboxState, now: i64) -> Vec<Part> {
                     content_encoding: Some("gzip".into()),
                     ..s3::ObjectAttributes::default()
                 };
-                state.s3.put_object(&file.bucket, &key, body, attributes, now)
+                s3.put_object(&file.bucket, &key, body, attributes, now)
             });
         if let Err(error) = &outcome {
             tracing::warn!(trail = %file.trail_arn, bucket = %file.bucket, code = %error.code, "CloudTrail log file not delivered");
         }
-        state.cloudtrail.note_log_file(&file.trail_arn, now, outcome.err().map(|error| error.code));
+        cloudtrail.note_log_file(&file.trail_arn, now, outcome.err().map(|error| error.code));
     }
-    vec![Part::CloudTrail, Part::S3]
 }

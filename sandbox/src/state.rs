@@ -34,6 +34,7 @@ use crate::s3::S3State;
 use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;
 use crate::sqs::SqsState;
+use crate::store::journal::Change;
 use crate::sts::StsState;
 
 /// Everything the sandbox's services hold.
@@ -216,6 +217,86 @@ pub fn part_json(state: &SandboxState, part: Part) -> std::io::Result<Vec<u8>> {
         Part::S3 => to_json(&state.s3),
         Part::SecretsManager => to_json(&state.secretsmanager),
         Part::Ecr => to_json(&state.ecr),
+    }
+}
+
+/// A service's state as the store sees it: the catalog file it is kept in
+/// and the journal of its growing data.
+pub trait Persisted: Serialize + Sized {
+    const PART: Part;
+
+    /// Takes the changes to growing data noted since the store last looked.
+    fn take_journal(&mut self) -> Vec<Change> {
+        Vec::new()
+    }
+
+    /// The catalog file's bytes.
+    fn catalog_json(&self) -> std::io::Result<Vec<u8>> {
+        to_json(self)
+    }
+}
+
+macro_rules! persisted {
+    ($($state:ty => $part:ident),* $(,)?) => {
+        $(impl Persisted for $state {
+            const PART: Part = Part::$part;
+        })*
+    };
+}
+
+persisted! {
+    StsState => Sts,
+    KmsState => Kms,
+    CloudWatchState => CloudWatch,
+    CloudFormationState => CloudFormation,
+    IamState => Iam,
+    Ec2State => Ec2,
+    ElbState => Elb,
+    EcsState => Ecs,
+    RdsState => Rds,
+    SecretsManagerState => SecretsManager,
+    EcrState => Ecr,
+}
+
+impl Persisted for CloudTrailState {
+    const PART: Part = Part::CloudTrail;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.journal.take()
+    }
+}
+
+impl Persisted for LogsState {
+    const PART: Part = Part::Logs;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.journal.take()
+    }
+}
+
+impl Persisted for MetricStore {
+    const PART: Part = Part::Metrics;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.journal.take()
+    }
+}
+
+impl Persisted for S3State {
+    const PART: Part = Part::S3;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.journal.take()
+    }
+}
+
+impl Persisted for SnsState {
+    const PART: Part = Part::Sns;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.journal.take()
+    }
+}
+
+impl Persisted for SqsState {
+    const PART: Part = Part::Sqs;
+    fn take_journal(&mut self) -> Vec<Change> {
+        self.queues.values_mut().flat_map(|queue| queue.journal.take()).collect()
     }
 }
 

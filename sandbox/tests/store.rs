@@ -245,3 +245,88 @@ async fn the_sns_outbox_survives_a_restart_outside_sns_json() {
     let kept: Vec<String> = sandbox.read_state(|state| state.sns.outbox.iter().map(|email| email.to.clone()).collect());
     assert_eq!(kept, ["ops@example.com"]);
 }
+
+// A full disk (here the database's size limit, which fails commits with the
+// same SQLITE_FULL a full disk gives): writes answer the service's own
+// server error, reads go on, and after a restart every batch that was
+// answered 200 is there, whole, and no batch is there in part.
+#[tokio::test]
+async fn a_full_state_directory_fails_writes_with_the_services_error_and_keeps_reads() {
+    use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    const BATCH: usize = 100;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SandboxConfig {
+        state_dir: Some(dir.path().to_owned()),
+        state_size_limit: Some(2 * 1024 * 1024),
+        ..SandboxConfig::default()
+    };
+    let (sandbox, running) = support::start_sandbox_with(config).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group().log_group_name("full").send().await.expect("CreateLogGroup");
+    logs.create_log_stream().log_group_name("full").log_stream_name("s").send().await.expect("CreateLogStream");
+    let now = keywatch_sandbox::clock::now_ms();
+    let mut answered = 0;
+    let mut failure = None;
+    for batch in 0..200 {
+        let events: Vec<InputLogEvent> = (0..BATCH)
+            .map(|i| {
+                InputLogEvent::builder()
+                    .timestamp(now)
+                    .message(format!("batch {batch} event {i} {}", "x".repeat(1000)))
+                    .build()
+                    .expect("event")
+            })
+            .collect();
+        match logs
+            .put_log_events()
+            .log_group_name("full")
+            .log_stream_name("s")
+            .set_log_events(Some(events))
+            .send()
+            .await
+        {
+            Ok(_) => answered += 1,
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    let failure = failure.expect("the database filled up");
+    // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html
+    assert_eq!(failure.code(), Some("ServiceUnavailableException"), "{failure:?}");
+    assert!(answered > 0, "no batch fitted");
+
+    // Reads keep answering.
+    let groups = logs.describe_log_groups().send().await.expect("DescribeLogGroups while full");
+    assert_eq!(groups.log_groups().len(), 1);
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    kms.list_keys().send().await.expect("ListKeys while full");
+    drop(running);
+    drop(sandbox);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let (_sandbox, running) = start(dir.path()).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let mut stored = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let page = logs
+            .filter_log_events()
+            .log_group_name("full")
+            .set_next_token(token.take())
+            .send()
+            .await
+            .expect("FilterLogEvents");
+        stored += page.events().len();
+        match page.next_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert!(stored >= answered * BATCH, "{stored} events stored, {answered} batches answered");
+    assert_eq!(stored % BATCH, 0, "a batch was stored in part: {stored} events");
+}

@@ -1,7 +1,8 @@
 //! The real `keywatch sandbox` binary killed with SIGKILL while 8
-//! connections write (PutLogEvents and S3 PutObject, each call also a
+//! connections write (KMS CreateKey, Secrets Manager PutSecretValue,
+//! PutLogEvents, CloudWatch PutMetricData and S3 PutObject, each call also a
 //! CloudTrail record): started again on the same state directory, every
-//! write that was answered 200 is there. Then a bounded soak: the restarted
+//! write that was answered 200 is there, counted. Then a bounded soak: the restarted
 //! sandbox keeps answering mixed writes for a few seconds and its database
 //! opens again afterwards.
 
@@ -62,7 +63,9 @@ impl Connection {
             "AWS4-HMAC-SHA256 Credential=AKIDCRASH/20260101/{REGION}/{}/aws4_request, SignedHeaders=host, Signature=0",
             if path.starts_with("/crash-bucket") { "s3" } else { "logs" }
         );
-        request.push_str(&format!("Authorization: {scope}\r\n"));
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+            request.push_str(&format!("Authorization: {scope}\r\n"));
+        }
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -98,8 +101,28 @@ impl Connection {
     }
 
     fn logs(&mut self, operation: &str, input: &serde_json::Value) -> Option<(u16, serde_json::Value)> {
-        let target = format!("Logs_20140328.{operation}");
-        let headers = [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", target.as_str())];
+        self.json("1.1", &format!("Logs_20140328.{operation}"), input)
+    }
+
+    /// A call in AWS JSON `version` (1.0 or 1.1) to `target`, signed (in
+    /// shape: the sandbox routes by the credential scope's service) for
+    /// the target's service.
+    fn json(&mut self, version: &str, target: &str, input: &serde_json::Value) -> Option<(u16, serde_json::Value)> {
+        let content_type = format!("application/x-amz-json-{version}");
+        let service = match target.split('.').next() {
+            Some("TrentService") => "kms",
+            Some("secretsmanager") => "secretsmanager",
+            Some("GraniteServiceVersion20100801") => "monitoring",
+            _ => "logs",
+        };
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDCRASH/20260101/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let headers = [
+            ("Content-Type", content_type.as_str()),
+            ("X-Amz-Target", target),
+            ("Authorization", authorization.as_str()),
+        ];
         let (status, body) = self.call("POST", "/", &headers, input.to_string().as_bytes())?;
         Some((status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)))
     }
@@ -121,11 +144,21 @@ fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
     panic!("the sandbox never became healthy");
 }
 
-/// What one writer had acknowledged: log messages and object keys.
+/// What one writer had acknowledged: log messages, object keys, KMS key
+/// ids, the numbers of its secret's values and of its metric's datapoints.
 #[derive(Default)]
 struct Acknowledged {
     messages: Vec<String>,
     keys: Vec<String>,
+    kms_keys: Vec<String>,
+    secret_values: Vec<usize>,
+    datapoints: Vec<usize>,
+}
+
+impl Acknowledged {
+    fn count(&self) -> usize {
+        self.messages.len() + self.keys.len() + self.kms_keys.len() + self.secret_values.len() + self.datapoints.len()
+    }
 }
 
 /// Writes until `stop` or until the connection dies; what got a 200.
@@ -149,6 +182,26 @@ fn writer(port: u16, id: usize, stop: Arc<AtomicBool>) -> Acknowledged {
         let body = format!("object {id} {n}");
         match connection.call("PUT", &format!("/crash-bucket/{key}"), &[], body.as_bytes()) {
             Some((200, _)) => acknowledged.keys.push(key),
+            Some(_) => {}
+            None => break,
+        }
+        match connection.json("1.1", "TrentService.CreateKey", &serde_json::json!({"Description": body})) {
+            Some((200, output)) => {
+                acknowledged.kms_keys.extend(output["KeyMetadata"]["KeyId"].as_str().map(str::to_owned));
+            }
+            Some(_) => {}
+            None => break,
+        }
+        let secret = serde_json::json!({"SecretId": format!("crash-{id}"), "SecretString": n.to_string()});
+        match connection.json("1.1", "secretsmanager.PutSecretValue", &secret) {
+            Some((200, _)) => acknowledged.secret_values.push(n),
+            Some(_) => {}
+            None => break,
+        }
+        let datapoint = serde_json::json!({"Namespace": "Crash", "MetricData": [
+            {"MetricName": format!("w{id}"), "Value": n, "Timestamp": now_ms() as f64 / 1000.0}]});
+        match connection.json("1.0", "GraniteServiceVersion20100801.PutMetricData", &datapoint) {
+            Some((200, _)) => acknowledged.datapoints.push(n),
             Some(_) => {}
             None => break,
         }
@@ -215,6 +268,9 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     for id in 0..CONNECTIONS {
         let input = serde_json::json!({"logGroupName": "crash", "logStreamName": format!("w{id}")});
         assert_eq!(setup.logs("CreateLogStream", &input).map(|r| r.0), Some(200));
+        let secret = serde_json::json!({"Name": format!("crash-{id}"), "SecretString": "0"});
+        let created = setup.json("1.1", "secretsmanager.CreateSecret", &secret).expect("CreateSecret answered");
+        assert_eq!(created.0, 200, "{}", created.1);
     }
     let location = format!(
         "<CreateBucketConfiguration><LocationConstraint>{REGION}</LocationConstraint></CreateBucketConfiguration>"
@@ -223,7 +279,7 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     drop(setup);
 
     let acknowledged = run_writers(port, Duration::from_millis(1500), Some(&mut child));
-    let answered: usize = acknowledged.iter().map(|a| a.messages.len() + a.keys.len()).sum();
+    let answered: usize = acknowledged.iter().map(Acknowledged::count).sum();
     assert!(answered > 0, "no write was answered before the kill");
 
     let port = free_port();
@@ -242,6 +298,35 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
             assert_eq!(status, 200, "{key} was answered 200 but is gone after SIGKILL");
             found += 1;
         }
+        for key_id in &written.kms_keys {
+            let described = check.json("1.1", "TrentService.DescribeKey", &serde_json::json!({"KeyId": key_id}));
+            assert_eq!(described.map(|d| d.0), Some(200), "key {key_id} was answered 200 but is gone after SIGKILL");
+            found += 1;
+        }
+        if let Some(last) = written.secret_values.last() {
+            // Only the current value is kept (earlier versions lose their
+            // labels and go, as in AWS); it is the last acknowledged one or
+            // one written after it.
+            let input = serde_json::json!({"SecretId": format!("crash-{id}")});
+            let (status, output) = check.json("1.1", "secretsmanager.GetSecretValue", &input).expect("GetSecretValue");
+            assert_eq!(status, 200, "{output}");
+            let current: usize = output["SecretString"].as_str().and_then(|v| v.parse().ok()).expect("a number");
+            assert!(current >= *last, "secret crash-{id} holds {current}, but {last} was answered 200");
+            found += written.secret_values.len();
+        }
+        let (status, stored) = check
+            .call("GET", &format!("/_keywatch/metrics?namespace=Crash&metricName=w{id}"), &[], b"")
+            .expect("datapoints");
+        assert_eq!(status, 200);
+        let stored: serde_json::Value = serde_json::from_slice(&stored).expect("json");
+        let values: Vec<usize> = stored["datapoints"]
+            .as_array()
+            .map(|points| points.iter().filter_map(|p| p["value"].as_f64()).map(|v| v as usize).collect())
+            .unwrap_or_default();
+        for n in &written.datapoints {
+            assert!(values.contains(n), "datapoint {n} of w{id} was answered 200 but is gone after SIGKILL");
+            found += 1;
+        }
     }
     println!("{answered} writes answered 200 before SIGKILL, {found} found after the restart");
     assert_eq!(found, answered);
@@ -249,7 +334,7 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     // The soak: mixed writes on the restarted sandbox for a few seconds,
     // then a clean restart reads everything back.
     let soaked = run_writers(port, Duration::from_secs(5), None);
-    let soaked_writes: usize = soaked.iter().map(|a| a.messages.len() + a.keys.len()).sum();
+    let soaked_writes: usize = soaked.iter().map(Acknowledged::count).sum();
     assert!(soaked_writes > 0);
     child.kill().expect("killed");
     let _ = child.wait();

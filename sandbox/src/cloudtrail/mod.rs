@@ -205,8 +205,33 @@ pub struct PendingRecord {
     pub key_prefix: Option<String>,
     /// The region the call was made in: the log file's region.
     pub region: String,
-    pub record: serde_json::Value,
+    pub record: RecordJson,
 }
+
+/// A record as JSON text: stored and written to log files as it is,
+/// serialized as the JSON object it holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordJson(Box<serde_json::value::RawValue>);
+
+impl RecordJson {
+    /// `text` must be a JSON document (a record's `to_string()`).
+    pub fn new(text: String) -> Result<RecordJson, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(RecordJson)
+    }
+
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RecordJson {
+    fn eq(&self, other: &RecordJson) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for RecordJson {}
 
 /// One log file to write: a trail's records for one region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +242,7 @@ pub struct LogFile {
     pub region: String,
     /// The trail's account, from its ARN.
     pub account: String,
-    pub records: Vec<serde_json::Value>,
+    pub records: Vec<RecordJson>,
 }
 
 /// CloudTrail's state.
@@ -230,11 +255,16 @@ pub struct CloudTrailState {
     /// written by an earlier release may still hold it: it is imported).
     #[serde(default, skip_serializing)]
     pub history: VecDeque<serde_json::Value>,
+    /// Records waiting for delivery to log groups, by when they fall due.
     #[serde(default, skip_serializing)]
-    pub pending: Vec<PendingDelivery>,
-    /// Records waiting for their log file, oldest first.
+    pub pending: VecDeque<PendingDelivery>,
+    /// Records waiting for their log file, by when the file falls due.
     #[serde(default, skip_serializing)]
-    pub pending_files: Vec<PendingRecord>,
+    pub pending_files: VecDeque<PendingRecord>,
+    /// When each trail's log file waiting for a region falls due, so that
+    /// filing a record does not search every record waiting.
+    #[serde(skip)]
+    open_files: OpenFiles,
     /// What changed in the history and queues since the store last looked.
     #[serde(skip)]
     pub journal: Journal,
@@ -242,6 +272,30 @@ pub struct CloudTrailState {
     /// reads it instead of the most recent records kept in memory.
     #[serde(skip)]
     pub archive: Archive,
+}
+
+/// When the log file each (trail ARN, region) has waiting falls due.
+#[derive(Debug, Clone, Default)]
+struct OpenFiles(BTreeMap<(String, String), i64>);
+
+impl PartialEq for OpenFiles {
+    /// Always: an index of `pending_files`, not part of the state's value.
+    fn eq(&self, _other: &OpenFiles) -> bool {
+        true
+    }
+}
+
+/// Inserts `item` after every item due no later than it: records arrive
+/// nearly in order, so this is almost always a push at the back.
+fn insert_by_due<T>(queue: &mut VecDeque<T>, item: T, due: impl Fn(&T) -> i64) {
+    let at = queue.partition_point(|queued| due(queued) <= due(&item));
+    queue.insert(at, item);
+}
+
+/// Takes the items of `queue` due at `now`, oldest first.
+fn take_due_from<T>(queue: &mut VecDeque<T>, now: i64, due: impl Fn(&T) -> i64) -> Vec<T> {
+    let count = queue.partition_point(|queued| due(queued) <= now);
+    queue.drain(..count).collect()
 }
 
 /// Which stored records LookupEvents wants: those with
@@ -307,7 +361,16 @@ pub fn log_file_key(file: &LogFile, now: i64, unique: &str) -> String {
 /// A log file's content: `{"Records":[...]}`, gzip-compressed.
 pub fn log_file_body(file: &LogFile) -> Result<Vec<u8>, AwsError> {
     use std::io::Write as _;
-    let json = serde_json::json!({ "Records": file.records }).to_string();
+    // {"Records":[...]}, the records as they were written.
+    let mut json = String::with_capacity(file.records.iter().map(|r| r.get().len() + 1).sum::<usize>() + 16);
+    json.push_str("{\"Records\":[");
+    for (index, record) in file.records.iter().enumerate() {
+        if index > 0 {
+            json.push(',');
+        }
+        json.push_str(record.get());
+    }
+    json.push_str("]}");
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder
         .write_all(json.as_bytes())
@@ -408,6 +471,7 @@ impl CloudTrailState {
         }
         self.pending.retain(|pending| pending.trail_arn != arn);
         self.pending_files.retain(|pending| pending.trail_arn != arn);
+        self.open_files.0.retain(|(trail_arn, _), _| *trail_arn != arn);
         Ok(arn)
     }
 
@@ -443,21 +507,30 @@ impl CloudTrailState {
             if !(trail.is_logging && trail.covers(region) && trail.selects(&record)) {
                 continue;
             }
-            let file_due = self
-                .pending_files
-                .iter()
-                .find(|p| p.trail_arn == trail.arn && p.region == region)
-                .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due);
+            let open = (trail.arn.clone(), region.to_owned());
+            let file_due = match self.open_files.0.get(&open) {
+                Some(due) => *due,
+                // Not indexed yet (after a restart): search once.
+                None => self
+                    .pending_files
+                    .iter()
+                    .rev()
+                    .find(|p| p.trail_arn == trail.arn && p.region == region)
+                    .map_or(now + delay_ms.max(log_file_interval_ms), |p| p.due),
+            };
+            self.open_files.0.insert(open, file_due);
+            // `message` is a serialized Value: always a JSON document.
+            let Ok(record_json) = RecordJson::new(message.clone()) else { continue };
             let pending = PendingRecord {
                 due: file_due,
                 trail_arn: trail.arn.clone(),
                 bucket: trail.s3_bucket_name.clone(),
                 key_prefix: trail.s3_key_prefix.clone(),
                 region: region.to_owned(),
-                record: record.clone(),
+                record: record_json,
             };
             self.journal.push(Change::TrailLogFileRecord(pending.clone()));
-            self.pending_files.push(pending);
+            insert_by_due(&mut self.pending_files, pending, |p| p.due);
             if let Some(log_group_arn) = &trail.cloud_watch_logs_log_group_arn {
                 let delivery = PendingDelivery {
                     due: now + delay_ms,
@@ -467,7 +540,7 @@ impl CloudTrailState {
                     message: message.clone(),
                 };
                 self.journal.push(Change::TrailDelivery(delivery.clone()));
-                self.pending.push(delivery);
+                insert_by_due(&mut self.pending, delivery, |p| p.due);
             }
         }
         self.journal.push(Change::TrailEvent { event_time, record: message });
@@ -479,9 +552,7 @@ impl CloudTrailState {
 
     /// Removes and returns the deliveries due at `now`, oldest first.
     pub fn take_due(&mut self, now: i64) -> Vec<PendingDelivery> {
-        let (due, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|p| p.due <= now);
-        self.pending = waiting;
+        let due = take_due_from(&mut self.pending, now, |p| p.due);
         if !due.is_empty() {
             self.journal.push(Change::TrailDeliveriesTaken { through: now });
         }
@@ -490,15 +561,15 @@ impl CloudTrailState {
 
     /// When the next delivery falls due, if any is queued.
     pub fn next_due(&self) -> Option<i64> {
-        self.pending.iter().map(|p| p.due).chain(self.pending_files.iter().map(|p| p.due)).min()
+        // Both queues are kept in order of when they fall due.
+        self.pending.front().map(|p| p.due).into_iter().chain(self.pending_files.front().map(|p| p.due)).min()
     }
 
     /// Removes the records due at `now` for S3 and batches them into one
     /// log file per trail and region, records oldest first.
     pub fn take_due_log_files(&mut self, now: i64) -> Vec<LogFile> {
-        let (due, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.pending_files).into_iter().partition(|p| p.due <= now);
-        self.pending_files = waiting;
+        let due = take_due_from(&mut self.pending_files, now, |p| p.due);
+        self.open_files.0.retain(|_, file_due| *file_due > now);
         if !due.is_empty() {
             self.journal.push(Change::TrailLogFileRecordsTaken { through: now });
         }

@@ -355,7 +355,7 @@ fn run(
                 })
                 .collect();
             if by_time {
-                streams.sort_by_key(|stream| stream.events.last().map_or(0, |e| e.timestamp));
+                streams.sort_by_key(|stream| stream.summary.last_timestamp.unwrap_or(0));
             }
             if input.descending == Some(true) {
                 streams.reverse();
@@ -370,8 +370,8 @@ fn run(
                     Value::structure()
                         .with("logStreamName", stream.name.as_str())
                         .with("creationTime", stream.creation_time)
-                        .with("firstEventTimestamp", optional(stream.events.first().map(|e| e.timestamp)))
-                        .with("lastEventTimestamp", optional(stream.events.last().map(|e| e.timestamp)))
+                        .with("firstEventTimestamp", optional(stream.summary.first_timestamp))
+                        .with("lastEventTimestamp", optional(stream.summary.last_timestamp))
                         .with("lastIngestionTime", optional(stream.last_ingestion_time))
                         .with("arn", format!("{arn_prefix}:log-stream:{}", stream.name))
                         .with("storedBytes", 0i64)
@@ -533,13 +533,18 @@ fn get_log_events(state: &LogsState, ctx: &CallContext, input: &GetLogEventsInpu
         .get(&input.log_stream_name)
         .ok_or_else(|| AwsError::sender("ResourceNotFoundException", "The specified log stream does not exist."))?;
     let limit = limit(input.limit, 10_000, "limit")?;
-    let events: Vec<_> = stream
-        .events
-        .iter()
-        .filter(|e| {
-            input.start_time.is_none_or(|s| e.timestamp >= s) && input.end_time.is_none_or(|end| e.timestamp < end)
-        })
-        .collect();
+    let mut events = Vec::new();
+    let query = super::EventQuery {
+        region: &ctx.region,
+        group: &group.name,
+        stream: Some(&stream.name),
+        start: input.start_time,
+        end: input.end_time,
+    };
+    state.visit_events(&query, &mut |_, event| {
+        events.push(event);
+        true
+    })?;
     let len = events.len();
     let invalid_token = || AwsError::sender("InvalidParameterException", "The specified nextToken is invalid.");
     let (from, to) = match input.next_token.as_deref() {
@@ -589,25 +594,34 @@ fn filter_log_events(state: &LogsState, ctx: &CallContext, input: &FilterLogEven
     };
     let limit = limit(input.limit, 10_000, "limit")?;
     let start = token_index(input.next_token.as_deref())?;
-    let mut found: Vec<(&str, &super::LogEvent)> = group
-        .streams
-        .values()
-        .filter(|s| input.log_stream_names.as_ref().is_none_or(|names| names.contains(&s.name)))
-        .filter(|s| input.log_stream_name_prefix.as_ref().is_none_or(|p| s.name.starts_with(p.as_str())))
-        .flat_map(|s| s.events.iter().map(move |e| (s.name.as_str(), e)))
-        .filter(|(_, e)| {
-            input.start_time.is_none_or(|s| e.timestamp >= s) && input.end_time.is_none_or(|end| e.timestamp <= end)
-        })
-        .filter(|(_, e)| pattern.as_ref().is_none_or(|p| p.matches(&e.message)))
-        .collect();
-    found.sort_by(|a, b| (a.1.timestamp, &a.1.event_id).cmp(&(b.1.timestamp, &b.1.event_id)));
+    // FilterLogEvents' endTime is inclusive.
+    let query = super::EventQuery {
+        region: &ctx.region,
+        group: &group.name,
+        stream: None,
+        start: input.start_time,
+        end: input.end_time.map(|end| end.saturating_add(1)),
+    };
+    let wanted = |stream: &str| {
+        input.log_stream_names.as_ref().is_none_or(|names| names.iter().any(|name| name == stream))
+            && input.log_stream_name_prefix.as_ref().is_none_or(|prefix| stream.starts_with(prefix.as_str()))
+    };
+    // Matches up to the page's end and one more (to know whether a next
+    // page exists): the read stops there.
+    let mut found: Vec<(String, super::LogEvent)> = Vec::new();
+    state.visit_events(&query, &mut |stream, event| {
+        if wanted(stream) && pattern.as_ref().is_none_or(|p| p.matches(&event.message)) {
+            found.push((stream.to_owned(), event));
+        }
+        found.len() <= start + limit
+    })?;
     let entries: Vec<Value> = found
         .iter()
         .skip(start)
         .take(limit)
         .map(|(stream, e)| {
             Value::structure()
-                .with("logStreamName", *stream)
+                .with("logStreamName", stream.as_str())
                 .with("timestamp", e.timestamp)
                 .with("message", e.message.as_str())
                 .with("ingestionTime", e.ingestion_time)

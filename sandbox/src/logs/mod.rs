@@ -61,7 +61,82 @@ pub struct LogStream {
     /// PutLogEvents leaves `logs.json` as it was.
     #[serde(default, skip_serializing)]
     pub last_ingestion_time: Option<i64>,
+    /// What DescribeLogStreams and DescribeLogGroups report, kept as events
+    /// arrive so that neither reads the events.
+    #[serde(skip)]
+    pub summary: StreamSummary,
 }
+
+/// A stream's events, counted as they are stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamSummary {
+    pub first_timestamp: Option<i64>,
+    pub last_timestamp: Option<i64>,
+    /// Message bytes, as CloudWatch Logs counts `storedBytes`.
+    pub stored_bytes: i64,
+}
+
+impl StreamSummary {
+    fn note(&mut self, event: &LogEvent) {
+        self.first_timestamp = Some(self.first_timestamp.map_or(event.timestamp, |t| t.min(event.timestamp)));
+        self.last_timestamp = Some(self.last_timestamp.map_or(event.timestamp, |t| t.max(event.timestamp)));
+        self.stored_bytes += event.message.len() as i64;
+    }
+
+    fn of(events: &[LogEvent]) -> StreamSummary {
+        let mut summary = StreamSummary::default();
+        events.iter().for_each(|event| summary.note(event));
+        summary
+    }
+}
+
+/// Which stored events a read wants: one group's (one stream's, if named)
+/// with `start <= timestamp < end`, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct EventQuery<'q> {
+    pub region: &'q str,
+    pub group: &'q str,
+    pub stream: Option<&'q str>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+/// Where a state directory keeps log events: read on demand, never held
+/// in memory, so memory and start-up do not grow with them.
+pub trait EventStore: Send + Sync {
+    /// Calls `visit` with each event `query` wants (and its stream), in
+    /// timestamp order, until it returns false.
+    fn visit(&self, query: &EventQuery<'_>, visit: &mut dyn FnMut(&str, LogEvent) -> bool) -> Result<(), String>;
+}
+
+/// A handle on the stored events (none in memory-only sandboxes, whose
+/// streams hold their events).
+#[derive(Clone, Default)]
+pub struct EventArchive(Option<std::sync::Arc<dyn EventStore>>);
+
+impl EventArchive {
+    pub fn new(store: std::sync::Arc<dyn EventStore>) -> EventArchive {
+        EventArchive(Some(store))
+    }
+}
+
+impl std::fmt::Debug for EventArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "EventArchive(stored)" } else { "EventArchive(memory)" })
+    }
+}
+
+impl PartialEq for EventArchive {
+    /// Always: where events are read from is not part of the state's value.
+    fn eq(&self, _other: &EventArchive) -> bool {
+        true
+    }
+}
+
+/// How often a stored group's expired events are deleted at most: AWS
+/// deletes them lazily too ("typically within 72 hours").
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention>
+const STORED_EXPIRY_INTERVAL_MS: i64 = 60_000;
 
 /// A metric transformation, in its wire shape.
 /// <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricTransformation.html>
@@ -108,7 +183,7 @@ impl LogGroup {
 impl LogStream {
     /// Bytes of the stream's messages.
     pub fn stored_bytes(&self) -> i64 {
-        self.events.iter().map(|event| event.message.len() as i64).sum()
+        self.summary.stored_bytes
     }
 }
 
@@ -123,6 +198,23 @@ pub struct LogsState {
     /// The events stored and dropped since the store last looked.
     #[serde(skip)]
     pub journal: Journal,
+    /// The stored events, when a state directory keeps them.
+    #[serde(skip)]
+    pub archive: EventArchive,
+    /// When each stored group's expired events were last deleted.
+    #[serde(skip)]
+    expired_at: ExpiredAt,
+}
+
+/// When each stored (region, group)'s expired events were last deleted.
+#[derive(Debug, Clone, Default)]
+struct ExpiredAt(BTreeMap<(String, String), i64>);
+
+impl PartialEq for ExpiredAt {
+    /// Always: bookkeeping, not part of the state's value.
+    fn eq(&self, _other: &ExpiredAt) -> bool {
+        true
+    }
 }
 
 /// An event to ingest.
@@ -205,6 +297,9 @@ impl LogsState {
 
     /// Drops events older than their group's retention; true if any went.
     pub fn enforce_retention(&mut self, now: i64) -> bool {
+        if self.archive.0.is_some() {
+            return self.expire_stored(now);
+        }
         let mut changed = false;
         for (region, groups) in &mut self.regions {
             for group in groups.values_mut() {
@@ -219,6 +314,7 @@ impl LogsState {
                 {
                     let before = stream.events.len();
                     stream.events.retain(|event| event.timestamp >= oldest);
+                    stream.summary = StreamSummary::of(&stream.events);
                     group_changed |= stream.events.len() != before;
                 }
                 if group_changed {
@@ -232,6 +328,84 @@ impl LogsState {
             }
         }
         changed
+    }
+
+    /// [`LogsState::enforce_retention`] for stored events: the store deletes
+    /// them (at most once a minute per group); the streams' summaries keep
+    /// what is left in their time range (their byte counts are corrected
+    /// from the store when it is next opened).
+    fn expire_stored(&mut self, now: i64) -> bool {
+        let mut changed = false;
+        for (region, groups) in &mut self.regions {
+            for group in groups.values_mut() {
+                let Some(days) = group.retention_in_days else { continue };
+                let oldest = now - days * DAY_MS;
+                let key = (region.clone(), group.name.clone());
+                if self.expired_at.0.get(&key).is_some_and(|at| now - at < STORED_EXPIRY_INTERVAL_MS) {
+                    continue;
+                }
+                let mut expired = false;
+                for stream in group.streams.values_mut() {
+                    if stream.summary.first_timestamp.is_some_and(|first| first < oldest) {
+                        expired = true;
+                        let emptied = stream.summary.last_timestamp.is_none_or(|last| last < oldest);
+                        stream.summary = if emptied {
+                            StreamSummary::default()
+                        } else {
+                            StreamSummary { first_timestamp: Some(oldest), ..stream.summary }
+                        };
+                    }
+                }
+                if expired {
+                    self.expired_at.0.insert(key, now);
+                    self.journal.push(Change::LogEventsExpired {
+                        region: region.clone(),
+                        group: group.name.clone(),
+                        before: oldest,
+                    });
+                }
+                changed |= expired;
+            }
+        }
+        changed
+    }
+
+    /// Visits the events `query` wants, oldest first (by timestamp, then
+    /// ingestion order), until `visit` returns false: from the store when
+    /// there is one, otherwise from memory.
+    pub fn visit_events(
+        &self,
+        query: &EventQuery<'_>,
+        visit: &mut dyn FnMut(&str, LogEvent) -> bool,
+    ) -> Result<(), AwsError> {
+        if let Some(store) = &self.archive.0 {
+            return store.visit(query, visit).map_err(|error| {
+                tracing::error!(%error, "stored log events could not be read");
+                // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html
+                AwsError::internal_as(
+                    "ServiceUnavailableException",
+                    "The service cannot complete the request.".to_owned(),
+                )
+            });
+        }
+        let group = self.group(query.region, query.group)?;
+        let mut found: Vec<(&str, &LogEvent)> = group
+            .streams
+            .values()
+            .filter(|stream| query.stream.is_none_or(|name| name == stream.name))
+            .flat_map(|stream| stream.events.iter().map(move |event| (stream.name.as_str(), event)))
+            .filter(|(_, event)| {
+                query.start.is_none_or(|start| event.timestamp >= start)
+                    && query.end.is_none_or(|end| event.timestamp < end)
+            })
+            .collect();
+        found.sort_by(|a, b| (a.1.timestamp, &a.1.event_id).cmp(&(b.1.timestamp, &b.1.event_id)));
+        for (stream, event) in found {
+            if !visit(stream, event.clone()) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// CreateLogGroup.
@@ -372,10 +546,13 @@ impl LogsState {
                 stream: stream_name.to_owned(),
                 event: stored.clone(),
             });
-            // Keep timestamp order; events usually arrive in order, so search from the end.
-            let position = stream.events.iter().rposition(|e| e.timestamp <= stored.timestamp).map_or(0, |i| i + 1);
-            stream.events.insert(position, stored);
+            stream.summary.note(&stored);
             stream.last_ingestion_time = Some(now);
+            if self.archive.0.is_none() {
+                // Keep timestamp order; events usually arrive in order, so search from the end.
+                let position = stream.events.iter().rposition(|e| e.timestamp <= stored.timestamp).map_or(0, |i| i + 1);
+                stream.events.insert(position, stored);
+            }
         }
         Ok(rejected)
     }

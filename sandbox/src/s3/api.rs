@@ -141,10 +141,13 @@ pub fn call(state: &mut S3State, ctx: &CallContext, operation: &str, input: &Res
         "DeleteBucketPolicy" => (state.delete_bucket_policy(&bucket).map(|()| RestOutput::empty(204)), true),
         "PutObject" => (put_object(state, ctx, &bucket, &key, input), true),
         "GetObject" => (
-            state.object(&bucket, &key).and_then(|o| ranged(object_output(o, true, checksum_mode(input)), input)),
+            state.object(&bucket, &key).and_then(|o| {
+                let body = state.object_body(&bucket, &key)?;
+                ranged(object_output(o, Some(body), checksum_mode(input)), input)
+            }),
             false,
         ),
-        "HeadObject" => (state.object(&bucket, &key).map(|o| object_output(o, false, checksum_mode(input))), false),
+        "HeadObject" => (state.object(&bucket, &key).map(|o| object_output(o, None, checksum_mode(input))), false),
         "DeleteObject" => (state.delete_object(&bucket, &key).map(|_| RestOutput::empty(204)), true),
         "ListObjectsV2" | "ListObjects" => (list_objects(state, &bucket, input, operation == "ListObjectsV2"), false),
         "DeleteObjects" => (delete_objects(state, &bucket, input), true),
@@ -352,7 +355,8 @@ fn checksum_mode(input: &RestInput) -> bool {
 /// GetObject's or HeadObject's response: the body (GET only) and its
 /// headers, with the stored checksums when asked for (the SDKs then
 /// validate the body against them).
-fn object_output(object: &super::Object, with_body: bool, with_checksums: bool) -> RestOutput {
+fn object_output(object: &super::Object, body: Option<Vec<u8>>, with_checksums: bool) -> RestOutput {
+    let with_body = body.is_some();
     let mut output = RestOutput {
         status: 200,
         headers: vec![
@@ -361,11 +365,11 @@ fn object_output(object: &super::Object, with_body: bool, with_checksums: bool) 
             ("last-modified".into(), http_date(object.last_modified_ms)),
             ("accept-ranges".into(), "bytes".into()),
         ],
-        body: if with_body { object.body.clone() } else { Vec::new() },
+        body: body.unwrap_or_default(),
     };
     if !with_body {
         // HEAD tells the size of the body it leaves out.
-        output.headers.push(("content-length".into(), object.body.len().to_string()));
+        output.headers.push(("content-length".into(), object.len().to_string()));
     }
     if let Some(encoding) = &object.content_encoding {
         output.headers.push(("content-encoding".into(), encoding.clone()));
@@ -488,7 +492,7 @@ fn list_objects(state: &S3State, bucket: &str, input: &RestInput, v2: bool) -> R
             text(&object.key),
             crate::protocol::iso8601(object.last_modified_ms),
             escape(&object.etag),
-            object.body.len()
+            object.len()
         ));
     }
     for common in &page.common_prefixes {

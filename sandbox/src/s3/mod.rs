@@ -44,7 +44,54 @@ pub struct Object {
     /// Verified flexible checksums by header name (`x-amz-checksum-crc32`).
     #[serde(default)]
     pub checksums: BTreeMap<String, String>,
+    /// The body's length when a state directory holds the body (and
+    /// `body` is empty): objects are read from there on GET, never held in
+    /// memory. `None` when `body` is the body.
+    #[serde(skip)]
+    pub stored_len: Option<usize>,
 }
+
+impl Object {
+    /// The body's length, wherever the body is.
+    pub fn len(&self) -> usize {
+        self.stored_len.unwrap_or(self.body.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where a state directory keeps object bodies.
+pub trait BodyStore: Send + Sync {
+    /// The body stored under `bucket` and `key`, if any.
+    fn body(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, String>;
+}
+
+/// A handle on the stored bodies (none in memory-only sandboxes).
+#[derive(Clone, Default)]
+pub struct BodyArchive(Option<std::sync::Arc<dyn BodyStore>>);
+
+impl BodyArchive {
+    pub fn new(store: std::sync::Arc<dyn BodyStore>) -> BodyArchive {
+        BodyArchive(Some(store))
+    }
+}
+
+impl std::fmt::Debug for BodyArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "BodyArchive(stored)" } else { "BodyArchive(memory)" })
+    }
+}
+
+impl PartialEq for BodyArchive {
+    /// Always: where bodies are read from is not part of the state's value.
+    fn eq(&self, _other: &BodyArchive) -> bool {
+        true
+    }
+}
+
+impl Eq for BodyArchive {}
 
 /// One bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +115,9 @@ pub struct S3State {
     /// The objects stored and deleted since the store last looked.
     #[serde(skip)]
     pub journal: Journal,
+    /// The stored bodies, when a state directory keeps them.
+    #[serde(skip)]
+    pub archive: BodyArchive,
 }
 
 /// What PutObject stores besides the body.
@@ -233,7 +283,7 @@ impl S3State {
     }
 
     fn stored_bytes(&self) -> usize {
-        self.buckets.values().flat_map(|b| b.objects.values()).map(|o| o.body.len()).sum()
+        self.buckets.values().flat_map(|b| b.objects.values()).map(Object::len).sum()
     }
 
     /// PutObject: stores `body` under `key`, replacing any object there; its ETag.
@@ -250,7 +300,7 @@ impl S3State {
         if key.is_empty() || key.len() > 1024 {
             return Err(AwsError::sender("KeyTooLongError", "Your key is too long").with_detail("Key", key));
         }
-        let replaced = self.buckets.get(bucket).and_then(|b| b.objects.get(key)).map_or(0, |o| o.body.len());
+        let replaced = self.buckets.get(bucket).and_then(|b| b.objects.get(key)).map_or(0, Object::len);
         if body.len() > MAX_OBJECT_BYTES || self.stored_bytes() - replaced + body.len() > MAX_STORE_BYTES {
             // S3's own limit is 5 GB per PUT; the sandbox's is smaller.
             return Err(AwsError::sender(
@@ -268,9 +318,16 @@ impl S3State {
             content_encoding: attributes.content_encoding,
             metadata: attributes.metadata,
             checksums: attributes.checksums,
+            stored_len: None,
         };
-        self.journal.push(Change::ObjectPut { bucket: bucket.to_owned(), object: object.clone() });
-        self.bucket_mut(bucket)?.objects.insert(key.to_owned(), object);
+        let kept = if self.archive.0.is_some() {
+            // The store keeps the body; memory keeps what lists and HEADs need.
+            Object { body: Vec::new(), stored_len: Some(object.body.len()), ..object.clone() }
+        } else {
+            object.clone()
+        };
+        self.journal.push(Change::ObjectPut { bucket: bucket.to_owned(), object });
+        self.bucket_mut(bucket)?.objects.insert(key.to_owned(), kept);
         Ok(etag)
     }
 
@@ -281,6 +338,25 @@ impl S3State {
 
     /// DeleteObject: succeeds whether or not the key exists, as S3 does
     /// on an unversioned bucket; whether an object was removed.
+    /// An object's body, from memory or the state directory.
+    pub fn object_body(&self, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+        let object = self.object(bucket, key)?;
+        let (Some(_), Some(store)) = (object.stored_len, &self.archive.0) else {
+            return Ok(object.body.clone());
+        };
+        match store.body(bucket, key) {
+            Ok(Some(body)) => Ok(body),
+            Ok(None) => Err(no_such_key(key)),
+            Err(error) => {
+                tracing::error!(%error, "a stored S3 object could not be read");
+                Err(AwsError::internal_as(
+                    "InternalError",
+                    "We encountered an internal error. Please try again.".to_owned(),
+                ))
+            }
+        }
+    }
+
     pub fn delete_object(&mut self, bucket: &str, key: &str) -> Result<bool, AwsError> {
         let removed = self.bucket_mut(bucket)?.objects.remove(key).is_some();
         if removed {

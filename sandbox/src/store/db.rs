@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::Change;
 use crate::cloudtrail::{ArchiveQuery, ArchiveReader, EVENT_HISTORY_LIMIT, PendingDelivery, PendingRecord};
-use crate::logs::{LogEvent, LogStream};
+use crate::logs::{LogEvent, LogStream, StreamSummary};
 use crate::metrics::Datapoint;
 use crate::s3::Object;
 use crate::state::SandboxState;
@@ -26,7 +26,9 @@ use crate::state::SandboxState;
 pub const FILE_NAME: &str = "sandbox.db";
 
 /// The layout this release writes, kept in `meta`.
-const SCHEMA_VERSION: &str = "1";
+/// Version 2 added `log_stream_summary` (events are no longer read back
+/// at start): a version 1 database gets it computed once when opened.
+const SCHEMA_VERSION: &str = "2";
 
 // Indexes serve the deletions retention makes (by time) and the order the
 // state is read back in; every insert is a B-tree insert, logarithmic in
@@ -56,6 +58,17 @@ CREATE TABLE IF NOT EXISTS log_event (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS log_event_by_stream ON log_event (region, log_group, stream, timestamp);
+CREATE INDEX IF NOT EXISTS log_event_by_group ON log_event (region, log_group, timestamp);
+CREATE TABLE IF NOT EXISTS log_stream_summary (
+    region TEXT NOT NULL,
+    log_group TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    first_timestamp INTEGER,
+    last_timestamp INTEGER,
+    stored_bytes INTEGER NOT NULL,
+    last_ingestion_time INTEGER,
+    PRIMARY KEY (region, log_group, stream)
+);
 CREATE TABLE IF NOT EXISTS metric_datapoint (
     seq INTEGER PRIMARY KEY,
     timestamp INTEGER NOT NULL,
@@ -80,6 +93,12 @@ CREATE TABLE IF NOT EXISTS s3_object (
     PRIMARY KEY (bucket, key)
 );
 ";
+
+/// Summarizes every stream's stored events (`?1`/`?2` unused): run when a
+/// version 1 database is upgraded.
+const SUMMARIZE: &str = "INSERT INTO log_stream_summary
+    SELECT region, log_group, stream, MIN(timestamp), MAX(timestamp), SUM(length(CAST(message AS BLOB))), MAX(ingestion_time)
+    FROM log_event GROUP BY region, log_group, stream";
 
 /// Queue kinds in `cloudtrail_queue`.
 const DELIVERY: &str = "delivery";
@@ -135,8 +154,41 @@ impl Database {
         // power cut, not only a killed process.
         let _mode: String = connection.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
         connection.pragma_update(None, "synchronous", "FULL")?;
+        // Truncate the write-ahead log back to 16 MiB after a checkpoint, so
+        // a burst of writes does not leave a log file of its own size.
+        connection.pragma_update(None, "journal_size_limit", 16 * 1024 * 1024)?;
         connection.execute_batch(SCHEMA)?;
-        Ok(Database { connection })
+        let database = Database { connection };
+        database.upgrade()?;
+        Ok(database)
+    }
+
+    /// Brings a database an earlier release wrote to this release's layout.
+    fn upgrade(&self) -> Result<(), DbError> {
+        let version: Option<String> = self
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
+            .optional()?;
+        if version.as_deref() == Some("1") {
+            self.connection.execute_batch(&format!(
+                "BEGIN;
+                 DELETE FROM log_stream_summary;
+                 {SUMMARIZE};
+                 UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema';
+                 COMMIT;"
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Caps the database at about `bytes` (whole pages): past it, a commit
+    /// fails as on a full disk (SQLITE_FULL), which is how a small disk or
+    /// quota behaves and how the tests reach that case.
+    pub fn limit_size(&self, bytes: u64) -> Result<(), DbError> {
+        let page_size: i64 = self.connection.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        let pages = i64::try_from(bytes).unwrap_or(i64::MAX) / page_size.max(1);
+        self.connection.pragma_update(None, "max_page_count", pages.max(1))?;
+        Ok(())
     }
 
     /// Whether this database already holds the sandbox's data (false for a
@@ -231,54 +283,64 @@ impl Database {
             if kind == DELIVERY {
                 let pending: PendingDelivery = serde_json::from_str(&body)?;
                 if trails.contains(&pending.trail_arn) {
-                    state.cloudtrail.pending.push(pending);
+                    state.cloudtrail.pending.push_back(pending);
                 }
             } else {
                 let pending: PendingRecord = serde_json::from_str(&body)?;
                 if trails.contains(&pending.trail_arn) {
-                    state.cloudtrail.pending_files.push(pending);
+                    state.cloudtrail.pending_files.push_back(pending);
                 }
             }
         }
+        // Records are filed a little out of order (calls send them from
+        // many threads); the queues are kept by when they fall due.
+        state.cloudtrail.pending.make_contiguous().sort_by_key(|pending| pending.due);
+        state.cloudtrail.pending_files.make_contiguous().sort_by_key(|pending| pending.due);
         Ok(())
     }
 
+    /// Reads the streams' summaries (not their events, which stay in the
+    /// database and are read on demand): start-up does not grow with them.
     fn load_logs(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
         let mut orphans: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut highest_id = 0_u64;
         {
             let mut statement = self.connection.prepare(
-                "SELECT id, region, log_group, stream, timestamp, ingestion_time, message FROM log_event
-                 ORDER BY region, log_group, stream, timestamp, id",
+                "SELECT region, log_group, stream, first_timestamp, last_timestamp, stored_bytes, last_ingestion_time
+                 FROM log_stream_summary",
             )?;
             let mut rows = statement.query([])?;
             while let Some(row) = rows.next()? {
-                let id: i64 = row.get(0)?;
-                let (region, group, stream): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(3)?);
-                let event = LogEvent {
-                    timestamp: row.get(4)?,
-                    ingestion_time: row.get(5)?,
-                    message: row.get(6)?,
-                    event_id: format!("{id:020}"),
+                let (region, group, stream): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                let summary = StreamSummary {
+                    first_timestamp: row.get(3)?,
+                    last_timestamp: row.get(4)?,
+                    stored_bytes: row.get(5)?,
                 };
-                highest_id = highest_id.max(u64::try_from(id).unwrap_or(0));
+                let last_ingestion_time: Option<i64> = row.get(6)?;
                 let Some(found) = state.logs.regions.get_mut(&region).and_then(|groups| groups.get_mut(&group)) else {
                     orphans.insert((region, group));
                     continue;
                 };
                 let stream = found.streams.entry(stream.clone()).or_insert_with(|| LogStream {
                     name: stream,
-                    creation_time: event.ingestion_time,
+                    creation_time: last_ingestion_time.unwrap_or_default(),
                     ..LogStream::default()
                 });
-                stream.last_ingestion_time = stream.last_ingestion_time.max(Some(event.ingestion_time));
-                stream.events.push(event);
+                stream.summary = summary;
+                stream.last_ingestion_time = stream.last_ingestion_time.max(last_ingestion_time);
             }
         }
+        let highest_id: Option<i64> =
+            self.connection.query_row("SELECT MAX(id) FROM log_event", [], |row| row.get(0))?;
+        let highest_id = highest_id.and_then(|id| u64::try_from(id).ok()).unwrap_or(0);
         state.logs.next_event_id = state.logs.next_event_id.max(highest_id);
         for (region, group) in orphans {
             self.connection
                 .execute("DELETE FROM log_event WHERE region = ?1 AND log_group = ?2", params![region, group])?;
+            self.connection.execute(
+                "DELETE FROM log_stream_summary WHERE region = ?1 AND log_group = ?2",
+                params![region, group],
+            )?;
         }
         Ok(())
     }
@@ -286,11 +348,13 @@ impl Database {
     fn load_s3(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
         let mut orphans: BTreeSet<String> = BTreeSet::new();
         {
-            let mut statement = self.connection.prepare("SELECT bucket, key, body, attributes FROM s3_object")?;
+            // Bodies stay in the database, read on GET.
+            let mut statement =
+                self.connection.prepare("SELECT bucket, key, length(body), attributes FROM s3_object")?;
             let mut rows = statement.query([])?;
             while let Some(row) = rows.next()? {
                 let (bucket, key): (String, String) = (row.get(0)?, row.get(1)?);
-                let body: Vec<u8> = row.get(2)?;
+                let length: i64 = row.get(2)?;
                 let attributes: ObjectAttributes = serde_json::from_str(&row.get::<_, String>(3)?)?;
                 let Some(found) = state.s3.buckets.get_mut(&bucket) else {
                     orphans.insert(bucket);
@@ -298,7 +362,8 @@ impl Database {
                 };
                 let object = Object {
                     key: key.clone(),
-                    body,
+                    body: Vec::new(),
+                    stored_len: Some(usize::try_from(length).unwrap_or(0)),
                     etag: attributes.etag,
                     last_modified_ms: attributes.last_modified_ms,
                     content_type: attributes.content_type,
@@ -314,6 +379,82 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// The stored S3 object bodies, read on their own read-only connection.
+struct StoredBodies(std::sync::Mutex<Connection>);
+
+impl crate::s3::BodyStore for StoredBodies {
+    fn body(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let connection = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let read = || -> Result<Option<Vec<u8>>, rusqlite::Error> {
+            connection
+                .prepare_cached("SELECT body FROM s3_object WHERE bucket = ?1 AND key = ?2")?
+                .query_row(params![bucket, key], |row| row.get(0))
+                .optional()
+        };
+        read().map_err(|error| error.to_string())
+    }
+}
+
+/// A reader of the stored object bodies, for GetObject.
+pub fn body_store(path: &Path) -> Result<std::sync::Arc<dyn crate::s3::BodyStore>, DbError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.pragma_update(None, "query_only", true)?;
+    Ok(std::sync::Arc::new(StoredBodies(std::sync::Mutex::new(connection))))
+}
+
+/// The stored log events, read on their own read-only connection.
+struct StoredEvents(std::sync::Mutex<Connection>);
+
+impl crate::logs::EventStore for StoredEvents {
+    fn visit(
+        &self,
+        query: &crate::logs::EventQuery<'_>,
+        visit: &mut dyn FnMut(&str, LogEvent) -> bool,
+    ) -> Result<(), String> {
+        let connection = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        read_events(&connection, query, visit).map_err(|error| error.to_string())
+    }
+}
+
+fn read_events(
+    connection: &Connection,
+    query: &crate::logs::EventQuery<'_>,
+    visit: &mut dyn FnMut(&str, LogEvent) -> bool,
+) -> Result<(), DbError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT stream, id, timestamp, ingestion_time, message FROM log_event
+         WHERE region = ?1 AND log_group = ?2 AND (?3 IS NULL OR stream = ?3)
+           AND timestamp >= ?4 AND timestamp < ?5
+         ORDER BY timestamp, id",
+    )?;
+    let start = query.start.unwrap_or(i64::MIN);
+    let end = query.end.unwrap_or(i64::MAX);
+    let mut rows = statement.query(params![query.region, query.group, query.stream, start, end])?;
+    while let Some(row) = rows.next()? {
+        let stream: String = row.get(0)?;
+        let id: i64 = row.get(1)?;
+        let event = LogEvent {
+            timestamp: row.get(2)?,
+            ingestion_time: row.get(3)?,
+            message: row.get(4)?,
+            event_id: format!("{id:020}"),
+        };
+        if !visit(&stream, event) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A reader of the stored log events, for the Logs service's reads.
+pub fn event_store(path: &Path) -> Result<std::sync::Arc<dyn crate::logs::EventStore>, DbError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.pragma_update(None, "query_only", true)?;
+    Ok(std::sync::Arc::new(StoredEvents(std::sync::Mutex::new(connection))))
 }
 
 /// A reader of the stored CloudTrail history for LookupEvents, on its own
@@ -394,20 +535,48 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![id, region, group, stream, event.timestamp, event.ingestion_time, event.message])?;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO log_stream_summary
+                         (region, log_group, stream, first_timestamp, last_timestamp, stored_bytes, last_ingestion_time)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)
+                     ON CONFLICT (region, log_group, stream) DO UPDATE SET
+                         first_timestamp = min(coalesce(first_timestamp, excluded.first_timestamp), excluded.first_timestamp),
+                         last_timestamp = max(coalesce(last_timestamp, excluded.last_timestamp), excluded.last_timestamp),
+                         stored_bytes = stored_bytes + excluded.stored_bytes,
+                         last_ingestion_time = max(coalesce(last_ingestion_time, 0), excluded.last_ingestion_time)",
+                )?
+                .execute(params![region, group, stream, event.timestamp, event.message.len() as i64, event.ingestion_time])?;
         }
         Change::LogEventsExpired { region, group, before } => {
             transaction
                 .prepare_cached("DELETE FROM log_event WHERE region = ?1 AND log_group = ?2 AND timestamp < ?3")?
+                .execute(params![region, group, before])?;
+            // What is left, summarized again (at most once a minute per group).
+            transaction
+                .prepare_cached(
+                    "UPDATE log_stream_summary SET
+                         first_timestamp = (SELECT MIN(timestamp) FROM log_event e WHERE e.region = ?1 AND e.log_group = ?2 AND e.stream = log_stream_summary.stream),
+                         stored_bytes = coalesce((SELECT SUM(length(CAST(message AS BLOB))) FROM log_event e WHERE e.region = ?1 AND e.log_group = ?2 AND e.stream = log_stream_summary.stream), 0),
+                         last_timestamp = (SELECT MAX(timestamp) FROM log_event e WHERE e.region = ?1 AND e.log_group = ?2 AND e.stream = log_stream_summary.stream)
+                     WHERE region = ?1 AND log_group = ?2 AND first_timestamp < ?3",
+                )?
                 .execute(params![region, group, before])?;
         }
         Change::LogGroupDeleted { region, group } => {
             transaction
                 .prepare_cached("DELETE FROM log_event WHERE region = ?1 AND log_group = ?2")?
                 .execute(params![region, group])?;
+            transaction
+                .prepare_cached("DELETE FROM log_stream_summary WHERE region = ?1 AND log_group = ?2")?
+                .execute(params![region, group])?;
         }
         Change::LogStreamDeleted { region, group, stream } => {
             transaction
                 .prepare_cached("DELETE FROM log_event WHERE region = ?1 AND log_group = ?2 AND stream = ?3")?
+                .execute(params![region, group, stream])?;
+            transaction
+                .prepare_cached("DELETE FROM log_stream_summary WHERE region = ?1 AND log_group = ?2 AND stream = ?3")?
                 .execute(params![region, group, stream])?;
         }
         Change::Datapoint(datapoint) => {
@@ -485,6 +654,7 @@ mod tests {
                 content_encoding: None,
                 metadata: Default::default(),
                 checksums: Default::default(),
+                stored_len: None,
             },
         }
     }
@@ -539,11 +709,51 @@ mod tests {
         state.logs.create_group("r", "kept", 1).expect("group");
         database.load_into(&mut state).expect("load");
         let stream = &state.logs.group("r", "kept").expect("group").streams["s"];
-        assert_eq!(stream.events.len(), 1);
+        // Events stay in the database; the stream knows their summary.
+        assert!(stream.events.is_empty());
+        assert_eq!(
+            stream.summary,
+            StreamSummary { first_timestamp: Some(5), last_timestamp: Some(5), stored_bytes: 1 }
+        );
         assert_eq!(stream.last_ingestion_time, Some(6));
         assert_eq!(state.logs.next_event_id, 2);
         let left: i64 =
             database.connection.query_row("SELECT COUNT(*) FROM log_event", [], |row| row.get(0)).expect("count");
         assert_eq!(left, 1);
+    }
+
+    // A database the previous release wrote (schema 1, no stream
+    // summaries) gets its summaries computed once when opened.
+    #[test]
+    fn a_version_1_database_gets_its_stream_summaries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(FILE_NAME);
+        let mut database = Database::open(&path).expect("open");
+        let event = |timestamp: i64, id: u64, message: &str| Change::LogEvent {
+            region: "r".into(),
+            group: "g".into(),
+            stream: "s".into(),
+            event: LogEvent { timestamp, message: message.into(), ingestion_time: 9, event_id: format!("{id:020}") },
+        };
+        database.apply(&[event(5, 1, "abc"), event(3, 2, "de")], true).expect("commit");
+        database
+            .connection
+            .execute_batch("DELETE FROM log_stream_summary; UPDATE meta SET value = '1' WHERE key = 'schema';")
+            .expect("as version 1 left it");
+        drop(database);
+        let mut reopened = Database::open(&path).expect("upgraded");
+        let mut state = SandboxState::default();
+        state.logs.create_group("r", "g", 1).expect("group");
+        reopened.load_into(&mut state).expect("load");
+        let stream = &state.logs.group("r", "g").expect("group").streams["s"];
+        assert_eq!(
+            stream.summary,
+            StreamSummary { first_timestamp: Some(3), last_timestamp: Some(5), stored_bytes: 5 }
+        );
+        let version: String = reopened
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
+            .expect("v");
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }

@@ -119,6 +119,25 @@ impl Commit {
     }
 }
 
+/// [`Commit`] for a caller that waits on its own thread.
+#[must_use = "a change is handed out only once it is committed"]
+pub enum BlockingCommit {
+    Done,
+    Waiting(mpsc::Receiver<Result<(), WriteError>>),
+    Failed(WriteError),
+}
+
+impl BlockingCommit {
+    /// Blocks until the changes are on disk.
+    pub fn wait(self) -> Result<(), WriteError> {
+        match self {
+            BlockingCommit::Done => Ok(()),
+            BlockingCommit::Failed(error) => Err(error),
+            BlockingCommit::Waiting(receiver) => receiver.recv().unwrap_or(Err(WriteError::Stopped)),
+        }
+    }
+}
+
 struct Directory {
     writer: Option<mpsc::Sender<Batch>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -145,7 +164,7 @@ impl Drop for Storage {
 impl Storage {
     /// Opens `dir` (which must exist) and reads the state kept there, or
     /// keeps everything in memory.
-    pub fn open(dir: Option<&Path>) -> Result<(Storage, SandboxState), OpenError> {
+    pub fn open(dir: Option<&Path>, size_limit: Option<u64>) -> Result<(Storage, SandboxState), OpenError> {
         let Some(dir) = dir else {
             return Ok((Storage { directory: None }, SandboxState::default()));
         };
@@ -154,6 +173,9 @@ impl Storage {
         let path = dir.join(db::FILE_NAME);
         let database_error = |source| OpenError::Database { path: path.clone(), source };
         let mut database = Database::open(&path).map_err(database_error)?;
+        if let Some(bytes) = size_limit {
+            database.limit_size(bytes).map_err(database_error)?;
+        }
         if database.is_initialized().map_err(database_error)? {
             // Catalog files this release wrote hold no history; drop any a
             // crash during an import left behind (the database has it).
@@ -165,6 +187,10 @@ impl Storage {
         let _ = database.expire_trail_events(crate::clock::now_ms() - EVENT_HISTORY_RETENTION_MS);
         let reader = db::history_reader(&path).map_err(database_error)?;
         state.cloudtrail.archive = crate::cloudtrail::Archive::new(reader);
+        let events = db::event_store(&path).map_err(database_error)?;
+        state.logs.archive = crate::logs::EventArchive::new(events);
+        let bodies = db::body_store(&path).map_err(database_error)?;
+        state.s3.archive = crate::s3::BodyArchive::new(bodies);
         let (sender, receiver) = mpsc::channel();
         let writer_dir = dir.to_owned();
         let thread = std::thread::Builder::new()
@@ -185,6 +211,51 @@ impl Storage {
             Ok(Some(Notified::Async(receiver))) => Commit::Waiting(receiver),
             Ok(_) => Commit::Done,
             Err(error) => Commit::Failed(error),
+        }
+    }
+
+    /// Whether changes are kept anywhere but in memory.
+    pub fn is_persistent(&self) -> bool {
+        self.directory.is_some()
+    }
+
+    /// Hands what a call changed in the services it holds locked (their
+    /// journals' `changes` and the catalog `files` it rewrote) to the
+    /// writer; as [`Storage::persist`], call it before releasing those
+    /// locks, so that each service's changes reach the writer in order.
+    pub fn persist_changes(&self, changes: Vec<Change>, files: Vec<(Part, Vec<u8>)>) -> Commit {
+        let Some(directory) = &self.directory else {
+            return Commit::Done;
+        };
+        if changes.is_empty() && files.is_empty() {
+            return Commit::Done;
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let Some(writer) = directory.writer.as_ref() else {
+            return Commit::Failed(WriteError::Stopped);
+        };
+        match writer.send(Batch { changes, files, notify: Notify::Async(sender) }) {
+            Ok(()) => Commit::Waiting(receiver),
+            Err(_) => Commit::Failed(WriteError::Stopped),
+        }
+    }
+
+    /// [`Storage::persist_changes`] for a caller that waits on its own
+    /// thread (outside the async runtime's work).
+    pub fn persist_changes_blocking(&self, changes: Vec<Change>, files: Vec<(Part, Vec<u8>)>) -> BlockingCommit {
+        let Some(directory) = &self.directory else {
+            return BlockingCommit::Done;
+        };
+        if changes.is_empty() && files.is_empty() {
+            return BlockingCommit::Done;
+        }
+        let (sender, receiver) = mpsc::sync_channel(1);
+        let Some(writer) = directory.writer.as_ref() else {
+            return BlockingCommit::Failed(WriteError::Stopped);
+        };
+        match writer.send(Batch { changes, files, notify: Notify::Blocking(sender) }) {
+            Ok(()) => BlockingCommit::Waiting(receiver),
+            Err(_) => BlockingCommit::Failed(WriteError::Stopped),
         }
     }
 
@@ -248,14 +319,13 @@ enum Notified {
 
 /// Takes every service's journal, in a fixed order.
 fn take_journals(state: &mut SandboxState) -> Vec<Change> {
-    let mut changes = state.cloudtrail.journal.take();
-    changes.extend(state.logs.journal.take());
-    changes.extend(state.metrics.journal.take());
-    changes.extend(state.s3.journal.take());
-    for queue in state.sqs.queues.values_mut() {
-        changes.extend(queue.journal.take());
-    }
-    changes.extend(state.sns.journal.take());
+    use crate::state::Persisted as _;
+    let mut changes = state.cloudtrail.take_journal();
+    changes.extend(state.logs.take_journal());
+    changes.extend(state.metrics.take_journal());
+    changes.extend(state.s3.take_journal());
+    changes.extend(state.sqs.take_journal());
+    changes.extend(state.sns.take_journal());
     changes
 }
 

@@ -131,21 +131,25 @@ pub struct RunnableService {
 /// Every ECS service with its task definition and the loopback ports its
 /// load balancers are served on (Listener -> TargetGroup -> Service).
 pub fn ecs_services(state: &SandboxState) -> Vec<RunnableService> {
+    services_of(&state.ecs, &state.elb)
+}
+
+/// [`ecs_services`] from the ECS and load balancer states alone.
+pub fn services_of(ecs: &EcsState, elb: &super::elbv2::ElbState) -> Vec<RunnableService> {
     let mut out = Vec::new();
-    for service in state.ecs.services.values() {
-        let (Some(cluster), Some(task_definition)) = (
-            state.ecs.clusters.get(&service.cluster_arn),
-            state.ecs.task_definitions.get(&service.task_definition_arn),
-        ) else {
+    for service in ecs.services.values() {
+        let (Some(cluster), Some(task_definition)) =
+            (ecs.clusters.get(&service.cluster_arn), ecs.task_definitions.get(&service.task_definition_arn))
+        else {
             continue;
         };
         let mut endpoints = Vec::new();
         for attachment in &service.load_balancers {
-            for listener in state.elb.listeners.values() {
+            for listener in elb.listeners.values() {
                 if !listener.target_group_arns.contains(&attachment.target_group_arn) {
                     continue;
                 }
-                if let Some(lb) = state.elb.load_balancers.get(&listener.load_balancer_arn) {
+                if let Some(lb) = elb.load_balancers.get(&listener.load_balancer_arn) {
                     endpoints.push(ServiceEndpoint {
                         load_balancer_arn: lb.arn.clone(),
                         dns_name: lb.dns_name.clone(),
