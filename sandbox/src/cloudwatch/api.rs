@@ -472,46 +472,100 @@ fn put_metric_data(metrics: &mut MetricStore, input: &PutMetricDataInput, now: i
     Ok(())
 }
 
-/// Datapoints of `metric` in `[start, end)` grouped by period start.
-fn buckets(
-    metrics: &MetricStore,
-    metric: &Metric,
-    unit: Option<&str>,
-    start: i64,
-    end: i64,
-    period: u32,
-) -> BTreeMap<i64, (Vec<f64>, Option<String>)> {
+/// What one period holds: raw values, and roll-ups of older data.
+#[derive(Debug, Default)]
+struct PeriodData {
+    values: Vec<f64>,
+    sample_count: f64,
+    sum: f64,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    /// Whether roll-ups contributed (percentiles then cannot be computed).
+    rolled_up: bool,
+}
+
+impl PeriodData {
+    fn add_value(&mut self, value: f64) {
+        self.values.push(value);
+        self.add_set(1.0, value, value, value);
+    }
+
+    fn add_set(&mut self, count: f64, sum: f64, minimum: f64, maximum: f64) {
+        self.sample_count += count;
+        self.sum += sum;
+        self.minimum = Some(self.minimum.map_or(minimum, |m| m.min(minimum)));
+        self.maximum = Some(self.maximum.map_or(maximum, |m| m.max(maximum)));
+    }
+}
+
+/// Datapoints of `metric` in `[start, end)` grouped by period start, from
+/// the finest data kept for each instant; roll-ups whose resolution the
+/// period is not a multiple of are left out, which is CloudWatch's rule
+/// that data older than 3 hours needs periods of whole minutes, older than
+/// 15 days of 5 minutes, older than 63 days of hours.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html>
+fn buckets(metrics: &MetricStore, query: &BucketQuery<'_>, now: i64) -> BTreeMap<i64, (PeriodData, Option<String>)> {
+    let BucketQuery { metric, unit, start, end, period } = *query;
     let id = crate::metrics::MetricId {
         namespace: metric.namespace.clone(),
         metric_name: metric.metric_name.clone(),
         dimensions: dimension_pairs(&metric.dimensions),
     };
     let period_ms = i64::from(period.max(1)) * 1_000;
-    let mut grouped: BTreeMap<i64, (Vec<f64>, Option<String>)> = BTreeMap::new();
-    for point in metrics.query(&id, start, end) {
-        if unit.is_some_and(|unit| point.unit.as_deref() != Some(unit)) {
-            continue;
+    let bucket_of = |at: i64| at - (at - start).rem_euclid(period_ms);
+    let mut grouped: BTreeMap<i64, (PeriodData, Option<String>)> = BTreeMap::new();
+    for sample in metrics.samples(&id, start, end, now) {
+        match sample {
+            crate::metrics::Sample::Raw(point) => {
+                if unit.is_some_and(|unit| point.unit.as_deref() != Some(unit)) {
+                    continue;
+                }
+                let entry = grouped.entry(bucket_of(point.timestamp)).or_default();
+                entry.0.add_value(point.value);
+                entry.1.clone_from(&point.unit);
+            }
+            crate::metrics::Sample::Rollup { start: at, resolution_ms, rollup } => {
+                if period_ms % resolution_ms != 0 || unit.is_some_and(|unit| rollup.unit.as_deref() != Some(unit)) {
+                    continue;
+                }
+                let entry = grouped.entry(bucket_of(at)).or_default();
+                entry.0.add_set(rollup.sample_count, rollup.sum, rollup.minimum, rollup.maximum);
+                entry.0.rolled_up = true;
+                entry.1.clone_from(&rollup.unit);
+            }
         }
-        let bucket = point.timestamp - (point.timestamp - start).rem_euclid(period_ms);
-        let entry = grouped.entry(bucket).or_default();
-        entry.0.push(point.value);
-        entry.1.clone_from(&point.unit);
     }
     grouped
 }
 
-/// One statistic over a period's values (`Sum`, `Average`, `p90`, ...).
-fn statistic(values: &[f64], name: &str) -> Option<f64> {
-    let count = values.len() as f64;
+/// Which datapoints [`buckets`] groups.
+#[derive(Clone, Copy)]
+struct BucketQuery<'a> {
+    metric: &'a Metric,
+    unit: Option<&'a str>,
+    start: i64,
+    end: i64,
+    period: u32,
+}
+
+/// One statistic over a period (`Sum`, `Average`, `p90`, ...);
+/// percentiles need the raw values, kept for 3 hours.
+fn statistic(data: &PeriodData, name: &str) -> Option<f64> {
+    if data.sample_count <= 0.0 {
+        return None;
+    }
     match name {
-        "Sum" => Some(values.iter().sum()),
-        "SampleCount" => Some(count),
-        "Average" => Some(values.iter().sum::<f64>() / count),
-        "Minimum" => values.iter().copied().reduce(f64::min),
-        "Maximum" => values.iter().copied().reduce(f64::max),
+        "Sum" => Some(data.sum),
+        "SampleCount" => Some(data.sample_count),
+        "Average" => Some(data.sum / data.sample_count),
+        "Minimum" => data.minimum,
+        "Maximum" => data.maximum,
         other => {
+            if data.rolled_up {
+                return None;
+            }
             let percentile = alarm::ExtendedStatistic::parse(other).ok()?.percentile();
-            statistics::percentile(&mut values.to_vec(), percentile)
+            statistics::percentile(&mut data.values.clone(), percentile)
         }
     }
 }
@@ -524,11 +578,7 @@ fn time_range(start: Option<i64>, end: Option<i64>) -> Result<(i64, i64), AwsErr
     }
 }
 
-fn get_metric_statistics(
-    metrics: &MetricStore,
-    input: &GetMetricStatisticsInput,
-    _now: i64,
-) -> Result<Value, AwsError> {
+fn get_metric_statistics(metrics: &MetricStore, input: &GetMetricStatisticsInput, now: i64) -> Result<Value, AwsError> {
     let (start, end) = time_range(input.start_time, input.end_time)?;
     if input.statistics.is_empty() == input.extended_statistics.is_empty() && input.statistics.is_empty() {
         return Err(AwsError::sender(
@@ -536,7 +586,8 @@ fn get_metric_statistics(
             "Must specify either Statistics or ExtendedStatistics",
         ));
     }
-    let grouped = buckets(metrics, &input.metric, input.unit.as_deref(), start, end, input.period);
+    let query = BucketQuery { metric: &input.metric, unit: input.unit.as_deref(), start, end, period: input.period };
+    let grouped = buckets(metrics, &query, now);
     let datapoints: Vec<Value> = grouped
         .iter()
         .map(|(bucket, (values, unit))| {
@@ -561,7 +612,7 @@ fn get_metric_statistics(
     Ok(Value::structure().with("Label", input.metric.metric_name.as_str()).with("Datapoints", Value::List(datapoints)))
 }
 
-fn get_metric_data(metrics: &MetricStore, input: &GetMetricDataInput, _now: i64) -> Result<Value, AwsError> {
+fn get_metric_data(metrics: &MetricStore, input: &GetMetricDataInput, now: i64) -> Result<Value, AwsError> {
     let (start, end) = time_range(input.start_time, input.end_time)?;
     let ascending = input.scan_by.as_deref() == Some("TimestampAscending");
     let mut results = Vec::new();
@@ -575,7 +626,8 @@ fn get_metric_data(metrics: &MetricStore, input: &GetMetricDataInput, _now: i64)
         if query.return_data == Some(false) {
             continue;
         }
-        let grouped = buckets(metrics, &stat.metric, stat.unit.as_deref(), start, end, stat.period);
+        let wanted = BucketQuery { metric: &stat.metric, unit: stat.unit.as_deref(), start, end, period: stat.period };
+        let grouped = buckets(metrics, &wanted, now);
         let mut points: Vec<(i64, f64)> = grouped
             .iter()
             .filter_map(|(bucket, (values, _))| statistic(values, &stat.stat).map(|value| (*bucket, value)))
@@ -595,31 +647,23 @@ fn get_metric_data(metrics: &MetricStore, input: &GetMetricDataInput, _now: i64)
     Ok(Value::structure().with("MetricDataResults", Value::List(results)).with("Messages", Value::List(Vec::new())))
 }
 
-/// A metric's identity: namespace, name and dimensions.
-type MetricKey<'a> = (&'a str, &'a str, &'a [(String, String)]);
-
 fn list_metrics(metrics: &MetricStore, input: &ListMetricsInput) -> Value {
-    let mut seen: Vec<MetricKey<'_>> = Vec::new();
-    for point in metrics.all() {
-        let key = (point.namespace.as_str(), point.metric_name.as_str(), point.dimensions.as_slice());
-        let wanted = input.namespace.as_ref().is_none_or(|n| *n == point.namespace)
-            && input.metric_name.as_ref().is_none_or(|m| *m == point.metric_name)
-            && input.dimensions.iter().all(|filter| {
-                point.dimensions.iter().any(|(name, value)| {
-                    *name == filter.name && filter.value.as_ref().is_none_or(|wanted| wanted == value)
+    let listed: Vec<Value> = metrics
+        .metrics()
+        .filter(|metric| {
+            input.namespace.as_ref().is_none_or(|n| *n == metric.namespace)
+                && input.metric_name.as_ref().is_none_or(|m| *m == metric.metric_name)
+                && input.dimensions.iter().all(|filter| {
+                    metric.dimensions.iter().any(|(name, value)| {
+                        *name == filter.name && filter.value.as_ref().is_none_or(|wanted| wanted == value)
+                    })
                 })
-            });
-        if wanted && !seen.contains(&key) {
-            seen.push(key);
-        }
-    }
-    let listed: Vec<Value> = seen
-        .into_iter()
-        .map(|(namespace, name, dimensions)| {
+        })
+        .map(|metric| {
             Value::structure()
-                .with("Namespace", namespace)
-                .with("MetricName", name)
-                .with("Dimensions", dimensions_value(dimensions))
+                .with("Namespace", metric.namespace.as_str())
+                .with("MetricName", metric.metric_name.as_str())
+                .with("Dimensions", dimensions_value(&metric.dimensions))
         })
         .collect();
     Value::structure().with("Metrics", Value::List(listed))

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use keywatch_domain::alarm::{self, AlarmHistoryItem, AlarmState, MetricAlarm, MetricSample, StateValue};
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{MetricId, MetricStore};
+use crate::metrics::{MetricId, MetricStore, Sample};
 
 /// How long AWS keeps alarm history: two weeks.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html>
@@ -138,11 +138,22 @@ impl CloudWatchState {
                 metric_name: record.alarm.metric_name.clone(),
                 dimensions: record.alarm.dimensions.iter().map(|d| (d.name.clone(), d.value.clone())).collect(),
             };
+            // Raw datapoints where kept (3 hours), statistic sets beyond.
             let samples: Vec<MetricSample> = metrics
-                .query(&metric, instant - span, instant)
+                .samples(&metric, instant - span, instant, now)
                 .into_iter()
-                .filter(|point| record.unit.is_none() || point.unit == record.unit)
-                .map(|point| MetricSample::Value { timestamp_ms: point.timestamp, value: point.value })
+                .filter_map(|sample| match sample {
+                    Sample::Raw(point) => (record.unit.is_none() || point.unit == record.unit)
+                        .then_some(MetricSample::Value { timestamp_ms: point.timestamp, value: point.value }),
+                    Sample::Rollup { start, rollup, .. } => (record.unit.is_none() || rollup.unit == record.unit)
+                        .then_some(MetricSample::StatisticSet {
+                            timestamp_ms: start,
+                            sample_count: rollup.sample_count,
+                            sum: rollup.sum,
+                            minimum: rollup.minimum,
+                            maximum: rollup.maximum,
+                        }),
+                })
                 .collect();
             let evaluation = match alarm::evaluate(&record.alarm, &samples, now, &record.state) {
                 Ok(evaluation) => evaluation,

@@ -27,7 +27,9 @@ pub const FILE_NAME: &str = "sandbox.db";
 
 /// The layout this release writes, kept in `meta`.
 /// Version 2 added `log_stream_summary` (events are no longer read back
-/// at start): a version 1 database gets it computed once when opened.
+/// at start) and `metric_rollup` (CloudWatch's 1-minute, 5-minute and
+/// 1-hour statistic sets): a version 1 database gets both computed once
+/// when opened.
 const SCHEMA_VERSION: &str = "2";
 
 // Indexes serve the deletions retention makes (by time) and the order the
@@ -75,6 +77,20 @@ CREATE TABLE IF NOT EXISTS metric_datapoint (
     datapoint TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_datapoint_by_time ON metric_datapoint (timestamp);
+CREATE TABLE IF NOT EXISTS metric_rollup (
+    namespace TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    resolution INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    sample_count REAL NOT NULL,
+    sum REAL NOT NULL,
+    minimum REAL NOT NULL,
+    maximum REAL NOT NULL,
+    unit TEXT,
+    PRIMARY KEY (namespace, metric_name, dimensions, resolution, start)
+);
+CREATE INDEX IF NOT EXISTS metric_rollup_by_start ON metric_rollup (resolution, start);
 CREATE TABLE IF NOT EXISTS sns_email (seq INTEGER PRIMARY KEY, email TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sqs_message (
     seq INTEGER PRIMARY KEY,
@@ -93,6 +109,36 @@ CREATE TABLE IF NOT EXISTS s3_object (
     PRIMARY KEY (bucket, key)
 );
 ";
+
+/// Adds `datapoint` to its series' roll-up of each tier.
+fn roll_up(connection: &Connection, datapoint: &Datapoint) -> Result<(), DbError> {
+    let dimensions = serde_json::to_string(&datapoint.dimensions)?;
+    for tier in crate::metrics::TIERS {
+        let start = datapoint.timestamp - datapoint.timestamp.rem_euclid(tier.resolution_ms);
+        connection
+            .prepare_cached(
+                "INSERT INTO metric_rollup
+                     (namespace, metric_name, dimensions, resolution, start, sample_count, sum, minimum, maximum, unit)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?6, ?7)
+                 ON CONFLICT (namespace, metric_name, dimensions, resolution, start) DO UPDATE SET
+                     sample_count = sample_count + 1,
+                     sum = sum + excluded.sum,
+                     minimum = min(minimum, excluded.minimum),
+                     maximum = max(maximum, excluded.maximum),
+                     unit = excluded.unit",
+            )?
+            .execute(params![
+                datapoint.namespace,
+                datapoint.metric_name,
+                dimensions,
+                tier.resolution_ms,
+                start,
+                datapoint.value,
+                datapoint.unit
+            ])?;
+    }
+    Ok(())
+}
 
 /// Summarizes every stream's stored events (`?1`/`?2` unused): run when a
 /// version 1 database is upgraded.
@@ -170,13 +216,19 @@ impl Database {
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
             .optional()?;
         if version.as_deref() == Some("1") {
-            self.connection.execute_batch(&format!(
-                "BEGIN;
-                 DELETE FROM log_stream_summary;
-                 {SUMMARIZE};
-                 UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema';
-                 COMMIT;"
-            ))?;
+            let transaction = self.connection.unchecked_transaction()?;
+            transaction
+                .execute_batch(&format!("DELETE FROM log_stream_summary; {SUMMARIZE}; DELETE FROM metric_rollup;"))?;
+            let datapoints: Vec<Datapoint> = {
+                let mut statement = transaction.prepare("SELECT datapoint FROM metric_datapoint ORDER BY seq")?;
+                let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+                rows.map(|text| Ok(serde_json::from_str::<Datapoint>(&text?)?)).collect::<Result<_, DbError>>()?
+            };
+            for datapoint in &datapoints {
+                roll_up(&transaction, datapoint)?;
+            }
+            transaction.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", params![SCHEMA_VERSION])?;
+            transaction.commit()?;
         }
         Ok(())
     }
@@ -229,13 +281,7 @@ impl Database {
     pub fn load_into(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
         self.load_cloudtrail(state)?;
         self.load_logs(state)?;
-        let mut statement = self.connection.prepare("SELECT datapoint FROM metric_datapoint ORDER BY seq")?;
-        let datapoints = statement
-            .query_map([], |row| row.get::<_, String>(0))?
-            .map(|text| Ok(serde_json::from_str::<Datapoint>(&text?)?))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        drop(statement);
-        state.metrics.restore(datapoints);
+        self.load_metrics(state)?;
         self.load_sqs(state)?;
         let mut statement = self.connection.prepare("SELECT email FROM sns_email ORDER BY seq")?;
         for text in statement.query_map([], |row| row.get::<_, String>(0))? {
@@ -243,6 +289,47 @@ impl Database {
         }
         drop(statement);
         self.load_s3(state)
+    }
+
+    /// Reads the last 3 hours' raw datapoints and the roll-ups within their
+    /// retention: bounded by CloudWatch's retention, not by how many
+    /// datapoints were ever put.
+    fn load_metrics(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
+        let now = crate::clock::now_ms();
+        let mut statement = self
+            .connection
+            .prepare("SELECT datapoint FROM metric_datapoint WHERE timestamp >= ?1 ORDER BY timestamp, seq")?;
+        let datapoints = statement
+            .query_map(params![now - crate::metrics::RAW_RETENTION_MS], |row| row.get::<_, String>(0))?
+            .map(|text| Ok(serde_json::from_str::<Datapoint>(&text?)?))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        drop(statement);
+        let mut rollups = Vec::new();
+        for tier in crate::metrics::TIERS {
+            let mut statement = self.connection.prepare_cached(
+                "SELECT namespace, metric_name, dimensions, start, sample_count, sum, minimum, maximum, unit
+                 FROM metric_rollup WHERE resolution = ?1 AND start >= ?2",
+            )?;
+            let mut rows = statement.query(params![tier.resolution_ms, now - tier.retention_ms])?;
+            while let Some(row) = rows.next()? {
+                rollups.push(crate::metrics::StoredRollup {
+                    namespace: row.get(0)?,
+                    metric_name: row.get(1)?,
+                    dimensions: serde_json::from_str(&row.get::<_, String>(2)?)?,
+                    resolution_ms: tier.resolution_ms,
+                    start: row.get(3)?,
+                    rollup: crate::metrics::Rollup {
+                        sample_count: row.get(4)?,
+                        sum: row.get(5)?,
+                        minimum: row.get(6)?,
+                        maximum: row.get(7)?,
+                        unit: row.get(8)?,
+                    },
+                });
+            }
+        }
+        state.metrics.restore(datapoints, rollups);
+        Ok(())
     }
 
     fn load_sqs(&mut self, state: &mut SandboxState) -> Result<(), DbError> {
@@ -584,11 +671,17 @@ fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result
             transaction
                 .prepare_cached("INSERT INTO metric_datapoint (timestamp, datapoint) VALUES (?1, ?2)")?
                 .execute(params![datapoint.timestamp, text])?;
+            roll_up(transaction, datapoint)?;
         }
-        Change::DatapointsExpired { before } => {
+        Change::MetricDataExpired { now } => {
             transaction
                 .prepare_cached("DELETE FROM metric_datapoint WHERE timestamp < ?1")?
-                .execute(params![before])?;
+                .execute(params![now - crate::metrics::RAW_RETENTION_MS])?;
+            for tier in crate::metrics::TIERS {
+                transaction
+                    .prepare_cached("DELETE FROM metric_rollup WHERE resolution = ?1 AND start < ?2")?
+                    .execute(params![tier.resolution_ms, now - tier.retention_ms])?;
+            }
         }
         Change::ObjectPut { bucket, object } => {
             let attributes = serde_json::to_string(&ObjectAttributes {

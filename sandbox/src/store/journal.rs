@@ -37,8 +37,8 @@ pub enum Change {
     LogStreamDeleted { region: String, group: String, stream: String },
     /// A datapoint was put.
     Datapoint(Datapoint),
-    /// Datapoints older than `before` were forgotten.
-    DatapointsExpired { before: i64 },
+    /// Raw datapoints and roll-ups past their retention at `now` were forgotten.
+    MetricDataExpired { now: i64 },
     /// An object was stored (replacing any under its key).
     ObjectPut { bucket: String, object: Object },
     /// An object was deleted.
