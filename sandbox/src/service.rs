@@ -73,7 +73,8 @@ pub struct Handled {
 /// member fails as AWS's validation does; anything else malformed as a
 /// `SerializationException`, as the JSON protocols report unreadable input.
 pub fn decode_json<T: DeserializeOwned>(input: &serde_json::Value) -> Result<T, AwsError> {
-    serde_json::from_value(input.clone()).map_err(|error| {
+    // Deserialized from the borrowed document: no copy of it per call.
+    T::deserialize(input).map_err(|error| {
         let text = error.to_string();
         match text.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')) {
             // https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html (ValidationException)
