@@ -247,6 +247,22 @@ impl Shared {
         changed.note(&self.storage, &mut *cloudtrail, false);
         changed.persist(&self.storage)
     }
+
+    /// [`Shared::file_records`], then waits until the records an earlier
+    /// filing (the recording task's, perhaps still committing) handed over
+    /// are committed too: what LookupEvents waits for before reading.
+    async fn records_committed(&self) -> Result<(), WriteError> {
+        // Both are sent under the CloudTrail lock, so the barrier follows
+        // whatever any earlier filing sent.
+        let (filed, barrier) = {
+            let mut cloudtrail = self.services.cloudtrail();
+            let mut changed = Changed::default();
+            changed.note(&self.storage, &mut *cloudtrail, false);
+            (changed.persist(&self.storage), self.storage.barrier())
+        };
+        filed.wait().await?;
+        barrier.wait().await
+    }
 }
 
 /// The sandbox, ready to serve.
@@ -697,7 +713,7 @@ async fn handle(
             }
             if (request.service.as_str(), request.operation.as_str()) == ("cloudtrail", "LookupEvents") {
                 // Reads the stored history: every answered call's record first.
-                log_write_failure(shared.file_records().wait().await);
+                log_write_failure(shared.records_committed().await);
             }
             let mut result = dispatch_durably(&shared, &request, &context, &source_ip).await;
             if let ("sqs", "ReceiveMessage", Input::Json(input)) =

@@ -118,7 +118,28 @@ pub struct S3State {
     /// The stored bodies, when a state directory keeps them.
     #[serde(skip)]
     pub archive: BodyArchive,
+    /// Bodies put in the last seconds, kept in memory until their commit
+    /// has surely landed: an object is readable as soon as it is listed.
+    #[serde(skip)]
+    recent: RecentBodies,
 }
+
+/// How long a stored body stays in memory after its put: far longer than
+/// a commit takes.
+const RECENT_BODY_MS: i64 = 10_000;
+
+/// Recently put bodies by (bucket, key), with when they were put.
+#[derive(Debug, Clone, Default)]
+struct RecentBodies(BTreeMap<(String, String), (i64, Vec<u8>)>);
+
+impl PartialEq for RecentBodies {
+    /// Always: a cache of what the store holds, not part of the state's value.
+    fn eq(&self, _other: &RecentBodies) -> bool {
+        true
+    }
+}
+
+impl Eq for RecentBodies {}
 
 /// What PutObject stores besides the body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -321,7 +342,10 @@ impl S3State {
             stored_len: None,
         };
         let kept = if self.archive.0.is_some() {
-            // The store keeps the body; memory keeps what lists and HEADs need.
+            // The store keeps the body; memory keeps what lists and HEADs
+            // need, and the body itself until its commit has landed.
+            self.recent.0.retain(|_, (put_at, _)| now - *put_at < RECENT_BODY_MS);
+            self.recent.0.insert((bucket.to_owned(), key.to_owned()), (now, object.body.clone()));
             Object { body: Vec::new(), stored_len: Some(object.body.len()), ..object.clone() }
         } else {
             object.clone()
@@ -344,6 +368,9 @@ impl S3State {
         let (Some(_), Some(store)) = (object.stored_len, &self.archive.0) else {
             return Ok(object.body.clone());
         };
+        if let Some((_, body)) = self.recent.0.get(&(bucket.to_owned(), key.to_owned())) {
+            return Ok(body.clone());
+        }
         match store.body(bucket, key) {
             Ok(Some(body)) => Ok(body),
             Ok(None) => Err(no_such_key(key)),
@@ -358,6 +385,7 @@ impl S3State {
     }
 
     pub fn delete_object(&mut self, bucket: &str, key: &str) -> Result<bool, AwsError> {
+        self.recent.0.remove(&(bucket.to_owned(), key.to_owned()));
         let removed = self.bucket_mut(bucket)?.objects.remove(key).is_some();
         if removed {
             self.journal.push(Change::ObjectDeleted { bucket: bucket.to_owned(), key: key.to_owned() });

@@ -240,6 +240,23 @@ impl Storage {
         }
     }
 
+    /// Resolves once every change handed to the writer before it is
+    /// committed (the writer commits in order): an empty batch through the
+    /// same queue.
+    pub fn barrier(&self) -> Commit {
+        let Some(directory) = &self.directory else {
+            return Commit::Done;
+        };
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let Some(writer) = directory.writer.as_ref() else {
+            return Commit::Failed(WriteError::Stopped);
+        };
+        match writer.send(Batch { changes: Vec::new(), files: Vec::new(), notify: Notify::Async(sender) }) {
+            Ok(()) => Commit::Waiting(receiver),
+            Err(_) => Commit::Failed(WriteError::Stopped),
+        }
+    }
+
     /// [`Storage::persist_changes`] for a caller that waits on its own
     /// thread (outside the async runtime's work).
     pub fn persist_changes_blocking(&self, changes: Vec<Change>, files: Vec<(Part, Vec<u8>)>) -> BlockingCommit {
