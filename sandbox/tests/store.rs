@@ -330,3 +330,71 @@ async fn a_full_state_directory_fails_writes_with_the_services_error_and_keeps_r
     assert!(stored >= answered * BATCH, "{stored} events stored, {answered} batches answered");
     assert_eq!(stored % BATCH, 0, "a batch was stored in part: {stored} events");
 }
+
+// Records waiting for delivery when the sandbox stops are delivered after
+// it starts again, whole: the queue stores each record's text once (in its
+// event row) and reads it back from there.
+#[tokio::test]
+async fn records_queued_for_delivery_survive_a_restart_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SandboxConfig {
+        state_dir: Some(dir.path().to_owned()),
+        cloudtrail_delivery_delay: std::time::Duration::from_secs(2),
+        ..SandboxConfig::default()
+    };
+    let (sandbox, running) = support::start_sandbox_with(config.clone()).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group().log_group_name("trail-group").send().await.expect("CreateLogGroup");
+    support::create_trail_bucket(&sdk, "trail-bucket").await;
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
+    cloudtrail
+        .create_trail()
+        .name("restart-trail")
+        .s3_bucket_name("trail-bucket")
+        .cloud_watch_logs_log_group_arn("arn:aws:logs:ap-southeast-2:111122223333:log-group:trail-group:*")
+        .cloud_watch_logs_role_arn("arn:aws:iam::111122223333:role/CloudTrailToLogs")
+        .send()
+        .await
+        .expect("CreateTrail");
+    cloudtrail.start_logging().name("restart-trail").send().await.expect("StartLogging");
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let key = kms.create_key().description("queued across a restart").send().await.expect("CreateKey");
+    let key_id = key.key_metadata().map(|m| m.key_id().to_owned()).expect("id");
+    // Stopped well before the 2 s delivery delay.
+    drop(running);
+    drop(sandbox);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let queued: i64 = rusqlite::Connection::open(dir.path().join("sandbox.db"))
+        .and_then(|db| {
+            db.query_row(
+                "SELECT COUNT(*) FROM cloudtrail_queue WHERE event_seq IS NOT NULL AND body NOT LIKE '%CreateKey%'",
+                [],
+                |row| row.get(0),
+            )
+        })
+        .expect("queue rows");
+    assert!(queued >= 2, "the delivery and the log-file row name the event row ({queued})");
+
+    let (_sandbox, running) = support::start_sandbox_with(config).await;
+    let sdk = support::sdk_config(&running.endpoint_url, "ap-southeast-2");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let mut delivered = None;
+    for _ in 0..60 {
+        let found = logs.filter_log_events().log_group_name("trail-group").send().await.expect("FilterLogEvents");
+        delivered = found
+            .events()
+            .iter()
+            .filter_map(|event| event.message())
+            .find(|message| message.contains("\"CreateKey\"") && message.contains(&key_id))
+            .map(str::to_owned);
+        if delivered.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let delivered = delivered.expect("the CreateKey record delivered after the restart");
+    let record: serde_json::Value = serde_json::from_str(&delivered).expect("a whole JSON record");
+    assert_eq!(record["eventName"], "CreateKey");
+    assert_eq!(record["requestParameters"]["description"], "queued across a restart");
+}

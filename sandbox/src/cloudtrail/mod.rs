@@ -223,6 +223,12 @@ impl RecordJson {
     pub fn get(&self) -> &str {
         self.0.get()
     }
+
+    /// `null`: what a stored queue row holds when its record's text is in
+    /// the record's event row.
+    pub fn placeholder() -> RecordJson {
+        RecordJson(serde_json::value::RawValue::NULL.to_owned())
+    }
 }
 
 impl PartialEq for RecordJson {
@@ -503,6 +509,9 @@ impl CloudTrailState {
         log_file_interval_ms: i64,
     ) {
         let message = record.to_string();
+        // The event first: the store then keeps the text once and has the
+        // queue rows that follow name it.
+        self.journal.push(Change::TrailEvent { event_time, record: message.clone() });
         for trail in self.trails.values().flat_map(|trails| trails.values()) {
             if !(trail.is_logging && trail.covers(region) && trail.selects(&record)) {
                 continue;
@@ -543,7 +552,6 @@ impl CloudTrailState {
                 insert_by_due(&mut self.pending, delivery, |p| p.due);
             }
         }
-        self.journal.push(Change::TrailEvent { event_time, record: message });
         self.history.push_back(record);
         while self.history.len() > EVENT_HISTORY_LIMIT {
             self.history.pop_front();

@@ -16,7 +16,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 use super::journal::Change;
-use crate::cloudtrail::{ArchiveQuery, ArchiveReader, EVENT_HISTORY_LIMIT, PendingDelivery, PendingRecord};
+use crate::cloudtrail::{ArchiveQuery, ArchiveReader, EVENT_HISTORY_LIMIT, PendingDelivery, PendingRecord, RecordJson};
 use crate::logs::{LogEvent, LogStream, StreamSummary};
 use crate::metrics::Datapoint;
 use crate::s3::Object;
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS cloudtrail_queue (
     seq INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     due INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    event_seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS cloudtrail_queue_by_due ON cloudtrail_queue (kind, due);
 CREATE TABLE IF NOT EXISTS log_event (
@@ -211,6 +212,16 @@ impl Database {
 
     /// Brings a database an earlier release wrote to this release's layout.
     fn upgrade(&self) -> Result<(), DbError> {
+        // A queue row may name the record it carries (`event_seq`) instead
+        // of holding its text again; earlier layouts lack the column.
+        let has_event_seq: bool = self.connection.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('cloudtrail_queue') WHERE name = 'event_seq'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !has_event_seq {
+            self.connection.execute_batch("ALTER TABLE cloudtrail_queue ADD COLUMN event_seq INTEGER")?;
+        }
         let version: Option<String> = self
             .connection
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
@@ -257,8 +268,9 @@ impl Database {
     /// the database as holding the sandbox's data (the import's commit).
     pub fn apply(&mut self, changes: &[Change], initialize: bool) -> Result<(), DbError> {
         let transaction = self.connection.transaction()?;
+        let mut last_event = None;
         for change in changes {
-            apply_one(&transaction, change)?;
+            apply_one(&transaction, change, &mut last_event)?;
         }
         if initialize {
             transaction
@@ -363,17 +375,40 @@ impl Database {
         }
         let trails: BTreeSet<String> =
             state.cloudtrail.trails.values().flat_map(|trails| trails.values()).map(|t| t.arn.clone()).collect();
-        let mut statement = self.connection.prepare("SELECT kind, body FROM cloudtrail_queue ORDER BY seq")?;
-        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        // A row naming its record's event row takes the text from there.
+        let mut statement = self.connection.prepare(
+            "SELECT q.kind, q.body, q.event_seq, e.record FROM cloudtrail_queue q
+             LEFT JOIN cloudtrail_event e ON e.seq = q.event_seq ORDER BY q.seq",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })?;
         for row in rows {
-            let (kind, body) = row?;
+            let (kind, body, event_seq, record) = row?;
+            let record = match (event_seq, record) {
+                (None, _) => None,
+                (Some(_), Some(record)) => Some(record),
+                // The event expired before its delivery: nothing to deliver.
+                (Some(_), None) => continue,
+            };
             if kind == DELIVERY {
-                let pending: PendingDelivery = serde_json::from_str(&body)?;
+                let mut pending: PendingDelivery = serde_json::from_str(&body)?;
+                if let Some(record) = record {
+                    pending.message = record;
+                }
                 if trails.contains(&pending.trail_arn) {
                     state.cloudtrail.pending.push_back(pending);
                 }
             } else {
-                let pending: PendingRecord = serde_json::from_str(&body)?;
+                let mut pending: PendingRecord = serde_json::from_str(&body)?;
+                if let Some(record) = record {
+                    pending.record = RecordJson::new(record)?;
+                }
                 if trails.contains(&pending.trail_arn) {
                     state.cloudtrail.pending_files.push_back(pending);
                 }
@@ -584,24 +619,44 @@ fn read_history(connection: &Connection, query: &ArchiveQuery<'_>) -> Result<Vec
     Ok(found)
 }
 
-fn apply_one(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), DbError> {
+/// The CloudTrail record last inserted in a transaction (its row and
+/// text): the queue rows that follow it name it instead of copying it.
+type LastEvent<'c> = Option<(i64, &'c str)>;
+
+fn apply_one<'c>(
+    transaction: &rusqlite::Transaction<'_>,
+    change: &'c Change,
+    last_event: &mut LastEvent<'c>,
+) -> Result<(), DbError> {
     match change {
         Change::TrailEvent { event_time, record } => {
             transaction
                 .prepare_cached("INSERT INTO cloudtrail_event (event_time, record) VALUES (?1, ?2)")?
                 .execute(params![event_time, record])?;
+            *last_event = Some((transaction.last_insert_rowid(), record.as_str()));
         }
         Change::TrailDelivery(pending) => {
-            let body = serde_json::to_string(pending)?;
+            // The record's text is stored once, in its event row.
+            let event_seq = last_event.filter(|(_, text)| *text == pending.message).map(|(seq, _)| seq);
+            let body = match event_seq {
+                Some(_) => serde_json::to_string(&PendingDelivery { message: String::new(), ..pending.clone() })?,
+                None => serde_json::to_string(pending)?,
+            };
             transaction
-                .prepare_cached("INSERT INTO cloudtrail_queue (kind, due, body) VALUES (?1, ?2, ?3)")?
-                .execute(params![DELIVERY, pending.due, body])?;
+                .prepare_cached("INSERT INTO cloudtrail_queue (kind, due, body, event_seq) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![DELIVERY, pending.due, body, event_seq])?;
         }
         Change::TrailLogFileRecord(pending) => {
-            let body = serde_json::to_string(pending)?;
+            let event_seq = last_event.filter(|(_, text)| *text == pending.record.get()).map(|(seq, _)| seq);
+            let body = match event_seq {
+                Some(_) => {
+                    serde_json::to_string(&PendingRecord { record: RecordJson::placeholder(), ..pending.clone() })?
+                }
+                None => serde_json::to_string(pending)?,
+            };
             transaction
-                .prepare_cached("INSERT INTO cloudtrail_queue (kind, due, body) VALUES (?1, ?2, ?3)")?
-                .execute(params![LOG_FILE_RECORD, pending.due, body])?;
+                .prepare_cached("INSERT INTO cloudtrail_queue (kind, due, body, event_seq) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![LOG_FILE_RECORD, pending.due, body, event_seq])?;
         }
         Change::TrailDeliveriesTaken { through } => {
             transaction
