@@ -398,6 +398,8 @@ fn ResponsesTable(live: RwSignal<TestingLive>) -> impl IntoView {
 
 #[component]
 fn LivePanel(live: RwSignal<TestingLive>) -> impl IntoView {
+    // The live view re-renders every second; the chosen range outlives it.
+    let chart_range = RwSignal::new(None);
     view! {
         <section class="panel" aria-label="Live view">
             {move || live.with(|live| {
@@ -422,6 +424,7 @@ fn LivePanel(live: RwSignal<TestingLive>) -> impl IntoView {
                         from_ms=live.chart_from_ms
                         to_ms=live.chart_to_ms
                         period_ms=period_ms
+                        range=chart_range
                     />
                     {live.latest.clone().map(|run| view! { <Detection run live_aws=live.live_aws /> })}
                     {live.notification.clone().map(|notification| view! {
