@@ -58,8 +58,6 @@ pub fn TimelineChart(timeline: Timeline) -> impl IntoView {
         date_time(from),
         date_time(to)
     );
-    // With nothing but a state held all along, the whole range is the data.
-    let fit_anchor = (changes == 0).then_some(HoverPoint { ms: to, text: String::new() });
     let spec = ChartSpec {
         title: "Alarm states over time".to_owned(),
         summary,
@@ -67,12 +65,9 @@ pub fn TimelineChart(timeline: Timeline) -> impl IntoView {
         rows,
         hover,
         full_range: (from, to),
-        min_span_ms: 5 * 60_000,
+        // Without a change in the range, a state held all along is the data.
+        min_span_ms: if changes == 0 { to - from } else { 5 * 60_000 },
         empty_text: "No state changes in this range".to_owned(),
-    };
-    let spec = match fit_anchor {
-        Some(_) => ChartSpec { min_span_ms: to - from, ..spec },
-        None => spec,
     };
     view! {
         <Chart spec testid="timeline-chart" />
