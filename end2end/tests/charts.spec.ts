@@ -11,7 +11,9 @@
 import * as http from "node:http";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 
-const PREFIX = "charts-e2e";
+// Under the console's lab prefix ("pattern1"): History follows the alarms it
+// manages, which are those named with that prefix or alerting a lab topic.
+const PREFIX = "pattern1-charts";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
 const SHOTS = "screenshots";
 
@@ -56,12 +58,17 @@ async function expectAxes(chart: Locator, values: boolean): Promise<void> {
   }
 }
 
-/** Moves the pointer across the plot until the hover label shows. */
-async function hoverShows(page: Page, chart: Locator): Promise<string> {
+/**
+ * Moves the pointer across the plot until the hover label shows. The charts
+ * sit below the fold: `locator.hover` scrolls the chart into view first, where
+ * `page.mouse.move` to its bounding box would point outside the viewport and
+ * reach no element at all.
+ */
+async function hoverShows(chart: Locator): Promise<string> {
   const box = await chart.boundingBox();
   if (!box) throw new Error("chart not laid out");
   for (const fraction of [0.5, 0.3, 0.7, 0.2, 0.85]) {
-    await page.mouse.move(box.x + box.width * fraction, box.y + box.height * 0.4);
+    await chart.hover({ position: { x: box.width * fraction, y: box.height * 0.4 } });
     const hover = chart.getByTestId("chart-hover");
     if (await hover.isVisible()) return (await hover.textContent()) ?? "";
   }
@@ -107,7 +114,7 @@ test("the charts have labelled axes, hover values and a threshold sweep that fil
   await expectAxes(preview, true);
   await expect(preview.locator(".chart-threshold-label")).toContainText(["current 1"]);
   expect(await preview.locator(".state-alarm").count()).toBeGreaterThanOrEqual(1);
-  const hovered = await hoverShows(page, preview);
+  const hovered = await hoverShows(preview);
   expect(hovered).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: \d/);
   // A chosen range, then back to the data.
   const controls = page.getByRole("group", { name: "Time range of Metric with both thresholds" });
@@ -129,10 +136,10 @@ test("the charts have labelled axes, hover values and a threshold sweep that fil
   await picker.selectOption({ index: options.length - 2 });
   await expect(threshold).toHaveValue(pickedValue ?? "");
   await expect(page.getByTestId("outcome-proposed")).toContainText(`> ${pickedValue} for 1 of 1`);
-  // Clicking the chart picks the threshold under the pointer.
-  const box = await page.getByRole("img", { name: "Threshold sweep" }).boundingBox();
+  // Clicking the chart picks the threshold under the pointer (scrolled into view first, as a user would).
+  const box = await sweep.boundingBox();
   if (!box) throw new Error("sweep not laid out");
-  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.5);
+  await sweep.click({ position: { x: box.width * 0.3, y: box.height * 0.5 } });
   await expect(threshold).not.toHaveValue(pickedValue ?? "");
   await expect(threshold).toHaveValue(/^\d+(\.\d+)?$/);
   await page.getByRole("region", { name: "Preview" }).screenshot({ path: `${SHOTS}/preview-chart.png` });

@@ -42,9 +42,21 @@ pub struct Sweep {
 /// About `count` candidate thresholds spanning the series' values, on a
 /// nice step (so a picked value reads "2.5", not "2.4747…"), plus `extra`
 /// (the current and proposed thresholds); sorted and without duplicates.
+/// A series that holds one value (a single burst of failures is one
+/// datapoint) is swept from zero to that value instead.
 pub fn candidate_thresholds(series: &PreparedSeries, count: usize, extra: &[f64]) -> Vec<f64> {
     let (lo, hi) =
         series.values().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), value| (lo.min(value), hi.max(value)));
+    // One value gives no span to step through: the step would shrink to
+    // machine epsilon and leave the value alone (and the rounding below
+    // would overflow). Zero is where a count's thresholds start.
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else if lo.min(0.0) < hi.max(0.0) {
+        (lo.min(0.0), hi.max(0.0))
+    } else {
+        (lo, lo + 1.0)
+    };
     let mut candidates: Vec<f64> = extra.iter().copied().filter(|t| t.is_finite()).collect();
     if lo.is_finite() && hi.is_finite() {
         let step = nice_step((hi - lo).max(f64::EPSILON) / count.saturating_sub(1).max(1) as f64);
@@ -281,6 +293,22 @@ mod tests {
         assert!(candidates.windows(2).all(|pair| pair[0] < pair[1]));
         // "0.30000000000000004" would land in the threshold field.
         assert!(candidates.contains(&0.3));
+    }
+
+    #[test]
+    fn a_series_of_one_value_is_swept_from_zero() {
+        // (value every datapoint holds, first candidate, last candidate)
+        for (value, first, last) in [(4.0_f64, 0.0_f64, 4.0_f64), (0.0, 0.0, 1.0), (-3.0, -3.0, 0.0), (0.25, 0.0, 0.25)]
+        {
+            let samples: Vec<MetricSample> =
+                (0..6).map(|i| MetricSample::Value { timestamp_ms: T0 + i * 10_000, value }).collect();
+            let series = PreparedSeries::prepare(&lab_alarm(), &samples, T0, T0 + 60_000).unwrap();
+            let candidates = candidate_thresholds(&series, 100, &[1.0]);
+            assert_eq!(candidates.first(), Some(&first.min(1.0)), "{value}: {candidates:?}");
+            assert_eq!(candidates.last(), Some(&f64::max(last, 1.0)), "{value}: {candidates:?}");
+            assert!(candidates.len() > 20 && candidates.len() <= 102, "{value}: {}", candidates.len());
+            assert!(candidates.contains(&value), "{value}: {candidates:?}");
+        }
     }
 
     #[test]
