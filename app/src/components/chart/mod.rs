@@ -30,6 +30,8 @@ const ROW_HEIGHT: f64 = 22.0;
 const AXIS_HEIGHT: f64 = 34.0;
 /// ALARM bands are never drawn narrower than this many user units.
 const MIN_BAND_WIDTH: f64 = 2.0;
+/// Datapoints are never drawn narrower (nor, as a range, shorter) than this.
+const MIN_MARK: f64 = 3.0;
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 86_400_000;
@@ -50,6 +52,54 @@ pub enum PlotKind {
     Bars,
     /// Each column's minimum-to-maximum range (buckets already summarised).
     Range,
+}
+
+/// The range a chart shows, resolved against its data at each render, so a
+/// refreshing chart keeps following its data ("the last 15 min" of a live
+/// window moves with it) and the pressed button stays pressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RangeChoice {
+    /// The data's extent, padded.
+    #[default]
+    Fit,
+    /// The last this many milliseconds of the whole range.
+    Last(i64),
+    /// The whole range the data was fetched for.
+    All,
+}
+
+impl RangeChoice {
+    /// The `(from, to)` this choice shows for a chart fitted at `fit` over `full`.
+    pub fn resolve(self, fit: (i64, i64), full: (i64, i64)) -> (i64, i64) {
+        match self {
+            RangeChoice::Fit => fit,
+            RangeChoice::Last(span) => (full.1 - span, full.1),
+            RangeChoice::All => full,
+        }
+    }
+}
+
+/// What a reader chose on a chart that must outlive the chart itself: a
+/// page refreshing every second draws a new chart each time, and the chosen
+/// range and the hovered datapoint stay where the reader left them.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartState {
+    pub range: RwSignal<RangeChoice>,
+    /// The time under the pointer; `None` while the pointer is elsewhere.
+    pub pointer_ms: RwSignal<Option<i64>>,
+}
+
+impl ChartState {
+    /// Fitted to the data, nothing hovered.
+    pub fn new() -> Self {
+        ChartState { range: RwSignal::new(RangeChoice::Fit), pointer_ms: RwSignal::new(None) }
+    }
+}
+
+impl Default for ChartState {
+    fn default() -> Self {
+        ChartState::new()
+    }
 }
 
 /// One datapoint or bucket: `[start_ms, end_ms)` with its value range.
@@ -141,23 +191,29 @@ impl ChartSpec {
     }
 }
 
-/// A chart of `spec`. `range` keeps a chosen range across re-renders of a
-/// refreshing page (`None` inside: fit to the data).
+/// A chart of `spec`. `state` keeps the chosen range and the hovered time
+/// across re-renders of a refreshing page.
 #[component]
 pub fn Chart(
     spec: ChartSpec,
-    #[prop(optional)] range: Option<RwSignal<Option<(i64, i64)>>>,
+    #[prop(optional)] state: Option<ChartState>,
     #[prop(optional)] testid: &'static str,
 ) -> impl IntoView {
-    let chosen = range.unwrap_or_else(|| RwSignal::new(None));
+    let ChartState { range: chosen, pointer_ms } = state.unwrap_or_default();
     let fit = spec.fit();
     let full = spec.full_range;
-    let view_range = Memo::new(move |_| chosen.get().unwrap_or(fit));
-    let hover = RwSignal::new(None::<usize>);
+    let view_range = Memo::new(move |_| chosen.get().resolve(fit, full));
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let left = spec.label_width();
     let height = spec.height();
     let times: Vec<i64> = spec.hover.iter().map(|h| h.ms).collect();
+    // The datapoint nearest the pointer's time, within the shown range; a
+    // memo, so moving within one datapoint's reach redraws nothing.
+    let hover = Memo::new(move |_| {
+        let (from, to) = view_range.get();
+        let ms = pointer_ms.get()?;
+        nearest_index(&times, ms).filter(|i| times.get(*i).is_some_and(|t| (from..=to).contains(t)))
+    });
 
     let on_move = move |event: leptos::ev::PointerEvent| {
         let Some(svg) = svg_ref.get_untracked() else { return };
@@ -168,15 +224,11 @@ pub fn Chart(
         let x = (f64::from(event.client_x()) - rect.left()) / rect.width() * WIDTH;
         let (from, to) = view_range.get_untracked();
         let scale = LinearScale::new((from as f64, to as f64), (left, WIDTH - RIGHT));
-        let ms = scale.invert(x) as i64;
-        let found = nearest_index(&times, ms).filter(|i| times.get(*i).is_some_and(|t| (from..=to).contains(t)));
-        if hover.get_untracked() != found {
-            hover.set(found);
-        }
+        pointer_ms.set(Some(scale.invert(x) as i64));
     };
 
     let spans: Vec<(&'static str, i64)> = SPANS.iter().copied().filter(|(_, span)| *span < full.1 - full.0).collect();
-    let button = move |label: String, target: Option<(i64, i64)>| {
+    let button = move |label: String, target: RangeChoice| {
         let pressed = move || (chosen.get() == target).to_string();
         view! {
             <button type="button" class="chart-range" aria-pressed=pressed on:click=move |_| chosen.set(target)>
@@ -194,9 +246,9 @@ pub fn Chart(
     view! {
         <div class="chart-box" data-testid=testid>
             <div class="chart-controls" role="group" aria-label=group_label>
-                {button("Fit to data".to_owned(), None)}
-                {spans.into_iter().map(|(label, span)| button(label.to_owned(), Some((full.1 - span, full.1)))).collect_view()}
-                {button("All".to_owned(), Some(full))}
+                {button("Fit to data".to_owned(), RangeChoice::Fit)}
+                {spans.into_iter().map(|(label, span)| button(label.to_owned(), RangeChoice::Last(span))).collect_view()}
+                {button("All".to_owned(), RangeChoice::All)}
             </div>
             <svg
                 node_ref=svg_ref
@@ -206,7 +258,7 @@ pub fn Chart(
                 viewBox=format!("0 0 {WIDTH} {height}")
                 preserveAspectRatio="xMinYMin meet"
                 on:pointermove=on_move
-                on:pointerleave=move |_| hover.set(None)
+                on:pointerleave=move |_| pointer_ms.set(None)
             >
                 <title>{title}</title>
                 <desc>{summary}</desc>
@@ -333,25 +385,44 @@ fn value_plot(
     let marks = columns
         .iter()
         .map(|c| {
-            let x1 = x.map_clamped(c.start_ms as f64);
-            let x2 = x.map_clamped(c.end_ms as f64).max(x1 + 1.0);
-            let (top, base) = match plot.kind {
-                PlotKind::Bars => (y.map(c.max), y.map(0.0_f64.max(y0))),
-                PlotKind::Range => (y.map(c.max), y.map(c.min)),
+            let (x1, x2) = (x.map_clamped(c.start_ms as f64), x.map_clamped(c.end_ms as f64));
+            // A lone datapoint over days is a fraction of a column: it is
+            // drawn MIN_MARK wide (and a value range MIN_MARK tall) about
+            // where it is, or the reader cannot find it.
+            let width = (x2 - x1 - 0.3).max(MIN_MARK);
+            let left_edge = (x1 + x2 - width) / 2.0;
+            let (top, height) = match plot.kind {
+                PlotKind::Bars => {
+                    let (top, base) = (y.map(c.max), y.map(0.0_f64.max(y0)));
+                    (top, (base - top).max(1.5))
+                }
+                PlotKind::Range => {
+                    let (top, base) = (y.map(c.max), y.map(c.min));
+                    let height = (base - top).max(MIN_MARK);
+                    ((top + base - height) / 2.0, height)
+                }
             };
             let breaching = plot.breach_above.is_some_and(|t| c.max > t);
             let class = if breaching { "chart-bar chart-bar-breaching" } else { "chart-bar" };
-            view! { <rect class=class x=x1 y=top width=(x2 - x1 - 0.3).max(0.8) height=(base - top).max(1.5)></rect> }
+            view! { <rect class=class x=left_edge y=top width=width height=height></rect> }
         })
         .collect_view();
-    let thresholds = plot
-        .thresholds
-        .iter()
-        .map(|t| {
-            let ty = y.map(t.value);
+    // Labels sit above their line, top line first; one that would overlap
+    // the label above it (thresholds close in value) goes below its line.
+    let mut lines: Vec<(f64, &ThresholdMark)> = plot.thresholds.iter().map(|t| (y.map(t.value), t)).collect();
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut previous_label: Option<f64> = None;
+    let thresholds = lines
+        .into_iter()
+        .map(|(ty, t)| {
+            let label_y = match previous_label {
+                Some(above) if ty - 4.0 - above < 12.0 => ty + 12.0,
+                _ => ty - 4.0,
+            };
+            previous_label = Some(label_y);
             view! {
                 <line class=t.class x1=left x2=WIDTH - RIGHT y1=ty y2=ty><title>{t.label.clone()}</title></line>
-                <text class="chart-threshold-label" x=WIDTH - RIGHT - 4.0 y=ty - 4.0 text-anchor="end">{t.label.clone()}</text>
+                <text class="chart-threshold-label" x=WIDTH - RIGHT - 4.0 y=label_y text-anchor="end">{t.label.clone()}</text>
             }
         })
         .collect_view();

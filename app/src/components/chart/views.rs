@@ -1,11 +1,14 @@
-//! The console's three time charts on the shared [`super::Chart`]: History's
-//! alarm states over time, the Testing page's live metric, and (small,
-//! without a time axis) the datapoints one state change looked at.
+//! The console's time charts on the shared [`super::Chart`]: History's alarm
+//! states over time, the Testing page's live metric, and the datapoints one
+//! state change looked at.
 
+use keywatch_domain::alarm::reason::parse_aws_timestamp;
 use keywatch_domain::chart::{clock_time, date_time, state_bands};
 use leptos::prelude::*;
 
-use super::{BandRow, Chart, ChartSpec, HoverPoint, PlotKind, PlotPoint, ThresholdMark, ValuePlot, value_text};
+use super::{
+    BandRow, Chart, ChartSpec, ChartState, HoverPoint, PlotKind, PlotPoint, ThresholdMark, ValuePlot, value_text,
+};
 use crate::api::history::{ReasonDatapoint, Timeline};
 use crate::api::testing::MetricPoint;
 
@@ -81,8 +84,8 @@ pub fn TimelineChart(timeline: Timeline) -> impl IntoView {
 }
 
 /// A metric's datapoints as bars, one per period, with the alarm's threshold
-/// (the Testing page's live view). `range` keeps the chosen range while the
-/// page refreshes every second.
+/// (the Testing page's live view). `state` keeps the chosen range and the
+/// hovered datapoint while the page refreshes every second.
 #[component]
 pub fn MetricChart(
     points: Vec<MetricPoint>,
@@ -90,7 +93,7 @@ pub fn MetricChart(
     from_ms: i64,
     to_ms: i64,
     period_ms: i64,
-    #[prop(optional)] range: Option<RwSignal<Option<(i64, i64)>>>,
+    #[prop(optional)] state: Option<ChartState>,
 ) -> impl IntoView {
     let period_ms = period_ms.max(1);
     let mut points: Vec<MetricPoint> =
@@ -142,15 +145,89 @@ pub fn MetricChart(
         min_span_ms: 10 * period_ms,
         empty_text: "No datapoints yet".to_owned(),
     };
-    match range {
-        Some(range) => view! { <Chart spec range testid="metric-chart" /> }.into_any(),
+    match state {
+        Some(state) => view! { <Chart spec state testid="metric-chart" /> }.into_any(),
         None => view! { <Chart spec testid="metric-chart" /> }.into_any(),
     }
 }
 
-/// The datapoints an evaluation looked at, with the threshold as a dashed line.
+/// The datapoints an evaluation looked at, as bars on a UTC time axis with
+/// the threshold labelled. AWS lists only values under `recentDatapoints`
+/// when no evaluated datapoint carries a timestamp; those are drawn in
+/// evaluation order without a time axis.
 #[component]
-pub fn DatapointChart(datapoints: Vec<ReasonDatapoint>, threshold: Option<f64>) -> impl IntoView {
+pub fn DatapointChart(
+    datapoints: Vec<ReasonDatapoint>,
+    threshold: Option<f64>,
+    period_seconds: Option<i64>,
+) -> impl IntoView {
+    let timed: Option<Vec<(i64, f64)>> =
+        datapoints.iter().map(|p| Some((parse_aws_timestamp(p.timestamp.as_deref()?)?, p.value))).collect();
+    match timed {
+        Some(timed) if !timed.is_empty() => {
+            view! { <TimedDatapointChart datapoints=timed threshold period_seconds /> }.into_any()
+        }
+        _ => view! { <OrderedDatapointChart datapoints threshold /> }.into_any(),
+    }
+}
+
+/// Datapoints with their period starts on the shared chart.
+#[component]
+fn TimedDatapointChart(
+    mut datapoints: Vec<(i64, f64)>,
+    threshold: Option<f64>,
+    period_seconds: Option<i64>,
+) -> impl IntoView {
+    datapoints.sort_by_key(|(at, _)| *at);
+    // Without the period in the reason data, the closest two datapoints
+    // are one period apart at most; a lone one is drawn a minute wide.
+    let gap = datapoints.windows(2).map(|pair| pair[1].0 - pair[0].0).filter(|gap| *gap > 0).min();
+    let period_ms = period_seconds.filter(|s| *s > 0).map(|s| s * 1_000).or(gap).unwrap_or(60_000);
+    let (first, last) = (datapoints.first().map_or(0, |p| p.0), datapoints.last().map_or(0, |p| p.0 + period_ms));
+    let breaching = threshold.map_or(0, |t| datapoints.iter().filter(|(_, v)| *v > t).count());
+    let summary = format!(
+        "{} datapoints from {} to {}{}.",
+        datapoints.len(),
+        date_time(first),
+        date_time(last),
+        threshold.map(|t| format!("; {breaching} above the threshold {}", value_text(t))).unwrap_or_default()
+    );
+    let spec = ChartSpec {
+        title: "Datapoints that caused the change".to_owned(),
+        summary,
+        plot: Some(ValuePlot {
+            kind: PlotKind::Bars,
+            points: datapoints
+                .iter()
+                .map(|(at, value)| PlotPoint { start_ms: *at, end_ms: at + period_ms, min: *value, max: *value })
+                .collect(),
+            caption: format!("Datapoints per {} s", period_ms / 1_000),
+            thresholds: threshold
+                .map(|t| ThresholdMark {
+                    value: t,
+                    label: format!("threshold {}", value_text(t)),
+                    class: "chart-threshold",
+                })
+                .into_iter()
+                .collect(),
+            breach_above: threshold,
+        }),
+        rows: Vec::new(),
+        hover: datapoints
+            .iter()
+            .map(|(at, value)| HoverPoint { ms: *at, text: format!("{}: {}", date_time(*at), value_text(*value)) })
+            .collect(),
+        // A period either side, so the first and last bars stand clear of the frame.
+        full_range: (first - period_ms, last + period_ms),
+        min_span_ms: 6 * period_ms,
+        empty_text: "No datapoints".to_owned(),
+    };
+    view! { <Chart spec testid="datapoint-chart" /> }
+}
+
+/// Values without timestamps, in evaluation order, with the threshold dashed.
+#[component]
+fn OrderedDatapointChart(datapoints: Vec<ReasonDatapoint>, threshold: Option<f64>) -> impl IntoView {
     const W: f64 = 400.0;
     const H: f64 = 120.0;
     const PAD: f64 = 10.0;

@@ -783,10 +783,15 @@ fn SweepView(sweep: Sweep, current: f64, proposed: f64, pick: RwSignal<String>) 
     let count_ticks = value_ticks(0.0, most_alarms, 4);
     let count_top = count_ticks.last().map_or(most_alarms, |t| t.value);
     let y = LinearScale::new((0.0, count_top), (BOTTOM, TOP));
-    let longest = points.iter().map(|p| p.time_in_alarm_ms).max().unwrap_or(0).max(1);
-    // Time in ALARM on the right axis, in minutes or hours as fits.
-    let (unit_ms, unit) = if longest >= 3 * 3_600_000 { (3_600_000.0, "h") } else { (60_000.0, "min") };
-    let time_ticks = value_ticks(0.0, longest as f64 / unit_ms, 4);
+    let longest = points.iter().map(|p| p.time_in_alarm_ms).max().unwrap_or(0);
+    // Time in ALARM on the right axis, in seconds, minutes or hours as fits;
+    // at least one unit tall, so no time in ALARM at all reads "0 s".
+    let (unit_ms, unit) = match longest {
+        ms if ms >= 3 * 3_600_000 => (3_600_000.0, "h"),
+        ms if ms >= 3 * 60_000 => (60_000.0, "min"),
+        _ => (1_000.0, "s"),
+    };
+    let time_ticks = value_ticks(0.0, (longest as f64 / unit_ms).max(1.0), 4);
     let time_top = time_ticks.last().map_or(1.0, |t| t.value);
     let y_time = LinearScale::new((0.0, time_top), (BOTTOM, TOP));
 
@@ -800,11 +805,15 @@ fn SweepView(sweep: Sweep, current: f64, proposed: f64, pick: RwSignal<String>) 
     };
     let count_path = step_path(&|p| f64::from(p.alarm_count), y);
     let time_path = step_path(&|p| p.time_in_alarm_ms as f64 / unit_ms, y_time);
-    let marker = |t: f64, class: &'static str, label: String| {
+    // The proposed label drops a line when the current one (about 6 units
+    // a character) would run into it.
+    let current_label = format!("current {}", value_text(current));
+    let stagger = (x.map(proposed) - x.map(current)).abs() < current_label.chars().count() as f64 * 6.0 + 8.0;
+    let marker = |t: f64, class: &'static str, label: String, row: f64| {
         let mx = x.map(t);
         view! {
             <line class=class x1=mx x2=mx y1=TOP y2=BOTTOM></line>
-            <text class="chart-threshold-label" x=mx + 3.0 y=TOP + 10.0>{label}</text>
+            <text class="chart-threshold-label" x=mx + 3.0 y=TOP + 10.0 + row * 14.0>{label}</text>
         }
     };
     let hovered = RwSignal::new(None::<usize>);
@@ -873,8 +882,11 @@ fn SweepView(sweep: Sweep, current: f64, proposed: f64, pick: RwSignal<String>) 
             </g>
             <path class="sweep-count" d=count_path></path>
             <path class="sweep-time" d=time_path></path>
-            {marker(current, "chart-threshold", format!("current {}", value_text(current)))}
-            {(proposed != current).then(|| marker(proposed, "chart-threshold-proposed", format!("proposed {}", value_text(proposed))))}
+            {marker(current, "chart-threshold", current_label, 0.0)}
+            {(proposed != current).then(|| {
+                let label = format!("proposed {}", value_text(proposed));
+                marker(proposed, "chart-threshold-proposed", label, if stagger { 1.0 } else { 0.0 })
+            })}
             <g class="sweep-hits">{hits}</g>
             {move || hovered.get().and_then(|i| hover_points.get(i).copied()).map(|p| {
                 let text = format!("threshold {}: {} alarms, {} in ALARM", value_text(p.threshold), p.alarm_count, describe_span(p.time_in_alarm_ms));
