@@ -4,10 +4,12 @@
 // axis with labels, the threshold labelled, and shows the nearest datapoint
 // under the pointer; the threshold sweep appears and picking a value (from
 // the chart or the list) fills the threshold field; the Testing page's
-// metric chart and History's "States over time" have axes too, and render
-// as static SVG with their labels before any JavaScript runs. Screenshots
-// of the three charts go to end2end/screenshots/. The spec deploys its own
-// lab under its own prefix and tears it down at the end.
+// metric chart keeps its range and hover across its 1-second refresh;
+// History's "States over time" and a state change's datapoints have axes
+// too, and the timeline renders as static SVG with its labels before any
+// JavaScript runs. Screenshots of the three charts go to
+// end2end/screenshots/. The spec deploys its own lab under its own prefix
+// and tears it down at the end.
 import * as http from "node:http";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 
@@ -153,6 +155,15 @@ test("the charts have labelled axes, hover values and a threshold sweep that fil
   await expectAxes(metric, true);
   await expect(metric.locator(".chart-threshold-label")).toContainText("threshold 1");
   await page.getByRole("region", { name: "Live view" }).screenshot({ path: `${SHOTS}/testing-metric-chart.png` });
+  // The live view redraws every second; a chosen range and the hovered datapoint outlive the redraws.
+  const liveControls = page.getByRole("group", { name: "Time range of Metric datapoints and threshold" });
+  await liveControls.getByRole("button", { name: "All" }).click();
+  const drawnFrom = await metric.locator(".x-axis").getAttribute("data-from");
+  expect(await hoverShows(metric)).toMatch(/\d\d:\d\d:\d\d UTC: \d/);
+  // "All" follows the moving window, so a new start means the chart was redrawn.
+  await expect.poll(() => metric.locator(".x-axis").getAttribute("data-from"), { timeout: 10_000 }).not.toBe(drawnFrom);
+  await expect(liveControls.getByRole("button", { name: "All" })).toHaveAttribute("aria-pressed", "true");
+  await expect(metric.getByTestId("chart-hover")).toBeVisible();
 
   // History's states over time: opened where the changes are, with axes.
   await page.goto("/history");
@@ -162,6 +173,13 @@ test("the charts have labelled axes, hover values and a threshold sweep that fil
   await expect(timeline).toContainText(PREFIX, { timeout: 90_000 });
   await expectAxes(timeline, false);
   await page.getByRole("region", { name: "Timeline" }).screenshot({ path: `${SHOTS}/history-timeline.png` });
+  // A state change's datapoints, on a time axis too.
+  const change = page.getByRole("table", { name: "Alarm history" }).getByRole("row").filter({ hasText: ALARM });
+  await change.getByRole("link", { name: /to ALARM$/ }).first().click();
+  const datapoints = page.getByRole("img", { name: "Datapoints that caused the change" });
+  await expect(datapoints).toBeVisible();
+  await expectAxes(datapoints, true);
+  await expect(datapoints.locator(".chart-threshold-label")).toContainText("threshold 1");
 
   // Without JavaScript: the same charts as static SVG with their labels.
   const context = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
