@@ -11,15 +11,21 @@
 //!   chart shrunk to 600 buckets), against what the naive
 //!   way would take for the same evaluations at its measured rate.
 //!
+//! - Threshold sweep: the Alarms page's sweep ([`threshold_sweep`]: one
+//!   prepare, 100 candidate thresholds spanning the data plus one more,
+//!   over 15 days) against 100 single replays (one prepare, then
+//!   [`replay_prepared`] per candidate) in the same process. Target: ≤ 100 ms.
+//!
 //! Replay and the naive evaluations must give the same transitions on the
-//! day both cover, or the bench fails: a faster wrong answer is no answer.
+//! day both cover, and the sweep the same counts as the single replays, or
+//! the bench fails: a faster wrong answer is no answer.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use keywatch_domain::alarm::{
-    AlarmState, MetricAlarm, MetricSample, PreparedSeries, StateTransition, StateValue, TreatMissingData, evaluate,
-    evaluation_cadence_seconds, evaluation_range_len, replay_prepared,
+    AlarmState, MetricAlarm, MetricSample, PreparedSeries, StateTransition, StateValue, Sweep, TreatMissingData,
+    evaluate, evaluation_cadence_seconds, evaluation_range_len, replay_prepared, sweep_prepared, threshold_sweep,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -196,6 +202,41 @@ fn preview(samples: &[MetricSample]) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// Candidate thresholds the sweep case asks for, as the Alarms page does.
+const SWEEP_CANDIDATES: usize = 100;
+const SWEEP_ROUNDS: usize = 5;
+
+/// 100 candidates, 0.0 to 9.9 by tenths (the data's range), plus the alarm's own.
+fn sweep_thresholds(alarm: &MetricAlarm) -> Vec<f64> {
+    (0..SWEEP_CANDIDATES).map(|step| step as f64 / 10.0).chain([alarm.threshold + 0.05]).collect()
+}
+
+/// The Alarms page's sweep for `alarm` over 15 days, prepare included: (sweep, seconds).
+fn sweep_once(alarm: &MetricAlarm, samples: &[MetricSample]) -> (Sweep, f64) {
+    let started = Instant::now();
+    let series = PreparedSeries::prepare(alarm, samples, 0, DAYS * DAY_MS).expect("prepare");
+    let sweep = sweep_prepared(&series, alarm, &sweep_thresholds(alarm), StateValue::InsufficientData).expect("sweep");
+    (black_box(sweep), started.elapsed().as_secs_f64())
+}
+
+/// The same candidates replayed one by one on one prepared series, checked
+/// against the sweep: seconds.
+fn single_replays(alarm: &MetricAlarm, samples: &[MetricSample], sweep: &Sweep) -> f64 {
+    let started = Instant::now();
+    let series = PreparedSeries::prepare(alarm, samples, 0, DAYS * DAY_MS).expect("prepare");
+    let mut replays = Vec::with_capacity(sweep.points.len());
+    for point in &sweep.points {
+        let single = MetricAlarm { threshold: point.threshold, ..alarm.clone() };
+        replays.push(replay_prepared(&series, &single, StateValue::InsufficientData).expect("replay"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    for (point, replay) in sweep.points.iter().zip(&replays) {
+        assert_eq!(point.alarm_count, replay.alarm_count, "threshold {}", point.threshold);
+        assert_eq!(point.time_in_alarm_ms, replay.time_in_alarm_ms, "threshold {}", point.threshold);
+    }
+    seconds
+}
+
 /// Replay and the naive evaluations agree on the slice both cover.
 fn check_agreement(samples: &[MetricSample], to_ms: i64) {
     for threshold in NAIVE_THRESHOLDS {
@@ -269,4 +310,33 @@ fn main() {
         2 * periods
     );
     println!("  ratio:          {:>10.1} (naive / preview)", naive_preview_s / preview_s);
+
+    for (name, alarm) in [("lab alarm, 1 of 1", lab_alarm()), ("3 of 5, notBreaching", three_of_five(2.0))] {
+        let (sweep, _) = sweep_once(&alarm, &samples);
+        let replays_s = single_replays(&alarm, &samples, &sweep);
+        let sweep_s = median((0..SWEEP_ROUNDS).map(|_| sweep_once(&alarm, &samples).1).collect());
+        // What the page runs: candidates on a nice step over the data's range.
+        let started = Instant::now();
+        let page =
+            threshold_sweep(&alarm, &samples, 0, DAYS * DAY_MS, StateValue::InsufficientData, 100, &[alarm.threshold])
+                .expect("sweep");
+        let page_s = started.elapsed().as_secs_f64();
+        println!("bench threshold_sweep_15_days ({name})");
+        println!(
+            "  sweep:          {:>10.1} ms ({} candidates x {} evaluations, prepare included, median of {SWEEP_ROUNDS}; target <= 100 ms)",
+            sweep_s * 1e3,
+            sweep.points.len(),
+            sweep.evaluations
+        );
+        println!(
+            "  page's sweep:   {:>10.1} ms ({} nice-step candidates over the data's range, one run)",
+            page_s * 1e3,
+            page.points.len()
+        );
+        println!(
+            "  single replays: {:>10.1} ms (the same candidates replayed one by one, same process)",
+            replays_s * 1e3
+        );
+        println!("  ratio:          {:>10.1} (single replays / sweep)", replays_s / sweep_s);
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod alarm;
 pub mod attack;
+pub mod chart;
 pub mod cloudformation;
 pub mod connection;
 pub mod filter_pattern;

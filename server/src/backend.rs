@@ -417,6 +417,7 @@ fn state_change_detail(
         entry,
         reason: new_state["stateReason"].as_str().map(str::to_owned),
         threshold: reason_data["threshold"].as_f64(),
+        period_seconds: reason_data["period"].as_i64(),
         datapoints,
         notifications,
         history_data: serde_json::to_string_pretty(&data).unwrap_or_else(|_| history_data.to_owned()),
@@ -460,6 +461,7 @@ mod tests {
         let detail = state_change_detail(entry, &data.to_string(), Vec::new());
         assert!(detail.reason.as_deref().is_some_and(|r| r.starts_with("Threshold Crossed")));
         assert_eq!(detail.threshold, Some(1.0));
+        assert_eq!(detail.period_seconds, Some(10));
         assert_eq!(
             detail.datapoints,
             vec![ReasonDatapoint { timestamp: Some("2026-11-27T03:49:00.000+0000".into()), value: 4.0 }]

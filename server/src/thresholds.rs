@@ -18,7 +18,8 @@ use keywatch_app::api::thresholds::{
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{
-    MetricAlarm, MetricSample, Preview, StateValue, fetch_period_seconds, fetch_plan, preview,
+    AlarmError, MetricAlarm, MetricSample, Preview, StateValue, Sweep, fetch_period_seconds, fetch_plan, preview,
+    threshold_sweep,
 };
 use keywatch_domain::cloudformation::Template;
 use keywatch_domain::lab::{self, LabSection, Prefix};
@@ -43,6 +44,23 @@ const KMS_EVENTS: &str = r#"{ $.eventSource = "kms.amazonaws.com" }"#;
 const HISTORY_TTL: Duration = Duration::from_secs(30);
 /// Chart buckets sent to the browser (not 129,600 datapoints).
 const CHART_POINTS: usize = 600;
+/// Candidate thresholds the sweep spans the metric's values with.
+const SWEEP_CANDIDATES: usize = 100;
+
+/// Runs a replay over the cached history on the blocking pool. A refused
+/// setting is the user's to fix; a task that died is logged and internal.
+async fn off_the_workers<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, AlarmError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, what, "a replay task failed");
+            AppError::Internal
+        })?
+        .map_err(|error| AppError::InvalidInput { field: None, message: error.to_string() })
+}
 /// How many recorded changes the alarm's page lists.
 const CHANGES_SHOWN: u32 = 100;
 /// How often a change-set change checks on its stack update.
@@ -367,17 +385,33 @@ impl ThresholdsBackend for ServerThresholds {
         let proposed = form_error(&request.form, &current)?;
         let period_s = fetch_period_seconds(&current).min(fetch_period_seconds(&proposed));
         let (from_ms, to_ms, samples) = self.history(&current, period_s).await?;
-        // 15 days of 10-second data take a few hundred milliseconds to
-        // replay twice: off the async workers.
-        tokio::task::spawn_blocking(move || {
+        // 15 days of 10-second data take a few milliseconds per setting:
+        // off the async workers all the same.
+        off_the_workers("preview", move || {
             preview(&current, &proposed, &samples, from_ms, to_ms, StateValue::InsufficientData, CHART_POINTS)
         })
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "the preview task failed");
-            AppError::Internal
-        })?
-        .map_err(|error| AppError::InvalidInput { field: None, message: error.to_string() })
+    }
+
+    async fn sweep(&self, request: ThresholdRequest) -> Result<Sweep, AppError> {
+        let (_, current) = self.detail(&request.alarm_name).await?;
+        let proposed = form_error(&request.form, &current)?;
+        // The preview's period, so both share the cached history.
+        let period_s = fetch_period_seconds(&current).min(fetch_period_seconds(&proposed));
+        let (from_ms, to_ms, samples) = self.history(&current, period_s).await?;
+        let marked = [current.threshold, proposed.threshold];
+        off_the_workers("sweep", move || {
+            threshold_sweep(
+                &proposed,
+                &samples,
+                from_ms,
+                to_ms,
+                StateValue::InsufficientData,
+                SWEEP_CANDIDATES,
+                &marked,
+            )
+        })
+        .await
     }
 
     async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError> {

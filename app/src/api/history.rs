@@ -135,6 +135,8 @@ pub struct StateChangeDetail {
     pub reason: Option<String>,
     /// `newState.stateReasonData.threshold`.
     pub threshold: Option<f64>,
+    /// `newState.stateReasonData.period`: how wide each datapoint is drawn.
+    pub period_seconds: Option<i64>,
     /// `newState.stateReasonData`: the evaluated datapoints (oldest first),
     /// else the recent datapoints' values.
     pub datapoints: Vec<ReasonDatapoint>,

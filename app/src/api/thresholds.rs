@@ -1,12 +1,13 @@
 //! The Alarms page's data and server functions: the alarms Keywatch manages
 //! (or every alarm in the Region), one alarm's settings with the threshold
-//! form, the preview of a proposed setting against the metric's history, and
+//! form, the preview of a proposed setting against the metric's history, the
+//! threshold sweep (alarms and time in ALARM for many thresholds), and
 //! Apply (through the alarm's stack when a Keywatch stack owns it, else
 //! PutMetricAlarm), with every change recorded.
 //!
 //! Server functions reach AWS and SQLite only through [`port::ThresholdsBackend`].
 
-use keywatch_domain::alarm::{MetricAlarm, Preview, ThresholdForm};
+use keywatch_domain::alarm::{MetricAlarm, Preview, Sweep, ThresholdForm};
 use keywatch_domain::lab_alarms::{AlarmParameter, Detection};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -166,6 +167,14 @@ pub async fn preview_threshold(request: ThresholdRequest) -> Result<Preview, App
     port::thresholds()?.preview(request).await
 }
 
+/// How many alarms, and how long in ALARM, about 100 thresholds spanning the
+/// metric's recorded values would have produced with the proposed setting's
+/// other rules (the current and proposed thresholds among them).
+#[server(endpoint = "thresholds/sweep", input = Json)]
+pub async fn sweep_thresholds(request: ThresholdRequest) -> Result<Sweep, AppError> {
+    port::thresholds()?.sweep(request).await
+}
+
 /// Applies the proposed setting and records the change.
 #[server(endpoint = "thresholds/apply", input = Json)]
 pub async fn apply_threshold(request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
@@ -202,6 +211,8 @@ pub mod port {
         async fn alarm(&self, request: AlarmRequest) -> Result<AlarmView, AppError>;
         /// The preview of a proposed setting.
         async fn preview(&self, request: ThresholdRequest) -> Result<Preview, AppError>;
+        /// The threshold sweep of a proposed setting.
+        async fn sweep(&self, request: ThresholdRequest) -> Result<Sweep, AppError>;
         /// Applies a proposed setting; refuses invalid values before sending anything.
         async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError>;
         /// The logging stack's optional detections.

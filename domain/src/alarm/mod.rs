@@ -2,8 +2,8 @@
 //!
 //! This module owns alarm settings and their validation ([`config`]), period
 //! statistics ([`statistics`]), the evaluator ([`evaluate`]), state reasons in
-//! AWS's text and JSON ([`reason`]), history items ([`history`]) and replays
-//! over stored data ([`replay`]). It is pure: time comes in as epoch
+//! AWS's text and JSON ([`reason`]), history items ([`history`]), replays
+//! over stored data ([`replay`]) and threshold sweeps ([`sweep`]). It is pure: time comes in as epoch
 //! milliseconds and nothing here reads a clock, does I/O or spawns threads,
 //! so the sandbox, the server and the browser (wasm32) share it.
 //!
@@ -24,6 +24,7 @@ pub mod preview;
 pub mod reason;
 pub mod replay;
 pub mod statistics;
+pub mod sweep;
 
 #[cfg(test)]
 mod tests;
@@ -43,3 +44,4 @@ pub use preview::{ChartBucket, FetchWindow, Preview, SettingOutcome, fetch_perio
 pub use reason::{EvaluatedDatapoint, StateReasonData};
 pub use replay::{PreparedSeries, Replay, StateInterval, StateTransition, replay, replay_prepared};
 pub use statistics::{MetricSample, PeriodAggregate};
+pub use sweep::{Sweep, SweepPoint, candidate_thresholds, sweep_prepared, threshold_sweep};

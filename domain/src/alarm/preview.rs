@@ -4,8 +4,9 @@
 //!
 //! [`preview`] prepares the series once per (statistic, period) and replays
 //! both settings with [`replay_prepared`] (the evaluator the sandbox runs), then
-//! shrinks the result for a chart: at most `max_points` metric buckets (each
-//! keeping its minimum and maximum, so a one-period spike stays visible) and
+//! shrinks the result for a chart: at most `max_points` metric buckets over
+//! the datapoints' extent (each keeping its minimum and maximum, so a
+//! one-period spike stays visible) and
 //! ALARM intervals merged when closer than one chart bucket. Counts and times
 //! are computed before any shrinking.
 //!
@@ -125,17 +126,27 @@ pub fn preview(
 
     let max_points = max_points.max(1);
     let period_ms = i64::from(proposed.period) * 1_000;
-    let span = (to_ms - from_ms).max(1);
+    // Period ends on the period grid, as the evaluator sees them.
+    let first_end = (from_ms.div_euclid(period_ms) + 1) * period_ms;
+    // The chart opens where the data is (a lab run is minutes of a 15-day
+    // range), so the buckets cover the datapoints' extent, not the range.
+    let ends = || (0..).map(move |i| first_end + i * period_ms).take_while(|end| *end <= to_ms);
+    let first_data = ends().find(|end| proposed_ref.value_ending_at(*end).is_some());
+    let last_data = ends().filter(|end| proposed_ref.value_ending_at(*end).is_some()).last();
+    let (chart_from, chart_to) = match (first_data, last_data) {
+        (Some(first), Some(last)) => (first - period_ms, last),
+        _ => (from_ms, to_ms),
+    };
+    let span = (chart_to - chart_from).max(1);
     let bucket_ms = ((span + max_points as i64 - 1) / max_points as i64).max(period_ms);
     let mut buckets: Vec<ChartBucket> = Vec::new();
     let mut datapoints = 0u64;
-    // Period ends on the period grid, as the evaluator sees them.
-    let mut end = (from_ms.div_euclid(period_ms) + 1) * period_ms;
+    let mut end = first_end;
     while end <= to_ms {
         if let Some(value) = proposed_ref.value_ending_at(end) {
             datapoints += 1;
             let start = end - period_ms;
-            let slot_start = from_ms + (start - from_ms).div_euclid(bucket_ms) * bucket_ms;
+            let slot_start = chart_from + (start - chart_from).div_euclid(bucket_ms) * bucket_ms;
             match buckets.last_mut() {
                 Some(last) if last.start_ms == slot_start => {
                     last.min = last.min.min(value);
@@ -143,7 +154,7 @@ pub fn preview(
                 }
                 _ => buckets.push(ChartBucket {
                     start_ms: slot_start,
-                    end_ms: (slot_start + bucket_ms).min(to_ms),
+                    end_ms: (slot_start + bucket_ms).min(chart_to),
                     min: value,
                     max: value,
                 }),
@@ -268,6 +279,20 @@ mod tests {
         assert_eq!(result.proposed.alarm_count, 1);
         assert_eq!(result.series_label, "Sum of KMSSecurityError per 1 min");
         assert_eq!(result.buckets.iter().map(|b| b.max).fold(0.0, f64::max), 30.0);
+    }
+
+    #[test]
+    fn the_chart_buckets_cover_where_the_data_is() {
+        // Seven minutes of a lab run, five days into the 15-day range.
+        let start = T0 + 5 * 86_400_000;
+        let samples: Vec<MetricSample> = (0..42).map(|i| value(start + i * 10_000, (i % 4) as f64)).collect();
+        let result = preview(&lab_alarm(), &lab_alarm(), &samples, T0, T0 + HISTORY_MS, StateValue::Ok, 600).unwrap();
+        assert_eq!((result.from_ms, result.to_ms), (T0, T0 + HISTORY_MS));
+        let first = result.buckets.first().unwrap().start_ms;
+        let last = result.buckets.last().unwrap().end_ms;
+        assert!(first >= start - 10_000 && last <= start + 430_000, "{first} {last}");
+        // One bucket per period: the chart shows every datapoint.
+        assert_eq!(result.buckets.len(), 42);
     }
 
     #[test]

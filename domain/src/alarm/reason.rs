@@ -78,6 +78,55 @@ pub fn format_aws_timestamp(ms: i64) -> String {
     )
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date; the inverse of
+/// [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch of AWS's JSON timestamp
+/// (`2024-10-26T19:00:38.853+0000`, as [`format_aws_timestamp`] writes it),
+/// also with `Z`, `+hh:mm` or no fraction; `None` when it is not one.
+/// History keeps `evaluatedDatapoints` timestamps as AWS wrote them, and
+/// charting them needs the instant.
+pub fn parse_aws_timestamp(text: &str) -> Option<i64> {
+    fn number(text: &str, digits: usize) -> Option<i64> {
+        (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
+    }
+    let (date, rest) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-');
+    let year = number(date.next()?, 4)?;
+    let month = u32::try_from(number(date.next()?, 2)?).ok().filter(|m| (1..=12).contains(m))?;
+    let day = u32::try_from(number(date.next()?, 2)?).ok().filter(|d| (1..=31).contains(d))?;
+    let (time, zone) = rest.split_at(rest.find(['Z', '+', '-']).unwrap_or(rest.len()));
+    let (time, fraction) = time.split_once('.').unwrap_or((time, "000"));
+    let mut time = time.splitn(3, ':');
+    let hour = number(time.next()?, 2).filter(|h| *h < 24)?;
+    let minute = number(time.next()?, 2).filter(|m| *m < 60)?;
+    let second = number(time.next()?, 2).filter(|s| *s <= 60)?;
+    let fraction = fraction.get(..fraction.len().min(3))?;
+    let millis = number(fraction, fraction.len())? * 10_i64.pow(3 - fraction.len() as u32);
+    let offset_minutes = match zone {
+        "" | "Z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits = zone.get(1..)?.replace(':', "");
+            let hours = number(digits.get(..2)?, 2)?;
+            let minutes = number(digits.get(2..)?, 2)?;
+            sign * (hours * 60 + minutes)
+        }
+    };
+    let minutes = (days_from_civil(year, month, day) * 24 + hour) * 60 + minute - offset_minutes;
+    Some(minutes * 60_000 + second * 1_000 + millis)
+}
+
 /// The datapoint time in state reasons: `26/10/24 18:59:00`.
 pub fn format_reason_timestamp(ms: i64) -> String {
     let t = utc(ms);
@@ -353,6 +402,32 @@ mod tests {
         assert_eq!(format_aws_timestamp(query), "2024-10-26T19:00:38.853+0000");
         assert_eq!(format_reason_timestamp(1_729_969_140_000), "26/10/24 18:59:00");
         assert_eq!(format_aws_timestamp(-1), "1969-12-31T23:59:59.999+0000");
+    }
+
+    #[test]
+    fn aws_timestamps_parse_back_to_their_instant() {
+        for ms in [0, -1, 1_729_969_238_853, 951_782_400_000, 1_796_649_650_000] {
+            assert_eq!(parse_aws_timestamp(&format_aws_timestamp(ms)), Some(ms), "{ms}");
+        }
+        for day in [-719_468, -1, 0, 11_016, 20_752] {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
+        // (text, instant): other spellings of the same zone, and offsets applied.
+        for (text, ms) in [
+            ("2024-10-26T19:00:38.853Z", Some(1_729_969_238_853)),
+            ("2024-10-26T19:00:38Z", Some(1_729_969_238_000)),
+            ("2024-10-26T19:00:38.8+0000", Some(1_729_969_238_800)),
+            ("2024-10-27T05:00:38.853+10:00", Some(1_729_969_238_853)),
+            ("2024-10-26T18:00:38.853-0100", Some(1_729_969_238_853)),
+            ("26/10/24 18:59:00", None),
+            ("2024-13-26T19:00:38Z", None),
+            ("2024-10-26T25:00:38Z", None),
+            ("2024-10-26T19:00:38.85x3Z", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_aws_timestamp(text), ms, "{text}");
+        }
     }
 
     #[test]

@@ -121,6 +121,31 @@ impl PreparedSeries {
         Ok(PreparedSeries { statistic, period_s: alarm.period, base_ms, origin_ms, end_ms, values: out })
     }
 
+    /// The period (seconds) the series was aggregated for.
+    pub fn period_s(&self) -> u32 {
+        self.period_s
+    }
+
+    /// The statistic the series was aggregated for.
+    pub fn statistic(&self) -> StatisticKind {
+        self.statistic
+    }
+
+    /// The first base-grid instant of the series, epoch milliseconds.
+    pub fn origin_ms(&self) -> i64 {
+        self.origin_ms
+    }
+
+    /// The last base-grid instant of the series, epoch milliseconds.
+    pub fn end_ms(&self) -> i64 {
+        self.end_ms
+    }
+
+    /// Every datapoint of the series (overlapping windows included), in time order.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.values.iter().flatten().copied()
+    }
+
     /// The datapoint of the period ending at `end_ms`; `None` if missing or
     /// outside the series.
     pub fn value_ending_at(&self, end_ms: i64) -> Option<f64> {

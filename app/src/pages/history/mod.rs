@@ -255,7 +255,7 @@ pub fn StateChangePage() -> impl IntoView {
                             </dl>
                             {(!detail.datapoints.is_empty()).then(|| view! {
                                 <h2>"Datapoints"</h2>
-                                <DatapointChart datapoints=detail.datapoints.clone() threshold=detail.threshold />
+                                <DatapointChart datapoints=detail.datapoints.clone() threshold=detail.threshold period_seconds=detail.period_seconds />
                             })}
                             <h2>"Notifications delivered"</h2>
                             {if notifications.is_empty() {

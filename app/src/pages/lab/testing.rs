@@ -15,7 +15,7 @@ use crate::api::testing::{
     AlarmView, AttackRequest, AttackRunView, HttpExchange, RoundTripRequest, RunRoundTrip, StartAttack, StopAttack,
     StopRequest, TestingLive, TestingOverview, get_testing_live, get_testing_overview,
 };
-use crate::components::chart::MetricChart;
+use crate::components::chart::{ChartState, MetricChart};
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
 
@@ -398,6 +398,9 @@ fn ResponsesTable(live: RwSignal<TestingLive>) -> impl IntoView {
 
 #[component]
 fn LivePanel(live: RwSignal<TestingLive>) -> impl IntoView {
+    // The live view re-renders every second; the chosen range and the
+    // hovered datapoint outlive it.
+    let chart_state = ChartState::new();
     view! {
         <section class="panel" aria-label="Live view">
             {move || live.with(|live| {
@@ -422,6 +425,7 @@ fn LivePanel(live: RwSignal<TestingLive>) -> impl IntoView {
                         from_ms=live.chart_from_ms
                         to_ms=live.chart_to_ms
                         period_ms=period_ms
+                        state=chart_state
                     />
                     {live.latest.clone().map(|run| view! { <Detection run live_aws=live.live_aws /> })}
                     {live.notification.clone().map(|notification| view! {

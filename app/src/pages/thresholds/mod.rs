@@ -3,13 +3,16 @@
 //! stack's optional detections switched and tuned through the stack; and one alarm's
 //! page (`/alarms/edit?name=…`): the threshold form checked beside each field
 //! with the domain's rules before anything is sent, the preview of the
-//! current against the proposed setting over the metric's history, Apply, and
+//! current against the proposed setting over the metric's history, the
+//! threshold sweep (alarms and time in ALARM per threshold; picking one fills
+//! the threshold field), Apply, and
 //! the recorded changes (polled while a stack update is under way).
 
 use std::time::Duration;
 
 use keywatch_domain::alarm::form::STATISTICS;
-use keywatch_domain::alarm::{ComparisonOperator, Preview, ThresholdForm, TreatMissingData};
+use keywatch_domain::alarm::{ComparisonOperator, Preview, Sweep, SweepPoint, ThresholdForm, TreatMissingData};
+use keywatch_domain::chart::{LinearScale, date_time, value_ticks};
 use keywatch_domain::cloudformation::Template;
 use keywatch_domain::lab::LabSection;
 use leptos::prelude::*;
@@ -21,6 +24,10 @@ use keywatch_domain::filter_pattern::tester::test_events;
 use crate::api::thresholds::{
     AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView, SetDetection,
     ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold, recent_trail_events,
+    sweep_thresholds,
+};
+use crate::components::chart::{
+    BandRow, Chart, ChartSpec, HoverPoint, PlotKind, PlotPoint, ThresholdMark, ValuePlot, value_text,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
@@ -446,6 +453,19 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
         }
     });
 
+    // The sweep follows the form like the preview, in the browser only.
+    let sweep_name = alarm_name.clone();
+    let sweep = LocalResource::new(move || {
+        let form_now = form.get();
+        condition.track();
+        let valid = form_now.apply(&view_state.with_untracked(|v| v.settings.clone())).is_ok();
+        let alarm_name = sweep_name.clone();
+        async move {
+            if valid { Some(sweep_thresholds(ThresholdRequest { alarm_name, form: form_now }).await) } else { None }
+        }
+    });
+    let threshold_field = form.signal("Threshold");
+
     // Refresh state and changes; a stack update finishes in the background.
     let refresh_name = alarm_name.clone();
     Effect::new(move |_| {
@@ -593,6 +613,24 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
                 Some(Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
             }}
         </section>
+        <section class="panel" aria-label="Threshold sweep">
+            <h2>"Alarms by threshold"</h2>
+            <p class="hint">
+                "How many times each threshold would have gone into ALARM over the last 15 days, and for how \
+                 long, with the other settings above: pick the value that keeps real incidents and drops noise."
+            </p>
+            // Not read on the server, for the same reason as the preview.
+            {move || match if cfg!(feature = "ssr") { None } else { sweep.get() } {
+                None => view! { <p class="loading">"Sweeping thresholds…"</p> }.into_any(),
+                Some(None) => view! { <p class="hint">"Fix the settings above to see the sweep."</p> }.into_any(),
+                Some(Some(Ok(sweep))) => {
+                    let current = view_state.with_untracked(|v| v.settings.threshold);
+                    let proposed = threshold_field.get_untracked().trim().parse().unwrap_or(current);
+                    view! { <SweepView sweep current proposed pick=threshold_field /> }.into_any()
+                }
+                Some(Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
+            }}
+        </section>
         <section class="panel" aria-label="Changes">
             <h2>"Changes"</h2>
             {move || view! { <ChangesTable changes=view_state.with(|v| v.changes.clone()) /> }}
@@ -653,72 +691,238 @@ fn PreviewView(preview: Preview) -> impl IntoView {
     }
 }
 
-/// The metric (each bucket's range), both thresholds, and each setting's ALARM periods.
+/// The metric (each bucket's range), both thresholds labelled, and each
+/// setting's ALARM periods, on the shared chart (opened on the data).
 #[component]
 fn PreviewChart(preview: Preview) -> impl IntoView {
-    const W: f64 = 800.0;
-    const PLOT: f64 = 180.0;
-    const BAND: f64 = 14.0;
-    const LEFT: f64 = 70.0;
-    let span = (preview.to_ms - preview.from_ms).max(1) as f64;
-    let x = move |ms: i64| LEFT + (ms - preview.from_ms) as f64 / span * (W - LEFT);
-    let top = preview
+    let (current_t, proposed_t) = (preview.current.threshold, preview.proposed.threshold);
+    let points: Vec<PlotPoint> = preview
         .buckets
         .iter()
-        .map(|b| b.max)
-        .chain([preview.current.threshold, preview.proposed.threshold])
-        .fold(f64::MIN, f64::max);
-    let bottom = preview
-        .buckets
-        .iter()
-        .map(|b| b.min)
-        .chain([preview.current.threshold, preview.proposed.threshold, 0.0])
-        .fold(f64::MAX, f64::min);
-    let range = if top > bottom { (top - bottom) * 1.1 } else { 1.0 };
-    let y = move |value: f64| PLOT - (value - bottom) / range * (PLOT - 10.0);
-    let bars = preview
+        .map(|b| PlotPoint { start_ms: b.start_ms, end_ms: b.end_ms, min: b.min, max: b.max })
+        .collect();
+    let hover = preview
         .buckets
         .iter()
         .map(|b| {
-            let (x1, x2) = (x(b.start_ms), x(b.end_ms).max(x(b.start_ms) + 1.0));
-            let (y1, y2) = (y(b.max), y(b.min));
+            let values = if b.min == b.max {
+                value_text(b.max)
+            } else {
+                format!("{} to {}", value_text(b.min), value_text(b.max))
+            };
+            HoverPoint { ms: b.start_ms, text: format!("{}: {values}", date_time(b.start_ms)) }
+        })
+        .collect();
+    let mut thresholds = vec![ThresholdMark {
+        value: current_t,
+        label: format!("current {}", value_text(current_t)),
+        class: "chart-threshold",
+    }];
+    if proposed_t != current_t {
+        thresholds.push(ThresholdMark {
+            value: proposed_t,
+            label: format!("proposed {}", value_text(proposed_t)),
+            class: "chart-threshold-proposed",
+        });
+    }
+    let summary = format!(
+        "{} over the last 15 days: the current setting would have alarmed {} times, the proposed {} times.",
+        preview.series_label, preview.current.alarm_count, preview.proposed.alarm_count
+    );
+    let spec = ChartSpec {
+        title: "Metric with both thresholds".to_owned(),
+        summary,
+        plot: Some(ValuePlot {
+            kind: PlotKind::Range,
+            points,
+            caption: preview.series_label.clone(),
+            thresholds,
+            breach_above: None,
+        }),
+        rows: vec![
+            BandRow { label: "Current".to_owned(), bands: Vec::new(), alarms: preview.current.alarm_intervals.clone() },
+            BandRow {
+                label: "Proposed".to_owned(),
+                bands: Vec::new(),
+                alarms: preview.proposed.alarm_intervals.clone(),
+            },
+        ],
+        hover,
+        full_range: (preview.from_ms, preview.to_ms),
+        min_span_ms: 10 * 60_000,
+        empty_text: "No datapoints in the last 15 days".to_owned(),
+    };
+    view! {
+        <Chart spec testid="preview-chart" />
+        <p class="legend">
+            "Dashed: current threshold " {value_text(current_t)} ". Solid: proposed threshold " {value_text(proposed_t)}
+            ". Red bands: when each setting would have been in ALARM (at least 2 px wide at any zoom)."
+        </p>
+    }
+}
+
+/// Alarms and time in ALARM per candidate threshold; picking one (on the
+/// chart or in the list) puts it in the threshold field.
+#[component]
+fn SweepView(sweep: Sweep, current: f64, proposed: f64, pick: RwSignal<String>) -> impl IntoView {
+    const W: f64 = 800.0;
+    const H: f64 = 220.0;
+    const LEFT: f64 = 56.0;
+    const RIGHT: f64 = 64.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 180.0;
+    let points = sweep.points.clone();
+    let (lo, hi) = match (points.first(), points.last()) {
+        (Some(first), Some(last)) => (first.threshold, last.threshold),
+        _ => (0.0, 1.0),
+    };
+    let x_ticks = value_ticks(lo, hi, 8);
+    let x_domain = (x_ticks.first().map_or(lo, |t| t.value), x_ticks.last().map_or(hi, |t| t.value));
+    let x = LinearScale::new(x_domain, (LEFT, W - RIGHT));
+    let most_alarms = points.iter().map(|p| f64::from(p.alarm_count)).fold(1.0, f64::max);
+    let count_ticks = value_ticks(0.0, most_alarms, 4);
+    let count_top = count_ticks.last().map_or(most_alarms, |t| t.value);
+    let y = LinearScale::new((0.0, count_top), (BOTTOM, TOP));
+    let longest = points.iter().map(|p| p.time_in_alarm_ms).max().unwrap_or(0);
+    // Time in ALARM on the right axis, in seconds, minutes or hours as fits;
+    // at least one unit tall, so no time in ALARM at all reads "0 s".
+    let (unit_ms, unit) = match longest {
+        ms if ms >= 3 * 3_600_000 => (3_600_000.0, "h"),
+        ms if ms >= 3 * 60_000 => (60_000.0, "min"),
+        _ => (1_000.0, "s"),
+    };
+    let time_ticks = value_ticks(0.0, (longest as f64 / unit_ms).max(1.0), 4);
+    let time_top = time_ticks.last().map_or(1.0, |t| t.value);
+    let y_time = LinearScale::new((0.0, time_top), (BOTTOM, TOP));
+
+    let step_path = |value: &dyn Fn(&SweepPoint) -> f64, scale: LinearScale| {
+        let mut path = String::new();
+        for (i, p) in points.iter().enumerate() {
+            let (px, py) = (x.map(p.threshold), scale.map(value(p)));
+            path.push_str(&format!("{}{px:.1},{py:.1}", if i == 0 { "M" } else { "L" }));
+        }
+        path
+    };
+    let count_path = step_path(&|p| f64::from(p.alarm_count), y);
+    let time_path = step_path(&|p| p.time_in_alarm_ms as f64 / unit_ms, y_time);
+    // The proposed label drops a line when the current one (about 6 units
+    // a character) would run into it.
+    let current_label = format!("current {}", value_text(current));
+    let stagger = (x.map(proposed) - x.map(current)).abs() < current_label.chars().count() as f64 * 6.0 + 8.0;
+    let marker = |t: f64, class: &'static str, label: String, row: f64| {
+        let mx = x.map(t);
+        view! {
+            <line class=class x1=mx x2=mx y1=TOP y2=BOTTOM></line>
+            <text class="chart-threshold-label" x=mx + 3.0 y=TOP + 10.0 + row * 14.0>{label}</text>
+        }
+    };
+    let hovered = RwSignal::new(None::<usize>);
+    // One hit column per candidate, so a click picks the nearest threshold.
+    let hits = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let left_edge = if i == 0 { LEFT } else { (x.map(points[i - 1].threshold) + x.map(p.threshold)) / 2.0 };
+            let right_edge =
+                points.get(i + 1).map_or(W - RIGHT, |next| (x.map(p.threshold) + x.map(next.threshold)) / 2.0);
+            let text = format!(
+                "threshold {}: {} alarms, {} in ALARM",
+                value_text(p.threshold),
+                p.alarm_count,
+                describe_span(p.time_in_alarm_ms)
+            );
+            let value = value_text(p.threshold);
             view! {
-                <rect class="chart-bar" x=x1 y=y1 width=x2 - x1 height=(y2 - y1).max(1.0)>
-                    <title>{format!("{} to {}", b.min, b.max)}</title>
+                <rect class="sweep-hit" x=left_edge y=TOP width=(right_edge - left_edge).max(0.5) height=BOTTOM - TOP
+                    on:pointerenter=move |_| hovered.set(Some(i)) on:click=move |_| pick.set(value.clone())>
+                    <title>{text}</title>
                 </rect>
             }
         })
         .collect_view();
-    let band_row = |row: f64, intervals: Vec<(i64, i64)>, label: &'static str| {
-        let y0 = PLOT + 8.0 + row * (BAND + 4.0);
-        view! {
-            <g aria-label=label>
-                <text class="chart-label" x="0" y=y0 + BAND - 3.0>{label}</text>
-                {intervals.into_iter().map(|(start, end)| view! {
-                    <rect class="state-alarm" x=x(start) y=y0 width=(x(end) - x(start)).max(1.0) height=BAND></rect>
-                }).collect_view()}
-            </g>
-        }
-    };
-    let height = PLOT + 8.0 + 2.0 * (BAND + 4.0) + 4.0;
-    let (current_t, proposed_t) = (preview.current.threshold, preview.proposed.threshold);
+    let summary = format!(
+        "{} thresholds from {} to {}: between {} and {} alarms over the last 15 days.",
+        points.len(),
+        value_text(lo),
+        value_text(hi),
+        points.iter().map(|p| p.alarm_count).min().unwrap_or(0),
+        points.iter().map(|p| p.alarm_count).max().unwrap_or(0)
+    );
+    let options = points.clone();
+    let hover_points = points.clone();
     view! {
-        <svg class="chart" role="img" aria-label="Metric with both thresholds" viewBox=format!("0 0 {W} {height}")>
-            <text class="chart-axis" x="0" y="12">{format!("{top}")}</text>
-            {bars}
-            <line class="chart-threshold" x1=LEFT x2=W y1=y(current_t) y2=y(current_t)>
-                <title>{format!("Current threshold {current_t}")}</title>
-            </line>
-            <line class="chart-threshold-proposed" x1=LEFT x2=W y1=y(proposed_t) y2=y(proposed_t)>
-                <title>{format!("Proposed threshold {proposed_t}")}</title>
-            </line>
-            {band_row(0.0, preview.current.alarm_intervals.clone(), "Current")}
-            {band_row(1.0, preview.proposed.alarm_intervals.clone(), "Proposed")}
+        <svg class="chart sweep" role="img" aria-label="Threshold sweep" viewBox=format!("0 0 {W} {H}")
+            on:pointerleave=move |_| hovered.set(None)>
+            <title>"Threshold sweep"</title>
+            <desc>{summary}</desc>
+            <g class="y-axis">
+                {count_ticks.into_iter().map(|t| {
+                    let ty = y.map(t.value);
+                    view! {
+                        <line class="chart-grid" x1=LEFT x2=W - RIGHT y1=ty y2=ty></line>
+                        <text class="chart-axis" x=LEFT - 6.0 y=ty + 4.0 text-anchor="end">{t.label}</text>
+                    }
+                }).collect_view()}
+                <text class="chart-axis chart-caption sweep-count-label" x=LEFT y=TOP - 4.0>"Alarms (OK → ALARM)"</text>
+                {time_ticks.into_iter().map(|t| view! {
+                    <text class="chart-axis" x=W - RIGHT + 6.0 y=y_time.map(t.value) + 4.0>{format!("{} {unit}", t.label)}</text>
+                }).collect_view()}
+                <text class="chart-axis chart-caption sweep-time-label" x=W - RIGHT y=TOP - 4.0 text-anchor="end">"Time in ALARM"</text>
+            </g>
+            <g class="x-axis">
+                <line class="chart-frame" x1=LEFT x2=W - RIGHT y1=BOTTOM y2=BOTTOM></line>
+                {x_ticks.into_iter().map(|t| {
+                    let tx = x.map(t.value);
+                    view! {
+                        <line class="chart-tick" x1=tx x2=tx y1=BOTTOM y2=BOTTOM + 4.0></line>
+                        <text class="chart-axis" x=tx y=BOTTOM + 16.0 text-anchor="middle">{t.label}</text>
+                    }
+                }).collect_view()}
+                <text class="chart-axis chart-caption" x=W - RIGHT y=BOTTOM + 32.0 text-anchor="end">"Threshold"</text>
+            </g>
+            <path class="sweep-count" d=count_path></path>
+            <path class="sweep-time" d=time_path></path>
+            {marker(current, "chart-threshold", current_label, 0.0)}
+            {(proposed != current).then(|| {
+                let label = format!("proposed {}", value_text(proposed));
+                marker(proposed, "chart-threshold-proposed", label, if stagger { 1.0 } else { 0.0 })
+            })}
+            <g class="sweep-hits">{hits}</g>
+            {move || hovered.get().and_then(|i| hover_points.get(i).copied()).map(|p| {
+                let text = format!("threshold {}: {} alarms, {} in ALARM", value_text(p.threshold), p.alarm_count, describe_span(p.time_in_alarm_ms));
+                let mx = x.map(p.threshold);
+                let width = text.chars().count() as f64 * 6.4 + 12.0;
+                let bx = if mx + 8.0 + width > W { (mx - 8.0 - width).max(0.0) } else { mx + 8.0 };
+                view! {
+                    <g class="chart-hover" aria-hidden="true">
+                        <line class="chart-cursor" x1=mx x2=mx y1=TOP y2=BOTTOM></line>
+                        <rect class="chart-hover-box" x=bx y=TOP + 14.0 width=width height="20" rx="3"></rect>
+                        <text class="chart-hover-text" data-testid="chart-hover" x=bx + 6.0 y=TOP + 28.0>{text}</text>
+                    </g>
+                }
+            })}
         </svg>
         <p class="legend">
-            "Dashed: current threshold " {current_t} ". Solid: proposed threshold " {proposed_t}
-            ". Red bands: periods each setting would have been in ALARM."
+            <span class="swatch sweep-count-swatch"></span>"Alarms (left axis) "
+            <span class="swatch sweep-time-swatch"></span>"Time in ALARM (right axis). "
+            "Click the chart, or choose below, to put a threshold in the form."
         </p>
+        <label class="sweep-pick">
+            "Threshold from the sweep "
+            <select on:change=move |event| {
+                let value = event_target_value(&event);
+                if !value.is_empty() {
+                    pick.set(value);
+                }
+            }>
+                <option value="">"Choose…"</option>
+                {options.into_iter().map(|p| {
+                    let value = value_text(p.threshold);
+                    let label = format!("{value}: {} alarms, {} in ALARM", p.alarm_count, describe_span(p.time_in_alarm_ms));
+                    view! { <option value=value>{label}</option> }
+                }).collect_view()}
+            </select>
+        </label>
     }
 }
 
