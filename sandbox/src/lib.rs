@@ -992,13 +992,18 @@ fn run_alarm_actions(
         if actions.is_empty() {
             continue;
         }
-        let (subject, message) = cloudwatch::notification(change, identity::ACCOUNT_ID);
+        let notification = cloudwatch::notification(change, identity::ACCOUNT_ID);
+        let message = &notification.message;
         for action in actions {
             let outcome = if action.split(':').nth(2) == Some("sns") {
                 let attributes = std::collections::BTreeMap::new();
-                sns.publish(sqs, endpoint, &action, Some(&subject), &message, &attributes, now)
-                    .map(|_| ())
-                    .map_err(|error| error.message)
+                let published = sns::Published {
+                    subject: Some(&notification.subject),
+                    message,
+                    email_text: Some(&notification.email_text),
+                    attributes: &attributes,
+                };
+                sns.publish(sqs, endpoint, &action, &published, now).map(|_| ()).map_err(|error| error.message)
             } else {
                 Err(format!("The Keywatch sandbox cannot run the action {action}"))
             };

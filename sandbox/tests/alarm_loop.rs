@@ -217,6 +217,34 @@ async fn failed_decrypts_raise_the_alarm_and_notify_the_topics_subscribers() {
     let outbox: serde_json::Value = fetch_json(&format!("{}/_keywatch/sns/outbox", running.endpoint_url)).await;
     let last = outbox["messages"].as_array().and_then(|m| m.last()).expect("an email").clone();
     assert_eq!(last["subject"], "ALARM: \"pattern1-logging-alarm\" in Asia Pacific (Sydney)");
+    // As readable text in AWS's layout (keywatch_domain::alarm::email cites
+    // the sample e-mails), not the JSON the queue got, with SNS's footer.
+    let body = last["body"].as_str().expect("a body");
+    assert!(serde_json::from_str::<serde_json::Value>(body).is_err(), "{body}");
+    let intro = format!(
+        "You are receiving this email because your Amazon CloudWatch Alarm \"{ALARM}\" in the Asia Pacific (Sydney) region has entered the ALARM state, because \"{}\" at \"",
+        alarm_message["NewStateReason"].as_str().expect("reason")
+    );
+    assert!(body.starts_with(&intro), "{body}");
+    let in_order = [
+        "\n\nView this alarm in the AWS Management Console:\nhttps://ap-southeast-2.console.aws.amazon.com/cloudwatch/deeplink.js?region=ap-southeast-2#alarmsV2:alarm/pattern1-logging-alarm\n".to_owned(),
+        "\nAlarm Details:\n- Name:                       pattern1-logging-alarm\n".to_owned(),
+        "\n- State Change:               INSUFFICIENT_DATA -> ALARM\n".to_owned(),
+        "\n- AWS Account:                111122223333\n".to_owned(),
+        format!("\n- Alarm Arn:                  arn:aws:cloudwatch:{REGION}:111122223333:alarm:{ALARM}\n"),
+        "\nThreshold:\n- The alarm is in the ALARM state when the metric is GreaterThanThreshold 1.0 for at least 1 of the last 1 period(s) of 10 seconds.\n".to_owned(),
+        "\nMonitored Metric:\n- MetricNamespace:                     Pattern1Application/KMSSecurity\n".to_owned(),
+        "\n- Statistic:                           Sum\n".to_owned(),
+        "\n- TreatMissingData:                    ignore\n".to_owned(),
+        format!("\nState Change Actions:\n- OK:\n- ALARM: [{topic_arn}]\n- INSUFFICIENT_DATA:\n"),
+        "\n--\nIf you wish to stop receiving notifications from this topic".to_owned(),
+    ];
+    let mut rest = body;
+    for part in &in_order {
+        let at = rest.find(part.as_str()).unwrap_or_else(|| panic!("{part:?} missing or out of order in {body}"));
+        // Keep a part's final newline: the next part may begin with it.
+        rest = &rest[at + part.trim_end_matches('\n').len()..];
+    }
 
     // The HTTP subscriber got it too, signed like every message it got.
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -133,3 +133,66 @@ async fn groups_streams_events_and_errors() {
     logs.delete_log_group().log_group_name("app").send().await.expect("DeleteLogGroup");
     assert!(logs.describe_log_groups().send().await.expect("DescribeLogGroups").log_groups().is_empty());
 }
+
+// The API reference's example "To test a metric filter pattern on Apache
+// access.log events without specifying any fields", through the SDK: `[]`
+// matches all three events, numbered from 0, with every field as `$1`…`$7`.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TestMetricFilter.html
+#[tokio::test]
+async fn test_metric_filter_runs_the_documented_example() {
+    let (_sandbox, running) = support::start_sandbox_with(support::quick_config()).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&support::sdk_config(&running.endpoint_url, "ap-southeast-2"));
+    let events = [
+        (r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#, "200", "1534"),
+        (r#"127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /apache_pb.gif HTTP/1.0" 500 5324"#, "500", "5324"),
+        (r#"127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 200 4355"#, "200", "4355"),
+    ];
+    let times = ["10/Oct/2000:13:25:15 -0700", "10/Oct/2000:13:35:22 -0700", "10/Oct/2000:13:50:35 -0700"];
+    let tested = logs
+        .test_metric_filter()
+        .filter_pattern("[]")
+        .set_log_event_messages(Some(events.iter().map(|(message, _, _)| (*message).to_owned()).collect()))
+        .send()
+        .await
+        .expect("TestMetricFilter [] is valid");
+    assert_eq!(tested.matches().len(), 3);
+    for (n, (found, (message, status, size))) in tested.matches().iter().zip(events).enumerate() {
+        assert_eq!(found.event_number(), n as i64);
+        assert_eq!(found.event_message(), Some(message));
+        let want: std::collections::HashMap<String, String> = [
+            ("$1", "127.0.0.1"),
+            ("$2", "-"),
+            ("$3", "frank"),
+            ("$4", times[n]),
+            ("$5", "GET /apache_pb.gif HTTP/1.0"),
+            ("$6", status),
+            ("$7", size),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(found.extracted_values(), Some(&want));
+    }
+
+    // The example matching 4XX HTML pages: the second and third events fail
+    // one condition each, so only events 0 and 3 match.
+    let html = logs
+        .test_metric_filter()
+        .filter_pattern("[..., request=*.html*, status_code=4*,]")
+        .log_event_messages(r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#)
+        .log_event_messages(
+            r#"127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /about-us/index.html HTTP/1.0" 200 5324"#,
+        )
+        .log_event_messages(r#"127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 404 4355"#)
+        .log_event_messages(
+            r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /products/index.html HTTP/1.0" 400 1534"#,
+        )
+        .send()
+        .await
+        .expect("TestMetricFilter");
+    let numbers: Vec<i64> = html.matches().iter().map(|m| m.event_number()).collect();
+    assert_eq!(numbers, [0, 3]);
+    let last = html.matches()[1].extracted_values();
+    assert_eq!(last.and_then(|v| v.get("$request")).map(String::as_str), Some("GET /products/index.html HTTP/1.0"));
+    assert_eq!(last.and_then(|v| v.get("$7")).map(String::as_str), Some("1534"));
+}

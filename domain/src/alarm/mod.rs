@@ -17,6 +17,7 @@
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>.
 
 pub mod config;
+pub mod email;
 pub mod evaluate;
 pub mod form;
 pub mod history;

@@ -10,6 +10,13 @@
 //! - `[w1=ERROR, w2]` matches "ERROR 09/25/2014 12:00:02 Failed to process
 //!   request": with no `...`, the last field takes the rest of the line.
 //!
+//! Source: <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TestMetricFilter.html>
+//! (its examples over Apache access.log events):
+//! - `[]` names no field: every event matches and every field is extracted
+//!   as `$1…$n`;
+//! - positions count every field of the event, named or not, from 1
+//!   (`[..., size]` extracts `$1…$6` and `$size`).
+//!
 //! From the older revision (doc_source/FilterAndPatternSyntax.md, "Using
 //! Metric Filters to Extract Values from Space-Delimited Log Events"):
 //! - extracted values are `$name` for named fields and `$N` (1-based
@@ -87,7 +94,10 @@ impl DelimitedPattern {
     /// Parses the text between the outer `[` and `]`.
     pub(crate) fn parse(inner: &str) -> Result<Self, FilterPatternError> {
         if inner.trim().is_empty() {
-            return Err(FilterPatternError::invalid("the space-delimited pattern [] names no field"));
+            // API_TestMetricFilter.html, "without specifying any fields": `[]`
+            // matches every event and extracts each of its fields as `$1…$n`,
+            // which is what a lone `...` does.
+            return Ok(DelimitedPattern { elements: vec![Element::Ellipsis], ellipses: 1 });
         }
         let mut cur = Cursor::new(inner);
         let mut regexes = 0;

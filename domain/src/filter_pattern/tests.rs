@@ -545,6 +545,149 @@ fn extracted_values_name_fields_and_number_the_rest() {
     assert_eq!(m.field_value(&field("$request")).as_deref(), Some("GET /index.html HTTP/1.0"));
 }
 
+// The TestMetricFilter API reference's examples: each pattern over the
+// documented events gives the documented matches (eventNumber, 0-based) and
+// extractedValues.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TestMetricFilter.html
+fn test_metric_filter(p: &str, events: &[&str]) -> Vec<(usize, std::collections::BTreeMap<String, String>)> {
+    let p = pattern(p);
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(n, e)| p.match_event(e).map(|m| (n, m.extracted_values().into_iter().collect())))
+        .collect()
+}
+
+fn values(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// `$1`…`$4` of the API reference's access.log lines, shared by several
+/// of its examples.
+fn apache_leading(line: usize) -> Vec<(&'static str, &'static str)> {
+    let times = ["10/Oct/2000:13:25:15 -0700", "10/Oct/2000:13:35:22 -0700", "10/Oct/2000:13:50:35 -0700"];
+    vec![("$1", "127.0.0.1"), ("$2", "-"), ("$3", "frank"), ("$4", times[line])]
+}
+
+// API_TestMetricFilter.html, "To test a metric filter pattern on Apache
+// access.log events": every field named. (The page prints `"$size": "1534,"`
+// for the first two events, a typo: the events end in `1534` and `5324`, and
+// the third shows `"4355"`.)
+#[test]
+fn test_metric_filter_example_all_fields_named() {
+    let got = test_metric_filter("[ip, identity, user_id, timestamp, request, status_code, size]", &APACHE);
+    let want: Vec<_> = [("200", "1534"), ("500", "5324"), ("200", "4355")]
+        .iter()
+        .enumerate()
+        .map(|(n, (status, size))| {
+            let timestamp = apache_leading(n)[3].1;
+            let named = [
+                ("$ip", "127.0.0.1"),
+                ("$identity", "-"),
+                ("$user_id", "frank"),
+                ("$timestamp", timestamp),
+                ("$request", "GET /apache_pb.gif HTTP/1.0"),
+                ("$status_code", *status),
+                ("$size", *size),
+            ];
+            (n, values(&named))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+// API_TestMetricFilter.html, "... without specifying all the fields":
+// `[..., size]` numbers the fields the ellipsis takes.
+#[test]
+fn test_metric_filter_example_ellipsis_then_size() {
+    let got = test_metric_filter("[..., size]", &APACHE);
+    let want: Vec<_> = [("200", "1534"), ("500", "5324"), ("200", "4355")]
+        .iter()
+        .enumerate()
+        .map(|(n, (status, size))| {
+            let mut pairs = apache_leading(n);
+            pairs.extend([("$5", "GET /apache_pb.gif HTTP/1.0"), ("$6", *status), ("$size", *size)]);
+            (n, values(&pairs))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+// API_TestMetricFilter.html, "... without specifying any fields": `[]`
+// extracts every field as `$1`…`$7`.
+#[test]
+fn test_metric_filter_example_empty_brackets_extract_every_field() {
+    let got = test_metric_filter("[]", &APACHE);
+    let want: Vec<_> = [("200", "1534"), ("500", "5324"), ("200", "4355")]
+        .iter()
+        .enumerate()
+        .map(|(n, (status, size))| {
+            let mut pairs = apache_leading(n);
+            pairs.extend([("$5", "GET /apache_pb.gif HTTP/1.0"), ("$6", *status), ("$7", *size)]);
+            (n, values(&pairs))
+        })
+        .collect();
+    assert_eq!(got, want);
+    // Blank brackets are the same pattern; the fields are positions a metric
+    // value may name.
+    assert_eq!(test_metric_filter("[ ]", &APACHE), got);
+    assert_eq!(pattern("[]").kind(), PatternKind::SpaceDelimited);
+    assert!(pattern("[]").check_metric_value(&value("$7")).is_ok());
+    assert!(pattern("[]").check_metric_value(&value("$size")).is_err());
+}
+
+// API_TestMetricFilter.html, "... matches successful requests".
+#[test]
+fn test_metric_filter_example_successful_requests() {
+    let got = test_metric_filter("[..., status_code=200, size]", &APACHE);
+    let want: Vec<_> = [(0, "1534"), (2, "4355")]
+        .iter()
+        .map(|(n, size)| {
+            let mut pairs = apache_leading(*n);
+            pairs.extend([("$5", "GET /apache_pb.gif HTTP/1.0"), ("$status_code", "200"), ("$size", *size)]);
+            (*n, values(&pairs))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+// API_TestMetricFilter.html, "... matches 4XX response codes for HTML pages":
+// the empty last field is unnamed and extracted as `$7`.
+#[test]
+fn test_metric_filter_example_4xx_html_pages() {
+    let events = [
+        r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /about-us/index.html HTTP/1.0" 200 5324"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 404 4355"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /products/index.html HTTP/1.0" 400 1534"#,
+    ];
+    let got = test_metric_filter("[..., request=*.html*, status_code=4*,]", &events);
+    let want: Vec<_> = [(0, "GET /index.html HTTP/1.0", "404"), (3, "GET /products/index.html HTTP/1.0", "400")]
+        .iter()
+        .map(|(n, request, status)| {
+            let mut pairs = apache_leading(0);
+            pairs.extend([("$request", *request), ("$status_code", *status), ("$7", "1534")]);
+            (*n, values(&pairs))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+// API_TestMetricFilter.html, the two `"[ERROR]"` examples: term patterns
+// extract nothing (`"extractedValues": {}`).
+#[test]
+fn test_metric_filter_example_error_terms() {
+    let events = [
+        "02 May 2014 00:34:12,525 [INFO] Starting the application",
+        "02 May 2014 00:35:14,245 [DEBUG] Database connection established",
+        "02 May 2014 00:34:14,663 [INFO] Executing SQL Query",
+        "02 May 2014 00:34:16,142 [ERROR] Unhanded exception: InvalidQueryException",
+        "02 May 2014 00:34:16,224 [ERROR] Terminating the application",
+    ];
+    assert_eq!(test_metric_filter(r#""[ERROR]""#, &events), [(3, values(&[])), (4, values(&[]))]);
+    assert_eq!(test_metric_filter(r#""[ERROR]" Exception"#, &events), [(3, values(&[]))]);
+}
+
 // awsdocs/amazon-cloudwatch-logs-user-guide#21: AWS refuses the older
 // revision's `status_code = 4* && bytes > 1000` ("Invalid filter pattern").
 #[test]
@@ -552,7 +695,6 @@ fn invalid_space_delimited_patterns_are_refused() {
     for p in [
         "[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]",
         "[a, b",
-        "[]",
         "[a b, c]",
         "[a = ]",
         "[a IS NULL]",

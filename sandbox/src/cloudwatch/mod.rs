@@ -209,17 +209,34 @@ impl CloudWatchState {
     }
 }
 
-/// The subject and JSON message CloudWatch publishes to an SNS topic for a
-/// state change, e.g. `ALARM: "name" in Asia Pacific (Sydney)`.
-/// Message fields as in "Using Amazon CloudWatch alarms" (alarm notifications):
-/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>
-pub fn notification(change: &StateChange, account: &str) -> (String, String) {
+/// What CloudWatch publishes to an SNS topic for a state change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmNotification {
+    /// `ALARM: "name" in Asia Pacific (Sydney)`.
+    pub subject: String,
+    /// The JSON alarm message (`email-json`, SQS, HTTP(S) and the rest).
+    pub message: String,
+    /// The readable e-mail `email` subscribers get instead of the JSON.
+    pub email_text: String,
+}
+
+/// The notification for a state change. JSON message fields as in "Using
+/// Amazon CloudWatch alarms" (alarm notifications):
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>;
+/// the e-mail text as [`keywatch_domain::alarm::email`] reproduces it.
+pub fn notification(change: &StateChange, account: &str) -> AlarmNotification {
     let record = &change.record;
     let alarm = &record.alarm;
-    let region_name = keywatch_domain::region::find(&record.region).map_or(record.region.as_str(), |r| r.display_name);
-    let subject = format!("{}: \"{}\" in {region_name}", record.state.state_value.as_str(), alarm.alarm_name);
-    // SNS subjects are at most 100 characters.
-    let subject: String = subject.chars().take(100).collect();
+    let email = alarm::email::AlarmEmail {
+        alarm,
+        region: &record.region,
+        alarm_arn: &record.arn,
+        account,
+        unit: record.unit.as_deref(),
+        old: change.old.state_value,
+        new: &record.state,
+    };
+    let region_name = alarm::email::region_name(&record.region);
     let (statistic_type, statistic) = match (&alarm.statistic, &alarm.extended_statistic) {
         (Some(statistic), _) => ("Statistic", statistic.as_str().to_uppercase()),
         (None, Some(extended)) => ("ExtendedStatistic", extended.as_str().to_owned()),
@@ -261,7 +278,7 @@ pub fn notification(change: &StateChange, account: &str) -> (String, String) {
         ("InsufficientDataActions", json(alarm.insufficient_data_actions.clone())),
         ("Trigger", trigger),
     ]);
-    (subject, message)
+    AlarmNotification { subject: email.subject(), message, email_text: email.body() }
 }
 
 /// A number as Java prints doubles (`1.0`), like AWS's message.

@@ -92,8 +92,17 @@ fn the_notification_is_cloudwatchs_message_and_subject() {
         .set_state("ap-southeast-2", "pattern1-logging-alarm", StateValue::Alarm, "testing", None, 1_000)
         .expect("alarm exists")
         .expect("a change");
-    let (subject, message) = notification(&change, "111122223333");
+    let AlarmNotification { subject, message, email_text } = notification(&change, "111122223333");
     assert_eq!(subject, "ALARM: \"pattern1-logging-alarm\" in Asia Pacific (Sydney)");
+    // The e-mail text (keywatch_domain::alarm::email, after AWS's sample
+    // e-mails) tells the same change.
+    assert!(
+        email_text.starts_with(
+            "You are receiving this email because your Amazon CloudWatch Alarm \"pattern1-logging-alarm\" in the Asia Pacific (Sydney) region has entered the ALARM state, because \"testing\" at \"Thursday 01 January, 1970 00:00:01 UTC\"."
+        ),
+        "{email_text}"
+    );
+    assert!(email_text.contains("\n- State Change:               INSUFFICIENT_DATA -> ALARM\n"), "{email_text}");
     assert!(
         message.starts_with(
             "{\"AlarmName\":\"pattern1-logging-alarm\",\"AlarmDescription\":null,\"AWSAccountId\":\"111122223333\""

@@ -488,7 +488,8 @@ fn run(
                     );
                     Some(
                         Value::structure()
-                            .with("eventNumber", (index + 1) as i64)
+                            // The reference's examples number events from 0.
+                            .with("eventNumber", index as i64)
                             .with("eventMessage", message.as_str())
                             .with("extractedValues", extracted),
                     )

@@ -300,8 +300,13 @@ fn run(
                 let value = param(params, &format!("{prefix}.Value.StringValue")).unwrap_or_default();
                 attributes.insert(name.to_owned(), (data_type.to_owned(), value.to_owned()));
             }
-            let message_id =
-                state.publish(sqs, endpoint, topic_arn, param(params, "Subject"), message, &attributes, ctx.now)?;
+            let published = super::Published {
+                subject: param(params, "Subject"),
+                message,
+                email_text: None,
+                attributes: &attributes,
+            };
+            let message_id = state.publish(sqs, endpoint, topic_arn, &published, ctx.now)?;
             Ok(Value::structure().with("MessageId", message_id))
         }
         _ => Err(AwsError::unknown_operation("sns", operation)),

@@ -2,6 +2,9 @@
 //! confirmation, filter policies, and delivery of published messages to SQS
 //! queues, to an email outbox (`email`, `email-json`) and to a queue of HTTP
 //! POSTs (`http`, `https`) that the sandbox's delivery task sends.
+//! CloudWatch's alarm notifications carry a readable e-mail text for `email`
+//! subscribers ([`Published::email_text`]); every other protocol gets the
+//! JSON message.
 //!
 //! Shapes: <https://docs.aws.amazon.com/sns/latest/api/API_Operations.html>;
 //! message formats: <https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html>.
@@ -61,6 +64,19 @@ pub struct OutboxEmail {
     pub subject: String,
     pub body: String,
     pub timestamp_ms: i64,
+}
+
+/// A message to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct Published<'a> {
+    pub subject: Option<&'a str>,
+    pub message: &'a str,
+    /// Set by CloudWatch for its alarm notifications: the readable e-mail
+    /// AWS sends `email` subscribers in place of the JSON `message`
+    /// (`email-json`, SQS and HTTP(S) subscribers still get `message`).
+    pub email_text: Option<&'a str>,
+    /// Message attributes: name to (DataType, value).
+    pub attributes: &'a BTreeMap<String, (String, String)>,
 }
 
 /// An HTTP(S) POST SNS owes a subscriber.
@@ -258,17 +274,15 @@ impl SnsState {
 
     /// Publishes to a topic: every confirmed subscription whose filter
     /// policy matches gets the message. Returns the MessageId.
-    #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &mut self,
         sqs: &mut SqsState,
         endpoint: &str,
         topic_arn: &str,
-        subject: Option<&str>,
-        message: &str,
-        attributes: &BTreeMap<String, (String, String)>,
+        published: &Published<'_>,
         now: i64,
     ) -> Result<String, AwsError> {
+        let Published { subject, message, email_text, attributes } = *published;
         if !self.topics.contains_key(topic_arn) {
             return Err(not_found("Topic"));
         }
@@ -314,8 +328,11 @@ impl SnsState {
                     let body = if subscription.protocol == "email-json" {
                         envelope
                     } else {
+                        // CloudWatch writes its alarm e-mail as readable text;
+                        // other publishers' messages are mailed as they are.
+                        let text = email_text.unwrap_or(message);
                         format!(
-                            "{message}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n{unsubscribe}\n\nPlease do not reply directly to this email. If you have any questions or comments regarding this email, please contact us at https://aws.amazon.com/support"
+                            "{text}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n{unsubscribe}\n\nPlease do not reply directly to this email. If you have any questions or comments regarding this email, please contact us at https://aws.amazon.com/support"
                         )
                     };
                     record_email(

@@ -27,10 +27,26 @@ fn email_subscriptions_get_a_confirmation_link_and_then_notifications() {
     assert_eq!(state.outbox.len(), 1);
     assert!(state.outbox[0].body.contains("http://sandbox/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns"));
     let mut sqs = SqsState::default();
-    state.publish(&mut sqs, "http://sandbox", &topic, Some("s"), "m", &BTreeMap::new(), 1).expect("published");
+    state
+        .publish(
+            &mut sqs,
+            "http://sandbox",
+            &topic,
+            &Published { subject: Some("s"), message: "m", email_text: None, attributes: &BTreeMap::new() },
+            1,
+        )
+        .expect("published");
     assert_eq!(state.outbox.len(), 1, "pending subscriptions get nothing");
     state.confirm(&topic, "tok").expect("confirmed");
-    state.publish(&mut sqs, "http://sandbox", &topic, Some("s"), "m", &BTreeMap::new(), 2).expect("published");
+    state
+        .publish(
+            &mut sqs,
+            "http://sandbox",
+            &topic,
+            &Published { subject: Some("s"), message: "m", email_text: None, attributes: &BTreeMap::new() },
+            2,
+        )
+        .expect("published");
     assert_eq!(state.outbox.len(), 2);
     assert_eq!(state.outbox[1].subject, "s");
     assert!(state.outbox[1].body.starts_with("m\n\n--\nIf you wish to stop receiving notifications"));
@@ -52,7 +68,15 @@ fn http_deliveries_stay_queued_until_they_succeed() {
         },
     );
     let mut sqs = SqsState::default();
-    state.publish(&mut sqs, "http://sandbox", &topic, None, "m", &BTreeMap::new(), 0).expect("published");
+    state
+        .publish(
+            &mut sqs,
+            "http://sandbox",
+            &topic,
+            &Published { subject: None, message: "m", email_text: None, attributes: &BTreeMap::new() },
+            0,
+        )
+        .expect("published");
     let due = state.take_due_http(0);
     assert_eq!(due.len(), 1);
     assert!(state.take_due_http(1).is_empty(), "leased while being sent");
@@ -117,11 +141,55 @@ fn sqs_subscribers_get_the_envelope_with_its_message_attributes() {
         },
     );
     let attributes = BTreeMap::from([("event".to_owned(), ("String".to_owned(), "order".to_owned()))]);
-    state.publish(&mut sqs, "http://sandbox", &topic, Some("s"), "m", &attributes, 0).expect("published");
+    state
+        .publish(
+            &mut sqs,
+            "http://sandbox",
+            &topic,
+            &Published { subject: Some("s"), message: "m", email_text: None, attributes: &attributes },
+            0,
+        )
+        .expect("published");
     let body = &sqs.messages("ap-southeast-2", "q")[0].body;
     let envelope: serde_json::Value = serde_json::from_str(body).expect("json");
     assert_eq!(envelope["Type"], "Notification");
     assert_eq!(envelope["Message"], "m");
     assert_eq!(envelope["SignatureVersion"], "1");
     assert_eq!(envelope["MessageAttributes"]["event"], serde_json::json!({"Type": "String", "Value": "order"}));
+}
+
+#[test]
+fn alarm_notifications_mail_their_text_to_email_and_json_to_email_json() {
+    // CloudWatch's alarm e-mail is readable text for `email` (the samples in
+    // keywatch_domain::alarm::email); `email-json` gets SNS's JSON envelope.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html
+    let (mut state, topic) = state_with_topic();
+    for protocol in ["email", "email-json"] {
+        let arn = format!("{topic}:{protocol}");
+        state.subscriptions.insert(
+            arn.clone(),
+            Subscription {
+                arn,
+                topic_arn: topic.clone(),
+                protocol: protocol.into(),
+                endpoint: "ops@example.com".into(),
+                owner: "111122223333".into(),
+                token: None,
+                attributes: BTreeMap::new(),
+            },
+        );
+    }
+    let mut sqs = SqsState::default();
+    let message = r#"{"AlarmName":"a","NewStateValue":"ALARM"}"#;
+    let text = "You are receiving this email because your Amazon CloudWatch Alarm \"a\" ...";
+    let published =
+        Published { subject: Some("ALARM: \"a\" in x"), message, email_text: Some(text), attributes: &BTreeMap::new() };
+    state.publish(&mut sqs, "http://sandbox", &topic, &published, 1).expect("published");
+    let body = |protocol: &str| {
+        state.outbox.iter().find(|e| e.protocol == protocol).map(|e| e.body.clone()).expect("an email")
+    };
+    assert!(body("email").starts_with(&format!("{text}\n\n--\nIf you wish to stop receiving notifications")));
+    assert!(!body("email").contains(message));
+    let envelope: serde_json::Value = serde_json::from_str(&body("email-json")).expect("json");
+    assert_eq!(envelope["Message"], message);
 }
