@@ -149,7 +149,8 @@ test("a failed section is deleted and redeployed alone, audited as failed, and t
       .locator("tbody tr")
       .filter({ hasText: "lab.deploy" })
       .filter({ hasText: LOGGING });
-    await expect(deployments.first()).toContainText("failed", { timeout: 1_000 });
+    // Columns: when, user, action, target, outcome, detail.
+    await expect(deployments.first().getByRole("cell").nth(4)).toHaveText("failed", { timeout: 1_000 });
   }).toPass({ timeout: 60_000 });
 
   // The base cannot be deleted while the application uses it (CloudFormation

@@ -83,13 +83,18 @@ test("a threshold changed in the form is previewed, applied through the stack an
   await expect(page.getByTestId("alarm-state")).toHaveText("ALARM", { timeout: 60_000 });
   await expect(page.getByTestId("change-path")).toContainText(`${PREFIX}-logging`);
 
-  // Reloaded now that the failures are in the metric: both settings fired once.
+  // Reloaded now that the failures are in the metric: both settings (still
+  // the same) fired alike. The lab's metric has no dimensions, so it also
+  // holds the failures other specs' labs made (recovery.spec and
+  // testing.spec attack under the same metric): how many alarms the 15
+  // days replay to depends on them, but never zero, and both sides agree.
   await page.reload();
   await hydrated(page);
   const current = page.getByTestId("outcome-current");
   const proposed = page.getByTestId("outcome-proposed");
-  await expect(current.getByTestId("alarm-count")).toHaveText("1", { timeout: 30_000 });
-  await expect(proposed.getByTestId("alarm-count")).toHaveText("1");
+  await expect(current.getByTestId("alarm-count")).toHaveText(/^[1-9]\d*$/, { timeout: 30_000 });
+  const fired = (await current.getByTestId("alarm-count").textContent())?.trim() ?? "";
+  await expect(proposed.getByTestId("alarm-count")).toHaveText(fired);
   await expect(page.getByRole("img", { name: "Metric with both thresholds" })).toBeVisible();
 
   // Invalid values are refused beside their field; the preview waits for a valid setting.
@@ -113,8 +118,9 @@ test("a threshold changed in the form is previewed, applied through the stack an
   // A threshold of 5: three failures in one period no longer fire.
   await threshold.fill("5");
   await expect(proposed).toContainText("Sum of KMSSecurityError > 5 for 1 of 1 periods of 10 s; missing data: ignore");
+  // No period of any lab's attacks held more than 5 failures.
   await expect(proposed.getByTestId("alarm-count")).toHaveText("0");
-  await expect(current.getByTestId("alarm-count")).toHaveText("1");
+  await expect(current.getByTestId("alarm-count")).toHaveText(fired);
 
   await page.getByRole("button", { name: "Apply" }).click();
   const changes = page.getByRole("table", { name: "Threshold changes" });
