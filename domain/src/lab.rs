@@ -404,6 +404,13 @@ mod tests {
         assert_eq!(parameter_error(&logging, "EmailAddress", "ops@example.com"), None);
         let bad = parameter_error(&logging, "EmailAddress", "not-an-email").expect("refused");
         assert!(bad.contains("must be empty or an email address"), "{bad}");
+        // MaxLength too reports the ConstraintDescription, so it names the
+        // limit (issue 17, J: a 5,000-character address read as "not an
+        // email address").
+        let long = format!("{}@example.com", "a".repeat(243));
+        assert_eq!(parameter_error(&logging, "EmailAddress", &long[1..]), None, "254 characters");
+        let refused = parameter_error(&logging, "EmailAddress", &long).expect("255 characters refused");
+        assert!(refused.contains("at most 254 characters"), "{refused}");
         // MinValue: "Parameter 'AlarmPeriod' must be a number not less than 10".
         assert!(parameter_error(&logging, "AlarmPeriod", "5").is_some());
         assert!(parameter_error(&logging, "AlarmPeriod", "ten").is_some());

@@ -94,6 +94,15 @@ test("an email subscriber confirmed from the outbox, the alarm fired, the change
   await expect(topic.getByRole("alert")).toContainText("Enter an email address");
   await expect(topic.getByRole("button", { name: "Add subscriber" })).toBeDisabled();
 
+  // Issue 17, J: an address is at most 254 characters (RFC 5321); a
+  // 5,000-character one is refused, and the page does not grow wide.
+  await topic.getByLabel("Endpoint").fill(`${"a".repeat(4_988)}@example.com`);
+  await expect(topic.getByRole("alert")).toHaveText("An email address has at most 254 characters");
+  await expect(topic.getByRole("button", { name: "Add subscriber" })).toBeDisabled();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+    page.viewportSize()?.width ?? 0,
+  );
+
   await topic.getByLabel("Endpoint").fill("oncall@example.com");
   await topic.getByRole("button", { name: "Add subscriber" }).click();
   const emailRow = subscribers.getByRole("row").filter({ hasText: "o***@example.com" });
@@ -103,6 +112,16 @@ test("an email subscriber confirmed from the outbox, the alarm fired, the change
   const outbox = page.getByRole("table", { name: "Outbox emails" });
   const confirmation = outbox.getByRole("row").filter({ hasText: "AWS Notification - Subscription Confirmation" });
   await confirmation.getByRole("button", { name: "Confirm subscription" }).click();
+  await expect(emailRow).toContainText("Confirmed");
+  // Issue 17, F: the same link again is stale (SNS's token is used up): the
+  // page says what SNS refused and what to do, not that AWS is unavailable.
+  const outboxPanel = page.getByRole("region", { name: "Outbox" });
+  await expect(outboxPanel.getByRole("status")).toHaveText("Subscription confirmed");
+  await confirmation.getByRole("button", { name: "Confirm subscription" }).click();
+  const refusal = outboxPanel.getByRole("alert");
+  await expect(refusal).toContainText("InvalidParameter");
+  await expect(refusal).toContainText("Ask for a new confirmation");
+  await expect(refusal).not.toContainText("unavailable");
   await expect(emailRow).toContainText("Confirmed");
 
   // History, reached by the navigation; from here on nothing reloads.

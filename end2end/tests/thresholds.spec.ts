@@ -9,6 +9,7 @@
 import { execFileSync } from "node:child_process";
 import * as http from "node:http";
 import { expect, test, type Page } from "@playwright/test";
+import { tearDownLab } from "../lab";
 
 const PREFIX = "thresholds-e2e";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
@@ -19,14 +20,18 @@ async function hydrated(page: Page): Promise<void> {
 
 /** Previews and deploys a section from its wizard page and waits for CREATE_COMPLETE. */
 async function deploySection(page: Page, slug: string): Promise<void> {
-  await page.goto(`/lab/${slug}`);
+  // Opened on this spec's prefix: a badge showing another lab's stack
+  // (the one the page would open on) cannot answer for this one.
+  await page.goto(`/lab/${slug}?prefix=${PREFIX}`);
   await hydrated(page);
   await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
   await page.getByRole("button", { name: "Preview changes" }).click();
   const preview = page.getByRole("region", { name: "Preview" });
   await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
   await preview.getByRole("button", { name: "Deploy", exact: true }).click();
-  await expect(page.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
+  const status = page.getByTestId("stack-status");
+  await expect(status).toHaveText(/_IN_PROGRESS$/, { timeout: 15_000 });
+  await expect(status).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
 }
 
 /** One request to the application with a JSON body, as the lab's curl commands send it (GET with a body too). */
@@ -78,13 +83,18 @@ test("a threshold changed in the form is previewed, applied through the stack an
   await expect(page.getByTestId("alarm-state")).toHaveText("ALARM", { timeout: 60_000 });
   await expect(page.getByTestId("change-path")).toContainText(`${PREFIX}-logging`);
 
-  // Reloaded now that the failures are in the metric: both settings fired once.
+  // Reloaded now that the failures are in the metric: both settings (still
+  // the same) fired alike. The lab's metric has no dimensions, so it also
+  // holds the failures other specs' labs made (recovery.spec and
+  // testing.spec attack under the same metric): how many alarms the 15
+  // days replay to depends on them, but never zero, and both sides agree.
   await page.reload();
   await hydrated(page);
   const current = page.getByTestId("outcome-current");
   const proposed = page.getByTestId("outcome-proposed");
-  await expect(current.getByTestId("alarm-count")).toHaveText("1", { timeout: 30_000 });
-  await expect(proposed.getByTestId("alarm-count")).toHaveText("1");
+  await expect(current.getByTestId("alarm-count")).toHaveText(/^[1-9]\d*$/, { timeout: 30_000 });
+  const fired = (await current.getByTestId("alarm-count").textContent())?.trim() ?? "";
+  await expect(proposed.getByTestId("alarm-count")).toHaveText(fired);
   await expect(page.getByRole("img", { name: "Metric with both thresholds" })).toBeVisible();
 
   // Invalid values are refused beside their field; the preview waits for a valid setting.
@@ -108,8 +118,9 @@ test("a threshold changed in the form is previewed, applied through the stack an
   // A threshold of 5: three failures in one period no longer fire.
   await threshold.fill("5");
   await expect(proposed).toContainText("Sum of KMSSecurityError > 5 for 1 of 1 periods of 10 s; missing data: ignore");
+  // No period of any lab's attacks held more than 5 failures.
   await expect(proposed.getByTestId("alarm-count")).toHaveText("0");
-  await expect(current.getByTestId("alarm-count")).toHaveText("1");
+  await expect(current.getByTestId("alarm-count")).toHaveText(fired);
 
   await page.getByRole("button", { name: "Apply" }).click();
   const changes = page.getByRole("table", { name: "Threshold changes" });
@@ -143,11 +154,7 @@ test("a threshold changed in the form is previewed, applied through the stack an
   await expect(page.getByTestId("match-count")).toHaveText(/^[1-9]\d* of \d+ events match$/);
 
   // Leave nothing behind for the specs after this one.
-  await page.goto("/lab/teardown");
-  await hydrated(page);
-  await page.getByLabel(`Type the prefix ${PREFIX} to confirm`).fill(PREFIX);
-  await page.getByRole("button", { name: "Tear down the lab" }).click();
-  await expect(page.getByRole("heading", { name: "Teardown finished" })).toBeVisible({ timeout: 600_000 });
+  await tearDownLab(page, PREFIX);
 });
 
 test("the pattern tester shows which events match and refuses invalid patterns with a message", async ({ page }) => {

@@ -327,3 +327,82 @@ async fn the_inbox_follows_a_re_created_topic_and_creates_its_queue_once() {
         .expect("LookupEvents");
     assert_eq!(events.events().len(), 1, "CreateQueue once in five rounds");
 }
+
+// Issue 17, D, as the end-to-end run found it: a teardown deleted the inbox
+// queue; the receive half failed and backed off (1, 2, 4 ... 32 s) and, the
+// lab deployed again, received the new alarm's first notification only a
+// minute later, after the Testing page had stopped waiting for it. A queue
+// announced again is polled at once.
+#[tokio::test]
+async fn after_a_teardown_the_inbox_receives_from_its_new_queue_without_waiting_out_its_back_off() {
+    let world = world().await;
+    let db = world.db().await;
+    let topic_arn = world.lab_alarm("pattern1-logging-alarm").await;
+    let queue_arn = "arn:aws:sqs:ap-southeast-2:111122223333:keywatch-inbox-pattern1";
+    // Another alarm topic outlives the lab (one made by hand, as
+    // history.spec.ts makes), so the inbox always has a topic to listen to.
+    let other_topic = world.sns.create_topic().name("pattern1-e2e-topic").send().await.expect("CreateTopic");
+    let other_topic = other_topic.topic_arn().expect("arn").to_owned();
+    world
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name("pattern1-e2e-alarm")
+        .namespace("Keywatch/EndToEnd")
+        .metric_name("Breaches")
+        .statistic(Statistic::Sum)
+        .period(3600)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .alarm_actions(&other_topic)
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(inbox::run(world.aws.clone(), db.clone(), config(), stopped));
+    let subscribed = async || {
+        for _ in 0..100 {
+            if inbox_subscribed(&world, &topic_arn, queue_arn).await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(subscribed().await, "subscribed at first");
+
+    // The teardown: the alarm and its topic with the logging stack, then the queue.
+    world.cloudwatch.delete_alarms().alarm_names("pattern1-logging-alarm").send().await.expect("DeleteAlarms");
+    world.sns.delete_topic().topic_arn(&topic_arn).send().await.expect("DeleteTopic");
+    let url = world.sqs.get_queue_url().queue_name("keywatch-inbox-pattern1").send().await.expect("GetQueueUrl");
+    world.sqs.delete_queue().queue_url(url.queue_url().expect("url")).send().await.expect("DeleteQueue");
+    // Long enough for a back-off of several seconds to build up.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+
+    // Deployed again: the inbox subscribes a new queue, and the first notification arrives promptly.
+    assert_eq!(world.lab_alarm("pattern1-logging-alarm").await, topic_arn);
+    assert!(subscribed().await, "subscribed again");
+    world.flip("pattern1-logging-alarm", 1).await;
+    let mut stored = false;
+    for _ in 0..30 {
+        if db.notifications().count().await.expect("count") == 1 {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stored, "the notification was stored within 3 s of the alarm");
+    // The other topic delivers to the queue made anew too.
+    world.flip("pattern1-e2e-alarm", 1).await;
+    let mut both = false;
+    for _ in 0..30 {
+        if db.notifications().count().await.expect("count") == 2 {
+            both = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(both, "the other topic's notification was stored too");
+    stop.send(true).expect("stop");
+    poller.await.expect("poller stopped");
+}

@@ -12,8 +12,8 @@
 use tokio::sync::watch;
 
 use super::{Backoff, PollerConfig, now_ms, sleep_or_stop};
-use crate::aws::Aws;
 use crate::aws::sqs::Queue;
+use crate::aws::{Aws, AwsErrorKind};
 use crate::db::Database;
 use crate::db::notifications::NewNotification;
 use crate::error::ServerError;
@@ -64,14 +64,17 @@ pub async fn ensure_subscribed(
     // The SNS endpoint trusts exactly the topics the queue policy names.
     config.alarm_topics.replace(topics.keys().cloned());
     if topics.is_empty() {
+        // A teardown deletes the queue with the topics: the next topic gets
+        // it made anew (CreateQueue returns one that still exists).
+        *queue = None;
         return Ok(None);
     }
-    let current = match queue.as_ref() {
-        Some(current) => current.clone(),
+    let (current, created) = match queue.as_ref() {
+        Some(current) => (current.clone(), false),
         None => {
             let created = aws.sqs().create_queue(&queue_name(&config.lab_prefix)).await?;
             *queue = Some(created.clone());
-            created
+            (created, true)
         }
     };
     let sns = aws.sns();
@@ -82,7 +85,9 @@ pub async fn ensure_subscribed(
             missing.push(topic);
         }
     }
-    if missing.is_empty() {
+    // A queue made anew (its predecessor deleted by a teardown while other
+    // topics kept their subscriptions to its ARN) has no policy yet.
+    if missing.is_empty() && !created {
         return Ok(Some(current));
     }
     // The policy names every topic, so it is written before subscribing
@@ -214,6 +219,7 @@ async fn subscribe_loop(
     let metrics = crate::metrics::global();
     metrics.poller_started(SUBSCRIBE_POLLER);
     loop {
+        let had_queue = queue.is_some();
         let wait = match ensure_subscribed(aws, config, &mut queue).await {
             Ok(current) => {
                 backoff.succeeded("inbox-subscriptions");
@@ -223,12 +229,18 @@ async fn subscribe_loop(
                     // last value in place.
                     match aws.sqs().approximate_messages(&current.queue_url).await {
                         Ok(messages) => metrics.set_inbox_queue_messages(messages),
+                        // Deleted (by a teardown) while other topics remain:
+                        // made anew next round.
+                        Err(error) if error.kind == AwsErrorKind::NotFound => queue = None,
                         Err(error) => tracing::debug!(%error, "inbox queue depth unavailable"),
                     }
                 }
                 let url = current.map(|current| current.queue_url);
+                // A queue made anew has its predecessor's URL: the receive
+                // half is told all the same, so it stops backing off.
+                let fresh = !had_queue && url.is_some();
                 queue_url.send_if_modified(|shown| {
-                    let changed = *shown != url;
+                    let changed = fresh || *shown != url;
                     shown.clone_from(&url);
                     changed
                 });
@@ -285,8 +297,14 @@ async fn receive_loop(
             Err(error) => {
                 metrics.poller_failed(RECEIVE_POLLER, &error);
                 let wait = backoff.failed("inbox", &error);
-                if sleep_or_stop(wait, &mut stopped).await {
-                    return;
+                // A queue announced again (made anew after a teardown
+                // deleted it) is polled at once, not after the back-off its
+                // predecessor's failures built up: the new alarm's first
+                // notification would otherwise wait up to a minute.
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    changed = queue_url.changed() => if changed.is_err() { return },
+                    _ = stopped.changed() => return,
                 }
             }
         }

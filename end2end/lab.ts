@@ -1,0 +1,24 @@
+// Steps on the lab that several specs take the same way.
+import { expect, type Page } from "@playwright/test";
+
+async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
+}
+
+/**
+ * Tears the lab under `prefix` down from the Teardown page and waits until
+ * this teardown has finished. The page opens on the previous teardown's
+ * "Teardown finished <time>", so that heading alone would not wait for
+ * anything: the one to wait for is a different one.
+ */
+export async function tearDownLab(page: Page, prefix: string): Promise<void> {
+  await page.goto("/lab/teardown");
+  await hydrated(page);
+  const progress = page.getByRole("region", { name: "Teardown progress" });
+  const previous = (await progress.count()) > 0 ? ((await progress.getByRole("heading").textContent()) ?? "") : "";
+  await page.getByLabel(`Type the prefix ${prefix} to confirm`).fill(prefix);
+  await page.getByRole("button", { name: "Tear down the lab" }).click();
+  const heading = progress.getByRole("heading", { level: 2 });
+  if (previous !== "") await expect(heading).not.toHaveText(previous, { timeout: 60_000 });
+  await expect(heading).toHaveText(/^Teardown finished/, { timeout: 600_000 });
+}
