@@ -22,3 +22,13 @@ export async function tearDownLab(page: Page, prefix: string): Promise<void> {
   if (previous !== "") await expect(heading).not.toHaveText(previous, { timeout: 60_000 });
   await expect(heading).toHaveText(/^Teardown finished/, { timeout: 600_000 });
 }
+
+/**
+ * Waits until the first half of one of the lab alarm's 10 s periods (they
+ * start at multiples of 10 s), so that failures sent now reach the metric
+ * (a second after the calls, the sandbox's CloudTrail delivery) before
+ * their period is evaluated.
+ */
+export async function earlyInAlarmPeriod(page: Page): Promise<void> {
+  while (Date.now() % 10_000 > 5_000) await page.waitForTimeout(200);
+}

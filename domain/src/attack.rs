@@ -114,14 +114,22 @@ pub enum SizingError {
 /// and the M-th needs its `needed` calls: `(needed − 1) + (M − 1) × rate ×
 /// Period + needed`. For the lab's alarm (more than 1 in 10 s, 1 of 1) that
 /// is 3, the three wrong keys the lab's own test sends.
-pub fn default_count(settings: &AlarmSettings, rate: u32) -> Result<u32, SizingError> {
+///
+/// A call's datapoint only counts if it reaches the metric before its
+/// period is evaluated: with `delivery_lag_ms` between a call and its
+/// datapoint (the sandbox's CloudTrail delivery delay), the calls made in
+/// the last `delivery_lag_ms` of the breaching period arrive too late, so
+/// that many more are sent.
+pub fn default_count(settings: &AlarmSettings, rate: u32, delivery_lag_ms: u32) -> Result<u32, SizingError> {
     let needed = settings.failures_per_breaching_period()?;
     let rate = rate.max(1);
     let per_period = rate.saturating_mul(settings.period_seconds);
     if per_period < needed {
         return Err(SizingError::TooSlow { rate, period: settings.period_seconds, per_period, needed });
     }
+    let late = (u64::from(delivery_lag_ms) * u64::from(rate)).div_ceil(1_000);
     let count = (needed - 1)
+        .saturating_add(u32::try_from(late).unwrap_or(u32::MAX))
         .saturating_add((settings.datapoints_needed() - 1).saturating_mul(per_period))
         .saturating_add(needed);
     Ok(count.min(MAX_COUNT))
@@ -201,7 +209,11 @@ mod tests {
     fn the_labs_alarm_needs_two_failures_in_a_period_and_three_calls_at_one_a_second() {
         let lab = AlarmSettings::lab();
         assert_eq!(lab.failures_per_breaching_period(), Ok(2));
-        assert_eq!(default_count(&lab, LAB_RATE_PER_SECOND), Ok(3));
+        assert_eq!(default_count(&lab, LAB_RATE_PER_SECOND, 0), Ok(3));
+        // With the sandbox's 1 s delivery, a call in the last second of the
+        // breaching period arrives after that period's evaluation: one more.
+        assert_eq!(default_count(&lab, LAB_RATE_PER_SECOND, 1_000), Ok(4));
+        assert_eq!(default_count(&lab, LAB_RATE_PER_SECOND, 1_250), Ok(5));
     }
 
     // PutMetricAlarm: GreaterThanOrEqualToThreshold breaches at the threshold itself.
@@ -234,20 +246,20 @@ mod tests {
             ..AlarmSettings::lab()
         };
         // 4 (one short) + 2 full periods of 20 + 5.
-        assert_eq!(default_count(&three_of_five, 2), Ok(4 + 2 * 20 + 5));
+        assert_eq!(default_count(&three_of_five, 2, 0), Ok(4 + 2 * 20 + 5));
         let two_of_two = AlarmSettings { evaluation_periods: 2, datapoints_to_alarm: None, ..AlarmSettings::lab() };
         assert_eq!(two_of_two.datapoints_needed(), 2);
-        assert_eq!(default_count(&two_of_two, 1), Ok(1 + 10 + 2));
+        assert_eq!(default_count(&two_of_two, 1, 0), Ok(1 + 10 + 2));
     }
 
     #[test]
     fn a_pace_too_slow_to_breach_a_period_is_refused() {
         let settings = AlarmSettings { threshold: 30.0, ..AlarmSettings::lab() };
         assert_eq!(
-            default_count(&settings, 1),
+            default_count(&settings, 1, 0),
             Err(SizingError::TooSlow { rate: 1, period: 10, per_period: 10, needed: 31 })
         );
-        assert_eq!(default_count(&settings, 4), Ok(30 + 31));
+        assert_eq!(default_count(&settings, 4, 0), Ok(30 + 31));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 // and tears it down at the end.
 import * as http from "node:http";
 import { expect, test, type Locator, type Page } from "@playwright/test";
+import { earlyInAlarmPeriod } from "../lab";
 
 // Under the console's lab prefix ("pattern1"): History follows the alarms it
 // manages, which are those named with that prefix or alerting a lab topic.
@@ -90,6 +91,7 @@ test("the charts have labelled axes, hover values and a threshold sweep that fil
     .poll(async () => (await call(endpoint, "GET", "/", "").catch(() => ({ status: 0 }))).status, { timeout: 60_000 })
     .toBe(200);
   expect((await call(endpoint, "POST", "/encrypt", '{"Name":"Bob","Text":"Run your own race"}')).status).toBe(200);
+  await earlyInAlarmPeriod(page);
   for (let i = 0; i < 4; i++) {
     await call(endpoint, "GET", "/decrypt", '{"Name":"Bob","Key":"some-random-false-key"}');
   }

@@ -13,7 +13,7 @@
 // depends on no other spec.
 import * as http from "node:http";
 import { expect, test, type Page } from "@playwright/test";
-import { tearDownLab } from "../lab";
+import { earlyInAlarmPeriod, tearDownLab } from "../lab";
 
 const PREFIX = "pattern1";
 const LOGGING = `${PREFIX}-logging`;
@@ -188,6 +188,7 @@ test("a failed section is deleted and redeployed alone, audited as failed, and t
     const encrypted = await call(endpoint, "POST", "/encrypt", JSON.stringify({ Name: `user-${i}`, Text: "Run your own race" }));
     expect(encrypted.status).toBe(200);
   }
+  await earlyInAlarmPeriod(page);
   for (let i = 0; i < 3; i++) {
     const refused = await call(endpoint, "GET", "/decrypt", '{"Name":"user-0","Key":"some-random-false-key"}');
     expect(refused.status).toBe(400);

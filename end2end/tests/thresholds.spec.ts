@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import * as http from "node:http";
 import { expect, test, type Page } from "@playwright/test";
-import { tearDownLab } from "../lab";
+import { earlyInAlarmPeriod, tearDownLab } from "../lab";
 
 const PREFIX = "thresholds-e2e";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
@@ -67,6 +67,7 @@ test("a threshold changed in the form is previewed, applied through the stack an
     .toBe(200);
   const encrypted = await call(endpoint, "POST", "/encrypt", '{"Name":"Bob","Text":"Run your own race"}');
   expect(encrypted.status).toBe(200);
+  await earlyInAlarmPeriod(page);
   for (let i = 0; i < 3; i++) {
     await call(endpoint, "GET", "/decrypt", '{"Name":"Bob","Key":"some-random-false-key"}');
   }

@@ -74,6 +74,9 @@ pub struct ConsoleBase {
     pub poller_interval: Duration,
     /// The alarm topics the inbox listens to, shared with the SNS endpoint.
     pub alarm_topics: crate::sns_endpoint::AlarmTopicList,
+    /// How long the in-process sandbox takes to deliver a CloudTrail record
+    /// to a log group (zero on live AWS).
+    pub cloudtrail_delay: Duration,
 }
 
 /// The background work of one connection.
@@ -245,7 +248,10 @@ fn build_ports(
     };
     let sandbox = base.mode == AwsMode::Sandbox;
     let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), sandbox));
-    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode == AwsMode::Live);
+    // Records reach the metric one delivery delay after their call, and the
+    // sandbox's alarms are evaluated on its delivery loop (at most 250 ms apart).
+    let lag = if sandbox { base.cloudtrail_delay + Duration::from_millis(250) } else { Duration::ZERO };
+    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode == AwsMode::Live).with_delivery_lag(lag);
     let aws_for_thresholds = aws.clone();
     let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
     let thresholds = ServerThresholds::new(aws_for_thresholds, base.db.clone(), lab.clone());

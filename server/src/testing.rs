@@ -75,6 +75,9 @@ pub struct ServerTesting {
     aws: Aws,
     db: Database,
     live_aws: bool,
+    /// How long a call's CloudTrail record takes to become a datapoint
+    /// (the sandbox's delivery delay): the default attack covers it.
+    delivery_lag_ms: u32,
     /// Stop signals of the runs this process is running, by run id.
     stops: Arc<Mutex<HashMap<i64, watch::Sender<bool>>>>,
     /// Serialises starts, so two browsers cannot start two runs at once.
@@ -83,12 +86,20 @@ pub struct ServerTesting {
 }
 
 impl ServerTesting {
+    /// Sizes the default attack for records that reach the metric `lag`
+    /// after their call.
+    pub fn with_delivery_lag(mut self, lag: std::time::Duration) -> ServerTesting {
+        self.delivery_lag_ms = u32::try_from(lag.as_millis()).unwrap_or(u32::MAX);
+        self
+    }
+
     /// The Testing backend; `live_aws` is false on the sandbox.
     pub fn new(aws: Aws, db: Database, live_aws: bool) -> ServerTesting {
         ServerTesting {
             aws,
             db,
             live_aws,
+            delivery_lag_ms: 0,
             stops: Arc::new(Mutex::new(HashMap::new())),
             start_lock: Arc::new(tokio::sync::Mutex::new(())),
             targets_cache: Arc::new(Mutex::new(None)),
@@ -411,7 +422,7 @@ impl TestingBackend for ServerTesting {
         };
         let rate = attack::LAB_RATE_PER_SECOND;
         let settings = alarm.as_ref().map_or_else(AlarmSettings::lab, settings_of);
-        let (default_count, sizing_problem) = match attack::default_count(&settings, rate) {
+        let (default_count, sizing_problem) = match attack::default_count(&settings, rate, self.delivery_lag_ms) {
             Ok(count) => (Some(count), None),
             Err(error) => (None, Some(error.to_string())),
         };

@@ -45,6 +45,7 @@ async fn harness(stack_pace: Duration) -> Harness {
         sandbox_endpoint: Some(sandbox.endpoint_url.clone()),
         poller_interval: Duration::from_secs(1),
         alarm_topics: keywatch::sns_endpoint::AlarmTopicList::default(),
+        cloudtrail_delay: Duration::from_millis(100),
     };
     let console = Console::start(base, region::parse("ap-southeast-2").expect("region"), None).await;
     let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));

@@ -158,6 +158,7 @@ async fn the_state_directory_stays_within_its_retention_bound_under_the_consoles
             sandbox_endpoint: Some(running.endpoint_url.clone()),
             poller_interval: POLL_EVERY,
             alarm_topics: keywatch::sns_endpoint::AlarmTopicList::default(),
+            cloudtrail_delay: Duration::from_millis(100),
         },
         region::parse("ap-southeast-2").expect("region"),
         None,
