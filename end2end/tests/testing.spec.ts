@@ -133,7 +133,7 @@ test("the round trip passes and a simulated attack fires the alarm with time-to-
   // Recorded: the run is listed after a reload.
   await page.reload();
   await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("Alarm reached");
-  await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("3 at 1/s");
+  await expect(page.getByRole("table", { name: "Attack runs" })).toContainText("5 at 1/s");
 
   if (deployedHere) {
     await tearDownLab(page, PREFIX);

@@ -6,28 +6,11 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
-use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::lab;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn sdk(endpoint: &str) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("ap-southeast-2"))
-        .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "t",
-        )))
-        .build()
-}
+mod support;
 
 /// One HTTP/1.1 exchange with a JSON body, as the lab's curl commands send.
 async fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -44,42 +27,6 @@ async fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, Stri
     (status, body)
 }
 
-async fn deploy(
-    cfn: &aws_sdk_cloudformation::Client,
-    section: LabSection,
-    parameters: Vec<Parameter>,
-) -> Vec<(String, String)> {
-    let prefix = Prefix::default();
-    let name = prefix.stack_name(section).expect("a stack");
-    let mut request = cfn
-        .create_stack()
-        .stack_name(&name)
-        .template_body(section.template().expect("template"))
-        .set_parameters(Some(parameters));
-    for capability in section.capabilities() {
-        request = request.capabilities(Capability::from(*capability));
-    }
-    request.send().await.expect("create-stack");
-    for _ in 0..400 {
-        let stacks = cfn.describe_stacks().stack_name(&name).send().await.expect("describe");
-        let stack = &stacks.stacks()[0];
-        match stack.stack_status() {
-            Some(StackStatus::CreateComplete) => {
-                return stack
-                    .outputs()
-                    .iter()
-                    .map(|o| {
-                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
-                    })
-                    .collect();
-            }
-            Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => panic!("{name} ended {other:?}: {:?}", stack.stack_status_reason()),
-        }
-    }
-    panic!("{name} never completed");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_at_the_deployed_application_fires_the_labs_alarm() {
     let dir = tempfile::tempdir().expect("state dir");
@@ -91,24 +38,10 @@ async fn a_wrong_key_at_the_deployed_application_fires_the_labs_alarm() {
     .expect("sandbox");
     sandbox.set_task_launcher(keywatch::sandbox_tasks::workload_launcher());
     let running = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
-    let sdk = sdk(&running.endpoint_url);
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-    let prefix = Prefix::default();
-
-    let base = deploy(&cfn, LabSection::BaseNetwork, Vec::new()).await;
-    let output =
-        |outputs: &[(String, String)], key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let wired = |section, outputs: &[(String, String)]| {
-        lab::wired_parameters(section, &prefix, &|_, key| output(outputs, key))
-            .expect("wired")
-            .into_iter()
-            .map(|p| Parameter::builder().parameter_key(p.key).parameter_value(p.value).build())
-            .collect::<Vec<_>>()
-    };
-    let app = deploy(&cfn, LabSection::Application, wired(LabSection::Application, &base)).await;
+    let sdk = support::sdk(&running.endpoint_url);
+    let [_, app, _] = support::deploy_lab(&running.endpoint_url).await;
+    let output = |outputs: &support::Outputs, key: &str| support::output(outputs, key);
     let task_role = output(&app, lab::APP_TASK_ROLE_OUTPUT).expect("task role");
-    deploy(&cfn, LabSection::LoggingAndAlarm, wired(LabSection::LoggingAndAlarm, &app)).await;
-
     let endpoint = output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
     let mut healthy = false;
     for _ in 0..100 {

@@ -12,17 +12,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use keywatch::console::{Console, ConsoleBase};
 use keywatch::db::Database;
 use keywatch_app::api::connection::{AwsMode, ModeSource};
-use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::lab;
 use keywatch_domain::region;
 use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+mod support;
 
 /// How long the load runs, and how often the console's pollers poll.
 const SOAK: Duration = Duration::from_secs(20);
@@ -38,56 +36,6 @@ const BYTES_PER_RECORD: u64 = 8 * 1024;
 /// (truncated to 16 MiB after each checkpoint, see the store) and the
 /// empty database's pages.
 const FIXED_BYTES: u64 = 24 * 1024 * 1024;
-
-fn sdk(endpoint: &str) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("ap-southeast-2"))
-        .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "t",
-        )))
-        .build()
-}
-
-async fn deploy(
-    cfn: &aws_sdk_cloudformation::Client,
-    section: LabSection,
-    parameters: Vec<Parameter>,
-) -> Vec<(String, String)> {
-    let name = Prefix::default().stack_name(section).expect("a stack");
-    let mut request = cfn
-        .create_stack()
-        .stack_name(&name)
-        .template_body(section.template().expect("template"))
-        .set_parameters(Some(parameters));
-    for capability in section.capabilities() {
-        request = request.capabilities(Capability::from(*capability));
-    }
-    request.send().await.expect("create-stack");
-    for _ in 0..400 {
-        let stacks = cfn.describe_stacks().stack_name(&name).send().await.expect("describe");
-        let stack = &stacks.stacks()[0];
-        match stack.stack_status() {
-            Some(StackStatus::CreateComplete) => {
-                return stack
-                    .outputs()
-                    .iter()
-                    .map(|o| {
-                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
-                    })
-                    .collect();
-            }
-            Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => panic!("{name} ended {other:?}: {:?}", stack.stack_status_reason()),
-        }
-    }
-    panic!("{name} never completed");
-}
 
 /// One HTTP/1.1 exchange with the lab's application, as its curl commands send.
 async fn http(address: &str, method: &str, path: &str, body: &str) -> u16 {
@@ -132,22 +80,8 @@ async fn the_state_directory_stays_within_its_retention_bound_under_the_consoles
     .expect("sandbox");
     sandbox.set_task_launcher(keywatch::sandbox_tasks::workload_launcher());
     let running = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
-    let sdk = sdk(&running.endpoint_url);
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-    let prefix = Prefix::default();
-    let output =
-        |outputs: &[(String, String)], key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let wired = |section, outputs: &[(String, String)]| {
-        lab::wired_parameters(section, &prefix, &|_, key| output(outputs, key))
-            .expect("wired")
-            .into_iter()
-            .map(|p| Parameter::builder().parameter_key(p.key).parameter_value(p.value).build())
-            .collect::<Vec<_>>()
-    };
-    let base = deploy(&cfn, LabSection::BaseNetwork, Vec::new()).await;
-    let app = deploy(&cfn, LabSection::Application, wired(LabSection::Application, &base)).await;
-    deploy(&cfn, LabSection::LoggingAndAlarm, wired(LabSection::LoggingAndAlarm, &app)).await;
-    let endpoint = output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
+    let [_, app, _] = support::deploy_lab(&running.endpoint_url).await;
+    let endpoint = support::output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
 
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
     let console = Console::start(

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use axum::body::Body;
 use http::{Request, header};
 use keywatch::aws::Aws;
@@ -20,9 +19,11 @@ use keywatch::testing::ServerTesting;
 use keywatch_app::api::testing::port::TestingBackend;
 use keywatch_app::api::testing::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
 use keywatch_app::error::AppError;
-use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::lab::{self, LabSection};
 use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use tower::ServiceExt;
+
+mod support;
 
 struct Lab {
     testing: ServerTesting,
@@ -47,20 +48,8 @@ async fn deployed_lab() -> Lab {
     let sandbox = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
     let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
     let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk(&sandbox.endpoint_url));
-    let prefix = Prefix::default();
-    let base = deploy(&cfn, LabSection::BaseNetwork, Vec::new()).await;
-    let wired = |section, outputs: &[(String, String)]| {
-        let lookup = |_, key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        lab::wired_parameters(section, &prefix, &lookup)
-            .expect("wired")
-            .into_iter()
-            .map(|p| Parameter::builder().parameter_key(p.key).parameter_value(p.value).build())
-            .collect::<Vec<_>>()
-    };
-    let app = deploy(&cfn, LabSection::Application, wired(LabSection::Application, &base)).await;
-    deploy(&cfn, LabSection::LoggingAndAlarm, wired(LabSection::LoggingAndAlarm, &app)).await;
-    let endpoint = app.iter().find(|(k, _)| k == lab::APP_ENDPOINT_OUTPUT).map(|(_, v)| v.clone()).expect("endpoint");
+    let [_, app, _] = support::deploy_lab(&sandbox.endpoint_url).await;
+    let endpoint = support::output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
     for _ in 0..100 {
         if keywatch::testing::send(&endpoint, "GET", "/", "").await.status == Some(200) {
             break;
@@ -69,52 +58,6 @@ async fn deployed_lab() -> Lab {
     }
     let testing = ServerTesting::new(aws.clone(), db.clone(), false);
     Lab { testing, aws, db, _sandbox: sandbox, _dir: dir }
-}
-
-fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("ap-southeast-2"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
-        ))
-        .build()
-}
-
-async fn deploy(
-    cfn: &aws_sdk_cloudformation::Client,
-    section: LabSection,
-    parameters: Vec<Parameter>,
-) -> Vec<(String, String)> {
-    let name = Prefix::default().stack_name(section).expect("a stack");
-    let mut request = cfn
-        .create_stack()
-        .stack_name(&name)
-        .template_body(section.template().expect("template"))
-        .set_parameters(Some(parameters));
-    for capability in section.capabilities() {
-        request = request.capabilities(Capability::from(*capability));
-    }
-    request.send().await.expect("create-stack");
-    for _ in 0..400 {
-        let stacks = cfn.describe_stacks().stack_name(&name).send().await.expect("describe");
-        let stack = &stacks.stacks()[0];
-        match stack.stack_status() {
-            Some(StackStatus::CreateComplete) => {
-                return stack
-                    .outputs()
-                    .iter()
-                    .map(|o| {
-                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
-                    })
-                    .collect();
-            }
-            Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => panic!("{name} ended {other:?}: {:?}", stack.stack_status_reason()),
-        }
-    }
-    panic!("{name} never completed");
 }
 
 fn attack(count: &str, rate: &str) -> AttackRequest {
