@@ -4,5 +4,6 @@
 pub mod aws_status;
 pub mod chart;
 pub mod feedback;
+pub mod field;
 pub mod layout;
 pub mod stack;

@@ -16,6 +16,7 @@ use crate::api::lab::{
     PreviewSection, SectionDetail, SectionLive, SectionRequest, get_section_detail, get_section_live,
 };
 use crate::components::feedback::ErrorPanel;
+use crate::components::field::ParameterField;
 use crate::components::stack::StackLiveView;
 use crate::error::AppError;
 use crate::pages::not_found::NotFound;
@@ -337,49 +338,19 @@ fn DeployPanel(detail: SectionDetail, live: RwSignal<SectionLive>) -> impl IntoV
     // message beside it.
     let field_view = move |state: FieldState| {
         let key = state.field.key.clone();
-        let id = format!("param-{key}");
-        let error_id = format!("param-{key}-error");
         let value = state.value;
         let error_key = key.clone();
-        let error = move || field_error(&error_key, &value.get()).or_else(|| server_field_error(&error_key));
-        let invalid = error.clone();
-        let input = if state.field.allowed_values.is_empty() {
-            view! {
-                <input
-                    id=id.clone()
-                    name=key.clone()
-                    type="text"
-                    prop:value=move || value.get()
-                    on:input=move |event| value.set(event_target_value(&event))
-                    aria-invalid=move || invalid().is_some().to_string()
-                    aria-describedby=error_id.clone()
-                />
-            }
-            .into_any()
-        } else {
-            view! {
-                <select
-                    id=id.clone()
-                    name=key.clone()
-                    on:change=move |event| value.set(event_target_value(&event))
-                    aria-describedby=error_id.clone()
-                >
-                    {state.field.allowed_values.iter().map(|allowed| {
-                        let allowed = allowed.clone();
-                        let selected = allowed == value.get_untracked();
-                        view! { <option value=allowed.clone() selected=selected>{allowed.clone()}</option> }
-                    }).collect_view()}
-                </select>
-            }
-            .into_any()
-        };
+        let error =
+            Signal::derive(move || field_error(&error_key, &value.get()).or_else(|| server_field_error(&error_key)));
         view! {
-            <div class="field">
-                <label for=id>{key.clone()}</label>
-                {input}
-                {state.field.description.clone().map(|description| view! { <p class="hint">{description}</p> })}
-                <p class="field-error" id=error_id.clone() role="alert">{error}</p>
-            </div>
+            <ParameterField
+                name=key.clone()
+                id=format!("param-{key}")
+                value
+                allowed_values=state.field.allowed_values.clone()
+                hint=state.field.description.clone()
+                error
+            />
         }
     };
     // A newcomer needs only the fields without a default (the logging

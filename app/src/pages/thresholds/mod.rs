@@ -30,6 +30,7 @@ use crate::components::chart::{
     BandRow, Chart, ChartSpec, HoverPoint, PlotKind, PlotPoint, ThresholdMark, ValuePlot, value_text,
 };
 use crate::components::feedback::ErrorPanel;
+use crate::components::field::ParameterField;
 use crate::error::AppError;
 
 /// How often the alarm's page refreshes its state and changes.
@@ -252,28 +253,22 @@ fn DetectionForm(detection: DetectionView) -> impl IntoView {
             </div>
             {detection.fields.iter().map(|field| {
                 let key = field.key.clone();
-                let id = format!("detection-{key}");
-                let error_id = format!("detection-{key}-error");
-                let signal = values.with_value(|v| v.iter().find(|(k, _)| *k == key).map(|(_, s)| *s));
+                let value = values
+                    .with_value(|v| v.iter().find(|(k, _)| *k == key).map(|(_, s)| *s))
+                    .unwrap_or_else(|| RwSignal::new(String::new()));
                 let error_key = key.clone();
-                let error = move || {
+                let error = Signal::derive(move || {
                     errors().into_iter().find(|e| e.field == error_key).map(|e| e.message)
                         .or_else(|| server_field_error(&error_key))
-                };
+                });
                 view! {
-                    <div class="field">
-                        <label for=id.clone()>{key.clone()}</label>
-                        <input
-                            id=id
-                            name=key.clone()
-                            type="text"
-                            prop:value=move || signal.map(|s| s.get()).unwrap_or_default()
-                            on:input=move |event| if let Some(s) = signal { s.set(event_target_value(&event)) }
-                            aria-describedby=error_id.clone()
-                        />
-                        {field.description.clone().map(|d| view! { <p class="hint">{d}</p> })}
-                        <p class="field-error" id=error_id role="alert">{error}</p>
-                    </div>
+                    <ParameterField
+                        name=key.clone()
+                        id=format!("detection-{key}")
+                        value
+                        hint=field.description.clone()
+                        error
+                    />
                 }
             }).collect_view()}
             <div class="actions">
