@@ -1,7 +1,9 @@
 // Steps on the lab that several specs take the same way.
+import * as http from "node:http";
 import { expect, type Page } from "@playwright/test";
 
-async function hydrated(page: Page): Promise<void> {
+/** Waits until the page's WebAssembly has hydrated it. */
+export async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
 }
 
@@ -31,4 +33,21 @@ export async function tearDownLab(page: Page, prefix: string): Promise<void> {
  */
 export async function earlyInAlarmPeriod(page: Page): Promise<void> {
   while (Date.now() % 10_000 > 5_000) await page.waitForTimeout(200);
+}
+
+/** One request to the application with a JSON body, as the lab's curl commands send it (GET with a body too). */
+export function call(endpoint: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
+  const [host, port] = endpoint.split(":");
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host, port: Number(port), method, path, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
 }

@@ -10,19 +10,14 @@
 // JavaScript runs. Screenshots of the three charts go to
 // end2end/screenshots/. The spec deploys its own lab under its own prefix
 // and tears it down at the end.
-import * as http from "node:http";
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { earlyInAlarmPeriod } from "../lab";
+import { call, earlyInAlarmPeriod, hydrated } from "../lab";
 
 // Under the console's lab prefix ("pattern1"): History follows the alarms it
 // manages, which are those named with that prefix or alerting a lab topic.
 const PREFIX = "pattern1-charts";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
 const SHOTS = "screenshots";
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
-}
 
 async function deploySection(page: Page, slug: string): Promise<void> {
   await page.goto(`/lab/${slug}`);
@@ -33,22 +28,6 @@ async function deploySection(page: Page, slug: string): Promise<void> {
   await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
   await preview.getByRole("button", { name: "Deploy", exact: true }).click();
   await expect(page.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
-}
-
-function call(endpoint: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
-  const [host, port] = endpoint.split(":");
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host, port: Number(port), method, path, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 /** The chart has a time axis with several UTC tick labels and, if it plots values, a value axis. */

@@ -3,6 +3,7 @@
 // and confirmed from the outbox, the alarm fired, and the state change with
 // its notification appearing on the History page without a reload.
 import { expect, test, type Page } from "@playwright/test";
+import { hydrated } from "../lab";
 
 const REGION = "ap-southeast-2";
 // Unique per run so reruns against a kept database do not collide.
@@ -48,10 +49,6 @@ async function sandboxEndpoint(page: Page): Promise<string> {
   await page.goto("/");
   const endpoint = page.getByRole("definition").filter({ hasText: /^http:\/\/127\.0\.0\.1:\d+$/ });
   return (await endpoint.textContent())?.trim() ?? "";
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
 }
 
 test("an email subscriber confirmed from the outbox, the alarm fired, the change and its notification on History", async ({

@@ -11,9 +11,8 @@
 //   just made, not the older successful calls before them.
 // The spec deploys what it needs and tears down what it deployed, so it
 // depends on no other spec.
-import * as http from "node:http";
 import { expect, test, type Page } from "@playwright/test";
-import { earlyInAlarmPeriod, tearDownLab } from "../lab";
+import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
 
 const PREFIX = "pattern1";
 const LOGGING = `${PREFIX}-logging`;
@@ -23,10 +22,6 @@ const REGION = "ap-southeast-2";
 const ACCOUNT = "111122223333";
 // The logging stack's retained trail bucket (cloudformation/logging.yaml).
 const TRAIL_BUCKET = `${LOGGING}-trail-${ACCOUNT}-${REGION}`;
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
-}
 
 async function sandboxEndpoint(page: Page): Promise<string> {
   await page.goto("/");
@@ -47,23 +42,6 @@ async function createBucket(endpoint: string, bucket: string): Promise<void> {
     body: `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${REGION}</LocationConstraint></CreateBucketConfiguration>`,
   });
   expect(response.ok, await response.text()).toBe(true);
-}
-
-/** One request to the application with a JSON body, as the lab's curl commands send it (GET with a body too). */
-function call(endpoint: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
-  const [host, port] = endpoint.split(":");
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host, port: Number(port), method, path, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 /** Opens a section's page for the lab's prefix; returns its status badge. */

@@ -3,6 +3,7 @@
 // still hydrates; a console without a password says so; mutations appear in
 // the audit log with their user.
 import { expect, test, type Page } from "@playwright/test";
+import { hydrated } from "../lab";
 
 /** Collects CSP violations the page reports, from the DOM event and the console. */
 async function watchViolations(page: Page): Promise<string[]> {
@@ -17,10 +18,6 @@ async function watchViolations(page: Page): Promise<string[]> {
     });
   });
   return violations;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
 }
 
 test("every page loads under the CSP with no violations and hydrates", async ({ page }) => {

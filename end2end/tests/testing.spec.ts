@@ -4,14 +4,10 @@
 // refused beside their fields, and the simulated attack driving the alarm
 // to ALARM with the measured time-to-detect shown — in a second browser too.
 import { expect, test, type Page } from "@playwright/test";
-import { tearDownLab } from "../lab";
+import { hydrated, tearDownLab } from "../lab";
 
 // The lab's own prefix: the notification inbox subscribes to its topics.
 const PREFIX = "pattern1";
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
-}
 
 /** Deploys a section from its page unless its stack is already complete; true when it deployed. */
 async function ensureDeployed(page: Page, slug: string): Promise<boolean> {

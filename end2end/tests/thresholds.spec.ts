@@ -7,16 +7,11 @@
 // field and nothing is sent. The spec deploys its own lab under its own
 // prefix and tears it down at the end, so it depends on no other spec.
 import { execFileSync } from "node:child_process";
-import * as http from "node:http";
 import { expect, test, type Page } from "@playwright/test";
-import { earlyInAlarmPeriod, tearDownLab } from "../lab";
+import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
 
 const PREFIX = "thresholds-e2e";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
-}
 
 /** Previews and deploys a section from its wizard page and waits for CREATE_COMPLETE. */
 async function deploySection(page: Page, slug: string): Promise<void> {
@@ -32,23 +27,6 @@ async function deploySection(page: Page, slug: string): Promise<void> {
   const status = page.getByTestId("stack-status");
   await expect(status).toHaveText(/_IN_PROGRESS$/, { timeout: 15_000 });
   await expect(status).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
-}
-
-/** One request to the application with a JSON body, as the lab's curl commands send it (GET with a body too). */
-function call(endpoint: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
-  const [host, port] = endpoint.split(":");
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host, port: Number(port), method, path, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 test("a threshold changed in the form is previewed, applied through the stack and recorded", async ({ page }) => {

@@ -5,14 +5,10 @@
 // confirming nothing is left.
 import { execFileSync } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
-import { tearDownLab } from "../lab";
+import { hydrated, tearDownLab } from "../lab";
 
 // A prefix of its own, so the lab this test builds is only its own.
 const PREFIX = "wizard-e2e";
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __keywatchHydrated?: boolean }).__keywatchHydrated === true);
-}
 
 /** Unfolds the section's advanced settings (those with the lab's defaults). */
 async function openAdvanced(page: Page): Promise<void> {

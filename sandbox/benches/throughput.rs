@@ -24,6 +24,10 @@ use keywatch_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+// The sandbox tests' set-up steps (the trail's bucket, the lab's filter).
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 /// Requests per measured round, and how many are in flight at once.
 const REQUESTS: usize = 4_000;
 const CONCURRENCY: usize = 16;
@@ -454,34 +458,17 @@ fn child_role() -> Option<()> {
 /// metric filter (the lab's pattern) reads it, and S3 log files.
 async fn deploy_lab_trail(endpoint: &str) {
     let sdk = sdk_config(endpoint);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     let bucket = "pattern1-logging-bucket";
-    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2"))
-        .build();
-    s3.create_bucket().bucket(bucket).create_bucket_configuration(location).send().await.expect("CreateBucket");
-    let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::{bucket}"}},{{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"StringEquals":{{"s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
-    );
-    s3.put_bucket_policy().bucket(bucket).policy(policy).send().await.expect("PutBucketPolicy");
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    support::create_trail_bucket(&sdk, bucket).await;
     let group = "pattern1-logging-loggroup";
-    logs.create_log_group().log_group_name(group).send().await.expect("CreateLogGroup");
-    logs.put_metric_filter()
+    aws_sdk_cloudwatchlogs::Client::new(&sdk)
+        .create_log_group()
         .log_group_name(group)
-        .filter_name("pattern1-logging-metricfilter")
-        .filter_pattern("{ $.errorCode = \"*\" && $.eventSource= \"kms.amazonaws.com\" }")
-        .metric_transformations(
-            aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
-                .metric_name("KMSSecurityError")
-                .metric_namespace("Pattern1Application/KMSSecurity")
-                .metric_value("1")
-                .build()
-                .expect("transformation"),
-        )
         .send()
         .await
-        .expect("PutMetricFilter");
+        .expect("CreateLogGroup");
+    support::put_lab_metric_filter(&sdk, group, "{ $.errorCode = \"*\" && $.eventSource= \"kms.amazonaws.com\" }")
+        .await;
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk);
     cloudtrail
         .create_trail()

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, HistoryItemType, StateValue, Statistic};
-use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -46,21 +45,7 @@ async fn failed_decrypts_raise_the_alarm_and_notify_the_topics_subscribers() {
     let pattern = format!(
         "{{ $.errorCode = \"*\" && $.eventSource= \"kms.amazonaws.com\" && $.userIdentity.sessionContext.sessionIssuer.arn = \"{TASK_ROLE}\" }}"
     );
-    logs.put_metric_filter()
-        .log_group_name(LOG_GROUP)
-        .filter_name("pattern1-logging-metricfilter")
-        .filter_pattern(&pattern)
-        .metric_transformations(
-            MetricTransformation::builder()
-                .metric_name("KMSSecurityError")
-                .metric_namespace("Pattern1Application/KMSSecurity")
-                .metric_value("1")
-                .build()
-                .expect("transformation"),
-        )
-        .send()
-        .await
-        .expect("PutMetricFilter");
+    support::put_lab_metric_filter(&admin, LOG_GROUP, &pattern).await;
 
     // The topic, an SQS queue subscribed to it, and an email subscriber.
     let topic_arn = sns

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_sdk_cloudtrail::types::{EventSelector, LookupAttribute, LookupAttributeKey, ReadWriteType};
-use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use aws_sdk_kms::primitives::Blob;
 use keywatch_sandbox::metrics::MetricId;
 
@@ -62,21 +61,7 @@ async fn kms_failures_of_the_task_role_become_metric_datapoints() {
     let pattern = format!(
         "{{ $.errorCode = \"*\" && $.eventSource= \"kms.amazonaws.com\" && $.userIdentity.sessionContext.sessionIssuer.arn = \"{TASK_ROLE}\" }}"
     );
-    logs.put_metric_filter()
-        .log_group_name(LOG_GROUP)
-        .filter_name("pattern1-logging-metricfilter")
-        .filter_pattern(&pattern)
-        .metric_transformations(
-            MetricTransformation::builder()
-                .metric_name("KMSSecurityError")
-                .metric_namespace("Pattern1Application/KMSSecurity")
-                .metric_value("1")
-                .build()
-                .expect("transformation"),
-        )
-        .send()
-        .await
-        .expect("PutMetricFilter");
+    support::put_lab_metric_filter(&admin, LOG_GROUP, &pattern).await;
 
     // The application's key, and the task role's session.
     let key = admin_kms.create_key().description("pattern1 app key").send().await.expect("CreateKey");

@@ -89,3 +89,23 @@ pub async fn settled(client: &aws_sdk_cloudformation::Client, stack: &str) -> aw
     }
     panic!("stack {stack} never settled");
 }
+
+/// Puts the lab's metric filter on `group`: `pattern` counted as
+/// `Pattern1Application/KMSSecurity` `KMSSecurityError`, 1 per match.
+pub async fn put_lab_metric_filter(sdk: &SdkConfig, group: &str, pattern: &str) {
+    let transformation = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+        .metric_name("KMSSecurityError")
+        .metric_namespace("Pattern1Application/KMSSecurity")
+        .metric_value("1")
+        .build()
+        .expect("transformation");
+    aws_sdk_cloudwatchlogs::Client::new(sdk)
+        .put_metric_filter()
+        .log_group_name(group)
+        .filter_name("pattern1-logging-metricfilter")
+        .filter_pattern(pattern)
+        .metric_transformations(transformation)
+        .send()
+        .await
+        .expect("PutMetricFilter");
+}

@@ -21,6 +21,27 @@ fn state_class(state: &str) -> &'static str {
     }
 }
 
+/// Datapoints as one bar per period from each start, with the threshold
+/// labelled and bars above it marked breaching.
+fn datapoint_bars(points: impl Iterator<Item = (i64, f64)>, period_ms: i64, threshold: Option<f64>) -> ValuePlot {
+    ValuePlot {
+        kind: PlotKind::Bars,
+        points: points
+            .map(|(at, value)| PlotPoint { start_ms: at, end_ms: at + period_ms, min: value, max: value })
+            .collect(),
+        caption: format!("Datapoints per {} s", period_ms / 1_000),
+        thresholds: threshold
+            .map(|t| ThresholdMark {
+                value: t,
+                label: format!("threshold {}", value_text(t)),
+                class: "chart-threshold",
+            })
+            .into_iter()
+            .collect(),
+        breach_above: threshold,
+    }
+}
+
 /// Each alarm's state over the timeline's range, one row per alarm, opened
 /// on the stretch where states changed.
 #[component]
@@ -117,28 +138,7 @@ pub fn MetricChart(
     let spec = ChartSpec {
         title: "Metric datapoints and threshold".to_owned(),
         summary,
-        plot: Some(ValuePlot {
-            kind: PlotKind::Bars,
-            points: points
-                .iter()
-                .map(|p| PlotPoint {
-                    start_ms: p.timestamp_ms,
-                    end_ms: p.timestamp_ms + period_ms,
-                    min: p.value,
-                    max: p.value,
-                })
-                .collect(),
-            caption: format!("Datapoints per {} s", period_ms / 1_000),
-            thresholds: threshold
-                .map(|t| ThresholdMark {
-                    value: t,
-                    label: format!("threshold {}", value_text(t)),
-                    class: "chart-threshold",
-                })
-                .into_iter()
-                .collect(),
-            breach_above: threshold,
-        }),
+        plot: Some(datapoint_bars(points.iter().map(|p| (p.timestamp_ms, p.value)), period_ms, threshold)),
         rows: Vec::new(),
         hover,
         full_range: (from_ms, to_ms),
@@ -195,23 +195,7 @@ fn TimedDatapointChart(
     let spec = ChartSpec {
         title: "Datapoints that caused the change".to_owned(),
         summary,
-        plot: Some(ValuePlot {
-            kind: PlotKind::Bars,
-            points: datapoints
-                .iter()
-                .map(|(at, value)| PlotPoint { start_ms: *at, end_ms: at + period_ms, min: *value, max: *value })
-                .collect(),
-            caption: format!("Datapoints per {} s", period_ms / 1_000),
-            thresholds: threshold
-                .map(|t| ThresholdMark {
-                    value: t,
-                    label: format!("threshold {}", value_text(t)),
-                    class: "chart-threshold",
-                })
-                .into_iter()
-                .collect(),
-            breach_above: threshold,
-        }),
+        plot: Some(datapoint_bars(datapoints.iter().copied(), period_ms, threshold)),
         rows: Vec::new(),
         hover: datapoints
             .iter()
