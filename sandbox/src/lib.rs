@@ -204,9 +204,13 @@ impl Shared {
     /// store: what the recording task does when woken, and what
     /// LookupEvents waits for so that it reads every answered call.
     fn file_records(&self) -> Commit {
-        let mut cloudtrail = self.services.cloudtrail();
+        self.send_filed(&mut self.services.cloudtrail())
+    }
+
+    /// Hands the records filed in `cloudtrail` (held locked) to the store.
+    fn send_filed(&self, cloudtrail: &mut cloudtrail::CloudTrailState) -> Commit {
         let mut changed = Changed::default();
-        changed.note(&self.storage, &mut *cloudtrail, false);
+        changed.note(&self.storage, cloudtrail, false);
         changed.persist(&self.storage)
     }
 
@@ -218,9 +222,7 @@ impl Shared {
         // whatever any earlier filing sent.
         let (filed, barrier) = {
             let mut cloudtrail = self.services.cloudtrail();
-            let mut changed = Changed::default();
-            changed.note(&self.storage, &mut *cloudtrail, false);
-            (changed.persist(&self.storage), self.storage.barrier())
+            (self.send_filed(&mut cloudtrail), self.storage.barrier())
         };
         filed.wait().await?;
         barrier.wait().await
@@ -558,7 +560,7 @@ async fn sns_certificate(State(shared): State<Arc<Shared>>) -> Response<Body> {
 
 impl Sandbox {
     /// Sends SNS's HTTP deliveries as they fall due, without holding the
-    /// state lock while a subscriber answers; failures go back to SNS's
+    /// SNS lock while a subscriber answers; failures go back to SNS's
     /// queue with back-off.
     async fn http_delivery_loop(&self) {
         loop {

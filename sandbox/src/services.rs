@@ -100,6 +100,10 @@ impl Recorder {
     /// Resolves at once unless more than [`MAX_WAITING_RECORDS`] wait to
     /// be filed; then once the recording task has filed them.
     pub async fn throttle(&self) {
+        // The usual case, checked before registering for a wake-up.
+        if self.backlog.waiting.load(Ordering::Relaxed) <= MAX_WAITING_RECORDS {
+            return;
+        }
         loop {
             let filed = self.backlog.filed.notified();
             tokio::pin!(filed);

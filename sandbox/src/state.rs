@@ -62,13 +62,6 @@ pub struct SandboxState {
     pub ecr: EcrState,
 }
 
-impl SandboxState {
-    /// How long a ReceiveMessage with this input may long-poll.
-    pub fn sqs_wait(&self, region: &str, input: &serde_json::Value) -> u64 {
-        crate::sqs::wait_seconds(&self.sqs, region, input)
-    }
-}
-
 /// One persisted part of the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {

@@ -1,7 +1,7 @@
 //! SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Operation>`): queues,
 //! their attributes and messages with visibility timeouts, delays and
 //! retention. Long polling is the dispatcher's: it retries an empty
-//! ReceiveMessage without holding the state lock (see [`wait_seconds`]).
+//! ReceiveMessage without holding the SQS lock (see [`wait_seconds`]).
 //!
 //! Shapes: <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_Operations.html>.
 //! SendMessage, ReceiveMessage, DeleteMessage and ChangeMessageVisibility

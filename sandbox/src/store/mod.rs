@@ -10,7 +10,7 @@
 //! one writer thread, which commits whatever has queued up in one
 //! transaction (one fsync for many concurrent calls: group commit) and then
 //! replaces the catalog files that changed. A call is answered once its
-//! [`Commit`] resolves, and the state lock is not held while it waits.
+//! [`Commit`] resolves, and no lock is held while it waits.
 //!
 //! A directory written by an earlier release (every part a JSON file, the
 //! history inline) is imported into the database on first start.
@@ -203,9 +203,9 @@ impl Storage {
 
     /// Hands what changed in `state` (its journals, and the catalogs of
     /// `parts`) to the writer; the call is durable once the returned
-    /// [`Commit`] resolves. Call it with the state lock held, so that
+    /// [`Commit`] resolves. Call it with the services' locks held, so that
     /// changes reach the writer in the order they were made, and wait for
-    /// the commit after releasing it.
+    /// the commit after releasing them.
     pub fn persist(&self, state: &mut SandboxState, parts: &[Part]) -> Commit {
         match self.send(state, parts, |notify| notify) {
             Ok(Some(Notified::Async(receiver))) => Commit::Waiting(receiver),
