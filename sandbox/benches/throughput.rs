@@ -130,6 +130,11 @@ where
     println!("  ratio:          {:>10.2} (sandbox / baseline)", sandbox_rate / baseline_rate);
 }
 
+// The allocator `keywatch` runs with (server/src/main.rs), so the bench
+// measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if child_role().is_some() {
         return;
@@ -341,6 +346,7 @@ fn seed_history(dir: &std::path::Path) {
         "eventSource": "kms.amazonaws.com", "eventName": "Encrypt", "readOnly": true, "awsRegion": "ap-southeast-2",
         "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/sandbox-admin"},
         "requestParameters": {"keyId": "seeded", "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}});
+    let record = keywatch_sandbox::cloudtrail::record::Record::parse(record.to_string()).expect("a record");
     for _ in 0..SEEDED_TRAIL_EVENTS / 50_000 {
         sandbox.write_state(&[], |state| {
             // History only: the lab's trail would also queue each seeded
@@ -429,6 +435,26 @@ fn child_role() -> Option<()> {
     let role = std::env::var(ROLE).ok()?;
     let dir = std::env::var_os("KEYWATCH_BENCH_STATE_DIR").map(std::path::PathBuf::from);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if role == "load" {
+        // For profiling a server by hand: the bench's own load (raw Encrypt
+        // rounds) against KEYWATCH_BENCH_TARGET, for about 20 s, under
+        // KEYWATCH_BENCH_KEY or a key it creates.
+        let addr: SocketAddr =
+            std::env::var("KEYWATCH_BENCH_TARGET").ok().and_then(|addr| addr.parse().ok()).expect("target address");
+        runtime.block_on(async move {
+            let key_id = match std::env::var("KEYWATCH_BENCH_KEY") {
+                Ok(key_id) => key_id,
+                Err(_) => create_key(&format!("http://{addr}")).await,
+            };
+            let request = encrypt_request(addr, &key_id);
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(20) {
+                let round = raw_round(addr, &request).await;
+                println!("{:.0} requests/s", round.rate);
+            }
+        });
+        return Some(());
+    }
     runtime.block_on(async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         match role.as_str() {

@@ -16,9 +16,7 @@ pub fn now_ms() -> i64 {
 /// ISO 8601 in UTC to the second (`2020-07-27T22:58:24Z`), the form of
 /// CloudTrail's `eventTime`.
 pub fn iso8601_seconds(millis: i64) -> String {
-    let full = crate::protocol::iso8601(millis.div_euclid(1000) * 1000);
-    // `iso8601` prints `.000Z`; CloudTrail records carry whole seconds.
-    full.strip_suffix(".000Z").map_or(full.clone(), |head| format!("{head}Z"))
+    crate::protocol::iso8601_utc(millis.div_euclid(1000) * 1000, false)
 }
 
 /// One day in milliseconds.
@@ -31,5 +29,7 @@ mod tests {
     #[test]
     fn event_time_has_whole_seconds() {
         assert_eq!(iso8601_seconds(1_764_194_400_123), "2025-11-26T22:00:00Z");
+        assert_eq!(iso8601_seconds(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(iso8601_seconds(253_402_300_799_000), "9999-12-31T23:59:59Z");
     }
 }

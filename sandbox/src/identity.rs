@@ -7,7 +7,7 @@
 //! default IAM user, except the temporary keys STS `AssumeRole` issued, which
 //! map to that role session (see [`crate::sts`]).
 
-use serde_json::json;
+use serde::Serialize;
 
 /// The sandbox's account id: the example account AWS uses throughout its own
 /// documentation, so that nobody mistakes sandbox ARNs for a real account.
@@ -69,35 +69,80 @@ impl Principal {
     /// (IAMUser with `userName`; AssumedRole with `sessionContext.sessionIssuer`
     /// naming the role).
     pub fn user_identity(&self) -> serde_json::Value {
-        match &self.kind {
-            PrincipalKind::IamUser { user_name } => json!({
-                "type": "IAMUser",
-                "principalId": self.user_id,
-                "arn": self.arn,
-                "accountId": self.account_id,
-                "accessKeyId": self.access_key_id.clone().unwrap_or_default(),
-                "userName": user_name,
-            }),
-            PrincipalKind::AssumedRole { role_arn, role_name, role_id, session_created_ms } => json!({
-                "type": "AssumedRole",
-                "principalId": self.user_id,
-                "arn": self.arn,
-                "accountId": self.account_id,
-                "accessKeyId": self.access_key_id.clone().unwrap_or_default(),
-                "sessionContext": {
-                    "sessionIssuer": {
-                        "type": "Role",
-                        "principalId": role_id,
-                        "arn": role_arn,
-                        "accountId": self.account_id,
-                        "userName": role_name,
+        serde_json::to_value(self.identity()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`Principal::user_identity`], borrowed, for serializing in place.
+    pub fn identity(&self) -> UserIdentity<'_> {
+        let (kind, user_name, session_context) = match &self.kind {
+            PrincipalKind::IamUser { user_name } => ("IAMUser", Some(user_name.as_str()), None),
+            PrincipalKind::AssumedRole { role_arn, role_name, role_id, session_created_ms } => (
+                "AssumedRole",
+                None,
+                Some(SessionContext {
+                    session_issuer: SessionIssuer {
+                        kind: "Role",
+                        principal_id: role_id,
+                        arn: role_arn,
+                        account_id: &self.account_id,
+                        user_name: role_name,
                     },
-                    "attributes": {
-                        "creationDate": crate::clock::iso8601_seconds(*session_created_ms),
-                        "mfaAuthenticated": "false",
+                    attributes: SessionAttributes {
+                        creation_date: crate::clock::iso8601_seconds(*session_created_ms),
+                        mfa_authenticated: "false",
                     },
-                },
-            }),
+                }),
+            ),
+        };
+        UserIdentity {
+            kind,
+            principal_id: &self.user_id,
+            arn: &self.arn,
+            account_id: &self.account_id,
+            access_key_id: self.access_key_id.as_deref().unwrap_or_default(),
+            user_name,
+            session_context,
         }
     }
+}
+
+/// A record's `userIdentity`, in the order CloudTrail writes it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: &'a str,
+    arn: &'a str,
+    account_id: &'a str,
+    access_key_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    session_issuer: SessionIssuer<'a>,
+    attributes: SessionAttributes,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: &'a str,
+    arn: &'a str,
+    account_id: &'a str,
+    user_name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    creation_date: String,
+    mfa_authenticated: &'static str,
 }

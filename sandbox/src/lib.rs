@@ -72,6 +72,11 @@ pub const DEFAULT_CLOUDTRAIL_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 /// state) grows by few objects while the lab's loop runs.
 pub const DEFAULT_CLOUDTRAIL_LOG_FILE_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The shortest time between two commits of CloudTrail records: how much
+/// of the event history a `kill -9` can take with it, and what lets a
+/// sandbox under load commit records in hundreds rather than one by one.
+const RECORD_COMMIT_INTERVAL: Duration = Duration::from_millis(10);
+
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -154,6 +159,15 @@ struct Shared {
     tasks: tokio::sync::Mutex<tasks::RunningTasks>,
     /// The faults injected into calls.
     faults: RwLock<faults::Faults>,
+}
+
+impl Drop for Shared {
+    /// Hands the records still waiting for the recording task's next
+    /// commit to the store, which commits them before its writer stops:
+    /// a sandbox that is shut down keeps every record of its calls.
+    fn drop(&mut self) {
+        drop(self.file_records());
+    }
 }
 
 impl Shared {
@@ -398,12 +412,18 @@ impl Sandbox {
         }
     }
 
-    /// Files the CloudTrail records calls send, as they arrive: one
-    /// commit for whatever arrived while the previous one was written.
+    /// Files the CloudTrail records calls send: one commit for whatever
+    /// arrived while the previous one was written, at most one per
+    /// [`RECORD_COMMIT_INTERVAL`]. Nobody waits for these commits (a
+    /// LookupEvents files and commits what is waiting itself), so under
+    /// load they are made few and large: each commit's fsync and page
+    /// writes cost the same for 1 record as for 500.
     async fn record_loop(&self) {
         loop {
             self.shared.recorder.woken().await;
+            let started = tokio::time::Instant::now();
             log_write_failure(self.shared.file_records().wait().await);
+            tokio::time::sleep_until(started + RECORD_COMMIT_INTERVAL).await;
         }
     }
 }

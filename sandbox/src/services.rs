@@ -58,7 +58,7 @@ pub fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 /// A call's record on its way to CloudTrail's event history and trails.
 #[derive(Debug)]
 pub struct Recorded {
-    pub record: serde_json::Value,
+    pub record: crate::cloudtrail::record::Record,
     pub region: String,
     /// When the call was made (epoch milliseconds).
     pub event_time: i64,
@@ -245,6 +245,7 @@ impl std::ops::DerefMut for AllServices<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloudtrail::record::Record;
 
     fn filing() -> Filing {
         Filing { delivery_delay_ms: 0, log_file_interval_ms: 0 }
@@ -279,13 +280,13 @@ mod tests {
         let (services, recorder) = Services::new(SandboxState::default(), filing());
         for n in 0..3 {
             recorder.send(Recorded {
-                record: serde_json::json!({"n": n}),
+                record: Record::parse(serde_json::json!({"n": n}).to_string()).expect("a record"),
                 region: "ap-southeast-2".into(),
                 event_time: n,
             });
         }
         let cloudtrail = services.cloudtrail();
-        let filed: Vec<_> = cloudtrail.history.iter().map(|record| record["n"].clone()).collect();
+        let filed: Vec<_> = cloudtrail.history.iter().map(|record| record.json()["n"].clone()).collect();
         assert_eq!(filed, vec![0, 1, 2]);
     }
 }

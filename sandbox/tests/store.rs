@@ -171,6 +171,7 @@ async fn lookup_events_reads_the_stored_history_beyond_memory() {
             let record = json!({"eventVersion": "1.11", "eventTime": iso(now - 1000), "eventSource": "kms.amazonaws.com",
                                 "eventName": "Encrypt", "eventID": format!("seeded-{i}"), "readOnly": true,
                                 "userIdentity": {"type": "IAMUser", "userName": "sandbox-admin"}});
+            let record = keywatch_sandbox::cloudtrail::record::Record::parse(record.to_string()).expect("a record");
             state.cloudtrail.record(record, "ap-southeast-2", now - 1000, now - 1000, 0, 0);
         }
     });

@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 
+use super::record::Record;
 use super::{AdvancedEventSelector, CloudTrailState, EventSelector, Trail, bucket_policy, parse_log_group_arn};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
@@ -517,8 +518,9 @@ fn lookup_events(state: &CloudTrailState, input: &LookupEventsInput) -> Result<V
             .with("Events", events)
             .with("NextToken", next.map_or(Value::Null, Value::String)));
     }
-    let matching: Vec<&serde_json::Value> = state
-        .history
+    // A memory-only sandbox's recent history, read back from its text.
+    let history: Vec<serde_json::Value> = state.history.iter().map(Record::json).collect();
+    let matching: Vec<&serde_json::Value> = history
         .iter()
         .rev()
         .filter(|record| {

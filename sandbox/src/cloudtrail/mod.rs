@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AwsError;
 use crate::service::CallContext;
 use crate::store::journal::{Change, Journal};
+use record::Record;
 
 /// How many records the event history keeps in memory: the most recent
 /// ones. With a state directory the store keeps every record for
@@ -97,13 +98,15 @@ pub struct FieldSelector {
 }
 
 impl FieldSelector {
-    fn matches(&self, record: &serde_json::Value) -> bool {
+    fn matches(&self, record: &Record) -> bool {
         let value = match self.field.as_str() {
-            "eventCategory" | "eventSource" | "eventName" | "eventType" | "errorCode" => {
-                record.get(&self.field).and_then(|v| v.as_str()).map(str::to_owned)
-            }
-            "readOnly" => record.get("readOnly").and_then(|v| v.as_bool()).map(|b| b.to_string()),
-            "userIdentity.arn" => record.pointer("/userIdentity/arn").and_then(|v| v.as_str()).map(str::to_owned),
+            "eventCategory" => Some(record.event_category.as_str()),
+            "eventSource" => Some(record.event_source.as_str()),
+            "eventName" => Some(record.event_name.as_str()),
+            "eventType" => Some(record.event_type.as_str()),
+            "errorCode" => record.error_code.as_deref(),
+            "readOnly" => Some(if record.read_only { "true" } else { "false" }),
+            "userIdentity.arn" => Some(record.user_arn.as_str()),
             // Data-event fields (resources.type, resources.ARN) never match a management event.
             _ => None,
         };
@@ -156,12 +159,11 @@ pub struct Trail {
 
 impl Trail {
     /// Whether the trail's selectors take `record` (a management event).
-    pub fn selects(&self, record: &serde_json::Value) -> bool {
+    pub fn selects(&self, record: &Record) -> bool {
         if let Some(advanced) = &self.advanced_event_selectors {
             return advanced.iter().any(|selector| selector.field_selectors.iter().all(|field| field.matches(record)));
         }
-        let read_only = record.get("readOnly").and_then(|v| v.as_bool()).unwrap_or(false);
-        let source = record.get("eventSource").and_then(|v| v.as_str()).unwrap_or_default();
+        let (read_only, source) = (record.read_only, record.event_source.as_str());
         let default = [EventSelector::default()];
         let selectors = self.event_selectors.as_deref().unwrap_or(&default);
         selectors.iter().any(|selector| {
@@ -260,7 +262,7 @@ pub struct CloudTrailState {
     /// kept by the store's database, never in `cloudtrail.json` (a file
     /// written by an earlier release may still hold it: it is imported).
     #[serde(default, skip_serializing)]
-    pub history: VecDeque<serde_json::Value>,
+    pub history: VecDeque<Record>,
     /// Records waiting for delivery to log groups, by when they fall due.
     #[serde(default, skip_serializing)]
     pub pending: VecDeque<PendingDelivery>,
@@ -501,14 +503,14 @@ impl CloudTrailState {
     /// about every five minutes).
     pub fn record(
         &mut self,
-        record: serde_json::Value,
+        record: Record,
         region: &str,
         event_time: i64,
         now: i64,
         delay_ms: i64,
         log_file_interval_ms: i64,
     ) {
-        let message = record.to_string();
+        let message = record.text.clone();
         // The event first: the store then keeps the text once and has the
         // queue rows that follow name it.
         self.journal.push(Change::TrailEvent { event_time, record: message.clone() });

@@ -4,7 +4,8 @@
 //! (eventVersion 1.11). Example records for KMS calls:
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html>.
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde_json::Value as Json;
 
 use crate::error::AwsError;
 use crate::identity::Principal;
@@ -36,49 +37,155 @@ pub fn event_source(service: &str) -> String {
     format!("{service}.amazonaws.com")
 }
 
-/// Builds the record of one management API call.
-pub fn build(facts: &CallFacts<'_>) -> Json {
-    let mut record = json!({
-        "eventVersion": EVENT_VERSION,
-        "userIdentity": facts.caller.user_identity(),
-        "eventTime": crate::clock::iso8601_seconds(facts.event_time),
-        "eventSource": event_source(facts.service),
-        "eventName": facts.operation,
-        "awsRegion": facts.region,
-        "sourceIPAddress": facts.source_ip,
-        "userAgent": facts.user_agent,
-        "requestParameters": facts.audit.request_parameters.clone().unwrap_or(Json::Null),
-        "responseElements": facts.audit.response_elements.clone().unwrap_or(Json::Null),
-        "requestID": facts.request_id,
-        "eventID": facts.event_id,
-        "readOnly": facts.audit.read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": facts.caller.account_id,
-        "eventCategory": "Management",
-    });
-    if let Json::Object(members) = &mut record {
-        if let Some(error) = facts.error {
-            members.insert("errorCode".into(), Json::String(error.code.clone()));
-            members.insert("errorMessage".into(), Json::String(error.message.clone()));
-        }
-        if !facts.audit.resources.is_empty() {
-            let resources: Vec<Json> = facts
-                .audit
-                .resources
-                .iter()
-                .map(|resource| json!({"accountId": facts.caller.account_id, "type": resource.resource_type, "ARN": resource.arn}))
-                .collect();
-            members.insert("resources".into(), Json::Array(resources));
-        }
+/// One call's record: the JSON text CloudTrail writes, and the fields
+/// event selectors and lookups read, so that the text is serialized once
+/// per call and never parsed again on the way to the store and the trails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub text: String,
+    pub event_source: String,
+    pub event_name: String,
+    pub event_type: String,
+    pub event_category: String,
+    pub error_code: Option<String>,
+    pub read_only: bool,
+    /// `userIdentity.arn`.
+    pub user_arn: String,
+}
+
+impl Record {
+    /// A record from its JSON text (a stored or hand-written record).
+    pub fn parse(text: String) -> Result<Record, serde_json::Error> {
+        let json: Json = serde_json::from_str(&text)?;
+        let field = |pointer: &str| json.pointer(pointer).and_then(Json::as_str).map(str::to_owned);
+        Ok(Record {
+            event_source: field("/eventSource").unwrap_or_default(),
+            event_name: field("/eventName").unwrap_or_default(),
+            event_type: field("/eventType").unwrap_or_default(),
+            event_category: field("/eventCategory").unwrap_or_default(),
+            error_code: field("/errorCode"),
+            read_only: json.get("readOnly").and_then(Json::as_bool).unwrap_or(false),
+            user_arn: field("/userIdentity/arn").unwrap_or_default(),
+            text,
+        })
     }
-    record
+
+    /// The record as a JSON document.
+    pub fn json(&self) -> Json {
+        // Built by `build` or read by `parse`: always a JSON document.
+        serde_json::from_str(&self.text).unwrap_or(Json::Null)
+    }
+}
+
+/// A record kept as a JSON document (the event history of a state file
+/// written by an earlier release).
+impl<'de> serde::Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        let json = Json::deserialize(deserializer)?;
+        Record::parse(json.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The record document, in the order CloudTrail writes its fields
+/// (record-contents.html; the ct-decrypt.html example).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    event_version: &'static str,
+    user_identity: crate::identity::UserIdentity<'a>,
+    event_time: String,
+    event_source: &'a str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: &'a str,
+    user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    request_parameters: &'a Option<Json>,
+    response_elements: &'a Option<Json>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    read_only: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<Resource<'a>>,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: &'a str,
+    event_category: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Resource<'a> {
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'a str,
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+}
+
+/// What every record of a management API call says it is.
+const EVENT_TYPE: &str = "AwsApiCall";
+const EVENT_CATEGORY: &str = "Management";
+
+/// Builds the record of one management API call.
+pub fn build(facts: &CallFacts<'_>) -> Record {
+    let event_source = event_source(facts.service);
+    let document = Document {
+        event_version: EVENT_VERSION,
+        user_identity: facts.caller.identity(),
+        event_time: crate::clock::iso8601_seconds(facts.event_time),
+        event_source: &event_source,
+        event_name: facts.operation,
+        aws_region: facts.region,
+        source_ip_address: facts.source_ip,
+        user_agent: facts.user_agent,
+        error_code: facts.error.map(|error| error.code.as_str()),
+        error_message: facts.error.map(|error| error.message.as_str()),
+        request_parameters: &facts.audit.request_parameters,
+        response_elements: &facts.audit.response_elements,
+        request_id: facts.request_id,
+        event_id: &facts.event_id,
+        read_only: facts.audit.read_only,
+        resources: facts
+            .audit
+            .resources
+            .iter()
+            .map(|resource| Resource {
+                account_id: &facts.caller.account_id,
+                resource_type: &resource.resource_type,
+                arn: &resource.arn,
+            })
+            .collect(),
+        event_type: EVENT_TYPE,
+        management_event: true,
+        recipient_account_id: &facts.caller.account_id,
+        event_category: EVENT_CATEGORY,
+    };
+    Record {
+        // Strings, numbers, booleans and JSON values only: serializing
+        // cannot fail.
+        text: serde_json::to_string(&document).unwrap_or_default(),
+        event_name: facts.operation.to_owned(),
+        event_type: EVENT_TYPE.to_owned(),
+        event_category: EVENT_CATEGORY.to_owned(),
+        error_code: facts.error.map(|error| error.code.clone()),
+        read_only: facts.audit.read_only,
+        user_arn: facts.caller.arn.clone(),
+        event_source,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::service::AuditResource;
+    use serde_json::json;
 
     // Shape of the Decrypt example in the KMS developer guide (ct-decrypt.html),
     // with errorCode/errorMessage as record-contents.html describes failures.
@@ -95,7 +202,7 @@ mod tests {
             read_only: true,
         };
         let error = AwsError::sender("IncorrectKeyException", "wrong key");
-        let record = build(&CallFacts {
+        let built = build(&CallFacts {
             caller: &caller,
             region: "ap-southeast-2",
             event_time: 1_595_890_704_000,
@@ -108,6 +215,9 @@ mod tests {
             audit: &audit,
             error: Some(&error),
         });
+        let record = built.json();
+        assert!(built.text.starts_with("{\"eventVersion\":\"1.11\",\"userIdentity\":"), "{}", built.text);
+        assert_eq!(Record::parse(built.text.clone()).expect("parses"), built);
         assert_eq!(record["eventVersion"], "1.11");
         assert_eq!(record["eventTime"], "2020-07-27T22:58:24Z");
         assert_eq!(record["eventSource"], "kms.amazonaws.com");

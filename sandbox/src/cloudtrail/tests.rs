@@ -51,8 +51,10 @@ fn logging_trail(state: &mut CloudTrailState) {
     assert!(started.result.is_ok());
 }
 
-fn record(source: &str, read_only: bool) -> serde_json::Value {
-    json!({"eventSource": source, "readOnly": read_only, "eventCategory": "Management", "eventName": "Decrypt"})
+fn record(source: &str, read_only: bool) -> Record {
+    let json =
+        json!({"eventSource": source, "readOnly": read_only, "eventCategory": "Management", "eventName": "Decrypt"});
+    Record::parse(json.to_string()).expect("a record")
 }
 
 #[test]
@@ -209,7 +211,8 @@ fn trail_errors() {
 fn lookup_events_filters_newest_first() {
     let mut state = CloudTrailState::default();
     for (i, name) in ["Encrypt", "Decrypt", "Decrypt"].iter().enumerate() {
-        state.history.push_back(json!({"eventName": name, "eventID": format!("e{i}"), "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-26T00:00:00Z", "readOnly": true, "userIdentity": {"type": "IAMUser", "userName": "u"}}));
+        let json = json!({"eventName": name, "eventID": format!("e{i}"), "eventSource": "kms.amazonaws.com", "eventTime": "2026-11-26T00:00:00Z", "readOnly": true, "userIdentity": {"type": "IAMUser", "userName": "u"}});
+        state.history.push_back(Record::parse(json.to_string()).expect("a record"));
     }
     let found = call(
         &mut state,

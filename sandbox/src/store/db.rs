@@ -371,7 +371,7 @@ impl Database {
         )?;
         let limit = i64::try_from(EVENT_HISTORY_LIMIT).unwrap_or(i64::MAX);
         for text in statement.query_map([limit], |row| row.get::<_, String>(0))? {
-            state.cloudtrail.history.push_back(serde_json::from_str(&text?)?);
+            state.cloudtrail.history.push_back(crate::cloudtrail::record::Record::parse(text?)?);
         }
         let trails: BTreeSet<String> =
             state.cloudtrail.trails.values().flat_map(|trails| trails.values()).map(|t| t.arn.clone()).collect();

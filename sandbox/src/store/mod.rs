@@ -351,8 +351,8 @@ fn take_growing_data(state: &mut SandboxState) -> Vec<Change> {
     let mut changes = Vec::new();
     let cloudtrail = &mut state.cloudtrail;
     for record in std::mem::take(&mut cloudtrail.history) {
-        let event_time = crate::cloudtrail::api::event_time(&record);
-        changes.push(Change::TrailEvent { event_time, record: record.to_string() });
+        let event_time = crate::cloudtrail::api::event_time(&record.json());
+        changes.push(Change::TrailEvent { event_time, record: record.text });
     }
     changes.extend(std::mem::take(&mut cloudtrail.pending).into_iter().map(Change::TrailDelivery));
     changes.extend(std::mem::take(&mut cloudtrail.pending_files).into_iter().map(Change::TrailLogFileRecord));
