@@ -9,7 +9,6 @@ pub mod components;
 pub mod csp;
 pub mod error;
 pub mod pages;
-pub mod sns;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

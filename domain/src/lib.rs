@@ -13,3 +13,4 @@ pub mod filter_pattern;
 pub mod lab;
 pub mod lab_alarms;
 pub mod region;
+pub mod sns;

@@ -400,13 +400,13 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters and `/`: a path stays
+/// readable in the `next` parameter.
+const NEXT_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
 fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, NEXT_PATH).to_string()
 }
 
 fn html_escape(text: &str) -> String {

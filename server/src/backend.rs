@@ -12,7 +12,7 @@ use keywatch_app::api::history::{
 };
 use keywatch_app::api::subscribers::{AlarmTopic, OutboxEmail, Subscriber};
 use keywatch_app::error::AppError;
-use keywatch_app::sns::{SubscriptionStatus, mask_endpoint};
+use keywatch_domain::sns::{SubscriptionStatus, mask_endpoint};
 
 use crate::aws::Aws;
 use crate::clock::now_ms;

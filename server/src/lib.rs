@@ -14,6 +14,7 @@ pub mod console;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod http_client;
 pub mod lab;
 pub mod metrics;
 pub mod pollers;

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
+use crate::http_client;
 
 /// A failed GET to the sandbox.
 #[derive(Debug, thiserror::Error)]
@@ -34,39 +33,22 @@ pub async fn get(endpoint: &str, url: &str) -> Result<String, SandboxClientError
     if !url.starts_with(&prefix) {
         return Err(SandboxClientError::Foreign(url.to_owned()));
     }
-    match tokio::time::timeout(TIMEOUT, attempt(url)).await {
-        Ok(result) => result,
-        Err(_) => Err(SandboxClientError::Unreachable("no answer in time".into())),
+    let uri: http::Uri =
+        url.parse().map_err(|e: http::uri::InvalidUri| SandboxClientError::Unreachable(e.to_string()))?;
+    let request =
+        http_client::Request { method: http::Method::GET, uri: &uri, body: None, tls: None, timeout: TIMEOUT };
+    let answer = http_client::send(request).await.map_err(|error| match error {
+        http_client::HttpClientError::TimedOut(_) => SandboxClientError::Unreachable("no answer in time".into()),
+        http_client::HttpClientError::Failed(text) => SandboxClientError::Unreachable(text),
+    })?;
+    if answer.status.is_client_error() {
+        let (code, message) = aws_error(&answer.body);
+        return Err(SandboxClientError::Refused { status: answer.status, code, message });
     }
-}
-
-async fn attempt(url: &str) -> Result<String, SandboxClientError> {
-    let unreachable = |e: &dyn std::fmt::Display| SandboxClientError::Unreachable(e.to_string());
-    let uri: http::Uri = url.parse().map_err(|e| unreachable(&e))?;
-    let host = uri.host().unwrap_or("127.0.0.1").to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| unreachable(&e))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| unreachable(&e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(http::header::HOST, uri.authority().map_or(host, |a| a.to_string()))
-        .body(Empty::<bytes::Bytes>::new())
-        .map_err(|e| unreachable(&e))?;
-    let response = sender.send_request(request).await.map_err(|e| unreachable(&e))?;
-    let status = response.status();
-    let body = response.into_body().collect().await.map_err(|e| unreachable(&e))?.to_bytes();
-    let text = String::from_utf8_lossy(&body).into_owned();
-    if status.is_client_error() {
-        let (code, message) = aws_error(&text);
-        return Err(SandboxClientError::Refused { status, code, message });
+    if !answer.status.is_success() {
+        return Err(SandboxClientError::Status(answer.status));
     }
-    if !status.is_success() {
-        return Err(SandboxClientError::Status(status));
-    }
-    Ok(text)
+    Ok(answer.body)
 }
 
 /// The `Code` and `Message` of an AWS Query-protocol error body

@@ -383,29 +383,15 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// GETs an `https://sns.<region>.amazonaws.com` URL (already validated)
 /// over TLS checked against the system's roots, and returns the body.
 async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
-    use http_body_util::BodyExt as _;
     let failed = |error: &dyn std::fmt::Display| SnsEndpointError::LiveFetch(error.to_string());
-    let host = uri.host().ok_or_else(|| failed(&"no host"))?.to_owned();
-    let config = tls_config().map_err(|e| failed(&e))?;
-    let server_name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| failed(&e))?;
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), 443)).await.map_err(|e| failed(&e))?;
-    let tls = tokio_rustls::TlsConnector::from(config).connect(server_name, tcp).await.map_err(|e| failed(&e))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.map_err(|e| failed(&e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(http::header::HOST, host)
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .map_err(|e| failed(&e))?;
-    let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
-    let status = response.status();
-    let body = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
-    if !status.is_success() {
-        return Err(failed(&format!("AWS answered {status}")));
+    let tls = Some(tls_config().map_err(|e| failed(&e))?);
+    let request =
+        crate::http_client::Request { method: http::Method::GET, uri, body: None, tls, timeout: FETCH_TIMEOUT };
+    let answer = crate::http_client::send(request).await.map_err(|e| failed(&e))?;
+    if !answer.status.is_success() {
+        return Err(failed(&format!("AWS answered {}", answer.status)));
     }
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok(answer.body)
 }
 
 /// The TLS client settings for AWS, with the system's roots read once

@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
 use keywatch_app::api::lab::StackState;
 use keywatch_app::api::testing::port::TestingBackend;
 use keywatch_app::api::testing::{
@@ -34,6 +32,7 @@ use crate::clock::rfc3339;
 use crate::db::Database;
 use crate::db::attack_runs::{NewAttackRun, StoredNotification};
 use crate::db::audit::{AuditEntry, AuditOutcome, actions};
+use crate::http_client;
 
 /// How often a run checks the alarm and its notification, and how often the
 /// page polls.
@@ -611,35 +610,20 @@ impl ServerTesting {
 /// an unreachable application is an exchange without a status.
 pub async fn send(endpoint: &str, method: &str, path: &str, body: &str) -> HttpExchange {
     let url = format!("http://{}{path}", endpoint.trim_end_matches('/'));
-    let (status, response_body) = match tokio::time::timeout(REQUEST_TIMEOUT, exchange(&url, method, body)).await {
-        Ok(Ok((status, body))) => (Some(status), body),
-        Ok(Err(error)) => (None, format!("no answer: {error}")),
-        Err(_) => (None, format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
+    let sent = match (url.parse::<http::Uri>(), http::Method::from_bytes(method.as_bytes())) {
+        (Ok(uri), Ok(verb)) => {
+            let body = Some(("application/json", Bytes::from(body.to_owned())));
+            let request = http_client::Request { method: verb, uri: &uri, body, tls: None, timeout: REQUEST_TIMEOUT };
+            http_client::send(request).await.map_err(|error| error.to_string())
+        }
+        (Err(error), _) => Err(error.to_string()),
+        (_, Err(error)) => Err(error.to_string()),
+    };
+    let (status, response_body) = match sent {
+        Ok(answer) => (Some(answer.status.as_u16()), answer.body),
+        Err(error) => (None, format!("no answer: {error}")),
     };
     HttpExchange { method: method.to_owned(), url, request_body: body.to_owned(), status, response_body }
-}
-
-async fn exchange(url: &str, method: &str, body: &str) -> Result<(u16, String), String> {
-    let uri: http::Uri = url.parse().map_err(|error: http::uri::InvalidUri| error.to_string())?;
-    let host = uri.host().ok_or("the endpoint has no host")?.to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|error| error.to_string())?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|error| error.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let request = http::Request::builder()
-        .method(method)
-        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(http::header::HOST, uri.authority().map_or(host, |a| a.to_string()))
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .map_err(|error| error.to_string())?;
-    let response = sender.send_request(request).await.map_err(|error| error.to_string())?;
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.map_err(|error| error.to_string())?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// A JSON object with its members in the given order, as the lab's curl

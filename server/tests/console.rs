@@ -176,13 +176,15 @@ impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
 
 #[tokio::test]
 async fn missing_credentials_are_reported_as_a_credentials_problem() {
-    let harness = harness_with(|endpoint| Aws {
-        sdk_config: aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-southeast-2"))
-            .endpoint_url(endpoint)
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(NoCredentials))
-            .build(),
+    let harness = harness_with(|endpoint| {
+        Aws::new(
+            aws_config::SdkConfig::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("ap-southeast-2"))
+                .endpoint_url(endpoint)
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(NoCredentials))
+                .build(),
+        )
     })
     .await;
 

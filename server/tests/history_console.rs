@@ -16,7 +16,7 @@ use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::history::{HistoryCursor, HistoryPage};
 use keywatch_app::api::subscribers::{AlarmTopic, OutboxEmail};
 use keywatch_app::error::AppError;
-use keywatch_app::sns::SubscriptionStatus;
+use keywatch_domain::sns::SubscriptionStatus;
 use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use tower::ServiceExt;
 

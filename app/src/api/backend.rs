@@ -14,7 +14,7 @@ use super::connection::{ConnectionCheck, ConsoleSettings};
 use super::history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryRetention, StateChangeDetail, Timeline};
 use super::subscribers::{AlarmTopic, OutboxEmail};
 use crate::error::AppError;
-use crate::sns::SubscriptionStatus;
+use keywatch_domain::sns::SubscriptionStatus;
 
 /// Everything server functions can ask of the server.
 #[async_trait]

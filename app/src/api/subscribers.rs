@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::sns::SubscriptionStatus;
+use keywatch_domain::sns::SubscriptionStatus;
 
 /// A subscription as the browser sees it: the endpoint is masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,7 +13,7 @@ pub struct Subscriber {
     /// The ARN once confirmed; `None` while pending.
     pub subscription_arn: Option<String>,
     pub protocol: String,
-    /// Masked by [`crate::sns::mask_endpoint`].
+    /// Masked by [`keywatch_domain::sns::mask_endpoint`].
     pub endpoint: String,
     pub status: SubscriptionStatus,
 }
@@ -62,7 +62,7 @@ pub struct AddSubscriberInput {
 /// status SNS gave it.
 #[server(endpoint = "subscribers/add")]
 pub async fn add_subscriber(input: AddSubscriberInput) -> Result<SubscriptionStatus, AppError> {
-    crate::sns::validate_endpoint(&input.protocol, &input.endpoint)
+    keywatch_domain::sns::validate_endpoint(&input.protocol, &input.endpoint)
         .map_err(|message| AppError::InvalidInput { field: Some("endpoint".into()), message })?;
     crate::api::backend::backend()?.subscribe(&input.topic_arn, &input.protocol, input.endpoint.trim()).await
 }

@@ -13,6 +13,8 @@ pub mod sns;
 pub mod sqs;
 pub mod sts;
 
+use std::sync::{Arc, OnceLock};
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -20,13 +22,36 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
-/// Where SDK calls go, and with what.
+/// Where SDK calls go, and with what, and the SDK clients built from it.
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub sdk_config: SdkConfig,
+    clients: Arc<Clients>,
+}
+
+/// Each service's wrapper, built the first time it is asked for and then
+/// shared: an SDK client carries its resolved configuration, interceptors
+/// and runtime plugins, worth building once per connection rather than at
+/// every call site. Clones share the client (and its connection pool).
+#[derive(Debug, Default)]
+struct Clients {
+    sts: OnceLock<sts::Sts>,
+    cloudformation: OnceLock<cloudformation::CloudFormation>,
+    ecr: OnceLock<ecr::Ecr>,
+    s3: OnceLock<s3::S3>,
+    cloudwatch: OnceLock<cloudwatch::CloudWatch>,
+    sns: OnceLock<sns::Sns>,
+    rds: OnceLock<rds::Rds>,
+    logs: OnceLock<logs::Logs>,
+    sqs: OnceLock<sqs::Sqs>,
 }
 
 impl Aws {
+    /// SDK calls made with `sdk_config`.
+    pub fn new(sdk_config: SdkConfig) -> Aws {
+        Aws { sdk_config, clients: Arc::default() }
+    }
+
     /// Configuration for the sandbox at `endpoint_url`. The credentials are
     /// fixed and fake: the sandbox accepts any, and real ones must never be
     /// sent to it.
@@ -40,7 +65,7 @@ impl Aws {
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .retry_config(interactive_retries())
             .build();
-        Aws { sdk_config }
+        Aws::new(sdk_config)
     }
 
     /// Configuration for live AWS through the default credential chain,
@@ -57,7 +82,7 @@ impl Aws {
         if !user_set {
             loader = loader.retry_config(interactive_retries());
         }
-        Aws { sdk_config: loader.load().await }
+        Aws::new(loader.load().await)
     }
 
     /// The same AWS for the background pollers: adaptive retries with more
@@ -72,53 +97,53 @@ impl Aws {
             .to_builder()
             .retry_config(RetryConfig::adaptive().with_max_attempts(POLLER_MAX_ATTEMPTS))
             .build();
-        Aws { sdk_config }
+        Aws::new(sdk_config)
     }
 
     /// The STS wrapper.
     pub fn sts(&self) -> sts::Sts {
-        sts::Sts::new(&self.sdk_config)
+        self.clients.sts.get_or_init(|| sts::Sts::new(&self.sdk_config)).clone()
     }
 
     /// The CloudFormation wrapper.
     pub fn cloudformation(&self) -> cloudformation::CloudFormation {
-        cloudformation::CloudFormation::new(&self.sdk_config)
+        self.clients.cloudformation.get_or_init(|| cloudformation::CloudFormation::new(&self.sdk_config)).clone()
     }
 
     /// The ECR wrapper.
     pub fn ecr(&self) -> ecr::Ecr {
-        ecr::Ecr::new(&self.sdk_config)
+        self.clients.ecr.get_or_init(|| ecr::Ecr::new(&self.sdk_config)).clone()
     }
 
     /// The S3 wrapper; buckets are addressed by path when an endpoint URL is
     /// set (the sandbox), by virtual host on AWS.
     pub fn s3(&self) -> s3::S3 {
-        s3::S3::new(&self.sdk_config, self.sdk_config.endpoint_url().is_some())
+        self.clients.s3.get_or_init(|| s3::S3::new(&self.sdk_config, self.sdk_config.endpoint_url().is_some())).clone()
     }
 
     /// The CloudWatch wrapper.
     pub fn cloudwatch(&self) -> cloudwatch::CloudWatch {
-        cloudwatch::CloudWatch::new(&self.sdk_config)
+        self.clients.cloudwatch.get_or_init(|| cloudwatch::CloudWatch::new(&self.sdk_config)).clone()
     }
 
     /// The SNS wrapper.
     pub fn sns(&self) -> sns::Sns {
-        sns::Sns::new(&self.sdk_config)
+        self.clients.sns.get_or_init(|| sns::Sns::new(&self.sdk_config)).clone()
     }
 
     /// The RDS wrapper.
     pub fn rds(&self) -> rds::Rds {
-        rds::Rds::new(&self.sdk_config)
+        self.clients.rds.get_or_init(|| rds::Rds::new(&self.sdk_config)).clone()
     }
 
     /// The CloudWatch Logs wrapper.
     pub fn logs(&self) -> logs::Logs {
-        logs::Logs::new(&self.sdk_config)
+        self.clients.logs.get_or_init(|| logs::Logs::new(&self.sdk_config)).clone()
     }
 
     /// The SQS wrapper.
     pub fn sqs(&self) -> sqs::Sqs {
-        sqs::Sqs::new(&self.sdk_config)
+        self.clients.sqs.get_or_init(|| sqs::Sqs::new(&self.sdk_config)).clone()
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::subscribers::{
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
-use crate::sns::{PROTOCOLS, SubscriptionStatus, validate_endpoint};
+use keywatch_domain::sns::{PROTOCOLS, SubscriptionStatus, validate_endpoint};
 
 /// How often the page refreshes subscriptions and the outbox in the browser.
 const REFRESH_MS: u64 = 3_000;

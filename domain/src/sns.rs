@@ -1,4 +1,4 @@
-//! Pure SNS subscriber rules shared by the browser and the server: which
+//! SNS subscriber rules, shared by the browser and the server: which
 //! endpoints each protocol accepts (checked before anything is sent to AWS),
 //! how endpoints are masked for display, and what a listed subscription's
 //! ARN says about its status.
