@@ -302,7 +302,9 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             let commit = shared.persist(&mut state, &parts);
             Some((handled, commit))
         }
-        ("rds", Input::Params(params)) => shared.call_on(&services.rds, |rds| rds::call(rds, ctx, operation, params)),
+        ("rds", Input::Params(params)) => {
+            shared.call_on(&services.rds, |rds| rds::api::call(rds, ctx, operation, params))
+        }
         ("sns", Input::Params(params)) => {
             let endpoint = shared.endpoint();
             let mut sns = write(&services.sns);

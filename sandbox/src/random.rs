@@ -16,6 +16,16 @@ pub fn text(alphabet: &[u8], n: usize) -> Result<String, AwsError> {
     Ok(bytes(n)?.iter().map(|byte| char::from(alphabet[usize::from(*byte) % len])).collect())
 }
 
+/// `n` random lowercase hex digits (zeros, should the generator fail).
+pub fn hex(n: usize) -> String {
+    text(b"0123456789abcdef", n).unwrap_or_else(|_| "0".repeat(n))
+}
+
+/// `n` random lowercase letters and digits (`x`s, should the generator fail).
+pub fn lower_alphanumeric(n: usize) -> String {
+    text(b"abcdefghijklmnopqrstuvwxyz0123456789", n).unwrap_or_else(|_| "x".repeat(n))
+}
+
 /// The alphabet of IAM unique ids and access key ids (upper-case base32).
 pub const UPPER_BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

@@ -26,17 +26,17 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 pub const MAX_WAITING_RECORDS: usize = 4_096;
 
 use crate::cloudformation::CloudFormationState;
-use crate::cloudformation::provision::ec2::Ec2State;
-use crate::cloudformation::provision::ecs::EcsState;
-use crate::cloudformation::provision::elbv2::ElbState;
-use crate::cloudformation::provision::rds::RdsState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::ec2::Ec2State;
 use crate::ecr::EcrState;
+use crate::ecs::EcsState;
+use crate::elbv2::ElbState;
 use crate::iam::IamState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::rds::RdsState;
 use crate::s3::S3State;
 use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;

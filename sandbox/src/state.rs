@@ -19,17 +19,17 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cloudformation::CloudFormationState;
-use crate::cloudformation::provision::ec2::Ec2State;
-use crate::cloudformation::provision::ecs::EcsState;
-use crate::cloudformation::provision::elbv2::ElbState;
-use crate::cloudformation::provision::rds::RdsState;
 use crate::cloudtrail::CloudTrailState;
 use crate::cloudwatch::CloudWatchState;
+use crate::ec2::Ec2State;
 use crate::ecr::EcrState;
+use crate::ecs::EcsState;
+use crate::elbv2::ElbState;
 use crate::iam::IamState;
 use crate::kms::KmsState;
 use crate::logs::LogsState;
 use crate::metrics::MetricStore;
+use crate::rds::RdsState;
 use crate::s3::S3State;
 use crate::secretsmanager::SecretsManagerState;
 use crate::sns::SnsState;
@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(loaded.sts, state.sts);
     }
 
-    // The provisioners' stores persist like the services' parts.
+    // The services only CloudFormation fills persist like the others.
     #[test]
     fn provisioned_stores_load_back() {
         let dir = tempfile::tempdir().expect("tempdir");

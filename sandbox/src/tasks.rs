@@ -123,11 +123,8 @@ pub fn scratch_name(service_arn: &str) -> String {
 /// The services that should run now: desired count above zero and a load
 /// balancer in front (the sandbox reaches a task only through one). The
 /// region is the service ARN's.
-pub fn wanted_services(
-    ecs: &crate::cloudformation::provision::ecs::EcsState,
-    elb: &crate::cloudformation::provision::elbv2::ElbState,
-) -> Vec<WantedService> {
-    crate::cloudformation::provision::ecs::services_of(ecs, elb)
+pub fn wanted_services(ecs: &crate::ecs::EcsState, elb: &crate::elbv2::ElbState) -> Vec<WantedService> {
+    crate::ecs::services_of(ecs, elb)
         .into_iter()
         .filter(|service| service.desired_count > 0)
         .filter_map(|service| {

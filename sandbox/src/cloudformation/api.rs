@@ -1,226 +1,23 @@
-//! CloudFormation's operations over the Query protocol: decoding their
-//! parameters (`Parameters.member.N.ParameterKey`, `Capabilities.member.N`,
-//! ...) and shaping their outputs, as the API reference documents them
+//! CloudFormation's operations over the Query protocol: [`call`] routes
+//! each one; the stack operations and the reads are here, their outputs
+//! shaped as the API reference documents them
 //! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Operations.html>).
-
-use std::collections::BTreeMap;
+//! The change set operations are in [`super::change_sets`], and what both
+//! kinds read from a request (`Parameters.member.N.ParameterKey`,
+//! `Capabilities.member.N`, ...) in `request`.
 
 use keywatch_domain::cloudformation as cfn;
 
+use super::change_sets;
 use super::engine::{self, Place, template_error, validation};
-use super::{
-    ChangeSet, CloudFormationState, Deployment, Stack, StackOutput, StackParameter, StackStatus, change_sets,
-    shown_value,
+use super::request::{
+    check_stack_name, deployment, flag, members, new_stack, no_such_stack, param, required, tag_list, template_body,
 };
+use super::stack::{CloudFormationState, Stack, StackOutput, StackResource, StackStatus, shown_value};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{Audit, AuditResource, CallContext, Handled};
 use crate::state::SandboxState;
-
-/// The largest template body CreateStack accepts inline (51,200 bytes).
-/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>
-const MAX_TEMPLATE_BODY: usize = 51_200;
-
-pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-}
-
-pub(crate) fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, AwsError> {
-    param(params, name).ok_or_else(|| {
-        validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            crate::service::lower_first(name)
-        ))
-    })
-}
-
-/// `Name.member.1`, `Name.member.2`, ... in order.
-pub(crate) fn members(params: &[(String, String)], name: &str) -> Vec<String> {
-    (1..).map_while(|n| param(params, &format!("{name}.member.{n}")).map(str::to_owned)).collect()
-}
-
-fn flag(params: &[(String, String)], name: &str) -> bool {
-    param(params, name).is_some_and(|value| value.eq_ignore_ascii_case("true"))
-}
-
-/// `Parameters.member.N.{ParameterKey,ParameterValue,UsePreviousValue}`.
-pub(crate) fn supplied_parameters(params: &[(String, String)]) -> Vec<cfn::SuppliedParameter> {
-    let mut supplied = Vec::new();
-    for n in 1.. {
-        let Some(key) = param(params, &format!("Parameters.member.{n}.ParameterKey")) else {
-            break;
-        };
-        supplied.push(cfn::SuppliedParameter {
-            key: key.to_owned(),
-            value: param(params, &format!("Parameters.member.{n}.ParameterValue")).map(str::to_owned),
-            use_previous_value: flag(params, &format!("Parameters.member.{n}.UsePreviousValue")),
-        });
-    }
-    supplied
-}
-
-/// `Tags.member.N.{Key,Value}`.
-pub(crate) fn tags(params: &[(String, String)]) -> BTreeMap<String, String> {
-    let mut tags = BTreeMap::new();
-    for n in 1.. {
-        let (Some(key), Some(value)) =
-            (param(params, &format!("Tags.member.{n}.Key")), param(params, &format!("Tags.member.{n}.Value")))
-        else {
-            break;
-        };
-        tags.insert(key.to_owned(), value.to_owned());
-    }
-    tags
-}
-
-/// The template of a request: `TemplateBody`, or `TemplateURL` naming an
-/// object in the sandbox's S3.
-pub(crate) fn template_body(state: &SandboxState, params: &[(String, String)]) -> Result<Option<String>, AwsError> {
-    if let Some(body) = param(params, "TemplateBody") {
-        if body.len() > MAX_TEMPLATE_BODY {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{}' at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {MAX_TEMPLATE_BODY}",
-                body.chars().take(20).collect::<String>()
-            )));
-        }
-        return Ok(Some(body.to_owned()));
-    }
-    match param(params, "TemplateURL") {
-        Some(url) => template_from_url(state, url).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Reads a template from an S3 URL (`https://bucket.s3.region.amazonaws.com/key`
-/// or path style `https://s3.region.amazonaws.com/bucket/key`).
-fn template_from_url(state: &SandboxState, url: &str) -> Result<String, AwsError> {
-    let invalid = || validation("TemplateURL must be a supported URL.");
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(invalid)?;
-    let (host, path) = rest.split_once('/').ok_or_else(invalid)?;
-    let (bucket, key) = if host.starts_with("s3.") || host.starts_with("s3-") || !host.contains(".s3") {
-        path.split_once('/').ok_or_else(invalid)?
-    } else {
-        (host.split(".s3").next().ok_or_else(invalid)?, path)
-    };
-    let bytes: Option<Vec<u8>> = {
-        let _ = (state, bucket, key);
-        None
-    };
-    let bytes = bytes
-        .ok_or_else(|| validation("S3 error: Access Denied\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html"))?;
-    String::from_utf8(bytes).map_err(|_| validation("Template format error: unsupported structure."))
-}
-
-/// Resolves a `{{resolve:...}}` dynamic reference in a resource property.
-/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
-pub fn resolve_dynamic_reference(
-    state: &mut SandboxState,
-    place: &Place,
-    reference: &cfn::DynamicReference,
-) -> Result<String, String> {
-    match reference.service.as_str() {
-        "secretsmanager" => {
-            let secret_id = reference.secret_id.as_deref().unwrap_or_default();
-            state
-                .secretsmanager
-                .secret_string(
-                    &place.region,
-                    secret_id,
-                    reference.json_key.as_deref(),
-                    reference.version_stage.as_deref(),
-                    reference.version_id.as_deref(),
-                    crate::clock::now_ms(),
-                )
-                .map_err(|error| {
-                    format!(
-                        "Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {}",
-                        reference.reference, error.message
-                    )
-                })
-        }
-        other => Err(format!(
-            "The Keywatch sandbox cannot resolve {other} dynamic references ({{{{resolve:{other}:{}}}}})",
-            reference.reference
-        )),
-    }
-}
-
-/// Checks the capabilities a template needs against those acknowledged.
-/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html>
-fn check_capabilities(template: &cfn::Template, acknowledged: &[String]) -> Result<(), AwsError> {
-    let missing: Vec<&str> = template
-        .required_capabilities()
-        .iter()
-        .map(|capability| capability.as_str())
-        .filter(|name| !acknowledged.iter().any(|a| a == name))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(AwsError::sender(
-        "InsufficientCapabilitiesException",
-        format!("Requires capabilities : [{}]", missing.join(", ")),
-    ))
-}
-
-/// Builds a deployment from a request: the template parsed and checked, the
-/// parameters resolved (with `UsePreviousValue` against `previous`), the
-/// capabilities checked.
-pub(crate) fn deployment(
-    body: String,
-    params: &[(String, String)],
-    previous: Option<&Stack>,
-) -> Result<(Deployment, cfn::Template), AwsError> {
-    let template = cfn::Template::parse(&body).map_err(template_error)?;
-    let supplied = supplied_parameters(params);
-    let previous_values = previous.map(engine::previous_parameters);
-    let resolved = cfn::resolve_parameters(&template, &supplied, previous_values.as_ref()).map_err(template_error)?;
-    let capabilities = members(params, "Capabilities");
-    check_capabilities(&template, &capabilities)?;
-    let parameters = template
-        .parameters
-        .iter()
-        .filter_map(|(key, _)| {
-            resolved.get(key).map(|p| StackParameter { key: key.clone(), value: p.raw.clone(), no_echo: p.no_echo })
-        })
-        .collect();
-    let mut stack_tags = previous.map(|s| s.deployment.tags.clone()).unwrap_or_default();
-    let supplied_tags = tags(params);
-    if !supplied_tags.is_empty() || previous.is_none() {
-        stack_tags = supplied_tags;
-    }
-    Ok((Deployment { template_body: body, parameters, capabilities, tags: stack_tags }, template))
-}
-
-/// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>`.
-pub(crate) fn new_stack_id(ctx: &CallContext, name: &str) -> String {
-    format!(
-        "arn:{}:cloudformation:{}:{}:stack/{name}/{}",
-        ctx.partition,
-        ctx.region,
-        ctx.account(),
-        uuid::Uuid::new_v4()
-    )
-}
-
-/// Stack names: 1-128 characters, a letter first, then letters, digits and hyphens.
-/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html>
-pub(crate) fn check_stack_name(name: &str) -> Result<(), AwsError> {
-    let valid = name.len() <= 128
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if valid {
-        Ok(())
-    } else {
-        Err(validation(format!(
-            "1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
-        )))
-    }
-}
-
-pub(crate) fn no_such_stack(name: &str) -> AwsError {
-    validation(format!("Stack with id {name} does not exist"))
-}
 
 /// The stack the request's `StackName` (a name or a stack id) names.
 fn named_stack<'a>(
@@ -230,35 +27,6 @@ fn named_stack<'a>(
 ) -> Result<&'a Stack, AwsError> {
     let name = required(params, "StackName")?;
     cloudformation.stack(&ctx.region, name).ok_or_else(|| no_such_stack(name))
-}
-
-/// A new stack record in `status`, before its operation starts.
-pub(crate) fn new_stack(
-    ctx: &CallContext,
-    name: &str,
-    description: Option<String>,
-    deployment: Deployment,
-    params: &[(String, String)],
-) -> Stack {
-    Stack {
-        stack_id: new_stack_id(ctx, name),
-        stack_name: name.to_owned(),
-        region: ctx.region.clone(),
-        description,
-        status: StackStatus::CreateInProgress,
-        status_reason: None,
-        creation_time: ctx.now,
-        last_updated_time: None,
-        deletion_time: None,
-        deployment,
-        disable_rollback: flag(params, "DisableRollback") || param(params, "OnFailure") == Some("DO_NOTHING"),
-        notification_arns: members(params, "NotificationARNs"),
-        termination_protection: flag(params, "EnableTerminationProtection"),
-        resources: Vec::new(),
-        outputs: Vec::new(),
-        events: Vec::new(),
-        operation: None,
-    }
 }
 
 /// Runs a CloudFormation call.
@@ -390,31 +158,16 @@ fn update_stack(
         return Err(validation("No updates are to be performed."));
     }
     let token = param(params, "ClientRequestToken").map(str::to_owned);
-    start_update(&mut state.cloudformation.stacks[index], ctx, deployment, template.description, token, None, pace_ms)?;
+    engine::start_update(
+        &mut state.cloudformation.stacks[index],
+        ctx,
+        deployment,
+        template.description,
+        token,
+        None,
+        pace_ms,
+    )?;
     Ok(Value::structure().with("StackId", state.cloudformation.stacks[index].stack_id.clone()))
-}
-
-/// Starts updating `stack` to `deployment` (UpdateStack, ExecuteChangeSet).
-pub(crate) fn start_update(
-    stack: &mut Stack,
-    ctx: &CallContext,
-    deployment: Deployment,
-    description: Option<String>,
-    token: Option<String>,
-    change_set_id: Option<String>,
-    pace_ms: i64,
-) -> Result<(), AwsError> {
-    let place = Place::of(ctx);
-    let steps = engine::plan_update(&deployment, stack, &place)?;
-    let mut operation = engine::new_operation(token, ctx.now + pace_ms);
-    operation.steps = steps;
-    operation.previous = Some(std::mem::replace(&mut stack.deployment, deployment));
-    operation.change_set_id = change_set_id;
-    stack.operation = Some(operation);
-    stack.description = description;
-    stack.last_updated_time = Some(ctx.now);
-    engine::stack_event(stack, StackStatus::UpdateInProgress, Some("User Initiated"), ctx.now);
-    Ok(())
 }
 
 fn delete_stack(state: &mut SandboxState, ctx: &CallContext, params: &[(String, String)]) -> Result<Value, AwsError> {
@@ -427,7 +180,7 @@ fn delete_stack(state: &mut SandboxState, ctx: &CallContext, params: &[(String, 
     let exports: Vec<(String, String, String)> = state.cloudformation.exports(&region);
     let stack_id = state.cloudformation.stacks[index].stack_id.clone();
     let in_use = exports.iter().filter(|(_, _, exporter)| *exporter == stack_id).find_map(|(export, _, _)| {
-        let importers = state.cloudformation.importers(&region, export);
+        let importers = engine::importers(&state.cloudformation, &region, export);
         let stack_name = &state.cloudformation.stacks[index].stack_name;
         importers.into_iter().find(|importer| importer != stack_name).map(|importer| (export.clone(), importer))
     });
@@ -516,10 +269,6 @@ fn output_list(outputs: &[StackOutput]) -> Value {
             })
             .collect(),
     )
-}
-
-pub(crate) fn tag_list(tags: &BTreeMap<String, String>) -> Value {
-    Value::List(tags.iter().map(|(k, v)| Value::structure().with("Key", k.clone()).with("Value", v.clone())).collect())
 }
 
 fn optional_time(millis: Option<i64>) -> Value {
@@ -627,7 +376,7 @@ fn describe_stack_events(
     Ok(Value::structure().with("StackEvents", Value::List(events)))
 }
 
-fn resource_value(stack: &Stack, resource: &super::StackResource, detail: bool) -> Value {
+fn resource_value(stack: &Stack, resource: &StackResource, detail: bool) -> Value {
     let time_member = if detail { "LastUpdatedTimestamp" } else { "Timestamp" };
     Value::structure()
         .with("StackName", stack.stack_name.clone())
@@ -820,17 +569,9 @@ fn list_imports(
     params: &[(String, String)],
 ) -> Result<Value, AwsError> {
     let export = required(params, "ExportName")?;
-    let importers = cloudformation.importers(&ctx.region, export);
+    let importers = engine::importers(cloudformation, &ctx.region, export);
     if importers.is_empty() {
         return Err(validation(format!("Export '{export}' is not imported by any stack.")));
     }
     Ok(Value::structure().with("Imports", Value::from(importers)))
-}
-
-/// The stack a change set belongs to, for the API's errors.
-pub(crate) fn change_set_stack<'a>(
-    cloudformation: &'a CloudFormationState,
-    change_set: &ChangeSet,
-) -> Option<&'a Stack> {
-    cloudformation.stacks.iter().find(|s| s.stack_id == change_set.stack_id)
 }

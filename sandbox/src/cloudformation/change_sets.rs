@@ -5,9 +5,12 @@
 
 use keywatch_domain::cloudformation as cfn;
 
-use super::api::{self, param, required, tag_list};
 use super::engine::{self, Place, validation};
-use super::{ChangeSet, ChangeSetStatus, CloudFormationState, PlannedChange, PlannedDetail, StackStatus, shown_value};
+use super::request::{self, param, required, tag_list};
+use super::stack::{
+    ChangeSet, ChangeSetStatus, CloudFormationState, Deployment, PlannedChange, PlannedDetail, Stack, StackStatus,
+    shown_value,
+};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::CallContext;
@@ -108,20 +111,20 @@ pub fn create(
         }
         ("CREATE", Some(index)) => index,
         ("CREATE", None) => {
-            api::check_stack_name(stack_name)?;
-            let empty = super::Deployment {
+            request::check_stack_name(stack_name)?;
+            let empty = Deployment {
                 template_body: String::new(),
                 parameters: Vec::new(),
                 capabilities: Vec::new(),
                 tags: Default::default(),
             };
-            let mut stack = api::new_stack(ctx, stack_name, None, empty, params);
+            let mut stack = request::new_stack(ctx, stack_name, None, empty, params);
             engine::stack_event(&mut stack, StackStatus::ReviewInProgress, Some("User Initiated"), ctx.now);
             state.cloudformation.stacks.push(stack);
             state.cloudformation.stacks.len() - 1
         }
         ("UPDATE", Some(index)) => index,
-        ("UPDATE", None) => return Err(api::no_such_stack(stack_name)),
+        ("UPDATE", None) => return Err(request::no_such_stack(stack_name)),
         (other, _) => {
             return Err(validation(format!(
                 "1 validation error detected: Value '{other}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [IMPORT, UPDATE, CREATE]"
@@ -144,11 +147,11 @@ pub fn create(
     let body = if param(params, "UsePreviousTemplate").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         Some(stack.deployment.template_body.clone())
     } else {
-        api::template_body(state, params)?
+        request::template_body(state, params)?
     };
     let body = body.ok_or_else(|| validation("Either Template URL or Template Body must be specified."))?;
     let previous = (stack.status != StackStatus::ReviewInProgress).then_some(stack);
-    let (deployment, template) = api::deployment(body, params, previous)?;
+    let (deployment, template) = request::deployment(body, params, previous)?;
     let exports = state.cloudformation.exports(&ctx.region);
     let changes = engine::plan_changes(stack, &deployment, &exports, place)?;
     let unchanged = previous.is_some() && changes.is_empty();
@@ -209,6 +212,11 @@ fn change_value(change: &PlannedChange) -> Value {
     Value::structure().with("Type", "Resource").with("ResourceChange", resource)
 }
 
+/// The stack a change set belongs to.
+fn change_set_stack<'a>(cloudformation: &'a CloudFormationState, change_set: &ChangeSet) -> Option<&'a Stack> {
+    cloudformation.stacks.iter().find(|s| s.stack_id == change_set.stack_id)
+}
+
 /// DescribeChangeSet.
 pub fn describe(
     cloudformation: &CloudFormationState,
@@ -224,7 +232,7 @@ pub fn describe(
         .map(|p| Value::structure().with("ParameterKey", p.key.clone()).with("ParameterValue", shown_value(p)))
         .collect();
     let notification_arns =
-        api::change_set_stack(cloudformation, change_set).map(|s| s.notification_arns.clone()).unwrap_or_default();
+        change_set_stack(cloudformation, change_set).map(|s| s.notification_arns.clone()).unwrap_or_default();
     Ok(Value::structure()
         .with("ChangeSetName", change_set.change_set_name.clone())
         .with("ChangeSetId", change_set.change_set_id.clone())
@@ -269,7 +277,7 @@ pub fn execute(
         .stacks
         .iter()
         .position(|s| s.stack_id == change_set.stack_id && s.is_live())
-        .ok_or_else(|| api::no_such_stack(&change_set.stack_name))?;
+        .ok_or_else(|| request::no_such_stack(&change_set.stack_name))?;
     let place = Place::of(ctx);
     let token = param(params, "ClientRequestToken").map(str::to_owned);
     let description = keywatch_domain::cloudformation::Template::parse(&change_set.deployment.template_body)
@@ -293,7 +301,7 @@ pub fn execute(
                 stack.status.as_str()
             )));
         }
-        api::start_update(
+        engine::start_update(
             stack,
             ctx,
             change_set.deployment.clone(),
@@ -338,7 +346,7 @@ pub fn list(
     params: &[(String, String)],
 ) -> Result<Value, AwsError> {
     let stack_name = required(params, "StackName")?;
-    let stack = cloudformation.stack(&ctx.region, stack_name).ok_or_else(|| api::no_such_stack(stack_name))?;
+    let stack = cloudformation.stack(&ctx.region, stack_name).ok_or_else(|| request::no_such_stack(stack_name))?;
     let summaries: Vec<Value> = cloudformation
         .change_sets
         .iter()

@@ -18,7 +18,7 @@ use keywatch_domain::cloudformation as cfn;
 use serde_json::Value as Json;
 
 use super::provision::{self, Provisioned, ResourceRequest};
-use super::{
+use super::stack::{
     CloudFormationState, Deployment, Operation, ResourceStatus, Stack, StackEvent, StackOutput, StackResource,
     StackStatus, Step, Touched,
 };
@@ -165,7 +165,7 @@ fn run_next_step(cloudformation: &mut CloudFormationState, index: usize, runtime
         exports
             .iter()
             .filter(|(_, _, exporter)| *exporter == stack_id)
-            .map(|(name, _, _)| (name.clone(), cloudformation.importers(&region, name)))
+            .map(|(name, _, _)| (name.clone(), importers(cloudformation, &region, name)))
             .collect()
     } else {
         BTreeMap::new()
@@ -279,9 +279,41 @@ fn resolve_properties(
 fn with_secrets(properties: &Json, runtime: &mut Runtime<'_>) -> Result<Json, String> {
     let place = runtime.place.clone();
     let state = &mut *runtime.state;
-    cfn::substitute_dynamic(properties, &mut |reference| {
-        super::api::resolve_dynamic_reference(state, &place, reference)
-    })
+    cfn::substitute_dynamic(properties, &mut |reference| resolve_dynamic_reference(state, &place, reference))
+}
+
+/// Resolves a `{{resolve:...}}` dynamic reference in a resource property.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>
+pub fn resolve_dynamic_reference(
+    state: &mut SandboxState,
+    place: &Place,
+    reference: &cfn::DynamicReference,
+) -> Result<String, String> {
+    match reference.service.as_str() {
+        "secretsmanager" => {
+            let secret_id = reference.secret_id.as_deref().unwrap_or_default();
+            state
+                .secretsmanager
+                .secret_string(
+                    &place.region,
+                    secret_id,
+                    reference.json_key.as_deref(),
+                    reference.version_stage.as_deref(),
+                    reference.version_id.as_deref(),
+                    crate::clock::now_ms(),
+                )
+                .map_err(|error| {
+                    format!(
+                        "Could not resolve the dynamic reference {{{{resolve:secretsmanager:{}}}}}: {}",
+                        reference.reference, error.message
+                    )
+                })
+        }
+        other => Err(format!(
+            "The Keywatch sandbox cannot resolve {other} dynamic references ({{{{resolve:{other}:{}}}}})",
+            reference.reference
+        )),
+    }
 }
 
 fn create_resource(
@@ -860,6 +892,17 @@ fn deletion_order(stack: &Stack) -> Vec<String> {
     order
 }
 
+/// The live stacks in `region` that import `export_name`.
+pub fn importers(cloudformation: &CloudFormationState, region: &str, export_name: &str) -> Vec<String> {
+    cloudformation
+        .stacks
+        .iter()
+        .filter(|s| s.region == region && s.is_live() && s.status != StackStatus::ReviewInProgress)
+        .filter(|s| imports_of(s).iter().any(|name| name == export_name))
+        .map(|s| s.stack_name.clone())
+        .collect()
+}
+
 /// The export names a stack's template imports (after resolving the
 /// arguments of its `Fn::ImportValue`s, which are usually `!Sub`s).
 pub fn imports_of(stack: &Stack) -> Vec<String> {
@@ -1062,6 +1105,29 @@ pub fn plan_update(deployment: &Deployment, stack: &Stack, place: &Place) -> Res
     }
     steps.push_back(Step::Transition { to: StackStatus::UpdateComplete, reason: None });
     Ok(steps)
+}
+
+/// Starts updating `stack` to `deployment` (UpdateStack, ExecuteChangeSet).
+pub(crate) fn start_update(
+    stack: &mut Stack,
+    ctx: &CallContext,
+    deployment: Deployment,
+    description: Option<String>,
+    token: Option<String>,
+    change_set_id: Option<String>,
+    pace_ms: i64,
+) -> Result<(), AwsError> {
+    let place = Place::of(ctx);
+    let steps = plan_update(&deployment, stack, &place)?;
+    let mut operation = new_operation(token, ctx.now + pace_ms);
+    operation.steps = steps;
+    operation.previous = Some(std::mem::replace(&mut stack.deployment, deployment));
+    operation.change_set_id = change_set_id;
+    stack.operation = Some(operation);
+    stack.description = description;
+    stack.last_updated_time = Some(ctx.now);
+    stack_event(stack, StackStatus::UpdateInProgress, Some("User Initiated"), ctx.now);
+    Ok(())
 }
 
 /// Plans deleting every resource of the stack.

@@ -7,10 +7,13 @@
 //! SNS, SQS, CloudTrail) are made by that service's own `api::call`, with
 //! the input CloudFormation's handler would send, so validation and errors
 //! are the service's; S3, Secrets Manager and ECR resources through those
-//! services' own functions. IAM, EC2, ELBv2, ECS and RDS have no API in the
-//! sandbox; their resources live in persisted stores that check what AWS
-//! checks cheaply. Failures carry the reason CloudFormation shows as
-//! `ResourceStatusReason`.
+//! services' own functions. IAM, EC2, ELBv2, ECS and RDS serve no API for
+//! them; their resources are made through those services' own state
+//! operations ([`crate::iam`], [`crate::ec2`], [`crate::elbv2`],
+//! [`crate::ecs`], [`crate::rds`]), which check what AWS checks cheaply,
+//! while the checks that span services (a subnet still used by a load
+//! balancer) are made here. Failures carry the reason CloudFormation shows
+//! as `ResourceStatusReason`.
 
 pub mod cloudtrail;
 pub mod cloudwatch;
@@ -41,7 +44,8 @@ use crate::protocol::value::Value;
 use crate::service::{CallContext, Handled};
 use crate::state::{Part, SandboxState};
 
-pub use ecs::{RunnableService, ecs_services};
+pub use crate::ecs::RunnableService;
+pub use ecs::ecs_services;
 pub use names::generated_name;
 
 /// One resource to create or update, its properties already resolved.

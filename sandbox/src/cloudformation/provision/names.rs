@@ -1,6 +1,5 @@
-//! Generated physical names and ids: CloudFormation's
-//! `<stack>-<logical>-<RANDOM>` names for resources whose name property is
-//! absent, and the id shapes EC2, ELB and RDS give their resources.
+//! Generated physical names: CloudFormation's `<stack>-<logical>-<RANDOM>`
+//! names for resources whose name property is absent.
 
 use crate::random;
 
@@ -41,22 +40,6 @@ fn fallback_suffix() -> String {
     (0..SUFFIX_LEN).map(|i| char::from(UPPER_ALPHANUMERIC[((now >> (i * 3)) % 36) as usize])).collect()
 }
 
-/// `n` random lowercase hex digits.
-pub fn hex(n: usize) -> String {
-    random::text(b"0123456789abcdef", n).unwrap_or_else(|_| "0".repeat(n))
-}
-
-/// An EC2 resource id: `<prefix>-0` and 16 more hex digits (17 in all), as
-/// EC2's long ids are shaped (`vpc-0a1b2c3d4e5f67890`).
-pub fn ec2_id(prefix: &str) -> String {
-    format!("{prefix}-0{}", hex(16))
-}
-
-/// `n` random lowercase letters and digits (RDS endpoint labels).
-pub fn lower_alphanumeric(n: usize) -> String {
-    random::text(b"abcdefghijklmnopqrstuvwxyz0123456789", n).unwrap_or_else(|_| "x".repeat(n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,12 +66,5 @@ mod tests {
         let lower = generated_name("Stack", "DB", 63, true);
         assert_eq!(lower, lower.to_lowercase());
         assert!(lower.starts_with("stack-db-"));
-    }
-
-    #[test]
-    fn ec2_ids_have_seventeen_hex_digits() {
-        let id = ec2_id("vpc");
-        assert_eq!(id.len(), "vpc-".len() + 17);
-        assert!(id.starts_with("vpc-0"));
     }
 }

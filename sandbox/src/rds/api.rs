@@ -2,14 +2,14 @@
 //! `DeleteDBSnapshot`, over the snapshots CloudFormation leaves when it
 //! deletes a DB instance under the `Snapshot` deletion policy. That is all
 //! Keywatch's teardown needs to find and remove a final snapshot; instances
-//! and subnet groups exist only as CloudFormation resources.
+//! and subnet groups are made by CloudFormation only.
 //!
 //! <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html>,
 //! <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBSnapshot.html>
 
 use http::StatusCode;
 
-use crate::cloudformation::provision::rds::{DbSnapshot, RdsState};
+use super::{DbSnapshot, RdsState};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{Audit, CallContext, Handled};
