@@ -37,8 +37,8 @@ pub struct Ports {
     pub backend: Arc<dyn ConsoleBackend>,
     pub lab: Arc<dyn LabBackend>,
     pub testing: Arc<dyn TestingBackend>,
-    /// The Alarms pages' backend (`None` in tests that do not need it).
-    pub thresholds: Option<Arc<dyn ThresholdsBackend>>,
+    /// The Alarms pages' backend.
+    pub thresholds: Arc<dyn ThresholdsBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -259,7 +259,7 @@ fn build_ports(
         backend: Arc::new(backend),
         lab: lab.clone(),
         testing: Arc::new(testing),
-        thresholds: Some(Arc::new(thresholds)),
+        thresholds: Arc::new(thresholds),
     };
     (ports, lab)
 }
