@@ -1,17 +1,21 @@
 //! `make bench`: the History page rendered on the server with 100,000 stored
 //! history rows, 50 requests at a time, unfiltered and filtered, against the
 //! Connection page (a one-row SQLite read) rendered the same way in the same
-//! process. Prints requests per second, latency percentiles and the ratio.
+//! process, through the console's router as `serve` builds it. Prints
+//! requests per second, latency percentiles and the ratio.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
+use keywatch::auth::{Auth, AuthSettings};
 use keywatch::aws::Aws;
 use keywatch::aws::cloudwatch::AlarmHistoryItem;
 use keywatch::backend::ServerBackend;
+use keywatch::console::{PortSource, Ports};
 use keywatch::db::Database;
+use keywatch::sns_endpoint::{AlarmTopicList, SnsEndpoint};
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use tower::ServiceExt;
 
@@ -99,11 +103,27 @@ async fn main() {
     };
     // The pages measured read SQLite only; AWS is never called.
     let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
-    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
+    let lab = Arc::new(keywatch::lab::ServerLab::new(
+        aws.clone(),
+        db.clone(),
+        "ap-southeast-2".into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    ));
+    let testing =
+        keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    let thresholds = keywatch::thresholds::ServerThresholds::new(aws.clone(), db.clone(), lab.clone());
     let backend = ServerBackend::new(aws, db.clone(), settings);
-    let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
+    let ports = Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Arc::new(thresholds) };
+    // The router as `serve` builds it on loopback without a password.
+    let listen = "127.0.0.1:3000".parse().expect("addr");
+    let router = keywatch::web::app(keywatch::web::AppParts {
+        ports: PortSource::fixed(ports),
+        db: db.clone(),
+        auth: Auth::load(db.clone(), AuthSettings::default()).await.expect("auth"),
+        sns_endpoint: Arc::new(SnsEndpoint::new(db.clone(), None, AlarmTopicList::default())),
+        leptos_options: keywatch::web::leptos_options(dir.path(), listen),
+        allowed_hosts: keywatch_net::AllowedHosts::for_listener(listen, &[], "--allowed-host"),
+    });
 
     println!("History page, {ROWS} stored rows, {CONCURRENCY} concurrent requests, {REQUESTS} per run");
     let baseline = report(&router, "Connection page (baseline)", "/").await;

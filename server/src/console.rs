@@ -37,8 +37,8 @@ pub struct Ports {
     pub backend: Arc<dyn ConsoleBackend>,
     pub lab: Arc<dyn LabBackend>,
     pub testing: Arc<dyn TestingBackend>,
-    /// The Alarms pages' backend (`None` in tests that do not need it).
-    pub thresholds: Option<Arc<dyn ThresholdsBackend>>,
+    /// The Alarms pages' backend.
+    pub thresholds: Arc<dyn ThresholdsBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -247,11 +247,11 @@ fn build_ports(
         sandbox_endpoint: base.sandbox_endpoint.clone(),
     };
     let sandbox = base.mode == AwsMode::Sandbox;
-    let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), sandbox));
+    let lab = Arc::new(ServerLab::new(aws.clone(), base.db.clone(), region.code.to_owned(), base.mode));
     // Records reach the metric one delivery delay after their call, and the
     // sandbox's alarms are evaluated on its delivery loop (at most 250 ms apart).
     let lag = if sandbox { base.cloudtrail_delay + Duration::from_millis(250) } else { Duration::ZERO };
-    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode == AwsMode::Live).with_delivery_lag(lag);
+    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
     let aws_for_thresholds = aws.clone();
     let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
     let thresholds = ServerThresholds::new(aws_for_thresholds, base.db.clone(), lab.clone());
@@ -259,7 +259,7 @@ fn build_ports(
         backend: Arc::new(backend),
         lab: lab.clone(),
         testing: Arc::new(testing),
-        thresholds: Some(Arc::new(thresholds)),
+        thresholds: Arc::new(thresholds),
     };
     (ports, lab)
 }

@@ -32,11 +32,6 @@ use crate::metrics;
 /// How long the database check may take before it counts as failed.
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `/healthz` and `/metrics`.
-pub fn router(db: Database) -> Router {
-    healthz_router(db).merge(metrics_router())
-}
-
 /// `/healthz`: mounted behind the session layer, which tells it whether the
 /// caller may see details.
 pub fn healthz_router(db: Database) -> Router {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use keywatch_app::api::connection::AwsMode;
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
     ChangeView, DeployRequest, DeploymentView, ImageStatus, LabOverview, Leftover, LeftoverRemoval, ParameterField,
@@ -51,13 +52,13 @@ pub struct ServerLab {
 }
 
 impl ServerLab {
-    /// The wizard's backend; `sandbox` says whether AWS is the built-in sandbox.
-    pub fn new(aws: Aws, db: Database, region: String, sandbox: bool) -> ServerLab {
+    /// The wizard's backend, on live AWS or the built-in sandbox (`mode`).
+    pub fn new(aws: Aws, db: Database, region: String, mode: AwsMode) -> ServerLab {
         ServerLab {
             aws,
             db,
             region,
-            sandbox,
+            sandbox: mode == AwsMode::Sandbox,
             teardown: Arc::new(Mutex::new(None)),
             teardown_row: Arc::new(Mutex::new(None)),
         }

@@ -465,121 +465,11 @@ impl Intercept for CallMetrics {
     }
 }
 
-/// One parsed sample: metric name, labels in order, value.
-pub type Sample = (String, Vec<(String, String)>, f64);
-
-/// A small checker for the text exposition format, for tests here and in
-/// `tests/`: every sample belongs to a family announced by `# HELP` and
-/// `# TYPE` before it, names and label names are valid, label values are
-/// correctly escaped, and values parse. Returns the samples as
-/// (name, labels, value).
-pub fn parse_exposition(text: &str) -> Result<Vec<Sample>, String> {
-    let mut helped = std::collections::BTreeSet::new();
-    let mut typed = BTreeMap::new();
-    let mut samples = Vec::new();
-    let valid_name = |name: &str| {
-        let mut chars = name.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    };
-    for (number, line) in text.lines().enumerate() {
-        let at = |reason: &str| format!("line {}: {reason}: {line}", number + 1);
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, _) = rest.split_once(' ').ok_or_else(|| at("HELP without text"))?;
-            if !valid_name(name) || !helped.insert(name.to_owned()) {
-                return Err(at("bad or repeated HELP"));
-            }
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').ok_or_else(|| at("TYPE without a type"))?;
-            if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
-                return Err(at("unknown type"));
-            }
-            if typed.insert(name.to_owned(), kind.to_owned()).is_some() {
-                return Err(at("repeated TYPE"));
-            }
-            continue;
-        }
-        if line.starts_with('#') {
-            continue;
-        }
-        let (name, rest) = match line.find(['{', ' ']) {
-            Some(index) => line.split_at(index),
-            None => return Err(at("sample without a value")),
-        };
-        if !valid_name(name) {
-            return Err(at("bad metric name"));
-        }
-        let kind = typed.get(name).ok_or_else(|| at("sample before its TYPE"))?;
-        if kind == "counter" && !name.ends_with("_total") {
-            return Err(at("counter not named *_total"));
-        }
-        let mut labels = Vec::new();
-        let mut rest = rest;
-        if let Some(after) = rest.strip_prefix('{') {
-            let mut chars = after.char_indices().peekable();
-            let end = loop {
-                let Some(&(start, c)) = chars.peek() else { return Err(at("unterminated labels")) };
-                if c == '}' {
-                    break start + 1;
-                }
-                if c == ',' {
-                    chars.next();
-                    continue;
-                }
-                let mut key = String::new();
-                while let Some(&(_, c)) = chars.peek() {
-                    if c == '=' {
-                        break;
-                    }
-                    key.push(c);
-                    chars.next();
-                }
-                if !valid_name(&key)
-                    || chars.next().map(|(_, c)| c) != Some('=')
-                    || chars.next().map(|(_, c)| c) != Some('"')
-                {
-                    return Err(at("bad label"));
-                }
-                let mut value = String::new();
-                loop {
-                    match chars.next().map(|(_, c)| c) {
-                        Some('"') => break,
-                        Some('\\') => match chars.next().map(|(_, c)| c) {
-                            Some('\\') => value.push('\\'),
-                            Some('"') => value.push('"'),
-                            Some('n') => value.push('\n'),
-                            _ => return Err(at("bad escape in a label value")),
-                        },
-                        Some('\n') | None => return Err(at("unterminated label value")),
-                        Some(c) => value.push(c),
-                    }
-                }
-                labels.push((key, value));
-            };
-            rest = &after[end..];
-        }
-        let value_text = rest.strip_prefix(' ').ok_or_else(|| at("no space before the value"))?;
-        let value_text = value_text.split(' ').next().unwrap_or_default();
-        let value = match value_text {
-            "NaN" => f64::NAN,
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            other => other.parse().map_err(|_| at("value is not a number"))?,
-        };
-        samples.push((name.to_owned(), labels, value));
-    }
-    for name in typed.keys() {
-        if !helped.contains(name) {
-            return Err(format!("{name} has TYPE but no HELP"));
-        }
-    }
-    Ok(samples)
-}
+// The exposition checker the tests below use is the server tests' own
+// (`tests/support/exposition.rs`): it exists for tests only.
+#[cfg(test)]
+#[path = "../tests/support/exposition.rs"]
+mod exposition;
 
 #[cfg(test)]
 mod tests {
@@ -601,7 +491,7 @@ mod tests {
         metrics.poller_failed("alarm-history", &ServerError::Config("no".into()));
         metrics.set_inbox_queue_messages(3);
         let text = metrics.render();
-        let samples = parse_exposition(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let samples = exposition::parse(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
         let find = |name: &str, label: (&str, &str)| {
             samples
                 .iter()
@@ -624,13 +514,13 @@ mod tests {
 
     #[test]
     fn the_checker_refuses_what_the_format_forbids() {
-        assert!(parse_exposition("up 1\n").is_err(), "a sample needs its TYPE");
-        assert!(parse_exposition("# TYPE up gauge\nup 1\n").is_err(), "a TYPE needs its HELP");
-        assert!(parse_exposition("# HELP up Up.\n# TYPE up gauge\nup{a=\"x} 1\n").is_err());
-        assert!(parse_exposition("# HELP up Up.\n# TYPE up gauge\nup{a=\"\\q\"} 1\n").is_err());
-        assert!(parse_exposition("# HELP up Up.\n# TYPE up counter\nup 1\n").is_err(), "counters end in _total");
-        assert!(parse_exposition("# HELP up Up.\n# TYPE up gauge\nup one\n").is_err());
-        let ok = parse_exposition("# HELP up Up.\n# TYPE up gauge\nup{a=\"\\\"\",b=\"c\"} 1\n").expect("valid");
+        assert!(exposition::parse("up 1\n").is_err(), "a sample needs its TYPE");
+        assert!(exposition::parse("# TYPE up gauge\nup 1\n").is_err(), "a TYPE needs its HELP");
+        assert!(exposition::parse("# HELP up Up.\n# TYPE up gauge\nup{a=\"x} 1\n").is_err());
+        assert!(exposition::parse("# HELP up Up.\n# TYPE up gauge\nup{a=\"\\q\"} 1\n").is_err());
+        assert!(exposition::parse("# HELP up Up.\n# TYPE up counter\nup 1\n").is_err(), "counters end in _total");
+        assert!(exposition::parse("# HELP up Up.\n# TYPE up gauge\nup one\n").is_err());
+        let ok = exposition::parse("# HELP up Up.\n# TYPE up gauge\nup{a=\"\\\"\",b=\"c\"} 1\n").expect("valid");
         assert_eq!(ok[0].1, vec![("a".to_owned(), "\"".to_owned()), ("b".to_owned(), "c".to_owned())]);
     }
 

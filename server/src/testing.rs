@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use keywatch_app::api::connection::AwsMode;
 use keywatch_app::api::lab::StackState;
 use keywatch_app::api::testing::port::TestingBackend;
 use keywatch_app::api::testing::{
@@ -92,12 +93,12 @@ impl ServerTesting {
         self
     }
 
-    /// The Testing backend; `live_aws` is false on the sandbox.
-    pub fn new(aws: Aws, db: Database, live_aws: bool) -> ServerTesting {
+    /// The Testing backend, on live AWS or the built-in sandbox (`mode`).
+    pub fn new(aws: Aws, db: Database, mode: AwsMode) -> ServerTesting {
         ServerTesting {
             aws,
             db,
-            live_aws,
+            live_aws: mode == AwsMode::Live,
             delivery_lag_ms: 0,
             stops: Arc::new(Mutex::new(HashMap::new())),
             start_lock: Arc::new(tokio::sync::Mutex::new(())),

@@ -13,8 +13,8 @@ use axum::routing::get;
 use http::{StatusCode, header};
 use keywatch_app::api::backend::{Backend, ConsoleBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
-use keywatch_app::api::lab::port::{Lab, LabBackend};
-use keywatch_app::api::testing::port::{Testing, TestingBackend};
+use keywatch_app::api::lab::port::Lab;
+use keywatch_app::api::testing::port::Testing;
 use keywatch_app::api::thresholds::port::Thresholds;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
@@ -39,7 +39,8 @@ pub struct AppParts {
     pub allowed_hosts: keywatch_net::AllowedHosts,
 }
 
-/// The console's router, exactly as `serve` runs it. From the outside in:
+/// The console's router, exactly as `serve` runs it; tests build it here
+/// too, so there is no second composition to drift. From the outside in:
 /// request metrics; the Host allow-list (before routing, so a rebound name
 /// reaches nothing); security headers; the body limit; then the SNS
 /// endpoint and `/metrics` (SNS signs its POSTs, scrapers carry no
@@ -47,7 +48,7 @@ pub struct AppParts {
 /// functions and `/healthz` (details only with a session).
 pub fn app(parts: AppParts) -> Router {
     let AppParts { ports, db, auth, sns_endpoint, leptos_options, allowed_hosts } = parts;
-    let console = router_from(ports, leptos_options).merge(crate::health::healthz_router(db));
+    let console = console_routes(ports, leptos_options).merge(crate::health::healthz_router(db));
     let app = crate::auth::protect(console, auth)
         .merge(crate::sns_endpoint::router(sns_endpoint))
         .merge(crate::health::metrics_router())
@@ -56,20 +57,10 @@ pub fn app(parts: AppParts) -> Router {
     allowed_hosts.protect(app).layer(axum::middleware::from_fn(crate::metrics::track_requests))
 }
 
-/// Builds the console's router over fixed backends, without the Alarms
-/// pages' backend. Tests drive it directly with `oneshot`.
-pub fn router(
-    backend: Arc<dyn ConsoleBackend>,
-    lab: Arc<dyn LabBackend>,
-    testing: Arc<dyn TestingBackend>,
-    leptos_options: LeptosOptions,
-) -> Router {
-    router_from(PortSource::fixed(Ports { backend, lab, testing, thresholds: None }), leptos_options)
-}
-
-/// Builds the console's router; each request uses the backends `ports`
+/// The console's own routes: the Leptos pages and server functions, the
+/// CSV export and the static files. Each request uses the backends `ports`
 /// holds when it arrives, so a Region switch takes effect at once.
-pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
+fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let csv_ports = ports.clone();
     let context = move || {
@@ -77,9 +68,7 @@ pub fn router_from(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         provide_context(Backend(backend));
         provide_context(Lab(lab));
         provide_context(Testing(testing));
-        if let Some(thresholds) = thresholds {
-            provide_context(Thresholds(thresholds));
-        }
+        provide_context(Thresholds(thresholds));
         provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
     };
     let page_options = leptos_options.clone();

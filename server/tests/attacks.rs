@@ -20,24 +20,11 @@ use axum::extract::ConnectInfo;
 use http::{Method, Request, StatusCode, header};
 use keywatch::auth::AuthSettings;
 use support::World;
+use support::requests::send;
+use support::wire;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-struct Reply {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-async fn send(router: &axum::Router, request: Request<Body>) -> Reply {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
-}
 
 /// A request as it arrives from `peer` over TCP, for `host`.
 fn request(method: Method, path: &str, host: &str, peer: &str) -> http::request::Builder {
@@ -162,17 +149,21 @@ async fn the_login_limit_survives_a_restart() {
 #[tokio::test]
 async fn slow_clients_are_closed_and_healthz_keeps_answering() {
     let world = World::new().await;
-    let app = world.app(world.auth().await);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(keywatch_net::serve(listener, app, keywatch_net::Limits::CONSOLE, std::future::pending()));
+    let addr = support::world::serve(world.app(world.auth().await)).await;
     let mut slow = Vec::new();
     for _ in 0..200 {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         stream.write_all(b"POST /api/history/set-retention HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.expect("w");
         slow.push(stream);
     }
-    let health = raw_get(addr, "/healthz").await;
+    let health = tokio::time::timeout(
+        Duration::from_secs(5),
+        wire::send_async(&addr.to_string(), wire::Request::get("/healthz")),
+    )
+    .await
+    .expect("answered within 5 s")
+    .expect("read")
+    .head;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     // Closed at the header-read timeout (10 s), not held.
     let deadline = tokio::time::Instant::now() + keywatch_net::Limits::CONSOLE.header_read_timeout * 2;
@@ -186,18 +177,6 @@ async fn slow_clients_are_closed_and_healthz_keeps_answering() {
             }
         }
     }
-}
-
-async fn raw_get(addr: SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response))
-        .await
-        .expect("answered within 5 s")
-        .expect("read");
-    String::from_utf8_lossy(&response).into_owned()
 }
 
 // Finding 6: /healthz showed AWS's error text to anyone.

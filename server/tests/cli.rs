@@ -1,27 +1,12 @@
 //! The `keywatch` binary as users run it: bad input ends in one clear line,
 //! and `keywatch sandbox` answers the AWS SDK.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod support;
 
-fn keywatch() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
-    // No AWS credentials may leak in from the machine running the tests.
-    for name in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_PROFILE",
-        "KEYWATCH_AWS",
-        "KEYWATCH_LISTEN",
-        "KEYWATCH_ADMIN_PASSWORD_HASH",
-        "KEYWATCH_DATABASE",
-        "KEYWATCH_DATA_DIR",
-    ] {
-        command.env_remove(name);
-    }
-    command.stdin(Stdio::null());
-    command
-}
+use std::process::Stdio;
+
+use support::binary::{self, keywatch};
+use support::wire;
 
 fn stderr_lines(output: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stderr)
@@ -98,8 +83,8 @@ fn a_malformed_password_hash_in_the_environment_is_refused() {
 
 /// Once `keywatch user set-password` has stored a hash (read from a pipe),
 /// the console starts on a non-loopback address and asks for a login.
-#[tokio::test]
-async fn with_a_password_set_the_console_listens_beyond_loopback() {
+#[test]
+fn with_a_password_set_the_console_listens_beyond_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = set_password(dir.path(), "a long enough password");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -110,21 +95,18 @@ async fn with_a_password_set_the_console_listens_beyond_loopback() {
         assert!(!bytes.windows(22).any(|w| w == b"a long enough password"), "the password itself is stored");
     }
 
-    let port = free_port();
-    let mut child = keywatch()
-        .args(["serve", "--aws", "sandbox", "--listen", &format!("0.0.0.0:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("HOME", dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    wait_for(&format!("127.0.0.1:{port}")).await;
-    let answer = http_get(port, "/api/connection/settings").await;
-    let health = http_get(port, "/healthz").await;
-    let sns = http_get(port, "/sns/notifications").await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let console = binary::start_healthy(&dir.path().join("console.log"), binary::CONSOLE_HEALTH, |command, port| {
+        command
+            .args(["serve", "--aws", "sandbox", "--listen", &format!("0.0.0.0:{port}"), "--data-dir"])
+            .arg(dir.path())
+            .env("HOME", dir.path());
+    });
+    // The status line and headers are all these checks read.
+    let head = |path: &str| console.send(&wire::Request::get(path)).expect("an answer").head;
+    let answer = head("/api/connection/settings");
+    let health = head("/healthz");
+    let sns = head("/sns/notifications");
+    drop(console);
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     // The SNS endpoint sits outside the session check (SNS signs its POSTs)
@@ -134,17 +116,6 @@ async fn with_a_password_set_the_console_listens_beyond_loopback() {
         assert!(answer.contains("x-content-type-options: nosniff"), "{answer}");
         assert!(answer.contains("frame-ancestors 'none'"), "{answer}");
     }
-}
-
-/// A bare HTTP/1.1 GET; the status line and headers are all the tests read.
-async fn http_get(port: u16, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connects");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("sent");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.expect("answer");
-    answer
 }
 
 #[test]
@@ -169,17 +140,16 @@ fn an_unwritable_database_path_is_one_clear_line() {
 #[tokio::test]
 async fn keywatch_sandbox_answers_the_sdk() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let mut child = keywatch()
-        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    wait_for(&format!("127.0.0.1:{port}")).await;
+    let (log, state_dir) = (dir.path().join("sandbox.log"), dir.path().join("state"));
+    // Started from the blocking pool: waiting for it to be healthy blocks.
+    let sandbox = tokio::task::spawn_blocking(move || {
+        binary::start_healthy(&log, binary::SANDBOX_HEALTH, |command, port| {
+            command.args(["sandbox", "--listen", &wire::local(port)]).arg("--state-dir").arg(&state_dir);
+        })
+    })
+    .await
+    .expect("started");
+    let endpoint = format!("http://{}", sandbox.address());
 
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -190,24 +160,9 @@ async fn keywatch_sandbox_answers_the_sdk() {
         ))
         .build();
     let identity = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(sandbox);
 
     let identity = identity.expect("GetCallerIdentity");
     assert_eq!(identity.account(), Some("111122223333"));
     assert!(dir.path().join("state").is_dir(), "state directory created");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
-async fn wait_for(addr: &str) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listened on {addr}");
 }

@@ -3,67 +3,43 @@
 //! and it is refused while CloudFormation is still working on a deployment.
 //! Real SDK clients against an in-process sandbox, through the router.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use clap::Parser;
-use http::{Request, StatusCode, header};
+use http::StatusCode;
 use keywatch::cli::{Cli, Command};
 use keywatch::config::ServeConfig;
-use keywatch::console::{Console, ConsoleBase};
-use keywatch::db::Database;
+use keywatch::console::Console;
 use keywatch::db::deployments::NewDeployment;
-use keywatch_app::api::connection::{AwsMode, ConnectionCheck, ConsoleSettings, ModeSource};
+use keywatch_app::api::connection::{ConnectionCheck, ConsoleSettings};
 use keywatch_app::api::subscribers::AlarmTopic;
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::LabSection;
-use keywatch_domain::region;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
-use tower::ServiceExt;
+use keywatch_sandbox::SandboxConfig;
+use support::World;
+use support::requests::post_form;
 
 struct Harness {
     console: Arc<Console>,
     router: axum::Router,
-    db: Database,
-    sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
+/// The switchable console `serve` runs, on a sandbox taking `stack_pace`
+/// per resource, behind its router.
 async fn harness(stack_pace: Duration) -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig { stack_pace, ..SandboxConfig::default() })
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox started");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let base = ConsoleBase {
-        db: db.clone(),
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::Flag,
-        sandbox_endpoint: Some(sandbox.endpoint_url.clone()),
-        poller_interval: Duration::from_secs(1),
-        alarm_topics: keywatch::sns_endpoint::AlarmTopicList::default(),
-        cloudtrail_delay: Duration::from_millis(100),
-    };
-    let console = Console::start(base, region::parse("ap-southeast-2").expect("region"), None).await;
-    let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router_from(console.ports(), options);
-    Harness { console, router, db, sandbox, _dir: dir }
+    let world = World::with(SandboxConfig { stack_pace, ..SandboxConfig::default() }).await;
+    let console = world.start_console(Duration::from_secs(1)).await;
+    let router = world.app_over(console.ports(), world.auth().await);
+    Harness { console, router, world }
 }
 
 async fn post(router: &axum::Router, path: &str, form: &str) -> (StatusCode, String) {
-    let request = Request::post(path)
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(form.to_owned()))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let reply = post_form(router, path, form).await;
+    (reply.status, reply.body)
 }
 
 async fn settings(router: &axum::Router) -> ConsoleSettings {
@@ -72,15 +48,15 @@ async fn settings(router: &axum::Router) -> ConsoleSettings {
     serde_json::from_str(&body).expect("settings")
 }
 
-fn sdk(sandbox: &RunningSandbox, region: &str) -> aws_config::SdkConfig {
-    keywatch::aws::Aws::sandbox(&sandbox.endpoint_url, region).sdk_config
+fn sdk(world: &World, region: &str) -> aws_config::SdkConfig {
+    keywatch::aws::Aws::sandbox(&world.sandbox.endpoint_url, region).sdk_config
 }
 
 #[tokio::test]
 async fn switching_region_moves_every_part_and_is_remembered() {
     let harness = harness(Duration::ZERO).await;
     // A lab topic in Sydney: the Subscribers page lists it there only.
-    let sydney_sns = aws_sdk_sns::Client::new(&sdk(&harness.sandbox, "ap-southeast-2"));
+    let sydney_sns = aws_sdk_sns::Client::new(&sdk(&harness.world, "ap-southeast-2"));
     sydney_sns.create_topic().name("pattern1-logging-topic").send().await.expect("topic");
     let (_, body) = post(&harness.router, "/api/subscribers/topics", "").await;
     let topics: Vec<AlarmTopic> = serde_json::from_str(&body).expect("topics");
@@ -110,12 +86,13 @@ async fn switching_region_moves_every_part_and_is_remembered() {
     assert!(checked_in_ireland, "no connection check recorded in eu-west-1");
 
     // A restart without --region comes back to Ireland; with one, the flag wins.
-    let stored = harness.db.connection_choice().get().await.expect("read").expect("stored");
+    let stored = harness.world.db.connection_choice().get().await.expect("read").expect("stored");
     assert_eq!((stored.region.as_str(), stored.profile), ("eu-west-1", None));
-    let (region, _) = keywatch::connection_to_use(&serve_config(&[]), &harness.db).await.expect("choice");
+    let (region, _) = keywatch::connection_to_use(&serve_config(&[]), &harness.world.db).await.expect("choice");
     assert_eq!(region.code, "eu-west-1");
-    let (region, _) =
-        keywatch::connection_to_use(&serve_config(&["--region", "us-east-1"]), &harness.db).await.expect("choice");
+    let (region, _) = keywatch::connection_to_use(&serve_config(&["--region", "us-east-1"]), &harness.world.db)
+        .await
+        .expect("choice");
     assert_eq!(region.code, "us-east-1");
     harness.console.stop().await;
 }
@@ -153,7 +130,7 @@ async fn a_region_that_does_not_exist_is_refused_beside_the_field_and_nothing_ch
     assert!(body.len() < 500, "the message echoes a bounded part of the input: {} bytes", body.len());
 
     assert_eq!(settings(&harness.router).await.region, "ap-southeast-2");
-    assert_eq!(harness.db.connection_choice().get().await.expect("read"), None);
+    assert_eq!(harness.world.db.connection_choice().get().await.expect("read"), None);
     harness.console.stop().await;
 }
 
@@ -161,7 +138,7 @@ async fn a_region_that_does_not_exist_is_refused_beside_the_field_and_nothing_ch
 async fn switching_is_refused_while_a_stack_is_being_deployed() {
     // Each resource takes a second, so the stack is still in progress below.
     let harness = harness(Duration::from_secs(1)).await;
-    let cloudformation = aws_sdk_cloudformation::Client::new(&sdk(&harness.sandbox, "ap-southeast-2"));
+    let cloudformation = aws_sdk_cloudformation::Client::new(&sdk(&harness.world, "ap-southeast-2"));
     let template = r#"{"Resources": {
         "A": {"Type": "AWS::SNS::Topic"}, "B": {"Type": "AWS::SNS::Topic"},
         "C": {"Type": "AWS::SNS::Topic"}, "D": {"Type": "AWS::SNS::Topic"},
@@ -169,6 +146,7 @@ async fn switching_is_refused_while_a_stack_is_being_deployed() {
     let created =
         cloudformation.create_stack().stack_name("pattern1-base").template_body(template).send().await.expect("create");
     harness
+        .world
         .db
         .deployments()
         .insert(NewDeployment {
@@ -190,6 +168,6 @@ async fn switching_is_refused_while_a_stack_is_being_deployed() {
     let error: AppError = serde_json::from_str(&body).expect("an AppError");
     assert!(matches!(&error, AppError::Conflict(message) if message.contains("pattern1-base")), "{error:?}");
     assert_eq!(settings(&harness.router).await.region, "ap-southeast-2");
-    assert_eq!(harness.db.connection_choice().get().await.expect("read"), None);
+    assert_eq!(harness.world.db.connection_choice().get().await.expect("read"), None);
     harness.console.stop().await;
 }

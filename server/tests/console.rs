@@ -2,87 +2,57 @@
 //! database: server functions, pages and cross-site protection, end to end
 //! through the real SDK clients.
 
-use std::sync::Arc;
+mod support;
 
 use axum::body::Body;
-use http::{Request, StatusCode, header};
+use http::{Method, StatusCode, header};
 use keywatch::aws::Aws;
-use keywatch::backend::ServerBackend;
-use keywatch::db::Database;
-use keywatch_app::api::connection::{AwsMode, CheckOutcome, ConnectionCheck, ConsoleSettings, ModeSource};
+use keywatch::console::PortSource;
+use keywatch_app::api::connection::{CheckOutcome, ConnectionCheck, ConsoleSettings, ModeSource};
 use keywatch_app::error::AppError;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
-use tower::ServiceExt;
+use support::World;
+use support::requests::{self, post_form};
 
 struct Harness {
     router: axum::Router,
-    db: Database,
-    _sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
-fn settings(endpoint: Option<String>) -> ConsoleSettings {
-    ConsoleSettings {
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::NoCredentialsFound,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: endpoint,
-    }
+/// The sandbox mode the Connection page explains: no credentials found.
+fn settings(world: &World) -> ConsoleSettings {
+    ConsoleSettings { mode_source: ModeSource::NoCredentialsFound, ..world.settings() }
 }
 
+/// The console's router over services that call AWS through `aws(endpoint)`.
 async fn harness_with(aws: impl FnOnce(&str) -> Aws) -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig {
-        default_region: "ap-southeast-2".into(),
-        state_dir: None,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox")
-    .start("127.0.0.1:0".parse().expect("addr"))
-    .await
-    .expect("sandbox started");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let aws = aws(&sandbox.endpoint_url);
-    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
-    let backend = ServerBackend::new(aws, db.clone(), settings(Some(sandbox.endpoint_url.clone())));
-    let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
-    Harness { router, db, _sandbox: sandbox, _dir: dir }
+    let world = World::new().await;
+    let ports = world.ports_over(aws(&world.sandbox.endpoint_url), settings(&world));
+    let router = world.app_over(PortSource::fixed(ports), world.auth().await);
+    Harness { router, world }
 }
 
 async fn harness() -> Harness {
-    harness_with(|endpoint| Aws::sandbox(endpoint, "ap-southeast-2")).await
+    harness_with(|endpoint| Aws::sandbox(endpoint, support::REGION)).await
 }
 
-async fn post(router: &axum::Router, path: &str, extra: &[(&str, &str)]) -> (StatusCode, String) {
-    let mut request = Request::post(path)
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json");
-    for (name, value) in extra {
-        request = request.header(*name, *value);
-    }
-    let response = router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+/// A server function called as the pages call it: status and body.
+async fn post(router: &axum::Router, path: &str) -> (StatusCode, String) {
+    let reply = post_form(router, path, "").await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test]
 async fn check_connection_asks_sts_and_records_the_answer_in_sqlite() {
     let harness = harness().await;
 
-    let (status, body) = post(&harness.router, "/api/connection/check", &[]).await;
+    let (status, body) = post(&harness.router, "/api/connection/check").await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     let check: ConnectionCheck = serde_json::from_str(&body).expect("a ConnectionCheck");
     let CheckOutcome::Connected(identity) = &check.outcome else { panic!("not connected: {check:?}") };
     assert_eq!(identity.account_id, "111122223333");
     assert_eq!(identity.arn, "arn:aws:iam::111122223333:user/sandbox-admin");
-    let stored = harness.db.connection_checks().recent(10).await.expect("query");
+    let stored = harness.world.db.connection_checks().recent(10).await.expect("query");
     assert_eq!(stored, vec![check]);
 }
 
@@ -90,10 +60,10 @@ async fn check_connection_asks_sts_and_records_the_answer_in_sqlite() {
 async fn recent_checks_come_back_newest_first() {
     let harness = harness().await;
     for _ in 0..3 {
-        assert_eq!(post(&harness.router, "/api/connection/check", &[]).await.0, StatusCode::OK);
+        assert_eq!(post(&harness.router, "/api/connection/check").await.0, StatusCode::OK);
     }
 
-    let (status, body) = post(&harness.router, "/api/connection/checks", &[]).await;
+    let (status, body) = post(&harness.router, "/api/connection/checks").await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     let checks: Vec<ConnectionCheck> = serde_json::from_str(&body).expect("checks");
@@ -104,18 +74,12 @@ async fn recent_checks_come_back_newest_first() {
 #[tokio::test]
 async fn the_connection_page_renders_the_sandbox_account_on_the_server() {
     let harness = harness().await;
-    post(&harness.router, "/api/connection/check", &[]).await;
+    post(&harness.router, "/api/connection/check").await;
 
-    let response = harness
-        .router
-        .clone()
-        .oneshot(Request::get("/").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    let response = requests::get(&harness.router, "/").await;
 
-    assert_eq!(response.status(), StatusCode::OK);
-    let html =
-        String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 1 << 22).await.expect("body")).into_owned();
+    assert_eq!(response.status, StatusCode::OK);
+    let html = response.body;
     assert!(html.contains("<h1>Connection</h1>"), "{html}");
     assert!(html.contains("111122223333"), "account id missing from the page");
     assert!(html.contains("No AWS credentials were found"), "sandbox mode not explained");
@@ -124,33 +88,32 @@ async fn the_connection_page_renders_the_sandbox_account_on_the_server() {
 #[tokio::test]
 async fn unknown_pages_are_404() {
     let harness = harness().await;
-    let response = harness
-        .router
-        .clone()
-        .oneshot(
-            Request::get("/no-such-page").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = requests::get(&harness.router, "/no-such-page").await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn a_cross_site_post_is_refused_and_writes_nothing() {
     let harness = harness().await;
 
-    let (status, _) = post(&harness.router, "/api/connection/check", &[("origin", "https://attacker.example")]).await;
+    let request = requests::request(Method::POST, "/api/connection/check")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header("origin", "https://attacker.example")
+        .body(Body::empty())
+        .expect("request");
+    let status = requests::send(&harness.router, request).await.status;
 
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(harness.db.connection_checks().recent(10).await.expect("query").is_empty());
+    assert!(harness.world.db.connection_checks().recent(10).await.expect("query").is_empty());
 }
 
 #[tokio::test]
 async fn an_unreachable_aws_is_recorded_as_unavailable_not_a_crash() {
     // Port 1 on loopback: nothing listens there.
-    let harness = harness_with(|_| Aws::sandbox("http://127.0.0.1:1", "ap-southeast-2")).await;
+    let harness = harness_with(|_| Aws::sandbox("http://127.0.0.1:1", support::REGION)).await;
 
-    let (status, body) = post(&harness.router, "/api/connection/check", &[]).await;
+    let (status, body) = post(&harness.router, "/api/connection/check").await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     let check: ConnectionCheck = serde_json::from_str(&body).expect("a ConnectionCheck");
@@ -180,7 +143,7 @@ async fn missing_credentials_are_reported_as_a_credentials_problem() {
         Aws::new(
             aws_config::SdkConfig::builder()
                 .behavior_version(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("ap-southeast-2"))
+                .region(aws_config::Region::new(support::REGION))
                 .endpoint_url(endpoint)
                 .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(NoCredentials))
                 .build(),
@@ -188,7 +151,7 @@ async fn missing_credentials_are_reported_as_a_credentials_problem() {
     })
     .await;
 
-    let (_, body) = post(&harness.router, "/api/connection/check", &[]).await;
+    let (_, body) = post(&harness.router, "/api/connection/check").await;
 
     let check: ConnectionCheck = serde_json::from_str(&body).expect("a ConnectionCheck");
     let CheckOutcome::Failed(AppError::Credentials(message)) = &check.outcome else { panic!("{check:?}") };

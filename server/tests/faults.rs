@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use keywatch::aws::Aws;
-use keywatch::db::Database;
 use keywatch::db::alarm_history::HistoryQuery;
 use keywatch::lab::ServerLab;
 use keywatch::metrics;
@@ -23,10 +22,11 @@ use keywatch::pollers::{PollerConfig, Pollers, history};
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_domain::lab::LabSection;
+use keywatch_sandbox::SandboxConfig;
 use keywatch_sandbox::faults::FaultRule;
-use keywatch_sandbox::{Sandbox, SandboxConfig};
+use support::{REGION, World};
 
-const REGION: &str = "ap-southeast-2";
+mod support;
 
 /// Every third call throttled, every fifth a 500: nearly half of all calls
 /// fail, never more than two in a row for one caller.
@@ -56,19 +56,8 @@ async fn until_ok<T, E: std::fmt::Debug, F: std::future::Future<Output = Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wizard_and_the_history_poller_complete_under_throttling_and_server_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig {
-        default_region: REGION.into(),
-        state_dir: None,
-        faults: faults(),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox")
-    .start("127.0.0.1:0".parse().expect("addr"))
-    .await
-    .expect("sandbox started");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, REGION);
+    let world = World::with(SandboxConfig { faults: faults(), ..SandboxConfig::default() }).await;
+    let (aws, db) = (world.aws.clone(), world.db.clone());
     let registry = metrics::global();
     let throttled_before = registry.aws_attempts("CloudFormation", "DescribeStacks", "throttled")
         + registry.aws_attempts("CloudFormation", "CreateChangeSet", "throttled")
@@ -76,7 +65,7 @@ async fn the_wizard_and_the_history_poller_complete_under_throttling_and_server_
 
     // The wizard: preview and deploy each section, the stack watcher (with
     // the pollers' retry settings, as `serve` runs it) following each.
-    let lab = ServerLab::new(aws.clone(), db.clone(), REGION.into(), true);
+    let lab = ServerLab::new(aws.clone(), db.clone(), REGION.into(), keywatch_app::api::connection::AwsMode::Sandbox);
     let watcher = StackWatcher::new(aws.for_pollers().cloudformation(), db.clone());
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let preview = lab

@@ -6,6 +6,8 @@
 //! SNS to SQS, the envelope and at-least-once delivery:
 //! <https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html>
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -14,40 +16,33 @@ use keywatch::aws::Aws;
 use keywatch::db::Database;
 use keywatch::db::alarm_history::HistoryQuery;
 use keywatch::pollers::{PollerConfig, Pollers, history, inbox};
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use support::World;
 
-const REGION: &str = "ap-southeast-2";
-
-struct World {
+/// A world and the SDK clients these tests change AWS with.
+struct Harness {
     aws: Aws,
     cloudwatch: aws_sdk_cloudwatch::Client,
     sns: aws_sdk_sns::Client,
     sqs: aws_sdk_sqs::Client,
-    dir: tempfile::TempDir,
-    _sandbox: RunningSandbox,
+    world: World,
 }
 
-async fn world() -> World {
-    let sandbox =
-        Sandbox::new(SandboxConfig { default_region: REGION.into(), state_dir: None, ..SandboxConfig::default() })
-            .expect("sandbox")
-            .start("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("sandbox started");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, REGION);
-    World {
+async fn world() -> Harness {
+    let world = World::new().await;
+    let aws = world.aws.clone();
+    Harness {
         cloudwatch: aws_sdk_cloudwatch::Client::new(&aws.sdk_config),
         sns: aws_sdk_sns::Client::new(&aws.sdk_config),
         sqs: aws_sdk_sqs::Client::new(&aws.sdk_config),
         aws,
-        dir: tempfile::tempdir().expect("tempdir"),
-        _sandbox: sandbox,
+        world,
     }
 }
 
-impl World {
+impl Harness {
+    /// A new pool on the world's database, as a (re)started console opens it.
     async fn db(&self) -> Database {
-        Database::open(&self.dir.path().join("keywatch.db")).await.expect("database")
+        self.world.reopen().await
     }
 
     /// A lab topic and a lab alarm alerting it on ALARM and on OK. The period is long and
@@ -275,7 +270,7 @@ async fn retention_deletes_what_is_older_and_the_cursor_keeps_it_from_coming_bac
 }
 
 /// Whether the inbox queue is among `topic_arn`'s subscribers.
-async fn inbox_subscribed(world: &World, topic_arn: &str, queue_arn: &str) -> bool {
+async fn inbox_subscribed(world: &Harness, topic_arn: &str, queue_arn: &str) -> bool {
     let listed = world.sns.list_subscriptions_by_topic().topic_arn(topic_arn).send().await.expect("List");
     listed.subscriptions().iter().any(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn))
 }

@@ -2,93 +2,46 @@
 //! the console's router against an in-process sandbox and a temporary
 //! database; and the history page's query speed at 100,000 stored rows.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
+use http::StatusCode;
 use keywatch::aws::Aws;
 use keywatch::aws::cloudwatch::AlarmHistoryItem;
-use keywatch::backend::ServerBackend;
 use keywatch::db::Database;
 use keywatch::db::alarm_history::HistoryQuery;
-use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::history::{HistoryCursor, HistoryPage};
 use keywatch_app::api::subscribers::{AlarmTopic, OutboxEmail};
 use keywatch_app::error::AppError;
 use keywatch_domain::sns::SubscriptionStatus;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
-use tower::ServiceExt;
+use support::requests::{self, form, post_form, post_json};
+use support::{TempDb, World};
 
 struct Harness {
     router: axum::Router,
-    aws: Aws,
-    db: Database,
-    _sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
 async fn harness() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox started");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let settings = ConsoleSettings {
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::Flag,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: Some(sandbox.endpoint_url.clone()),
+    let world = World::new().await;
+    let router = world.app(world.auth().await);
+    Harness { router, world }
+}
+
+/// A page or export (`GET`), or a server function posted a form: status and body.
+async fn call(router: &axum::Router, method: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let reply = match method {
+        "GET" => requests::get(router, path).await,
+        _ => post_form(router, path, &form(fields)).await,
     };
-    let backend = ServerBackend::new(aws.clone(), db.clone(), settings);
-    let options = keywatch::web::leptos_options(dir.path(), "127.0.0.1:3000".parse().expect("addr"));
-    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let testing = keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), false);
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
-    Harness { router, aws, db, _sandbox: sandbox, _dir: dir }
+    (reply.status, reply.body)
 }
 
-async fn call(router: &axum::Router, method: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
+/// A server function posted JSON: status and body.
 async fn call_json(router: &axum::Router, path: &str, body: serde_json::Value) -> (StatusCode, String) {
-    let request = Request::post(path)
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let reply = post_json(router, path, &body).await;
+    (reply.status, reply.body)
 }
 
 async fn lab_topic(aws: &Aws) -> String {
@@ -108,7 +61,7 @@ async fn lab_topic(aws: &Aws) -> String {
 #[tokio::test]
 async fn an_email_subscriber_is_validated_added_pending_and_confirmed_from_the_outbox() {
     let harness = harness().await;
-    let topic_arn = lab_topic(&harness.aws).await;
+    let topic_arn = lab_topic(&harness.world.aws).await;
 
     // Refused before anything reaches SNS.
     let (status, body) = call(
@@ -216,7 +169,7 @@ async fn seed(db: &Database, rows: i64) {
 #[tokio::test]
 async fn pages_filters_and_the_csv_export_work_through_the_router() {
     let harness = harness().await;
-    seed(&harness.db, 400).await;
+    seed(&harness.world.db, 400).await;
 
     let filter = serde_json::json!({"alarm": "pattern1-alarm-2", "state": "ALARM"});
     let (status, body) =
@@ -267,16 +220,16 @@ async fn pages_filters_and_the_csv_export_work_through_the_router() {
     let (status, body) =
         call(&harness.router, "POST", "/api/history/set-retention", &[("input[keep_days]", "30")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(harness.db.history_retention().keep_days().await.expect("retention"), Some(30));
+    assert_eq!(harness.world.db.history_retention().keep_days().await.expect("retention"), Some(30));
 }
 
 /// The History page's queries stay quick at 100,000 stored rows: each
 /// filtered page is served from an index (keyset pagination, no OFFSET).
 #[tokio::test]
 async fn a_filtered_page_over_100_000_rows_is_quick() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    seed(&db, 100_000).await;
+    let temp = TempDb::new().await;
+    let db = &temp.db;
+    seed(db, 100_000).await;
     assert_eq!(db.alarm_history().count().await.expect("count"), 100_000);
     let deep = HistoryCursor { timestamp_ms: 1_795_000_000_000 + 12_000 * 10_000, id: i64::MAX };
     let queries = [
@@ -307,8 +260,8 @@ async fn a_filtered_page_over_100_000_rows_is_quick() {
 #[tokio::test]
 async fn the_pages_render_on_the_server() {
     let harness = harness().await;
-    lab_topic(&harness.aws).await;
-    seed(&harness.db, 4).await;
+    lab_topic(&harness.world.aws).await;
+    seed(&harness.world.db, 4).await;
     let (status, html) = call(&harness.router, "GET", "/subscribers", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<h1>Subscribers</h1>") && html.contains("pattern1-logging-topic"), "{html}");
@@ -322,9 +275,9 @@ async fn the_pages_render_on_the_server() {
 
 #[tokio::test]
 async fn the_timeline_keeps_one_change_per_bucket_and_the_state_before_the_range() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    seed(&db, 40_000).await;
+    let temp = TempDb::new().await;
+    let db = &temp.db;
+    seed(db, 40_000).await;
     let from = 1_795_000_000_000 + 5_000 * 10_000 + 5_000;
     let to = from + 8_000 * 10_000;
     let query = HistoryQuery::default();

@@ -4,17 +4,14 @@
 //! validation before anything reaches AWS, a watcher that resumes after a
 //! restart, and the server functions through the router.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use keywatch::aws::Aws;
-use keywatch::backend::ServerBackend;
+use http::StatusCode;
 use keywatch::db::Database;
 use keywatch::lab::ServerLab;
 use keywatch::pollers::stack_watcher::StackWatcher;
-use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
     DeployRequest, DeploymentView, LabOverview, LeftoverRemoval, PreviewOutcome, PreviewRequest, RemoveLeftoverRequest,
@@ -22,35 +19,25 @@ use keywatch_app::api::lab::{
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::LabSection;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
-use tower::ServiceExt;
+use keywatch_sandbox::SandboxConfig;
+use support::World;
+use support::requests::{self, post_form};
 
 struct Harness {
     lab: ServerLab,
-    aws: Aws,
-    db: Database,
-    db_path: std::path::PathBuf,
-    sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
+/// The wizard's backend on a sandbox taking `stack_pace` per resource.
 async fn harness(stack_pace: Duration) -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig {
-        default_region: "ap-southeast-2".into(),
-        state_dir: None,
-        stack_pace,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox")
-    .start("127.0.0.1:0".parse().expect("addr"))
-    .await
-    .expect("sandbox started");
-    let db_path = dir.path().join("keywatch.db");
-    let db = Database::open(&db_path).await.expect("database");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let lab = ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    Harness { lab, aws, db, db_path, sandbox, _dir: dir }
+    let world = World::with(SandboxConfig { stack_pace, ..SandboxConfig::default() }).await;
+    let lab = ServerLab::new(
+        world.aws.clone(),
+        world.db.clone(),
+        support::REGION.into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    );
+    Harness { lab, world }
 }
 
 fn preview_request(section: LabSection, prefix: &str, parameters: &[(&str, &str)]) -> PreviewRequest {
@@ -75,7 +62,7 @@ async fn deploy(harness: &Harness, request: PreviewRequest) -> DeploymentView {
 /// it): the next logging stack's create fails on it and rolls back.
 async fn leave_trail_bucket(harness: &Harness) -> aws_sdk_s3::Client {
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+        aws_sdk_s3::config::Builder::from(&harness.world.aws.sdk_config).force_path_style(true).build(),
     );
     let constraint = aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-2");
     s3.create_bucket()
@@ -126,14 +113,14 @@ async fn deploying_base_through_the_api_records_the_deployment_and_its_events() 
     assert_eq!((deployment.action.as_str(), deployment.actor.as_str()), ("create", keywatch::auth::LOCAL_USER));
     assert_eq!(deployment.stack_name, "team-a-base");
 
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
-    let done = follow(&watcher, &harness.db, deployment.id).await;
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let done = follow(&watcher, &harness.world.db, deployment.id).await;
     assert_eq!(done.outcome.as_deref(), Some("succeeded"));
     assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"));
     // Polling again stores nothing twice: events are keyed by CloudFormation's event id.
-    let stored = harness.db.stack_events().count_for_deployment(deployment.id).await.expect("count");
+    let stored = harness.world.db.stack_events().count_for_deployment(deployment.id).await.expect("count");
     watcher.poll_once().await.expect("round");
-    assert_eq!(harness.db.stack_events().count_for_deployment(deployment.id).await.expect("count"), stored);
+    assert_eq!(harness.world.db.stack_events().count_for_deployment(deployment.id).await.expect("count"), stored);
 
     let live = harness.lab.live(SectionRequest { section: LabSection::BaseNetwork, prefix: None }).await.expect("live");
     assert_eq!(live.stack.status.as_deref(), Some("CREATE_COMPLETE"));
@@ -153,9 +140,9 @@ async fn redeploying_without_changes_says_so() {
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html:
     // a change set with no changes FAILS with "The submitted information didn't contain changes."
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let first = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    follow(&watcher, &harness.db, first.id).await;
+    follow(&watcher, &harness.world.db, first.id).await;
 
     let again = harness.lab.preview(preview_request(LabSection::BaseNetwork, "pattern1", &[])).await.expect("preview");
     assert_eq!(again, PreviewOutcome::NoChanges);
@@ -165,11 +152,11 @@ async fn redeploying_without_changes_says_so() {
 async fn an_existing_stack_is_updated_through_a_change_set() {
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-create.html
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    follow(&watcher, &harness.db, base.id).await;
+    follow(&watcher, &harness.world.db, base.id).await;
     let app = deploy(&harness, preview_request(LabSection::Application, "pattern1", &[])).await;
-    assert_eq!(follow(&watcher, &harness.db, app.id).await.outcome.as_deref(), Some("succeeded"));
+    assert_eq!(follow(&watcher, &harness.world.db, app.id).await.outcome.as_deref(), Some("succeeded"));
 
     let detail = harness
         .lab
@@ -201,7 +188,10 @@ async fn an_existing_stack_is_updated_through_a_change_set() {
         .await
         .expect("deploy");
     assert_eq!(deployment.action, "update");
-    assert_eq!(follow(&watcher, &harness.db, deployment.id).await.final_status.as_deref(), Some("UPDATE_COMPLETE"));
+    assert_eq!(
+        follow(&watcher, &harness.world.db, deployment.id).await.final_status.as_deref(),
+        Some("UPDATE_COMPLETE")
+    );
 }
 
 #[tokio::test]
@@ -233,8 +223,11 @@ async fn bad_input_is_refused_beside_its_field_before_anything_reaches_aws() {
 impl Harness {
     async fn sandbox_has_no_stacks(&self) -> bool {
         // Nothing was sent: no change set made a stack in REVIEW_IN_PROGRESS.
-        let listed =
-            aws_sdk_cloudformation::Client::new(&self.aws.sdk_config).list_stacks().send().await.expect("ListStacks");
+        let listed = aws_sdk_cloudformation::Client::new(&self.world.aws.sdk_config)
+            .list_stacks()
+            .send()
+            .await
+            .expect("ListStacks");
         listed.stack_summaries().is_empty()
     }
 }
@@ -245,16 +238,16 @@ async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
     // the first console goes away.
     let harness = harness(Duration::from_millis(100)).await;
     let deployment = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    let first = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let first = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     first.poll_once().await.expect("round");
-    let midway = harness.db.deployments().get(deployment.id).await.expect("query").expect("row");
+    let midway = harness.world.db.deployments().get(deployment.id).await.expect("query").expect("row");
     assert_eq!(midway.outcome, None, "still in progress");
-    harness.db.close().await;
+    harness.world.db.close().await;
     drop(first);
 
     // The restart: a new pool on the same file, a new watcher.
-    let reopened = Database::open(&harness.db_path).await.expect("reopen");
-    let second = StackWatcher::new(harness.aws.cloudformation(), reopened.clone());
+    let reopened = harness.world.reopen().await;
+    let second = StackWatcher::new(harness.world.aws.cloudformation(), reopened.clone());
     let done = follow(&second, &reopened, deployment.id).await;
     assert_eq!(done.outcome.as_deref(), Some("succeeded"));
     let events = reopened.stack_events().for_stack("pattern1-base", 1000).await.expect("events");
@@ -267,9 +260,9 @@ async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_needs_the_prefix_typed_and_deletes_the_stacks_in_order() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    follow(&watcher, &harness.db, base.id).await;
+    follow(&watcher, &harness.world.db, base.id).await;
 
     let refused = harness
         .lab
@@ -305,66 +298,26 @@ async fn teardown_needs_the_prefix_typed_and_deletes_the_stacks_in_order() {
 #[tokio::test]
 async fn the_overview_server_function_answers_through_the_router() {
     let harness = harness(Duration::ZERO).await;
-    let settings = ConsoleSettings {
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::Flag,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: Some(harness.sandbox.endpoint_url.clone()),
-    };
-    let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
-    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(
-        Arc::new(backend),
-        Arc::new(harness.lab.clone()),
-        Arc::new(keywatch::testing::ServerTesting::new(harness.aws.clone(), harness.db.clone(), false)),
-        options,
-    );
-    let request = Request::post("/api/lab/overview")
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::empty())
-        .expect("request");
-    let response = router.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    let overview: LabOverview = serde_json::from_slice(&bytes).expect("a LabOverview");
+    let router = harness.world.app(harness.world.auth().await);
+    let response = post_form(&router, "/api/lab/overview", "").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let overview: LabOverview = serde_json::from_str(&response.body).expect("a LabOverview");
     assert_eq!(overview.prefix, "pattern1");
     assert_eq!(overview.sections.len(), 3);
 }
 
 async fn get_page(router: &axum::Router, path: &str) -> (StatusCode, String) {
-    let request = Request::get(path).header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let reply = requests::get(router, path).await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test]
 async fn the_wizard_pages_render_on_the_server_before_hydration() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    follow(&watcher, &harness.db, base.id).await;
-    let settings = ConsoleSettings {
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::Flag,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: None,
-    };
-    let backend = ServerBackend::new(harness.aws.clone(), harness.db.clone(), settings);
-    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(
-        Arc::new(backend),
-        Arc::new(harness.lab.clone()),
-        Arc::new(keywatch::testing::ServerTesting::new(harness.aws.clone(), harness.db.clone(), false)),
-        options,
-    );
+    follow(&watcher, &harness.world.db, base.id).await;
+    let router = harness.world.app(harness.world.auth().await);
 
     let (status, page) = get_page(&router, "/lab").await;
     assert_eq!(status, StatusCode::OK);
@@ -396,10 +349,10 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     // Teardown order and the retained bucket:
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
-        let done = follow(&watcher, &harness.db, deployment.id).await;
+        let done = follow(&watcher, &harness.world.db, deployment.id).await;
         assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"), "{section:?}: {done:?}");
     }
     let logging =
@@ -414,7 +367,10 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
 
     // The console's inbox listens to the alarm topic, as `keywatch serve` runs it.
     let inbox = keywatch::pollers::PollerConfig::new(Duration::from_secs(1));
-    keywatch::pollers::inbox::ensure_subscribed(&harness.aws, &inbox, &mut None).await.expect("inbox").expect("queue");
+    keywatch::pollers::inbox::ensure_subscribed(&harness.world.aws, &inbox, &mut None)
+        .await
+        .expect("inbox")
+        .expect("queue");
     harness
         .lab
         .teardown(TeardownRequest { prefix: "pattern1".into(), confirmation: "pattern1".into() })
@@ -433,7 +389,8 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     let states: Vec<_> = status.steps.iter().map(|step| step.state.as_str()).collect();
     // The three stacks, the trail bucket and the console's inbox queue.
     assert_eq!(states[1..], ["done", "done", "done", "done", "done"], "{:?}", status.steps);
-    let queues = aws_sdk_sqs::Client::new(&harness.aws.sdk_config).list_queues().send().await.expect("ListQueues");
+    let queues =
+        aws_sdk_sqs::Client::new(&harness.world.aws.sdk_config).list_queues().send().await.expect("ListQueues");
     assert!(queues.queue_urls().is_empty(), "{:?}", queues.queue_urls());
     assert!(status.stacks.iter().all(|stack| !stack.stack.exists()), "{:?}", status.stacks);
     assert_eq!(status.leftovers.len(), 1, "{:?}", status.leftovers);
@@ -441,7 +398,7 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     assert_eq!(status.leftovers[0].removal, Some(LeftoverRemoval::DeleteDbSnapshot));
 
     // The snapshot is real to RDS, and the page's button deletes it.
-    let rds = aws_sdk_rds::Client::new(&harness.aws.sdk_config);
+    let rds = aws_sdk_rds::Client::new(&harness.world.aws.sdk_config);
     let described = rds.describe_db_snapshots().db_instance_identifier("pattern1-app-db").send().await.expect("listed");
     assert_eq!(described.db_snapshots().len(), 1);
     // Only what teardown recorded can be removed.
@@ -460,11 +417,11 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     let described = rds.describe_db_snapshots().send().await.expect("listed");
     assert!(described.db_snapshots().is_empty(), "{:?}", described.db_snapshots());
     // Recorded: the stored teardown no longer lists it.
-    let stored = harness.db.teardowns().latest().await.expect("read").expect("a teardown");
+    let stored = harness.world.db.teardowns().latest().await.expect("read").expect("a teardown");
     assert!(stored.status.leftovers.is_empty());
 
     // Through the SDK: no stack, no bucket, no repository.
-    let cloudformation = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config);
+    let cloudformation = aws_sdk_cloudformation::Client::new(&harness.world.aws.sdk_config);
     let stacks = cloudformation.list_stacks().send().await.expect("ListStacks");
     assert!(
         stacks
@@ -473,11 +430,11 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
             .all(|stack| stack.stack_status().map(|s| s.as_str()) == Some("DELETE_COMPLETE"))
     );
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&harness.aws.sdk_config).force_path_style(true).build(),
+        aws_sdk_s3::config::Builder::from(&harness.world.aws.sdk_config).force_path_style(true).build(),
     );
     let buckets = s3.list_buckets().send().await.expect("ListBuckets");
     assert!(buckets.buckets().iter().all(|b| b.name() != Some(bucket.as_str())), "{bucket} is left");
-    let ecr = aws_sdk_ecr::Client::new(&harness.aws.sdk_config);
+    let ecr = aws_sdk_ecr::Client::new(&harness.world.aws.sdk_config);
     let repositories = ecr.describe_repositories().send().await.expect("DescribeRepositories");
     assert!(repositories.repositories().is_empty());
 }
@@ -485,9 +442,9 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_recorded() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    follow(&watcher, &harness.db, base.id).await;
+    follow(&watcher, &harness.world.db, base.id).await;
     // What the previous console had recorded when it stopped: a running teardown.
     let status = keywatch_app::api::lab::TeardownStatus {
         prefix: "pattern1".into(),
@@ -497,13 +454,18 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
         leftovers: Vec::new(),
         finished_at: None,
     };
-    harness.db.teardowns().insert("console", 0, &status).await.expect("recorded");
+    harness.world.db.teardowns().insert("console", 0, &status).await.expect("recorded");
 
-    let restarted = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    let restarted = ServerLab::new(
+        harness.world.aws.clone(),
+        harness.world.db.clone(),
+        support::REGION.into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    );
     assert!(restarted.resume_teardown().await.expect("resumed"));
     let mut finished = false;
     for _ in 0..200 {
-        if harness.db.teardowns().unfinished().await.expect("query").is_none() {
+        if harness.world.db.teardowns().unfinished().await.expect("query").is_none() {
             finished = true;
             break;
         }
@@ -511,7 +473,12 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
     }
     assert!(finished, "the resumed teardown never finished");
     // A console started later still shows how it ended.
-    let later = ServerLab::new(harness.aws.clone(), harness.db.clone(), "ap-southeast-2".into(), true);
+    let later = ServerLab::new(
+        harness.world.aws.clone(),
+        harness.world.db.clone(),
+        support::REGION.into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    );
     let shown = later.teardown_status(TeardownQuery { prefix: None }).await.expect("status");
     assert!(!shown.running);
     // ECR, three stacks, the trail bucket, the inbox queue.
@@ -529,15 +496,15 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_rolls_back_is_audited_as_a_failure() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
-        follow(&watcher, &harness.db, deployment.id).await;
+        follow(&watcher, &harness.world.db, deployment.id).await;
     }
     // Nothing is recorded twice by later rounds.
     watcher.poll_once().await.expect("round");
-    let audit = harness.db.audit().page(None, 50).await.expect("audit");
+    let audit = harness.world.db.audit().page(None, 50).await.expect("audit");
     let deploys: Vec<(&str, &str)> = audit
         .iter()
         .filter(|record| record.action == "lab.deploy")
@@ -589,7 +556,8 @@ async fn the_logging_form_refuses_what_putmetricalarm_would() {
             other => panic!("{other:?}"),
         }
     }
-    let stacks = aws_sdk_cloudformation::Client::new(&harness.aws.sdk_config).list_stacks().send().await.expect("List");
+    let stacks =
+        aws_sdk_cloudformation::Client::new(&harness.world.aws.sdk_config).list_stacks().send().await.expect("List");
     assert!(stacks.stack_summaries().is_empty(), "nothing reached CloudFormation");
 }
 
@@ -613,7 +581,7 @@ async fn progress_counts_what_the_change_set_planned() {
         .deploy(DeployRequest { section: LabSection::BaseNetwork, prefix: "pattern1".into(), change_set_id })
         .await
         .expect("deploy");
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let mut seen_between = false;
     for _ in 0..600 {
         watcher.poll_once().await.expect("round");
@@ -621,7 +589,7 @@ async fn progress_counts_what_the_change_set_planned() {
         assert_eq!(live.total, planned, "always out of the planned resources");
         assert_eq!(live.resources.len(), planned);
         seen_between |= live.done > 0 && live.done < live.total;
-        if harness.db.deployments().get(deployment.id).await.expect("query").expect("row").outcome.is_some() {
+        if harness.world.db.deployments().get(deployment.id).await.expect("query").expect("row").outcome.is_some() {
             let live = harness.lab.live(request.clone()).await.expect("live");
             assert_eq!(live.done, planned);
             break;
@@ -640,11 +608,11 @@ async fn progress_counts_what_the_change_set_planned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_others() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     let s3 = leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
-        follow(&watcher, &harness.db, deployment.id).await;
+        follow(&watcher, &harness.world.db, deployment.id).await;
     }
     let request = |section| SectionRequest { section, prefix: Some("pattern1".into()) };
     let logging = harness.lab.live(request(LabSection::LoggingAndAlarm)).await.expect("live");
@@ -672,9 +640,9 @@ async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_o
     }
     // Deployed again, it succeeds.
     let again = deploy(&harness, preview_request(LabSection::LoggingAndAlarm, "pattern1", &[])).await;
-    let done = follow(&watcher, &harness.db, again.id).await;
+    let done = follow(&watcher, &harness.world.db, again.id).await;
     assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"));
-    let audit = harness.db.audit().page(None, 50).await.expect("audit");
+    let audit = harness.world.db.audit().page(None, 50).await.expect("audit");
     let deletions: Vec<&str> =
         audit.iter().filter(|record| record.action == "lab.delete-section").map(|r| r.outcome.as_str()).collect();
     assert_eq!(deletions, ["succeeded", "refused"]);

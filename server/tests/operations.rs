@@ -1,39 +1,30 @@
-//! The operations endpoints through the console's own routers, and the SDK
-//! interceptor behind `/metrics` counting real SDK calls against the
-//! in-process sandbox, retries under injected throttling included.
+//! The operations endpoints through the console's router as `serve` builds
+//! it (`web::app`), and the SDK interceptor behind `/metrics` counting real
+//! SDK calls against the in-process sandbox, retries under injected
+//! throttling included.
 //! Exposition format: <https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format>
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use keywatch::aws::Aws;
-use keywatch::db::Database;
+mod support;
+
+use http::{StatusCode, header};
+use keywatch::auth::{Auth, AuthSettings};
 use keywatch::health::Health;
-use keywatch::metrics::{self, parse_exposition};
+use keywatch::metrics;
+use keywatch_sandbox::SandboxConfig;
 use keywatch_sandbox::faults::FaultRule;
-use keywatch_sandbox::{Sandbox, SandboxConfig};
-use std::sync::Arc;
-use tower::ServiceExt;
+use support::World;
+use support::requests::post_form;
+use support::wire;
 
-/// The operations routes as a console without a password serves them (its
-/// session layer marks every request so; `/healthz` then gives details).
-fn operations_router(db: Database) -> axum::Router {
-    keywatch::health::router(db)
-        .layer(axum::Extension(keywatch_app::api::session::SessionInfo::no_password()))
-        .layer(axum::middleware::from_fn(metrics::track_requests))
-}
-
-async fn get(router: &axum::Router, path: &str) -> (StatusCode, Option<String>, String) {
-    let response =
-        router.clone().oneshot(Request::get(path).body(Body::empty()).expect("request")).await.expect("response");
-    let status = response.status();
-    let content_type =
-        response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    (status, content_type, String::from_utf8_lossy(&body).into_owned())
+/// `GET path` through `app`: the status, content type and body.
+async fn get(app: &axum::Router, path: &str) -> (StatusCode, Option<String>, String) {
+    let reply = support::requests::get(app, path).await;
+    let content_type = reply.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
+    (reply.status, content_type, reply.body)
 }
 
 fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let samples = parse_exposition(text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+    let samples = support::exposition::parse(text).unwrap_or_else(|error| panic!("{error}\n{text}"));
     samples
         .iter()
         .filter(|(n, sample_labels, _)| {
@@ -45,11 +36,14 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test]
 async fn healthz_reports_the_database_and_turns_503_when_it_is_gone() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let router = operations_router(db.clone());
+    let world = World::new().await;
+    // The session layer reads the password through a pool of its own, so
+    // closing the one the health check uses (below) leaves the request
+    // reaching the check, and a console without a password sees details.
+    let auth = Auth::load(world.reopen().await, AuthSettings::default()).await.expect("auth");
+    let app = world.app(auth);
 
-    let (status, content_type, body) = get(&router, "/healthz").await;
+    let (status, content_type, body) = get(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(content_type.as_deref(), Some("application/json"));
     let health: Health = serde_json::from_str(&body).expect("json");
@@ -57,8 +51,8 @@ async fn healthz_reports_the_database_and_turns_503_when_it_is_gone() {
     assert!(health.checks.iter().any(|check| check.name == "database" && check.ok), "{health:?}");
 
     // A closed pool is a database that no longer answers.
-    db.close().await;
-    let (status, _, body) = get(&router, "/healthz").await;
+    world.db.close().await;
+    let (status, _, body) = get(&app, "/healthz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let health: Health = serde_json::from_str(&body).expect("json");
     assert_eq!(health.status, "unavailable");
@@ -69,9 +63,8 @@ async fn healthz_reports_the_database_and_turns_503_when_it_is_gone() {
 
 #[tokio::test]
 async fn metrics_are_valid_exposition_and_count_requests_by_route_template() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let router = operations_router(db);
+    let world = World::new().await;
+    let router = world.app(world.auth().await);
     let (_, _, before) = get(&router, "/metrics").await;
     let healthz_before = sample(&before, "keywatch_http_requests_total", &[("route", "/healthz"), ("status", "2xx")]);
     get(&router, "/healthz").await;
@@ -95,15 +88,12 @@ async fn every_sdk_call_is_counted_with_its_outcome_and_retried_throttling_shows
     // CloudWatch throttles every second call: the SDK retries it away
     // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
     // and the attempts say so.
-    let sandbox = Sandbox::new(SandboxConfig {
+    let world = World::with(SandboxConfig {
         faults: vec![FaultRule::parse("monitoring:throttle-every=2").expect("rule")],
         ..SandboxConfig::default()
     })
-    .expect("sandbox")
-    .start("127.0.0.1:0".parse().expect("addr"))
-    .await
-    .expect("sandbox started");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
+    .await;
+    let aws = &world.aws;
     let registry = metrics::global();
     let identity_before = registry.aws_calls("STS", "GetCallerIdentity", "success");
     let alarms_before = registry.aws_calls("CloudWatch", "DescribeAlarms", "success");
@@ -125,7 +115,7 @@ async fn every_sdk_call_is_counted_with_its_outcome_and_retried_throttling_shows
 
     // Throttled every time: the call fails after its attempts, counted as throttled.
     let failed_before = registry.aws_calls("CloudWatch", "DescribeAlarms", "throttled");
-    put_faults(sandbox.local_addr, r#"[{"service":"monitoring","throttleEvery":1}]"#).await;
+    put_faults(world.sandbox.local_addr, r#"[{"service":"monitoring","throttleEvery":1}]"#).await;
     let error = aws.cloudwatch().describe_metric_alarms().await.expect_err("throttled every time");
     assert_eq!(error.kind, keywatch::aws::AwsErrorKind::Throttled, "{error}");
     assert_eq!(registry.aws_calls("CloudWatch", "DescribeAlarms", "throttled") - failed_before, 1);
@@ -133,28 +123,15 @@ async fn every_sdk_call_is_counted_with_its_outcome_and_retried_throttling_shows
 
 /// `PUT /_keywatch/faults`: the sandbox's fault rules, changed while it runs.
 async fn put_faults(addr: std::net::SocketAddr, rules: &str) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "PUT /_keywatch/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{rules}",
-        rules.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("sent");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
+    let request = wire::Request::new("PUT", "/_keywatch/faults").json(rules);
+    let response = wire::send_async(&addr.to_string(), request).await.expect("answered").head;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
 #[tokio::test]
 async fn a_throttled_poller_shows_as_a_panel_on_the_pages_and_through_its_server_function() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig::default())
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox started");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let world = World::new().await;
+    let aws = &world.aws;
     // The interceptor learns which service DescribeAlarmHistory belongs to
     // from a real call; then a round fails with CloudWatch's throttling.
     aws.cloudwatch().describe_alarm_history("pattern1-alarm", None, None).await.expect("history");
@@ -170,40 +147,18 @@ async fn a_throttled_poller_shows_as_a_panel_on_the_pages_and_through_its_server
         }),
     );
 
-    let settings = keywatch_app::api::connection::ConsoleSettings {
-        mode: keywatch_app::api::connection::AwsMode::Sandbox,
-        mode_source: keywatch_app::api::connection::ModeSource::Flag,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: None,
-    };
-    let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings);
-    let lab = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let testing = keywatch::testing::ServerTesting::new(aws, db, false);
-    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(lab), Arc::new(testing), options);
+    let router = world.app(world.auth().await);
 
-    let request = Request::post("/api/operations/aws-status")
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::empty())
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    let status: keywatch_app::api::operations::AwsStatus = serde_json::from_slice(&bytes).expect("AwsStatus");
+    let response = post_form(&router, "/api/operations/aws-status", "").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let status: keywatch_app::api::operations::AwsStatus = serde_json::from_str(&response.body).expect("AwsStatus");
     let history = status.degraded.iter().find(|poller| poller.poller == "alarm-history").expect("degraded");
     assert!(history.throttled);
     assert_eq!(history.service.as_deref(), Some("CloudWatch"));
 
     // The History page still renders, with the panel saying why it may be behind.
-    let request = Request::get("/history").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request");
-    let response = router.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
-    let page = String::from_utf8_lossy(&bytes);
+    let (status, _, page) = get(&router, "/history").await;
+    assert_eq!(status, StatusCode::OK);
     assert!(page.contains("AWS is throttling CloudWatch; retrying."), "{page}");
     assert!(page.contains("History"), "{page}");
 

@@ -6,98 +6,56 @@
 //! sandbox keeps answering mixed writes for a few seconds and its database
 //! opens again afterwards.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::path::Path;
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::binary::{self, Server};
+use support::wire;
 
 const CONNECTIONS: usize = 8;
 const REGION: &str = "ap-southeast-2";
 
-/// The binary under test. `KEYWATCH_TEST_BIN` overrides cargo's path: two
-/// checkouts sharing one target directory share its `debug/keywatch`, so
-/// cargo's path may hold the other checkout's build.
-fn binary() -> std::path::PathBuf {
-    std::env::var_os("KEYWATCH_TEST_BIN").map_or_else(|| env!("CARGO_BIN_EXE_keywatch").into(), Into::into)
+/// `keywatch sandbox` keeping its state in `state_dir`.
+fn start(state_dir: &Path, log: &Path) -> Server {
+    binary::start_healthy(log, binary::SANDBOX_HEALTH, |command, port| {
+        command
+            .args(["sandbox", "--listen", &wire::local(port)])
+            .arg("--state-dir")
+            .arg(state_dir)
+            .env("RUST_LOG", "warn");
+    })
 }
 
-fn start(state_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
-    let mut command = Command::new(binary());
-    command
-        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--state-dir")
-        .arg(state_dir)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
-        .spawn()
-        .expect("keywatch sandbox starts")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a port")
-}
-
-/// A keep-alive connection to the sandbox.
-struct Connection {
-    port: u16,
-    reader: BufReader<TcpStream>,
-}
+/// A keep-alive connection to the sandbox, signing (in shape) as a client
+/// of the service each call is for.
+struct Connection(wire::Connection);
 
 impl Connection {
     fn open(port: u16) -> Option<Connection> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-        stream.set_nodelay(true).ok()?;
-        Some(Connection { port, reader: BufReader::new(stream) })
+        wire::Connection::open(&wire::local(port)).ok().map(Connection)
     }
 
     /// Sends one request and reads its response: status and body, or
     /// `None` if the connection failed (the process was killed).
     fn call(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<(u16, Vec<u8>)> {
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n", self.port);
-        let scope = format!(
-            "AWS4-HMAC-SHA256 Credential=AKIDCRASH/20260101/{REGION}/{}/aws4_request, SignedHeaders=host, Signature=0",
-            if path.starts_with("/crash-bucket") { "s3" } else { "logs" }
-        );
+        let mut request = wire::Request::new(method, path);
         if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
-            request.push_str(&format!("Authorization: {scope}\r\n"));
+            let scope = format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDCRASH/20260101/{REGION}/{}/aws4_request, SignedHeaders=host, Signature=0",
+                if path.starts_with("/crash-bucket") { "s3" } else { "logs" }
+            );
+            request = request.header("Authorization", &scope);
         }
         for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
+            request = request.header(name, value);
         }
-        request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        let stream = self.reader.get_mut();
-        stream.write_all(request.as_bytes()).ok()?;
-        stream.write_all(body).ok()?;
-        let mut status_line = String::new();
-        if self.reader.read_line(&mut status_line).ok()? == 0 {
-            return None;
-        }
-        let status: u16 = status_line.split(' ').nth(1)?.parse().ok()?;
-        let mut length = 0_usize;
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().ok()?;
-            }
-        }
-        // A HEAD response names the object's length but carries no body.
-        let mut body = vec![0; if method == "HEAD" { 0 } else { length }];
-        self.reader.read_exact(&mut body).ok()?;
-        Some((status, body))
+        let response = self.0.send(&request.body(body)).ok()?;
+        Some((response.status, response.body))
     }
 
     fn logs(&mut self, operation: &str, input: &serde_json::Value) -> Option<(u16, serde_json::Value)> {
@@ -126,22 +84,6 @@ impl Connection {
         let (status, body) = self.call("POST", "/", &headers, input.to_string().as_bytes())?;
         Some((status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)))
     }
-}
-
-fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the sandbox exited ({status}):\n{}", std::fs::read_to_string(log).unwrap_or_default());
-        }
-        if let Some(mut connection) = Connection::open(port)
-            && connection.call("GET", "/_keywatch/health", &[], b"").is_some_and(|(status, _)| status == 200)
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the sandbox never became healthy");
 }
 
 /// What one writer had acknowledged: log messages, object keys, KMS key
@@ -260,9 +202,8 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state_dir = dir.path().join("state");
     let log = dir.path().join("sandbox.log");
-    let port = free_port();
-    let mut child = start(&state_dir, port, &log);
-    wait_healthy(port, &mut child, &log);
+    let mut sandbox = start(&state_dir, &log);
+    let port = sandbox.port;
     let mut setup = Connection::open(port).expect("connect");
     assert_eq!(setup.logs("CreateLogGroup", &serde_json::json!({"logGroupName": "crash"})).map(|r| r.0), Some(200));
     for id in 0..CONNECTIONS {
@@ -278,13 +219,12 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     assert_eq!(setup.call("PUT", "/crash-bucket", &[], location.as_bytes()).map(|r| r.0), Some(200));
     drop(setup);
 
-    let acknowledged = run_writers(port, Duration::from_millis(1500), Some(&mut child));
+    let acknowledged = run_writers(port, Duration::from_millis(1500), Some(&mut sandbox.child));
     let answered: usize = acknowledged.iter().map(Acknowledged::count).sum();
     assert!(answered > 0, "no write was answered before the kill");
 
-    let port = free_port();
-    let mut child = start(&state_dir, port, &log);
-    wait_healthy(port, &mut child, &log);
+    sandbox = start(&state_dir, &log);
+    let port = sandbox.port;
     let mut check = Connection::open(port).expect("connect");
     let mut found = 0_usize;
     for (id, written) in acknowledged.iter().enumerate() {
@@ -336,17 +276,15 @@ fn every_answered_write_survives_sigkill_and_a_short_soak_follows() {
     let soaked = run_writers(port, Duration::from_secs(5), None);
     let soaked_writes: usize = soaked.iter().map(Acknowledged::count).sum();
     assert!(soaked_writes > 0);
-    child.kill().expect("killed");
-    let _ = child.wait();
-    let port = free_port();
-    let mut child = start(&state_dir, port, &log);
-    wait_healthy(port, &mut child, &log);
-    let mut check = Connection::open(port).expect("connect");
+    sandbox.child.kill().expect("killed");
+    let _ = sandbox.child.wait();
+    sandbox = start(&state_dir, &log);
+    let mut check = Connection::open(sandbox.port).expect("connect");
     for (id, written) in soaked.iter().enumerate() {
         let stored = stored_messages(&mut check, id);
         assert!(written.messages.iter().all(|message| stored.contains(message)), "soak writes lost");
     }
     println!("{soaked_writes} writes answered 200 in the soak, all found after a second SIGKILL");
-    child.kill().expect("killed");
-    let _ = child.wait();
+    sandbox.child.kill().expect("killed");
+    let _ = sandbox.child.wait();
 }

@@ -22,7 +22,7 @@ use http::{Method, Request, StatusCode, header};
 use keywatch_app::api::audit::AuditPage;
 use keywatch_app::error::AppError;
 use support::World;
-use tower::ServiceExt;
+use support::requests::{Reply, encode};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -49,11 +49,7 @@ impl Harness {
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        support::requests::send(&self.router, request).await
     }
 
     /// Logs in with `password`; the reply carries the cookie when it worked.
@@ -131,33 +127,11 @@ impl Harness {
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> String {
-        self.headers.get(name).map(|value| value.to_str().expect("ascii").to_owned()).unwrap_or_default()
-    }
-}
-
+/// A request to the console with `headers`.
 fn request(method: Method, path: &str, headers: &[(&str, &str)]) -> http::request::Builder {
-    let mut builder = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:3000");
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    builder
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    headers
+        .iter()
+        .fold(support::requests::request(method, path), |builder, (name, value)| builder.header(*name, *value))
 }
 
 /// Every page path the app routes, with parameters filled in.

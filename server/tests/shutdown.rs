@@ -4,87 +4,38 @@
 //! the deployment it recorded is in the database afterwards. Also its JSON
 //! log lines: one object per line with level, target, message and fields.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::net::TcpStream;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use keywatch_app::api::lab::{DeploymentView, PreviewOutcome};
+use support::binary::{self, Server};
+use support::wire;
 
-fn start(data_dir: &std::path::Path, port: u16, log: &std::path::Path, faults: &str) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keywatch"));
-    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "KEYWATCH_AWS", "KEYWATCH_LISTEN"] {
-        command.env_remove(name);
-    }
-    if !faults.is_empty() {
-        command.env("KEYWATCH_SANDBOX_FAULTS", faults);
-    }
-    command
-        .args(["serve", "--aws", "sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--log-format", "json"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--site-root")
-        .arg(data_dir)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
-        .spawn()
-        .expect("keywatch serve starts")
-}
-
-/// One HTTP/1.1 request; returns the status and body.
-fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let body = json.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
-    Some((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
-        if size == 0 || rest.len() < size {
-            break;
+/// `keywatch serve` on the sandbox logging JSON, its state and database in
+/// `data_dir`, with the sandbox's `faults`.
+fn start(data_dir: &std::path::Path, log: &std::path::Path, faults: &str) -> Server {
+    binary::start_healthy(log, binary::CONSOLE_HEALTH, |command, port| {
+        if !faults.is_empty() {
+            command.env("KEYWATCH_SANDBOX_FAULTS", faults);
         }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
+        command
+            .args(["serve", "--aws", "sandbox", "--listen", &wire::local(port)])
+            .args(["--log-format", "json"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--site-root")
+            .arg(data_dir)
+            .env("RUST_LOG", "info");
+    })
 }
 
-fn wait_healthy(port: u16, child: &mut Child, log: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            let log = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("the console exited ({status}) before it was healthy:\n{log}");
-        }
-        if http(port, "GET", "/healthz", None).is_some_and(|(status, _)| status == 200) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the console never became healthy");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a port")
+/// A server function called with `json`: the status and body.
+fn call(port: u16, path: &str, json: &str) -> std::io::Result<(u16, String)> {
+    let request = wire::Request::new("POST", path).header("Accept", "application/json").json(json);
+    wire::send(&wire::local(port), &request).map(|response| (response.status, response.text()))
 }
 
 fn sigterm(child: &Child) {
@@ -111,45 +62,39 @@ fn wait_exit(child: &mut Child, within: Duration, log: &std::path::Path) -> Opti
 #[test]
 fn sigterm_during_a_deployment_finishes_the_request_commits_it_and_exits_0() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let log = dir.path().join("console.log");
     // Every CloudFormation call takes 700 ms: the deploy request is still
     // running when the signal arrives.
-    let mut console = start(dir.path(), port, &log, "cloudformation:latency-ms=700");
-    wait_healthy(port, &mut console, &log);
+    let mut console = start(dir.path(), &log, "cloudformation:latency-ms=700");
+    let port = console.port;
 
-    let (status, body) = http(
-        port,
-        "POST",
-        "/api/lab/preview",
-        Some(r#"{"request":{"section":"BaseNetwork","prefix":"sigterm","parameters":[]}}"#),
-    )
-    .expect("preview answered");
+    let (status, body) =
+        call(port, "/api/lab/preview", r#"{"request":{"section":"BaseNetwork","prefix":"sigterm","parameters":[]}}"#)
+            .expect("preview answered");
     assert_eq!(status, 200, "{body}");
     let PreviewOutcome::Changes { change_set_id, .. } = serde_json::from_str(&body).expect("preview json") else {
         panic!("expected changes: {body}")
     };
     let deploy = std::thread::spawn(move || {
-        let answer = http(
+        let answer = call(
             port,
-            "POST",
             "/api/lab/deploy",
-            Some(&format!(
+            &format!(
                 r#"{{"request":{{"section":"BaseNetwork","prefix":"sigterm","change_set_id":"{change_set_id}"}}}}"#
-            )),
+            ),
         );
         (answer, Instant::now())
     });
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
-    sigterm(&console);
+    sigterm(&console.child);
 
     let (answer, answered_at) = deploy.join().expect("deploy thread");
     assert!(answered_at > signalled, "the deploy was still in flight when SIGTERM arrived");
     let (status, body) = answer.expect("the in-flight deploy was answered");
     assert_eq!(status, 200, "{body}");
     let deployment: DeploymentView = serde_json::from_str(&body).expect("deployment json");
-    let code = wait_exit(&mut console, Duration::from_secs(30), &log);
+    let code = wait_exit(&mut console.child, Duration::from_secs(30), &log);
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(code, Some(0), "{log_text}");
     assert!(signalled.elapsed() < Duration::from_secs(20), "stopped within its grace periods");
@@ -173,12 +118,11 @@ fn sigterm_during_a_deployment_finishes_the_request_commits_it_and_exits_0() {
 #[test]
 fn json_logs_are_one_object_per_line_with_level_target_message_and_fields() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
     let log = dir.path().join("console.log");
-    let mut console = start(dir.path(), port, &log, "");
-    wait_healthy(port, &mut console, &log);
-    sigterm(&console);
-    assert_eq!(wait_exit(&mut console, Duration::from_secs(30), &log), Some(0));
+    let mut console = start(dir.path(), &log, "");
+    let port = console.port;
+    sigterm(&console.child);
+    assert_eq!(wait_exit(&mut console.child, Duration::from_secs(30), &log), Some(0));
 
     let text = std::fs::read_to_string(&log).expect("log");
     let lines: Vec<serde_json::Value> = text

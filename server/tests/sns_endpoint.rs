@@ -1,5 +1,5 @@
-//! The console's endpoint for direct SNS delivery against an in-process
-//! sandbox that signs its messages as SNS does: the subscription is
+//! The console's endpoint for direct SNS delivery, in the console as
+//! `serve` builds and serves it, against an in-process sandbox that signs its messages as SNS does: the subscription is
 //! confirmed, a genuine notification is stored once, and forged or altered
 //! messages are refused without being stored.
 //!
@@ -16,11 +16,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-mod support;
-
-use keywatch::db::Database;
 use keywatch::sns_endpoint::{AlarmTopicList, PATH, SnsEndpoint};
-use support::World;
+use support::wire;
+use support::{TempDb, World};
+
+mod support;
 
 /// A second subscriber on the same server that keeps every body SNS posts,
 /// so the test holds genuine signed messages to alter; and a certificate
@@ -41,26 +41,14 @@ async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) ->
     panic!("timed out waiting for {what}");
 }
 
+/// POSTs `body` to `url` as SNS's agent does over HTTP; the status.
 async fn post_body(url: &str, body: &str) -> u16 {
-    // Plain HTTP/1 POST over loopback, as SNS's agent sends it.
-    use http_body_util::BodyExt as _;
     let uri: http::Uri = url.parse().expect("uri");
-    let stream = tokio::net::TcpStream::connect((uri.host().expect("host"), uri.port_u16().expect("port")))
-        .await
-        .expect("connect");
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
-    tokio::spawn(connection);
-    let request = http::Request::post(uri.path())
-        .header(http::header::HOST, uri.authority().expect("authority").as_str())
-        .header(http::header::CONTENT_TYPE, "text/plain; charset=UTF-8")
+    let request = wire::Request::new("POST", uri.path())
+        .header("Content-Type", "text/plain; charset=UTF-8")
         .header("x-amz-sns-message-type", "Notification")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_owned())))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let _ = response.into_body().collect().await;
-    status
+        .body(body);
+    wire::send_async(uri.authority().expect("authority").as_str(), request).await.expect("response").status
 }
 
 fn with(body: &str, member: &str, value: &str) -> String {
@@ -69,9 +57,11 @@ fn with(body: &str, member: &str, value: &str) -> String {
     json.to_string()
 }
 
-/// Serves the console's endpoint beside the capturing subscriber (and a
-/// certificate URL elsewhere that counts its fetches); the base URL.
-async fn serve(endpoint: Arc<SnsEndpoint>, capture: Arc<Capture>) -> String {
+/// Serves the console as `serve` builds it (its SNS endpoint with it) and,
+/// elsewhere, the capturing subscriber and a certificate URL that counts
+/// its fetches; the console's base URL and the other server's.
+async fn serve(world: &World, capture: Arc<Capture>) -> (String, String) {
+    let console = support::world::serve(world.app(world.auth().await)).await;
     let capturing = Router::new()
         .route(
             "/capture",
@@ -87,11 +77,10 @@ async fn serve(endpoint: Arc<SnsEndpoint>, capture: Arc<Capture>) -> String {
             }),
         )
         .with_state(capture);
-    let app = keywatch::sns_endpoint::router(endpoint).merge(capturing);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    base
+    let other = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, capturing).await });
+    (format!("http://{console}"), other)
 }
 
 #[tokio::test]
@@ -100,16 +89,15 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
     let (sandbox, db) = (&world.sandbox, &world.db);
     let sns = aws_sdk_sns::Client::new(&world.aws.sdk_config);
     let capture = Arc::new(Capture::default());
-    let alarm_topics = AlarmTopicList::default();
-    let endpoint = Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), alarm_topics.clone()));
-    let base = serve(endpoint, capture.clone()).await;
+    let alarm_topics = &world.alarm_topics;
+    let (base, other) = serve(&world, capture.clone()).await;
 
     let topic_arn =
         sns.create_topic().name("pattern1-logging-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
     // What the inbox publishes once it has read the alarm topics.
     alarm_topics.replace([topic_arn.clone()]);
     let console_url = format!("{base}{PATH}");
-    let capture_url = format!("{base}/capture");
+    let capture_url = format!("{other}/capture");
     for url in [&console_url, &capture_url] {
         sns.subscribe().topic_arn(&topic_arn).protocol("http").endpoint(url).send().await.expect("Subscribe");
     }
@@ -174,7 +162,7 @@ async fn confirms_stores_genuine_messages_and_refuses_forged_ones() {
     // A signature that is not even base64, and one for other bytes.
     assert_eq!(post_body(&console_url, &with(&altered, "Signature", "not base64!")).await, 403);
     // SigningCertURL on another host: refused before any fetch.
-    let elsewhere = with(&altered, "SigningCertURL", &format!("{base}/elsewhere.pem"));
+    let elsewhere = with(&altered, "SigningCertURL", &format!("{other}/elsewhere.pem"));
     assert_eq!(post_body(&console_url, &elsewhere).await, 403);
     assert_eq!(capture.certificate_fetches.load(Ordering::SeqCst), 0);
     // An unknown SignatureVersion.
@@ -220,14 +208,13 @@ async fn messages_from_topics_that_are_not_alarm_topics_are_refused() {
     let sns = aws_sdk_sns::Client::new(&world.aws.sdk_config);
     let capture = Arc::new(Capture::default());
     // No alarm topic known: nothing is trusted.
-    let endpoint =
-        Arc::new(SnsEndpoint::new(db.clone(), Some(sandbox.endpoint_url.clone()), AlarmTopicList::default()));
-    let base = serve(endpoint.clone(), capture.clone()).await;
+    let endpoint = &world.sns_endpoint;
+    let (base, other) = serve(&world, capture.clone()).await;
 
     let topic_arn =
         sns.create_topic().name("someone-elses-topic").send().await.expect("CreateTopic").topic_arn.expect("arn");
     let console_url = format!("{base}{PATH}");
-    for url in [console_url.clone(), format!("{base}/capture")] {
+    for url in [console_url.clone(), format!("{other}/capture")] {
         sns.subscribe().topic_arn(&topic_arn).protocol("http").endpoint(url).send().await.expect("Subscribe");
     }
     // The capturing subscriber's copy shows SNS has posted the confirmations.
@@ -262,8 +249,8 @@ async fn messages_from_topics_that_are_not_alarm_topics_are_refused() {
 // while without fetching.
 #[tokio::test]
 async fn forged_messages_do_not_make_the_console_fetch_again_and_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
+    let temp = TempDb::new().await;
+    let db = &temp.db;
     // A sandbox endpoint nobody listens on: every fetch fails at once.
     let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let dead_url = format!("http://{}", dead.local_addr().expect("addr"));

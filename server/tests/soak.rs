@@ -12,13 +12,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use keywatch::console::{Console, ConsoleBase};
-use keywatch::db::Database;
-use keywatch_app::api::connection::{AwsMode, ModeSource};
-use keywatch_domain::lab;
-use keywatch_domain::region;
-use keywatch_sandbox::{Sandbox, SandboxConfig};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use keywatch_sandbox::SandboxConfig;
+use support::World;
 
 mod support;
 
@@ -37,19 +32,10 @@ const BYTES_PER_RECORD: u64 = 8 * 1024;
 /// empty database's pages.
 const FIXED_BYTES: u64 = 24 * 1024 * 1024;
 
-/// One HTTP/1.1 exchange with the lab's application, as its curl commands send.
+/// One of the lab's curl requests to its application: the status, 0
+/// without an answer.
 async fn http(address: &str, method: &str, path: &str, body: &str) -> u16 {
-    let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else { return 0 };
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return 0;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response).await;
-    response.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+    support::lab::call_application(address, method, path, body).await.map_or(0, |response| response.status)
 }
 
 /// Every file's size under `dir`, recursively.
@@ -69,35 +55,15 @@ async fn count(pool: &sqlx::SqlitePool, query: &'static str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_state_directory_stays_within_its_retention_bound_under_the_consoles_pollers() {
-    let dir = tempfile::tempdir().expect("dirs");
-    let state_dir = dir.path().join("sandbox");
-    let sandbox = Sandbox::new(SandboxConfig {
-        state_dir: Some(state_dir.clone()),
+    let world = World::lab(SandboxConfig {
         cloudtrail_delivery_delay: Duration::from_millis(100),
         cloudtrail_log_file_interval: Duration::from_secs(1),
         ..SandboxConfig::default()
     })
-    .expect("sandbox");
-    sandbox.set_task_launcher(keywatch::sandbox_tasks::workload_launcher());
-    let running = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
-    let [_, app, _] = support::deploy_lab(&running.endpoint_url).await;
-    let endpoint = support::output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
-
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let console = Console::start(
-        ConsoleBase {
-            db: db.clone(),
-            mode: AwsMode::Sandbox,
-            mode_source: ModeSource::Flag,
-            sandbox_endpoint: Some(running.endpoint_url.clone()),
-            poller_interval: POLL_EVERY,
-            alarm_topics: keywatch::sns_endpoint::AlarmTopicList::default(),
-            cloudtrail_delay: Duration::from_millis(100),
-        },
-        region::parse("ap-southeast-2").expect("region"),
-        None,
-    )
     .await;
+    let state_dir = world.sandbox_state_dir();
+    let endpoint = support::lab::deploy(&world).await.endpoint;
+    let console = world.start_console(POLL_EVERY).await;
 
     // Section 4's calls, round and round: an encrypt, its decrypt, and a
     // decrypt with a false key (which the lab's metric filter counts).
@@ -115,7 +81,7 @@ async fn the_state_directory_stays_within_its_retention_bound_under_the_consoles
     console.stop().await;
     // Whatever fell due is delivered (1 s log files, 100 ms deliveries).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    drop(running);
+    drop(world.sandbox);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let database = sqlx::sqlite::SqliteConnectOptions::new().filename(state_dir.join("sandbox.db")).read_only(true);

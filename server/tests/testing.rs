@@ -6,58 +6,39 @@
 //! refused with nothing recorded, and runs cut by a restart marked
 //! interrupted. Every AWS call goes through the official SDK clients.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use axum::body::Body;
-use http::{Request, header};
+use http::{Method, header};
 use keywatch::aws::Aws;
-use keywatch::db::Database;
 use keywatch::db::attack_runs::NewAttackRun;
 use keywatch::pollers::{self, PollerConfig};
 use keywatch::testing::ServerTesting;
 use keywatch_app::api::testing::port::TestingBackend;
 use keywatch_app::api::testing::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
 use keywatch_app::error::AppError;
-use keywatch_domain::lab::{self, LabSection};
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
-use tower::ServiceExt;
-
-mod support;
+use keywatch_domain::lab::LabSection;
+use keywatch_sandbox::SandboxConfig;
+use support::requests;
+use support::{TempDb, World};
 
 struct Lab {
     testing: ServerTesting,
-    aws: Aws,
-    db: Database,
-    _sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
-/// A sandbox with the lab's three stacks deployed (as `lab_loop.rs` does)
-/// and a Testing backend on a fresh database.
+/// A sandbox with the lab's three stacks deployed and its application
+/// answering, and a Testing backend on a fresh database.
 async fn deployed_lab() -> Lab {
-    let dir = tempfile::tempdir().expect("state dir");
-    let sandbox = Sandbox::new(SandboxConfig {
-        default_region: "ap-southeast-2".into(),
-        state_dir: Some(dir.path().join("sandbox")),
-        cloudtrail_delivery_delay: Duration::from_millis(200),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox");
-    sandbox.set_task_launcher(keywatch::sandbox_tasks::workload_launcher());
-    let sandbox = sandbox.start("127.0.0.1:0".parse().expect("addr")).await.expect("sandbox started");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let [_, app, _] = support::deploy_lab(&sandbox.endpoint_url).await;
-    let endpoint = support::output(&app, lab::APP_ENDPOINT_OUTPUT).expect("endpoint");
-    for _ in 0..100 {
-        if keywatch::testing::send(&endpoint, "GET", "/", "").await.status == Some(200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let testing = ServerTesting::new(aws.clone(), db.clone(), false);
-    Lab { testing, aws, db, _sandbox: sandbox, _dir: dir }
+    let world =
+        World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(200), ..SandboxConfig::default() })
+            .await;
+    support::lab::deploy(&world).await;
+    let testing =
+        ServerTesting::new(world.aws.clone(), world.db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    Lab { testing, world }
 }
 
 fn attack(count: &str, rate: &str) -> AttackRequest {
@@ -68,7 +49,7 @@ fn attack(count: &str, rate: &str) -> AttackRequest {
 async fn wait_for(lab: &Lab, id: i64, seconds: u64, done: impl Fn(&AttackRunView) -> bool) -> AttackRunView {
     let mut run = None;
     for _ in 0..seconds * 10 {
-        let now = lab.db.attack_runs().get(id).await.expect("query").expect("recorded");
+        let now = lab.world.db.attack_runs().get(id).await.expect("query").expect("recorded");
         if done(&now) {
             return now;
         }
@@ -110,7 +91,7 @@ async fn the_round_trip_encrypts_and_decrypts_with_the_stacks_key() {
 
     // Both round trips are in the audit log (issue 15: the round trip writes
     // to the lab's database and calls KMS, and was not audited).
-    let audit = lab.db.audit().page(None, 50).await.expect("audit");
+    let audit = lab.world.db.audit().page(None, 50).await.expect("audit");
     let round_trips: Vec<(&str, &str)> = audit
         .iter()
         .filter(|record| record.action == "attack.round-trip")
@@ -124,8 +105,8 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     let lab = deployed_lab().await;
     // The inbox as `keywatch serve` runs it: subscribed to the lab's topic, long-polling.
     let config = PollerConfig { interval: Duration::from_millis(500), ..PollerConfig::new(Duration::from_millis(500)) };
-    pollers::inbox::ensure_subscribed(&lab.aws, &config, &mut None).await.expect("inbox subscribed");
-    let pollers = pollers::Pollers::start(lab.aws.clone(), lab.db.clone(), config);
+    pollers::inbox::ensure_subscribed(&lab.world.aws, &config, &mut None).await.expect("inbox subscribed");
+    let pollers = pollers::Pollers::start(lab.world.aws.clone(), lab.world.db.clone(), config);
 
     // The defaults come from the alarm DescribeAlarms returns: more than 1
     // failure in a 10 s period, 1 of 1, at the lab's one call a second.
@@ -144,7 +125,7 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     // lab.md: a wrong key is answered 400 "Data decryption failed ...".
     assert_eq!(done.status_counts.len(), 1, "{:?}", done.status_counts);
     assert_eq!((done.status_counts[0].status, done.status_counts[0].count), (Some(400), 3));
-    let responses = lab.db.attack_runs().responses(done.id, 10).await.expect("responses");
+    let responses = lab.world.db.attack_runs().responses(done.id, 10).await.expect("responses");
     assert!(
         responses
             .iter()
@@ -186,7 +167,7 @@ async fn stop_ends_a_run_early_and_one_run_at_a_time() {
     assert!(stopped.sent < 200, "{stopped:?}");
     let sent = stopped.sent;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let later = lab.db.attack_runs().get(started.id).await.expect("query").expect("run");
+    let later = lab.world.db.attack_runs().get(started.id).await.expect("query").expect("run");
     assert_eq!(later.sent, sent, "nothing is sent after Stop");
     assert!(later.finished_at.is_some());
     let again = lab.testing.stop_attack(StopRequest { id: started.id }).await;
@@ -213,45 +194,33 @@ async fn bad_attack_parameters_are_refused_beside_their_field_and_record_nothing
             "{count}/{rate}: {refused:?}"
         );
     }
-    assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
+    assert_eq!(lab.world.db.attack_runs().count().await.expect("count"), 0);
 
     // The server function refuses them too, through the router.
-    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let backend = keywatch::backend::ServerBackend::new(lab.aws.clone(), lab.db.clone(), settings());
-    let wizard = keywatch::lab::ServerLab::new(lab.aws.clone(), lab.db.clone(), "ap-southeast-2".into(), true);
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(wizard), Arc::new(lab.testing.clone()), options);
-    let response = router
-        .oneshot(
-            Request::post("/api/testing/attack")
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::HOST, "127.0.0.1:3000")
-                .header(header::ORIGIN, "http://127.0.0.1:3000")
-                .body(Body::from(r#"{"request":{"count":"ten","rate":"1"}}"#))
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert!(!response.status().is_success(), "{}", response.status());
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    let error: AppError = serde_json::from_slice(&body).expect("an AppError");
+    let router = lab.world.app(lab.world.auth().await);
+    let response = requests::send(
+        &router,
+        requests::request(Method::POST, "/api/testing/attack")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .body(Body::from(r#"{"request":{"count":"ten","rate":"1"}}"#))
+            .expect("request"),
+    )
+    .await;
+    assert!(!response.status.is_success(), "{}", response.status);
+    let error: AppError = serde_json::from_str(&response.body).expect("an AppError");
     assert_eq!(
         error,
         AppError::InvalidInput { field: Some("count".into()), message: "enter a whole number from 1 to 1000".into() }
     );
-    assert_eq!(lab.db.attack_runs().count().await.expect("count"), 0);
+    assert_eq!(lab.world.db.attack_runs().count().await.expect("count"), 0);
 }
 
 #[tokio::test]
 async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_nothing_is_sent() {
-    let dir = tempfile::tempdir().expect("dir");
-    let sandbox = Sandbox::new(SandboxConfig { default_region: "ap-southeast-2".into(), ..SandboxConfig::default() })
-        .expect("sandbox")
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox started");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let testing = ServerTesting::new(aws.clone(), db.clone(), false);
+    let world = World::new().await;
+    let (aws, db) = (&world.aws, &world.db);
+    let testing = ServerTesting::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     let overview = testing.overview().await.expect("overview");
     assert_eq!(
         overview.missing_prerequisites,
@@ -264,19 +233,10 @@ async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_no
     assert_eq!(db.attack_runs().count().await.expect("count"), 0);
 
     // The page itself, rendered on the server before hydration.
-    let options = keywatch::web::leptos_options(std::path::Path::new("."), "127.0.0.1:3000".parse().expect("addr"));
-    let backend = keywatch::backend::ServerBackend::new(aws.clone(), db.clone(), settings());
-    let wizard = keywatch::lab::ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true);
-    let router = keywatch::web::router(Arc::new(backend), Arc::new(wizard), Arc::new(testing), options);
-    let response = router
-        .oneshot(
-            Request::get("/lab/testing").header(header::HOST, "127.0.0.1:3000").body(Body::empty()).expect("request"),
-        )
-        .await
-        .expect("response");
-    assert!(response.status().is_success(), "{}", response.status());
-    let html =
-        String::from_utf8_lossy(&axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body")).into_owned();
+    let router = world.app(world.auth().await);
+    let response = requests::get(&router, "/lab/testing").await;
+    assert!(response.status.is_success(), "{}", response.status);
+    let html = response.body;
     assert!(html.contains("4. Testing"), "{html}");
     assert!(
         html.contains("Deploy the lab&#x27;s stacks first") || html.contains("Deploy the lab's stacks first"),
@@ -296,9 +256,8 @@ async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_no
 
 #[tokio::test]
 async fn a_run_cut_by_a_restart_is_marked_interrupted_at_start_up() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("keywatch.db");
-    let db = Database::open(&path).await.expect("database");
+    let temp = TempDb::new().await;
+    let db = &temp.db;
     let id = db
         .attack_runs()
         .insert(&NewAttackRun {
@@ -317,26 +276,14 @@ async fn a_run_cut_by_a_restart_is_marked_interrupted_at_start_up() {
     db.close().await;
 
     // A new process over the same file.
-    let db = Database::open(&path).await.expect("reopened");
+    let db = temp.reopen().await;
     let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
-    let testing = ServerTesting::new(aws, db.clone(), false);
+    let testing = ServerTesting::new(aws, db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     assert_eq!(testing.interrupt_unfinished().await.expect("start-up"), 1);
     let run = db.attack_runs().get(id).await.expect("query").expect("kept");
     assert_eq!(run.outcome, "interrupted");
     assert_eq!((run.sent, run.first_failure_at.is_some()), (1, true), "what was recorded is kept");
     assert!(run.finished_at.is_some());
-}
-
-fn settings() -> keywatch_app::api::connection::ConsoleSettings {
-    use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
-    ConsoleSettings {
-        mode: AwsMode::Sandbox,
-        mode_source: ModeSource::Flag,
-        region: "ap-southeast-2".into(),
-        region_name: "Asia Pacific (Sydney)".into(),
-        profile: None,
-        sandbox_endpoint: None,
-    }
 }
 
 // Issue 17, J: a 210 KB round trip was sent, echoed whole, and the

@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::MetricDatum;
-use keywatch::aws::Aws;
-use keywatch::db::Database;
 use keywatch::lab::ServerLab;
 use keywatch::pollers::stack_watcher::StackWatcher;
 use keywatch::thresholds::ServerThresholds;
@@ -27,35 +25,26 @@ use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{ComparisonOperator, MetricAlarm, Statistic, ThresholdForm, TreatMissingData};
 use keywatch_domain::lab::LabSection;
 use keywatch_domain::lab_alarms::Detection;
-use keywatch_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use support::World;
 
 const LAB_ALARM: &str = "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm";
 
 struct Harness {
-    aws: Aws,
-    db: Database,
     lab: Arc<ServerLab>,
     thresholds: ServerThresholds,
-    _sandbox: RunningSandbox,
-    _dir: tempfile::TempDir,
+    world: World,
 }
 
 async fn harness() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::new(SandboxConfig {
-        default_region: "ap-southeast-2".into(),
-        state_dir: None,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox")
-    .start("127.0.0.1:0".parse().expect("addr"))
-    .await
-    .expect("sandbox started");
-    let db = Database::open(&dir.path().join("keywatch.db")).await.expect("database");
-    let aws = Aws::sandbox(&sandbox.endpoint_url, "ap-southeast-2");
-    let lab = Arc::new(ServerLab::new(aws.clone(), db.clone(), "ap-southeast-2".into(), true));
-    let thresholds = ServerThresholds::new(aws.clone(), db.clone(), lab.clone());
-    Harness { aws, db, lab, thresholds, _sandbox: sandbox, _dir: dir }
+    let world = World::new().await;
+    let lab = Arc::new(ServerLab::new(
+        world.aws.clone(),
+        world.db.clone(),
+        support::REGION.into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    ));
+    let thresholds = ServerThresholds::new(world.aws.clone(), world.db.clone(), lab.clone());
+    Harness { lab, thresholds, world }
 }
 
 /// Deploys a section through the wizard's own path and waits for it.
@@ -66,10 +55,10 @@ async fn deploy(harness: &Harness, section: LabSection) {
     };
     let deployment =
         harness.lab.deploy(DeployRequest { section, prefix: "pattern1".into(), change_set_id }).await.expect("deploy");
-    let watcher = StackWatcher::new(harness.aws.cloudformation(), harness.db.clone());
+    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
     for _ in 0..300 {
         watcher.poll_once().await.expect("watcher round");
-        let stored = harness.db.deployments().get(deployment.id).await.expect("query").expect("recorded");
+        let stored = harness.world.db.deployments().get(deployment.id).await.expect("query").expect("recorded");
         if let Some(outcome) = stored.outcome {
             assert_eq!(outcome, "succeeded", "{section:?}: {:?}", stored.status_reason);
             return;
@@ -85,7 +74,7 @@ fn now_ms() -> i64 {
 
 /// Failed-call counts published to the lab's metric, `(ms ago, value)`.
 async fn record(harness: &Harness, points: &[(i64, f64)]) {
-    let client = aws_sdk_cloudwatch::Client::new(&harness.aws.sdk_config);
+    let client = aws_sdk_cloudwatch::Client::new(&harness.world.aws.sdk_config);
     // On the 10-second grid, so points meant for one period land in one.
     let now = now_ms() / 10_000 * 10_000;
     let data = points
@@ -116,12 +105,12 @@ fn input_field(error: AppError) -> Option<String> {
 
 async fn stack_parameter(harness: &Harness, key: &str) -> String {
     let stack =
-        harness.aws.cloudformation().describe_stack("pattern1-logging").await.expect("describe").expect("stack");
+        harness.world.aws.cloudformation().describe_stack("pattern1-logging").await.expect("describe").expect("stack");
     stack.parameters.into_iter().find(|(k, _)| k == key).map(|(_, v)| v).expect("parameter")
 }
 
 async fn alarm_settings(harness: &Harness, name: &str) -> MetricAlarm {
-    let details = harness.aws.cloudwatch().describe_alarm_details().await.expect("DescribeAlarms");
+    let details = harness.world.aws.cloudwatch().describe_alarm_details().await.expect("DescribeAlarms");
     details.into_iter().find(|d| d.alarm_name == name).and_then(|d| d.settings).expect("the alarm")
 }
 
@@ -182,7 +171,7 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
         let error = harness.thresholds.preview(request).await.expect_err(field);
         assert_eq!(input_field(error), Some(field.to_owned()));
     }
-    assert!(harness.db.threshold_changes().for_alarm(LAB_ALARM, 10).await.expect("changes").is_empty());
+    assert!(harness.world.db.threshold_changes().for_alarm(LAB_ALARM, 10).await.expect("changes").is_empty());
     assert_eq!(stack_parameter(&harness, "AlarmThreshold").await, "1");
 
     let change = harness
@@ -194,7 +183,7 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
     assert_eq!(change.fields, [("Threshold".to_owned(), "1".to_owned(), "3".to_owned())]);
     let mut finished = None;
     for _ in 0..300 {
-        let changes = harness.db.threshold_changes().for_alarm(LAB_ALARM, 10).await.expect("changes");
+        let changes = harness.world.db.threshold_changes().for_alarm(LAB_ALARM, 10).await.expect("changes");
         if changes[0].outcome != "pending" {
             finished = Some(changes[0].clone());
             break;
@@ -255,7 +244,7 @@ async fn the_lab_alarm_is_previewed_and_changed_through_its_stack() {
 /// The alarm's newest change once it is no longer pending.
 async fn finished_change(harness: &Harness, alarm_name: &str) -> ThresholdChange {
     for _ in 0..300 {
-        let changes = harness.db.threshold_changes().for_alarm(alarm_name, 10).await.expect("changes");
+        let changes = harness.world.db.threshold_changes().for_alarm(alarm_name, 10).await.expect("changes");
         if changes[0].outcome != "pending" {
             return changes[0].clone();
         }
@@ -286,7 +275,7 @@ async fn other_alarms_change_with_put_metric_alarm() {
         ok_actions: Vec::new(),
         insufficient_data_actions: Vec::new(),
     };
-    harness.aws.cloudwatch().put_metric_alarm(&alarm).await.expect("PutMetricAlarm");
+    harness.world.aws.cloudwatch().put_metric_alarm(&alarm).await.expect("PutMetricAlarm");
 
     let managed = harness.thresholds.alarms(AlarmListQuery { all: false }).await.expect("alarms");
     assert!(managed.iter().all(|a| a.alarm_name != "orders-latency"));
@@ -308,7 +297,7 @@ async fn other_alarms_change_with_put_metric_alarm() {
         .expect_err("N = 0");
     assert_eq!(input_field(error), Some("EvaluationPeriods".to_owned()));
     assert_eq!(alarm_settings(&harness, "orders-latency").await, alarm);
-    assert!(harness.db.threshold_changes().for_alarm("orders-latency", 10).await.expect("changes").is_empty());
+    assert!(harness.world.db.threshold_changes().for_alarm("orders-latency", 10).await.expect("changes").is_empty());
 
     let change = harness
         .thresholds
@@ -324,7 +313,7 @@ async fn other_alarms_change_with_put_metric_alarm() {
     assert_eq!(now.treat_missing_data, TreatMissingData::NotBreaching);
     // Everything else is as it was: PutMetricAlarm replaces the whole configuration.
     assert_eq!(MetricAlarm { threshold: 250.0, treat_missing_data: TreatMissingData::Missing, ..now }, alarm);
-    let recorded = harness.db.threshold_changes().for_alarm("orders-latency", 10).await.expect("changes");
+    let recorded = harness.world.db.threshold_changes().for_alarm("orders-latency", 10).await.expect("changes");
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].fields.len(), 2);
 }
