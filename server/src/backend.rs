@@ -147,7 +147,10 @@ impl ConsoleBackend for ServerBackend {
             Some(switch) => switch.switch(region, profile).await,
             None => Err(AppError::Conflict("This console cannot change its connection while running".into())),
         };
-        self.db.audit().record(AuditEntry::of_result(actions::CONNECTION_CHANGE, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::CONNECTION_CHANGE, target, &result))
+            .await;
         result
     }
 
@@ -189,13 +192,24 @@ impl ConsoleBackend for ServerBackend {
             .map_err(AppError::from);
         // The endpoint is recorded masked, as the Subscribers page shows it.
         let target = format!("{topic_arn} {protocol}:{}", mask_endpoint(protocol, endpoint));
-        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_ADD, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::SUBSCRIBER_ADD, target, &result))
+            .await;
         result
     }
 
     async fn unsubscribe(&self, subscription_arn: &str) -> Result<(), AppError> {
         let result = self.aws.sns().unsubscribe(subscription_arn).await.map_err(AppError::from);
-        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_REMOVE, subscription_arn, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(
+                crate::auth::current_user(),
+                actions::SUBSCRIBER_REMOVE,
+                subscription_arn,
+                &result,
+            ))
+            .await;
         result
     }
 
@@ -207,7 +221,10 @@ impl ConsoleBackend for ServerBackend {
     ) -> Result<(), AppError> {
         let result = self.resubscribe_pending(topic_arn, protocol, masked_endpoint).await;
         let target = format!("{topic_arn} {protocol}:{masked_endpoint}");
-        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_RESEND, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::SUBSCRIBER_RESEND, target, &result))
+            .await;
         result
     }
 
@@ -240,7 +257,15 @@ impl ConsoleBackend for ServerBackend {
 
     async fn confirm_from_outbox(&self, message_id: &str) -> Result<(), AppError> {
         let result = self.follow_confirmation_link(message_id).await;
-        self.db.audit().record(AuditEntry::of_result(actions::SUBSCRIBER_CONFIRM, message_id, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(
+                crate::auth::current_user(),
+                actions::SUBSCRIBER_CONFIRM,
+                message_id,
+                &result,
+            ))
+            .await;
         result
     }
 
@@ -283,7 +308,10 @@ impl ConsoleBackend for ServerBackend {
             Some(days) => format!("keep {days} days"),
             None => "keep everything".to_owned(),
         };
-        self.db.audit().record(AuditEntry::of_result(actions::HISTORY_RETENTION, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::HISTORY_RETENTION, target, &result))
+            .await;
         result?;
         self.history_retention().await
     }

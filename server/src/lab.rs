@@ -689,7 +689,10 @@ impl LabBackend for ServerLab {
         // CloudFormation finishes it, with its real outcome (a create that
         // rolls back is a failure); here only what never started.
         if result.is_err() {
-            self.db.audit().record(AuditEntry::of_result(actions::LAB_DEPLOY, target, &result)).await;
+            self.db
+                .audit()
+                .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_DEPLOY, target, &result))
+                .await;
         }
         result
     }
@@ -723,21 +726,30 @@ impl LabBackend for ServerLab {
     async fn delete_section(&self, request: SectionRequest) -> Result<SectionLive, AppError> {
         let target = format!("{} ({})", request.section.title(), request.prefix.clone().unwrap_or_default());
         let result = self.start_section_deletion(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::LAB_DELETE_SECTION, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_DELETE_SECTION, target, &result))
+            .await;
         result
     }
 
     async fn teardown(&self, request: TeardownRequest) -> Result<TeardownStatus, AppError> {
         let target = format!("lab prefix {}", request.prefix);
         let result = self.start_teardown(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::LAB_TEARDOWN, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_TEARDOWN, target, &result))
+            .await;
         result
     }
 
     async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
         let target = request.name.clone();
         let result = self.remove_recorded_leftover(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::LEFTOVER_REMOVE, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::LEFTOVER_REMOVE, target, &result))
+            .await;
         result
     }
 }

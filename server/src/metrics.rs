@@ -13,23 +13,22 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use aws_smithy_runtime::client::retries::classifiers::run_classifiers_on_ctx;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::retries::classifiers::{RetryAction, RetryReason};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::retry::ErrorKind;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 
-use crate::aws::{AwsCallError, AwsErrorKind};
 use crate::clock::now_ms;
-use crate::error::ServerError;
+
+/// How a poller's round failed, in the labels metrics keep: whether AWS
+/// throttled it, the AWS operation that failed (its service is looked up
+/// from the calls counted), and what users may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollerFault {
+    pub throttled: bool,
+    pub operation: Option<&'static str>,
+    pub message: String,
+}
 
 /// The Prometheus text format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -123,7 +122,7 @@ impl Metrics {
         *self.lock().http_requests.entry((method, route.to_owned(), class)).or_default() += 1;
     }
 
-    fn record_aws(&self, execution: bool, service: &str, operation: &str, outcome: &'static str) {
+    pub fn record_aws(&self, execution: bool, service: &str, operation: &str, outcome: &'static str) {
         let mut inner = self.lock();
         let map = if execution { &mut inner.aws_calls } else { &mut inner.aws_attempts };
         *map.entry((service.to_owned(), operation.to_owned(), outcome)).or_default() += 1;
@@ -174,25 +173,24 @@ impl Metrics {
         state.failing = None;
     }
 
-    /// A poller's round failed with `error`.
-    pub fn poller_failed(&self, poller: &'static str, error: &ServerError) {
+    /// A poller's round failed as `fault` says.
+    pub fn poller_failed(&self, poller: &'static str, fault: PollerFault) {
         let now = now_ms();
         let mut inner = self.lock();
-        let (throttled, service, message) = match error {
-            ServerError::Aws(AwsCallError { operation, kind, .. }) => (
-                *kind == AwsErrorKind::Throttled,
-                inner.operation_services.get(*operation).cloned(),
-                aws_message(error),
-            ),
-            other => (false, None, other.to_string()),
-        };
+        let service = fault.operation.and_then(|operation| inner.operation_services.get(operation).cloned());
         let state = inner.pollers.entry(poller).or_insert(PollerState {
             started_ms: now,
             last_success_ms: None,
             failing: None,
         });
         let (since_ms, rounds) = state.failing.as_ref().map_or((now, 0), |f| (f.since_ms, f.rounds));
-        state.failing = Some(PollerFailure { since_ms, rounds: rounds.saturating_add(1), throttled, service, message });
+        state.failing = Some(PollerFailure {
+            since_ms,
+            rounds: rounds.saturating_add(1),
+            throttled: fault.throttled,
+            service,
+            message: fault.message,
+        });
     }
 
     /// Every poller's state, by name.
@@ -304,13 +302,6 @@ impl Metrics {
 }
 
 /// AWS's part of a failure, never Keywatch's internals.
-fn aws_message(error: &ServerError) -> String {
-    match error {
-        ServerError::Aws(error) => error.user_message(),
-        other => other.to_string(),
-    }
-}
-
 fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
@@ -405,66 +396,6 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// Counts every AWS SDK call and attempt. Registered on each wrapper's
-/// client configuration, so no call site needs to know.
-/// <https://docs.rs/aws-smithy-runtime-api/latest/aws_smithy_runtime_api/client/interceptors/trait.Intercept.html>
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallMetrics;
-
-impl CallMetrics {
-    fn record(
-        execution: bool,
-        context: &FinalizerInterceptorContextRef<'_>,
-        components: &RuntimeComponents,
-        cfg: &ConfigBag,
-    ) {
-        let Some(metadata) = cfg.load::<Metadata>() else { return };
-        let outcome = match context.inner().output_or_error() {
-            Some(Ok(_)) => "success",
-            // Failed before anything was sent or received.
-            None => "error",
-            // The SDK's own retry classifiers for this operation say what kind
-            // of failure it was, from AWS's error code and the HTTP status.
-            Some(Err(_)) => match run_classifiers_on_ctx(components.retry_classifiers(), context.inner()) {
-                RetryAction::RetryIndicated(RetryReason::RetryableError { kind, .. }) => match kind {
-                    ErrorKind::ThrottlingError => "throttled",
-                    ErrorKind::ServerError => "server_error",
-                    ErrorKind::TransientError => "transient_error",
-                    _ => "error",
-                },
-                _ => "error",
-            },
-        };
-        global().record_aws(execution, metadata.service(), metadata.name(), outcome);
-    }
-}
-
-impl Intercept for CallMetrics {
-    fn name(&self) -> &'static str {
-        "KeywatchCallMetrics"
-    }
-
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        CallMetrics::record(false, context, runtime_components, cfg);
-        Ok(())
-    }
-
-    fn read_after_execution(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        CallMetrics::record(true, context, runtime_components, cfg);
-        Ok(())
-    }
-}
-
 // The exposition checker the tests below use is the server tests' own
 // (`tests/support/exposition.rs`): it exists for tests only.
 #[cfg(test)]
@@ -488,7 +419,7 @@ mod tests {
         metrics.record_aws(true, "CloudWatch", "DescribeAlarms", "throttled");
         metrics.record_aws(false, "CloudWatch", "DescribeAlarms", "success");
         metrics.poller_started("alarm-history");
-        metrics.poller_failed("alarm-history", &ServerError::Config("no".into()));
+        metrics.poller_failed("alarm-history", PollerFault { throttled: false, operation: None, message: "no".into() });
         metrics.set_inbox_queue_messages(3);
         let text = metrics.render();
         let samples = exposition::parse(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
@@ -528,15 +459,11 @@ mod tests {
     fn a_failing_poller_keeps_its_streak_until_a_success() {
         let metrics = Metrics::new();
         metrics.poller_started("inbox");
-        let throttled = ServerError::Aws(AwsCallError {
-            operation: "ReceiveMessage",
-            kind: AwsErrorKind::Throttled,
-            code: "ThrottlingException".into(),
-            message: "Rate exceeded".into(),
-        });
+        let throttled =
+            PollerFault { throttled: true, operation: Some("ReceiveMessage"), message: "Rate exceeded".into() };
         metrics.record_aws(true, "SQS", "ReceiveMessage", "throttled");
-        metrics.poller_failed("inbox", &throttled);
-        metrics.poller_failed("inbox", &throttled);
+        metrics.poller_failed("inbox", throttled.clone());
+        metrics.poller_failed("inbox", throttled);
         let failing = metrics.pollers()["inbox"].failing.clone().expect("failing");
         assert_eq!((failing.rounds, failing.throttled, failing.service.as_deref()), (2, true, Some("SQS")));
         metrics.poller_succeeded("inbox");

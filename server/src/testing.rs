@@ -446,9 +446,11 @@ impl TestingBackend for ServerTesting {
         let target = format!("round trip as {:?}", request.name);
         let result = self.run_round_trip(request).await;
         let entry = match &result {
-            Ok(done) if !done.passed => AuditEntry::new(actions::ROUND_TRIP, target, AuditOutcome::Failed)
-                .with_detail("the text did not come back"),
-            _ => AuditEntry::of_result(actions::ROUND_TRIP, target, &result),
+            Ok(done) if !done.passed => {
+                AuditEntry::new(crate::auth::current_user(), actions::ROUND_TRIP, target, AuditOutcome::Failed)
+                    .with_detail("the text did not come back")
+            }
+            _ => AuditEntry::of_result(crate::auth::current_user(), actions::ROUND_TRIP, target, &result),
         };
         self.db.audit().record(entry).await;
         result
@@ -457,14 +459,20 @@ impl TestingBackend for ServerTesting {
     async fn start_attack(&self, request: AttackRequest) -> Result<AttackRunView, AppError> {
         let target = format!("{} wrong-key decrypts at {}/s", request.count.trim(), request.rate.trim());
         let result = self.start_attack_run(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::ATTACK_SIMULATION, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::ATTACK_SIMULATION, target, &result))
+            .await;
         result
     }
 
     async fn stop_attack(&self, request: StopRequest) -> Result<AttackRunView, AppError> {
         let target = format!("attack run {}", request.id);
         let result = self.stop_attack_run(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::ATTACK_STOP, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::ATTACK_STOP, target, &result))
+            .await;
         result
     }
 

@@ -417,7 +417,10 @@ impl ThresholdsBackend for ServerThresholds {
     async fn apply(&self, request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
         let target = request.alarm_name.clone();
         let result = self.apply_now(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::THRESHOLD_CHANGE, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::THRESHOLD_CHANGE, target, &result))
+            .await;
         result
     }
 
@@ -428,7 +431,10 @@ impl ThresholdsBackend for ServerThresholds {
     async fn set_detection(&self, request: DetectionRequest) -> Result<ThresholdChange, AppError> {
         let target = format!("detection {:?} {}", request.detection, if request.enabled { "on" } else { "off" });
         let result = self.set_detection_now(request).await;
-        self.db.audit().record(AuditEntry::of_result(actions::DETECTION_CHANGE, target, &result)).await;
+        self.db
+            .audit()
+            .record(AuditEntry::of_result(crate::auth::current_user(), actions::DETECTION_CHANGE, target, &result))
+            .await;
         result
     }
 

@@ -185,7 +185,7 @@ async fn healthz_gives_details_only_with_a_session() {
     let world = with_password().await;
     let app = world.app(world.auth().await);
     let error = keywatch::error::ServerError::Config("User arn:aws:iam::111122223333:user/ci is not authorized".into());
-    keywatch::metrics::global().poller_failed("attacks-test-poller", &error);
+    keywatch::metrics::global().poller_failed("attacks-test-poller", keywatch::pollers::fault(&error));
 
     let anonymous =
         send(&app, request(Method::GET, "/healthz", support::LISTEN, "127.0.0.1").body(Body::empty()).expect("r"))

@@ -139,12 +139,12 @@ async fn a_throttled_poller_shows_as_a_panel_on_the_pages_and_through_its_server
     registry.poller_started(keywatch::pollers::history::POLLER);
     registry.poller_failed(
         keywatch::pollers::history::POLLER,
-        &keywatch::error::ServerError::Aws(keywatch::aws::AwsCallError {
+        keywatch::pollers::fault(&keywatch::error::ServerError::Aws(keywatch::aws::AwsCallError {
             operation: "DescribeAlarmHistory",
             kind: keywatch::aws::AwsErrorKind::Throttled,
             code: "Throttling".into(),
             message: "Rate exceeded".into(),
-        }),
+        })),
     );
 
     let router = world.app(world.auth().await);

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter};
 
 use super::AwsCallError;
-use crate::metrics::CallMetrics;
+use super::interceptor::CallMetrics;
 
 /// A stack as the wizard shows it.
 #[derive(Debug, Clone, PartialEq)]

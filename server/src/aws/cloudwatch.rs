@@ -6,7 +6,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{ScanBy, StateValue, Statistic};
 
 use super::AwsCallError;
-use crate::metrics::CallMetrics;
+use super::interceptor::CallMetrics;
 
 /// The CloudWatch client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]

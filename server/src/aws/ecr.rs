@@ -6,7 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use super::AwsCallError;
-use crate::metrics::CallMetrics;
+use super::interceptor::CallMetrics;
 
 /// ECR's error code for a repository that does not exist.
 /// <https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html>

@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
+pub mod interceptor;
 pub mod logs;
 pub mod rds;
 pub mod s3;

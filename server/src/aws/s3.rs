@@ -4,8 +4,8 @@
 use aws_config::SdkConfig;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
+use super::interceptor::CallMetrics;
 use super::{AwsCallError, AwsErrorKind};
-use crate::metrics::CallMetrics;
 
 /// S3's error code for a bucket that does not exist.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 
 use super::AwsCallError;
-use crate::metrics::CallMetrics;
+use super::interceptor::CallMetrics;
 
 /// The SNS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]

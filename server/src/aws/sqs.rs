@@ -6,8 +6,8 @@ use aws_config::SdkConfig;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use super::interceptor::CallMetrics;
 use super::{AwsCallError, AwsErrorKind};
-use crate::metrics::CallMetrics;
 
 /// The SQS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]

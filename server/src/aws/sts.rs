@@ -4,7 +4,7 @@ use aws_config::SdkConfig;
 use keywatch_app::api::connection::CallerIdentity;
 
 use super::AwsCallError;
-use crate::metrics::CallMetrics;
+use super::interceptor::CallMetrics;
 
 /// The STS client, wrapped to take and return Keywatch's own types.
 #[derive(Debug, Clone)]

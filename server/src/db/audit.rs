@@ -5,13 +5,15 @@
 //!
 //! ```ignore
 //! let result = self.do_the_change(&request).await;          // Result<T, AppError>
-//! self.db.audit().record(AuditEntry::of_result(actions::THRESHOLD_CHANGE, &alarm_name, &result)).await;
+//! let user = crate::auth::current_user();
+//! self.db.audit().record(AuditEntry::of_result(user, actions::THRESHOLD_CHANGE, &alarm_name, &result)).await;
 //! result
 //! ```
 //!
-//! The user is taken from the request being served ([`crate::auth::current_user`]):
-//! the session's user, or "local (no password)". Recording never fails the
-//! mutation it records: a failed insert is logged and the result passes on.
+//! The caller names the user (for a request, `auth::current_user()`:
+//! the session's user, or "local (no password)"), so this repository does
+//! not reach into the request. Recording never fails the mutation it
+//! records: a failed insert is logged and the result passes on.
 
 use crate::clock::now_ms;
 use keywatch_app::api::audit::AuditRecord;
@@ -95,14 +97,19 @@ pub struct AuditEntry {
 const MAX_TEXT: usize = 500;
 
 impl AuditEntry {
-    /// An entry by the current request's user.
-    pub fn new(action: &'static str, target: impl Into<String>, outcome: AuditOutcome) -> AuditEntry {
-        AuditEntry { user: crate::auth::current_user(), action, target: target.into(), outcome, detail: None }
+    /// An entry by `user`.
+    pub fn new(user: String, action: &'static str, target: impl Into<String>, outcome: AuditOutcome) -> AuditEntry {
+        AuditEntry { user, action, target: target.into(), outcome, detail: None }
     }
 
     /// An entry for a mutation's result: succeeded, refused (invalid input,
     /// conflict) or failed, with the error's user-facing text as detail.
-    pub fn of_result<T>(action: &'static str, target: impl Into<String>, result: &Result<T, AppError>) -> AuditEntry {
+    pub fn of_result<T>(
+        user: String,
+        action: &'static str,
+        target: impl Into<String>,
+        result: &Result<T, AppError>,
+    ) -> AuditEntry {
         let (outcome, detail) = match result {
             Ok(_) => (AuditOutcome::Succeeded, None),
             Err(error @ (AppError::InvalidInput { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
@@ -110,7 +117,7 @@ impl AuditEntry {
             }
             Err(error) => (AuditOutcome::Failed, Some(error.to_string())),
         };
-        AuditEntry { detail, ..AuditEntry::new(action, target, outcome) }
+        AuditEntry { detail, ..AuditEntry::new(user, action, target, outcome) }
     }
 
     /// The same entry with `detail`.
@@ -223,10 +230,16 @@ mod tests {
     #[test]
     fn results_map_to_outcomes() {
         let refused: Result<(), AppError> = Err(AppError::InvalidInput { field: None, message: "bad".into() });
-        assert_eq!(AuditEntry::of_result(actions::LAB_DEPLOY, "s", &refused).outcome, AuditOutcome::Refused);
+        assert_eq!(
+            AuditEntry::of_result("u".to_owned(), actions::LAB_DEPLOY, "s", &refused).outcome,
+            AuditOutcome::Refused
+        );
         let failed: Result<(), AppError> = Err(AppError::Unavailable("down".into()));
-        let entry = AuditEntry::of_result(actions::LAB_DEPLOY, "s", &failed);
+        let entry = AuditEntry::of_result("u".to_owned(), actions::LAB_DEPLOY, "s", &failed);
         assert_eq!((entry.outcome, entry.detail.as_deref()), (AuditOutcome::Failed, Some("down")));
-        assert_eq!(AuditEntry::of_result(actions::LAB_DEPLOY, "s", &Ok(())).outcome, AuditOutcome::Succeeded);
+        assert_eq!(
+            AuditEntry::of_result("u".to_owned(), actions::LAB_DEPLOY, "s", &Ok(())).outcome,
+            AuditOutcome::Succeeded
+        );
     }
 }

@@ -85,7 +85,7 @@ pub async fn run(aws: Aws, db: Database, config: PollerConfig, mut stopped: watc
                 config.interval
             }
             Err(error) => {
-                metrics.poller_failed(POLLER, &error);
+                metrics.poller_failed(POLLER, super::fault(&error));
                 backoff.failed(POLLER, &error)
             }
         };

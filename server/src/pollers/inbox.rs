@@ -249,7 +249,7 @@ async fn subscribe_loop(
             Err(error) => {
                 // The queue may be gone (a teardown deletes it): ask again next round.
                 queue = None;
-                metrics.poller_failed(SUBSCRIBE_POLLER, &error);
+                metrics.poller_failed(SUBSCRIBE_POLLER, super::fault(&error));
                 backoff.failed("inbox-subscriptions", &error)
             }
         };
@@ -295,7 +295,7 @@ async fn receive_loop(
                 metrics.poller_succeeded(RECEIVE_POLLER);
             }
             Err(error) => {
-                metrics.poller_failed(RECEIVE_POLLER, &error);
+                metrics.poller_failed(RECEIVE_POLLER, super::fault(&error));
                 let wait = backoff.failed("inbox", &error);
                 // A queue announced again (made anew after a teardown
                 // deleted it) is polled at once, not after the back-off its

@@ -139,6 +139,19 @@ impl Pollers {
     }
 }
 
+/// A poller's failure as the metrics registry keeps it: whether AWS
+/// throttled the round, which operation failed, and what users may read.
+pub fn fault(error: &ServerError) -> crate::metrics::PollerFault {
+    match error {
+        ServerError::Aws(aws) => crate::metrics::PollerFault {
+            throttled: aws.kind == crate::aws::AwsErrorKind::Throttled,
+            operation: Some(aws.operation),
+            message: aws.user_message(),
+        },
+        other => crate::metrics::PollerFault { throttled: false, operation: None, message: other.to_string() },
+    }
+}
+
 /// Tracks a poller's failure streak so each streak is logged once, and
 /// gives the back-off before the next attempt.
 #[derive(Debug, Default)]
@@ -195,6 +208,21 @@ mod tests {
             ok_actions: Vec::new(),
             insufficient_data_actions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_throttled_call_is_a_throttled_fault_naming_its_operation() {
+        let throttled = ServerError::Aws(crate::aws::AwsCallError {
+            operation: "ReceiveMessage",
+            kind: crate::aws::AwsErrorKind::Throttled,
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+        });
+        let seen = fault(&throttled);
+        assert_eq!((seen.throttled, seen.operation), (true, Some("ReceiveMessage")));
+        let other = fault(&ServerError::Config("no".into()));
+        assert_eq!((other.throttled, other.operation), (false, None));
+        assert!(other.message.contains("no"), "{}", other.message);
     }
 
     #[test]

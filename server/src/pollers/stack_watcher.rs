@@ -60,7 +60,7 @@ impl StackWatcher {
                     Err(error) => {
                         // AWS or SQLite may be briefly unavailable; the next round retries.
                         tracing::warn!(%error, "stack watcher round failed");
-                        metrics.poller_failed(POLLER, &error);
+                        metrics.poller_failed(POLLER, super::fault(&error));
                     }
                 }
                 if super::sleep_or_stop(interval, &mut stopped).await {
