@@ -40,6 +40,7 @@ unit-and-integration:
 cli:
 	$(CARGO_ENV) cargo build -q -p keywatch
 	scripts/test-aws-cli.sh "$(CARGO_TARGET_DIR)/debug/keywatch"
+	scripts/test-lab-original.sh "$(CARGO_TARGET_DIR)/debug/keywatch"
 
 # The lab's CloudFormation templates, checked with cfn-lint from PyPI.
 cfn-lint:

@@ -23,7 +23,7 @@ use crate::store::journal::Change;
 use crate::store::{self, Commit, Storage, WriteError};
 use crate::ticks::{advance_stacks, run_alarm_actions};
 use crate::{
-    Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, faults, kms, log_write_failure, logs, rds, s3,
+    Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, ecs, faults, kms, log_write_failure, logs, rds, s3,
     secretsmanager, sns, sqs, sts,
 };
 
@@ -256,6 +256,7 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             shared.call_on(&services.secretsmanager, |secrets| secretsmanager::api::call(secrets, ctx, operation, json))
         }
         ("ecr", Input::Json(_)) => shared.call_on(&services.ecr, |ecr| ecr::api::call(ecr, ctx, operation, json)),
+        ("ecs", Input::Json(_)) => shared.call_on(&services.ecs, |ecs| ecs::api::call(ecs, ctx, operation, json)),
         ("logs", Input::Json(_)) => {
             let mut logs = write(&services.logs);
             let mut metrics = write(&services.metrics);
@@ -301,6 +302,9 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             }
             let commit = shared.persist(&mut state, &parts);
             Some((handled, commit))
+        }
+        ("iam", Input::Params(params)) => {
+            shared.call_on(&services.iam, |iam| crate::iam::api::call(iam, ctx, operation, params))
         }
         ("rds", Input::Params(params)) => {
             shared.call_on(&services.rds, |rds| rds::api::call(rds, ctx, operation, params))

@@ -448,11 +448,11 @@ impl Sandbox {
                 tasks::wanted_services(&ecs, &elb)
             };
             let mut running = self.shared.tasks.lock().await;
-            let keep: Vec<(String, u16)> = wanted.iter().map(|w| (w.service_arn.clone(), w.port)).collect();
+            let keep: Vec<(String, u16)> = wanted.iter().map(|w| (w.deployment(), w.port)).collect();
             running.stop_unwanted(&keep);
             for service in wanted {
                 let now = clock::now_ms();
-                if running.is_running(&service.service_arn)
+                if running.is_running(&service.deployment())
                     || failed_at.get(&service.service_arn).is_some_and(|at| now - at < 10_000)
                 {
                     continue;
@@ -460,7 +460,7 @@ impl Sandbox {
                 let spec = self.task_spec(&service);
                 let started = match launcher(spec).await {
                     Ok(router) => running
-                        .start(service.service_arn.clone(), service.port, router)
+                        .start(service.deployment(), service.port, router)
                         .await
                         .map_err(|error| error.to_string()),
                     Err(error) => Err(error),

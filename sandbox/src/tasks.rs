@@ -50,7 +50,7 @@ pub struct TaskSpec {
 pub type TaskLauncher =
     Arc<dyn Fn(TaskSpec) -> Pin<Box<dyn Future<Output = Result<axum::Router, String>> + Send>> + Send + Sync>;
 
-/// The tasks running now, by service ARN.
+/// The tasks running now, by deployment ([`WantedService::deployment`]).
 #[derive(Default)]
 pub struct RunningTasks {
     tasks: HashMap<String, RunningTask>,
@@ -68,23 +68,24 @@ impl Drop for RunningTask {
 }
 
 impl RunningTasks {
-    /// Services that run but are no longer wanted (or moved port) are stopped.
+    /// Deployments that run but are no longer wanted (scaled to 0, deleted,
+    /// given a new revision, or moved port) are stopped.
     pub fn stop_unwanted(&mut self, wanted: &[(String, u16)]) {
-        self.tasks.retain(|arn, task| wanted.iter().any(|(w, port)| w == arn && *port == task.port));
+        self.tasks.retain(|deployment, task| wanted.iter().any(|(w, port)| w == deployment && *port == task.port));
     }
 
-    /// Whether the service's task runs.
-    pub fn is_running(&self, service_arn: &str) -> bool {
-        self.tasks.get(service_arn).is_some_and(|task| !task.handle.is_finished())
+    /// Whether the deployment's task runs.
+    pub fn is_running(&self, deployment: &str) -> bool {
+        self.tasks.get(deployment).is_some_and(|task| !task.handle.is_finished())
     }
 
-    /// Serves `router` on `127.0.0.1:<port>` for the service.
-    pub async fn start(&mut self, service_arn: String, port: u16, router: axum::Router) -> Result<(), std::io::Error> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    /// Serves `router` on `127.0.0.1:<port>` for the deployment.
+    pub async fn start(&mut self, deployment: String, port: u16, router: axum::Router) -> Result<(), std::io::Error> {
+        let listener = bind_after_stop(port).await?;
         let listen = listener.local_addr()?;
         // The load balancer's DNS name is this loopback address; other names are refused.
         let router = keywatch_net::AllowedHosts::for_listener(listen, &[], "").protect(router);
-        let arn = service_arn.clone();
+        let arn = deployment.clone();
         let handle = tokio::spawn(async move {
             let serve =
                 keywatch_net::serve(listener, router, keywatch_net::Limits::WORKLOAD, std::future::pending::<()>());
@@ -92,8 +93,23 @@ impl RunningTasks {
                 tracing::error!(service = %arn, %error, "sandbox ECS task stopped");
             }
         });
-        self.tasks.insert(service_arn, RunningTask { port, handle });
+        self.tasks.insert(deployment, RunningTask { port, handle });
         Ok(())
+    }
+}
+
+/// Binds the load balancer's port; a task stopped just before (a rolling
+/// deployment) may hold it for a moment, until its aborted server drops.
+async fn bind_after_stop(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let mut attempts = 0;
+    loop {
+        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && attempts < 40 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            result => return result,
+        }
     }
 }
 
@@ -106,8 +122,19 @@ pub struct WantedService {
     pub image: String,
     pub environment: BTreeMap<String, String>,
     pub task_role_arn: Option<String>,
+    /// The task definition revision the task runs.
+    pub task_definition_arn: String,
     /// The loopback port of the load balancer in front of it.
     pub port: u16,
+}
+
+impl WantedService {
+    /// What names the running task: the service on its revision, so that
+    /// a service given a new task definition has its old task stopped and
+    /// a new one started, as an ECS deployment rolls its tasks.
+    pub fn deployment(&self) -> String {
+        format!("{}@{}", self.service_arn, self.task_definition_arn)
+    }
 }
 
 /// A file-system-safe name for a service's scratch directory.
@@ -142,6 +169,7 @@ pub fn wanted_services(ecs: &crate::ecs::EcsState, elb: &crate::elbv2::ElbState)
                 image: container.image.clone(),
                 environment: container.environment.clone(),
                 task_role_arn: service.task_definition.task_role_arn.clone(),
+                task_definition_arn: service.task_definition.arn.clone(),
                 port: endpoint.loopback_port,
             })
         })

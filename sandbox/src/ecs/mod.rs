@@ -3,12 +3,15 @@
 //! This module owns ECS's state and the rules ECS enforces on it, with its
 //! ARN shapes and error codes: Fargate's task sizes and network mode, a
 //! service's containers and ports, revisions never reused, and a cluster
-//! not deleted while it has services. No ECS API is served and no task runs
-//! here: CloudFormation's provisioner makes these resources, checking their
-//! subnets, security groups and target groups against EC2 and ELB, and the
-//! sandbox's runtime reads [`services_of`] to start each service's container
-//! behind its load balancer's loopback port.
+//! not deleted while it has services. CloudFormation's provisioner makes
+//! these resources, checking their subnets, security groups and target
+//! groups against EC2 and ELB; [`api`] serves ECS's own API for reading,
+//! scaling and deleting them; the sandbox's runtime reads [`services_of`]
+//! to start each service's container behind its load balancer's loopback
+//! port.
 //! <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/Welcome.html>
+
+pub mod api;
 
 use std::collections::BTreeMap;
 
@@ -299,6 +302,49 @@ fn fargate_memory_ok(cpu: i64, memory: i64) -> bool {
     }
 }
 
+/// A task's CPU in CPU units: an integer (`256`), or vCPUs as a string
+/// (`1 vCPU`, `0.25 vcpu`), as TaskDefinition's `cpu` accepts.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html>
+pub fn cpu_units(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(units) = text.parse::<i64>() {
+        return (units > 0).then_some(units);
+    }
+    let lower = text.to_ascii_lowercase();
+    let number = lower.strip_suffix("vcpu")?.trim_end();
+    scaled(number, 1024)
+}
+
+/// A task's memory in MiB: an integer (`512`), or GB as a string (`0.5GB`,
+/// `1 GB`), as TaskDefinition's `memory` accepts.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html>
+pub fn memory_mib(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(mib) = text.parse::<i64>() {
+        return (mib > 0).then_some(mib);
+    }
+    let lower = text.to_ascii_lowercase();
+    let number = lower.strip_suffix("gb")?.trim_end();
+    scaled(number, 1024)
+}
+
+/// `number` (decimal) times `factor`, when that is a whole, positive amount.
+fn scaled(number: &str, factor: i64) -> Option<i64> {
+    let value: f64 = number.parse().ok()?;
+    let amount = value * factor as f64;
+    (amount > 0.0 && amount.fract() == 0.0 && amount <= i64::MAX as f64).then_some(amount as i64)
+}
+
+/// A role given by name or by ARN, as ECS takes `taskRoleArn` and
+/// `executionRoleArn`, as the ARN ECS keeps and tasks assume.
+pub fn role_arn(ctx: &CallContext, role: &str) -> String {
+    if role.starts_with("arn:") {
+        role.to_owned()
+    } else {
+        format!("arn:{}:iam::{}:role/{role}", ctx.partition, ctx.account())
+    }
+}
+
 /// A task definition has containers.
 pub fn check_containers(containers: &[ContainerDefinition]) -> Result<(), AwsError> {
     if containers.is_empty() {
@@ -325,11 +371,17 @@ pub fn check_fargate(
     if network_mode != "awsvpc" {
         return Err(client_exception("Fargate only supports network mode 'awsvpc'."));
     }
-    let size = cpu.and_then(|c| c.parse().ok()).zip(memory.and_then(|m| m.parse().ok()));
-    match size {
-        Some((cpu, memory)) if fargate_memory_ok(cpu, memory) => {}
-        Some(_) => return Err(client_exception("No Fargate configuration exists for given values.")),
-        None => return Err(client_exception("Fargate requires that 'cpu' be defined at the task level.")),
+    let Some(cpu) = cpu else {
+        return Err(client_exception("Fargate requires that 'cpu' be defined at the task level."));
+    };
+    let Some(memory) = memory else {
+        return Err(client_exception("Fargate requires that 'memory' be defined at the task level."));
+    };
+    match (cpu_units(cpu), memory_mib(memory)) {
+        (Some(cpu), Some(memory)) if fargate_memory_ok(cpu, memory) => {}
+        (Some(_), Some(_)) => return Err(client_exception("No Fargate configuration exists for given values.")),
+        (None, _) => return Err(client_exception(format!("Invalid 'cpu' setting for task: {cpu}"))),
+        (_, None) => return Err(client_exception(format!("Invalid 'memory' setting for task: {memory}"))),
     }
     let awslogs = containers.iter().any(|c| {
         c.log_configuration.as_ref().and_then(|l| l.get("LogDriver")).and_then(|d| d.as_str()) == Some("awslogs")
@@ -379,4 +431,51 @@ pub fn check_container_port(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html
+    // (cpu: "an integer using CPU units ... or as a string using vCPUs";
+    // memory: "an integer using MiB ... or as a string using GB").
+    #[test]
+    fn task_sizes_are_read_as_ecs_reads_them() {
+        assert_eq!(cpu_units("256"), Some(256));
+        assert_eq!(cpu_units("1 vCPU"), Some(1024));
+        assert_eq!(cpu_units("0.25 vcpu"), Some(256));
+        assert_eq!(cpu_units("a lot"), None);
+        assert_eq!(memory_mib("512"), Some(512));
+        assert_eq!(memory_mib("0.5GB"), Some(512));
+        assert_eq!(memory_mib("1 GB"), Some(1024));
+        assert_eq!(memory_mib("0GB"), None);
+        assert_eq!(memory_mib("-512"), None);
+    }
+
+    // The lab's app template: `Cpu: 256`, `Memory: 0.5GB` on Fargate.
+    #[test]
+    fn the_labs_fargate_size_is_accepted_and_missing_sizes_named() {
+        let fargate = ["FARGATE".to_owned()];
+        assert!(check_fargate(&fargate, "awsvpc", Some("256"), Some("0.5GB"), &[], None).is_ok());
+        let no_cpu = check_fargate(&fargate, "awsvpc", None, Some("512"), &[], None).expect_err("no cpu");
+        assert!(no_cpu.message.contains("'cpu'"), "{}", no_cpu.message);
+        let no_memory = check_fargate(&fargate, "awsvpc", Some("256"), None, &[], None).expect_err("no memory");
+        assert!(no_memory.message.contains("'memory'"), "{}", no_memory.message);
+        let odd = check_fargate(&fargate, "awsvpc", Some("256"), Some("3GB"), &[], None).expect_err("no such size");
+        assert_eq!(odd.message, "No Fargate configuration exists for given values.");
+    }
+
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html
+    // (taskRoleArn: "The short name or full Amazon Resource Name (ARN) of the IAM role").
+    #[test]
+    fn roles_by_name_become_their_arns() {
+        let ctx = CallContext::for_tests(0);
+        assert_eq!(
+            role_arn(&ctx, "pattern1-app-Pattern1ECSTaskRole"),
+            format!("arn:aws:iam::{}:role/pattern1-app-Pattern1ECSTaskRole", ctx.account())
+        );
+        let arn = "arn:aws:iam::111122223333:role/given";
+        assert_eq!(role_arn(&ctx, arn), arn);
+    }
 }

@@ -89,6 +89,7 @@ fn service_for_target(prefix: &str) -> Option<&'static str> {
         "AmazonSQS" => "sqs",
         "GraniteServiceVersion20100801" => "monitoring",
         "AmazonEC2ContainerRegistry_V20150921" => "ecr",
+        "AmazonEC2ContainerServiceV20141113" => "ecs",
         "secretsmanager" => "secretsmanager",
         "AWSSecurityTokenServiceV20110615" => "sts",
         _ => return None,

@@ -18,6 +18,7 @@ pub fn namespace(service: &str) -> &'static str {
         "cloudformation" => "http://cloudformation.amazonaws.com/doc/2010-05-15/",
         "monitoring" => "http://monitoring.amazonaws.com/doc/2010-08-01/",
         "rds" => "http://rds.amazonaws.com/doc/2014-10-31/",
+        "iam" => "https://iam.amazonaws.com/doc/2010-05-08/",
         _ => "https://sandbox.keywatch.invalid/doc/",
     }
 }

@@ -25,7 +25,7 @@ fn failed(error: AwsError) -> ProvisionError {
 
 fn containers(props: &Props) -> Result<Vec<ContainerDefinition>, ProvisionError> {
     let mut out = Vec::new();
-    for container in props.objects("ContainerDefinitions")? {
+    for (index, container) in props.objects("ContainerDefinitions")?.into_iter().enumerate() {
         let mut port_mappings = Vec::new();
         for mapping in container.objects("PortMappings")? {
             port_mappings.push(PortMapping {
@@ -35,7 +35,11 @@ fn containers(props: &Props) -> Result<Vec<ContainerDefinition>, ProvisionError>
             });
         }
         let mut environment = BTreeMap::new();
-        for variable in container.objects("Environment")? {
+        for (entry, variable) in container.objects("Environment")?.into_iter().enumerate() {
+            // A KeyValuePair: `Name` and `Value`, nothing else (the lab's
+            // template has `NAME:`, which CloudFormation refuses so).
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-taskdefinition-keyvaluepair.html
+            variable.only(&["Name", "Value"], &format!("#/ContainerDefinitions/{index}/Environment/{entry}"))?;
             environment.insert(variable.required_str("Name")?, variable.str("Value")?.unwrap_or_default());
         }
         out.push(ContainerDefinition {
@@ -77,16 +81,18 @@ fn register(
     )
     .map_err(failed)?;
     let revision = state.ecs.next_revision(&family);
+    // ECS keeps sizes as units and MiB (`0.5GB` is `512`), and roles given
+    // by name as their ARNs.
     let definition = TaskDefinition {
         arn: ecs::task_definition_arn(ctx, &family, revision),
         family,
         revision,
-        cpu,
-        memory,
+        cpu: cpu.map(|cpu| ecs::cpu_units(&cpu).map_or(cpu, |units| units.to_string())),
+        memory: memory.map(|memory| ecs::memory_mib(&memory).map_or(memory, |mib| mib.to_string())),
         network_mode,
         requires_compatibilities: requires,
-        task_role_arn: props.str("TaskRoleArn")?,
-        execution_role_arn,
+        task_role_arn: props.str("TaskRoleArn")?.map(|role| ecs::role_arn(ctx, &role)),
+        execution_role_arn: execution_role_arn.map(|role| ecs::role_arn(ctx, &role)),
         containers,
     };
     let id = definition.arn.clone();

@@ -557,6 +557,20 @@ impl<'a> Props<'a> {
         self.value.get(name).filter(|value| !value.is_null())
     }
 
+    /// The schema's `additionalProperties: false`: a key outside `allowed`
+    /// is refused as CloudFormation words it, at `path` (a JSON pointer
+    /// into the properties, e.g. `#/ContainerDefinitions/0/Environment/2`).
+    pub fn only(&self, allowed: &[&str], path: &str) -> Result<(), ProvisionError> {
+        let Some(members) = self.value.as_object() else { return Ok(()) };
+        match members.keys().find(|key| !allowed.contains(&key.as_str())) {
+            Some(key) => Err(ProvisionError::validation(
+                self.logical_id,
+                &format!("{path}: extraneous key [{key}] is not permitted"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn type_error(&self, name: &str, expected: &str, found: &Json) -> ProvisionError {
         let found = match found {
             Json::String(_) => "String",

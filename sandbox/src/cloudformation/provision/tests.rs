@@ -832,6 +832,29 @@ fn application_stack_runs_behind_a_loopback_load_balancer() {
     no_role.as_object_mut().expect("object").remove("ExecutionRoleArn");
     let refused = try_make(&mut state, "AWS::ECS::TaskDefinition", "T2", &no_role).expect_err("needs execution role");
     assert!(refused.reason.contains("execution role ARN"), "{}", refused.reason);
+    // The lab's original template: `NAME:` in an Environment entry, which
+    // CloudFormation's schema refuses (KeyValuePair has Name and Value only;
+    // the message as CloudFormation words `additionalProperties` failures).
+    let mut typo = task_props.clone();
+    typo["ContainerDefinitions"][0]["Environment"][2] = json!({"NAME": "DBSecret", "Value": "s"});
+    let refused = try_make(&mut state, "AWS::ECS::TaskDefinition", "T3", &typo).expect_err("NAME is not a key");
+    assert_eq!(
+        refused.reason,
+        "Properties validation failed for resource T3 with message: #/ContainerDefinitions/0/Environment/2: extraneous key [NAME] is not permitted"
+    );
+    // The lab's `Memory: 0.5GB` and a task role by name, as ECS accepts them.
+    let mut lab_forms = task_props.clone();
+    lab_forms["Family"] = json!("lab-forms");
+    lab_forms["Memory"] = json!("0.5GB");
+    lab_forms["TaskRoleArn"] = json!("pattern1-app-Pattern1ECSTaskRole");
+    let accepted = try_make(&mut state, "AWS::ECS::TaskDefinition", "T4", &lab_forms).expect("ECS accepts these");
+    let definition = state.ecs.task_definition(&accepted.physical_id).expect("registered");
+    assert_eq!(definition.memory.as_deref(), Some("512"));
+    assert_eq!(
+        definition.task_role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/pattern1-app-Pattern1ECSTaskRole")
+    );
+    state.ecs.delete_task_definition(&accepted.physical_id);
 
     let app_sg = made(
         &mut state,

@@ -1,8 +1,11 @@
 //! AWS Identity and Access Management, as far as the sandbox needs it: the
 //! roles, customer managed policies and instance profiles that
-//! CloudFormation stacks create. No IAM API is served; policies are kept,
-//! never evaluated. A role's unique id ([`role_id`]) is the one STS gives
+//! CloudFormation stacks create, and [`api`], IAM's own API for reading
+//! roles and managing their inline policies. Policies are kept, never
+//! evaluated. A role's unique id ([`role_id`]) is the one STS gives
 //! the role's sessions, so CloudTrail records name the same role either way.
+
+pub mod api;
 
 use std::collections::BTreeMap;
 

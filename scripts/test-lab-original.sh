@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The lab's own files and commands, unmodified, against `keywatch sandbox`:
+# the three original templates in ../shared/lab-original/ deployed with the
+# AWS CLI as its SOURCES.md lists (the app template once unmodified, which
+# CloudFormation refuses on its `NAME:` typo, then with only that line
+# corrected in a temporary copy), the lab's curl calls until the alarm
+# fires and its e-mail is sent, then the lab's teardown (ECS service and
+# cluster from the CLI, the stacks) plus what it forgets (the logging
+# stack, the retained trail bucket, the RDS final snapshot), and a check
+# that nothing is left.
+set -euo pipefail
+
+binary="${1:?usage: test-lab-original.sh path/to/keywatch}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+originals="${KEYWATCH_LAB_ORIGINALS:-$root/../shared/lab-original}"
+if [ ! -f "$originals/pattern1-app.yml" ]; then
+  echo "skipped: the lab's original templates are not at $originals"
+  exit 0
+fi
+state="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+endpoint="http://127.0.0.1:$port"
+
+"$binary" sandbox --listen "127.0.0.1:$port" --state-dir "$state/sandbox" >"$state/sandbox.log" 2>&1 &
+sandbox_pid=$!
+trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$state"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "$endpoint/_keywatch/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=any-secret AWS_DEFAULT_REGION=ap-southeast-2
+unset AWS_PROFILE AWS_SESSION_TOKEN
+aws_() { aws --endpoint-url "$endpoint" "$@"; }
+
+passed=0
+failed=0
+step() {
+  local name="$1"
+  shift
+  if "$@"; then
+    echo "ok: $name"
+    passed=$((passed + 1))
+  else
+    echo "FAILED: $name"
+    failed=$((failed + 1))
+    tail -20 "$state/sandbox.log" || true
+    echo "$passed passed, $failed failed"
+    exit 1
+  fi
+}
+
+# Waits for a stack to leave *_IN_PROGRESS and checks the status it ends in.
+stack_ends_in() {
+  local stack="$1" wanted="$2" status=""
+  for _ in $(seq 1 180); do
+    status="$(aws_ cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo GONE)"
+    case "$status" in *_IN_PROGRESS) sleep 1 ;; *) break ;; esac
+  done
+  [ "$status" = "$wanted" ] || { echo "$stack: $status, wanted $wanted"; return 1; }
+}
+
+output() {
+  aws_ cloudformation describe-stacks --stack-name "$1" --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" --output text
+}
+
+base() {
+  aws_ cloudformation create-stack --stack-name pattern1-base --template-body "file://$originals/pattern1-base.yml" >/dev/null
+  stack_ends_in pattern1-base CREATE_COMPLETE
+  # The lab's build script reads this output for the repository.
+  [ -n "$(output pattern1-base OutputPattern1AppContainerRepository)" ]
+}
+
+app_unmodified_refused() {
+  local repository
+  repository="$(output pattern1-base OutputPattern1AppContainerRepository)"
+  aws_ cloudformation create-stack --stack-name pattern1-app-as-published \
+    --template-body "file://$originals/pattern1-app.yml" \
+    --parameters ParameterKey=BaselineVpcStack,ParameterValue=pattern1-base "ParameterKey=ECRImageURI,ParameterValue=$repository:latest" \
+    --capabilities CAPABILITY_NAMED_IAM >/dev/null
+  stack_ends_in pattern1-app-as-published ROLLBACK_COMPLETE
+  aws_ cloudformation describe-stack-events --stack-name pattern1-app-as-published \
+    --query 'StackEvents[].ResourceStatusReason' --output text |
+    grep -q 'extraneous key \[NAME\] is not permitted'
+  aws_ cloudformation delete-stack --stack-name pattern1-app-as-published
+  stack_ends_in pattern1-app-as-published GONE
+}
+
+service_linked_role() {
+  # The lab's first-time ECS step; a second call is refused as IAM does.
+  aws_ iam create-service-linked-role --aws-service-name ecs.amazonaws.com >/dev/null
+  aws_ iam get-role --role-name AWSServiceRoleForECS --query 'Role.Arn' --output text | grep -q ':role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS'
+}
+
+app() {
+  local repository
+  repository="$(output pattern1-base OutputPattern1AppContainerRepository)"
+  sed 's/- NAME: DBSecret/- Name: DBSecret/' "$originals/pattern1-app.yml" >"$state/pattern1-app.yml"
+  [ "$(diff "$originals/pattern1-app.yml" "$state/pattern1-app.yml" | grep -c '^[<>]')" = 2 ]
+  aws_ cloudformation create-stack --stack-name pattern1-app --template-body "file://$state/pattern1-app.yml" \
+    --parameters ParameterKey=BaselineVpcStack,ParameterValue=pattern1-base "ParameterKey=ECRImageURI,ParameterValue=$repository:latest" \
+    --capabilities CAPABILITY_NAMED_IAM >/dev/null
+  stack_ends_in pattern1-app CREATE_COMPLETE
+}
+
+logging() {
+  aws_ cloudformation create-stack --stack-name pattern1-logging --template-body "file://$originals/pattern1-logging.yml" \
+    --parameters "ParameterKey=AppECSTaskRoleArn,ParameterValue=$(output pattern1-app OutputPattern1ECSTaskRole)" \
+    ParameterKey=EmailAddress,ParameterValue=secops@example.com --capabilities CAPABILITY_NAMED_IAM >/dev/null
+  stack_ends_in pattern1-logging CREATE_COMPLETE
+  # The lab's reader confirms the subscription from the e-mail's link.
+  local link
+  link="$(curl -fsS "$endpoint/_keywatch/sns/outbox" | python3 -c '
+import json, re, sys
+for message in json.load(sys.stdin)["messages"]:
+    found = re.search(r"(http://\S+Action=ConfirmSubscription\S+)", message["body"])
+    if found:
+        print(found.group(1))
+        break')"
+  [ -n "$link" ] && curl -fsS "$link" >/dev/null
+}
+
+curl_calls_fire_the_alarm() {
+  local url
+  url="http://$(output pattern1-app OutputPattern1ApplicationEndpoint)"
+  curl -fsS -X POST "$url/encrypt" -H 'Content-Type: application/json' \
+    -d '{"Name":"Andy Jassy","Text":"Welcome to ReInvent 2020!"}' | grep -q '"Key"'
+  local alarm state=""
+  alarm="$(aws_ cloudwatch describe-alarms --query 'MetricAlarms[0].AlarmName' --output text)"
+  for _ in $(seq 1 60); do
+    curl -sS -X GET "$url/decrypt" -H 'Content-Type: application/json' \
+      -d '{"Name":"Andy Jassy","Key":"some-random-false-key"}' >/dev/null
+    state="$(aws_ cloudwatch describe-alarms --alarm-names "$alarm" --query 'MetricAlarms[0].StateValue' --output text)"
+    [ "$state" = ALARM ] && break
+    sleep 1
+  done
+  [ "$state" = ALARM ] || { echo "alarm $alarm is $state"; return 1; }
+  # The e-mail, in CloudWatch's readable form, with the console link.
+  for _ in $(seq 1 20); do
+    curl -fsS "$endpoint/_keywatch/sns/outbox" | grep -q "You are receiving this email because your Amazon CloudWatch Alarm" && return 0
+    sleep 0.5
+  done
+  echo "no alarm e-mail"
+  return 1
+}
+
+teardown() {
+  local cluster service bucket
+  cluster="$(aws_ ecs list-clusters --query 'clusterArns[0]' --output text)"
+  service="$(aws_ ecs list-services --cluster "$cluster" --query 'serviceArns[0]' --output text)"
+  aws_ ecs update-service --cluster "$cluster" --service "$service" --desired-count 0 >/dev/null
+  aws_ ecs delete-service --cluster "$cluster" --service "$service" >/dev/null
+  [ "$(aws_ ecs list-tasks --cluster "$cluster" --query 'length(taskArns)' --output text)" = 0 ]
+  aws_ ecs delete-cluster --cluster "$cluster" >/dev/null
+  bucket="$(aws_ cloudformation describe-stack-resources --stack-name pattern1-logging \
+    --query "StackResources[?ResourceType=='AWS::S3::Bucket'].PhysicalResourceId" --output text)"
+  for stack in pattern1-logging pattern1-app pattern1-base; do
+    aws_ cloudformation delete-stack --stack-name "$stack"
+    stack_ends_in "$stack" GONE
+  done
+  # What the lab's own teardown forgets: the retained trail bucket and the
+  # database's final snapshot.
+  aws_ s3 rb "s3://$bucket" --force >/dev/null
+  for snapshot in $(aws_ rds describe-db-snapshots --query 'DBSnapshots[].DBSnapshotIdentifier' --output text); do
+    aws_ rds delete-db-snapshot --db-snapshot-identifier "$snapshot" >/dev/null
+  done
+}
+
+nothing_left() {
+  [ "$(aws_ cloudformation describe-stacks --query 'length(Stacks)' --output text)" = 0 ] &&
+    [ "$(aws_ ecs list-clusters --query 'length(clusterArns)' --output text)" = 0 ] &&
+    [ -z "$(aws_ s3 ls)" ] &&
+    [ "$(aws_ rds describe-db-snapshots --query 'length(DBSnapshots)' --output text)" = 0 ]
+}
+
+step "the original base template deploys unmodified" base
+step "the original app template is refused on its NAME: typo, as CloudFormation refuses it" app_unmodified_refused
+step "aws iam create-service-linked-role for ECS" service_linked_role
+step "the app template with only its typo corrected deploys (Memory 0.5GB, task role by name)" app
+step "the original logging template deploys unmodified and its subscription is confirmed" logging
+step "the lab's curl calls drive the alarm to ALARM and an e-mail into the outbox" curl_calls_fire_the_alarm
+step "the lab's teardown from the CLI, plus the logging stack, bucket and snapshot" teardown
+step "nothing is left" nothing_left
+echo "$passed passed, $failed failed"
