@@ -46,5 +46,5 @@ pub async fn get_audit_page(input: AuditPageInput) -> Result<AuditPage, AppError
     if input.before.is_some_and(|before| before < 1) {
         return Err(AppError::InvalidInput { field: Some("before".into()), message: "not a record id".into() });
     }
-    crate::api::backend::backend()?.audit_page(input.before, AUDIT_PAGE_SIZE).await
+    crate::api::port::<crate::api::backend::Backend>()?.0.audit_page(input.before, AUDIT_PAGE_SIZE).await
 }

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use leptos::prelude::use_context;
 
 use super::audit::AuditPage;
 use super::connection::{ConnectionCheck, ConsoleSettings};
@@ -79,15 +78,3 @@ pub trait ConsoleBackend: Send + Sync + 'static {
 /// The backend as Leptos context.
 #[derive(Clone)]
 pub struct Backend(pub Arc<dyn ConsoleBackend>);
-
-/// The backend provided to this request. Missing context is a wiring bug,
-/// reported as an internal error rather than a panic.
-pub fn backend() -> Result<Arc<dyn ConsoleBackend>, AppError> {
-    match use_context::<Backend>() {
-        Some(Backend(backend)) => Ok(backend),
-        None => {
-            tracing::error!("server function called without a Backend in context");
-            Err(AppError::Internal)
-        }
-    }
-}

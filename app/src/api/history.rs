@@ -191,7 +191,10 @@ pub async fn get_history_page(input: HistoryPageInput) -> Result<HistoryPage, Ap
         })?),
         None => None,
     };
-    crate::api::backend::backend()?.history_page(input.filter.normalized(), after, HISTORY_PAGE_SIZE).await
+    crate::api::port::<crate::api::backend::Backend>()?
+        .0
+        .history_page(input.filter.normalized(), after, HISTORY_PAGE_SIZE)
+        .await
 }
 
 /// `get_timeline`'s input.
@@ -204,7 +207,7 @@ pub struct TimelineInput {
 /// 24 hours when the filter has none).
 #[server(endpoint = "history/timeline", input = leptos::server_fn::codec::Json)]
 pub async fn get_timeline(input: TimelineInput) -> Result<Timeline, AppError> {
-    crate::api::backend::backend()?.timeline(input.filter.normalized()).await
+    crate::api::port::<crate::api::backend::Backend>()?.0.timeline(input.filter.normalized()).await
 }
 
 /// `get_state_change`'s input.
@@ -216,13 +219,13 @@ pub struct StateChangeInput {
 /// One stored history item with its reason, datapoints and notifications.
 #[server(endpoint = "history/entry")]
 pub async fn get_state_change(input: StateChangeInput) -> Result<StateChangeDetail, AppError> {
-    crate::api::backend::backend()?.state_change(input.id).await
+    crate::api::port::<crate::api::backend::Backend>()?.0.state_change(input.id).await
 }
 
 /// The retention setting.
 #[server(endpoint = "history/retention")]
 pub async fn get_history_retention() -> Result<HistoryRetention, AppError> {
-    crate::api::backend::backend()?.history_retention().await
+    crate::api::port::<crate::api::backend::Backend>()?.0.history_retention().await
 }
 
 /// `set_history_retention`'s input: a number of days, or empty to keep everything.
@@ -235,7 +238,7 @@ pub struct RetentionInput {
 #[server(endpoint = "history/set-retention")]
 pub async fn set_history_retention(input: RetentionInput) -> Result<HistoryRetention, AppError> {
     let keep_days = parse_keep_days(&input.keep_days)?;
-    crate::api::backend::backend()?.set_history_retention(HistoryRetention { keep_days }).await
+    crate::api::port::<crate::api::backend::Backend>()?.0.set_history_retention(HistoryRetention { keep_days }).await
 }
 
 /// Reads the retention field: empty keeps everything, else 1–36500 days.

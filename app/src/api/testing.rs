@@ -195,31 +195,31 @@ pub struct TestingLive {
 /// The page's prerequisites, endpoint, key and alarm.
 #[server(endpoint = "testing/overview")]
 pub async fn get_testing_overview() -> Result<TestingOverview, AppError> {
-    port::testing()?.overview().await
+    crate::api::port::<port::Testing>()?.0.overview().await
 }
 
 /// Encrypts a record and decrypts it with the application's key.
 #[server(endpoint = "testing/round-trip", input = Json)]
 pub async fn run_round_trip(request: RoundTripRequest) -> Result<RoundTripResult, AppError> {
-    port::testing()?.round_trip(request).await
+    crate::api::port::<port::Testing>()?.0.round_trip(request).await
 }
 
 /// Checks N and R and starts the simulated attack in the background.
 #[server(endpoint = "testing/attack", input = Json)]
 pub async fn start_attack(request: AttackRequest) -> Result<AttackRunView, AppError> {
-    port::testing()?.start_attack(request).await
+    crate::api::port::<port::Testing>()?.0.start_attack(request).await
 }
 
 /// Stops a running attack.
 #[server(endpoint = "testing/stop", input = Json)]
 pub async fn stop_attack(request: StopRequest) -> Result<AttackRunView, AppError> {
-    port::testing()?.stop_attack(request).await
+    crate::api::port::<port::Testing>()?.0.stop_attack(request).await
 }
 
 /// The metric, the alarm, the newest run and past runs now.
 #[server(endpoint = "testing/live")]
 pub async fn get_testing_live() -> Result<TestingLive, AppError> {
-    port::testing()?.live().await
+    crate::api::port::<port::Testing>()?.0.live().await
 }
 
 /// The port between the Testing page's server functions and the server crate.
@@ -228,7 +228,6 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
@@ -245,16 +244,4 @@ pub mod port {
     /// The Testing backend as Leptos context.
     #[derive(Clone)]
     pub struct Testing(pub Arc<dyn TestingBackend>);
-
-    /// The Testing backend provided to this request; missing context is a
-    /// wiring bug, reported as an internal error rather than a panic.
-    pub fn testing() -> Result<Arc<dyn TestingBackend>, AppError> {
-        match use_context::<Testing>() {
-            Some(Testing(testing)) => Ok(testing),
-            None => {
-                tracing::error!("testing server function called without a Testing backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
 }

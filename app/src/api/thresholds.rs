@@ -133,38 +133,38 @@ pub struct DetectionRequest {
 /// The logging stack's optional detections.
 #[server(endpoint = "thresholds/detections")]
 pub async fn get_detections() -> Result<Detections, AppError> {
-    port::thresholds()?.detections().await
+    crate::api::port::<port::Thresholds>()?.0.detections().await
 }
 
 /// Applies a detection's switch and tuning through the logging stack's change set.
 #[server(endpoint = "thresholds/detection", input = Json)]
 pub async fn set_detection(request: DetectionRequest) -> Result<ThresholdChange, AppError> {
-    port::thresholds()?.set_detection(request).await
+    crate::api::port::<port::Thresholds>()?.0.set_detection(request).await
 }
 
 /// Recent events of the trail's log group, for the pattern tester.
 #[server(endpoint = "thresholds/trail-events")]
 pub async fn recent_trail_events() -> Result<Vec<String>, AppError> {
-    port::thresholds()?.recent_trail_events().await
+    crate::api::port::<port::Thresholds>()?.0.recent_trail_events().await
 }
 
 /// Alarms Keywatch manages, or all in the Region.
 #[server(endpoint = "thresholds/alarms", input = Json)]
 pub async fn list_alarms(query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
-    port::thresholds()?.alarms(query).await
+    crate::api::port::<port::Thresholds>()?.0.alarms(query).await
 }
 
 /// One alarm's settings, change path and recorded changes.
 #[server(endpoint = "thresholds/alarm", input = Json)]
 pub async fn get_alarm(request: AlarmRequest) -> Result<AlarmView, AppError> {
-    port::thresholds()?.alarm(request).await
+    crate::api::port::<port::Thresholds>()?.0.alarm(request).await
 }
 
 /// What the current and the proposed setting would have done over the
 /// metric's recorded history.
 #[server(endpoint = "thresholds/preview", input = Json)]
 pub async fn preview_threshold(request: ThresholdRequest) -> Result<Preview, AppError> {
-    port::thresholds()?.preview(request).await
+    crate::api::port::<port::Thresholds>()?.0.preview(request).await
 }
 
 /// How many alarms, and how long in ALARM, about 100 thresholds spanning the
@@ -172,13 +172,13 @@ pub async fn preview_threshold(request: ThresholdRequest) -> Result<Preview, App
 /// other rules (the current and proposed thresholds among them).
 #[server(endpoint = "thresholds/sweep", input = Json)]
 pub async fn sweep_thresholds(request: ThresholdRequest) -> Result<Sweep, AppError> {
-    port::thresholds()?.sweep(request).await
+    crate::api::port::<port::Thresholds>()?.0.sweep(request).await
 }
 
 /// Applies the proposed setting and records the change.
 #[server(endpoint = "thresholds/apply", input = Json)]
 pub async fn apply_threshold(request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
-    port::thresholds()?.apply(request).await
+    crate::api::port::<port::Thresholds>()?.0.apply(request).await
 }
 
 /// The first refused field of a form, as an [`AppError`] naming the field.
@@ -198,7 +198,6 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
@@ -226,16 +225,4 @@ pub mod port {
     /// The thresholds backend as Leptos context.
     #[derive(Clone)]
     pub struct Thresholds(pub Arc<dyn ThresholdsBackend>);
-
-    /// The backend provided to this request; missing context is a wiring
-    /// bug, reported as an internal error rather than a panic.
-    pub fn thresholds() -> Result<Arc<dyn ThresholdsBackend>, AppError> {
-        match use_context::<Thresholds>() {
-            Some(Thresholds(backend)) => Ok(backend),
-            None => {
-                tracing::error!("thresholds server function called without a Thresholds backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
 }
