@@ -109,11 +109,11 @@ async fn main() {
         "ap-southeast-2".into(),
         keywatch_app::api::connection::AwsMode::Sandbox,
     ));
-    let testing =
-        keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
-    let thresholds = keywatch::thresholds::ServerThresholds::new(aws.clone(), db.clone(), lab.clone());
+    let attack =
+        keywatch::attack::ServerAttack::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), db.clone(), lab.clone());
     let backend = ServerBackend::new(aws, db.clone(), settings);
-    let ports = Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Arc::new(thresholds) };
+    let ports = Ports { backend: Arc::new(backend), lab, attack: Arc::new(attack), alarms: Arc::new(alarms) };
     // The router as `serve` builds it on loopback without a password.
     let listen = "127.0.0.1:3000".parse().expect("addr");
     let router = keywatch::web::app(keywatch::web::AppParts {

@@ -10,16 +10,18 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use keywatch_app::api::alarms::port::AlarmsBackend;
+use keywatch_app::api::attack::port::AttackBackend;
 use keywatch_app::api::backend::ConsoleBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::lab::port::LabBackend;
-use keywatch_app::api::testing::port::TestingBackend;
-use keywatch_app::api::thresholds::port::ThresholdsBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alarms::ServerAlarms;
+use crate::attack::ServerAttack;
 use crate::aws::{Aws, AwsErrorKind};
 use crate::backend::{ConnectionSwitch, ServerBackend};
 use crate::clock::now_ms;
@@ -28,17 +30,16 @@ use crate::db::connection_choice::StoredChoice;
 use crate::lab::ServerLab;
 use crate::pollers::stack_watcher::{self, StackWatcher};
 use crate::pollers::{self, Pollers};
-use crate::testing::ServerTesting;
-use crate::thresholds::ServerThresholds;
 
 /// The backends one request sees.
 #[derive(Clone)]
 pub struct Ports {
     pub backend: Arc<dyn ConsoleBackend>,
     pub lab: Arc<dyn LabBackend>,
-    pub testing: Arc<dyn TestingBackend>,
+    /// The Testing page's backend (attack simulations).
+    pub attack: Arc<dyn AttackBackend>,
     /// The Alarms pages' backend.
-    pub thresholds: Arc<dyn ThresholdsBackend>,
+    pub alarms: Arc<dyn AlarmsBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -251,16 +252,12 @@ fn build_ports(
     // Records reach the metric one delivery delay after their call, and the
     // sandbox's alarms are evaluated on its delivery loop (at most 250 ms apart).
     let lag = if sandbox { base.cloudtrail_delay + Duration::from_millis(250) } else { Duration::ZERO };
-    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
-    let aws_for_thresholds = aws.clone();
+    let attack = ServerAttack::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
+    let aws_for_alarms = aws.clone();
     let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
-    let thresholds = ServerThresholds::new(aws_for_thresholds, base.db.clone(), lab.clone());
-    let ports = Ports {
-        backend: Arc::new(backend),
-        lab: lab.clone(),
-        testing: Arc::new(testing),
-        thresholds: Arc::new(thresholds),
-    };
+    let alarms = ServerAlarms::new(aws_for_alarms, base.db.clone(), lab.clone());
+    let ports =
+        Ports { backend: Arc::new(backend), lab: lab.clone(), attack: Arc::new(attack), alarms: Arc::new(alarms) };
     (ports, lab)
 }
 

@@ -4,6 +4,8 @@
 //! `main.rs` only parses the command line; everything it runs is here so that
 //! integration tests drive the same code.
 
+pub mod alarms;
+pub mod attack;
 pub mod auth;
 pub mod aws;
 pub mod backend;
@@ -22,8 +24,6 @@ pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
-pub mod testing;
-pub mod thresholds;
 pub mod web;
 
 use std::sync::Arc;

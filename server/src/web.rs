@@ -11,11 +11,11 @@ use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
+use keywatch_app::api::alarms::port::Alarms;
+use keywatch_app::api::attack::port::Attack;
 use keywatch_app::api::backend::{Backend, ConsoleBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::Lab;
-use keywatch_app::api::testing::port::Testing;
-use keywatch_app::api::thresholds::port::Thresholds;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
@@ -64,11 +64,11 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let csv_ports = ports.clone();
     let context = move || {
-        let Ports { backend, lab, testing, thresholds } = ports.current();
+        let Ports { backend, lab, attack, alarms } = ports.current();
         provide_context(Backend(backend));
         provide_context(Lab(lab));
-        provide_context(Testing(testing));
-        provide_context(Thresholds(thresholds));
+        provide_context(Attack(attack));
+        provide_context(Alarms(alarms));
         provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
     };
     let page_options = leptos_options.clone();

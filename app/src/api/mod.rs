@@ -6,6 +6,8 @@
 //! implemented in the server crate, which is the only place that touches AWS
 //! or SQLite.
 
+pub mod alarms;
+pub mod attack;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -15,8 +17,6 @@ pub mod lab;
 pub mod operations;
 pub mod session;
 pub mod subscribers;
-pub mod testing;
-pub mod thresholds;
 
 /// The port `P` (an area's context newtype, such as
 /// [`lab::port::Lab`]) provided to this request. Missing context is a wiring

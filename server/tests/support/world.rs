@@ -158,14 +158,14 @@ impl World {
             REGION.into(),
             keywatch_app::api::connection::AwsMode::Sandbox,
         ));
-        let testing = keywatch::testing::ServerTesting::new(
+        let attack = keywatch::attack::ServerAttack::new(
             aws.clone(),
             self.db.clone(),
             keywatch_app::api::connection::AwsMode::Sandbox,
         );
-        let thresholds = keywatch::thresholds::ServerThresholds::new(aws.clone(), self.db.clone(), lab.clone());
+        let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), self.db.clone(), lab.clone());
         let backend = ServerBackend::new(aws, self.db.clone(), settings);
-        Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Arc::new(thresholds) }
+        Ports { backend: Arc::new(backend), lab, attack: Arc::new(attack), alarms: Arc::new(alarms) }
     }
 
     /// The switchable console `serve` starts (pollers and stack watcher
