@@ -9,8 +9,6 @@
 pub mod alarms;
 pub mod attack;
 pub mod audit;
-#[cfg(feature = "ssr")]
-pub mod backend;
 pub mod connection;
 pub mod history;
 pub mod lab;

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use keywatch::auth::{Auth, AuthSettings};
 use keywatch::aws::Aws;
-use keywatch::backend::ServerBackend;
 use keywatch::console::{Console, ConsoleBase, PortSource, Ports};
 use keywatch::db::Database;
 use keywatch::sns_endpoint::{AlarmTopicList, SnsEndpoint};
@@ -164,8 +163,17 @@ impl World {
             keywatch_app::api::connection::AwsMode::Sandbox,
         );
         let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), self.db.clone(), lab.clone());
-        let backend = ServerBackend::new(aws, self.db.clone(), settings);
-        Ports { backend: Arc::new(backend), lab, attack: Arc::new(attack), alarms: Arc::new(alarms) }
+        let subscribers = keywatch::subscribers::ServerSubscribers::new(aws.clone(), self.db.clone(), settings.clone());
+        let connection = keywatch::connection::ServerConnection::new(aws, self.db.clone(), settings);
+        Ports {
+            connection: Arc::new(connection),
+            subscribers: Arc::new(subscribers),
+            history: Arc::new(keywatch::history::ServerHistory::new(self.db.clone())),
+            audit: Arc::new(keywatch::audit::ServerAudit::new(self.db.clone())),
+            lab,
+            attack: Arc::new(attack),
+            alarms: Arc::new(alarms),
+        }
     }
 
     /// The switchable console `serve` starts (pollers and stack watcher
