@@ -21,6 +21,7 @@ pub mod history;
 pub mod http_client;
 pub mod lab;
 pub mod metrics;
+pub mod operations;
 pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;

@@ -75,7 +75,7 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         provide_context(Lab(lab));
         provide_context(Attack(attack));
         provide_context(Alarms(alarms));
-        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
+        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::operations::PollerStatus)));
     };
     let page_options = leptos_options.clone();
     Router::new()

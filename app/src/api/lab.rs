@@ -2,9 +2,9 @@
 //! each section's stack creates and asks for, change-set previews, deployments
 //! with their live progress, and teardown.
 //!
-//! Server functions reach AWS and SQLite only through [`LabBackend`], which
-//! the server crate implements and provides as context ([`Lab`]), separate
-//! from the Connection page's backend.
+//! Server functions reach AWS and SQLite only through [`port::LabBackend`],
+//! which the server crate implements and provides as context
+//! ([`port::Lab`]).
 
 use keywatch_domain::lab::LabSection;
 use leptos::prelude::*;
