@@ -16,6 +16,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use components::layout::Layout;
+use pages::alarms::{AlarmPage, AlarmsPage, PatternTesterPage};
 use pages::audit::AuditPage;
 use pages::connection::ConnectionPage;
 use pages::history::{HistoryPage, StateChangePage};
@@ -25,7 +26,6 @@ use pages::lab::teardown::TeardownPage;
 use pages::lab::testing::TestingPage;
 use pages::not_found::NotFound;
 use pages::subscribers::SubscribersPage;
-use pages::thresholds::{AlarmPage, AlarmsPage, PatternTesterPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

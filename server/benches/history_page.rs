@@ -12,7 +12,6 @@ use http::{Request, StatusCode, header};
 use keywatch::auth::{Auth, AuthSettings};
 use keywatch::aws::Aws;
 use keywatch::aws::cloudwatch::AlarmHistoryItem;
-use keywatch::backend::ServerBackend;
 use keywatch::console::{PortSource, Ports};
 use keywatch::db::Database;
 use keywatch::sns_endpoint::{AlarmTopicList, SnsEndpoint};
@@ -109,11 +108,20 @@ async fn main() {
         "ap-southeast-2".into(),
         keywatch_app::api::connection::AwsMode::Sandbox,
     ));
-    let testing =
-        keywatch::testing::ServerTesting::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
-    let thresholds = keywatch::thresholds::ServerThresholds::new(aws.clone(), db.clone(), lab.clone());
-    let backend = ServerBackend::new(aws, db.clone(), settings);
-    let ports = Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Arc::new(thresholds) };
+    let attack =
+        keywatch::attack::ServerAttack::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), db.clone(), lab.clone());
+    let subscribers = keywatch::subscribers::ServerSubscribers::new(aws.clone(), db.clone(), settings.clone());
+    let connection = keywatch::connection::ServerConnection::new(aws, db.clone(), settings);
+    let ports = Ports {
+        connection: Arc::new(connection),
+        subscribers: Arc::new(subscribers),
+        history: Arc::new(keywatch::history::ServerHistory::new(db.clone())),
+        audit: Arc::new(keywatch::audit::ServerAudit::new(db.clone())),
+        lab,
+        attack: Arc::new(attack),
+        alarms: Arc::new(alarms),
+    };
     // The router as `serve` builds it on loopback without a password.
     let listen = "127.0.0.1:3000".parse().expect("addr");
     let router = keywatch::web::app(keywatch::web::AppParts {

@@ -10,35 +10,45 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use keywatch_app::api::backend::ConsoleBackend;
+use keywatch_app::api::alarms::port::AlarmsBackend;
+use keywatch_app::api::attack::port::AttackBackend;
+use keywatch_app::api::audit::port::AuditBackend;
+use keywatch_app::api::connection::port::ConnectionBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
+use keywatch_app::api::history::port::HistoryBackend;
 use keywatch_app::api::lab::port::LabBackend;
-use keywatch_app::api::testing::port::TestingBackend;
-use keywatch_app::api::thresholds::port::ThresholdsBackend;
+use keywatch_app::api::subscribers::port::SubscribersBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alarms::ServerAlarms;
+use crate::attack::ServerAttack;
+use crate::audit::ServerAudit;
 use crate::aws::{Aws, AwsErrorKind};
-use crate::backend::{ConnectionSwitch, ServerBackend};
 use crate::clock::now_ms;
+use crate::connection::{ConnectionSwitch, ServerConnection};
 use crate::db::Database;
 use crate::db::connection_choice::StoredChoice;
+use crate::history::ServerHistory;
 use crate::lab::ServerLab;
 use crate::pollers::stack_watcher::{self, StackWatcher};
 use crate::pollers::{self, Pollers};
-use crate::testing::ServerTesting;
-use crate::thresholds::ServerThresholds;
+use crate::subscribers::ServerSubscribers;
 
-/// The backends one request sees.
+/// The backends one request sees, one per area.
 #[derive(Clone)]
 pub struct Ports {
-    pub backend: Arc<dyn ConsoleBackend>,
+    pub connection: Arc<dyn ConnectionBackend>,
+    pub subscribers: Arc<dyn SubscribersBackend>,
+    pub history: Arc<dyn HistoryBackend>,
+    pub audit: Arc<dyn AuditBackend>,
     pub lab: Arc<dyn LabBackend>,
-    pub testing: Arc<dyn TestingBackend>,
+    /// The Testing page's backend (attack simulations).
+    pub attack: Arc<dyn AttackBackend>,
     /// The Alarms pages' backend.
-    pub thresholds: Arc<dyn ThresholdsBackend>,
+    pub alarms: Arc<dyn AlarmsBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -111,9 +121,9 @@ impl Console {
             *console.running.lock().await = Some(running);
         }
         // The Connection page shows who the console is on first load.
-        let backend = console.ports.current().backend;
+        let connection = console.ports.current().connection;
         tokio::spawn(async move {
-            if let Err(error) = backend.check_connection().await {
+            if let Err(error) = connection.check_connection().await {
                 tracing::warn!(?error, "start-up connection check could not be recorded");
             }
         });
@@ -223,11 +233,11 @@ impl ConnectionSwitch for Console {
         let choice = StoredChoice { region: region.code.to_owned(), profile };
         self.base.db.connection_choice().set(&choice, now_ms()).await?;
         tracing::info!(region = region.code, profile = ?choice.profile, "switched connection");
-        let backend = self.ports.current().backend;
+        let connection = self.ports.current().connection;
         // Recorded before answering, so the page's list of checks shows the
         // new place as soon as the switch returns.
-        backend.check_connection().await?;
-        Ok(backend.settings())
+        connection.check_connection().await?;
+        Ok(connection.settings())
     }
 }
 
@@ -251,15 +261,18 @@ fn build_ports(
     // Records reach the metric one delivery delay after their call, and the
     // sandbox's alarms are evaluated on its delivery loop (at most 250 ms apart).
     let lag = if sandbox { base.cloudtrail_delay + Duration::from_millis(250) } else { Duration::ZERO };
-    let testing = ServerTesting::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
-    let aws_for_thresholds = aws.clone();
-    let backend = ServerBackend::new(aws, base.db.clone(), settings).with_switch(switch);
-    let thresholds = ServerThresholds::new(aws_for_thresholds, base.db.clone(), lab.clone());
+    let attack = ServerAttack::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
+    let alarms = ServerAlarms::new(aws.clone(), base.db.clone(), lab.clone());
+    let subscribers = ServerSubscribers::new(aws.clone(), base.db.clone(), settings.clone());
+    let connection = ServerConnection::new(aws, base.db.clone(), settings).with_switch(switch);
     let ports = Ports {
-        backend: Arc::new(backend),
+        connection: Arc::new(connection),
+        subscribers: Arc::new(subscribers),
+        history: Arc::new(ServerHistory::new(base.db.clone())),
+        audit: Arc::new(ServerAudit::new(base.db.clone())),
         lab: lab.clone(),
-        testing: Arc::new(testing),
-        thresholds: Arc::new(thresholds),
+        attack: Arc::new(attack),
+        alarms: Arc::new(alarms),
     };
     (ports, lab)
 }

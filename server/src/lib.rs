@@ -4,26 +4,30 @@
 //! `main.rs` only parses the command line; everything it runs is here so that
 //! integration tests drive the same code.
 
+pub mod alarms;
+pub mod attack;
+pub mod audit;
 pub mod auth;
 pub mod aws;
-pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod console;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod http_client;
 pub mod lab;
 pub mod metrics;
+pub mod operations;
 pub mod pollers;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;
 pub mod sns_endpoint;
-pub mod testing;
-pub mod thresholds;
+pub mod subscribers;
 pub mod web;
 
 use std::sync::Arc;

@@ -11,11 +11,14 @@ use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
-use keywatch_app::api::backend::{Backend, ConsoleBackend};
+use keywatch_app::api::alarms::port::Alarms;
+use keywatch_app::api::attack::port::Attack;
+use keywatch_app::api::audit::port::Audit;
+use keywatch_app::api::connection::port::Connection;
+use keywatch_app::api::history::port::{History, HistoryBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::Lab;
-use keywatch_app::api::testing::port::Testing;
-use keywatch_app::api::thresholds::port::Thresholds;
+use keywatch_app::api::subscribers::port::Subscribers;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
@@ -64,19 +67,22 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let csv_ports = ports.clone();
     let context = move || {
-        let Ports { backend, lab, testing, thresholds } = ports.current();
-        provide_context(Backend(backend));
+        let Ports { connection, subscribers, history, audit, lab, attack, alarms } = ports.current();
+        provide_context(Connection(connection));
+        provide_context(Subscribers(subscribers));
+        provide_context(History(history));
+        provide_context(Audit(audit));
         provide_context(Lab(lab));
-        provide_context(Testing(testing));
-        provide_context(Thresholds(thresholds));
-        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::health::PollerStatus)));
+        provide_context(Attack(attack));
+        provide_context(Alarms(alarms));
+        provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::operations::PollerStatus)));
     };
     let page_options = leptos_options.clone();
     Router::new()
         .route(
             "/history.csv",
             get(move |Query(filter): Query<HistoryFilter>| {
-                history_csv(csv_ports.current().backend, filter.normalized())
+                history_csv(csv_ports.current().history, filter.normalized())
             }),
         )
         .leptos_routes_with_context(&leptos_options, routes, context, move || shell(page_options.clone()))
@@ -142,7 +148,7 @@ const CSV_PAGE: u32 = 1_000;
 /// `GET /history.csv?<the History page's filter>`: every matching history
 /// item, newest first, streamed page by page so the export never holds the
 /// whole table in memory.
-async fn history_csv(backend: Arc<dyn ConsoleBackend>, filter: HistoryFilter) -> Response {
+async fn history_csv(backend: Arc<dyn HistoryBackend>, filter: HistoryFilter) -> Response {
     // The first page is read before answering, so a bad filter is a 400
     // rather than a broken download.
     let first = match backend.history_page(filter.clone(), None, CSV_PAGE).await {

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use http::{Method, header};
+use keywatch::attack::ServerAttack;
 use keywatch::aws::Aws;
 use keywatch::db::attack_runs::NewAttackRun;
 use keywatch::pollers::{self, PollerConfig};
-use keywatch::testing::ServerTesting;
-use keywatch_app::api::testing::port::TestingBackend;
-use keywatch_app::api::testing::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
+use keywatch_app::api::attack::port::AttackBackend;
+use keywatch_app::api::attack::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::LabSection;
 use keywatch_sandbox::SandboxConfig;
@@ -25,7 +25,7 @@ use support::requests;
 use support::{TempDb, World};
 
 struct Lab {
-    testing: ServerTesting,
+    testing: ServerAttack,
     world: World,
 }
 
@@ -37,7 +37,7 @@ async fn deployed_lab() -> Lab {
             .await;
     support::lab::deploy(&world).await;
     let testing =
-        ServerTesting::new(world.aws.clone(), world.db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+        ServerAttack::new(world.aws.clone(), world.db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     Lab { testing, world }
 }
 
@@ -220,7 +220,7 @@ async fn bad_attack_parameters_are_refused_beside_their_field_and_record_nothing
 async fn without_the_labs_stacks_the_page_names_and_links_what_is_missing_and_nothing_is_sent() {
     let world = World::new().await;
     let (aws, db) = (&world.aws, &world.db);
-    let testing = ServerTesting::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    let testing = ServerAttack::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     let overview = testing.overview().await.expect("overview");
     assert_eq!(
         overview.missing_prerequisites,
@@ -278,7 +278,7 @@ async fn a_run_cut_by_a_restart_is_marked_interrupted_at_start_up() {
     // A new process over the same file.
     let db = temp.reopen().await;
     let aws = Aws::sandbox("http://127.0.0.1:9", "ap-southeast-2");
-    let testing = ServerTesting::new(aws, db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
+    let testing = ServerAttack::new(aws, db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     assert_eq!(testing.interrupt_unfinished().await.expect("start-up"), 1);
     let run = db.attack_runs().get(id).await.expect("query").expect("kept");
     assert_eq!(run.outcome, "interrupted");

@@ -12,15 +12,15 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::MetricDatum;
+use keywatch::alarms::ServerAlarms;
 use keywatch::lab::ServerLab;
 use keywatch::pollers::stack_watcher::StackWatcher;
-use keywatch::thresholds::ServerThresholds;
-use keywatch_app::api::lab::port::LabBackend;
-use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
-use keywatch_app::api::thresholds::port::ThresholdsBackend;
-use keywatch_app::api::thresholds::{
+use keywatch_app::api::alarms::port::AlarmsBackend;
+use keywatch_app::api::alarms::{
     AlarmListQuery, AlarmRequest, ChangePath, DetectionRequest, ThresholdChange, ThresholdRequest,
 };
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{ComparisonOperator, MetricAlarm, Statistic, ThresholdForm, TreatMissingData};
 use keywatch_domain::lab::LabSection;
@@ -31,7 +31,7 @@ const LAB_ALARM: &str = "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm";
 
 struct Harness {
     lab: Arc<ServerLab>,
-    thresholds: ServerThresholds,
+    thresholds: ServerAlarms,
     world: World,
 }
 
@@ -43,7 +43,7 @@ async fn harness() -> Harness {
         support::REGION.into(),
         keywatch_app::api::connection::AwsMode::Sandbox,
     ));
-    let thresholds = ServerThresholds::new(world.aws.clone(), world.db.clone(), lab.clone());
+    let thresholds = ServerAlarms::new(world.aws.clone(), world.db.clone(), lab.clone());
     Harness { lab, thresholds, world }
 }
 

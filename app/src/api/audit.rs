@@ -46,5 +46,26 @@ pub async fn get_audit_page(input: AuditPageInput) -> Result<AuditPage, AppError
     if input.before.is_some_and(|before| before < 1) {
         return Err(AppError::InvalidInput { field: Some("before".into()), message: "not a record id".into() });
     }
-    crate::api::backend::backend()?.audit_page(input.before, AUDIT_PAGE_SIZE).await
+    crate::api::port::<port::Audit>()?.0.audit_page(input.before, AUDIT_PAGE_SIZE).await
+}
+
+/// The port between the audit log's server function and the server crate.
+#[cfg(feature = "ssr")]
+pub mod port {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// What the audit log's server function asks of the server.
+    #[async_trait]
+    pub trait AuditBackend: Send + Sync + 'static {
+        /// Audit records older than `before` (`None`: the newest), newest first.
+        async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<AuditPage, AppError>;
+    }
+
+    /// The audit backend as Leptos context.
+    #[derive(Clone)]
+    pub struct Audit(pub Arc<dyn AuditBackend>);
 }

@@ -71,19 +71,19 @@ pub const RECENT_CHECKS: u32 = 10;
 /// The console's connection settings.
 #[server(endpoint = "connection/settings")]
 pub async fn get_console_settings() -> Result<ConsoleSettings, AppError> {
-    Ok(crate::api::backend::backend()?.settings())
+    Ok(crate::api::port::<port::Connection>()?.0.settings())
 }
 
 /// Calls STS GetCallerIdentity now and records the outcome.
 #[server(endpoint = "connection/check")]
 pub async fn check_connection() -> Result<ConnectionCheck, AppError> {
-    crate::api::backend::backend()?.check_connection().await
+    crate::api::port::<port::Connection>()?.0.check_connection().await
 }
 
 /// The most recent connection checks, newest first.
 #[server(endpoint = "connection/checks")]
 pub async fn recent_connection_checks() -> Result<Vec<ConnectionCheck>, AppError> {
-    crate::api::backend::backend()?.recent_connection_checks(RECENT_CHECKS).await
+    crate::api::port::<port::Connection>()?.0.recent_connection_checks(RECENT_CHECKS).await
 }
 
 /// `change_connection`'s input: the Connection page's form, as typed.
@@ -101,5 +101,36 @@ pub struct ChangeConnectionInput {
 pub async fn change_connection(input: ChangeConnectionInput) -> Result<ConsoleSettings, AppError> {
     let choice = keywatch_domain::connection::parse_choice(&input.region, &input.profile)
         .map_err(|error| AppError::InvalidInput { field: Some(error.field().into()), message: error.to_string() })?;
-    crate::api::backend::backend()?.change_connection(choice.region.code, choice.profile).await
+    crate::api::port::<port::Connection>()?.0.change_connection(choice.region.code, choice.profile).await
+}
+
+/// The port between the Connection page's server functions and the server crate.
+#[cfg(feature = "ssr")]
+pub mod port {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// What the Connection page's server functions ask of the server.
+    #[async_trait]
+    pub trait ConnectionBackend: Send + Sync + 'static {
+        /// How the console is connected: mode, region, profile.
+        fn settings(&self) -> ConsoleSettings;
+
+        /// Asks STS who the console is, and records the outcome.
+        async fn check_connection(&self) -> Result<ConnectionCheck, AppError>;
+
+        /// Switches every AWS client to `region` (and `profile`, on live AWS),
+        /// remembering the choice; both have been validated.
+        async fn change_connection(&self, region: &str, profile: Option<String>) -> Result<ConsoleSettings, AppError>;
+
+        /// The most recent recorded connection checks, newest first.
+        async fn recent_connection_checks(&self, limit: u32) -> Result<Vec<ConnectionCheck>, AppError>;
+    }
+
+    /// The connection backend as Leptos context.
+    #[derive(Clone)]
+    pub struct Connection(pub Arc<dyn ConnectionBackend>);
 }

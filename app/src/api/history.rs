@@ -191,7 +191,7 @@ pub async fn get_history_page(input: HistoryPageInput) -> Result<HistoryPage, Ap
         })?),
         None => None,
     };
-    crate::api::backend::backend()?.history_page(input.filter.normalized(), after, HISTORY_PAGE_SIZE).await
+    crate::api::port::<port::History>()?.0.history_page(input.filter.normalized(), after, HISTORY_PAGE_SIZE).await
 }
 
 /// `get_timeline`'s input.
@@ -204,7 +204,7 @@ pub struct TimelineInput {
 /// 24 hours when the filter has none).
 #[server(endpoint = "history/timeline", input = leptos::server_fn::codec::Json)]
 pub async fn get_timeline(input: TimelineInput) -> Result<Timeline, AppError> {
-    crate::api::backend::backend()?.timeline(input.filter.normalized()).await
+    crate::api::port::<port::History>()?.0.timeline(input.filter.normalized()).await
 }
 
 /// `get_state_change`'s input.
@@ -216,13 +216,13 @@ pub struct StateChangeInput {
 /// One stored history item with its reason, datapoints and notifications.
 #[server(endpoint = "history/entry")]
 pub async fn get_state_change(input: StateChangeInput) -> Result<StateChangeDetail, AppError> {
-    crate::api::backend::backend()?.state_change(input.id).await
+    crate::api::port::<port::History>()?.0.state_change(input.id).await
 }
 
 /// The retention setting.
 #[server(endpoint = "history/retention")]
 pub async fn get_history_retention() -> Result<HistoryRetention, AppError> {
-    crate::api::backend::backend()?.history_retention().await
+    crate::api::port::<port::History>()?.0.history_retention().await
 }
 
 /// `set_history_retention`'s input: a number of days, or empty to keep everything.
@@ -235,7 +235,7 @@ pub struct RetentionInput {
 #[server(endpoint = "history/set-retention")]
 pub async fn set_history_retention(input: RetentionInput) -> Result<HistoryRetention, AppError> {
     let keep_days = parse_keep_days(&input.keep_days)?;
-    crate::api::backend::backend()?.set_history_retention(HistoryRetention { keep_days }).await
+    crate::api::port::<port::History>()?.0.set_history_retention(HistoryRetention { keep_days }).await
 }
 
 /// Reads the retention field: empty keeps everything, else 1–36500 days.
@@ -251,6 +251,45 @@ pub fn parse_keep_days(text: &str) -> Result<Option<u32>, AppError> {
             message: "Enter a whole number of days from 1 to 36500, or leave it empty to keep everything".into(),
         }),
     }
+}
+
+/// The port between the History page's server functions (and the CSV
+/// export) and the server crate.
+#[cfg(feature = "ssr")]
+pub mod port {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// What the History page's server functions ask of the server.
+    #[async_trait]
+    pub trait HistoryBackend: Send + Sync + 'static {
+        /// A page of stored history matching `filter`, newest first, after `after`.
+        async fn history_page(
+            &self,
+            filter: HistoryFilter,
+            after: Option<HistoryCursor>,
+            limit: u32,
+        ) -> Result<HistoryPage, AppError>;
+
+        /// The matching alarms' states over the filter's time range.
+        async fn timeline(&self, filter: HistoryFilter) -> Result<Timeline, AppError>;
+
+        /// One stored history item with its reason, datapoints and notifications.
+        async fn state_change(&self, id: i64) -> Result<StateChangeDetail, AppError>;
+
+        /// The retention setting.
+        async fn history_retention(&self) -> Result<HistoryRetention, AppError>;
+
+        /// Changes the retention setting; the pollers apply it on their next round.
+        async fn set_history_retention(&self, retention: HistoryRetention) -> Result<HistoryRetention, AppError>;
+    }
+
+    /// The history backend as Leptos context.
+    #[derive(Clone)]
+    pub struct History(pub Arc<dyn HistoryBackend>);
 }
 
 #[cfg(test)]

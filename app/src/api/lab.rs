@@ -2,9 +2,9 @@
 //! each section's stack creates and asks for, change-set previews, deployments
 //! with their live progress, and teardown.
 //!
-//! Server functions reach AWS and SQLite only through [`LabBackend`], which
-//! the server crate implements and provides as context ([`Lab`]), separate
-//! from the Connection page's backend.
+//! Server functions reach AWS and SQLite only through [`port::LabBackend`],
+//! which the server crate implements and provides as context
+//! ([`port::Lab`]).
 
 use keywatch_domain::lab::LabSection;
 use leptos::prelude::*;
@@ -299,57 +299,57 @@ pub struct TeardownQuery {
 /// The whole lab at a glance.
 #[server(endpoint = "lab/overview")]
 pub async fn get_lab_overview() -> Result<LabOverview, AppError> {
-    port::lab()?.overview().await
+    crate::api::port::<port::Lab>()?.0.overview().await
 }
 
 /// A section page's content.
 #[server(endpoint = "lab/section", input = Json)]
 pub async fn get_section_detail(request: SectionRequest) -> Result<SectionDetail, AppError> {
-    port::lab()?.section(request).await
+    crate::api::port::<port::Lab>()?.0.section(request).await
 }
 
 /// A section's stack, resources and events now (polled while in progress).
 #[server(endpoint = "lab/live", input = Json)]
 pub async fn get_section_live(request: SectionRequest) -> Result<SectionLive, AppError> {
-    port::lab()?.live(request).await
+    crate::api::port::<port::Lab>()?.0.live(request).await
 }
 
 /// Creates a change set for the form's values and says what it would change.
 #[server(endpoint = "lab/preview", input = Json)]
 pub async fn preview_section(request: PreviewRequest) -> Result<PreviewOutcome, AppError> {
-    port::lab()?.preview(request).await
+    crate::api::port::<port::Lab>()?.0.preview(request).await
 }
 
 /// Executes a previewed change set; the stack watcher follows it from here.
 #[server(endpoint = "lab/deploy", input = Json)]
 pub async fn deploy_section(request: DeployRequest) -> Result<DeploymentView, AppError> {
-    port::lab()?.deploy(request).await
+    crate::api::port::<port::Lab>()?.0.deploy(request).await
 }
 
 /// Where teardown stands, with what it would delete.
 #[server(endpoint = "lab/teardown-status", input = Json)]
 pub async fn get_teardown_status(query: TeardownQuery) -> Result<TeardownStatus, AppError> {
-    port::lab()?.teardown_status(query).await
+    crate::api::port::<port::Lab>()?.0.teardown_status(query).await
 }
 
 /// Starts tearing the lab down in the background.
 #[server(endpoint = "lab/teardown", input = Json)]
 pub async fn start_teardown(request: TeardownRequest) -> Result<TeardownStatus, AppError> {
-    port::lab()?.teardown(request).await
+    crate::api::port::<port::Lab>()?.0.teardown(request).await
 }
 
 /// Deletes one section's stack (a failed one, to try again) without
 /// touching the others; refused while a later section's stack uses it.
 #[server(endpoint = "lab/delete-section", input = Json)]
 pub async fn delete_section(request: SectionRequest) -> Result<SectionLive, AppError> {
-    port::lab()?.delete_section(request).await
+    crate::api::port::<port::Lab>()?.0.delete_section(request).await
 }
 
 /// Removes something the last teardown left behind (an RDS final
 /// snapshot); only leftovers that teardown recorded can be removed this way.
 #[server(endpoint = "lab/remove-leftover", input = Json)]
 pub async fn remove_leftover(request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
-    port::lab()?.remove_leftover(request).await
+    crate::api::port::<port::Lab>()?.0.remove_leftover(request).await
 }
 
 /// The port between the wizard's server functions and the server crate.
@@ -358,7 +358,6 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
@@ -388,16 +387,4 @@ pub mod port {
     /// The lab backend as Leptos context.
     #[derive(Clone)]
     pub struct Lab(pub Arc<dyn LabBackend>);
-
-    /// The lab backend provided to this request; missing context is a wiring
-    /// bug, reported as an internal error rather than a panic.
-    pub fn lab() -> Result<Arc<dyn LabBackend>, AppError> {
-        match use_context::<Lab>() {
-            Some(Lab(lab)) => Ok(lab),
-            None => {
-                tracing::error!("lab server function called without a Lab backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
 }

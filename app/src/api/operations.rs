@@ -73,7 +73,7 @@ impl DegradedPoller {
 /// The pollers' state for the degraded-state panel.
 #[server(endpoint = "operations/aws-status")]
 pub async fn get_aws_status() -> Result<AwsStatus, AppError> {
-    port::operations()?.aws_status().await
+    crate::api::port::<port::Operations>()?.0.aws_status().await
 }
 
 #[cfg(feature = "ssr")]
@@ -81,7 +81,6 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
@@ -95,18 +94,6 @@ pub mod port {
     /// The operations backend as Leptos context.
     #[derive(Clone)]
     pub struct Operations(pub Arc<dyn OperationsBackend>);
-
-    /// The operations backend provided to this request; missing context is
-    /// a wiring bug, reported as an internal error rather than a panic.
-    pub fn operations() -> Result<Arc<dyn OperationsBackend>, AppError> {
-        match use_context::<Operations>() {
-            Some(Operations(operations)) => Ok(operations),
-            None => {
-                tracing::error!("operations server function called without an Operations backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub struct OutboxEmail {
 /// The alarm topics and their subscribers.
 #[server(endpoint = "subscribers/topics")]
 pub async fn list_alarm_topics() -> Result<Vec<AlarmTopic>, AppError> {
-    crate::api::backend::backend()?.alarm_topics().await
+    crate::api::port::<port::Subscribers>()?.0.alarm_topics().await
 }
 
 /// `add_subscriber`'s input.
@@ -64,7 +64,7 @@ pub struct AddSubscriberInput {
 pub async fn add_subscriber(input: AddSubscriberInput) -> Result<SubscriptionStatus, AppError> {
     keywatch_domain::sns::validate_endpoint(&input.protocol, &input.endpoint)
         .map_err(|message| AppError::InvalidInput { field: Some("endpoint".into()), message })?;
-    crate::api::backend::backend()?.subscribe(&input.topic_arn, &input.protocol, input.endpoint.trim()).await
+    crate::api::port::<port::Subscribers>()?.0.subscribe(&input.topic_arn, &input.protocol, input.endpoint.trim()).await
 }
 
 /// `remove_subscriber`'s input.
@@ -76,7 +76,7 @@ pub struct RemoveSubscriberInput {
 /// Unsubscribes a confirmed subscription.
 #[server(endpoint = "subscribers/remove")]
 pub async fn remove_subscriber(input: RemoveSubscriberInput) -> Result<(), AppError> {
-    crate::api::backend::backend()?.unsubscribe(&input.subscription_arn).await
+    crate::api::port::<port::Subscribers>()?.0.unsubscribe(&input.subscription_arn).await
 }
 
 /// `resend_confirmation`'s input: the pending subscription, named as the
@@ -92,13 +92,16 @@ pub struct ResendConfirmationInput {
 /// confirmation message.
 #[server(endpoint = "subscribers/resend")]
 pub async fn resend_confirmation(input: ResendConfirmationInput) -> Result<(), AppError> {
-    crate::api::backend::backend()?.resend_confirmation(&input.topic_arn, &input.protocol, &input.masked_endpoint).await
+    crate::api::port::<port::Subscribers>()?
+        .0
+        .resend_confirmation(&input.topic_arn, &input.protocol, &input.masked_endpoint)
+        .await
 }
 
 /// The sandbox's email outbox, newest first (empty on live AWS).
 #[server(endpoint = "subscribers/outbox")]
 pub async fn sandbox_outbox() -> Result<Vec<OutboxEmail>, AppError> {
-    crate::api::backend::backend()?.sandbox_outbox().await
+    crate::api::port::<port::Subscribers>()?.0.sandbox_outbox().await
 }
 
 /// `confirm_from_outbox`'s input.
@@ -110,10 +113,57 @@ pub struct ConfirmFromOutboxInput {
 /// Follows the confirmation link of a sandbox email, as its recipient would.
 #[server(endpoint = "subscribers/confirm")]
 pub async fn confirm_from_outbox(input: ConfirmFromOutboxInput) -> Result<(), AppError> {
-    crate::api::backend::backend()?.confirm_from_outbox(&input.message_id).await
+    crate::api::port::<port::Subscribers>()?.0.confirm_from_outbox(&input.message_id).await
 }
 
 /// The name part of a topic ARN (`arn:aws:sns:region:account:name`).
 pub fn topic_name(topic_arn: &str) -> &str {
     topic_arn.rsplit(':').next().unwrap_or(topic_arn)
+}
+
+/// The port between the Subscribers page's server functions and the server crate.
+#[cfg(feature = "ssr")]
+pub mod port {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// What the Subscribers page's server functions ask of the server.
+    #[async_trait]
+    pub trait SubscribersBackend: Send + Sync + 'static {
+        /// The alarm topics (from the managed alarms' actions and the lab's
+        /// topics) with their subscribers, endpoints masked.
+        async fn alarm_topics(&self) -> Result<Vec<AlarmTopic>, AppError>;
+
+        /// SNS `Subscribe`; the endpoint has been validated for its protocol.
+        async fn subscribe(
+            &self,
+            topic_arn: &str,
+            protocol: &str,
+            endpoint: &str,
+        ) -> Result<SubscriptionStatus, AppError>;
+
+        /// SNS `Unsubscribe`.
+        async fn unsubscribe(&self, subscription_arn: &str) -> Result<(), AppError>;
+
+        /// Subscribes the pending subscription shown as `masked_endpoint` again.
+        async fn resend_confirmation(
+            &self,
+            topic_arn: &str,
+            protocol: &str,
+            masked_endpoint: &str,
+        ) -> Result<(), AppError>;
+
+        /// The sandbox's SNS email outbox, newest first; empty on live AWS.
+        async fn sandbox_outbox(&self) -> Result<Vec<OutboxEmail>, AppError>;
+
+        /// Follows the confirmation link in the sandbox email `message_id`.
+        async fn confirm_from_outbox(&self, message_id: &str) -> Result<(), AppError>;
+    }
+
+    /// The subscribers backend as Leptos context.
+    #[derive(Clone)]
+    pub struct Subscribers(pub Arc<dyn SubscribersBackend>);
 }

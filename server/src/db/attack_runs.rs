@@ -2,7 +2,7 @@
 //! the Testing page started (its parameters, start and end, each call's
 //! answer, when the alarm and its notification followed, the outcome).
 
-use keywatch_app::api::testing::{AttackResponseView, AttackRunView, StatusCount};
+use keywatch_app::api::attack::{AttackResponseView, AttackRunView, StatusCount};
 use keywatch_domain::attack;
 use sqlx::SqlitePool;
 

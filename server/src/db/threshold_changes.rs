@@ -2,7 +2,7 @@
 //! from the Alarms page, with its path (change set or PutMetricAlarm), the
 //! old and new values, and how it ended.
 
-use keywatch_app::api::thresholds::ThresholdChange;
+use keywatch_app::api::alarms::ThresholdChange;
 use sqlx::SqlitePool;
 
 use super::DbError;

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use keywatch::auth::{Auth, AuthSettings};
 use keywatch::aws::Aws;
-use keywatch::backend::ServerBackend;
 use keywatch::console::{Console, ConsoleBase, PortSource, Ports};
 use keywatch::db::Database;
 use keywatch::sns_endpoint::{AlarmTopicList, SnsEndpoint};
@@ -158,14 +157,23 @@ impl World {
             REGION.into(),
             keywatch_app::api::connection::AwsMode::Sandbox,
         ));
-        let testing = keywatch::testing::ServerTesting::new(
+        let attack = keywatch::attack::ServerAttack::new(
             aws.clone(),
             self.db.clone(),
             keywatch_app::api::connection::AwsMode::Sandbox,
         );
-        let thresholds = keywatch::thresholds::ServerThresholds::new(aws.clone(), self.db.clone(), lab.clone());
-        let backend = ServerBackend::new(aws, self.db.clone(), settings);
-        Ports { backend: Arc::new(backend), lab, testing: Arc::new(testing), thresholds: Arc::new(thresholds) }
+        let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), self.db.clone(), lab.clone());
+        let subscribers = keywatch::subscribers::ServerSubscribers::new(aws.clone(), self.db.clone(), settings.clone());
+        let connection = keywatch::connection::ServerConnection::new(aws, self.db.clone(), settings);
+        Ports {
+            connection: Arc::new(connection),
+            subscribers: Arc::new(subscribers),
+            history: Arc::new(keywatch::history::ServerHistory::new(self.db.clone())),
+            audit: Arc::new(keywatch::audit::ServerAudit::new(self.db.clone())),
+            lab,
+            attack: Arc::new(attack),
+            alarms: Arc::new(alarms),
+        }
     }
 
     /// The switchable console `serve` starts (pollers and stack watcher

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use super::{
     BandRow, Chart, ChartSpec, ChartState, HoverPoint, PlotKind, PlotPoint, ThresholdMark, ValuePlot, value_text,
 };
+use crate::api::attack::MetricPoint;
 use crate::api::history::{ReasonDatapoint, Timeline};
-use crate::api::testing::MetricPoint;
 
 /// The fill for a CloudWatch state value.
 fn state_class(state: &str) -> &'static str {

@@ -11,7 +11,7 @@ use keywatch_domain::attack;
 use leptos::prelude::*;
 
 use super::section_href;
-use crate::api::testing::{
+use crate::api::attack::{
     AlarmView, AttackRequest, AttackRunView, HttpExchange, RoundTripRequest, RunRoundTrip, StartAttack, StopAttack,
     StopRequest, TestingLive, TestingOverview, get_testing_live, get_testing_overview,
 };

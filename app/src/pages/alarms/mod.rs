@@ -21,7 +21,7 @@ use leptos_router::hooks::use_query_map;
 
 use keywatch_domain::filter_pattern::tester::test_events;
 
-use crate::api::thresholds::{
+use crate::api::alarms::{
     AlarmListQuery, AlarmRequest, AlarmView, ApplyThreshold, ChangePath, DetectionRequest, DetectionView, SetDetection,
     ThresholdChange, ThresholdRequest, get_alarm, get_detections, list_alarms, preview_threshold, recent_trail_events,
     sweep_thresholds,

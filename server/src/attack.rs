@@ -1,4 +1,4 @@
-//! The server's side of the Testing page's port ([`TestingBackend`], lab
+//! The server's side of the Testing page's port ([`AttackBackend`], lab
 //! section 4): round trips through the deployed application, simulated
 //! attacks (wrong-key decrypts at a fixed pace) run as background tasks and
 //! recorded in SQLite, and the live view of the alarm's metric, state and
@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use keywatch_app::api::connection::AwsMode;
-use keywatch_app::api::lab::StackState;
-use keywatch_app::api::testing::port::TestingBackend;
-use keywatch_app::api::testing::{
+use keywatch_app::api::attack::port::AttackBackend;
+use keywatch_app::api::attack::{
     AlarmView, AttackRequest, AttackRunView, HttpExchange, MetricPoint, NotificationView, RoundTripRequest,
     RoundTripResult, StopRequest, TestingLive, TestingOverview,
 };
+use keywatch_app::api::connection::AwsMode;
+use keywatch_app::api::lab::StackState;
 use keywatch_app::error::AppError;
 use keywatch_domain::attack::{self, AlarmSettings};
 use keywatch_domain::lab::{self, LabSection, Prefix};
@@ -71,7 +71,7 @@ struct LabTargets {
 
 /// The Testing page's backend.
 #[derive(Clone)]
-pub struct ServerTesting {
+pub struct ServerAttack {
     aws: Aws,
     db: Database,
     live_aws: bool,
@@ -85,17 +85,17 @@ pub struct ServerTesting {
     targets_cache: Arc<Mutex<Option<(Instant, LabTargets)>>>,
 }
 
-impl ServerTesting {
+impl ServerAttack {
     /// Sizes the default attack for records that reach the metric `lag`
     /// after their call.
-    pub fn with_delivery_lag(mut self, lag: std::time::Duration) -> ServerTesting {
+    pub fn with_delivery_lag(mut self, lag: std::time::Duration) -> ServerAttack {
         self.delivery_lag_ms = u32::try_from(lag.as_millis()).unwrap_or(u32::MAX);
         self
     }
 
     /// The Testing backend, on live AWS or the built-in sandbox (`mode`).
-    pub fn new(aws: Aws, db: Database, mode: AwsMode) -> ServerTesting {
-        ServerTesting {
+    pub fn new(aws: Aws, db: Database, mode: AwsMode) -> ServerAttack {
+        ServerAttack {
             aws,
             db,
             live_aws: mode == AwsMode::Live,
@@ -375,7 +375,7 @@ fn invalid(field: &str, message: String) -> AppError {
     AppError::InvalidInput { field: Some(field.to_owned()), message }
 }
 
-impl ServerTesting {
+impl ServerAttack {
     /// Encrypts `request.text` under `request.name` through the workload, then decrypts it.
     async fn run_round_trip(&self, request: RoundTripRequest) -> Result<RoundTripResult, AppError> {
         if request.name.trim().is_empty() {
@@ -413,7 +413,7 @@ impl ServerTesting {
 }
 
 #[async_trait]
-impl TestingBackend for ServerTesting {
+impl AttackBackend for ServerAttack {
     async fn overview(&self) -> Result<TestingOverview, AppError> {
         let targets = self.targets().await?;
         let alarm = match &targets.alarm_name {
@@ -534,8 +534,8 @@ impl TestingBackend for ServerTesting {
 }
 
 /// The attack runs behind the Testing page's Start and Stop, audited by
-/// their [`TestingBackend`] wrappers.
-impl ServerTesting {
+/// their [`AttackBackend`] wrappers.
+impl ServerAttack {
     async fn start_attack_run(&self, request: AttackRequest) -> Result<AttackRunView, AppError> {
         // Checked before anything is looked up or recorded.
         let count = attack::parse_count(&request.count).map_err(|error| invalid("count", error.to_string()))?;

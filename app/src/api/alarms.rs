@@ -5,7 +5,7 @@
 //! Apply (through the alarm's stack when a Keywatch stack owns it, else
 //! PutMetricAlarm), with every change recorded.
 //!
-//! Server functions reach AWS and SQLite only through [`port::ThresholdsBackend`].
+//! Server functions reach AWS and SQLite only through [`port::AlarmsBackend`].
 
 use keywatch_domain::alarm::{MetricAlarm, Preview, Sweep, ThresholdForm};
 use keywatch_domain::lab_alarms::{AlarmParameter, Detection};
@@ -133,38 +133,38 @@ pub struct DetectionRequest {
 /// The logging stack's optional detections.
 #[server(endpoint = "thresholds/detections")]
 pub async fn get_detections() -> Result<Detections, AppError> {
-    port::thresholds()?.detections().await
+    crate::api::port::<port::Alarms>()?.0.detections().await
 }
 
 /// Applies a detection's switch and tuning through the logging stack's change set.
 #[server(endpoint = "thresholds/detection", input = Json)]
 pub async fn set_detection(request: DetectionRequest) -> Result<ThresholdChange, AppError> {
-    port::thresholds()?.set_detection(request).await
+    crate::api::port::<port::Alarms>()?.0.set_detection(request).await
 }
 
 /// Recent events of the trail's log group, for the pattern tester.
 #[server(endpoint = "thresholds/trail-events")]
 pub async fn recent_trail_events() -> Result<Vec<String>, AppError> {
-    port::thresholds()?.recent_trail_events().await
+    crate::api::port::<port::Alarms>()?.0.recent_trail_events().await
 }
 
 /// Alarms Keywatch manages, or all in the Region.
 #[server(endpoint = "thresholds/alarms", input = Json)]
 pub async fn list_alarms(query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
-    port::thresholds()?.alarms(query).await
+    crate::api::port::<port::Alarms>()?.0.alarms(query).await
 }
 
 /// One alarm's settings, change path and recorded changes.
 #[server(endpoint = "thresholds/alarm", input = Json)]
 pub async fn get_alarm(request: AlarmRequest) -> Result<AlarmView, AppError> {
-    port::thresholds()?.alarm(request).await
+    crate::api::port::<port::Alarms>()?.0.alarm(request).await
 }
 
 /// What the current and the proposed setting would have done over the
 /// metric's recorded history.
 #[server(endpoint = "thresholds/preview", input = Json)]
 pub async fn preview_threshold(request: ThresholdRequest) -> Result<Preview, AppError> {
-    port::thresholds()?.preview(request).await
+    crate::api::port::<port::Alarms>()?.0.preview(request).await
 }
 
 /// How many alarms, and how long in ALARM, about 100 thresholds spanning the
@@ -172,13 +172,13 @@ pub async fn preview_threshold(request: ThresholdRequest) -> Result<Preview, App
 /// other rules (the current and proposed thresholds among them).
 #[server(endpoint = "thresholds/sweep", input = Json)]
 pub async fn sweep_thresholds(request: ThresholdRequest) -> Result<Sweep, AppError> {
-    port::thresholds()?.sweep(request).await
+    crate::api::port::<port::Alarms>()?.0.sweep(request).await
 }
 
 /// Applies the proposed setting and records the change.
 #[server(endpoint = "thresholds/apply", input = Json)]
 pub async fn apply_threshold(request: ThresholdRequest) -> Result<ThresholdChange, AppError> {
-    port::thresholds()?.apply(request).await
+    crate::api::port::<port::Alarms>()?.0.apply(request).await
 }
 
 /// The first refused field of a form, as an [`AppError`] naming the field.
@@ -198,13 +198,12 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
     /// What the Alarms page's server functions ask of the server.
     #[async_trait]
-    pub trait ThresholdsBackend: Send + Sync + 'static {
+    pub trait AlarmsBackend: Send + Sync + 'static {
         /// The alarms to list.
         async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError>;
         /// One alarm's page.
@@ -223,19 +222,7 @@ pub mod port {
         async fn recent_trail_events(&self) -> Result<Vec<String>, AppError>;
     }
 
-    /// The thresholds backend as Leptos context.
+    /// The Alarms pages' backend as Leptos context.
     #[derive(Clone)]
-    pub struct Thresholds(pub Arc<dyn ThresholdsBackend>);
-
-    /// The backend provided to this request; missing context is a wiring
-    /// bug, reported as an internal error rather than a panic.
-    pub fn thresholds() -> Result<Arc<dyn ThresholdsBackend>, AppError> {
-        match use_context::<Thresholds>() {
-            Some(Thresholds(backend)) => Ok(backend),
-            None => {
-                tracing::error!("thresholds server function called without a Thresholds backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
+    pub struct Alarms(pub Arc<dyn AlarmsBackend>);
 }

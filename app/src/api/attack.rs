@@ -4,7 +4,7 @@
 //! of the metric, the alarm and its notification.
 //!
 //! Server functions reach AWS, the application and SQLite only through
-//! [`port::TestingBackend`], which the server crate implements.
+//! [`port::AttackBackend`], which the server crate implements.
 
 use keywatch_domain::lab::LabSection;
 use leptos::prelude::*;
@@ -195,31 +195,31 @@ pub struct TestingLive {
 /// The page's prerequisites, endpoint, key and alarm.
 #[server(endpoint = "testing/overview")]
 pub async fn get_testing_overview() -> Result<TestingOverview, AppError> {
-    port::testing()?.overview().await
+    crate::api::port::<port::Attack>()?.0.overview().await
 }
 
 /// Encrypts a record and decrypts it with the application's key.
 #[server(endpoint = "testing/round-trip", input = Json)]
 pub async fn run_round_trip(request: RoundTripRequest) -> Result<RoundTripResult, AppError> {
-    port::testing()?.round_trip(request).await
+    crate::api::port::<port::Attack>()?.0.round_trip(request).await
 }
 
 /// Checks N and R and starts the simulated attack in the background.
 #[server(endpoint = "testing/attack", input = Json)]
 pub async fn start_attack(request: AttackRequest) -> Result<AttackRunView, AppError> {
-    port::testing()?.start_attack(request).await
+    crate::api::port::<port::Attack>()?.0.start_attack(request).await
 }
 
 /// Stops a running attack.
 #[server(endpoint = "testing/stop", input = Json)]
 pub async fn stop_attack(request: StopRequest) -> Result<AttackRunView, AppError> {
-    port::testing()?.stop_attack(request).await
+    crate::api::port::<port::Attack>()?.0.stop_attack(request).await
 }
 
 /// The metric, the alarm, the newest run and past runs now.
 #[server(endpoint = "testing/live")]
 pub async fn get_testing_live() -> Result<TestingLive, AppError> {
-    port::testing()?.live().await
+    crate::api::port::<port::Attack>()?.0.live().await
 }
 
 /// The port between the Testing page's server functions and the server crate.
@@ -228,13 +228,12 @@ pub mod port {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use leptos::prelude::use_context;
 
     use super::*;
 
     /// What the Testing page's server functions ask of the server.
     #[async_trait]
-    pub trait TestingBackend: Send + Sync + 'static {
+    pub trait AttackBackend: Send + Sync + 'static {
         async fn overview(&self) -> Result<TestingOverview, AppError>;
         async fn round_trip(&self, request: RoundTripRequest) -> Result<RoundTripResult, AppError>;
         async fn start_attack(&self, request: AttackRequest) -> Result<AttackRunView, AppError>;
@@ -242,19 +241,7 @@ pub mod port {
         async fn live(&self) -> Result<TestingLive, AppError>;
     }
 
-    /// The Testing backend as Leptos context.
+    /// The Testing page's attack backend as Leptos context.
     #[derive(Clone)]
-    pub struct Testing(pub Arc<dyn TestingBackend>);
-
-    /// The Testing backend provided to this request; missing context is a
-    /// wiring bug, reported as an internal error rather than a panic.
-    pub fn testing() -> Result<Arc<dyn TestingBackend>, AppError> {
-        match use_context::<Testing>() {
-            Some(Testing(testing)) => Ok(testing),
-            None => {
-                tracing::error!("testing server function called without a Testing backend in context");
-                Err(AppError::Internal)
-            }
-        }
-    }
+    pub struct Attack(pub Arc<dyn AttackBackend>);
 }

@@ -1,4 +1,4 @@
-//! The server's side of the Alarms page ([`ThresholdsBackend`]): alarms with
+//! The server's side of the Alarms page ([`AlarmsBackend`]): alarms with
 //! their settings from DescribeAlarms, the preview over the metric's history
 //! (GetMetricData, chunked by the domain's fetch plan, then the domain's
 //! replay), and Apply: through the logging stack's parameters with the
@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use keywatch_app::api::lab::port::LabBackend;
-use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
-use keywatch_app::api::thresholds::port::ThresholdsBackend;
-use keywatch_app::api::thresholds::{
+use keywatch_app::api::alarms::port::AlarmsBackend;
+use keywatch_app::api::alarms::{
     AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest, DetectionView,
     Detections, ThresholdChange, ThresholdRequest, form_error,
 };
+use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{
     AlarmError, MetricAlarm, MetricSample, Preview, StateValue, Sweep, fetch_period_seconds, fetch_plan, preview,
@@ -79,7 +79,7 @@ struct CachedHistory {
 
 /// The Alarms page's backend.
 #[derive(Clone)]
-pub struct ServerThresholds {
+pub struct ServerAlarms {
     aws: Aws,
     db: Database,
     lab: Arc<dyn LabBackend>,
@@ -87,10 +87,10 @@ pub struct ServerThresholds {
     history: Arc<Mutex<Option<CachedHistory>>>,
 }
 
-impl ServerThresholds {
+impl ServerAlarms {
     /// The backend; `lab` is the wizard's, whose change-set path Apply reuses.
-    pub fn new(aws: Aws, db: Database, lab: Arc<dyn LabBackend>) -> ServerThresholds {
-        ServerThresholds {
+    pub fn new(aws: Aws, db: Database, lab: Arc<dyn LabBackend>) -> ServerAlarms {
+        ServerAlarms {
             aws,
             db,
             lab,
@@ -335,7 +335,7 @@ impl ServerThresholds {
 }
 
 #[async_trait]
-impl ThresholdsBackend for ServerThresholds {
+impl AlarmsBackend for ServerAlarms {
     async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
         // The poller's prefix, and the one the wizard deployed last.
         let mut prefixes = vec![self.lab_prefix.clone()];
@@ -456,7 +456,7 @@ impl ThresholdsBackend for ServerThresholds {
     }
 }
 
-impl ServerThresholds {
+impl ServerAlarms {
     /// The logging stack's parameters now, if it is deployed.
     async fn logging_parameters(&self) -> Result<Option<(String, String, Vec<(String, String)>)>, AppError> {
         let Some((prefix, stack_name)) = self.logging_stack().await? else { return Ok(None) };
