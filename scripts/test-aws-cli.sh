@@ -3,23 +3,8 @@
 # the README would: any credentials, --endpoint-url pointing at the sandbox.
 set -euo pipefail
 
-binary="${1:?usage: test-aws-cli.sh path/to/keywatch}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-state="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-endpoint="http://127.0.0.1:$port"
-
-"$binary" sandbox --listen "127.0.0.1:$port" --state-dir "$state/sandbox" >"$state/sandbox.log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$state"' EXIT
-
-for _ in $(seq 1 100); do
-  curl -fsS "$endpoint/_keywatch/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
-export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=any-secret AWS_DEFAULT_REGION=ap-southeast-2
-unset AWS_PROFILE AWS_SESSION_TOKEN
+# shellcheck source=scripts/cli-sandbox.sh
+. "$(dirname "$0")/cli-sandbox.sh"
 
 passed=0
 failed=0

@@ -10,35 +10,33 @@
 # that nothing is left.
 set -euo pipefail
 
-binary="${1:?usage: test-lab-original.sh path/to/keywatch}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-originals="${KEYWATCH_LAB_ORIGINALS:-$root/../shared/lab-original}"
+originals="${KEYWATCH_LAB_ORIGINALS:-$(dirname "$0")/../../shared/lab-original}"
 if [ ! -f "$originals/pattern1-app.yml" ]; then
   echo "skipped: the lab's original templates are not at $originals"
   exit 0
 fi
-state="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-endpoint="http://127.0.0.1:$port"
+originals="$(cd "$originals" && pwd)"
+# shellcheck source=scripts/cli-sandbox.sh
+. "$(dirname "$0")/cli-sandbox.sh"
 
-"$binary" sandbox --listen "127.0.0.1:$port" --state-dir "$state/sandbox" >"$state/sandbox.log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$state"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "$endpoint/_keywatch/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
-export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=any-secret AWS_DEFAULT_REGION=ap-southeast-2
-unset AWS_PROFILE AWS_SESSION_TOKEN
 aws_() { aws --endpoint-url "$endpoint" "$@"; }
 
 passed=0
 failed=0
+# Each step runs in a subshell with `set -e` in force (bash ignores it for
+# anything called in an `if`), so any failing command fails the step, not
+# only its last one.
 step() {
-  local name="$1"
+  local name="$1" status
   shift
-  if "$@"; then
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  status=$?
+  set -e
+  if [ "$status" -eq 0 ]; then
     echo "ok: $name"
     passed=$((passed + 1))
   else

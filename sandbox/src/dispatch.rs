@@ -23,8 +23,8 @@ use crate::store::journal::Change;
 use crate::store::{self, Commit, Storage, WriteError};
 use crate::ticks::{advance_stacks, run_alarm_actions};
 use crate::{
-    Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, ecs, faults, kms, log_write_failure, logs, rds, s3,
-    secretsmanager, sns, sqs, sts,
+    Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, ecs, faults, iam, kms, log_write_failure, logs, rds,
+    s3, secretsmanager, sns, sqs, sts,
 };
 
 /// What a call changed, gathered from the services it holds locked, for
@@ -304,7 +304,7 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             Some((handled, commit))
         }
         ("iam", Input::Params(params)) => {
-            shared.call_on(&services.iam, |iam| crate::iam::api::call(iam, ctx, operation, params))
+            shared.call_on(&services.iam, |state| iam::api::call(state, ctx, operation, params))
         }
         ("rds", Input::Params(params)) => {
             shared.call_on(&services.rds, |rds| rds::api::call(rds, ctx, operation, params))

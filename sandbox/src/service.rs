@@ -132,6 +132,18 @@ pub fn request_parameters(input: &serde_json::Value) -> Option<serde_json::Value
     }
 }
 
+/// `requestParameters` of a Query-protocol call: its parameters in camelCase,
+/// without `Action`, `Version` and the members named in `withheld` (payloads
+/// and secrets CloudTrail does not record); `None` when nothing is left.
+pub fn query_request_parameters(params: &[(String, String)], withheld: &[&str]) -> Option<serde_json::Value> {
+    let members: Map<String, serde_json::Value> = params
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "Action" | "Version") && !withheld.contains(&name.as_str()))
+        .map(|(name, value)| (lower_first(name), serde_json::Value::from(value.as_str())))
+        .collect();
+    (!members.is_empty()).then_some(serde_json::Value::Object(members))
+}
+
 fn camel_case(value: &serde_json::Value) -> serde_json::Value {
     match value {
         serde_json::Value::Object(members) => {

@@ -623,14 +623,15 @@ pub async fn send(endpoint: &str, method: &str, path: &str, body: &str) -> HttpE
         (Ok(uri), Ok(verb)) => {
             let body = Some(("application/json", Bytes::from(body.to_owned())));
             let request = http_client::Request { method: verb, uri: &uri, body, tls: None, timeout: REQUEST_TIMEOUT };
-            http_client::send(request).await.map_err(|error| error.to_string())
+            http_client::send(request).await
         }
-        (Err(error), _) => Err(error.to_string()),
-        (_, Err(error)) => Err(error.to_string()),
+        (Err(error), _) => Err(http_client::HttpClientError::Failed(error.to_string())),
+        (_, Err(error)) => Err(http_client::HttpClientError::Failed(error.to_string())),
     };
     let (status, response_body) = match sent {
         Ok(answer) => (Some(answer.status.as_u16()), answer.body),
-        Err(error) => (None, format!("no answer: {error}")),
+        Err(http_client::HttpClientError::TimedOut(limit)) => (None, format!("no answer within {} s", limit.as_secs())),
+        Err(http_client::HttpClientError::Failed(error)) => (None, format!("no answer: {error}")),
     };
     HttpExchange { method: method.to_owned(), url, request_body: body.to_owned(), status, response_body }
 }

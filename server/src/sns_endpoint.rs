@@ -253,10 +253,7 @@ impl SnsEndpoint {
             Some(endpoint) => Ok(sandbox_client::get(endpoint, url).await?),
             None => {
                 let uri = validate_live_url(url).map_err(|_| SnsEndpointError::SubscribeUrl(url.to_owned()))?;
-                match tokio::time::timeout(FETCH_TIMEOUT, fetch_https(&uri)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(SnsEndpointError::LiveFetch("no answer in time".into())),
-                }
+                fetch_https(&uri).await
             }
         }
     }
@@ -387,7 +384,10 @@ async fn fetch_https(uri: &http::Uri) -> Result<String, SnsEndpointError> {
     let tls = Some(tls_config().map_err(|e| failed(&e))?);
     let request =
         crate::http_client::Request { method: http::Method::GET, uri, body: None, tls, timeout: FETCH_TIMEOUT };
-    let answer = crate::http_client::send(request).await.map_err(|e| failed(&e))?;
+    let answer = crate::http_client::send(request).await.map_err(|error| match error {
+        crate::http_client::HttpClientError::TimedOut(_) => failed(&"no answer in time"),
+        crate::http_client::HttpClientError::Failed(text) => failed(&text),
+    })?;
     if !answer.status.is_success() {
         return Err(failed(&format!("AWS answered {}", answer.status)));
     }

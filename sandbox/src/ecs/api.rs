@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::{Cluster, EcsState, Service, TaskDefinition, client_exception, invalid_parameter};
+use super::{Cluster, EcsState, Service, TaskDefinition, client_exception, cluster_arn_of, invalid_parameter};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{self, Audit, AuditResource, CallContext, Handled, decode_json};
@@ -93,10 +93,9 @@ pub fn call(state: &mut EcsState, ctx: &CallContext, operation: &str, input: &se
         _ => None,
     };
     let resources = match input.get("cluster").and_then(|c| c.as_str()) {
-        Some(cluster) => vec![AuditResource {
-            resource_type: "AWS::ECS::Cluster".into(),
-            arn: if cluster.starts_with("arn:") { cluster.to_owned() } else { super::cluster_arn(ctx, cluster) },
-        }],
+        Some(cluster) => {
+            vec![AuditResource { resource_type: "AWS::ECS::Cluster".into(), arn: cluster_arn_of(ctx, cluster) }]
+        }
         None => Vec::new(),
     };
     Some(Handled {
@@ -121,7 +120,7 @@ fn run(state: &mut EcsState, ctx: &CallContext, operation: &str, input: &serde_j
             for reference in wanted {
                 match state.find_cluster(ctx, Some(reference.clone())) {
                     Ok(arn) => clusters.push(cluster_value(state, &state.clusters[&arn], "ACTIVE")),
-                    Err(_) => failures.push(failure(arn_of(ctx, &reference, super::cluster_arn))),
+                    Err(_) => failures.push(failure(cluster_arn_of(ctx, &reference))),
                 }
             }
             Value::structure().with("clusters", clusters).with("failures", failures)
@@ -226,11 +225,6 @@ fn run(state: &mut EcsState, ctx: &CallContext, operation: &str, input: &serde_j
 /// ECS's answer for a service it does not have.
 fn not_found() -> AwsError {
     AwsError::sender("ServiceNotFoundException", "Service not found.")
-}
-
-/// A reference that is a name or an ARN, as an ARN.
-fn arn_of(ctx: &CallContext, reference: &str, arn: fn(&CallContext, &str) -> String) -> String {
-    if reference.starts_with("arn:") { reference.to_owned() } else { arn(ctx, reference) }
 }
 
 fn find_service<'s>(state: &'s EcsState, cluster_arn: &str, reference: &str) -> Option<&'s Service> {

@@ -113,8 +113,7 @@ impl EcsState {
     /// The ARN of the cluster a name or ARN names (`default` when absent),
     /// or ECS's `ClusterNotFoundException`.
     pub fn find_cluster(&self, ctx: &CallContext, cluster: Option<String>) -> Result<String, AwsError> {
-        let cluster = cluster.unwrap_or_else(|| "default".into());
-        let arn = if cluster.starts_with("arn:") { cluster } else { cluster_arn(ctx, &cluster) };
+        let arn = cluster_arn_of(ctx, cluster.as_deref().unwrap_or("default"));
         if self.clusters.contains_key(&arn) {
             Ok(arn)
         } else {
@@ -282,6 +281,11 @@ pub fn cluster_arn(ctx: &CallContext, name: &str) -> String {
 /// The ARN of revision `revision` of task definition family `family`.
 pub fn task_definition_arn(ctx: &CallContext, family: &str, revision: u32) -> String {
     arn(ctx, &format!("task-definition/{family}:{revision}"))
+}
+
+/// A cluster named or given by ARN, as its ARN (ECS takes either).
+pub fn cluster_arn_of(ctx: &CallContext, reference: &str) -> String {
+    if reference.starts_with("arn:") { reference.to_owned() } else { cluster_arn(ctx, reference) }
 }
 
 /// The ARN of service `name` in cluster `cluster_name`.

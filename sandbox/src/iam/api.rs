@@ -9,7 +9,7 @@
 use super::{IamState, Role, check_document, check_name};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
-use crate::service::{Audit, CallContext, Handled, lower_first};
+use crate::service::{Audit, CallContext, Handled, lower_first, query_request_parameters};
 
 /// Runs an IAM call; `None` for an operation the sandbox lacks.
 pub fn call(state: &mut IamState, ctx: &CallContext, operation: &str, params: &[(String, String)]) -> Option<Handled> {
@@ -19,14 +19,9 @@ pub fn call(state: &mut IamState, ctx: &CallContext, operation: &str, params: &[
         _ => return None,
     };
     let result = run(state, ctx, operation, params);
-    // Policy documents are not recorded whole: CloudTrail shows the call.
-    let parameters: serde_json::Map<String, serde_json::Value> = params
-        .iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "Action" | "Version" | "PolicyDocument"))
-        .map(|(name, value)| (lower_first(name), serde_json::Value::from(value.as_str())))
-        .collect();
     let audit = Audit {
-        request_parameters: (!parameters.is_empty()).then_some(serde_json::Value::Object(parameters)),
+        // Policy documents are not recorded whole: CloudTrail shows the call.
+        request_parameters: query_request_parameters(params, &["PolicyDocument"]),
         response_elements: None,
         resources: Vec::new(),
         read_only,

@@ -25,13 +25,8 @@ pub fn call(state: &mut RdsState, ctx: &CallContext, operation: &str, params: &[
         "DescribeDBSnapshots" => describe(state, ctx, params),
         _ => delete(state, ctx, params),
     };
-    let parameters: serde_json::Map<String, serde_json::Value> = params
-        .iter()
-        .filter(|(name, _)| name != "Action" && name != "Version")
-        .map(|(name, value)| (crate::service::lower_first(name), serde_json::Value::from(value.as_str())))
-        .collect();
     let audit = Audit {
-        request_parameters: (!parameters.is_empty()).then_some(serde_json::Value::Object(parameters)),
+        request_parameters: crate::service::query_request_parameters(params, &[]),
         response_elements: None,
         resources: Vec::new(),
         read_only,

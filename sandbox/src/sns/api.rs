@@ -94,18 +94,11 @@ pub fn call(
         _ => return None,
     };
     let result = run(state, sqs, ctx, endpoint, operation, params);
-    let audit = read_only.map(|read_only| {
-        let parameters: serde_json::Map<String, serde_json::Value> = params
-            .iter()
-            .filter(|(name, _)| name != "Action" && name != "Version" && name != "Message" && name != "Token")
-            .map(|(name, value)| (crate::service::lower_first(name), serde_json::Value::from(value.as_str())))
-            .collect();
-        Audit {
-            request_parameters: (!parameters.is_empty()).then_some(serde_json::Value::Object(parameters)),
-            response_elements: result.as_ref().ok().filter(|_| !read_only).and_then(crate::service::response_elements),
-            resources: Vec::new(),
-            read_only,
-        }
+    let audit = read_only.map(|read_only| Audit {
+        request_parameters: crate::service::query_request_parameters(params, &["Message", "Token"]),
+        response_elements: result.as_ref().ok().filter(|_| !read_only).and_then(crate::service::response_elements),
+        resources: Vec::new(),
+        read_only,
     });
     let mutated = read_only != Some(true) && result.is_ok();
     Some(Handled { result, audit, mutated })
