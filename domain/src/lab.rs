@@ -156,9 +156,9 @@ pub mod templates {
 }
 
 /// Outputs of the base stack the application stack is wired from.
-pub const BASE_REPOSITORY_URI_OUTPUT: &str = "Pattern1AppContainerRepositoryUri";
+pub const BASE_REPOSITORY_URI_OUTPUT: &str = "OutputPattern1AppContainerRepositoryUri";
 /// The base stack's output naming the ECR repository.
-pub const BASE_REPOSITORY_OUTPUT: &str = "Pattern1AppContainerRepository";
+pub const BASE_REPOSITORY_OUTPUT: &str = "OutputPattern1AppContainerRepository";
 /// The application stack's output the logging stack is wired from.
 pub const APP_TASK_ROLE_OUTPUT: &str = "OutputPattern1ECSTaskRole";
 /// The application stack's output with the load balancer's DNS name.

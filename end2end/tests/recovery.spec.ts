@@ -17,7 +17,8 @@ import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
 const PREFIX = "pattern1";
 const LOGGING = `${PREFIX}-logging`;
 const TOPIC = `${LOGGING}-topic`;
-const ALARM = `${LOGGING}-Pattern1ApplicationKMSSecurityAlarm`;
+// Under the lab's own stack name the alarm keeps the lab template's name.
+const ALARM = "Pattern1ApplicationKMSSecurityAlarm";
 const REGION = "ap-southeast-2";
 const ACCOUNT = "111122223333";
 // The logging stack's retained trail bucket (cloudformation/logging.yaml).

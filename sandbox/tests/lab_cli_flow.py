@@ -76,8 +76,14 @@ buckets_before = {b["Name"] for b in aws("s3api", "list-buckets")["Buckets"]}
 aws("cloudformation", "create-stack", "--stack-name", "pattern1-base",
     "--template-body", f"file://{TEMPLATES}/base.yaml")
 aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "pattern1-base")
-repository_uri = output("pattern1-base", "Pattern1AppContainerRepositoryUri")
-repository = output("pattern1-base", "Pattern1AppContainerRepository")
+repository_uri = output("pattern1-base", "OutputPattern1AppContainerRepositoryUri")
+# The lab's build-container.sh, its two queries verbatim: the repository's
+# name from the lab's output key, account and Region from the stack id.
+repository = aws("cloudformation", "describe-stacks", "--stack-name", "pattern1-base", "--query",
+                 "Stacks[0].Outputs[?OutputKey==`OutputPattern1AppContainerRepository`].OutputValue |[0]")
+stack_id = aws("cloudformation", "describe-stacks", "--stack-name", "pattern1-base", "--query", "Stacks[0].StackId")
+_, _, _, region, account, _ = stack_id.split(":")
+assert f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}" == repository_uri, (repository, repository_uri)
 
 # Section 2: the application (no image push in the sandbox: it runs the workload itself).
 aws("cloudformation", "create-stack", "--stack-name", "pattern1-app",
@@ -117,7 +123,21 @@ def alarm_state():
     return firing or None
 
 
-wait_for(alarm_state, "the lab's alarm to fire", seconds=60)
+# Under the lab's stack name the alarm has the lab template's name.
+assert "Pattern1ApplicationKMSSecurityAlarm" in wait_for(alarm_state, "the lab's alarm to fire", seconds=60)
+
+# The lab's exports, under the lab's names, for stacks built on these.
+exports = {e["Name"]: e["Value"] for e in aws("cloudformation", "list-exports")["Exports"]}
+for name, stack, key in [
+    ("pattern1-app-ALB", "pattern1-app", "OutputPattern1ALB"),
+    ("pattern1-app-ApplicationEndpoint", "pattern1-app", "OutputPattern1ApplicationEndpoint"),
+    ("pattern1-app-ApplicationTaskRole", "pattern1-app", "OutputPattern1ECSTaskRole"),
+    ("pattern1-app-ELBSecurityGroup", "pattern1-app", "OutputPattern1ELBSecurityGroup"),
+    ("pattern1-base-VpcId", "pattern1-base", "OutputPattern1VPC"),
+    ("pattern1-logging-Pattern1CloudWatchLogGroup", "pattern1-logging", "OutputPattern1CloudWatchLogGroup"),
+    ("pattern1-logging-Pattern1CloudTrail", "pattern1-logging", "OutputPattern1CloudTrail"),
+]:
+    assert exports.get(name) == output(stack, key), (name, exports.get(name))
 
 # Teardown in the lab's order: empty the repository, delete the stacks, then
 # the retained trail bucket.

@@ -126,7 +126,7 @@ async fn deploying_base_through_the_api_records_the_deployment_and_its_events() 
     assert_eq!(live.stack.status.as_deref(), Some("CREATE_COMPLETE"));
     assert_eq!(live.done, live.total);
     assert!(live.events.iter().any(|event| event.logical_id == "team-a-base" && event.status == "CREATE_COMPLETE"));
-    assert!(live.stack.outputs.iter().any(|output| output.key == "Pattern1AppContainerRepositoryUri"));
+    assert!(live.stack.outputs.iter().any(|output| output.key == "OutputPattern1AppContainerRepositoryUri"));
 
     // The overview follows the last deployed prefix.
     let overview = harness.lab.overview().await.expect("overview");

@@ -27,7 +27,8 @@ use keywatch_domain::lab::LabSection;
 use keywatch_domain::lab_alarms::Detection;
 use support::World;
 
-const LAB_ALARM: &str = "pattern1-logging-Pattern1ApplicationKMSSecurityAlarm";
+// Under the lab's own stack name the alarm keeps the lab template's name.
+const LAB_ALARM: &str = "Pattern1ApplicationKMSSecurityAlarm";
 
 struct Harness {
     lab: Arc<ServerLab>,
