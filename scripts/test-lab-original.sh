@@ -4,7 +4,8 @@
 # AWS CLI as its SOURCES.md lists (the app template once unmodified, which
 # CloudFormation refuses on its `NAME:` typo, then with only that line
 # corrected in a temporary copy), the lab's curl calls until the alarm
-# fires and its e-mail is sent, then the lab's teardown (ECS service and
+# fires and its e-mail is sent, a stack update rolling the service's task
+# onto a new task definition, then the lab's teardown (ECS service and
 # cluster from the CLI, the stacks) plus what it forgets (the logging
 # stack, the retained trail bucket, the RDS final snapshot), and a check
 # that nothing is left.
@@ -142,6 +143,58 @@ curl_calls_fire_the_alarm() {
   return 1
 }
 
+# The service's task definition, and that of its running task.
+service_task_definition() {
+  local cluster service
+  cluster="$(aws_ ecs list-clusters --query 'clusterArns[0]' --output text)"
+  service="$(aws_ ecs list-services --cluster "$cluster" --query 'serviceArns[0]' --output text)"
+  aws_ ecs describe-services --cluster "$cluster" --services "$service" --query 'services[0].taskDefinition' --output text
+}
+
+running_task_definition() {
+  local cluster task
+  cluster="$(aws_ ecs list-clusters --query 'clusterArns[0]' --output text)"
+  task="$(aws_ ecs list-tasks --cluster "$cluster" --query 'taskArns[0]' --output text)"
+  aws_ ecs describe-tasks --cluster "$cluster" --tasks "$task" --query 'tasks[0].taskDefinitionArn' --output text
+}
+
+# A stack update that changes the task definition (a new image tag) gives
+# the service a new revision, and ECS rolls the running task onto it: the
+# old revision's task stops, the new one serves at the load balancer.
+task_definition_update_rolls_the_task() {
+  local before after repository url
+  before="$(service_task_definition)"
+  [ "$(running_task_definition)" = "$before" ]
+  repository="$(output pattern1-base OutputPattern1AppContainerRepository)"
+  aws_ cloudformation update-stack --stack-name pattern1-app --use-previous-template \
+    --parameters ParameterKey=BaselineVpcStack,UsePreviousValue=true "ParameterKey=ECRImageURI,ParameterValue=$repository:v2" \
+    --capabilities CAPABILITY_NAMED_IAM >/dev/null
+  stack_ends_in pattern1-app UPDATE_COMPLETE
+  after="$(service_task_definition)"
+  [ "$after" != "$before" ] || { echo "the service kept $before"; return 1; }
+  for _ in $(seq 1 40); do
+    [ "$(running_task_definition)" = "$after" ] && break
+    sleep 0.5
+  done
+  [ "$(running_task_definition)" = "$after" ] || { echo "the running task is $(running_task_definition), wanted $after"; return 1; }
+  # The runtime really started a task of the new revision (ECS's API above
+  # answers from the service's state).
+  for _ in $(seq 1 40); do
+    grep "sandbox ECS task running" "$state/sandbox.log" | grep -qF "$after" && break
+    sleep 0.5
+  done
+  grep "sandbox ECS task running" "$state/sandbox.log" | grep -qF "$after" ||
+    { echo "no task of $after started"; return 1; }
+  url="http://$(output pattern1-app OutputPattern1ApplicationEndpoint)"
+  for _ in $(seq 1 40); do
+    curl -fsS -X POST "$url/encrypt" -H 'Content-Type: application/json' \
+      -d '{"Name":"Andy Jassy","Text":"after the roll"}' 2>/dev/null | grep -q '"Key"' && return 0
+    sleep 0.5
+  done
+  echo "the rolled task does not serve at $url"
+  return 1
+}
+
 teardown() {
   local cluster service bucket
   cluster="$(aws_ ecs list-clusters --query 'clusterArns[0]' --output text)"
@@ -177,6 +230,7 @@ step "aws iam create-service-linked-role for ECS" service_linked_role
 step "the app template with only its typo corrected deploys (Memory 0.5GB, task role by name)" app
 step "the original logging template deploys unmodified and its subscription is confirmed" logging
 step "the lab's curl calls drive the alarm to ALARM and an e-mail into the outbox" curl_calls_fire_the_alarm
+step "a stack update with a new task definition rolls the service's task onto it" task_definition_update_rolls_the_task
 step "the lab's teardown from the CLI, plus the logging stack, bucket and snapshot" teardown
 step "nothing is left" nothing_left
 echo "$passed passed, $failed failed"

@@ -467,7 +467,12 @@ impl Sandbox {
                 };
                 match started {
                     Ok(()) => {
-                        tracing::info!(service = %service.service_arn, port = service.port, "sandbox ECS task running");
+                        tracing::info!(
+                            service = %service.service_arn,
+                            task_definition = %service.task_definition_arn,
+                            port = service.port,
+                            "sandbox ECS task running"
+                        );
                         failed_at.remove(&service.service_arn);
                     }
                     Err(error) => {

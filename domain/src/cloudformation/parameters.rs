@@ -169,12 +169,13 @@ pub fn check_parameter_value(name: &str, declaration: &ParameterDecl, raw: &str)
     }
     if let Some(pattern) = &declaration.allowed_pattern {
         let anchored = format!("^(?:{pattern})$");
-        // Unicode tables are not compiled in (see Cargo.toml): \s \w \d are
-        // ASCII here, which is what templates mean by them.
-        let regex = regex::bytes::RegexBuilder::new(&anchored).unicode(false).build().map_err(|_| {
+        // regex-lite's \s \w \d are ASCII, which is what templates mean by
+        // them; like CloudFormation's (Java) engine it matches characters,
+        // not bytes.
+        let regex = regex_lite::Regex::new(&anchored).map_err(|_| {
             TemplateError::Parameter(format!("Parameter {name} has an invalid AllowedPattern: {pattern}"))
         })?;
-        if items.iter().any(|item| !regex.is_match(item.as_bytes())) {
+        if items.iter().any(|item| !regex.is_match(item)) {
             return Err(failed(format!(
                 "Parameter {name} failed to satisfy constraint: Malformed input-Parameter {name} must match pattern {pattern}"
             )));

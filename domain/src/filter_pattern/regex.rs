@@ -1,5 +1,5 @@
 //! The `%regex%` subset AWS allows in filter patterns: validation against the
-//! documented character set and translation to the `regex` crate's syntax.
+//! documented character set and translation to the `regex-lite` crate's syntax.
 //!
 //! Source: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#regex-expressions>
 //! - allowed: ASCII letters and digits; the symbols `: _ # = @ / ; , -`; the
@@ -17,7 +17,7 @@
 //! - spaces inside a repetition are ignored (the documentation writes
 //!   `{m, n}`), and an omitted minimum means 0.
 
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 
 use super::error::FilterPatternError;
 
@@ -37,7 +37,6 @@ impl PatternRegex {
         let translated = translate(body)?;
         let compiled = RegexBuilder::new(&translated)
             .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| FilterPatternError::invalid(format!("invalid regular expression %{body}%: {e}")))?;
         Ok(PatternRegex { compiled })
@@ -102,12 +101,12 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                 if let Some((class, negated)) = class_escape(e) {
                     match (in_class, negated) {
                         (true, false) => out.push_str(class),
-                        // A negated class inside a class: regex supports
-                        // nested classes, which keeps the union semantics.
+                        // A negated class inside a class: regex-lite has no
+                        // nested classes, but its Perl classes are the same
+                        // ASCII sets and may stand inside one (the union).
                         (true, true) => {
-                            out.push_str("[^");
-                            out.push_str(class);
-                            out.push(']');
+                            out.push('\\');
+                            out.push(e);
                         }
                         (false, negated) => {
                             out.push_str(if negated { "[^" } else { "[" });
@@ -130,7 +129,7 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                         }
                     }
                 } else if is_operator(e) || is_allowed_symbol(e) {
-                    out.push_str(&regex::escape(&e.to_string()));
+                    out.push_str(&regex_lite::escape(&e.to_string()));
                 } else {
                     return Err(refuse(body, &format!("the escape \\{e} is not supported")));
                 }
@@ -198,7 +197,7 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
             c if is_allowed_symbol(c) => {
                 // '#' and ' ' are literal outside verbose mode; escaping
                 // keeps every symbol literal whatever regex's flags.
-                out.push_str(&regex::escape(&c.to_string()));
+                out.push_str(&regex_lite::escape(&c.to_string()));
             }
             other => {
                 return Err(refuse(body, &format!("'{other}' is not a supported character")));
@@ -298,6 +297,19 @@ mod tests {
         ] {
             assert!(PatternRegex::compile(body).is_err(), "{body}");
         }
+    }
+
+    // "\D: Matches any non-digit character" (and its siblings) inside a
+    // bracket class keeps the union meaning: [a\D] is "a" or a non-digit.
+    #[test]
+    fn negated_class_escapes_inside_a_class_are_unions() {
+        assert!(is_match(r"^[5\D]$", "x"));
+        assert!(is_match(r"^[5\D]$", "5"));
+        assert!(!is_match(r"^[5\D]$", "7"));
+        assert!(is_match(r"^[\S ]+$", "a b"));
+        assert!(!is_match(r"^[\W]$", "_"));
+        // Characters, not bytes: "é" is one non-digit, as AWS (Java) reads it.
+        assert!(is_match(r"^\D$", "é"));
     }
 
     #[test]
