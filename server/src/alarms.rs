@@ -111,6 +111,11 @@ impl ServerAlarms {
                 message: "These are the alarm's current settings: there is nothing to apply".to_owned(),
             });
         }
+        // An adopted lab's alarm: its template fixes the settings, so the
+        // change set changes the template (crate::adoption), never the alarm alone.
+        if let Some(owner) = crate::adoption::adopted_owner(&self.aws, &self.db, &request.alarm_name).await? {
+            return crate::adoption::apply_threshold(&self.aws, &self.db, owner, fields, &current, &proposed).await;
+        }
         match self.owning_stack(&request.alarm_name).await? {
             Some((prefix, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
                 let overrides = parameter_values(&bindings, &current, &proposed).map_err(|fixed| {
@@ -345,7 +350,7 @@ impl AlarmsBackend for ServerAlarms {
         }
         let mut managed: Vec<String> = Vec::new();
         for prefix in prefixes {
-            let found = pollers::discover(&self.aws, &prefix).await?;
+            let found = pollers::discover_managed(&self.aws, &self.db, &prefix).await?;
             managed.extend(found.managed_alarms.into_iter().map(|alarm| alarm.alarm_name));
         }
         let details = self.aws.cloudwatch().describe_alarm_details().await?;

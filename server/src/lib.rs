@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line; everything it runs is here so that
 //! integration tests drive the same code.
 
+pub mod adoption;
 pub mod alarms;
 pub mod attack;
 pub mod audit;
