@@ -173,10 +173,7 @@ pub fn adoption_prefix(names: &[&str], taken: &[String]) -> Prefix {
     if free(&base) {
         return base;
     }
-    (2..1000)
-        .filter_map(|n| Prefix::parse(&format!("{}-{n}", base.as_str())).ok())
-        .find(free)
-        .unwrap_or(base)
+    (2..1000).filter_map(|n| Prefix::parse(&format!("{}-{n}", base.as_str())).ok()).find(free).unwrap_or(base)
 }
 
 /// Why an alarm's template could not be changed.
@@ -216,8 +213,11 @@ pub fn retune_alarm(body: &str, logical_id: &str, old: &MetricAlarm, new: &Metri
             "DatapointsToAlarm" => Some(Value::from(new.effective_datapoints_to_alarm())),
             "Statistic" => {
                 // A percentile is ExtendedStatistic; the two exclude each other.
-                let (set, clear) =
-                    if new.statistic.is_some() { ("Statistic", "ExtendedStatistic") } else { ("ExtendedStatistic", "Statistic") };
+                let (set, clear) = if new.statistic.is_some() {
+                    ("Statistic", "ExtendedStatistic")
+                } else {
+                    ("ExtendedStatistic", "Statistic")
+                };
                 properties.remove(clear);
                 properties.insert(set.to_owned(), Value::String(after));
                 continue;
@@ -359,7 +359,11 @@ Resources:
         assert_eq!(
             labs,
             vec![
-                LabStacks { base: Some("net".into()), application: Some("my-app".into()), logging: Some("Monitoring".into()) },
+                LabStacks {
+                    base: Some("net".into()),
+                    application: Some("my-app".into()),
+                    logging: Some("Monitoring".into())
+                },
                 LabStacks { base: Some("b2".into()), application: Some("a2".into()), logging: Some("l2".into()) },
                 LabStacks { base: Some("lonely-base".into()), ..LabStacks::default() },
             ]
@@ -398,8 +402,8 @@ Resources:
         let mut new = old.clone();
         new.threshold = 4.0;
         new.period = 60;
-        let body = retune_alarm(ORIGINAL_LOGGING, "Pattern1CloudWatchLogGroupMetricFilterAlarm", &old, &new)
-            .expect("retuned");
+        let body =
+            retune_alarm(ORIGINAL_LOGGING, "Pattern1CloudWatchLogGroupMetricFilterAlarm", &old, &new).expect("retuned");
         let template = Template::parse(&body).expect("still a template");
         let alarm = template.resource("Pattern1CloudWatchLogGroupMetricFilterAlarm").expect("alarm");
         assert_eq!(alarm.properties["Threshold"], serde_json::json!(4.0));
@@ -407,9 +411,6 @@ Resources:
         // What did not change is as it was, intrinsic functions included.
         assert_eq!(alarm.properties["EvaluationPeriods"], serde_json::json!(1));
         assert_eq!(alarm.properties["AlarmActions"], serde_json::json!([{"Ref": "Pattern1CloudWatchAlarmTopic"}]));
-        assert_eq!(
-            retune_alarm(ORIGINAL_LOGGING, "Nothing", &old, &new),
-            Err(RetuneError::NoAlarm("Nothing".into()))
-        );
+        assert_eq!(retune_alarm(ORIGINAL_LOGGING, "Nothing", &old, &new), Err(RetuneError::NoAlarm("Nothing".into())));
     }
 }

@@ -42,8 +42,13 @@ pub async fn lab_stacks(db: &Database, prefix: &Prefix) -> Result<(LabStacks, bo
 /// The labs the Region holds that Keywatch neither deployed nor adopted.
 pub async fn find(aws: &Aws, db: &Database) -> Result<Vec<LabStacks>, AppError> {
     let (deployed, _) = db.deployments().names_and_prefixes().await?;
-    let adopted: Vec<String> =
-        db.adopted_labs().all().await?.into_iter().flat_map(|lab| lab.stacks.names().into_iter().map(str::to_owned).collect::<Vec<_>>()).collect();
+    let adopted: Vec<String> = db
+        .adopted_labs()
+        .all()
+        .await?
+        .into_iter()
+        .flat_map(|lab| lab.stacks.names().into_iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
     let cloudformation = aws.cloudformation();
     let mut facts = Vec::new();
     for stack in cloudformation.describe_all_stacks().await? {
@@ -60,7 +65,11 @@ pub async fn find(aws: &Aws, db: &Database) -> Result<Vec<LabStacks>, AppError> 
             .stack_resources(&stack.stack_name)
             .await?
             .into_iter()
-            .map(|r| ResourceFact { logical_id: r.logical_id, resource_type: r.resource_type, physical_id: r.physical_id })
+            .map(|r| ResourceFact {
+                logical_id: r.logical_id,
+                resource_type: r.resource_type,
+                physical_id: r.physical_id,
+            })
             .collect();
         facts.push(StackFacts {
             outputs: stack.outputs.into_iter().map(|output| (output.key, output.value)).collect(),
@@ -77,8 +86,11 @@ pub async fn find(aws: &Aws, db: &Database) -> Result<Vec<LabStacks>, AppError> 
 /// filed under, which becomes the console's current lab.
 pub async fn adopt(aws: &Aws, db: &Database, request: &AdoptRequest) -> Result<Prefix, AppError> {
     let wanted = |name: &str| (!name.trim().is_empty()).then(|| name.trim().to_owned());
-    let requested =
-        LabStacks { base: wanted(&request.base), application: wanted(&request.application), logging: wanted(&request.logging) };
+    let requested = LabStacks {
+        base: wanted(&request.base),
+        application: wanted(&request.application),
+        logging: wanted(&request.logging),
+    };
     let target = requested.names().join(", ");
     let result = adopt_found(aws, db, requested).await;
     db.audit().record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_ADOPT, target, &result)).await;
@@ -221,7 +233,9 @@ async fn follow_update(aws: Aws, db: Database, change_id: i64, stack_name: Strin
             break ("failed", format!("{stack_name} was still updating after 30 minutes"));
         }
         match aws.cloudformation().describe_stack(&stack_name).await {
-            Ok(Some(stack)) if stack.status == "UPDATE_COMPLETE" => break ("succeeded", format!("{stack_name} updated")),
+            Ok(Some(stack)) if stack.status == "UPDATE_COMPLETE" => {
+                break ("succeeded", format!("{stack_name} updated"));
+            }
             Ok(Some(stack)) if stack.status.ends_with("_IN_PROGRESS") => {}
             Ok(Some(stack)) => {
                 let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
@@ -248,10 +262,15 @@ pub async fn retune_change_set(
     new: &MetricAlarm,
 ) -> Result<ChangeSetOutcome, AppError> {
     let cloudformation = aws.cloudformation();
-    let stack =
-        cloudformation.describe_stack(stack_name).await?.ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
+    let stack = cloudformation
+        .describe_stack(stack_name)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
     if stack.status.ends_with("_IN_PROGRESS") {
-        return Err(AppError::Conflict(format!("{stack_name} is busy ({}); wait for CloudFormation to finish", stack.status)));
+        return Err(AppError::Conflict(format!(
+            "{stack_name} is busy ({}); wait for CloudFormation to finish",
+            stack.status
+        )));
     }
     let body = cloudformation.template_body(stack_name).await?;
     let retuned = lab_adoption::retune_alarm(&body, logical_id, old, new)

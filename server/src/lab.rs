@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use keywatch_app::api::connection::AwsMode;
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
-    AdoptRequest, ChangeView, DeployRequest, DeploymentView, FoundLab, ImageStatus, LabOverview, Leftover, LeftoverRemoval, ParameterField,
-    PreviewOutcome, PreviewRequest, RemoveLeftoverRequest, ResourcePlan, ResourceProgress, SectionDetail, SectionLive,
-    SectionRequest, SectionStatus, StackOutputView, StackState, TeardownQuery, TeardownRequest, TeardownStatus,
-    TeardownStep, WiredValue,
+    AdoptRequest, ChangeView, DeployRequest, DeploymentView, FoundLab, ImageStatus, LabOverview, Leftover,
+    LeftoverRemoval, ParameterField, PreviewOutcome, PreviewRequest, RemoveLeftoverRequest, ResourcePlan,
+    ResourceProgress, SectionDetail, SectionLive, SectionRequest, SectionStatus, StackOutputView, StackState,
+    TeardownQuery, TeardownRequest, TeardownStatus, TeardownStep, WiredValue,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::cloudformation::{SuppliedParameter, Template, resolve_parameters};

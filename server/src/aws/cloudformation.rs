@@ -101,10 +101,7 @@ fn description(stack: &aws_sdk_cloudformation::types::Stack) -> StackDescription
             .parameters()
             .iter()
             .map(|p| {
-                (
-                    p.parameter_key().unwrap_or_default().to_owned(),
-                    p.parameter_value().unwrap_or_default().to_owned(),
-                )
+                (p.parameter_key().unwrap_or_default().to_owned(), p.parameter_value().unwrap_or_default().to_owned())
             })
             .collect(),
         outputs: stack

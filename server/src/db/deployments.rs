@@ -164,17 +164,16 @@ impl<'a> Deployments<'a> {
                  SELECT prefix, adopted_at_ms AS at FROM adopted_labs)
              ORDER BY at DESC LIMIT 1",
         )
-            .fetch_optional(self.pool)
-            .await?)
+        .fetch_optional(self.pool)
+        .await?)
     }
 
     /// Every stack name and every prefix the wizard ever deployed under:
     /// the stacks Keywatch made are not "found", and an adopted lab is not
     /// filed under a prefix in use.
     pub async fn names_and_prefixes(&self) -> Result<(Vec<String>, Vec<String>), DbError> {
-        let names = sqlx::query_scalar::<_, String>("SELECT DISTINCT stack_name FROM deployments")
-            .fetch_all(self.pool)
-            .await?;
+        let names =
+            sqlx::query_scalar::<_, String>("SELECT DISTINCT stack_name FROM deployments").fetch_all(self.pool).await?;
         let prefixes =
             sqlx::query_scalar::<_, String>("SELECT DISTINCT prefix FROM deployments").fetch_all(self.pool).await?;
         Ok((names, prefixes))
