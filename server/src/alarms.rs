@@ -2,8 +2,10 @@
 //! their settings from DescribeAlarms, the preview over the metric's history
 //! (GetMetricData, chunked by the domain's fetch plan, then the domain's
 //! replay), and Apply: through the logging stack's parameters with the
-//! wizard's own change-set path when the stack owns the alarm, else
-//! PutMetricAlarm. Every applied change is recorded in `threshold_changes`.
+//! wizard's own change-set path when the stack owns the alarm, through a
+//! change set over its stack's own template when an adopted lab's stack
+//! owns it (`crate::adoption`), else PutMetricAlarm. Every applied change is
+//! recorded in `threshold_changes`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -238,6 +240,15 @@ impl ServerAlarms {
             .await?)
     }
 
+    /// Where Apply changes `alarm_name`: what the page says is what
+    /// [`ServerAlarms::apply_now`] does.
+    async fn change_path(&self, alarm_name: &str) -> Result<ChangePath, AppError> {
+        if let Some(owner) = crate::adoption::adopted_owner(&self.aws, &self.db, alarm_name).await? {
+            return Ok(ChangePath::StackTemplate { stack_name: owner.stack_name, logical_id: owner.logical_id });
+        }
+        Ok(self.owning_stack(alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path))
+    }
+
     /// The logging stack that owns `alarm_name`, if any, and its prefix.
     async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(String, ChangePath)>, AppError> {
         let overview = self.lab.overview().await?;
@@ -372,7 +383,7 @@ impl AlarmsBackend for ServerAlarms {
 
     async fn alarm(&self, request: AlarmRequest) -> Result<AlarmView, AppError> {
         let (detail, settings) = self.detail(&request.alarm_name).await?;
-        let path = self.owning_stack(&request.alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path);
+        let path = self.change_path(&request.alarm_name).await?;
         let changes = self.db.threshold_changes().for_alarm(&request.alarm_name, CHANGES_SHOWN).await?;
         Ok(AlarmView {
             alarm_name: detail.alarm_name,

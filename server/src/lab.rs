@@ -49,6 +49,10 @@ pub struct ServerLab {
     teardown: Arc<Mutex<Option<TeardownStatus>>>,
     /// The `teardowns` row of the current or last teardown.
     teardown_row: Arc<Mutex<Option<i64>>>,
+    /// The notification inbox's queue, which teardown deletes: one queue
+    /// for every lab's topics, named after the pollers' prefix (not after
+    /// the lab torn down, which may be adopted and filed under another).
+    inbox_queue: String,
 }
 
 impl ServerLab {
@@ -61,6 +65,8 @@ impl ServerLab {
             sandbox: mode == AwsMode::Sandbox,
             teardown: Arc::new(Mutex::new(None)),
             teardown_row: Arc::new(Mutex::new(None)),
+            // `serve` runs the pollers with `PollerConfig::new`'s prefix.
+            inbox_queue: crate::pollers::inbox::queue_name(crate::pollers::DEFAULT_LAB_PREFIX),
         }
     }
 
@@ -342,6 +348,25 @@ impl ServerLab {
         Ok(output(base.as_ref(), lab::BASE_REPOSITORY_OUTPUT).unwrap_or_else(|| format!("{base_name}-simple-app")))
     }
 
+    /// The application stack's database instance: its resource's physical
+    /// id (the lab's own template lets CloudFormation name it), else
+    /// Keywatch's template's `<stack>-db`.
+    async fn database_instance(&self, prefix: &Prefix) -> Result<String, AppError> {
+        let app_name = self.lab_stack_name(LabSection::Application, prefix).await?;
+        if self.describe(&app_name).await?.is_some() {
+            let resources = self.aws.cloudformation().stack_resources(&app_name).await?;
+            if let Some(id) = resources
+                .into_iter()
+                .find(|resource| resource.resource_type == "AWS::RDS::DBInstance")
+                .and_then(|resource| resource.physical_id)
+                .filter(|id| !id.is_empty())
+            {
+                return Ok(id);
+            }
+        }
+        Ok(format!("{app_name}-db"))
+    }
+
     /// The logging stack's retained trail bucket (its output, else the
     /// template's name), `None` when neither can be worked out.
     async fn trail_bucket_name(&self, prefix: &Prefix) -> Result<Option<String>, AppError> {
@@ -460,6 +485,7 @@ impl ServerLab {
         // Names are read before the stacks that report them are gone.
         let repository = self.repository_name(prefix).await?;
         let bucket = self.trail_bucket_name(prefix).await?;
+        let database = self.database_instance(prefix).await?;
 
         self.set_step(0, "running", None);
         match self.aws.ecr().delete_all_images(&repository).await {
@@ -513,8 +539,9 @@ impl ServerLab {
             },
         }
         // Keywatch's own notification inbox (no stack holds it). With the
-        // alarm topics gone the inbox does not create it again.
-        let inbox = crate::pollers::inbox::queue_name(prefix.as_str());
+        // alarm topics gone the inbox does not create it again; with another
+        // lab's still there it makes the queue anew.
+        let inbox = self.inbox_queue.clone();
         self.set_step(last + 1, "running", None);
         match self.aws.sqs().delete_queue_named(&inbox).await {
             Ok(true) => self.set_step(last + 1, "done", Some(format!("{inbox} deleted"))),
@@ -536,8 +563,7 @@ impl ServerLab {
             // default for DB instances): deleting the stack leaves a final
             // snapshot, billed on AWS, until someone deletes it.
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
-            let instance = format!("{}-db", self.lab_stack_name(LabSection::Application, prefix).await?);
-            leftovers.extend(self.final_snapshots(&instance).await);
+            leftovers.extend(self.final_snapshots(&database).await);
         }
         if let Some(run) = self.teardown_state().as_mut() {
             run.leftovers = leftovers;
