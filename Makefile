@@ -15,6 +15,7 @@ CARGO_ENV := . ./.toolchain.env &&
 ## Build the console in release mode and start it at http://127.0.0.1:3000 on the sandbox.
 run: setup-run
 	$(CARGO_ENV) cargo leptos build --release
+	"$(CARGO_TARGET_DIR)/release/keywatch" precompress --site-root target/site >/dev/null
 	$(CARGO_ENV) LEPTOS_SITE_ROOT=target/site KEYWATCH_AWS=$${KEYWATCH_AWS:-sandbox} \
 		"$(CARGO_TARGET_DIR)/release/keywatch" serve
 
@@ -56,6 +57,7 @@ bench: setup-bench
 	$(CARGO_ENV) cargo bench -p keywatch-domain --bench alarm_replay
 	$(CARGO_ENV) cargo bench -p keywatch-workload --bench round_trip
 	$(CARGO_ENV) cargo bench -p keywatch --bench history_page
+	$(CARGO_ENV) scripts/bench-first-load.sh
 
 lint:
 	$(CARGO_ENV) cargo clippy --workspace --exclude keywatch-frontend --all-targets -- -D warnings

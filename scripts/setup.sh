@@ -2,7 +2,8 @@
 # Brings a fresh Debian machine to what Keywatch needs, and skips what is
 # already there. `scripts/setup.sh run` installs what building and running
 # need; `scripts/setup.sh test` adds what the test tiers need;
-# `scripts/setup.sh bench` adds what `make bench` compares against (jq).
+# `scripts/setup.sh bench` adds what `make bench` compares against (jq) and
+# the first-load bench's browser (Chromium, Playwright).
 #
 # The wasm32 target comes from rustup when it can (tried under a time limit);
 # otherwise from Debian's rustc-web packages plus a one-time build of std for
@@ -125,14 +126,23 @@ if ! command -v wasm-opt >/dev/null 2>&1; then
 fi
 
 [ "$profile" = "run" ] && { log "ready to build and run"; exit 0; }
+playwright_deps() {
+  apt_install chromium
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    log "npm ci in end2end/ (Playwright, without its browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+  fi
+}
 if [ "$profile" = "bench" ]; then
   apt_install jq
+  # The first-load bench loads the console in Chromium through Playwright.
+  playwright_deps
   log "ready to bench"
   exit 0
 fi
 
 # --- test tiers ----------------------------------------------------------------
-apt_install chromium
+playwright_deps
 if ! python3 -c 'import boto3' >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
   log "pip install awscli boto3"
   python3 -m pip install -q awscli boto3
@@ -140,9 +150,5 @@ fi
 if ! python3 -c 'import cfnlint' >/dev/null 2>&1; then
   log "pip install cfn-lint"
   python3 -m pip install -q cfn-lint
-fi
-if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-  log "npm ci in end2end/ (Playwright, without its browser download)"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi
 log "ready to test"

@@ -16,6 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::alarm::MetricAlarm;
+
 /// The lab's own pace: its script sends one wrong-key decrypt a second.
 pub const LAB_RATE_PER_SECOND: u32 = 1;
 /// The wrong key the lab's commands use.
@@ -59,6 +61,19 @@ impl AlarmSettings {
             period_seconds: 10,
             evaluation_periods: 1,
             datapoints_to_alarm: None,
+        }
+    }
+
+    /// What sizing needs of an alarm's full settings. A percentile alarm
+    /// keeps no `Statistic`, which sizing then refuses.
+    pub fn of(alarm: &MetricAlarm) -> AlarmSettings {
+        AlarmSettings {
+            threshold: alarm.threshold,
+            comparison_operator: alarm.comparison_operator.as_str().to_owned(),
+            statistic: alarm.statistic.map(|statistic| statistic.as_str().to_owned()),
+            period_seconds: alarm.period,
+            evaluation_periods: alarm.evaluation_periods,
+            datapoints_to_alarm: alarm.datapoints_to_alarm,
         }
     }
 

@@ -211,6 +211,9 @@ pub const APP_KMS_KEY_OUTPUT: &str = "OutputPattern1KMSKey";
 pub const LOGGING_ALARM_OUTPUT: &str = "OutputPattern1KMSSecurityAlarm";
 /// The logging stack's output naming the trail's log group.
 pub const LOGGING_TRAIL_LOG_GROUP_OUTPUT: &str = "OutputPattern1TrailLogGroup";
+/// The same log group under the lab's own output key (its original
+/// template's only output naming it).
+pub const LOGGING_LAB_LOG_GROUP_OUTPUT: &str = "OutputPattern1CloudWatchLogGroup";
 
 /// The image tag the console deploys and the push commands use.
 pub const IMAGE_TAG: &str = "latest";

@@ -25,11 +25,6 @@ use crate::db::audit::{AuditEntry, actions};
 use crate::db::deployments::{NewDeployment, PlannedResource};
 use crate::db::threshold_changes::NewThresholdChange;
 
-/// How often an adopted alarm's change checks on its stack update, and for
-/// how long.
-const UPDATE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
-const UPDATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
-
 /// The stacks of the lab filed under `prefix`, and whether it was adopted
 /// (its stacks keep their own names and templates).
 pub async fn lab_stacks(db: &Database, prefix: &Prefix) -> Result<(LabStacks, bool), AppError> {
@@ -164,8 +159,8 @@ pub async fn adopted_owner(aws: &Aws, db: &Database, alarm_name: &str) -> Result
 
 /// Applies a threshold change to an adopted lab's alarm through its stack:
 /// a change set over the stack's own template with the alarm resource
-/// changed, executed, recorded as a deployment (the stack watcher follows
-/// it) and as a pending threshold change finished when the update ends.
+/// changed, executed, recorded as a deployment and as a pending threshold
+/// change, both of which the stack watcher finishes when the update ends.
 pub async fn apply_threshold(
     aws: &Aws,
     db: &Database,
@@ -218,36 +213,12 @@ pub async fn apply_threshold(
             outcome: "pending",
             detail: None,
             finished_at_ms: None,
+            // The stack watcher finishes the change once the deployment
+            // ends and DescribeAlarms shows these settings.
+            proposed: Some(proposed.clone()),
         })
         .await?;
-    tokio::spawn(follow_update(aws.clone(), db.clone(), change.id, stack_name));
     Ok(change)
-}
-
-/// Follows the stack update of an adopted alarm's change and records its end.
-async fn follow_update(aws: Aws, db: Database, change_id: i64, stack_name: String) {
-    let started = tokio::time::Instant::now();
-    let (outcome, detail) = loop {
-        tokio::time::sleep(UPDATE_POLL).await;
-        if started.elapsed() > UPDATE_TIMEOUT {
-            break ("failed", format!("{stack_name} was still updating after 30 minutes"));
-        }
-        match aws.cloudformation().describe_stack(&stack_name).await {
-            Ok(Some(stack)) if stack.status == "UPDATE_COMPLETE" => {
-                break ("succeeded", format!("{stack_name} updated"));
-            }
-            Ok(Some(stack)) if stack.status.ends_with("_IN_PROGRESS") => {}
-            Ok(Some(stack)) => {
-                let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
-                break ("failed", format!("{stack_name} ended {}: {reason}", stack.status));
-            }
-            Ok(None) => break ("failed", format!("{stack_name} no longer exists")),
-            Err(error) => tracing::warn!(%error, "could not follow an adopted alarm's stack update"),
-        }
-    };
-    if let Err(error) = db.threshold_changes().finish(change_id, outcome, Some(detail), now_ms()).await {
-        tracing::warn!(%error, "a threshold change's outcome could not be recorded");
-    }
 }
 
 /// A change set that gives the alarm `logical_id` of stack `stack_name`

@@ -1,11 +1,12 @@
 //! The server's side of the Alarms page ([`AlarmsBackend`]): alarms with
 //! their settings from DescribeAlarms, the preview over the metric's history
 //! (GetMetricData, chunked by the domain's fetch plan, then the domain's
-//! replay), and Apply: through the logging stack's parameters with the
-//! wizard's own change-set path when the stack owns the alarm, through a
+//! replay), and Apply: through the logging stack's parameters with the lab
+//! service's own change-set path when the stack owns the alarm, through a
 //! change set over its stack's own template when an adopted lab's stack
 //! owns it (`crate::adoption`), else PutMetricAlarm. Every applied change is
-//! recorded in `threshold_changes`.
+//! recorded in `threshold_changes`; the stack watcher finishes a change-set
+//! change when CloudFormation finishes its deployment.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,8 +17,7 @@ use keywatch_app::api::alarms::{
     AlarmListQuery, AlarmRequest, AlarmSummary, AlarmView, ChangePath, DetectionField, DetectionRequest, DetectionView,
     Detections, ThresholdChange, ThresholdRequest, form_error,
 };
-use keywatch_app::api::lab::port::LabBackend;
-use keywatch_app::api::lab::{DeployRequest, PreviewOutcome, PreviewRequest};
+use keywatch_app::api::lab::{DeployRequest, PreviewOutcome};
 use keywatch_app::error::AppError;
 use keywatch_domain::alarm::{
     AlarmError, MetricAlarm, MetricSample, Preview, StateValue, Sweep, fetch_period_seconds, fetch_plan, preview,
@@ -28,11 +28,13 @@ use keywatch_domain::lab::{self, LabSection, Prefix};
 use keywatch_domain::lab_alarms::{Detection, alarm_parameters, changed_fields, parameter_values};
 
 use crate::aws::Aws;
-use crate::aws::cloudwatch::AlarmWithSettings;
+use crate::aws::cloudformation::StackDescription;
+use crate::aws::cloudwatch::AlarmSnapshot;
 use crate::clock::now_ms;
 use crate::db::Database;
 use crate::db::audit::{AuditEntry, actions};
 use crate::db::threshold_changes::NewThresholdChange;
+use crate::lab::ServerLab;
 use crate::pollers;
 
 /// How far back the pattern tester's recent events go, and how many.
@@ -65,10 +67,6 @@ async fn off_the_workers<T: Send + 'static>(
 }
 /// How many recorded changes the alarm's page lists.
 const CHANGES_SHOWN: u32 = 100;
-/// How often a change-set change checks on its stack update.
-const STACK_POLL: Duration = Duration::from_secs(1);
-/// The longest a stack update of the logging stack is followed.
-const STACK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// History fetched for one metric at one resolution.
 struct CachedHistory {
@@ -79,19 +77,27 @@ struct CachedHistory {
     samples: Arc<Vec<MetricSample>>,
 }
 
+/// The lab's logging stack as DescribeStacks has it now, deployed (not
+/// deleted, not waiting for its first change set).
+struct LoggingStack {
+    prefix: Prefix,
+    stack: StackDescription,
+}
+
 /// The Alarms page's backend.
 #[derive(Clone)]
 pub struct ServerAlarms {
     aws: Aws,
     db: Database,
-    lab: Arc<dyn LabBackend>,
+    lab: Arc<ServerLab>,
     lab_prefix: String,
     history: Arc<Mutex<Option<CachedHistory>>>,
 }
 
 impl ServerAlarms {
-    /// The backend; `lab` is the wizard's, whose change-set path Apply reuses.
-    pub fn new(aws: Aws, db: Database, lab: Arc<dyn LabBackend>) -> ServerAlarms {
+    /// The backend; `lab` is the lab service, whose prefix and change-set
+    /// path Apply uses.
+    pub fn new(aws: Aws, db: Database, lab: Arc<ServerLab>) -> ServerAlarms {
         ServerAlarms {
             aws,
             db,
@@ -119,7 +125,7 @@ impl ServerAlarms {
             return crate::adoption::apply_threshold(&self.aws, &self.db, owner, fields, &current, &proposed).await;
         }
         match self.owning_stack(&request.alarm_name).await? {
-            Some((prefix, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
+            Some((logging, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
                 let overrides = parameter_values(&bindings, &current, &proposed).map_err(|fixed| {
                     let field = fixed.first().map(|f| f.field.clone()).unwrap_or_default();
                     AppError::InvalidInput {
@@ -130,18 +136,8 @@ impl ServerAlarms {
                         field: Some(field),
                     }
                 })?;
-                let stack = self
-                    .aws
-                    .cloudformation()
-                    .describe_stack(&stack_name)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound(format!("The stack {stack_name}")))?;
                 // Every other parameter keeps its current value.
-                let change = self
-                    .update_logging_stack(prefix, &stack_name, request.alarm_name, fields, stack.parameters, overrides)
-                    .await?;
-                tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, Some(proposed)));
-                Ok(change)
+                self.update_logging_stack(logging, request.alarm_name, fields, overrides, Some(proposed)).await
             }
             _ => {
                 let result = self.aws.cloudwatch().put_metric_alarm(&proposed).await;
@@ -162,6 +158,7 @@ impl ServerAlarms {
                         outcome,
                         detail,
                         finished_at_ms: Some(now_ms()),
+                        proposed: Some(proposed),
                     })
                     .await?;
                 result?;
@@ -170,7 +167,7 @@ impl ServerAlarms {
         }
     }
 
-    async fn detail(&self, alarm_name: &str) -> Result<(AlarmWithSettings, MetricAlarm), AppError> {
+    async fn detail(&self, alarm_name: &str) -> Result<(AlarmSnapshot, MetricAlarm), AppError> {
         // AlarmName is 1 to 255 characters (PutMetricAlarm API reference):
         // anything else names no alarm, and is not echoed back whole.
         if alarm_name.is_empty() || alarm_name.chars().count() > 255 {
@@ -182,7 +179,7 @@ impl ServerAlarms {
         let detail = self
             .aws
             .cloudwatch()
-            .describe_alarm_with_settings(alarm_name)
+            .describe_alarm(alarm_name)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("The alarm {alarm_name}")))?;
         let settings = detail.settings.clone().ok_or_else(|| {
@@ -193,24 +190,42 @@ impl ServerAlarms {
         Ok((detail, settings))
     }
 
-    /// The current prefix and its logging stack's name.
-    async fn logging_stack(&self) -> Result<Option<(String, String)>, AppError> {
-        let overview = self.lab.overview().await?;
-        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
-        Ok(prefix.stack_name(LabSection::LoggingAndAlarm).map(|name| (prefix.as_str().to_owned(), name)))
+    /// The logging stack of the lab's current prefix (from the deployments
+    /// table, or an adopted lab's own name): its name, and what
+    /// DescribeStacks says of it now.
+    async fn logging_stack(&self) -> Result<(Prefix, String, Option<StackDescription>), AppError> {
+        let prefix = self.lab.prefix().await?;
+        let stack_name = self.lab.lab_stack_name(LabSection::LoggingAndAlarm, &prefix).await?;
+        let stack = self.aws.cloudformation().describe_stack(&stack_name).await?;
+        Ok((prefix, stack_name, stack))
     }
 
-    /// Updates the logging stack with `overrides` through the wizard's change
-    /// set path and records the change as pending; returns the record.
+    /// The logging stack deployed from Keywatch's template, if there is one.
+    /// An adopted lab's keeps its own template: its alarm changes through
+    /// `crate::adoption`, and it has no detections to switch.
+    async fn deployed_logging_stack(&self) -> Result<Option<LoggingStack>, AppError> {
+        let (prefix, _, stack) = self.logging_stack().await?;
+        if self.lab.stacks(&prefix).await?.1 {
+            return Ok(None);
+        }
+        Ok(stack
+            .filter(|stack| stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS")
+            .map(|stack| LoggingStack { prefix, stack }))
+    }
+
+    /// Updates the logging stack with `overrides` (every other parameter
+    /// keeps its value) through the lab service's change set for the
+    /// section, and records the change as pending; returns the record.
     async fn update_logging_stack(
         &self,
-        prefix: String,
-        stack_name: &str,
+        logging: LoggingStack,
         alarm_name: String,
         fields: Vec<(String, String, String)>,
-        mut values: Vec<(String, String)>,
         overrides: Vec<(String, String)>,
+        proposed: Option<MetricAlarm>,
     ) -> Result<ThresholdChange, AppError> {
+        let LoggingStack { prefix, stack } = logging;
+        let mut values = stack.parameters.clone();
         for (key, value) in overrides {
             match values.iter_mut().find(|(k, _)| *k == key) {
                 Some(slot) => slot.1 = value,
@@ -218,11 +233,14 @@ impl ServerAlarms {
             }
         }
         let section = LabSection::LoggingAndAlarm;
-        let preview = self.lab.preview(PreviewRequest { section, prefix: prefix.clone(), parameters: values }).await?;
-        let PreviewOutcome::Changes { change_set_id, .. } = preview else {
+        let stack_name = stack.stack_name.clone();
+        let preview = self.lab.section_change_set(section, &prefix, &values, Some(&stack)).await?;
+        let PreviewOutcome::Changes { change_set_id, changes, .. } = preview else {
             return Err(AppError::Conflict(format!("CloudFormation found nothing to change in {stack_name}")));
         };
-        self.lab.deploy(DeployRequest { section, prefix, change_set_id: change_set_id.clone() }).await?;
+        let deploy =
+            DeployRequest { section, prefix: prefix.as_str().to_owned(), change_set_id: change_set_id.clone() };
+        self.lab.deploy_described(deploy, stack, &changes).await?;
         Ok(self
             .db
             .threshold_changes()
@@ -231,11 +249,12 @@ impl ServerAlarms {
                 alarm_name,
                 fields,
                 path: "change set",
-                stack_name: Some(stack_name.to_owned()),
+                stack_name: Some(stack_name),
                 change_set_id: Some(change_set_id),
                 outcome: "pending",
                 detail: None,
                 finished_at_ms: None,
+                proposed,
             })
             .await?)
     }
@@ -249,17 +268,12 @@ impl ServerAlarms {
         Ok(self.owning_stack(alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path))
     }
 
-    /// The logging stack that owns `alarm_name`, if any, and its prefix.
-    async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(String, ChangePath)>, AppError> {
-        let overview = self.lab.overview().await?;
-        let Ok(prefix) = Prefix::parse(&overview.prefix) else { return Ok(None) };
-        let Some(stack_name) = prefix.stack_name(LabSection::LoggingAndAlarm) else { return Ok(None) };
-        let cloudformation = self.aws.cloudformation();
-        match cloudformation.describe_stack(&stack_name).await? {
-            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {}
-            _ => return Ok(None),
-        }
-        let resources = cloudformation.stack_resources(&stack_name).await?;
+    /// The logging stack, if it is deployed and owns `alarm_name`, with the
+    /// alarm's change path through it.
+    async fn owning_stack(&self, alarm_name: &str) -> Result<Option<(LoggingStack, ChangePath)>, AppError> {
+        let Some(logging) = self.deployed_logging_stack().await? else { return Ok(None) };
+        let stack_name = logging.stack.stack_name.clone();
+        let resources = self.aws.cloudformation().stack_resources(&stack_name).await?;
         let Some(resource) = resources.into_iter().find(|resource| {
             resource.resource_type == "AWS::CloudWatch::Alarm" && resource.physical_id.as_deref() == Some(alarm_name)
         }) else {
@@ -267,10 +281,7 @@ impl ServerAlarms {
         };
         let template = logging_template()?;
         let parameters = alarm_parameters(&template, &resource.logical_id);
-        Ok(Some((
-            prefix.as_str().to_owned(),
-            ChangePath::Stack { stack_name, logical_id: resource.logical_id, parameters },
-        )))
+        Ok(Some((logging, ChangePath::Stack { stack_name, logical_id: resource.logical_id, parameters })))
     }
 
     /// The metric's history at `period_s`, fetched in GetMetricData's chunks
@@ -302,52 +313,6 @@ impl ServerAlarms {
             Some(CachedHistory { key, fetched: Instant::now(), from_ms, to_ms, samples: samples.clone() });
         Ok((from_ms, to_ms, samples))
     }
-
-    /// Follows the stack update of a change-set change and records its end.
-    async fn follow_stack_update(self, change_id: i64, stack_name: String, alarm: Option<MetricAlarm>) {
-        let started = Instant::now();
-        let (outcome, detail) = loop {
-            tokio::time::sleep(STACK_POLL).await;
-            if started.elapsed() > STACK_TIMEOUT {
-                break ("failed", Some(format!("{stack_name} was still updating after 30 minutes")));
-            }
-            let stack = match self.aws.cloudformation().describe_stack(&stack_name).await {
-                Ok(Some(stack)) => stack,
-                Ok(None) => break ("failed", Some(format!("{stack_name} no longer exists"))),
-                Err(error) => {
-                    tracing::warn!(%error, "could not follow a threshold change's stack update");
-                    continue;
-                }
-            };
-            match stack.status.as_str() {
-                "UPDATE_COMPLETE" => match &alarm {
-                    Some(alarm) => break self.confirm_alarm(alarm).await,
-                    None => break ("succeeded", Some(format!("{stack_name} updated"))),
-                },
-                status if status.ends_with("_IN_PROGRESS") => {}
-                status => {
-                    let reason = stack.status_reason.unwrap_or_else(|| "CloudFormation gave no reason".to_owned());
-                    break ("failed", Some(format!("{stack_name} ended {status}: {reason}")));
-                }
-            }
-        };
-        if let Err(error) = self.db.threshold_changes().finish(change_id, outcome, detail, now_ms()).await {
-            tracing::warn!(%error, "a threshold change's outcome could not be recorded");
-        }
-    }
-
-    /// Whether DescribeAlarms shows the alarm as the change set meant it.
-    async fn confirm_alarm(&self, wanted: &MetricAlarm) -> (&'static str, Option<String>) {
-        match self.detail(&wanted.alarm_name).await {
-            Ok((_, now)) if changed_fields(&now, wanted).is_empty() => {
-                ("succeeded", Some("stack updated; DescribeAlarms shows the new settings".to_owned()))
-            }
-            Ok((_, now)) => {
-                ("failed", Some(format!("the stack updated but the alarm reads: {}", now.describe_condition())))
-            }
-            Err(error) => ("failed", Some(format!("the stack updated but the alarm could not be read: {error}"))),
-        }
-    }
 }
 
 #[async_trait]
@@ -355,7 +320,7 @@ impl AlarmsBackend for ServerAlarms {
     async fn alarms(&self, query: AlarmListQuery) -> Result<Vec<AlarmSummary>, AppError> {
         // The poller's prefix, and the one the wizard deployed last.
         let mut prefixes = vec![self.lab_prefix.clone()];
-        let current = self.lab.overview().await?.prefix;
+        let current = self.lab.prefix().await?.as_str().to_owned();
         if !prefixes.contains(&current) {
             prefixes.push(current);
         }
@@ -364,7 +329,7 @@ impl AlarmsBackend for ServerAlarms {
             let found = pollers::discover_managed(&self.aws, &self.db, &prefix).await?;
             managed.extend(found.managed_alarms.into_iter().map(|alarm| alarm.alarm_name));
         }
-        let details = self.aws.cloudwatch().describe_alarm_details().await?;
+        let details = self.aws.cloudwatch().describe_metric_alarms().await?;
         Ok(details
             .into_iter()
             .map(|detail| AlarmSummary {
@@ -455,13 +420,12 @@ impl AlarmsBackend for ServerAlarms {
     }
 
     async fn recent_trail_events(&self) -> Result<Vec<String>, AppError> {
-        let Some((_, stack_name)) = self.logging_stack().await? else {
-            return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
-        };
-        let stack = self.aws.cloudformation().describe_stack(&stack_name).await?;
-        let log_group = stack
-            .and_then(|stack| stack.outputs.into_iter().find(|o| o.key == lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT))
-            .map(|output| output.value)
+        let (_, stack_name, stack) = self.logging_stack().await?;
+        let outputs = stack.map(|stack| stack.outputs).unwrap_or_default();
+        let output = |key: &str| outputs.iter().find(|o| o.key == key).map(|o| o.value.clone());
+        // An adopted lab's original template names it only under the lab's key.
+        let log_group = output(lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT)
+            .or_else(|| output(lab::LOGGING_LAB_LOG_GROUP_OUTPUT))
             .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
         let now = now_ms();
         // KMS's records only: the trail also records every call the console's
@@ -473,22 +437,12 @@ impl AlarmsBackend for ServerAlarms {
 }
 
 impl ServerAlarms {
-    /// The logging stack's parameters now, if it is deployed.
-    async fn logging_parameters(&self) -> Result<Option<(String, String, Vec<(String, String)>)>, AppError> {
-        let Some((prefix, stack_name)) = self.logging_stack().await? else { return Ok(None) };
-        match self.aws.cloudformation().describe_stack(&stack_name).await? {
-            Some(stack) if stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS" => {
-                Ok(Some((prefix, stack_name, stack.parameters)))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// The detections as the stack holds them.
     pub async fn detections_now(&self) -> Result<Detections, AppError> {
-        let Some((_, stack_name, parameters)) = self.logging_parameters().await? else {
+        let Some(LoggingStack { stack, .. }) = self.deployed_logging_stack().await? else {
             return Ok(Detections { stack_name: None, detections: Vec::new() });
         };
+        let (stack_name, parameters) = (stack.stack_name, stack.parameters);
         let template = logging_template()?;
         let current = |key: &str| {
             parameters
@@ -537,9 +491,10 @@ impl ServerAlarms {
         if let Some(error) = detection.errors(&template, &values).into_iter().next() {
             return Err(AppError::InvalidInput { field: Some(error.field), message: error.message });
         }
-        let Some((prefix, stack_name, parameters)) = self.logging_parameters().await? else {
+        let Some(logging) = self.deployed_logging_stack().await? else {
             return Err(AppError::Conflict("Deploy the logging and alarm section first".to_owned()));
         };
+        let (stack_name, parameters) = (logging.stack.stack_name.clone(), &logging.stack.parameters);
         let mut overrides = values;
         overrides.push((detection.switch_parameter().to_owned(), request.enabled.to_string()));
         let fields: Vec<(String, String, String)> = overrides
@@ -556,9 +511,7 @@ impl ServerAlarms {
             });
         }
         let alarm_name = detection.alarm_name(&stack_name);
-        let change = self.update_logging_stack(prefix, &stack_name, alarm_name, fields, parameters, overrides).await?;
-        tokio::spawn(self.clone().follow_stack_update(change.id, stack_name, None));
-        Ok(change)
+        self.update_logging_stack(logging, alarm_name, fields, overrides, None).await
     }
 }
 

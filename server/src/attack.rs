@@ -27,7 +27,7 @@ use keywatch_domain::lab::{self, LabSection, Prefix};
 use tokio::sync::watch;
 
 use crate::aws::Aws;
-use crate::aws::cloudwatch::AlarmDetail;
+use crate::aws::cloudwatch::AlarmSnapshot;
 use crate::clock::now_ms;
 use crate::clock::rfc3339;
 use crate::db::Database;
@@ -196,8 +196,8 @@ impl ServerAttack {
         }
     }
 
-    async fn alarm(&self, alarm_name: &str) -> Result<Option<AlarmDetail>, AppError> {
-        Ok(self.aws.cloudwatch().describe_alarm_detail(alarm_name).await?)
+    async fn alarm(&self, alarm_name: &str) -> Result<Option<AlarmSnapshot>, AppError> {
+        Ok(self.aws.cloudwatch().describe_alarm(alarm_name).await?)
     }
 
     async fn run_view(&self, id: i64) -> Result<AttackRunView, AppError> {
@@ -278,7 +278,7 @@ impl ServerAttack {
         let Some(first_failure) = times.first_failure_at_ms else { return (false, false) };
         let mut alarmed = times.alarm_at_ms.is_some();
         if !alarmed {
-            match self.aws.cloudwatch().describe_alarm_detail(alarm_name).await {
+            match self.aws.cloudwatch().describe_alarm(alarm_name).await {
                 Ok(Some(alarm)) => {
                     if let Some(at) =
                         alarm.state_transitioned_ms.filter(|at| alarm.state_value == "ALARM" && *at >= first_failure)
@@ -349,31 +349,29 @@ struct RunPlan {
     started_ms: i64,
 }
 
-fn settings_of(alarm: &AlarmDetail) -> AlarmSettings {
-    AlarmSettings {
-        threshold: alarm.threshold,
-        comparison_operator: alarm.comparison_operator.clone(),
-        statistic: alarm.statistic.clone(),
-        period_seconds: alarm.period_seconds,
-        evaluation_periods: alarm.evaluation_periods,
-        datapoints_to_alarm: alarm.datapoints_to_alarm,
-    }
+/// What an attack is sized from. An alarm on metric math or an anomaly band
+/// has no one statistic, which sizing refuses.
+fn settings_of(alarm: &AlarmSnapshot) -> AlarmSettings {
+    alarm.settings.as_ref().map_or_else(|| AlarmSettings { statistic: None, ..AlarmSettings::lab() }, AlarmSettings::of)
 }
 
-fn alarm_view(alarm: AlarmDetail) -> AlarmView {
+/// The alarm as the Testing page shows it; an alarm on metric math or an
+/// anomaly band has no one metric, and shows none.
+fn alarm_view(alarm: AlarmSnapshot) -> AlarmView {
+    let settings = alarm.settings;
     AlarmView {
         alarm_name: alarm.alarm_name,
         state_value: alarm.state_value,
         state_reason: alarm.state_reason,
         state_updated_at: alarm.state_transitioned_ms.map(rfc3339),
-        namespace: alarm.namespace,
-        metric_name: alarm.metric_name,
-        threshold: alarm.threshold,
-        comparison_operator: alarm.comparison_operator,
-        statistic: alarm.statistic,
-        period_seconds: alarm.period_seconds,
-        evaluation_periods: alarm.evaluation_periods,
-        datapoints_to_alarm: alarm.datapoints_to_alarm,
+        namespace: settings.as_ref().map(|s| s.namespace.clone()).unwrap_or_default(),
+        metric_name: settings.as_ref().map(|s| s.metric_name.clone()).unwrap_or_default(),
+        threshold: settings.as_ref().map(|s| s.threshold).unwrap_or_default(),
+        comparison_operator: settings.as_ref().map(|s| s.comparison_operator.as_str().to_owned()).unwrap_or_default(),
+        statistic: settings.as_ref().and_then(|s| s.statistic).map(|statistic| statistic.as_str().to_owned()),
+        period_seconds: settings.as_ref().map(|s| s.period).unwrap_or_default(),
+        evaluation_periods: settings.as_ref().map_or(1, |s| s.evaluation_periods),
+        datapoints_to_alarm: settings.as_ref().and_then(|s| s.datapoints_to_alarm),
     }
 }
 
@@ -502,15 +500,15 @@ impl AttackBackend for ServerAttack {
         };
         let to = now_ms();
         let from = to - if self.live_aws { CHART_SPAN_LIVE_MS } else { CHART_SPAN_SANDBOX_MS };
-        let datapoints = match &alarm {
-            Some(alarm) if !alarm.namespace.is_empty() => self
+        let datapoints = match alarm.as_ref().and_then(|alarm| alarm.settings.as_ref()) {
+            Some(settings) if !settings.namespace.is_empty() => self
                 .aws
                 .cloudwatch()
                 .get_metric_statistics(
-                    &alarm.namespace,
-                    &alarm.metric_name,
-                    alarm.statistic.as_deref().unwrap_or("Sum"),
-                    alarm.period_seconds.max(1),
+                    &settings.namespace,
+                    &settings.metric_name,
+                    settings.statistic.map_or("Sum", |statistic| statistic.as_str()),
+                    settings.period.max(1),
                     from,
                     to,
                 )

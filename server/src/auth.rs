@@ -567,7 +567,7 @@ fn login_html(status: StatusCode, next: &str, error: Option<&str>) -> Response {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Log in · Keywatch</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/keywatch.css">
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
 <main class="login panel">
@@ -587,6 +587,7 @@ fn login_html(status: StatusCode, next: &str, error: Option<&str>) -> Response {
 </html>
 "#,
         next = html_escape(next),
+        stylesheet = crate::assets::stylesheet_href(),
     );
     (status, Html(page)).into_response()
 }

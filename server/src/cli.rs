@@ -27,6 +27,17 @@ pub enum Command {
     /// Manage the console's admin account.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write .br and .gz beside each file of the built site's pkg/, once
+    /// per build (`make run` does it after `cargo leptos build`).
+    Precompress(PrecompressArgs),
+}
+
+/// `keywatch precompress`
+#[derive(Debug, Clone, Args)]
+pub struct PrecompressArgs {
+    /// Directory holding the compiled site (pkg/ with the wasm, JS and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
 }
 
 /// `keywatch user ...`

@@ -153,8 +153,8 @@ impl Console {
         // Background callers retry more patiently than pages (`Aws::for_pollers`).
         let background = aws.for_pollers();
         let (stop, stopped) = watch::channel(false);
-        let watcher = StackWatcher::new(background.cloudformation(), self.base.db.clone())
-            .spawn(stack_watcher::INTERVAL, stopped.clone());
+        let watcher =
+            StackWatcher::new(&background, self.base.db.clone()).spawn(stack_watcher::INTERVAL, stopped.clone());
         let config = pollers::PollerConfig {
             alarm_topics: self.base.alarm_topics.clone(),
             ..pollers::PollerConfig::new(self.base.poller_interval)

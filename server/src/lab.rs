@@ -140,7 +140,7 @@ impl ServerLab {
     /// The stack of `section` in the lab under `prefix`: the adopted stack,
     /// else Keywatch's `<prefix>-<suffix>` (also for a section an adopted lab
     /// lacks, which then reads as not deployed).
-    async fn lab_stack_name(&self, section: LabSection, prefix: &Prefix) -> Result<String, AppError> {
+    pub async fn lab_stack_name(&self, section: LabSection, prefix: &Prefix) -> Result<String, AppError> {
         let (stacks, _) = self.stacks(prefix).await?;
         match stacks.name(section) {
             Some(name) => Ok(name.to_owned()),
@@ -176,11 +176,20 @@ impl ServerLab {
     }
 
     /// Executes the previewed change set and records the deployment.
-    async fn execute_deployment(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
+    /// `known` is what the caller has just learnt: the section's stack as
+    /// described, and the change set's changes; what it has not is read here.
+    async fn execute_deployment(
+        &self,
+        request: DeployRequest,
+        known: Option<(StackDescription, Vec<PlannedResource>)>,
+    ) -> Result<DeploymentView, AppError> {
         let prefix = parse_prefix(&request.prefix)?;
         self.refuse_adopted(&prefix).await?;
         let stack_name = self.lab_stack_name(request.section, &prefix).await?;
-        let before = self.describe(&stack_name).await?;
+        let (before, known_plan) = match known {
+            Some((stack, plan)) => (Some(stack), Some(plan)),
+            None => (self.describe(&stack_name).await?, None),
+        };
         // A CREATE change set leaves the new stack in REVIEW_IN_PROGRESS.
         let action = match &before {
             Some(stack) if stack.status != "REVIEW_IN_PROGRESS" && stack.status != "DELETE_COMPLETE" => "update",
@@ -189,8 +198,9 @@ impl ServerLab {
         // What the change set will do, read before executing it: CloudFormation
         // deletes a stack's change sets once one is executed. Progress is
         // counted against it; without it the page counts what exists.
-        let plan: Vec<PlannedResource> =
-            match self.aws.cloudformation().change_set_changes(&request.change_set_id).await {
+        let plan: Vec<PlannedResource> = match known_plan {
+            Some(plan) => plan,
+            None => match self.aws.cloudformation().change_set_changes(&request.change_set_id).await {
                 Ok(changes) => changes
                     .into_iter()
                     .map(|change| PlannedResource {
@@ -203,7 +213,8 @@ impl ServerLab {
                     tracing::warn!(%error, "the change set's plan could not be read; progress counts what exists");
                     Vec::new()
                 }
-            };
+            },
+        };
         self.aws.cloudformation().execute_change_set(&request.change_set_id).await?;
         let deployment = NewDeployment {
             // The audit log names them when the watcher records the outcome.
@@ -254,6 +265,158 @@ impl ServerLab {
         self.teardown_status(TeardownQuery { prefix: Some(prefix.as_str().to_owned()) }).await
     }
 
+    /// The prefix the wizard deployed last (the deployments table), else
+    /// the lab's own: no AWS call.
+    pub async fn prefix(&self) -> Result<Prefix, AppError> {
+        self.current_prefix(None).await
+    }
+
+    /// A change set for `section` under `prefix` with the form's
+    /// `parameters`, as the wizard's preview makes it. `described` is the
+    /// section's stack as the caller has just described it, if it has
+    /// (otherwise it is described here).
+    pub async fn section_change_set(
+        &self,
+        section: LabSection,
+        prefix: &Prefix,
+        parameters: &[(String, String)],
+        described: Option<&StackDescription>,
+    ) -> Result<PreviewOutcome, AppError> {
+        // Every path that deploys Keywatch's template comes through here
+        // (the wizard's preview, the Alarms page's detections).
+        self.refuse_adopted(prefix).await?;
+        let template = template(section)?;
+        let name = self.lab_stack_name(section, prefix).await?;
+        // The form is checked before anything is sent to AWS.
+        let form = checked_form(&template, parameters, &wired_keys(section, prefix))?;
+        let earlier = self.earlier_stacks(section, prefix).await?;
+        for prerequisite in section.prerequisites() {
+            let stack = earlier.get(&prerequisite.number()).cloned().flatten();
+            if !state_of(&self.lab_stack_name(*prerequisite, prefix).await?, stack).is_ready() {
+                return Err(AppError::Conflict(format!("deploy {} first", prerequisite.title())));
+            }
+        }
+        let lookup =
+            |from: LabSection, key: &str| earlier.get(&from.number()).and_then(|stack| output(stack.as_ref(), key));
+        let wired = lab::wired_parameters(section, prefix, &lookup)
+            .map_err(|missing| AppError::Conflict(missing.to_string()))?;
+        let parameters = with_wired(&template, form, wired)?;
+        let existing = match described {
+            Some(stack) => Some(stack.clone()),
+            None => self.describe(&name).await?,
+        };
+        let update = match &existing {
+            Some(stack) if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" => {
+                return Err(AppError::Conflict(format!(
+                    "{name} is busy ({}); wait for CloudFormation to finish",
+                    stack.status
+                )));
+            }
+            Some(stack) if stack.status == "ROLLBACK_COMPLETE" => {
+                return Err(AppError::Conflict(format!(
+                    "{name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete this section's \
+                     stack below, then preview again (the other sections stay)"
+                )));
+            }
+            Some(stack) => stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS",
+            None => false,
+        };
+        self.create_change_set(section, &name, &parameters, update).await
+    }
+
+    /// Executes a change set [`ServerLab::section_change_set`] made, with
+    /// the `changes` it listed, for the section's stack `described` (as the
+    /// caller has just described it), and records the deployment, which the
+    /// stack watcher then follows; one that never started is audited.
+    pub async fn deploy_described(
+        &self,
+        request: DeployRequest,
+        described: StackDescription,
+        changes: &[ChangeView],
+    ) -> Result<DeploymentView, AppError> {
+        let plan = changes
+            .iter()
+            .map(|change| PlannedResource {
+                logical_id: change.logical_id.clone(),
+                resource_type: change.resource_type.clone(),
+                action: change.action.clone(),
+            })
+            .collect();
+        self.audited_deployment(request, Some((described, plan))).await
+    }
+
+    async fn audited_deployment(
+        &self,
+        request: DeployRequest,
+        known: Option<(StackDescription, Vec<PlannedResource>)>,
+    ) -> Result<DeploymentView, AppError> {
+        let target = format!("{} ({}) change set {}", request.section.title(), request.prefix, request.change_set_id);
+        let result = self.execute_deployment(request, known).await;
+        // A started deployment is audited by the stack watcher when
+        // CloudFormation finishes it, with its real outcome (a create that
+        // rolls back is a failure); here only what never started.
+        if result.is_err() {
+            self.db
+                .audit()
+                .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_DEPLOY, target, &result))
+                .await;
+        }
+        result
+    }
+
+    /// CreateChangeSet for the section's stack, as the preview shows it.
+    async fn create_change_set(
+        &self,
+        section: LabSection,
+        name: &str,
+        parameters: &[(String, String)],
+        update: bool,
+    ) -> Result<PreviewOutcome, AppError> {
+        let stack_request = StackRequest {
+            stack_name: name,
+            template_body: section.template().unwrap_or_default(),
+            parameters,
+            capabilities: section.capabilities(),
+            update,
+        };
+        let change_set_name = format!("keywatch-{}", now_ms());
+        match self.aws.cloudformation().create_change_set(&stack_request, &change_set_name).await? {
+            ChangeSetOutcome::Ready { change_set_id, changes } => Ok(PreviewOutcome::Changes {
+                change_set_id,
+                update,
+                changes: changes
+                    .into_iter()
+                    .map(|change| ChangeView {
+                        action: change.action,
+                        logical_id: change.logical_id,
+                        resource_type: change.resource_type,
+                        replacement: change.replacement,
+                    })
+                    .collect(),
+            }),
+            ChangeSetOutcome::NoChanges => Ok(PreviewOutcome::NoChanges),
+            ChangeSetOutcome::Failed { reason } => Err(AppError::InvalidInput { field: None, message: reason }),
+        }
+    }
+
+    /// Every stack before `section`, described once each (`None` where
+    /// there is none), by section number: for prerequisites and wiring.
+    async fn earlier_stacks(
+        &self,
+        section: LabSection,
+        prefix: &Prefix,
+    ) -> Result<BTreeMap<u8, Option<StackDescription>>, AppError> {
+        let mut stacks = BTreeMap::new();
+        for earlier in LabSection::ALL.iter().filter(|earlier| earlier.number() < section.number()) {
+            if earlier.stack_suffix().is_none() {
+                continue;
+            }
+            let name = self.lab_stack_name(*earlier, prefix).await?;
+            stacks.insert(earlier.number(), self.describe(&name).await?);
+        }
+        Ok(stacks)
+    }
+
     async fn describe(&self, stack_name: &str) -> Result<Option<StackDescription>, AppError> {
         Ok(self.aws.cloudformation().describe_stack(stack_name).await?)
     }
@@ -268,16 +431,15 @@ impl ServerLab {
         section: LabSection,
         prefix: &Prefix,
     ) -> Result<BTreeMap<(u8, String), String>, AppError> {
-        let mut outputs = BTreeMap::new();
-        for earlier in LabSection::ALL.iter().filter(|earlier| earlier.number() < section.number()) {
-            let name = self.lab_stack_name(*earlier, prefix).await?;
-            if let Some(stack) = self.describe(&name).await? {
-                for output in stack.outputs {
-                    outputs.insert((earlier.number(), output.key), output.value);
-                }
-            }
-        }
-        Ok(outputs)
+        let stacks = self.earlier_stacks(section, prefix).await?;
+        Ok(stacks
+            .into_iter()
+            .flat_map(|(number, stack)| {
+                stack.into_iter().flat_map(move |stack| {
+                    stack.outputs.into_iter().map(move |output| ((number, output.key), output.value))
+                })
+            })
+            .collect())
     }
 
     async fn section_live(&self, section: LabSection, prefix: &Prefix) -> Result<SectionLive, AppError> {
@@ -701,79 +863,11 @@ impl LabBackend for ServerLab {
 
     async fn preview(&self, request: PreviewRequest) -> Result<PreviewOutcome, AppError> {
         let prefix = parse_prefix(&request.prefix)?;
-        self.refuse_adopted(&prefix).await?;
-        let section = request.section;
-        let template = template(section)?;
-        let name = self.lab_stack_name(section, &prefix).await?;
-        // The form is checked before anything is sent to AWS.
-        let form = checked_form(&template, &request.parameters, &wired_keys(section, &prefix))?;
-        for prerequisite in section.prerequisites() {
-            if !self.stack_state(&self.lab_stack_name(*prerequisite, &prefix).await?).await?.is_ready() {
-                return Err(AppError::Conflict(format!("deploy {} first", prerequisite.title())));
-            }
-        }
-        let outputs = self.earlier_outputs(section, &prefix).await?;
-        let lookup = |from: LabSection, key: &str| outputs.get(&(from.number(), key.to_owned())).cloned();
-        let wired = lab::wired_parameters(section, &prefix, &lookup)
-            .map_err(|missing| AppError::Conflict(missing.to_string()))?;
-        let parameters = with_wired(&template, form, wired)?;
-        let existing = self.describe(&name).await?;
-        let update = match &existing {
-            Some(stack) if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" => {
-                return Err(AppError::Conflict(format!(
-                    "{name} is busy ({}); wait for CloudFormation to finish",
-                    stack.status
-                )));
-            }
-            Some(stack) if stack.status == "ROLLBACK_COMPLETE" => {
-                return Err(AppError::Conflict(format!(
-                    "{name} failed to create (ROLLBACK_COMPLETE) and cannot be updated: delete this section's \
-                     stack below, then preview again (the other sections stay)"
-                )));
-            }
-            Some(stack) => stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS",
-            None => false,
-        };
-        let stack_request = StackRequest {
-            stack_name: &name,
-            template_body: section.template().unwrap_or_default(),
-            parameters: &parameters,
-            capabilities: section.capabilities(),
-            update,
-        };
-        let change_set_name = format!("keywatch-{}", now_ms());
-        match self.aws.cloudformation().create_change_set(&stack_request, &change_set_name).await? {
-            ChangeSetOutcome::Ready { change_set_id, changes } => Ok(PreviewOutcome::Changes {
-                change_set_id,
-                update,
-                changes: changes
-                    .into_iter()
-                    .map(|change| ChangeView {
-                        action: change.action,
-                        logical_id: change.logical_id,
-                        resource_type: change.resource_type,
-                        replacement: change.replacement,
-                    })
-                    .collect(),
-            }),
-            ChangeSetOutcome::NoChanges => Ok(PreviewOutcome::NoChanges),
-            ChangeSetOutcome::Failed { reason } => Err(AppError::InvalidInput { field: None, message: reason }),
-        }
+        self.section_change_set(request.section, &prefix, &request.parameters, None).await
     }
 
     async fn deploy(&self, request: DeployRequest) -> Result<DeploymentView, AppError> {
-        let target = format!("{} ({}) change set {}", request.section.title(), request.prefix, request.change_set_id);
-        let result = self.execute_deployment(request).await;
-        // A started deployment is audited by the stack watcher when
-        // CloudFormation finishes it, with its real outcome (a create that
-        // rolls back is a failure); here only what never started.
-        if result.is_err() {
-            self.db
-                .audit()
-                .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_DEPLOY, target, &result))
-                .await;
-        }
-        result
+        self.audited_deployment(request, None).await
     }
 
     async fn teardown_status(&self, query: TeardownQuery) -> Result<TeardownStatus, AppError> {

@@ -6,6 +6,7 @@
 
 pub mod adoption;
 pub mod alarms;
+pub mod assets;
 pub mod attack;
 pub mod audit;
 pub mod auth;
@@ -269,6 +270,18 @@ fn private_directory(path: &std::path::Path) -> Result<(), ServerError> {
     {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// `keywatch precompress`: the bundle's `.br` and `.gz`, with their sizes
+/// printed for the build's log.
+pub fn precompress_site(site_root: &std::path::Path) -> Result<(), ServerError> {
+    let written = assets::precompress(site_root).map_err(|error| {
+        ServerError::Config(format!("cannot precompress {}: {error}", site_root.join("pkg").display()))
+    })?;
+    for file in written {
+        println!("{:<40} {:>9} bytes, brotli {:>9}, gzip {:>9}", file.file, file.raw, file.brotli, file.gzip);
     }
     Ok(())
 }

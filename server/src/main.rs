@@ -49,6 +49,7 @@ async fn main() -> ExitCode {
         }
         Command::User(UserCommand::SetPassword(args)) => keywatch::set_admin_password(args).await,
         Command::User(UserCommand::HashPassword) => keywatch::print_password_hash().await,
+        Command::Precompress(args) => keywatch::precompress_site(&args.site_root),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

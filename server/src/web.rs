@@ -57,6 +57,11 @@ pub fn app(parts: AppParts) -> Router {
         .merge(crate::health::metrics_router())
         .layer(axum::middleware::from_fn(crate::security::limit_body))
         .layer(axum::middleware::from_fn(security_headers));
+    // Pages and server-function JSON compressed as the browser accepts
+    // (the bundle under /pkg/ is precompressed and passes through as is).
+    // No page reflects request input beside a secret, so compression gives
+    // BREACH nothing to guess: sessions live in cookies, never in bodies.
+    let app = app.layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true));
     allowed_hosts.protect(app).layer(axum::middleware::from_fn(crate::metrics::track_requests))
 }
 
@@ -78,7 +83,9 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::operations::PollerStatus)));
     };
     let page_options = leptos_options.clone();
+    let site_root = std::path::PathBuf::from(leptos_options.site_root.as_ref());
     Router::new()
+        .merge(crate::assets::pkg_router(&site_root, leptos_options.hash_files))
         .route(
             "/history.csv",
             get(move |Query(filter): Query<HistoryFilter>| {
@@ -97,9 +104,13 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
 pub fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -> LeptosOptions {
     let reload_port = std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|port| port.parse().ok()).unwrap_or(3001);
     LeptosOptions::builder()
-        .output_name("keywatch")
+        .output_name(crate::assets::OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
+        // The bundle's names carry hashes when cargo-leptos wrote them (a
+        // `cargo leptos build`); a binary built by plain cargo serves the
+        // plain names.
+        .hash_files(crate::assets::SiteHashes::beside_binary().hashed())
         .site_addr(addr)
         .reload_port(reload_port)
         .build()

@@ -16,6 +16,7 @@ use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use keywatch::alarms::ServerAlarms;
 use keywatch::lab::ServerLab;
+use keywatch::pollers::stack_watcher::StackWatcher;
 use keywatch::pollers::{PollerConfig, inbox};
 use keywatch_app::api::alarms::port::AlarmsBackend;
 use keywatch_app::api::alarms::{AlarmListQuery, AlarmRequest, ChangePath, ThresholdRequest};
@@ -226,6 +227,12 @@ async fn a_lab_deployed_by_hand_is_adopted_retuned_through_its_stack_and_torn_do
     let view = alarms.alarm(AlarmRequest { alarm_name: ALARM.into() }).await.expect("alarm");
     assert_eq!(view.path, ChangePath::StackTemplate { stack_name: LOGGING.into(), logical_id: ALARM_RESOURCE.into() });
 
+    // The stack keeps its own template: no detections to switch in it; the
+    // pattern tester reads its trail log group (the lab's output key).
+    let detections = alarms.detections().await.expect("detections");
+    assert_eq!(detections.stack_name, None);
+    alarms.recent_trail_events().await.expect("the trail's recent KMS events");
+
     // Threshold 1 → 4 through a change set over the stack's own template.
     let put_metric_alarm_before = trail_events(&world, "PutMetricAlarm").await;
     let form = ThresholdForm { threshold: "4".into(), ..ThresholdForm::of(&view.settings) };
@@ -233,8 +240,11 @@ async fn a_lab_deployed_by_hand_is_adopted_retuned_through_its_stack_and_torn_do
     assert_eq!(change.path, "change set");
     assert_eq!(change.stack_name.as_deref(), Some(LOGGING));
     assert_eq!(change.fields, [("Threshold".to_owned(), "1".to_owned(), "4".to_owned())]);
+    // The stack watcher finishes the change, as `serve` runs it.
+    let watcher = StackWatcher::new(&world.aws, world.db.clone());
     let mut finished = None;
     for _ in 0..600 {
+        watcher.poll_once().await.expect("watcher round");
         let changes = world.db.threshold_changes().for_alarm(ALARM, 10).await.expect("changes");
         if changes[0].outcome != "pending" {
             finished = Some(changes[0].clone());
@@ -267,8 +277,8 @@ async fn a_lab_deployed_by_hand_is_adopted_retuned_through_its_stack_and_torn_do
     let stack = world.aws.cloudformation().describe_stack(LOGGING).await.expect("describe").expect("the stack");
     assert_eq!(stack.status, "UPDATE_COMPLETE");
     assert!(stack.parameters.iter().any(|(k, v)| k == "EmailAddress" && v == "secops@example.com"));
-    let details = world.aws.cloudwatch().describe_alarm_details().await.expect("DescribeAlarms");
-    let settings = details.into_iter().find(|d| d.alarm_name == ALARM).and_then(|d| d.settings).expect("alarm");
+    let alarm = world.aws.cloudwatch().describe_alarm(ALARM).await.expect("DescribeAlarms").expect("the alarm");
+    let settings = alarm.settings.expect("a metric alarm");
     assert_eq!(settings.threshold, 4.0);
     // CloudTrail: the change went through CloudFormation, never PutMetricAlarm.
     let mut executed = 0;

@@ -66,7 +66,7 @@ async fn the_wizard_and_the_history_poller_complete_under_throttling_and_server_
     // The wizard: preview and deploy each section, the stack watcher (with
     // the pollers' retry settings, as `serve` runs it) following each.
     let lab = ServerLab::new(aws.clone(), db.clone(), REGION.into(), keywatch_app::api::connection::AwsMode::Sandbox);
-    let watcher = StackWatcher::new(aws.for_pollers().cloudformation(), db.clone());
+    let watcher = StackWatcher::new(&aws.for_pollers(), db.clone());
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let preview = lab
             .preview(PreviewRequest { section, prefix: "pattern1".into(), parameters: Vec::new() })

@@ -113,7 +113,7 @@ async fn deploying_base_through_the_api_records_the_deployment_and_its_events() 
     assert_eq!((deployment.action.as_str(), deployment.actor.as_str()), ("create", keywatch::auth::LOCAL_USER));
     assert_eq!(deployment.stack_name, "team-a-base");
 
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let done = follow(&watcher, &harness.world.db, deployment.id).await;
     assert_eq!(done.outcome.as_deref(), Some("succeeded"));
     assert_eq!(done.final_status.as_deref(), Some("CREATE_COMPLETE"));
@@ -140,7 +140,7 @@ async fn redeploying_without_changes_says_so() {
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html:
     // a change set with no changes FAILS with "The submitted information didn't contain changes."
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let first = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
     follow(&watcher, &harness.world.db, first.id).await;
 
@@ -152,7 +152,7 @@ async fn redeploying_without_changes_says_so() {
 async fn an_existing_stack_is_updated_through_a_change_set() {
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-create.html
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
     follow(&watcher, &harness.world.db, base.id).await;
     let app = deploy(&harness, preview_request(LabSection::Application, "pattern1", &[])).await;
@@ -238,7 +238,7 @@ async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
     // the first console goes away.
     let harness = harness(Duration::from_millis(100)).await;
     let deployment = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
-    let first = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let first = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     first.poll_once().await.expect("round");
     let midway = harness.world.db.deployments().get(deployment.id).await.expect("query").expect("row");
     assert_eq!(midway.outcome, None, "still in progress");
@@ -247,7 +247,7 @@ async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
 
     // The restart: a new pool on the same file, a new watcher.
     let reopened = harness.world.reopen().await;
-    let second = StackWatcher::new(harness.world.aws.cloudformation(), reopened.clone());
+    let second = StackWatcher::new(&harness.world.aws, reopened.clone());
     let done = follow(&second, &reopened, deployment.id).await;
     assert_eq!(done.outcome.as_deref(), Some("succeeded"));
     let events = reopened.stack_events().for_stack("pattern1-base", 1000).await.expect("events");
@@ -260,7 +260,7 @@ async fn a_restarted_console_resumes_following_and_keeps_the_full_history() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_needs_the_prefix_typed_and_deletes_the_stacks_in_order() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
     follow(&watcher, &harness.world.db, base.id).await;
 
@@ -314,7 +314,7 @@ async fn get_page(router: &axum::Router, path: &str) -> (StatusCode, String) {
 #[tokio::test]
 async fn the_wizard_pages_render_on_the_server_before_hydration() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
     follow(&watcher, &harness.world.db, base.id).await;
     let router = harness.world.app(harness.world.auth().await);
@@ -349,7 +349,7 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
     // Teardown order and the retained bucket:
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
         let done = follow(&watcher, &harness.world.db, deployment.id).await;
@@ -442,7 +442,7 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_recorded() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let base = deploy(&harness, preview_request(LabSection::BaseNetwork, "pattern1", &[])).await;
     follow(&watcher, &harness.world.db, base.id).await;
     // What the previous console had recorded when it stopped: a running teardown.
@@ -496,7 +496,7 @@ async fn a_teardown_cut_short_by_a_restart_is_finished_at_start_up_and_stays_rec
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_rolls_back_is_audited_as_a_failure() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;
@@ -581,7 +581,7 @@ async fn progress_counts_what_the_change_set_planned() {
         .deploy(DeployRequest { section: LabSection::BaseNetwork, prefix: "pattern1".into(), change_set_id })
         .await
         .expect("deploy");
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let mut seen_between = false;
     for _ in 0..600 {
         watcher.poll_once().await.expect("round");
@@ -608,7 +608,7 @@ async fn progress_counts_what_the_change_set_planned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_failed_section_is_deleted_and_deployed_again_without_touching_the_others() {
     let harness = harness(Duration::ZERO).await;
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     let s3 = leave_trail_bucket(&harness).await;
     for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
         let deployment = deploy(&harness, preview_request(section, "pattern1", &[])).await;

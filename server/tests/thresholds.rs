@@ -14,7 +14,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::MetricDatum;
 use keywatch::alarms::ServerAlarms;
 use keywatch::lab::ServerLab;
-use keywatch::pollers::stack_watcher::StackWatcher;
+use keywatch::pollers::stack_watcher::{self, StackWatcher};
 use keywatch_app::api::alarms::port::AlarmsBackend;
 use keywatch_app::api::alarms::{
     AlarmListQuery, AlarmRequest, ChangePath, DetectionRequest, ThresholdChange, ThresholdRequest,
@@ -34,6 +34,8 @@ struct Harness {
     lab: Arc<ServerLab>,
     thresholds: ServerAlarms,
     world: World,
+    /// Stops the stack watcher when the harness goes.
+    _watching: tokio::sync::watch::Sender<bool>,
 }
 
 async fn harness() -> Harness {
@@ -45,7 +47,10 @@ async fn harness() -> Harness {
         keywatch_app::api::connection::AwsMode::Sandbox,
     ));
     let thresholds = ServerAlarms::new(world.aws.clone(), world.db.clone(), lab.clone());
-    Harness { lab, thresholds, world }
+    // Change-set changes are finished by the stack watcher, as the console runs it.
+    let (watching, stopped) = tokio::sync::watch::channel(false);
+    StackWatcher::new(&world.aws, world.db.clone()).spawn(stack_watcher::INTERVAL, stopped);
+    Harness { lab, thresholds, world, _watching: watching }
 }
 
 /// Deploys a section through the wizard's own path and waits for it.
@@ -56,7 +61,7 @@ async fn deploy(harness: &Harness, section: LabSection) {
     };
     let deployment =
         harness.lab.deploy(DeployRequest { section, prefix: "pattern1".into(), change_set_id }).await.expect("deploy");
-    let watcher = StackWatcher::new(harness.world.aws.cloudformation(), harness.world.db.clone());
+    let watcher = StackWatcher::new(&harness.world.aws, harness.world.db.clone());
     for _ in 0..300 {
         watcher.poll_once().await.expect("watcher round");
         let stored = harness.world.db.deployments().get(deployment.id).await.expect("query").expect("recorded");
@@ -111,7 +116,7 @@ async fn stack_parameter(harness: &Harness, key: &str) -> String {
 }
 
 async fn alarm_settings(harness: &Harness, name: &str) -> MetricAlarm {
-    let details = harness.world.aws.cloudwatch().describe_alarm_details().await.expect("DescribeAlarms");
+    let details = harness.world.aws.cloudwatch().describe_metric_alarms().await.expect("DescribeAlarms");
     details.into_iter().find(|d| d.alarm_name == name).and_then(|d| d.settings).expect("the alarm")
 }
 
@@ -366,4 +371,83 @@ async fn the_pattern_testers_recent_events_are_the_newest_kms_records() {
     let expected: Vec<String> =
         (70..120).map(|n| format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","n":{n}}}"#)).collect();
     assert_eq!(recent, expected);
+}
+
+/// The console's services over clients that sign with `access_key`: the
+/// sandbox's CloudTrail records each call with its key, so the calls these
+/// services make can be told from every other.
+fn signing_as(world: &World, access_key: &str) -> (Arc<ServerLab>, ServerAlarms) {
+    let credentials = aws_credential_types::Credentials::new(access_key, "secret", None, None, "count");
+    let sdk_config = world
+        .aws
+        .sdk_config
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .build();
+    let aws = keywatch::aws::Aws::new(sdk_config);
+    let lab = Arc::new(ServerLab::new(
+        aws.clone(),
+        world.db.clone(),
+        support::REGION.into(),
+        keywatch_app::api::connection::AwsMode::Sandbox,
+    ));
+    let alarms = ServerAlarms::new(aws, world.db.clone(), lab.clone());
+    (lab, alarms)
+}
+
+/// The calls CloudTrail's event history holds for `access_key`, by event name.
+async fn calls_by(world: &World, access_key: &str) -> std::collections::BTreeMap<String, usize> {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&world.aws.sdk_config);
+    let key = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::AccessKeyId)
+        .attribute_value(access_key)
+        .build()
+        .expect("attribute");
+    let mut pages = cloudtrail.lookup_events().lookup_attributes(key).into_paginator().send();
+    let mut calls = std::collections::BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        for event in page.expect("LookupEvents").events() {
+            *calls.entry(event.event_name().unwrap_or_default().to_owned()).or_default() += 1;
+        }
+    }
+    calls
+}
+
+// Issue 18, item 3: Apply reached the lab service through the page-facing
+// port, about 10 DescribeStacks per Apply and 6 calls per 2-second refresh of
+// the alarm's page. Counted through the sandbox's CloudTrail, which records
+// read-only calls too.
+#[tokio::test]
+async fn a_threshold_apply_and_a_page_refresh_make_few_aws_calls() {
+    let harness = harness().await;
+    for section in [LabSection::BaseNetwork, LabSection::Application, LabSection::LoggingAndAlarm] {
+        deploy(&harness, section).await;
+    }
+    let world = &harness.world;
+
+    let (_, refreshing) = signing_as(world, "AKIACOUNTREFRESH0001");
+    let view = refreshing.alarm(AlarmRequest { alarm_name: LAB_ALARM.into() }).await.expect("alarm");
+    assert!(matches!(view.path, ChangePath::Stack { .. }), "{:?}", view.path);
+    let refresh = calls_by(world, "AKIACOUNTREFRESH0001").await;
+    let total: usize = refresh.values().sum();
+    eprintln!("one refresh of the alarm's page: {total} calls {refresh:?}");
+    assert!(refresh.get("DescribeStacks").copied().unwrap_or_default() <= 1, "{refresh:?}");
+    // DescribeAlarms, DescribeStacks, ListStackResources. Before issue 18:
+    // 6 calls, 4 of them DescribeStacks.
+    assert!(total <= 3, "{refresh:?}");
+
+    let (_, applying) = signing_as(world, "AKIACOUNTAPPLY000001");
+    let form = ThresholdForm { threshold: "3".into(), ..ThresholdForm::of(&view.settings) };
+    let change = applying.apply(ThresholdRequest { alarm_name: LAB_ALARM.into(), form }).await.expect("apply");
+    let apply = calls_by(world, "AKIACOUNTAPPLY000001").await;
+    let total: usize = apply.values().sum();
+    eprintln!("one threshold Apply: {total} calls {apply:?}");
+    assert!(apply.get("DescribeStacks").copied().unwrap_or_default() <= 3, "{apply:?}");
+    // DescribeAlarms, DescribeStacks ×3, ListStackResources, CreateChangeSet,
+    // ExecuteChangeSet, and DescribeChangeSet until the change set is
+    // computed (once on the sandbox, which computes it at once; one more
+    // allowed). Before issue 18: 16 calls, 10 of them DescribeStacks.
+    assert!(total <= 9, "{apply:?}");
+    assert_eq!(change.path, "change set");
 }

@@ -1,9 +1,12 @@
-//! Amazon CloudWatch: the alarms Keywatch manages, their history, their
-//! settings (read and changed with PutMetricAlarm) and their metrics' data.
+//! Amazon CloudWatch: the alarms Keywatch manages, read as one
+//! [`AlarmSnapshot`] each (state, actions, settings in the domain's terms),
+//! their history, their settings changed with PutMetricAlarm, and their
+//! metrics' data.
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{ScanBy, StateValue, Statistic};
+use keywatch_domain::alarm::MetricAlarm;
 
 use super::AwsCallError;
 use super::interceptor::CallMetrics;
@@ -14,19 +17,31 @@ pub struct CloudWatch {
     client: aws_sdk_cloudwatch::Client,
 }
 
-/// A metric alarm, as much of it as the history and subscriber pages need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricAlarm {
+/// One metric alarm as DescribeAlarms returns it: its state now, the
+/// actions it runs, and its settings in the domain's terms. The one shape
+/// every reader of DescribeAlarms gets (pollers, the Alarms and Testing
+/// pages, the stack watcher).
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html>
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSnapshot {
     pub alarm_name: String,
     pub alarm_arn: String,
     /// `StateValue`: OK, ALARM or INSUFFICIENT_DATA.
     pub state_value: String,
+    pub state_reason: String,
+    /// When `StateValue` last changed, epoch ms.
+    pub state_transitioned_ms: Option<i64>,
+    /// The actions of every alarm, whether or not its settings are below:
+    /// an alarm on metric math alerts the lab's topics too.
     pub alarm_actions: Vec<String>,
     pub ok_actions: Vec<String>,
     pub insufficient_data_actions: Vec<String>,
+    /// The alarm as PutMetricAlarm takes it; `None` for alarms on metric
+    /// math or anomaly bands, which the threshold form does not edit.
+    pub settings: Option<MetricAlarm>,
 }
 
-impl MetricAlarm {
+impl AlarmSnapshot {
     /// Every action ARN of the alarm, whatever state triggers it.
     pub fn all_actions(&self) -> impl Iterator<Item = &str> {
         self.alarm_actions.iter().chain(&self.ok_actions).chain(&self.insufficient_data_actions).map(String::as_str)
@@ -95,20 +110,16 @@ impl CloudWatch {
     }
 
     /// `DescribeAlarms`, every page: all metric alarms in the Region.
-    pub async fn describe_metric_alarms(&self) -> Result<Vec<MetricAlarm>, AwsCallError> {
-        Ok(self
-            .sdk_metric_alarms(None)
-            .await?
-            .iter()
-            .map(|alarm| MetricAlarm {
-                alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
-                alarm_arn: alarm.alarm_arn().unwrap_or_default().to_owned(),
-                state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
-                alarm_actions: alarm.alarm_actions().to_vec(),
-                ok_actions: alarm.ok_actions().to_vec(),
-                insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
-            })
-            .collect())
+    pub async fn describe_metric_alarms(&self) -> Result<Vec<AlarmSnapshot>, AwsCallError> {
+        Ok(self.sdk_metric_alarms(None).await?.iter().map(snapshot).collect())
+    }
+
+    /// `DescribeAlarms` for one metric alarm by name; `None` when there is
+    /// no such alarm.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html>
+    pub async fn describe_alarm(&self, alarm_name: &str) -> Result<Option<AlarmSnapshot>, AwsCallError> {
+        let alarms = self.sdk_metric_alarms(Some(alarm_name)).await?;
+        Ok(alarms.iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(snapshot))
     }
 
     /// One page of `DescribeAlarmHistory` for `alarm_name`, all item types,
@@ -147,33 +158,6 @@ impl CloudWatch {
             })
             .collect();
         Ok(AlarmHistoryPage { items, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
-    }
-
-    /// `DescribeAlarms` for one metric alarm by name, with the settings the
-    /// Testing page sizes an attack from; `None` when there is no such alarm.
-    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html>
-    pub async fn describe_alarm_detail(&self, alarm_name: &str) -> Result<Option<AlarmDetail>, AwsCallError> {
-        let alarms = self.sdk_metric_alarms(Some(alarm_name)).await?;
-        Ok(alarms.iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(|alarm| {
-            let millis = |at: Option<&DateTime>| at.and_then(|at| at.to_millis().ok());
-            AlarmDetail {
-                alarm_name: alarm_name.to_owned(),
-                state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
-                state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
-                // The transition time says when StateValue last changed;
-                // StateUpdatedTimestamp also moves on reason-only updates.
-                state_transitioned_ms: millis(alarm.state_transitioned_timestamp())
-                    .or_else(|| millis(alarm.state_updated_timestamp())),
-                namespace: alarm.namespace().unwrap_or_default().to_owned(),
-                metric_name: alarm.metric_name().unwrap_or_default().to_owned(),
-                threshold: alarm.threshold().unwrap_or_default(),
-                comparison_operator: alarm.comparison_operator().map(|c| c.as_str().to_owned()).unwrap_or_default(),
-                statistic: alarm.statistic().map(|s| s.as_str().to_owned()),
-                period_seconds: alarm.period().and_then(|p| u32::try_from(p).ok()).unwrap_or_default(),
-                evaluation_periods: alarm.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or(1),
-                datapoints_to_alarm: alarm.datapoints_to_alarm().and_then(|p| u32::try_from(p).ok()),
-            }
-        }))
     }
 
     /// `SetAlarmState`: sets the alarm's state until its next evaluation,
@@ -236,54 +220,6 @@ impl CloudWatch {
         points.sort_by_key(|(at, _)| *at);
         Ok(points)
     }
-}
-
-/// A metric alarm's state and evaluation settings (DescribeAlarms' `MetricAlarm`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlarmDetail {
-    pub alarm_name: String,
-    pub state_value: String,
-    pub state_reason: String,
-    /// When `StateValue` last changed, epoch ms.
-    pub state_transitioned_ms: Option<i64>,
-    pub namespace: String,
-    pub metric_name: String,
-    pub threshold: f64,
-    pub comparison_operator: String,
-    pub statistic: Option<String>,
-    pub period_seconds: u32,
-    pub evaluation_periods: u32,
-    pub datapoints_to_alarm: Option<u32>,
-}
-
-/// A metric alarm with every setting the threshold page shows and edits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlarmWithSettings {
-    pub alarm_arn: String,
-    /// `StateValue`: OK, ALARM or INSUFFICIENT_DATA.
-    pub state_value: String,
-    pub state_reason: String,
-    /// The alarm as PutMetricAlarm takes it; `None` for alarms on metric
-    /// math or anomaly bands, which the threshold form does not edit.
-    pub settings: Option<keywatch_domain::alarm::MetricAlarm>,
-    pub alarm_name: String,
-}
-
-impl CloudWatch {
-    /// `DescribeAlarms`, every page, with each metric alarm's full settings.
-    pub async fn describe_alarm_details(&self) -> Result<Vec<AlarmWithSettings>, AwsCallError> {
-        Ok(self.sdk_metric_alarms(None).await?.iter().map(alarm_with_settings).collect())
-    }
-
-    /// `DescribeAlarms` for one alarm by name, with its full settings;
-    /// `None` when there is no such metric alarm.
-    pub async fn describe_alarm_with_settings(
-        &self,
-        alarm_name: &str,
-    ) -> Result<Option<AlarmWithSettings>, AwsCallError> {
-        let alarms = self.sdk_metric_alarms(Some(alarm_name)).await?;
-        Ok(alarms.iter().find(|alarm| alarm.alarm_name() == Some(alarm_name)).map(alarm_with_settings))
-    }
 
     /// `GetMetricData` for one window of the metric's history: SampleCount,
     /// Sum, Minimum and Maximum per `period_s` bucket, rebuilt as statistic
@@ -292,7 +228,7 @@ impl CloudWatch {
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html>
     pub async fn metric_statistic_sets(
         &self,
-        alarm: &keywatch_domain::alarm::MetricAlarm,
+        alarm: &MetricAlarm,
         window: keywatch_domain::alarm::FetchWindow,
     ) -> Result<Vec<keywatch_domain::alarm::MetricSample>, AwsCallError> {
         use std::collections::BTreeMap;
@@ -370,7 +306,7 @@ impl CloudWatch {
     /// `PutMetricAlarm` with every setting of `alarm` (it replaces the
     /// alarm's whole configuration, so nothing may be left out).
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>
-    pub async fn put_metric_alarm(&self, alarm: &keywatch_domain::alarm::MetricAlarm) -> Result<(), AwsCallError> {
+    pub async fn put_metric_alarm(&self, alarm: &MetricAlarm) -> Result<(), AwsCallError> {
         use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 
         let as_i32 = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
@@ -403,7 +339,7 @@ impl CloudWatch {
 }
 
 /// Our view of an SDK `MetricAlarm`.
-fn alarm_with_settings(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmWithSettings {
+fn snapshot(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmSnapshot {
     use keywatch_domain::alarm::{ComparisonOperator, Dimension, ExtendedStatistic, Statistic, TreatMissingData};
 
     let statistic = alarm.statistic().and_then(|stat| {
@@ -437,7 +373,7 @@ fn alarm_with_settings(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmW
             Some(threshold),
             Some(comparison_operator),
             Some(treat_missing_data),
-        ) if statistic.is_some() || extended_statistic.is_some() => Some(keywatch_domain::alarm::MetricAlarm {
+        ) if statistic.is_some() || extended_statistic.is_some() => Some(MetricAlarm {
             alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
             alarm_description: alarm.alarm_description().map(str::to_owned),
             namespace: namespace.to_owned(),
@@ -465,11 +401,19 @@ fn alarm_with_settings(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmW
         }),
         _ => None,
     };
-    AlarmWithSettings {
+    let millis = |at: Option<&DateTime>| at.and_then(|at| at.to_millis().ok());
+    AlarmSnapshot {
         alarm_name: alarm.alarm_name().unwrap_or_default().to_owned(),
         alarm_arn: alarm.alarm_arn().unwrap_or_default().to_owned(),
         state_value: alarm.state_value().map(|state| state.as_str().to_owned()).unwrap_or_default(),
         state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        // The transition time says when StateValue last changed;
+        // StateUpdatedTimestamp also moves on reason-only updates.
+        state_transitioned_ms: millis(alarm.state_transitioned_timestamp())
+            .or_else(|| millis(alarm.state_updated_timestamp())),
+        alarm_actions: alarm.alarm_actions().to_vec(),
+        ok_actions: alarm.ok_actions().to_vec(),
+        insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
         settings,
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::aws::Aws;
-use crate::aws::cloudwatch::MetricAlarm;
+use crate::aws::cloudwatch::AlarmSnapshot;
 use crate::db::Database;
 use crate::error::ServerError;
 
@@ -54,14 +54,14 @@ impl PollerConfig {
 /// Whether Keywatch manages `alarm`: one of its actions is one of the lab's
 /// topics, or its name carries the lab's prefix. Kept in one place so the
 /// definition is easy to change.
-pub fn is_managed(alarm: &MetricAlarm, lab_topics: &[String], lab_prefix: &str) -> bool {
+pub fn is_managed(alarm: &AlarmSnapshot, lab_topics: &[String], lab_prefix: &str) -> bool {
     alarm.alarm_name.starts_with(lab_prefix) || alarm.all_actions().any(|action| lab_topics.iter().any(|t| t == action))
 }
 
 /// The managed alarms and the SNS topics that alert for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlarmTopics {
-    pub managed_alarms: Vec<MetricAlarm>,
+    pub managed_alarms: Vec<AlarmSnapshot>,
     /// Topic ARN → names of the managed alarms that name it as an action
     /// (empty for a lab topic no alarm uses yet).
     pub topics: BTreeMap<String, Vec<String>>,
@@ -92,7 +92,7 @@ async fn discover_with(aws: &Aws, lab_prefix: &str, adopted: Vec<String>) -> Res
             lab_topics.push(topic);
         }
     }
-    let managed_alarms: Vec<MetricAlarm> = aws
+    let managed_alarms: Vec<AlarmSnapshot> = aws
         .cloudwatch()
         .describe_metric_alarms()
         .await?
@@ -219,14 +219,17 @@ pub(crate) fn now_ms() -> i64 {
 mod tests {
     use super::*;
 
-    fn alarm(name: &str, actions: &[&str]) -> MetricAlarm {
-        MetricAlarm {
+    fn alarm(name: &str, actions: &[&str]) -> AlarmSnapshot {
+        AlarmSnapshot {
             alarm_name: name.into(),
             alarm_arn: format!("arn:aws:cloudwatch:ap-southeast-2:111122223333:alarm:{name}"),
             state_value: "OK".into(),
+            state_reason: String::new(),
+            state_transitioned_ms: None,
             alarm_actions: actions.iter().map(|a| (*a).to_owned()).collect(),
             ok_actions: Vec::new(),
             insufficient_data_actions: Vec::new(),
+            settings: None,
         }
     }
 

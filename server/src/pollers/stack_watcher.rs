@@ -1,17 +1,25 @@
 //! The stack watcher: follows every deployment CloudFormation has not
 //! finished, stores the stack's new events (once each, by CloudFormation's
-//! event id) and records how the deployment ended. Unfinished deployments
-//! live in SQLite, so a restarted console resumes following them.
+//! event id) and records how the deployment ended; then finishes the
+//! threshold changes made through those deployments' change sets (an alarm
+//! change once DescribeAlarms shows the settings it asked for). Unfinished
+//! deployments and pending changes live in SQLite, so a restarted console
+//! resumes following them.
 
 use std::time::Duration;
 
+use keywatch_domain::alarm::MetricAlarm;
+use keywatch_domain::lab_alarms::changed_fields;
 use tokio::sync::watch;
 
+use crate::aws::Aws;
 use crate::aws::cloudformation::CloudFormation;
+use crate::aws::cloudwatch::CloudWatch;
 use crate::db::Database;
 use crate::db::audit::{AuditEntry, AuditOutcome, actions};
 use crate::db::deployments::Unfinished;
 use crate::db::stack_events::NewStackEvent;
+use crate::db::threshold_changes::PendingStackChange;
 use crate::error::ServerError;
 
 /// This poller's name in metrics and `/healthz`.
@@ -24,10 +32,15 @@ pub const INTERVAL: Duration = Duration::from_secs(1);
 /// AWS's clock and ours may differ by this much.
 const CLOCK_SKEW_MS: i64 = 5_000;
 
-/// Follows unfinished deployments.
+/// How long a threshold change waits for its stack update before it is
+/// recorded as failed (the deployment itself is still followed).
+const THRESHOLD_CHANGE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+
+/// Follows unfinished deployments and the threshold changes made through them.
 #[derive(Debug, Clone)]
 pub struct StackWatcher {
     cloudformation: CloudFormation,
+    cloudwatch: CloudWatch,
     db: Database,
 }
 
@@ -42,9 +55,10 @@ pub fn outcome_of(status: &str) -> Option<bool> {
 }
 
 impl StackWatcher {
-    /// A watcher reading CloudFormation and writing `db`.
-    pub fn new(cloudformation: CloudFormation, db: Database) -> StackWatcher {
-        StackWatcher { cloudformation, db }
+    /// A watcher reading CloudFormation (and CloudWatch, to confirm alarm
+    /// changes) through `aws` and writing `db`.
+    pub fn new(aws: &Aws, db: Database) -> StackWatcher {
+        StackWatcher { cloudformation: aws.cloudformation(), cloudwatch: aws.cloudwatch(), db }
     }
 
     /// Runs [`StackWatcher::poll_once`] every `interval` until `stopped`
@@ -70,7 +84,9 @@ impl StackWatcher {
         })
     }
 
-    /// Follows each unfinished deployment once; returns how many it saw finish.
+    /// Follows each unfinished deployment once, then finishes the threshold
+    /// changes whose deployments have ended; returns how many deployments
+    /// it saw finish.
     pub async fn poll_once(&self) -> Result<usize, ServerError> {
         let mut finished = 0;
         for deployment in self.db.deployments().unfinished().await? {
@@ -78,7 +94,58 @@ impl StackWatcher {
                 finished += 1;
             }
         }
+        self.finish_threshold_changes().await?;
         Ok(finished)
+    }
+
+    /// Records the end of every pending change-set change whose deployment
+    /// has ended (or that has waited too long). A change recorded after its
+    /// deployment already ended is finished here all the same.
+    async fn finish_threshold_changes(&self) -> Result<(), ServerError> {
+        for change in self.db.threshold_changes().pending_stack_changes().await? {
+            let Some((outcome, detail)) = self.threshold_outcome(&change).await else { continue };
+            self.db.threshold_changes().finish(change.id, outcome, Some(detail), now_ms()).await?;
+        }
+        Ok(())
+    }
+
+    /// How a pending change ended: `None` while its stack is still updating.
+    async fn threshold_outcome(&self, change: &PendingStackChange) -> Option<(&'static str, String)> {
+        let stack_name = &change.stack_name;
+        let Some(deployment) = &change.deployment else {
+            let late = now_ms() - change.requested_at_ms > THRESHOLD_CHANGE_TIMEOUT_MS;
+            return late.then(|| ("failed", format!("{stack_name} was still updating after 30 minutes")));
+        };
+        Some(match (deployment.succeeded, &change.proposed) {
+            (true, Some(proposed)) => self.confirm_alarm(proposed).await,
+            (true, None) => ("succeeded", format!("{stack_name} updated")),
+            (false, _) if deployment.final_status == "DOES_NOT_EXIST" => {
+                ("failed", format!("{stack_name} no longer exists"))
+            }
+            (false, _) => {
+                let reason = deployment.status_reason.as_deref().unwrap_or("CloudFormation gave no reason");
+                ("failed", format!("{stack_name} ended {}: {reason}", deployment.final_status))
+            }
+        })
+    }
+
+    /// Whether DescribeAlarms shows the alarm as the change set meant it.
+    async fn confirm_alarm(&self, wanted: &MetricAlarm) -> (&'static str, String) {
+        let name = &wanted.alarm_name;
+        let unread = |why: String| ("failed", format!("the stack updated but the alarm could not be read: {why}"));
+        match self.cloudwatch.describe_alarm(name).await {
+            Ok(Some(alarm)) => match alarm.settings {
+                Some(now) if changed_fields(&now, wanted).is_empty() => {
+                    ("succeeded", "stack updated; DescribeAlarms shows the new settings".to_owned())
+                }
+                Some(now) => ("failed", format!("the stack updated but the alarm reads: {}", now.describe_condition())),
+                None => unread(format!(
+                    "{name} is not a static-threshold alarm on one metric; the threshold form does not edit it"
+                )),
+            },
+            Ok(None) => unread(format!("The alarm {name} was not found")),
+            Err(error) => unread(keywatch_app::error::AppError::from(error).to_string()),
+        }
     }
 
     async fn follow(&self, deployment: &Unfinished) -> Result<bool, ServerError> {
