@@ -144,6 +144,43 @@ impl Default for Prefix {
     }
 }
 
+/// The lab's stack of each section, by its CloudFormation name: under a
+/// prefix, `<prefix>-base`, `<prefix>-app` and `<prefix>-logging`; for a lab
+/// deployed by hand and adopted, the names its user chose. A section
+/// without a stack is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LabStacks {
+    pub base: Option<String>,
+    pub application: Option<String>,
+    pub logging: Option<String>,
+}
+
+impl LabStacks {
+    /// The stacks Keywatch names under `prefix`.
+    pub fn of_prefix(prefix: &Prefix) -> LabStacks {
+        LabStacks {
+            base: prefix.stack_name(LabSection::BaseNetwork),
+            application: prefix.stack_name(LabSection::Application),
+            logging: prefix.stack_name(LabSection::LoggingAndAlarm),
+        }
+    }
+
+    /// The stack of `section`, if there is one.
+    pub fn name(&self, section: LabSection) -> Option<&str> {
+        match section {
+            LabSection::BaseNetwork => self.base.as_deref(),
+            LabSection::Application => self.application.as_deref(),
+            LabSection::LoggingAndAlarm => self.logging.as_deref(),
+            LabSection::Testing => None,
+        }
+    }
+
+    /// The stacks' names, base first.
+    pub fn names(&self) -> Vec<&str> {
+        [&self.base, &self.application, &self.logging].into_iter().flatten().map(String::as_str).collect()
+    }
+}
+
 /// The lab's CloudFormation templates, embedded from `cloudformation/` so
 /// that the binary deploys exactly what users can read there.
 pub mod templates {
@@ -167,10 +204,16 @@ pub const APP_ENDPOINT_OUTPUT: &str = "OutputPattern1ApplicationEndpoint";
 pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
 /// The application stack's output holding its KMS key id (what `/encrypt` returns as `Key`).
 pub const APP_KEY_ID_OUTPUT: &str = "OutputPattern1AppKeyId";
+/// The application stack's output with its KMS key (the lab's own
+/// template's only output naming the key).
+pub const APP_KMS_KEY_OUTPUT: &str = "OutputPattern1KMSKey";
 /// The logging stack's output naming the lab's alarm.
 pub const LOGGING_ALARM_OUTPUT: &str = "OutputPattern1KMSSecurityAlarm";
 /// The logging stack's output naming the trail's log group.
 pub const LOGGING_TRAIL_LOG_GROUP_OUTPUT: &str = "OutputPattern1TrailLogGroup";
+/// The same log group under the lab's own output key (its original
+/// template's only output naming it).
+pub const LOGGING_LAB_LOG_GROUP_OUTPUT: &str = "OutputPattern1CloudWatchLogGroup";
 
 /// The image tag the console deploys and the push commands use.
 pub const IMAGE_TAG: &str = "latest";

@@ -11,6 +11,7 @@ pub mod cloudformation;
 pub mod connection;
 pub mod filter_pattern;
 pub mod lab;
+pub mod lab_adoption;
 pub mod lab_alarms;
 pub mod region;
 pub mod sns;

@@ -2,10 +2,11 @@
 //! their settings from DescribeAlarms, the preview over the metric's history
 //! (GetMetricData, chunked by the domain's fetch plan, then the domain's
 //! replay), and Apply: through the logging stack's parameters with the lab
-//! service's own change-set path when the stack owns the alarm, else
-//! PutMetricAlarm. Every applied change is recorded in `threshold_changes`;
-//! the stack watcher finishes a change-set change when CloudFormation
-//! finishes its deployment.
+//! service's own change-set path when the stack owns the alarm, through a
+//! change set over its stack's own template when an adopted lab's stack
+//! owns it (`crate::adoption`), else PutMetricAlarm. Every applied change is
+//! recorded in `threshold_changes`; the stack watcher finishes a change-set
+//! change when CloudFormation finishes its deployment.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -118,6 +119,11 @@ impl ServerAlarms {
                 message: "These are the alarm's current settings: there is nothing to apply".to_owned(),
             });
         }
+        // An adopted lab's alarm: its template fixes the settings, so the
+        // change set changes the template (crate::adoption), never the alarm alone.
+        if let Some(owner) = crate::adoption::adopted_owner(&self.aws, &self.db, &request.alarm_name).await? {
+            return crate::adoption::apply_threshold(&self.aws, &self.db, owner, fields, &current, &proposed).await;
+        }
         match self.owning_stack(&request.alarm_name).await? {
             Some((logging, ChangePath::Stack { stack_name, parameters: bindings, .. })) => {
                 let overrides = parameter_values(&bindings, &current, &proposed).map_err(|fixed| {
@@ -185,17 +191,23 @@ impl ServerAlarms {
     }
 
     /// The logging stack of the lab's current prefix (from the deployments
-    /// table): its name, and what DescribeStacks says of it now.
+    /// table, or an adopted lab's own name): its name, and what
+    /// DescribeStacks says of it now.
     async fn logging_stack(&self) -> Result<(Prefix, String, Option<StackDescription>), AppError> {
         let prefix = self.lab.prefix().await?;
-        let stack_name = prefix.stack_name(LabSection::LoggingAndAlarm).ok_or(AppError::Internal)?;
+        let stack_name = self.lab.lab_stack_name(LabSection::LoggingAndAlarm, &prefix).await?;
         let stack = self.aws.cloudformation().describe_stack(&stack_name).await?;
         Ok((prefix, stack_name, stack))
     }
 
-    /// The logging stack, if it is deployed.
+    /// The logging stack deployed from Keywatch's template, if there is one.
+    /// An adopted lab's keeps its own template: its alarm changes through
+    /// `crate::adoption`, and it has no detections to switch.
     async fn deployed_logging_stack(&self) -> Result<Option<LoggingStack>, AppError> {
         let (prefix, _, stack) = self.logging_stack().await?;
+        if self.lab.stacks(&prefix).await?.1 {
+            return Ok(None);
+        }
         Ok(stack
             .filter(|stack| stack.status != "DELETE_COMPLETE" && stack.status != "REVIEW_IN_PROGRESS")
             .map(|stack| LoggingStack { prefix, stack }))
@@ -245,6 +257,15 @@ impl ServerAlarms {
                 proposed,
             })
             .await?)
+    }
+
+    /// Where Apply changes `alarm_name`: what the page says is what
+    /// [`ServerAlarms::apply_now`] does.
+    async fn change_path(&self, alarm_name: &str) -> Result<ChangePath, AppError> {
+        if let Some(owner) = crate::adoption::adopted_owner(&self.aws, &self.db, alarm_name).await? {
+            return Ok(ChangePath::StackTemplate { stack_name: owner.stack_name, logical_id: owner.logical_id });
+        }
+        Ok(self.owning_stack(alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path))
     }
 
     /// The logging stack, if it is deployed and owns `alarm_name`, with the
@@ -305,7 +326,7 @@ impl AlarmsBackend for ServerAlarms {
         }
         let mut managed: Vec<String> = Vec::new();
         for prefix in prefixes {
-            let found = pollers::discover(&self.aws, &prefix).await?;
+            let found = pollers::discover_managed(&self.aws, &self.db, &prefix).await?;
             managed.extend(found.managed_alarms.into_iter().map(|alarm| alarm.alarm_name));
         }
         let details = self.aws.cloudwatch().describe_metric_alarms().await?;
@@ -327,7 +348,7 @@ impl AlarmsBackend for ServerAlarms {
 
     async fn alarm(&self, request: AlarmRequest) -> Result<AlarmView, AppError> {
         let (detail, settings) = self.detail(&request.alarm_name).await?;
-        let path = self.owning_stack(&request.alarm_name).await?.map_or(ChangePath::PutMetricAlarm, |(_, path)| path);
+        let path = self.change_path(&request.alarm_name).await?;
         let changes = self.db.threshold_changes().for_alarm(&request.alarm_name, CHANGES_SHOWN).await?;
         Ok(AlarmView {
             alarm_name: detail.alarm_name,
@@ -400,9 +421,11 @@ impl AlarmsBackend for ServerAlarms {
 
     async fn recent_trail_events(&self) -> Result<Vec<String>, AppError> {
         let (_, stack_name, stack) = self.logging_stack().await?;
-        let log_group = stack
-            .and_then(|stack| stack.outputs.into_iter().find(|o| o.key == lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT))
-            .map(|output| output.value)
+        let outputs = stack.map(|stack| stack.outputs).unwrap_or_default();
+        let output = |key: &str| outputs.iter().find(|o| o.key == key).map(|o| o.value.clone());
+        // An adopted lab's original template names it only under the lab's key.
+        let log_group = output(lab::LOGGING_TRAIL_LOG_GROUP_OUTPUT)
+            .or_else(|| output(lab::LOGGING_LAB_LOG_GROUP_OUTPUT))
             .ok_or_else(|| AppError::Conflict(format!("{stack_name} has no trail log group yet")))?;
         let now = now_ms();
         // KMS's records only: the trail also records every call the console's

@@ -38,7 +38,10 @@ impl SiteHashes {
     /// The hashes beside the running binary, where cargo-leptos writes
     /// them and Leptos's `HydrationScripts` reads them; empty without.
     pub fn beside_binary() -> SiteHashes {
-        hash_file_path().and_then(|path| std::fs::read_to_string(path).ok()).map(|text| SiteHashes::parse(&text)).unwrap_or_default()
+        hash_file_path()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| SiteHashes::parse(&text))
+            .unwrap_or_default()
     }
 
     /// Parses `name: hash` lines; unknown names are ignored.
@@ -91,17 +94,15 @@ pub fn hash_file_path() -> Option<PathBuf> {
 pub fn pkg_router<S: Clone + Send + Sync + 'static>(site_root: &Path, hashed: bool) -> Router<S> {
     let files = ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip();
     let cache_control = HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE });
-    Router::new().nest_service("/pkg", files).layer(axum::middleware::map_response(
-        move |mut response: Response| {
-            let cache_control = cache_control.clone();
-            async move {
-                if response.status().is_success() || response.status() == http::StatusCode::NOT_MODIFIED {
-                    response.headers_mut().insert(header::CACHE_CONTROL, cache_control);
-                }
-                response
+    Router::new().nest_service("/pkg", files).layer(axum::middleware::map_response(move |mut response: Response| {
+        let cache_control = cache_control.clone();
+        async move {
+            if response.status().is_success() || response.status() == http::StatusCode::NOT_MODIFIED {
+                response.headers_mut().insert(header::CACHE_CONTROL, cache_control);
             }
-        },
-    ))
+            response
+        }
+    }))
 }
 
 /// Compresses each compressible file under `site_root/pkg` into `.br`

@@ -124,10 +124,13 @@ impl ServerAttack {
             .await?
             .and_then(|prefix| Prefix::parse(&prefix).ok())
             .unwrap_or_default();
+        let (stacks, _) = crate::adoption::lab_stacks(&self.db, &prefix).await?;
         let mut missing = Vec::new();
         let mut outputs: HashMap<(LabSection, String), String> = HashMap::new();
         for section in LabSection::ALL {
-            let Some(name) = prefix.stack_name(section) else { continue };
+            let Some(name) = stacks.name(section).map(str::to_owned).or_else(|| prefix.stack_name(section)) else {
+                continue;
+            };
             let stack = self.aws.cloudformation().describe_stack(&name).await?;
             let ready = StackState {
                 stack_name: name,
@@ -144,10 +147,20 @@ impl ServerAttack {
             }
         }
         let output = |section, key: &str| outputs.get(&(section, key.to_owned())).cloned();
+        // The lab's own templates name the key only as OutputPattern1KMSKey
+        // and the alarm in no output: it is the logging stack's resource.
+        let mut alarm_name = output(LabSection::LoggingAndAlarm, lab::LOGGING_ALARM_OUTPUT);
+        if alarm_name.is_none()
+            && !missing.contains(&LabSection::LoggingAndAlarm)
+            && let Some(logging) = stacks.name(LabSection::LoggingAndAlarm)
+        {
+            alarm_name = crate::adoption::logging_resources(&self.aws, logging).await?.alarm.map(|(_, name)| name);
+        }
         let targets = LabTargets {
             endpoint: output(LabSection::Application, lab::APP_ENDPOINT_OUTPUT),
-            key_id: output(LabSection::Application, lab::APP_KEY_ID_OUTPUT),
-            alarm_name: output(LabSection::LoggingAndAlarm, lab::LOGGING_ALARM_OUTPUT),
+            key_id: output(LabSection::Application, lab::APP_KEY_ID_OUTPUT)
+                .or_else(|| output(LabSection::Application, lab::APP_KMS_KEY_OUTPUT)),
+            alarm_name,
             prefix,
             missing,
         };

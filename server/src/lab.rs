@@ -12,14 +12,14 @@ use async_trait::async_trait;
 use keywatch_app::api::connection::AwsMode;
 use keywatch_app::api::lab::port::LabBackend;
 use keywatch_app::api::lab::{
-    ChangeView, DeployRequest, DeploymentView, ImageStatus, LabOverview, Leftover, LeftoverRemoval, ParameterField,
-    PreviewOutcome, PreviewRequest, RemoveLeftoverRequest, ResourcePlan, ResourceProgress, SectionDetail, SectionLive,
-    SectionRequest, SectionStatus, StackOutputView, StackState, TeardownQuery, TeardownRequest, TeardownStatus,
-    TeardownStep, WiredValue,
+    AdoptRequest, ChangeView, DeployRequest, DeploymentView, FoundLab, ImageStatus, LabOverview, Leftover,
+    LeftoverRemoval, ParameterField, PreviewOutcome, PreviewRequest, RemoveLeftoverRequest, ResourcePlan,
+    ResourceProgress, SectionDetail, SectionLive, SectionRequest, SectionStatus, StackOutputView, StackState,
+    TeardownQuery, TeardownRequest, TeardownStatus, TeardownStep, WiredValue,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::cloudformation::{SuppliedParameter, Template, resolve_parameters};
-use keywatch_domain::lab::{self, LabSection, Prefix};
+use keywatch_domain::lab::{self, LabSection, LabStacks, Prefix};
 
 use crate::aws::Aws;
 use crate::aws::cloudformation::{ChangeSetOutcome, StackDescription, StackRequest};
@@ -49,6 +49,10 @@ pub struct ServerLab {
     teardown: Arc<Mutex<Option<TeardownStatus>>>,
     /// The `teardowns` row of the current or last teardown.
     teardown_row: Arc<Mutex<Option<i64>>>,
+    /// The notification inbox's queue, which teardown deletes: one queue
+    /// for every lab's topics, named after the pollers' prefix (not after
+    /// the lab torn down, which may be adopted and filed under another).
+    inbox_queue: String,
 }
 
 impl ServerLab {
@@ -61,6 +65,8 @@ impl ServerLab {
             sandbox: mode == AwsMode::Sandbox,
             teardown: Arc::new(Mutex::new(None)),
             teardown_row: Arc::new(Mutex::new(None)),
+            // `serve` runs the pollers with `PollerConfig::new`'s prefix.
+            inbox_queue: crate::pollers::inbox::queue_name(crate::pollers::DEFAULT_LAB_PREFIX),
         }
     }
 
@@ -72,7 +78,7 @@ impl ServerLab {
         // Every step runs again from the first, so each starts out pending.
         *self.teardown_state() = Some(TeardownStatus {
             running: true,
-            steps: teardown_steps(&prefix),
+            steps: teardown_steps(&self.stacks(&prefix).await?.0, &prefix),
             leftovers: Vec::new(),
             finished_at: None,
             ..stored.status
@@ -125,6 +131,37 @@ impl ServerLab {
         }
     }
 
+    /// The stacks of the lab under `prefix` (an adopted lab's own names),
+    /// and whether it was adopted.
+    pub async fn stacks(&self, prefix: &Prefix) -> Result<(LabStacks, bool), AppError> {
+        crate::adoption::lab_stacks(&self.db, prefix).await
+    }
+
+    /// The stack of `section` in the lab under `prefix`: the adopted stack,
+    /// else Keywatch's `<prefix>-<suffix>` (also for a section an adopted lab
+    /// lacks, which then reads as not deployed).
+    pub async fn lab_stack_name(&self, section: LabSection, prefix: &Prefix) -> Result<String, AppError> {
+        let (stacks, _) = self.stacks(prefix).await?;
+        match stacks.name(section) {
+            Some(name) => Ok(name.to_owned()),
+            None => stack_name(section, prefix),
+        }
+    }
+
+    /// Refuses to deploy Keywatch's template over an adopted lab's stack:
+    /// it keeps the template its user deployed (thresholds change in it
+    /// through the Alarms page).
+    async fn refuse_adopted(&self, prefix: &Prefix) -> Result<(), AppError> {
+        if self.stacks(prefix).await?.1 {
+            return Err(AppError::Conflict(format!(
+                "The lab {} was deployed by hand and adopted: its stacks keep their own templates. Change its \
+                 alarm on the Alarms page, or tear it down",
+                prefix.as_str()
+            )));
+        }
+        Ok(())
+    }
+
     async fn current_prefix(&self, given: Option<String>) -> Result<Prefix, AppError> {
         match given.filter(|given| !given.trim().is_empty()) {
             Some(given) => parse_prefix(&given),
@@ -147,7 +184,8 @@ impl ServerLab {
         known: Option<(StackDescription, Vec<PlannedResource>)>,
     ) -> Result<DeploymentView, AppError> {
         let prefix = parse_prefix(&request.prefix)?;
-        let stack_name = stack_name(request.section, &prefix)?;
+        self.refuse_adopted(&prefix).await?;
+        let stack_name = self.lab_stack_name(request.section, &prefix).await?;
         let (before, known_plan) = match known {
             Some((stack, plan)) => (Some(stack), Some(plan)),
             None => (self.describe(&stack_name).await?, None),
@@ -203,6 +241,7 @@ impl ServerLab {
                 message: format!("type {} to confirm", prefix.as_str()),
             });
         }
+        let (stacks, _) = self.stacks(&prefix).await?;
         {
             let mut state = self.teardown_state();
             if state.as_ref().is_some_and(|run| run.running) {
@@ -212,7 +251,7 @@ impl ServerLab {
                 prefix: prefix.as_str().to_owned(),
                 stacks: Vec::new(),
                 running: true,
-                steps: teardown_steps(&prefix),
+                steps: teardown_steps(&stacks, &prefix),
                 leftovers: Vec::new(),
                 finished_at: None,
             });
@@ -243,14 +282,17 @@ impl ServerLab {
         parameters: &[(String, String)],
         described: Option<&StackDescription>,
     ) -> Result<PreviewOutcome, AppError> {
+        // Every path that deploys Keywatch's template comes through here
+        // (the wizard's preview, the Alarms page's detections).
+        self.refuse_adopted(prefix).await?;
         let template = template(section)?;
-        let name = stack_name(section, prefix)?;
+        let name = self.lab_stack_name(section, prefix).await?;
         // The form is checked before anything is sent to AWS.
         let form = checked_form(&template, parameters, &wired_keys(section, prefix))?;
         let earlier = self.earlier_stacks(section, prefix).await?;
         for prerequisite in section.prerequisites() {
             let stack = earlier.get(&prerequisite.number()).cloned().flatten();
-            if !state_of(&stack_name(*prerequisite, prefix)?, stack).is_ready() {
+            if !state_of(&self.lab_stack_name(*prerequisite, prefix).await?, stack).is_ready() {
                 return Err(AppError::Conflict(format!("deploy {} first", prerequisite.title())));
             }
         }
@@ -366,7 +408,10 @@ impl ServerLab {
     ) -> Result<BTreeMap<u8, Option<StackDescription>>, AppError> {
         let mut stacks = BTreeMap::new();
         for earlier in LabSection::ALL.iter().filter(|earlier| earlier.number() < section.number()) {
-            let Some(name) = prefix.stack_name(*earlier) else { continue };
+            if earlier.stack_suffix().is_none() {
+                continue;
+            }
+            let name = self.lab_stack_name(*earlier, prefix).await?;
             stacks.insert(earlier.number(), self.describe(&name).await?);
         }
         Ok(stacks)
@@ -398,7 +443,7 @@ impl ServerLab {
     }
 
     async fn section_live(&self, section: LabSection, prefix: &Prefix) -> Result<SectionLive, AppError> {
-        let stack_name = stack_name(section, prefix)?;
+        let stack_name = self.lab_stack_name(section, prefix).await?;
         let stack = self.stack_state(&stack_name).await?;
         let resources = if stack.exists() {
             self.aws
@@ -460,27 +505,53 @@ impl ServerLab {
 
     /// The base stack's ECR repository (its output, else the template's name).
     async fn repository_name(&self, prefix: &Prefix) -> Result<String, AppError> {
-        let base_name = stack_name(LabSection::BaseNetwork, prefix)?;
+        let base_name = self.lab_stack_name(LabSection::BaseNetwork, prefix).await?;
         let base = self.describe(&base_name).await?;
         Ok(output(base.as_ref(), lab::BASE_REPOSITORY_OUTPUT).unwrap_or_else(|| format!("{base_name}-simple-app")))
+    }
+
+    /// The application stack's database instance: its resource's physical
+    /// id (the lab's own template lets CloudFormation name it), else
+    /// Keywatch's template's `<stack>-db`.
+    async fn database_instance(&self, prefix: &Prefix) -> Result<String, AppError> {
+        let app_name = self.lab_stack_name(LabSection::Application, prefix).await?;
+        if self.describe(&app_name).await?.is_some() {
+            let resources = self.aws.cloudformation().stack_resources(&app_name).await?;
+            if let Some(id) = resources
+                .into_iter()
+                .find(|resource| resource.resource_type == "AWS::RDS::DBInstance")
+                .and_then(|resource| resource.physical_id)
+                .filter(|id| !id.is_empty())
+            {
+                return Ok(id);
+            }
+        }
+        Ok(format!("{app_name}-db"))
     }
 
     /// The logging stack's retained trail bucket (its output, else the
     /// template's name), `None` when neither can be worked out.
     async fn trail_bucket_name(&self, prefix: &Prefix) -> Result<Option<String>, AppError> {
-        let logging_name = stack_name(LabSection::LoggingAndAlarm, prefix)?;
+        let logging_name = self.lab_stack_name(LabSection::LoggingAndAlarm, prefix).await?;
         let logging = self.describe(&logging_name).await?;
-        Ok(match output(logging.as_ref(), lab::LOGGING_TRAIL_BUCKET_OUTPUT) {
-            Some(bucket) => Some(bucket),
-            // The template's BucketName: ${AWS::StackName}-trail-${AWS::AccountId}-${AWS::Region}.
-            None => self
-                .aws
-                .sts()
-                .caller_identity()
-                .await
-                .ok()
-                .map(|identity| format!("{logging_name}-trail-{}-{}", identity.account_id, self.region)),
-        })
+        if let Some(bucket) = output(logging.as_ref(), lab::LOGGING_TRAIL_BUCKET_OUTPUT) {
+            return Ok(Some(bucket));
+        }
+        // The lab's own template names no bucket in its outputs (and lets
+        // CloudFormation name it): the stack's resource says which it is.
+        if logging.is_some()
+            && let Some(bucket) = crate::adoption::logging_resources(&self.aws, &logging_name).await?.trail_bucket
+        {
+            return Ok(Some(bucket));
+        }
+        // Keywatch's template's BucketName: ${AWS::StackName}-trail-${AWS::AccountId}-${AWS::Region}.
+        Ok(self
+            .aws
+            .sts()
+            .caller_identity()
+            .await
+            .ok()
+            .map(|identity| format!("{logging_name}-trail-{}-{}", identity.account_id, self.region)))
     }
 
     /// Checks that one section's stack may be deleted on its own, then
@@ -490,10 +561,11 @@ impl ServerLab {
     async fn start_section_deletion(&self, request: SectionRequest) -> Result<SectionLive, AppError> {
         let section = request.section;
         let prefix = self.current_prefix(request.prefix).await?;
+        self.refuse_adopted(&prefix).await?;
         if self.teardown_state().as_ref().is_some_and(|run| run.running) {
             return Err(AppError::Conflict("a teardown is running; it deletes every section".to_owned()));
         }
-        let name = stack_name(section, &prefix)?;
+        let name = self.lab_stack_name(section, &prefix).await?;
         let Some(stack) = self.describe(&name).await?.filter(|stack| stack.status != "DELETE_COMPLETE") else {
             return Err(AppError::NotFound(format!("The stack {name}")));
         };
@@ -508,7 +580,7 @@ impl ServerLab {
         for later in
             LabSection::ALL.iter().filter(|later| later.number() > section.number() && later.stack_suffix().is_some())
         {
-            let later_name = stack_name(*later, &prefix)?;
+            let later_name = self.lab_stack_name(*later, &prefix).await?;
             if self.describe(&later_name).await?.is_some_and(|stack| stack.status != "DELETE_COMPLETE") {
                 return Err(AppError::Conflict(format!(
                     "Delete section {}. {} ({later_name}) first: it uses {name}'s outputs",
@@ -575,6 +647,7 @@ impl ServerLab {
         // Names are read before the stacks that report them are gone.
         let repository = self.repository_name(prefix).await?;
         let bucket = self.trail_bucket_name(prefix).await?;
+        let database = self.database_instance(prefix).await?;
 
         self.set_step(0, "running", None);
         match self.aws.ecr().delete_all_images(&repository).await {
@@ -603,6 +676,11 @@ impl ServerLab {
             }
         }
 
+        // An adopted lab's stacks are gone: nothing is left to manage.
+        if self.stacks(prefix).await?.1 {
+            self.db.adopted_labs().delete(prefix.as_str()).await?;
+        }
+
         let last = lab::TEARDOWN_ORDER.len() + 1;
         self.set_step(last, "running", None);
         let mut leftovers = Vec::new();
@@ -623,8 +701,9 @@ impl ServerLab {
             },
         }
         // Keywatch's own notification inbox (no stack holds it). With the
-        // alarm topics gone the inbox does not create it again.
-        let inbox = crate::pollers::inbox::queue_name(prefix.as_str());
+        // alarm topics gone the inbox does not create it again; with another
+        // lab's still there it makes the queue anew.
+        let inbox = self.inbox_queue.clone();
         self.set_step(last + 1, "running", None);
         match self.aws.sqs().delete_queue_named(&inbox).await {
             Ok(true) => self.set_step(last + 1, "done", Some(format!("{inbox} deleted"))),
@@ -646,8 +725,7 @@ impl ServerLab {
             // default for DB instances): deleting the stack leaves a final
             // snapshot, billed on AWS, until someone deletes it.
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
-            let instance = format!("{}-db", stack_name(LabSection::Application, prefix)?);
-            leftovers.extend(self.final_snapshots(&instance).await);
+            leftovers.extend(self.final_snapshots(&database).await);
         }
         if let Some(run) = self.teardown_state().as_mut() {
             run.leftovers = leftovers;
@@ -659,7 +737,7 @@ impl ServerLab {
     /// happened and whether the stack existed; the error is CloudFormation's
     /// reason.
     async fn delete_stack(&self, section: LabSection, prefix: &Prefix) -> Result<(String, bool), String> {
-        let name = stack_name(section, prefix).map_err(|error| error.to_string())?;
+        let name = self.lab_stack_name(section, prefix).await.map_err(|error| error.to_string())?;
         let stack = self.describe(&name).await.map_err(|error| error.to_string())?;
         let Some(stack) = stack.filter(|stack| stack.status != "DELETE_COMPLETE") else {
             return Ok((format!("{name} did not exist"), false));
@@ -703,10 +781,16 @@ impl LabBackend for ServerLab {
         let prefix = self.current_prefix(None).await?;
         let mut sections = Vec::new();
         for section in deployable() {
-            let stack = self.stack_state(&stack_name(section, &prefix)?).await?;
+            let stack = self.stack_state(&self.lab_stack_name(section, &prefix).await?).await?;
             sections.push(SectionStatus { section, stack });
         }
-        Ok(LabOverview { prefix: prefix.as_str().to_owned(), sections })
+        let (_, adopted) = self.stacks(&prefix).await?;
+        let found = crate::adoption::find(&self.aws, &self.db)
+            .await?
+            .into_iter()
+            .map(|lab| FoundLab { base: lab.base, application: lab.application, logging: lab.logging })
+            .collect();
+        Ok(LabOverview { prefix: prefix.as_str().to_owned(), sections, adopted, found })
     }
 
     async fn section(&self, request: SectionRequest) -> Result<SectionDetail, AppError> {
@@ -723,7 +807,7 @@ impl LabBackend for ServerLab {
         };
         let mut missing_prerequisites = Vec::new();
         for prerequisite in section.prerequisites() {
-            if !self.stack_state(&stack_name(*prerequisite, &prefix)?).await?.is_ready() {
+            if !self.stack_state(&self.lab_stack_name(*prerequisite, &prefix).await?).await?.is_ready() {
                 missing_prerequisites.push(*prerequisite);
             }
         }
@@ -759,7 +843,7 @@ impl LabBackend for ServerLab {
         let image = if section == LabSection::Application { Some(self.image_status(&outputs).await) } else { None };
         Ok(SectionDetail {
             section,
-            stack_name: stack_name(section, &prefix)?,
+            stack_name: self.lab_stack_name(section, &prefix).await?,
             prefix: prefix.as_str().to_owned(),
             description: template.description.clone(),
             resources,
@@ -790,7 +874,7 @@ impl LabBackend for ServerLab {
         let prefix = self.current_prefix(query.prefix).await?;
         let mut stacks = Vec::new();
         for section in lab::TEARDOWN_ORDER {
-            let stack = self.stack_state(&stack_name(section, &prefix)?).await?;
+            let stack = self.stack_state(&self.lab_stack_name(section, &prefix).await?).await?;
             stacks.push(SectionStatus { section, stack });
         }
         let mut run = self.teardown_state().clone();
@@ -830,6 +914,11 @@ impl LabBackend for ServerLab {
             .record(AuditEntry::of_result(crate::auth::current_user(), actions::LAB_TEARDOWN, target, &result))
             .await;
         result
+    }
+
+    async fn adopt(&self, request: AdoptRequest) -> Result<LabOverview, AppError> {
+        crate::adoption::adopt(&self.aws, &self.db, &request).await?;
+        self.overview().await
     }
 
     async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError> {
@@ -1004,11 +1093,12 @@ fn progress_against_plan(
     (resources, done, plan.len())
 }
 
-fn teardown_steps(prefix: &Prefix) -> Vec<TeardownStep> {
+fn teardown_steps(stacks: &LabStacks, prefix: &Prefix) -> Vec<TeardownStep> {
     let step = |title: String| TeardownStep { title, state: "pending".to_owned(), detail: None };
     let mut steps = vec![step("Empty the ECR repository".to_owned())];
     for section in lab::TEARDOWN_ORDER {
-        steps.push(step(format!("Delete stack {}", prefix.stack_name(section).unwrap_or_default())));
+        let name = stacks.name(section).map(str::to_owned).or_else(|| prefix.stack_name(section));
+        steps.push(step(format!("Delete stack {}", name.unwrap_or_default())));
     }
     steps.push(step("Empty and delete the retained CloudTrail bucket".to_owned()));
     steps.push(step("Delete Keywatch's notification inbox queue".to_owned()));

@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line; everything it runs is here so that
 //! integration tests drive the same code.
 
+pub mod adoption;
 pub mod alarms;
 pub mod assets;
 pub mod attack;
@@ -276,8 +277,9 @@ fn private_directory(path: &std::path::Path) -> Result<(), ServerError> {
 /// `keywatch precompress`: the bundle's `.br` and `.gz`, with their sizes
 /// printed for the build's log.
 pub fn precompress_site(site_root: &std::path::Path) -> Result<(), ServerError> {
-    let written = assets::precompress(site_root)
-        .map_err(|error| ServerError::Config(format!("cannot precompress {}: {error}", site_root.join("pkg").display())))?;
+    let written = assets::precompress(site_root).map_err(|error| {
+        ServerError::Config(format!("cannot precompress {}: {error}", site_root.join("pkg").display()))
+    })?;
     for file in written {
         println!("{:<40} {:>9} bytes, brotli {:>9}, gzip {:>9}", file.file, file.raw, file.brotli, file.gzip);
     }

@@ -88,7 +88,7 @@ impl ServerSubscribers {
 #[async_trait]
 impl SubscribersBackend for ServerSubscribers {
     async fn alarm_topics(&self) -> Result<Vec<AlarmTopic>, AppError> {
-        let discovered = crate::pollers::discover(&self.aws, &self.lab_prefix).await?;
+        let discovered = crate::pollers::discover_managed(&self.aws, &self.db, &self.lab_prefix).await?;
         let sns = self.aws.sns();
         let mut topics = Vec::with_capacity(discovered.topics.len());
         for (topic_arn, alarm_names) in discovered.topics {

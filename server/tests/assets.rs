@@ -14,7 +14,11 @@ use support::requests::request;
 use tower::ServiceExt as _;
 
 /// The raw reply: status, headers and undecoded body bytes.
-async fn fetch(app: &axum::Router, path: &str, accept_encoding: Option<&str>) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+async fn fetch(
+    app: &axum::Router,
+    path: &str,
+    accept_encoding: Option<&str>,
+) -> (StatusCode, http::HeaderMap, Vec<u8>) {
     let mut builder = request(Method::GET, path);
     if let Some(accepted) = accept_encoding {
         builder = builder.header(header::ACCEPT_ENCODING, accepted);

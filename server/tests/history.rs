@@ -182,7 +182,7 @@ async fn a_notification_is_stored_then_deleted_and_a_redelivery_is_stored_once()
     let world = world().await;
     let topic_arn = world.lab_alarm("pattern1-logging-alarm").await;
     let db = world.db().await;
-    let queue = inbox::ensure_subscribed(&world.aws, &config(), &mut None)
+    let queue = inbox::ensure_subscribed(&world.aws, &db, &config(), &mut None)
         .await
         .expect("inbox")
         .expect("an alarm topic, a queue");
@@ -194,7 +194,7 @@ async fn a_notification_is_stored_then_deleted_and_a_redelivery_is_stored_once()
         listed.subscriptions().iter().filter(|s| s.endpoint() == Some(queue.queue_arn.as_str())).collect();
     assert_eq!(inbox_subscriptions.len(), 1);
     // A second round changes nothing.
-    inbox::ensure_subscribed(&world.aws, &config(), &mut None).await.expect("inbox again");
+    inbox::ensure_subscribed(&world.aws, &db, &config(), &mut None).await.expect("inbox again");
     let listed = world.sns.list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.expect("List");
     assert_eq!(listed.subscriptions().iter().filter(|s| s.endpoint() == Some(queue.queue_arn.as_str())).count(), 1);
 
@@ -285,14 +285,15 @@ async fn inbox_subscribed(world: &Harness, topic_arn: &str, queue_arn: &str) -> 
 #[tokio::test]
 async fn the_inbox_follows_a_re_created_topic_and_creates_its_queue_once() {
     let world = world().await;
+    let db = world.db().await;
     let config = config();
     let mut queue = None;
-    let none = inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round");
+    let none = inbox::ensure_subscribed(&world.aws, &db, &config, &mut queue).await.expect("round");
     assert!(none.is_none(), "no alarm topic, no queue");
     assert!(world.sqs.list_queues().send().await.expect("ListQueues").queue_urls().is_empty());
 
     let topic_arn = world.lab_alarm("pattern1-logging-alarm").await;
-    let inbox = inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round").expect("a queue");
+    let inbox = inbox::ensure_subscribed(&world.aws, &db, &config, &mut queue).await.expect("round").expect("a queue");
     assert!(inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await);
 
     world.sns.delete_topic().topic_arn(&topic_arn).send().await.expect("DeleteTopic");
@@ -300,7 +301,7 @@ async fn the_inbox_follows_a_re_created_topic_and_creates_its_queue_once() {
     assert_eq!(again.topic_arn(), Some(topic_arn.as_str()), "SNS gives the same ARN back");
     assert!(!inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await, "the old subscription went with it");
     for _ in 0..3 {
-        inbox::ensure_subscribed(&world.aws, &config, &mut queue).await.expect("round");
+        inbox::ensure_subscribed(&world.aws, &db, &config, &mut queue).await.expect("round");
     }
     assert!(inbox_subscribed(&world, &topic_arn, &inbox.queue_arn).await, "subscribed again");
     let listed = world.sns.list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.expect("List");

@@ -367,7 +367,7 @@ async fn the_whole_lab_deploys_and_tears_down_leaving_only_the_reported_snapshot
 
     // The console's inbox listens to the alarm topic, as `keywatch serve` runs it.
     let inbox = keywatch::pollers::PollerConfig::new(Duration::from_secs(1));
-    keywatch::pollers::inbox::ensure_subscribed(&harness.world.aws, &inbox, &mut None)
+    keywatch::pollers::inbox::ensure_subscribed(&harness.world.aws, &harness.world.db, &inbox, &mut None)
         .await
         .expect("inbox")
         .expect("queue");

@@ -105,7 +105,9 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     let lab = deployed_lab().await;
     // The inbox as `keywatch serve` runs it: subscribed to the lab's topic, long-polling.
     let config = PollerConfig { interval: Duration::from_millis(500), ..PollerConfig::new(Duration::from_millis(500)) };
-    pollers::inbox::ensure_subscribed(&lab.world.aws, &config, &mut None).await.expect("inbox subscribed");
+    pollers::inbox::ensure_subscribed(&lab.world.aws, &lab.world.db, &config, &mut None)
+        .await
+        .expect("inbox subscribed");
     let pollers = pollers::Pollers::start(lab.world.aws.clone(), lab.world.db.clone(), config);
 
     // The defaults come from the alarm DescribeAlarms returns: more than 1

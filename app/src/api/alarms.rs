@@ -46,6 +46,10 @@ pub enum ChangePath {
         /// Form fields set by stack parameters; the others are fixed by the template.
         parameters: Vec<AlarmParameter>,
     },
+    /// The stack of a lab deployed by hand and adopted owns the alarm: its
+    /// template fixes every setting, so a change set changes the alarm
+    /// resource in the stack's own template.
+    StackTemplate { stack_name: String, logical_id: String },
     /// No Keywatch stack owns it: changes go through PutMetricAlarm.
     PutMetricAlarm,
 }

@@ -73,6 +73,33 @@ pub struct LabOverview {
     /// The prefix the stacks are named by: the last one deployed, or the lab's.
     pub prefix: String,
     pub sections: Vec<SectionStatus>,
+    /// The lab under `prefix` was deployed by hand and adopted: its stacks
+    /// keep their own names and templates.
+    #[serde(default)]
+    pub adopted: bool,
+    /// Labs deployed by hand that the account holds and Keywatch does not
+    /// manage yet, recognised by what their stacks contain.
+    #[serde(default)]
+    pub found: Vec<FoundLab>,
+}
+
+/// A lab found in the account: each section's stack, if it has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundLab {
+    pub base: Option<String>,
+    pub application: Option<String>,
+    pub logging: Option<String>,
+}
+
+/// `adopt_lab`'s input: the found lab's stacks, as the overview listed them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptRequest {
+    #[serde(default)]
+    pub base: String,
+    #[serde(default)]
+    pub application: String,
+    #[serde(default)]
+    pub logging: String,
 }
 
 /// A resource the section's template declares, and what it is for.
@@ -352,6 +379,13 @@ pub async fn remove_leftover(request: RemoveLeftoverRequest) -> Result<TeardownS
     crate::api::port::<port::Lab>()?.0.remove_leftover(request).await
 }
 
+/// Adopts a lab deployed by hand (audited): Keywatch manages its stacks,
+/// alarm and topic from then on, and tears it down when asked.
+#[server(endpoint = "lab/adopt")]
+pub async fn adopt_lab(request: AdoptRequest) -> Result<LabOverview, AppError> {
+    crate::api::port::<port::Lab>()?.0.adopt(request).await
+}
+
 /// The port between the wizard's server functions and the server crate.
 #[cfg(feature = "ssr")]
 pub mod port {
@@ -382,6 +416,8 @@ pub mod port {
         async fn remove_leftover(&self, request: RemoveLeftoverRequest) -> Result<TeardownStatus, AppError>;
         /// Starts deleting one section's stack; the others stay.
         async fn delete_section(&self, request: SectionRequest) -> Result<SectionLive, AppError>;
+        /// Adopts one of the labs the overview found.
+        async fn adopt(&self, request: AdoptRequest) -> Result<LabOverview, AppError>;
     }
 
     /// The lab backend as Leptos context.

@@ -97,6 +97,8 @@ fn base_template_resolves_and_orders_the_network() {
     assert_eq!(subnet.get("AvailabilityZone"), Some(&json!("ap-southeast-2b")));
     assert_eq!(subnet.get("VpcId"), Some(&json!("vpc-id")));
     let outputs = evaluator.and_then(|evaluator| evaluator.outputs()).unwrap_or_default();
+    // The lab's output key (its scripts query it); the export name is what
+    // the application stack imports.
     let vpc = outputs.iter().find(|output| output.key == "OutputPattern1VPC");
     assert_eq!(vpc.and_then(|output| output.export_name.clone()).as_deref(), Some("pattern1-base-VpcId"));
 }

@@ -89,6 +89,33 @@ pub struct CloudFormation {
     client: aws_sdk_cloudformation::Client,
 }
 
+/// A stack as DescribeStacks gives it, in Keywatch's terms.
+fn description(stack: &aws_sdk_cloudformation::types::Stack) -> StackDescription {
+    StackDescription {
+        stack_id: stack.stack_id().unwrap_or_default().to_owned(),
+        stack_name: stack.stack_name().unwrap_or_default().to_owned(),
+        status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status_reason: stack.stack_status_reason().map(str::to_owned),
+        last_changed_ms: millis(stack.last_updated_time().or(stack.creation_time())),
+        parameters: stack
+            .parameters()
+            .iter()
+            .map(|p| {
+                (p.parameter_key().unwrap_or_default().to_owned(), p.parameter_value().unwrap_or_default().to_owned())
+            })
+            .collect(),
+        outputs: stack
+            .outputs()
+            .iter()
+            .map(|o| StackOutput {
+                key: o.output_key().unwrap_or_default().to_owned(),
+                value: o.output_value().unwrap_or_default().to_owned(),
+                description: o.description().map(str::to_owned),
+            })
+            .collect(),
+    }
+}
+
 fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> i64 {
     time.and_then(|t| t.to_millis().ok()).unwrap_or_default()
 }
@@ -110,32 +137,32 @@ impl CloudFormation {
             Err(error) if is_missing_stack(&error) => return Ok(None),
             Err(error) => return Err(AwsCallError::from_sdk("DescribeStacks", error)),
         };
-        Ok(output.stacks().first().map(|stack| StackDescription {
-            stack_id: stack.stack_id().unwrap_or_default().to_owned(),
-            stack_name: stack.stack_name().unwrap_or_default().to_owned(),
-            status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            status_reason: stack.stack_status_reason().map(str::to_owned),
-            last_changed_ms: millis(stack.last_updated_time().or(stack.creation_time())),
-            parameters: stack
-                .parameters()
-                .iter()
-                .map(|p| {
-                    (
-                        p.parameter_key().unwrap_or_default().to_owned(),
-                        p.parameter_value().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect(),
-            outputs: stack
-                .outputs()
-                .iter()
-                .map(|o| StackOutput {
-                    key: o.output_key().unwrap_or_default().to_owned(),
-                    value: o.output_value().unwrap_or_default().to_owned(),
-                    description: o.description().map(str::to_owned),
-                })
-                .collect(),
-        }))
+        Ok(output.stacks().first().map(description))
+    }
+
+    /// Every live stack in the Region (DescribeStacks without a name, page
+    /// by page): what finding labs deployed by hand starts from.
+    pub async fn describe_all_stacks(&self) -> Result<Vec<StackDescription>, AwsCallError> {
+        let mut stacks = Vec::new();
+        let mut pages = self.client.describe_stacks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| AwsCallError::from_sdk("DescribeStacks", error))?;
+            stacks.extend(page.stacks().iter().map(description));
+        }
+        Ok(stacks)
+    }
+
+    /// The template the stack runs now, as it was submitted (GetTemplate,
+    /// stage `Original`).
+    pub async fn template_body(&self, name: &str) -> Result<String, AwsCallError> {
+        let output = self
+            .client
+            .get_template()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("GetTemplate", error))?;
+        Ok(output.template_body().unwrap_or_default().to_owned())
     }
 
     /// Every event of the stack (`name` or stack id), oldest first.

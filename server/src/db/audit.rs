@@ -31,6 +31,8 @@ pub mod actions {
     pub const LAB_TEARDOWN: &str = "lab.teardown";
     /// One section's stack deleted from its page (to deploy it again).
     pub const LAB_DELETE_SECTION: &str = "lab.delete-section";
+    /// A lab deployed by hand adopted: Keywatch manages its stacks from then on.
+    pub const LAB_ADOPT: &str = "lab.adopt";
     /// Something teardown left behind (an RDS final snapshot) deleted.
     pub const LEFTOVER_REMOVE: &str = "lab.remove-leftover";
     /// An alarm's threshold (or evaluation settings) changed.

@@ -153,11 +153,30 @@ impl<'a> Deployments<'a> {
         row.map(into_view).transpose()
     }
 
-    /// The prefix of the newest deployment, if any: the lab the user works on.
+    /// The prefix of the newest deployment or adoption, if any: the lab the
+    /// user works on.
     pub async fn latest_prefix(&self) -> Result<Option<String>, DbError> {
-        Ok(sqlx::query_scalar::<_, String>("SELECT prefix FROM deployments ORDER BY id DESC LIMIT 1")
-            .fetch_optional(self.pool)
-            .await?)
+        Ok(sqlx::query_scalar::<_, String>(
+            "SELECT prefix FROM (
+                 SELECT prefix, at FROM (
+                     SELECT prefix, started_at_ms AS at FROM deployments ORDER BY id DESC LIMIT 1)
+                 UNION ALL
+                 SELECT prefix, adopted_at_ms AS at FROM adopted_labs)
+             ORDER BY at DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Every stack name and every prefix the wizard ever deployed under:
+    /// the stacks Keywatch made are not "found", and an adopted lab is not
+    /// filed under a prefix in use.
+    pub async fn names_and_prefixes(&self) -> Result<(Vec<String>, Vec<String>), DbError> {
+        let names =
+            sqlx::query_scalar::<_, String>("SELECT DISTINCT stack_name FROM deployments").fetch_all(self.pool).await?;
+        let prefixes =
+            sqlx::query_scalar::<_, String>("SELECT DISTINCT prefix FROM deployments").fetch_all(self.pool).await?;
+        Ok((names, prefixes))
     }
 
     /// Deployments CloudFormation has not finished, oldest first.

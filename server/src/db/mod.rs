@@ -2,6 +2,7 @@
 //! Each table has a module of its own with explicit-column queries.
 
 pub mod accounts;
+pub mod adopted_labs;
 pub mod alarm_history;
 pub mod attack_runs;
 pub mod audit;
@@ -106,6 +107,11 @@ impl Database {
     /// The `connection_choice` table.
     pub fn connection_choice(&self) -> connection_choice::ConnectionChoice<'_> {
         connection_choice::ConnectionChoice::new(&self.pool)
+    }
+
+    /// The `adopted_labs` table.
+    pub fn adopted_labs(&self) -> adopted_labs::AdoptedLabs<'_> {
+        adopted_labs::AdoptedLabs::new(&self.pool)
     }
 
     /// The `deployments` table.

@@ -33,7 +33,7 @@ pub struct RoundStats {
 
 /// One round: every managed alarm's new history, then retention.
 pub async fn poll_once(aws: &Aws, db: &Database, config: &PollerConfig) -> Result<RoundStats, ServerError> {
-    let discovered = super::discover(aws, &config.lab_prefix).await?;
+    let discovered = super::discover_managed(aws, db, &config.lab_prefix).await?;
     let cloudwatch = aws.cloudwatch();
     let mut stats = RoundStats { alarms: discovered.managed_alarms.len(), ..RoundStats::default() };
     for alarm in &discovered.managed_alarms {

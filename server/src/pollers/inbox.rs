@@ -57,10 +57,13 @@ pub fn queue_policy(queue_arn: &str, topic_arns: &[&str]) -> String {
 /// subscribes again.
 pub async fn ensure_subscribed(
     aws: &Aws,
+    db: &Database,
     config: &PollerConfig,
     queue: &mut Option<Queue>,
 ) -> Result<Option<Queue>, ServerError> {
-    let topics = super::discover(aws, &config.lab_prefix).await?.topics;
+    // An adopted lab's topic carries no prefix (CloudFormation named it):
+    // the adopted stacks say which it is.
+    let topics = super::discover_managed(aws, db, &config.lab_prefix).await?.topics;
     // The SNS endpoint trusts exactly the topics the queue policy names.
     config.alarm_topics.replace(topics.keys().cloned());
     if topics.is_empty() {
@@ -203,13 +206,14 @@ fn parse_aws_timestamp_ms(text: &str) -> Option<i64> {
 pub async fn run(aws: Aws, db: Database, config: PollerConfig, stopped: watch::Receiver<bool>) {
     let (queue_url_sender, queue_url) = watch::channel::<Option<String>>(None);
     tokio::join!(
-        subscribe_loop(&aws, &config, queue_url_sender, stopped.clone()),
+        subscribe_loop(&aws, &db, &config, queue_url_sender, stopped.clone()),
         receive_loop(&aws, &db, &config, queue_url, stopped),
     );
 }
 
 async fn subscribe_loop(
     aws: &Aws,
+    db: &Database,
     config: &PollerConfig,
     queue_url: watch::Sender<Option<String>>,
     mut stopped: watch::Receiver<bool>,
@@ -220,7 +224,7 @@ async fn subscribe_loop(
     metrics.poller_started(SUBSCRIBE_POLLER);
     loop {
         let had_queue = queue.is_some();
-        let wait = match ensure_subscribed(aws, config, &mut queue).await {
+        let wait = match ensure_subscribed(aws, db, config, &mut queue).await {
             Ok(current) => {
                 backoff.succeeded("inbox-subscriptions");
                 metrics.poller_succeeded(SUBSCRIBE_POLLER);

@@ -70,8 +70,28 @@ pub struct AlarmTopics {
 /// Finds the managed alarms and their topics: SNS topics among their
 /// actions, plus the lab's topics (by name prefix) from `ListTopics`.
 pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, ServerError> {
-    let lab_topics: Vec<String> =
+    discover_with(aws, lab_prefix, Vec::new()).await
+}
+
+/// [`discover`], plus the alarm topics of the labs adopted into Keywatch
+/// (their topics carry whatever names CloudFormation gave them). A round
+/// that cannot read an adopted stack manages the others.
+pub async fn discover_managed(aws: &Aws, db: &Database, lab_prefix: &str) -> Result<AlarmTopics, ServerError> {
+    let adopted = crate::adoption::adopted_topics(aws, db).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "the adopted labs' alarm topics could not be read");
+        Vec::new()
+    });
+    discover_with(aws, lab_prefix, adopted).await
+}
+
+async fn discover_with(aws: &Aws, lab_prefix: &str, adopted: Vec<String>) -> Result<AlarmTopics, ServerError> {
+    let mut lab_topics: Vec<String> =
         aws.sns().list_topics().await?.into_iter().filter(|arn| topic_name(arn).starts_with(lab_prefix)).collect();
+    for topic in adopted {
+        if !lab_topics.contains(&topic) {
+            lab_topics.push(topic);
+        }
+    }
     let managed_alarms: Vec<AlarmSnapshot> = aws
         .cloudwatch()
         .describe_metric_alarms()

@@ -430,7 +430,7 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
     let path = initial.path.clone();
     let bound = move |field: &str| match &path {
         ChangePath::Stack { parameters, .. } => parameters.iter().any(|p| p.field == field),
-        ChangePath::PutMetricAlarm => true,
+        ChangePath::StackTemplate { .. } | ChangePath::PutMetricAlarm => true,
     };
 
     // The preview runs in the browser only, whenever the form holds a valid setting.
@@ -494,6 +494,10 @@ fn AlarmEditor(initial: AlarmView) -> impl IntoView {
         ChangePath::Stack { stack_name, logical_id, .. } => format!(
             "Owned by the Keywatch stack {stack_name} (resource {logical_id}): Apply changes the stack's parameters \
              through a change set, so the stack and the alarm never drift."
+        ),
+        ChangePath::StackTemplate { stack_name, logical_id } => format!(
+            "Owned by the stack {stack_name} (resource {logical_id}), deployed by hand and adopted: Apply changes \
+             the alarm in the stack's own template through a change set, so the stack and the alarm never drift."
         ),
         ChangePath::PutMetricAlarm => {
             "No Keywatch stack owns this alarm: Apply calls PutMetricAlarm with every setting.".to_owned()
