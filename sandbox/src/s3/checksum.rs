@@ -9,22 +9,6 @@ use sha1::Digest as _;
 use crate::error::AwsError;
 
 /// A reflected CRC table for `poly` (the CRCs S3 uses are all reflected).
-const fn table32(poly: u32) -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ poly } else { crc >> 1 };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-}
-
 const fn table64(poly: u64) -> [u64; 256] {
     let mut table = [0u64; 256];
     let mut i = 0;
@@ -36,6 +20,19 @@ const fn table64(poly: u64) -> [u64; 256] {
             bit += 1;
         }
         table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+/// The table of a 32-bit polynomial: a reflected CRC only shifts right, so
+/// the 64-bit table of the same polynomial never leaves the low 32 bits.
+const fn table32(poly: u32) -> [u32; 256] {
+    let wide = table64(poly as u64);
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = wide[i] as u32;
         i += 1;
     }
     table

@@ -16,6 +16,15 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
 }
 
+/// SetTopicAttributes' and SetSubscriptionAttributes' input: the ARN named
+/// by `target`, the attribute's name and its new value (empty when absent).
+fn attribute_change<'a>(params: &'a [(String, String)], target: &str) -> Result<(&'a str, String, String), AwsError> {
+    let arn = required(params, target)?;
+    let name = required(params, "AttributeName")?.to_owned();
+    let value = param(params, "AttributeValue").unwrap_or_default().to_owned();
+    Ok((arn, name, value))
+}
+
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, AwsError> {
     param(params, name).ok_or_else(|| {
         AwsError::sender("InvalidParameter", format!("Invalid parameter: {name} Reason: The parameter is required"))
@@ -166,9 +175,7 @@ fn run(
             Ok(Value::structure().with("Attributes", attribute_map(&attributes)))
         }
         "SetTopicAttributes" => {
-            let arn = required(params, "TopicArn")?;
-            let name = required(params, "AttributeName")?.to_owned();
-            let value = param(params, "AttributeValue").unwrap_or_default().to_owned();
+            let (arn, name, value) = attribute_change(params, "TopicArn")?;
             let topic = state.topics.get_mut(arn).ok_or_else(|| not_found("Topic"))?;
             topic.attributes.insert(name, value);
             Ok(Value::structure())
@@ -269,9 +276,7 @@ fn run(
             Ok(Value::structure().with("Attributes", attribute_map(&attributes)))
         }
         "SetSubscriptionAttributes" => {
-            let arn = required(params, "SubscriptionArn")?;
-            let name = required(params, "AttributeName")?.to_owned();
-            let value = param(params, "AttributeValue").unwrap_or_default().to_owned();
+            let (arn, name, value) = attribute_change(params, "SubscriptionArn")?;
             let subscription = state.subscriptions.get_mut(arn).ok_or_else(|| not_found("Subscription"))?;
             subscription.attributes.insert(name, value);
             Ok(Value::structure())

@@ -6,7 +6,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated, outcome};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated, outcome};
 use crate::protocol::value::Value;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -98,22 +98,22 @@ fn set_logging(state: &mut SandboxState, ctx: &CallContext, name: &str, logging:
     Ok(())
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] =
+    &[ResourceType { name: "AWS::CloudTrail::Trail", create, update, delete }];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    if request.resource_type != "AWS::CloudTrail::Trail" {
-        return Err(super::unsupported(request.resource_type));
-    }
-    let props = Props::of(request);
     let is_logging = props.bool("IsLogging")?.ok_or_else(|| props.missing("IsLogging"))?;
     props.required_str("S3BucketName")?;
-    let name = name_or_generated(&props, request, "TrailName", 128, false)?;
-    call(state, ctx, "CreateTrail", trail_input(&props, &name)?)?;
+    let name = name_or_generated(props, request, "TrailName", 128, false)?;
+    call(state, ctx, "CreateTrail", trail_input(props, &name)?)?;
     // Finish the trail or remove it, so a failure leaves nothing behind.
     let finish = |state: &mut SandboxState| -> Result<(), ProvisionError> {
-        if let Some(selectors) = selectors_input(&props, &name)? {
+        if let Some(selectors) = selectors_input(props, &name)? {
             call(state, ctx, "PutEventSelectors", selectors)?;
         }
         if is_logging {
@@ -128,14 +128,14 @@ pub(super) fn create(
     attributes(state, ctx, &name)
 }
 
-pub(super) fn update(
+fn update(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
     let name = change.current.physical_id.clone();
-    let mut input = trail_input(&props, &name)?;
+    let mut input = trail_input(props, &name)?;
     // A removed log delivery is cleared with empty strings.
     for member in ["CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"] {
         if props.get(member).is_none() && change.previous.get(member).is_some() {
@@ -144,7 +144,7 @@ pub(super) fn update(
     }
     call(state, ctx, "UpdateTrail", input)?;
     if change.changed("EventSelectors") || change.changed("AdvancedEventSelectors") {
-        let selectors = selectors_input(&props, &name)?
+        let selectors = selectors_input(props, &name)?
             .unwrap_or_else(|| json!({"TrailName": name, "EventSelectors": [{"ReadWriteType": "All"}]}));
         call(state, ctx, "PutEventSelectors", selectors)?;
     }
@@ -155,7 +155,13 @@ pub(super) fn update(
     attributes(state, ctx, &name)
 }
 
-pub(super) fn delete(state: &mut SandboxState, ctx: &CallContext, current: &Provisioned) -> Result<(), ProvisionError> {
+fn delete(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteTrail", json!({"Name": current.physical_id}))?;
     Ok(())
 }

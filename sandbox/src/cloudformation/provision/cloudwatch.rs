@@ -5,7 +5,8 @@
 use serde_json::{Value as Json, json};
 
 use super::{
-    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated, outcome,
+    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated,
+    outcome,
 };
 use crate::cloudwatch::alarm_arn;
 use crate::protocol::value::Value;
@@ -72,22 +73,22 @@ fn put_input(props: &Props, name: &str) -> Result<Json, ProvisionError> {
     Ok(input)
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] =
+    &[ResourceType { name: "AWS::CloudWatch::Alarm", create, update, delete }];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    if request.resource_type != "AWS::CloudWatch::Alarm" {
-        return Err(super::unsupported(request.resource_type));
-    }
-    let props = Props::of(request);
-    let name = name_or_generated(&props, request, "AlarmName", 255, false)?;
+    let name = name_or_generated(props, request, "AlarmName", 255, false)?;
     // PutMetricAlarm would overwrite an alarm of the same name; the
     // resource handler refuses to take over one it did not create.
     if state.cloudwatch.alarm(&ctx.region, &name).is_some() {
         return Err(ProvisionError::already_exists(request.resource_type, &name));
     }
-    call(state, ctx, "PutMetricAlarm", put_input(&props, &name)?)?;
+    call(state, ctx, "PutMetricAlarm", put_input(props, &name)?)?;
     Ok(attributes(ctx, &name))
 }
 
@@ -95,20 +96,27 @@ fn attributes(ctx: &CallContext, name: &str) -> Provisioned {
     Provisioned::new(name).with("Arn", alarm_arn(&ctx.partition, &ctx.region, ctx.account(), name))
 }
 
-pub(super) fn update(
+fn update(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
     let name = change.current.physical_id.clone();
     if state.cloudwatch.alarm(&ctx.region, &name).is_none() {
         return Err(ProvisionError::not_found(change.request.resource_type, &name));
     }
-    call(state, ctx, "PutMetricAlarm", put_input(&change.props(), &name)?)?;
+    call(state, ctx, "PutMetricAlarm", put_input(props, &name)?)?;
     Ok(attributes(ctx, &name))
 }
 
-pub(super) fn delete(state: &mut SandboxState, ctx: &CallContext, current: &Provisioned) -> Result<(), ProvisionError> {
+fn delete(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteAlarms", json!({"AlarmNames": [current.physical_id]}))?;
     Ok(())
 }

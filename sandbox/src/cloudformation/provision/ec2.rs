@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, generated_name};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name};
 use crate::ec2::{
     self, Address, Ec2State, InternetGateway, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc, ec2_id,
 };
@@ -70,12 +70,29 @@ fn group_attributes(group: &SecurityGroup) -> Provisioned {
     Provisioned::new(group.id.clone()).with("GroupId", group.id.clone()).with("VpcId", group.vpc_id.clone())
 }
 
-pub(super) fn create(
-    state: &mut Ec2State,
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::EC2::VPC", create, update, delete },
+    ResourceType { name: "AWS::EC2::Subnet", create, update, delete },
+    ResourceType { name: "AWS::EC2::InternetGateway", create, update, delete },
+    ResourceType { name: "AWS::EC2::VPCGatewayAttachment", create, update, delete },
+    ResourceType { name: "AWS::EC2::EIP", create, update, delete },
+    ResourceType { name: "AWS::EC2::NatGateway", create, update, delete },
+    ResourceType { name: "AWS::EC2::RouteTable", create, update, delete },
+    ResourceType { name: "AWS::EC2::Route", create, update, delete },
+    ResourceType { name: "AWS::EC2::SubnetRouteTableAssociation", create, update, delete },
+    ResourceType { name: "AWS::EC2::SecurityGroup", create, update, delete },
+    ResourceType { name: "AWS::EC2::SecurityGroupIngress", create, update, delete },
+    ResourceType { name: "AWS::EC2::SecurityGroupEgress", create, update, delete },
+];
+
+fn create(
+    sandbox: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
+    let state = &mut sandbox.ec2;
     match request.resource_type {
         "AWS::EC2::VPC" => {
             let cidr = props.required_str("CidrBlock")?;
@@ -185,7 +202,7 @@ pub(super) fn create(
         "AWS::EC2::Route" => {
             let table_id = props.required_str("RouteTableId")?;
             let destination = props.required_str("DestinationCidrBlock")?;
-            let route = route_of(state, &props, &table_id, &destination)?;
+            let route = route_of(state, props, &table_id, &destination)?;
             state.add_route(&table_id, route).map_err(failed)?;
             Ok(Provisioned::new(format!("{table_id}|{destination}")).with("CidrBlock", destination))
         }
@@ -205,8 +222,8 @@ pub(super) fn create(
                 .str("GroupName")?
                 .unwrap_or_else(|| generated_name(request.stack_name, request.logical_id, 255, false));
             state.check_group_name(&vpc_id, &name).map_err(failed)?;
-            let ingress = rules(&props, "SecurityGroupIngress", "SourceSecurityGroupId")?;
-            let mut egress = rules(&props, "SecurityGroupEgress", "DestinationSecurityGroupId")?;
+            let ingress = rules(props, "SecurityGroupIngress", "SourceSecurityGroupId")?;
+            let mut egress = rules(props, "SecurityGroupEgress", "DestinationSecurityGroupId")?;
             state.check_peers(&ingress).map_err(failed)?;
             state.check_peers(&egress).map_err(failed)?;
             if props.get("SecurityGroupEgress").is_none() {
@@ -222,7 +239,7 @@ pub(super) fn create(
             let ingress = request.resource_type.ends_with("Ingress");
             let group_id = props.required_str("GroupId")?;
             state.security_group(&group_id).map_err(failed)?;
-            let rule = rule_of(&props, if ingress { "SourceSecurityGroupId" } else { "DestinationSecurityGroupId" })?;
+            let rule = rule_of(props, if ingress { "SourceSecurityGroupId" } else { "DestinationSecurityGroupId" })?;
             let id = rule.id.clone();
             state.add_rule(&group_id, ingress, rule).map_err(failed)?;
             Ok(Provisioned::new(id.clone()).with("Id", id))
@@ -241,8 +258,13 @@ fn route_of(state: &Ec2State, props: &Props, table_id: &str, destination: &str) 
     state.route(table_id, destination, gateway_id, nat_gateway_id).map_err(failed)
 }
 
-pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
+fn update(
+    sandbox: &mut SandboxState,
+    _ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let state = &mut sandbox.ec2;
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -283,15 +305,15 @@ pub(super) fn update(state: &mut Ec2State, _ctx: &CallContext, change: &Change) 
         "AWS::EC2::Route" => {
             let (table_id, destination) = id.split_once('|').ok_or_else(gone)?;
             // ReplaceRoute: the new target is checked like a new route's.
-            let route = route_of(state, &props, table_id, destination)?;
+            let route = route_of(state, props, table_id, destination)?;
             state.replace_route(table_id, route).ok_or_else(gone)?;
             Ok(change.current.clone())
         }
         "AWS::EC2::SubnetRouteTableAssociation" => Ok(change.current.clone()),
         "AWS::EC2::VPCGatewayAttachment" => Ok(change.current.clone()),
         "AWS::EC2::SecurityGroup" => {
-            let ingress = rules(&props, "SecurityGroupIngress", "SourceSecurityGroupId")?;
-            let mut egress = rules(&props, "SecurityGroupEgress", "DestinationSecurityGroupId")?;
+            let ingress = rules(props, "SecurityGroupIngress", "SourceSecurityGroupId")?;
+            let mut egress = rules(props, "SecurityGroupEgress", "DestinationSecurityGroupId")?;
             state.check_peers(&ingress).map_err(failed)?;
             state.check_peers(&egress).map_err(failed)?;
             if props.get("SecurityGroupEgress").is_none() {
@@ -322,11 +344,12 @@ fn used_elsewhere(sandbox: &SandboxState, id: &str) -> bool {
         || sandbox.ecs.services.values().any(|s| s.subnets.contains(&id) || s.security_groups.contains(&id))
 }
 
-pub(super) fn delete(
+fn delete(
     sandbox: &mut SandboxState,
+    _ctx: &CallContext,
     resource_type: &str,
     current: &Provisioned,
-    _properties: &Json,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSubnet.html and

@@ -2,9 +2,7 @@
 //! that holds images fails, as on AWS, unless `EmptyOnDelete` is true.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-repository.html>
 
-use serde_json::Value as Json;
-
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
 use crate::ecr::NewRepository;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -28,13 +26,16 @@ fn nested_str(props: &Props, object: &str, name: &str) -> Result<Option<String>,
     }
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] =
+    &[ResourceType { name: "AWS::ECR::Repository", create, update, delete }];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    let name = name_or_generated(&props, request, "RepositoryName", MAX_REPOSITORY_NAME, true)?;
+    let name = name_or_generated(props, request, "RepositoryName", MAX_REPOSITORY_NAME, true)?;
     let scan_on_push = match props.object("ImageScanningConfiguration")? {
         Some(nested) => nested.bool("ScanOnPush")?.unwrap_or(false),
         None => false,
@@ -43,8 +44,8 @@ pub(super) fn create(
         name,
         image_tag_mutability: props.str("ImageTagMutability")?,
         scan_on_push,
-        encryption_type: nested_str(&props, "EncryptionConfiguration", "EncryptionType")?,
-        kms_key: nested_str(&props, "EncryptionConfiguration", "KmsKey")?,
+        encryption_type: nested_str(props, "EncryptionConfiguration", "EncryptionType")?,
+        kms_key: nested_str(props, "EncryptionConfiguration", "KmsKey")?,
     };
     let repository = state
         .ecr
@@ -53,25 +54,26 @@ pub(super) fn create(
     Ok(repository_attributes(&repository.name, &repository.arn, &repository.uri))
 }
 
-pub(super) fn update(
+fn update(
     _state: &mut SandboxState,
     _ctx: &CallContext,
     change: &Change,
+    _props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
     // Scanning, mutability and lifecycle settings do not change what the
     // sandbox serves; the name (create-only) is handled by replacement.
     Ok(change.current.clone())
 }
 
-pub(super) fn delete(
+fn delete(
     state: &mut SandboxState,
     ctx: &CallContext,
+    _resource_type: &str,
     current: &Provisioned,
-    properties: &Json,
+    props: &Props,
 ) -> Result<(), ProvisionError> {
-    let empty_on_delete = properties
-        .get("EmptyOnDelete")
-        .is_some_and(|value| value.as_bool() == Some(true) || value.as_str() == Some("true"));
+    let empty_on_delete =
+        props.get("EmptyOnDelete").is_some_and(|value| value.as_bool() == Some(true) || value.as_str() == Some("true"));
     state
         .ecr
         .delete_repository(&ctx.region, ctx.account(), &current.physical_id, empty_on_delete)

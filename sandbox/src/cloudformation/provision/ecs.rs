@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, generated_name, name_or_generated};
+use super::{
+    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name, name_or_generated,
+};
 use crate::ecs::{
     self, Cluster, ContainerDefinition, PortMapping, RunnableService, Service, ServiceLoadBalancer, TaskDefinition,
 };
@@ -157,15 +159,22 @@ fn task_definition_of(state: &SandboxState, props: &Props) -> Result<String, Pro
     Ok(state.ecs.task_definition(&reference).map_err(failed)?.arn.clone())
 }
 
-pub(super) fn create(
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::ECS::Cluster", create, update, delete },
+    ResourceType { name: "AWS::ECS::TaskDefinition", create, update, delete },
+    ResourceType { name: "AWS::ECS::Service", create, update, delete },
+];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
     match request.resource_type {
         "AWS::ECS::Cluster" => {
-            let name = name_or_generated(&props, request, "ClusterName", 255, false)?;
+            let name = name_or_generated(props, request, "ClusterName", 255, false)?;
             let cluster_arn = ecs::cluster_arn(ctx, &name);
             if state.ecs.clusters.contains_key(&cluster_arn) {
                 return Err(ProvisionError::already_exists(request.resource_type, &name));
@@ -187,12 +196,12 @@ pub(super) fn create(
         "AWS::ECS::TaskDefinition" => register(state, ctx, request),
         "AWS::ECS::Service" => {
             let cluster_arn = state.ecs.find_cluster(ctx, props.str("Cluster")?).map_err(failed)?;
-            let task_definition = task_definition_of(state, &props)?;
-            let name = name_or_generated(&props, request, "ServiceName", 255, false)?;
+            let task_definition = task_definition_of(state, props)?;
+            let name = name_or_generated(props, request, "ServiceName", 255, false)?;
             let cluster_name = cluster_arn.rsplit('/').next().unwrap_or_default().to_owned();
             let service_arn = ecs::service_arn(ctx, &cluster_name, &name);
             state.ecs.check_new_service(&service_arn).map_err(failed)?;
-            let settings = service_settings(state, &props, &task_definition)?;
+            let settings = service_settings(state, props, &task_definition)?;
             let service = Service {
                 arn: service_arn,
                 name,
@@ -213,12 +222,12 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn update(
+fn update(
     state: &mut SandboxState,
     _ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -240,8 +249,8 @@ pub(super) fn update(
         // which update() refused before getting here.
         "AWS::ECS::TaskDefinition" => Ok(change.current.clone()),
         "AWS::ECS::Service" => {
-            let task_definition = task_definition_of(state, &props)?;
-            let settings = service_settings(state, &props, &task_definition)?;
+            let task_definition = task_definition_of(state, props)?;
+            let settings = service_settings(state, props, &task_definition)?;
             let desired_count = props.int("DesiredCount")?.unwrap_or(1);
             let service = state.ecs.services.get_mut(&id).ok_or_else(gone)?;
             service.task_definition_arn = task_definition;
@@ -256,10 +265,12 @@ pub(super) fn update(
     }
 }
 
-pub(super) fn delete(
+fn delete(
     state: &mut SandboxState,
+    _ctx: &CallContext,
     resource_type: &str,
     current: &Provisioned,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     let deleted = match resource_type {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
 use crate::elbv2::{self, ElbState, Listener, LoadBalancer, TargetGroup};
 use crate::error::AwsError;
 use crate::service::CallContext;
@@ -84,15 +84,22 @@ fn forwarded_groups(props: &Props) -> Result<Vec<String>, ProvisionError> {
     Ok(groups)
 }
 
-pub(super) fn create(
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::ElasticLoadBalancingV2::LoadBalancer", create, update, delete },
+    ResourceType { name: "AWS::ElasticLoadBalancingV2::TargetGroup", create, update, delete },
+    ResourceType { name: "AWS::ElasticLoadBalancingV2::Listener", create, update, delete },
+];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
     match request.resource_type {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
-            let name = name_or_generated(&props, request, "Name", 32, false)?;
+            let name = name_or_generated(props, request, "Name", 32, false)?;
             elbv2::check_name(&name, "Load balancer").map_err(failed)?;
             state.elb.check_load_balancer_name(&name).map_err(failed)?;
             let kind = props.str("Type")?.unwrap_or_else(|| "application".into());
@@ -126,7 +133,7 @@ pub(super) fn create(
                 security_groups,
                 dns_name: format!("127.0.0.1:{port}"),
                 loopback_port: port,
-                attributes: key_values(&props, "LoadBalancerAttributes")?,
+                attributes: key_values(props, "LoadBalancerAttributes")?,
                 tags: props.tags()?,
             };
             let attributes = load_balancer_attributes(&lb, &ctx.region);
@@ -134,7 +141,7 @@ pub(super) fn create(
             Ok(attributes)
         }
         "AWS::ElasticLoadBalancingV2::TargetGroup" => {
-            let name = name_or_generated(&props, request, "Name", 32, false)?;
+            let name = name_or_generated(props, request, "Name", 32, false)?;
             elbv2::check_name(&name, "Target group").map_err(failed)?;
             state.elb.check_target_group_name(&name).map_err(failed)?;
             let target_type = props.str("TargetType")?.unwrap_or_else(|| "instance".into());
@@ -154,7 +161,7 @@ pub(super) fn create(
                 vpc_id,
                 target_type,
                 health_check_path: props.str("HealthCheckPath")?,
-                attributes: key_values(&props, "TargetGroupAttributes")?,
+                attributes: key_values(props, "TargetGroupAttributes")?,
                 tags: props.tags()?,
             };
             let attributes = target_group_attributes(&state.elb, &group);
@@ -163,7 +170,7 @@ pub(super) fn create(
         }
         "AWS::ElasticLoadBalancingV2::Listener" => {
             let lb_arn = props.required_str("LoadBalancerArn")?;
-            let groups = forwarded_groups(&props)?;
+            let groups = forwarded_groups(props)?;
             let lb = state.elb.load_balancer(&lb_arn).map_err(failed)?;
             state.elb.check_forwarding(lb, &groups).map_err(failed)?;
             let protocol = props.str("Protocol")?.unwrap_or_else(|| "HTTP".into());
@@ -185,12 +192,12 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn update(
+fn update(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -199,7 +206,7 @@ pub(super) fn update(
             for group in &security_groups {
                 state.ec2.security_group(group).map_err(failed)?;
             }
-            let attributes = key_values(&props, "LoadBalancerAttributes")?;
+            let attributes = key_values(props, "LoadBalancerAttributes")?;
             let tags = props.tags()?;
             let lb = state.elb.load_balancers.get_mut(&id).ok_or_else(gone)?;
             lb.security_groups = security_groups;
@@ -208,7 +215,7 @@ pub(super) fn update(
             Ok(load_balancer_attributes(lb, &ctx.region))
         }
         "AWS::ElasticLoadBalancingV2::TargetGroup" => {
-            let attributes = key_values(&props, "TargetGroupAttributes")?;
+            let attributes = key_values(props, "TargetGroupAttributes")?;
             let tags = props.tags()?;
             let health_check_path = props.str("HealthCheckPath")?;
             let group = state.elb.target_groups.get_mut(&id).ok_or_else(gone)?;
@@ -219,7 +226,7 @@ pub(super) fn update(
             Ok(target_group_attributes(&state.elb, &group))
         }
         "AWS::ElasticLoadBalancingV2::Listener" => {
-            let groups = forwarded_groups(&props)?;
+            let groups = forwarded_groups(props)?;
             let listener = state.elb.listeners.get(&id).ok_or_else(gone)?;
             let lb = state.elb.load_balancers.get(&listener.load_balancer_arn).ok_or_else(gone)?;
             state.elb.check_forwarding(lb, &groups).map_err(failed)?;
@@ -237,10 +244,12 @@ pub(super) fn update(
     }
 }
 
-pub(super) fn delete(
+fn delete(
     state: &mut SandboxState,
+    _ctx: &CallContext,
     resource_type: &str,
     current: &Provisioned,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     let deleted = match resource_type {

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as Json;
-
 use super::{
-    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, generated_name, name_or_generated,
+    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name,
+    name_or_generated,
 };
 use crate::error::AwsError;
 use crate::iam::{self, IamState, InstanceProfile, ManagedPolicy, Role};
 use crate::service::CallContext;
+use crate::state::SandboxState;
 
 fn failed(error: AwsError) -> ProvisionError {
     ProvisionError::service("Iam", &error)
@@ -76,16 +76,25 @@ fn refuse_users_and_groups(props: &Props) -> Result<(), ProvisionError> {
     Ok(())
 }
 
-pub(super) fn create(
-    state: &mut IamState,
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::IAM::Role", create, update, delete },
+    ResourceType { name: "AWS::IAM::Policy", create, update, delete },
+    ResourceType { name: "AWS::IAM::ManagedPolicy", create, update, delete },
+    ResourceType { name: "AWS::IAM::InstanceProfile", create, update, delete },
+];
+
+fn create(
+    sandbox: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
+    let state = &mut sandbox.iam;
     match request.resource_type {
         "AWS::IAM::Role" => {
             let trust = props.required_document("AssumeRolePolicyDocument")?;
-            let name = name_or_generated(&props, request, "RoleName", 64, false)?;
+            let name = name_or_generated(props, request, "RoleName", 64, false)?;
             let path = props.str("Path")?.unwrap_or_else(|| "/".to_owned());
             let role = Role {
                 arn: arn(ctx, "role", &path, &name),
@@ -96,8 +105,8 @@ pub(super) fn create(
                 assume_role_policy_document: trust,
                 max_session_duration: props.int("MaxSessionDuration")?.unwrap_or(DEFAULT_MAX_SESSION),
                 permissions_boundary: props.str("PermissionsBoundary")?,
-                inline_policies: inline_policies(&props)?,
-                managed_policy_arns: managed_arns(state, &props)?,
+                inline_policies: inline_policies(props)?,
+                managed_policy_arns: managed_arns(state, props)?,
                 tags: props.tags()?,
                 create_date: ctx.now,
             };
@@ -117,7 +126,7 @@ pub(super) fn create(
             let document = props.required_document("PolicyDocument")?;
             iam::check_name(&name, "policyName", 128).map_err(failed)?;
             iam::check_document(&document).map_err(failed)?;
-            refuse_users_and_groups(&props)?;
+            refuse_users_and_groups(props)?;
             let roles = props.strings("Roles")?;
             for role in &roles {
                 state.role(role).map_err(failed)?;
@@ -130,12 +139,12 @@ pub(super) fn create(
         }
         "AWS::IAM::ManagedPolicy" => {
             let document = props.required_document("PolicyDocument")?;
-            let name = name_or_generated(&props, request, "ManagedPolicyName", 128, false)?;
+            let name = name_or_generated(props, request, "ManagedPolicyName", 128, false)?;
             let path = props.str("Path")?.unwrap_or_else(|| "/".to_owned());
             iam::check_name(&name, "policyName", 128).map_err(failed)?;
             iam::check_path(&path).map_err(failed)?;
             iam::check_document(&document).map_err(failed)?;
-            refuse_users_and_groups(&props)?;
+            refuse_users_and_groups(props)?;
             let policy_arn = arn(ctx, "policy", &path, &name);
             if state.managed_policies.contains_key(&policy_arn) {
                 return Err(failed(AwsError {
@@ -181,7 +190,7 @@ pub(super) fn create(
             for role in &roles {
                 state.role(role).map_err(failed)?;
             }
-            let name = name_or_generated(&props, request, "InstanceProfileName", 128, false)?;
+            let name = name_or_generated(props, request, "InstanceProfileName", 128, false)?;
             let path = props.str("Path")?.unwrap_or_else(|| "/".to_owned());
             iam::check_name(&name, "instanceProfileName", 128).map_err(failed)?;
             if state.instance_profiles.contains_key(&name) {
@@ -202,15 +211,20 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
+fn update(
+    sandbox: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let state = &mut sandbox.iam;
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::IAM::Role" => {
             let trust = props.required_document("AssumeRolePolicyDocument")?;
             iam::check_document(&trust).map_err(failed)?;
-            let policies = inline_policies(&props)?;
-            let managed = managed_arns(state, &props)?;
+            let policies = inline_policies(props)?;
+            let managed = managed_arns(state, props)?;
             let role = state.role_mut(&id).map_err(failed)?;
             // Policies attached by AWS::IAM::Policy resources are kept;
             // only the ones this resource declared before are replaced.
@@ -235,12 +249,12 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
             let name = props.required_str("PolicyName")?;
             let document = props.required_document("PolicyDocument")?;
             iam::check_document(&document).map_err(failed)?;
-            refuse_users_and_groups(&props)?;
+            refuse_users_and_groups(props)?;
             let roles = props.strings("Roles")?;
             for role in &roles {
                 state.role(role).map_err(failed)?;
             }
-            detach_inline(state, change.previous)?;
+            detach_inline(state, &Props { logical_id: "", value: change.previous })?;
             for role in &roles {
                 state.role_mut(role).map_err(failed)?.inline_policies.insert(name.clone(), document.clone());
             }
@@ -287,8 +301,7 @@ pub(super) fn update(state: &mut IamState, ctx: &CallContext, change: &Change) -
 }
 
 /// Removes an AWS::IAM::Policy's inline policy from the roles it named.
-fn detach_inline(state: &mut IamState, properties: &Json) -> Result<(), ProvisionError> {
-    let props = Props { logical_id: "", value: properties };
+fn detach_inline(state: &mut IamState, props: &Props) -> Result<(), ProvisionError> {
     let name = props.str("PolicyName")?.unwrap_or_default();
     for role in props.strings("Roles")? {
         if let Some(role) = state.roles.get_mut(&role) {
@@ -298,12 +311,14 @@ fn detach_inline(state: &mut IamState, properties: &Json) -> Result<(), Provisio
     Ok(())
 }
 
-pub(super) fn delete(
-    state: &mut IamState,
+fn delete(
+    sandbox: &mut SandboxState,
+    _ctx: &CallContext,
     resource_type: &str,
     current: &Provisioned,
-    properties: &Json,
+    props: &Props,
 ) -> Result<(), ProvisionError> {
+    let state = &mut sandbox.iam;
     let id = current.physical_id.as_str();
     match resource_type {
         "AWS::IAM::Role" => {
@@ -314,7 +329,7 @@ pub(super) fn delete(
             role.managed_policy_arns.clear();
             state.delete_role(id).map_err(failed)
         }
-        "AWS::IAM::Policy" => detach_inline(state, properties),
+        "AWS::IAM::Policy" => detach_inline(state, props),
         "AWS::IAM::ManagedPolicy" => {
             for role in state.roles.values_mut() {
                 role.managed_policy_arns.retain(|arn| arn != id);

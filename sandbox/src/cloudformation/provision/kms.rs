@@ -6,9 +6,12 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, outcome, output_str};
+use super::{
+    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, outcome, output_str,
+};
 use crate::kms::{KeyState, KmsState, api};
 use crate::service::CallContext;
+use crate::state::SandboxState;
 
 /// CloudFormation's default `PendingWindowInDays` for a key's deletion.
 const DEFAULT_PENDING_WINDOW_DAYS: i64 = 30;
@@ -27,12 +30,19 @@ fn key_attributes(state: &KmsState, ctx: &CallContext, key_id: &str) -> Result<P
     Ok(Provisioned::new(key.key_id.clone()).with("Arn", key.arn.clone()).with("KeyId", key.key_id.clone()))
 }
 
-pub(super) fn create(
-    state: &mut KmsState,
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::KMS::Key", create, update, delete },
+    ResourceType { name: "AWS::KMS::Alias", create, update, delete },
+];
+
+fn create(
+    sandbox: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
+    let state = &mut sandbox.kms;
     match request.resource_type {
         "AWS::KMS::Key" => {
             let mut input = json!({});
@@ -81,8 +91,13 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn update(state: &mut KmsState, ctx: &CallContext, change: &Change) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
+fn update(
+    sandbox: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let state = &mut sandbox.kms;
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
         "AWS::KMS::Key" => {
@@ -141,13 +156,14 @@ pub(super) fn update(state: &mut KmsState, ctx: &CallContext, change: &Change) -
     }
 }
 
-pub(super) fn delete(
-    state: &mut KmsState,
+fn delete(
+    sandbox: &mut SandboxState,
     ctx: &CallContext,
     resource_type: &str,
     current: &Provisioned,
-    properties: &Json,
+    props: &Props,
 ) -> Result<(), ProvisionError> {
+    let state = &mut sandbox.kms;
     match resource_type {
         "AWS::KMS::Key" => {
             // A key is never deleted at once: CloudFormation schedules its
@@ -158,7 +174,6 @@ pub(super) fn delete(
                 Ok(_) => {}
                 Err(_) => return Ok(()),
             }
-            let props = Props { logical_id: "", value: properties };
             let days = props.int("PendingWindowInDays")?.unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
             call(
                 state,

@@ -5,7 +5,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated, outcome};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated, outcome};
 use crate::protocol::value::Value;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -51,127 +51,164 @@ fn transformations(props: &Props) -> Result<Json, ProvisionError> {
     Ok(Json::Array(out))
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::Logs::LogGroup", create: create_group, update: update_group, delete: delete_group },
+    ResourceType { name: "AWS::Logs::LogStream", create: create_stream, update: update_stream, delete: delete_stream },
+    ResourceType {
+        name: "AWS::Logs::MetricFilter",
+        create: create_metric_filter,
+        update: update_metric_filter,
+        delete: delete_metric_filter,
+    },
+];
+
+fn create_group(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    match request.resource_type {
-        "AWS::Logs::LogGroup" => {
-            let name = name_or_generated(&props, request, "LogGroupName", 512, false)?;
-            if state.logs.group(&ctx.region, &name).is_ok() {
-                let identifier = json!({"/properties/LogGroupName": name}).to_string();
-                return Err(ProvisionError::already_exists(request.resource_type, &identifier));
-            }
-            call(state, ctx, "CreateLogGroup", json!({"logGroupName": name}))?;
-            if let Some(days) = props.int("RetentionInDays")? {
-                // A refused retention must not leave a half-made group behind.
-                if let Err(error) =
-                    call(state, ctx, "PutRetentionPolicy", json!({"logGroupName": name, "retentionInDays": days}))
-                {
-                    let _ = state.logs.delete_group(&ctx.region, &name);
-                    return Err(error);
-                }
-            }
-            Ok(group_attributes(ctx, &name))
-        }
-        "AWS::Logs::LogStream" => {
-            let group = props.required_str("LogGroupName")?;
-            let name = name_or_generated(&props, request, "LogStreamName", 512, false)?;
-            call(state, ctx, "CreateLogStream", json!({"logGroupName": group, "logStreamName": name}))?;
-            Ok(Provisioned::new(name))
-        }
-        "AWS::Logs::MetricFilter" => {
-            let group = props.required_str("LogGroupName")?;
-            let pattern = props.required_str("FilterPattern")?;
-            let transformations = transformations(&props)?;
-            let name = name_or_generated(&props, request, "FilterName", 512, false)?;
-            let exists = state.logs.group(&ctx.region, &group).is_ok_and(|g| g.metric_filters.contains_key(&name));
-            if exists {
-                let identifier = json!({"/properties/LogGroupName": group, "/properties/FilterName": name}).to_string();
-                return Err(ProvisionError::already_exists(request.resource_type, &identifier));
-            }
-            call(
-                state,
-                ctx,
-                "PutMetricFilter",
-                json!({"logGroupName": group, "filterName": name, "filterPattern": pattern,
-                       "metricTransformations": transformations}),
-            )?;
-            Ok(Provisioned::new(name))
-        }
-        other => Err(super::unsupported(other)),
+    let name = name_or_generated(props, request, "LogGroupName", 512, false)?;
+    if state.logs.group(&ctx.region, &name).is_ok() {
+        let identifier = json!({"/properties/LogGroupName": name}).to_string();
+        return Err(ProvisionError::already_exists(request.resource_type, &identifier));
     }
+    call(state, ctx, "CreateLogGroup", json!({"logGroupName": name}))?;
+    if let Some(days) = props.int("RetentionInDays")? {
+        // A refused retention must not leave a half-made group behind.
+        if let Err(error) =
+            call(state, ctx, "PutRetentionPolicy", json!({"logGroupName": name, "retentionInDays": days}))
+        {
+            let _ = state.logs.delete_group(&ctx.region, &name);
+            return Err(error);
+        }
+    }
+    Ok(group_attributes(ctx, &name))
 }
 
-pub(super) fn update(
+fn update_group(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
-    let name = change.current.physical_id.clone();
-    match change.request.resource_type {
-        "AWS::Logs::LogGroup" => {
-            if change.changed("RetentionInDays") {
-                match props.int("RetentionInDays")? {
-                    Some(days) => {
-                        call(state, ctx, "PutRetentionPolicy", json!({"logGroupName": name, "retentionInDays": days}))?
-                    }
-                    None => call(state, ctx, "DeleteRetentionPolicy", json!({"logGroupName": name}))?,
-                };
+    let name = &change.current.physical_id;
+    if change.changed("RetentionInDays") {
+        match props.int("RetentionInDays")? {
+            Some(days) => {
+                call(state, ctx, "PutRetentionPolicy", json!({"logGroupName": name, "retentionInDays": days}))?
             }
-            Ok(group_attributes(ctx, &name))
-        }
-        "AWS::Logs::LogStream" => Ok(Provisioned::new(name)),
-        "AWS::Logs::MetricFilter" => {
-            let group = props.required_str("LogGroupName")?;
-            let pattern = props.required_str("FilterPattern")?;
-            // PutMetricFilter replaces the filter of the same name.
-            call(
-                state,
-                ctx,
-                "PutMetricFilter",
-                json!({"logGroupName": group, "filterName": name, "filterPattern": pattern,
-                       "metricTransformations": transformations(&props)?}),
-            )?;
-            Ok(Provisioned::new(name))
-        }
-        other => Err(super::unsupported(other)),
+            None => call(state, ctx, "DeleteRetentionPolicy", json!({"logGroupName": name}))?,
+        };
     }
+    Ok(group_attributes(ctx, name))
 }
 
-pub(super) fn delete(
+fn delete_group(
     state: &mut SandboxState,
     ctx: &CallContext,
-    resource_type: &str,
+    _resource_type: &str,
     current: &Provisioned,
-    properties: &Json,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
-    let props = Props { logical_id: "", value: properties };
-    match resource_type {
-        "AWS::Logs::LogGroup" => {
-            call(state, ctx, "DeleteLogGroup", json!({"logGroupName": current.physical_id}))?;
-        }
-        "AWS::Logs::LogStream" => {
-            // CloudWatch Logs' DeleteLogStream, which the sandbox serves no API for.
-            let group = props.str("LogGroupName")?.unwrap_or_default();
-            if let Some(found) = state.logs.regions.get_mut(&ctx.region).and_then(|groups| groups.get_mut(&group))
-                && found.streams.remove(&current.physical_id).is_some()
-            {
-                state.logs.journal.push(crate::store::journal::Change::LogStreamDeleted {
-                    region: ctx.region.clone(),
-                    group,
-                    stream: current.physical_id.clone(),
-                });
-            }
-        }
-        "AWS::Logs::MetricFilter" => {
-            let group = props.str("LogGroupName")?.unwrap_or_default();
-            call(state, ctx, "DeleteMetricFilter", json!({"logGroupName": group, "filterName": current.physical_id}))?;
-        }
-        other => return Err(super::unsupported(other)),
+    call(state, ctx, "DeleteLogGroup", json!({"logGroupName": current.physical_id})).map(drop)
+}
+
+fn create_stream(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let group = props.required_str("LogGroupName")?;
+    let name = name_or_generated(props, request, "LogStreamName", 512, false)?;
+    call(state, ctx, "CreateLogStream", json!({"logGroupName": group, "logStreamName": name}))?;
+    Ok(Provisioned::new(name))
+}
+
+fn update_stream(
+    _state: &mut SandboxState,
+    _ctx: &CallContext,
+    change: &Change,
+    _props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    Ok(Provisioned::new(change.current.physical_id.clone()))
+}
+
+/// CloudWatch Logs' DeleteLogStream, which the sandbox serves no API for.
+fn delete_stream(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    props: &Props,
+) -> Result<(), ProvisionError> {
+    let group = props.str("LogGroupName")?.unwrap_or_default();
+    if let Some(found) = state.logs.regions.get_mut(&ctx.region).and_then(|groups| groups.get_mut(&group))
+        && found.streams.remove(&current.physical_id).is_some()
+    {
+        state.logs.journal.push(crate::store::journal::Change::LogStreamDeleted {
+            region: ctx.region.clone(),
+            group,
+            stream: current.physical_id.clone(),
+        });
     }
     Ok(())
+}
+
+/// PutMetricFilter, which replaces the filter of the same name.
+fn put_metric_filter(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    group: &str,
+    name: &str,
+    pattern: &str,
+    transformations: Json,
+) -> Result<(), ProvisionError> {
+    let input = json!({"logGroupName": group, "filterName": name, "filterPattern": pattern,
+                       "metricTransformations": transformations});
+    call(state, ctx, "PutMetricFilter", input).map(drop)
+}
+
+fn create_metric_filter(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let group = props.required_str("LogGroupName")?;
+    let pattern = props.required_str("FilterPattern")?;
+    let transformations = transformations(props)?;
+    let name = name_or_generated(props, request, "FilterName", 512, false)?;
+    let exists = state.logs.group(&ctx.region, &group).is_ok_and(|g| g.metric_filters.contains_key(&name));
+    if exists {
+        let identifier = json!({"/properties/LogGroupName": group, "/properties/FilterName": name}).to_string();
+        return Err(ProvisionError::already_exists(request.resource_type, &identifier));
+    }
+    put_metric_filter(state, ctx, &group, &name, &pattern, transformations)?;
+    Ok(Provisioned::new(name))
+}
+
+fn update_metric_filter(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let name = &change.current.physical_id;
+    let group = props.required_str("LogGroupName")?;
+    let pattern = props.required_str("FilterPattern")?;
+    put_metric_filter(state, ctx, &group, name, &pattern, transformations(props)?)?;
+    Ok(Provisioned::new(name.clone()))
+}
+
+fn delete_metric_filter(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    props: &Props,
+) -> Result<(), ProvisionError> {
+    let group = props.str("LogGroupName")?.unwrap_or_default();
+    call(state, ctx, "DeleteMetricFilter", json!({"logGroupName": group, "filterName": current.physical_id})).map(drop)
 }

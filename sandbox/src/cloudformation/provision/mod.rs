@@ -220,55 +220,48 @@ impl ProvisionError {
     }
 }
 
-/// Whether the sandbox can provision `resource_type`.
-pub fn is_supported(resource_type: &str) -> bool {
-    SUPPORTED.contains(&resource_type)
+/// How CloudFormation's handler creates, updates in place and deletes one
+/// resource type. Each service's provisioner lists the types it owns in a
+/// `RESOURCE_TYPES` table; [`create`], [`update`] and [`delete`] look the
+/// type up there, so the refusal of a type the sandbox does not know lives
+/// in one place.
+pub(crate) struct ResourceType {
+    /// e.g. `AWS::SNS::Topic`.
+    pub name: &'static str,
+    pub create: fn(&mut SandboxState, &CallContext, &ResourceRequest, &Props) -> Result<Provisioned, ProvisionError>,
+    /// Given the new properties; replacements are decided before.
+    pub update: fn(&mut SandboxState, &CallContext, &Change, &Props) -> Result<Provisioned, ProvisionError>,
+    /// Given the resource's type and the properties it was last made with.
+    pub delete: fn(&mut SandboxState, &CallContext, &str, &Provisioned, &Props) -> Result<(), ProvisionError>,
 }
 
-/// Every type [`create`] knows.
-pub const SUPPORTED: &[&str] = &[
-    "AWS::EC2::VPC",
-    "AWS::EC2::Subnet",
-    "AWS::EC2::InternetGateway",
-    "AWS::EC2::VPCGatewayAttachment",
-    "AWS::EC2::EIP",
-    "AWS::EC2::NatGateway",
-    "AWS::EC2::RouteTable",
-    "AWS::EC2::Route",
-    "AWS::EC2::SubnetRouteTableAssociation",
-    "AWS::EC2::SecurityGroup",
-    "AWS::EC2::SecurityGroupIngress",
-    "AWS::EC2::SecurityGroupEgress",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "AWS::ElasticLoadBalancingV2::TargetGroup",
-    "AWS::ElasticLoadBalancingV2::Listener",
-    "AWS::ECS::Cluster",
-    "AWS::ECS::TaskDefinition",
-    "AWS::ECS::Service",
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::IAM::InstanceProfile",
-    "AWS::RDS::DBSubnetGroup",
-    "AWS::RDS::DBInstance",
-    "AWS::KMS::Key",
-    "AWS::KMS::Alias",
-    "AWS::Logs::LogGroup",
-    "AWS::Logs::LogStream",
-    "AWS::Logs::MetricFilter",
-    "AWS::CloudWatch::Alarm",
-    "AWS::SNS::Topic",
-    "AWS::SNS::Subscription",
-    "AWS::SNS::TopicPolicy",
-    "AWS::SQS::Queue",
-    "AWS::SQS::QueuePolicy",
-    "AWS::CloudTrail::Trail",
-    "AWS::S3::Bucket",
-    "AWS::S3::BucketPolicy",
-    "AWS::SecretsManager::Secret",
-    "AWS::SecretsManager::SecretTargetAttachment",
-    "AWS::ECR::Repository",
+/// Every service's table of resource types.
+const SERVICES: &[&[ResourceType]] = &[
+    ec2::RESOURCE_TYPES,
+    elbv2::RESOURCE_TYPES,
+    ecs::RESOURCE_TYPES,
+    iam::RESOURCE_TYPES,
+    rds::RESOURCE_TYPES,
+    kms::RESOURCE_TYPES,
+    logs::RESOURCE_TYPES,
+    cloudwatch::RESOURCE_TYPES,
+    sns::RESOURCE_TYPES,
+    sqs::RESOURCE_TYPES,
+    cloudtrail::RESOURCE_TYPES,
+    s3::RESOURCE_TYPES,
+    secretsmanager::RESOURCE_TYPES,
+    ecr::RESOURCE_TYPES,
 ];
+
+/// The provisioner of `resource_type`, or CloudFormation's refusal.
+fn resource_type(name: &str) -> Result<&'static ResourceType, ProvisionError> {
+    SERVICES.iter().flat_map(|types| types.iter()).find(|known| known.name == name).ok_or_else(|| unsupported(name))
+}
+
+/// Whether the sandbox can provision `resource_type`.
+pub fn is_supported(resource_type: &str) -> bool {
+    self::resource_type(resource_type).is_ok()
+}
 
 fn unsupported(resource_type: &str) -> ProvisionError {
     ProvisionError::handler(
@@ -406,24 +399,7 @@ pub fn create(
     if !request.properties.is_object() {
         return Err(ProvisionError::validation(request.logical_id, "#: expected type: JSONObject"));
     }
-    let service = request.resource_type.split("::").nth(1).unwrap_or_default();
-    match service {
-        "EC2" => ec2::create(&mut state.ec2, ctx, request),
-        "ElasticLoadBalancingV2" => elbv2::create(state, ctx, request),
-        "ECS" => ecs::create(state, ctx, request),
-        "IAM" => iam::create(&mut state.iam, ctx, request),
-        "RDS" => rds::create(state, ctx, request),
-        "KMS" => kms::create(&mut state.kms, ctx, request),
-        "Logs" => logs::create(state, ctx, request),
-        "CloudWatch" => cloudwatch::create(state, ctx, request),
-        "SNS" => sns::create(state, ctx, request),
-        "SQS" => sqs::create(state, ctx, request),
-        "CloudTrail" => cloudtrail::create(state, ctx, request),
-        "S3" => s3::create(state, ctx, request),
-        "SecretsManager" => secretsmanager::create(state, ctx, request),
-        "ECR" => ecr::create(state, ctx, request),
-        _ => Err(unsupported(request.resource_type)),
-    }
+    (resource_type(request.resource_type)?.create)(state, ctx, request, &Props::of(request))
 }
 
 /// Updates a resource in place. The engine decides replacement itself
@@ -444,24 +420,7 @@ pub fn update(
         return Err(ProvisionError::not_updatable(request.resource_type, property));
     }
     let change = Change { request, current, previous: previous_properties };
-    let service = request.resource_type.split("::").nth(1).unwrap_or_default();
-    match service {
-        "EC2" => ec2::update(&mut state.ec2, ctx, &change),
-        "ElasticLoadBalancingV2" => elbv2::update(state, ctx, &change),
-        "ECS" => ecs::update(state, ctx, &change),
-        "IAM" => iam::update(&mut state.iam, ctx, &change),
-        "RDS" => rds::update(state, ctx, &change),
-        "KMS" => kms::update(&mut state.kms, ctx, &change),
-        "Logs" => logs::update(state, ctx, &change),
-        "CloudWatch" => cloudwatch::update(state, ctx, &change),
-        "SNS" => sns::update(state, ctx, &change),
-        "SQS" => sqs::update(state, ctx, &change),
-        "CloudTrail" => cloudtrail::update(state, ctx, &change),
-        "S3" => s3::update(state, ctx, &change),
-        "SecretsManager" => secretsmanager::update(state, ctx, &change),
-        "ECR" => ecr::update(state, ctx, &change),
-        _ => Err(unsupported(request.resource_type)),
-    }
+    (resource_type(request.resource_type)?.update)(state, ctx, &change, &change.props())
 }
 
 /// Deletes a resource. One that is already gone is deleted (CloudFormation
@@ -473,24 +432,9 @@ pub fn delete(
     current: &Provisioned,
     properties: &Json,
 ) -> Result<(), ProvisionError> {
-    let service = resource_type.split("::").nth(1).unwrap_or_default();
-    let result = match service {
-        "EC2" => ec2::delete(state, resource_type, current, properties),
-        "ElasticLoadBalancingV2" => elbv2::delete(state, resource_type, current),
-        "ECS" => ecs::delete(state, resource_type, current),
-        "IAM" => iam::delete(&mut state.iam, resource_type, current, properties),
-        "RDS" => rds::delete_instance_or_group(state, ctx, resource_type, current, false).map(|_| ()),
-        "KMS" => kms::delete(&mut state.kms, ctx, resource_type, current, properties),
-        "Logs" => logs::delete(state, ctx, resource_type, current, properties),
-        "CloudWatch" => cloudwatch::delete(state, ctx, current),
-        "SNS" => sns::delete(state, ctx, resource_type, current, properties),
-        "SQS" => sqs::delete(state, ctx, resource_type, current, properties),
-        "CloudTrail" => cloudtrail::delete(state, ctx, current),
-        "S3" => s3::delete(state, resource_type, current, properties),
-        "SecretsManager" => secretsmanager::delete(state, ctx, resource_type, current),
-        "ECR" => ecr::delete(state, ctx, current, properties),
-        _ => Err(unsupported(resource_type)),
-    };
+    let props = Props { logical_id: "", value: properties };
+    let result =
+        self::resource_type(resource_type).and_then(|known| (known.delete)(state, ctx, resource_type, current, &props));
     match result {
         Err(error) if error.code == HandlerErrorCode::NotFound => Ok(()),
         other => other,
@@ -715,6 +659,29 @@ pub(crate) fn name_or_generated(
         Some(name) => name,
         None => generated_name(request.stack_name, request.logical_id, max_len, lowercase),
     })
+}
+
+/// A policy resource's (`AWS::SNS::TopicPolicy`, `AWS::SQS::QueuePolicy`)
+/// `PolicyDocument` and the targets it is set on, a list that must not be
+/// empty.
+pub(crate) fn policy_targets(props: &Props, targets: &str) -> Result<(String, Vec<String>), ProvisionError> {
+    let document = props.required_document("PolicyDocument")?;
+    let names = props.strings(targets)?;
+    if names.is_empty() {
+        return Err(props.missing(targets));
+    }
+    Ok((document, names))
+}
+
+/// A new policy resource: it has no name of its own in AWS, so its `Ref`
+/// and `Id` are a generated one.
+pub(crate) fn policy_resource(request: &ResourceRequest) -> Provisioned {
+    policy_attributes(&generated_name(request.stack_name, request.logical_id, 256, false))
+}
+
+/// A policy resource's `Ref` and `Id`.
+pub(crate) fn policy_attributes(id: &str) -> Provisioned {
+    Provisioned::new(id).with("Id", id)
 }
 
 /// The output of a service call, or its error as CloudFormation reports it.

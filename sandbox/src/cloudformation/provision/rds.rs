@@ -4,7 +4,7 @@
 //! `Snapshot` deletion policy leaves its final snapshot there.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html>
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
 use crate::error::AwsError;
 use crate::rds::{self, DbInstance, DbSubnetGroup};
 use crate::service::CallContext;
@@ -67,23 +67,29 @@ fn security_groups(state: &SandboxState, props: &Props) -> Result<Vec<String>, P
     Ok(groups)
 }
 
-pub(super) fn create(
+/// The types share one function per operation, matching on the type inside.
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::RDS::DBSubnetGroup", create, update, delete },
+    ResourceType { name: "AWS::RDS::DBInstance", create, update, delete },
+];
+
+fn create(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
     match request.resource_type {
         "AWS::RDS::DBSubnetGroup" => {
             // RDS keeps subnet group names in lowercase.
-            let name = name_or_generated(&props, request, "DBSubnetGroupName", 255, true)?.to_lowercase();
+            let name = name_or_generated(props, request, "DBSubnetGroupName", 255, true)?.to_lowercase();
             state.rds.check_new_subnet_group(&name).map_err(failed)?;
-            let group = subnet_group_of(state, ctx, &props, name.clone())?;
+            let group = subnet_group_of(state, ctx, props, name.clone())?;
             state.rds.add_subnet_group(group);
             Ok(Provisioned::new(name))
         }
         "AWS::RDS::DBInstance" => {
-            let identifier = name_or_generated(&props, request, "DBInstanceIdentifier", 63, true)?.to_lowercase();
+            let identifier = name_or_generated(props, request, "DBInstanceIdentifier", 63, true)?.to_lowercase();
             rds::check_identifier(&identifier).map_err(failed)?;
             let engine = props.required_str("Engine")?;
             let instance_class = props.required_str("DBInstanceClass")?;
@@ -92,7 +98,7 @@ pub(super) fn create(
             if let Some(name) = &subnet_group_name {
                 state.rds.check_subnet_group(name).map_err(failed)?;
             }
-            let vpc_security_groups = security_groups(state, &props)?;
+            let vpc_security_groups = security_groups(state, props)?;
             let port = props.int("Port")?.unwrap_or_else(|| rds::default_port(&engine));
             let instance = DbInstance {
                 arn: rds::arn(ctx, "db", &identifier),
@@ -124,23 +130,23 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn update(
+fn update(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
         "AWS::RDS::DBSubnetGroup" => {
-            let group = subnet_group_of(state, ctx, &props, id.clone())?;
+            let group = subnet_group_of(state, ctx, props, id.clone())?;
             let existing = state.rds.db_subnet_groups.get_mut(&id).ok_or_else(gone)?;
             *existing = group;
             Ok(change.current.clone())
         }
         "AWS::RDS::DBInstance" => {
-            let vpc_security_groups = security_groups(state, &props)?;
+            let vpc_security_groups = security_groups(state, props)?;
             let instance = state.rds.db_instances.get_mut(&id).ok_or_else(gone)?;
             instance.instance_class = props.required_str("DBInstanceClass")?;
             instance.engine_version = props.str("EngineVersion")?;
@@ -158,6 +164,16 @@ pub(super) fn update(
         }
         other => Err(super::unsupported(other)),
     }
+}
+
+fn delete(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    delete_instance_or_group(state, ctx, resource_type, current, false).map(drop)
 }
 
 /// Deletes a subnet group or instance; an instance deleted with

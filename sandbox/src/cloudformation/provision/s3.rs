@@ -4,9 +4,7 @@
 //! is `DeletionPolicy: Retain` for that reason.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html>
 
-use serde_json::Value as Json;
-
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, name_or_generated};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
 use crate::service::CallContext;
 use crate::state::SandboxState;
 
@@ -28,56 +26,72 @@ fn bucket_attributes(name: &str, ctx: &CallContext) -> Provisioned {
         .with("WebsiteURL", format!("http://{name}.s3-website-{region}.amazonaws.com"))
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::S3::Bucket", create: create_bucket, update: update_bucket, delete: delete_bucket },
+    ResourceType { name: "AWS::S3::BucketPolicy", create: create_policy, update: update_policy, delete: delete_policy },
+];
+
+fn create_bucket(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    match request.resource_type {
-        "AWS::S3::Bucket" => {
-            let name = name_or_generated(&props, request, "BucketName", MAX_BUCKET_NAME, true)?;
-            state.s3.create_bucket(&name, &ctx.region, ctx.account(), ctx.now).map_err(|e| failed(&e))?;
-            Ok(bucket_attributes(&name, ctx))
-        }
-        "AWS::S3::BucketPolicy" => {
-            let bucket = props.required_str("Bucket")?;
-            let policy = props.required_document("PolicyDocument")?;
-            state.s3.put_bucket_policy(&bucket, &policy).map_err(|e| failed(&e))?;
-            Ok(Provisioned::new(bucket))
-        }
-        other => Err(super::unsupported(other)),
-    }
+    let name = name_or_generated(props, request, "BucketName", MAX_BUCKET_NAME, true)?;
+    state.s3.create_bucket(&name, &ctx.region, ctx.account(), ctx.now).map_err(|e| failed(&e))?;
+    Ok(bucket_attributes(&name, ctx))
 }
 
-pub(super) fn update(
-    state: &mut SandboxState,
+/// Bucket settings the sandbox does not model (encryption, ownership,
+/// versioning) change nothing it serves.
+fn update_bucket(
+    _state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    _props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
-    match change.request.resource_type {
-        // Bucket settings the sandbox does not model (encryption, ownership,
-        // versioning) change nothing it serves.
-        "AWS::S3::Bucket" => Ok(bucket_attributes(&change.current.physical_id, ctx)),
-        "AWS::S3::BucketPolicy" => {
-            let policy = props.required_document("PolicyDocument")?;
-            state.s3.put_bucket_policy(&change.current.physical_id, &policy).map_err(|e| failed(&e))?;
-            Ok(change.current.clone())
-        }
-        other => Err(super::unsupported(other)),
-    }
+    Ok(bucket_attributes(&change.current.physical_id, ctx))
 }
 
-pub(super) fn delete(
+fn delete_bucket(
     state: &mut SandboxState,
-    resource_type: &str,
+    _ctx: &CallContext,
+    _resource_type: &str,
     current: &Provisioned,
-    _properties: &Json,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
-    match resource_type {
-        "AWS::S3::Bucket" => state.s3.delete_bucket(&current.physical_id).map_err(|e| failed(&e)),
-        "AWS::S3::BucketPolicy" => state.s3.delete_bucket_policy(&current.physical_id).map_err(|e| failed(&e)),
-        other => Err(super::unsupported(other)),
-    }
+    state.s3.delete_bucket(&current.physical_id).map_err(|e| failed(&e))
+}
+
+fn create_policy(
+    state: &mut SandboxState,
+    _ctx: &CallContext,
+    _request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let bucket = props.required_str("Bucket")?;
+    let policy = props.required_document("PolicyDocument")?;
+    state.s3.put_bucket_policy(&bucket, &policy).map_err(|e| failed(&e))?;
+    Ok(Provisioned::new(bucket))
+}
+
+fn update_policy(
+    state: &mut SandboxState,
+    _ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let policy = props.required_document("PolicyDocument")?;
+    state.s3.put_bucket_policy(&change.current.physical_id, &policy).map_err(|e| failed(&e))?;
+    Ok(change.current.clone())
+}
+
+fn delete_policy(
+    state: &mut SandboxState,
+    _ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    state.s3.delete_bucket_policy(&current.physical_id).map_err(|e| failed(&e))
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest};
+use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType};
 use crate::secretsmanager::SecretProperties;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -50,93 +50,104 @@ fn target_connection(state: &SandboxState, props: &Props) -> Result<Map<String, 
     Ok(connection)
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType {
+        name: "AWS::SecretsManager::Secret",
+        create: create_secret,
+        update: update_secret,
+        delete: delete_secret,
+    },
+    ResourceType {
+        name: "AWS::SecretsManager::SecretTargetAttachment",
+        create: create_attachment,
+        update: update_attachment,
+        delete: delete_attachment,
+    },
+];
+
+fn create_secret(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    _props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    match request.resource_type {
-        "AWS::SecretsManager::Secret" => {
-            let properties: SecretProperties = serde_json::from_value(request.properties.clone())
-                .map_err(|error| ProvisionError::validation(request.logical_id, &format!("#: {error}")))?;
-            let arn = state
-                .secretsmanager
-                .create_from_template(
-                    &ctx.region,
-                    &ctx.partition,
-                    ctx.account(),
-                    request.logical_id,
-                    &properties,
-                    ctx.now,
-                )
-                .map_err(|e| failed(&e))?;
-            Ok(secret_attributes(&arn))
-        }
-        "AWS::SecretsManager::SecretTargetAttachment" => {
-            let secret_id = props.required_str("SecretId")?;
-            let connection = target_connection(state, &props)?;
-            let arn = state
-                .secretsmanager
-                .attach_target(&ctx.region, &secret_id, &connection, ctx.now)
-                .map_err(|e| failed(&e))?;
-            Ok(Provisioned::new(arn))
-        }
-        other => Err(super::unsupported(other)),
-    }
+    let properties: SecretProperties = serde_json::from_value(request.properties.clone())
+        .map_err(|error| ProvisionError::validation(request.logical_id, &format!("#: {error}")))?;
+    let arn = state
+        .secretsmanager
+        .create_from_template(&ctx.region, &ctx.partition, ctx.account(), request.logical_id, &properties, ctx.now)
+        .map_err(|e| failed(&e))?;
+    Ok(secret_attributes(&arn))
 }
 
-pub(super) fn update(
+fn update_secret(
     state: &mut SandboxState,
     ctx: &CallContext,
     change: &Change,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
-    match change.request.resource_type {
-        "AWS::SecretsManager::Secret" => {
-            if change.changed("SecretString")
-                && let Some(text) = props.str("SecretString")?
-            {
-                state
-                    .secretsmanager
-                    .put_value(
-                        &ctx.region,
-                        &change.current.physical_id,
-                        crate::secretsmanager::SecretValue::String(text),
-                        None,
-                        None,
-                        ctx.now,
-                    )
-                    .map_err(|e| failed(&e))?;
-            }
-            Ok(change.current.clone())
-        }
-        "AWS::SecretsManager::SecretTargetAttachment" => {
-            let secret_id = props.required_str("SecretId")?;
-            let connection = target_connection(state, &props)?;
-            state
-                .secretsmanager
-                .attach_target(&ctx.region, &secret_id, &connection, ctx.now)
-                .map_err(|e| failed(&e))?;
-            Ok(change.current.clone())
-        }
-        other => Err(super::unsupported(other)),
+    if change.changed("SecretString")
+        && let Some(text) = props.str("SecretString")?
+    {
+        state
+            .secretsmanager
+            .put_value(
+                &ctx.region,
+                &change.current.physical_id,
+                crate::secretsmanager::SecretValue::String(text),
+                None,
+                None,
+                ctx.now,
+            )
+            .map_err(|e| failed(&e))?;
     }
+    Ok(change.current.clone())
 }
 
-pub(super) fn delete(
+/// CloudFormation deletes a stack's secret without a recovery window.
+fn delete_secret(
     state: &mut SandboxState,
     ctx: &CallContext,
-    resource_type: &str,
+    _resource_type: &str,
     current: &Provisioned,
+    _props: &Props,
 ) -> Result<(), ProvisionError> {
-    match resource_type {
-        // CloudFormation deletes a stack's secret without a recovery window.
-        "AWS::SecretsManager::Secret" => {
-            state.secretsmanager.force_delete(&ctx.region, &current.physical_id, ctx.now).map_err(|e| failed(&e))
-        }
-        // Detaching leaves the secret's connection details in place, as AWS does.
-        "AWS::SecretsManager::SecretTargetAttachment" => Ok(()),
-        other => Err(super::unsupported(other)),
-    }
+    state.secretsmanager.force_delete(&ctx.region, &current.physical_id, ctx.now).map_err(|e| failed(&e))
+}
+
+/// Attaches the target's connection details to the secret; returns the secret's ARN.
+fn attach(state: &mut SandboxState, ctx: &CallContext, props: &Props) -> Result<String, ProvisionError> {
+    let secret_id = props.required_str("SecretId")?;
+    let connection = target_connection(state, props)?;
+    state.secretsmanager.attach_target(&ctx.region, &secret_id, &connection, ctx.now).map_err(|e| failed(&e))
+}
+
+fn create_attachment(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    Ok(Provisioned::new(attach(state, ctx, props)?))
+}
+
+fn update_attachment(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    attach(state, ctx, props)?;
+    Ok(change.current.clone())
+}
+
+/// Detaching leaves the secret's connection details in place, as AWS does.
+fn delete_attachment(
+    _state: &mut SandboxState,
+    _ctx: &CallContext,
+    _resource_type: &str,
+    _current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    Ok(())
 }

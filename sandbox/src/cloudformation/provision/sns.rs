@@ -7,7 +7,8 @@
 use serde_json::Value as Json;
 
 use super::{
-    Change, Props, ProvisionError, Provisioned, ResourceRequest, endpoint, name_or_generated, outcome, output_str,
+    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, endpoint, name_or_generated, outcome,
+    output_str,
 };
 use crate::protocol::value::Value;
 use crate::service::CallContext;
@@ -75,66 +76,187 @@ fn subscribe(
     Ok(output_str(&output, &["SubscriptionArn"]).unwrap_or_default())
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::SNS::Topic", create: create_topic, update: update_topic, delete: delete_topic },
+    ResourceType {
+        name: "AWS::SNS::Subscription",
+        create: create_subscription,
+        update: update_subscription,
+        delete: delete_subscription,
+    },
+    ResourceType { name: "AWS::SNS::TopicPolicy", create: create_policy, update: update_policy, delete: delete_policy },
+];
+
+fn create_topic(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    match request.resource_type {
-        "AWS::SNS::Topic" => {
-            let fifo = props.bool("FifoTopic")? == Some(true);
-            let mut name = name_or_generated(&props, request, "TopicName", if fifo { 251 } else { 256 }, false)?;
-            if fifo && !name.ends_with(".fifo") {
-                name.push_str(".fifo");
-            }
-            let arn = format!("arn:{}:sns:{}:{}:{name}", ctx.partition, ctx.region, ctx.account());
-            if state.sns.topics.contains_key(&arn) {
-                return Err(ProvisionError::already_exists(request.resource_type, &arn));
-            }
-            let mut params = vec![param("Name", name)];
-            let mut n = 0;
-            for attribute in TOPIC_ATTRIBUTES {
-                if let Some(value) = props.str(attribute)? {
-                    n += 1;
-                    params.push(param(&format!("Attributes.entry.{n}.key"), *attribute));
-                    params.push(param(&format!("Attributes.entry.{n}.value"), value));
-                }
-            }
-            for (i, (key, value)) in props.tags()?.into_iter().enumerate() {
-                params.push(param(&format!("Tags.member.{}.Key", i + 1), key));
-                params.push(param(&format!("Tags.member.{}.Value", i + 1), value));
-            }
-            let output = call(state, ctx, "CreateTopic", params)?;
-            let arn = output_str(&output, &["TopicArn"]).unwrap_or(arn);
-            // The topic's inline `Subscription` list.
-            for subscription in props.objects("Subscription")? {
-                if let Err(error) = subscribe(state, ctx, &arn, &subscription) {
-                    // A failed create leaves nothing behind.
-                    let _ = call(state, ctx, "DeleteTopic", vec![param("TopicArn", arn.as_str())]);
-                    return Err(error);
-                }
-            }
-            Ok(topic_attributes(&arn))
-        }
-        "AWS::SNS::Subscription" => {
-            let topic_arn = props.required_str("TopicArn")?;
-            props.required_str("Protocol")?;
-            let arn = subscribe(state, ctx, &topic_arn, &props)?;
-            Ok(Provisioned::new(arn.clone()).with("Arn", arn))
-        }
-        "AWS::SNS::TopicPolicy" => {
-            let document = props.required_document("PolicyDocument")?;
-            let topics = props.strings("Topics")?;
-            if topics.is_empty() {
-                return Err(props.missing("Topics"));
-            }
-            set_policies(state, ctx, &topics, &document)?;
-            let id = super::generated_name(request.stack_name, request.logical_id, 256, false);
-            Ok(Provisioned::new(id.clone()).with("Id", id))
-        }
-        other => Err(super::unsupported(other)),
+    let fifo = props.bool("FifoTopic")? == Some(true);
+    let mut name = name_or_generated(props, request, "TopicName", if fifo { 251 } else { 256 }, false)?;
+    if fifo && !name.ends_with(".fifo") {
+        name.push_str(".fifo");
     }
+    let arn = format!("arn:{}:sns:{}:{}:{name}", ctx.partition, ctx.region, ctx.account());
+    if state.sns.topics.contains_key(&arn) {
+        return Err(ProvisionError::already_exists(request.resource_type, &arn));
+    }
+    let mut params = vec![param("Name", name)];
+    let mut n = 0;
+    for attribute in TOPIC_ATTRIBUTES {
+        if let Some(value) = props.str(attribute)? {
+            n += 1;
+            params.push(param(&format!("Attributes.entry.{n}.key"), *attribute));
+            params.push(param(&format!("Attributes.entry.{n}.value"), value));
+        }
+    }
+    for (i, (key, value)) in props.tags()?.into_iter().enumerate() {
+        params.push(param(&format!("Tags.member.{}.Key", i + 1), key));
+        params.push(param(&format!("Tags.member.{}.Value", i + 1), value));
+    }
+    let output = call(state, ctx, "CreateTopic", params)?;
+    let arn = output_str(&output, &["TopicArn"]).unwrap_or(arn);
+    // The topic's inline `Subscription` list.
+    for subscription in props.objects("Subscription")? {
+        if let Err(error) = subscribe(state, ctx, &arn, &subscription) {
+            // A failed create leaves nothing behind.
+            let _ = call(state, ctx, "DeleteTopic", vec![param("TopicArn", arn.as_str())]);
+            return Err(error);
+        }
+    }
+    Ok(topic_attributes(&arn))
+}
+
+fn update_topic(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let id = &change.current.physical_id;
+    for attribute in TOPIC_ATTRIBUTES.iter().filter(|name| **name != "FifoTopic") {
+        if change.changed(attribute) {
+            let value = props.str(attribute)?.unwrap_or_default();
+            set_attribute(state, ctx, "SetTopicAttributes", param("TopicArn", id.as_str()), attribute, value)?;
+        }
+    }
+    Ok(topic_attributes(id))
+}
+
+fn delete_topic(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    call(state, ctx, "DeleteTopic", vec![param("TopicArn", current.physical_id.as_str())]).map(drop)
+}
+
+fn create_subscription(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let topic_arn = props.required_str("TopicArn")?;
+    props.required_str("Protocol")?;
+    let arn = subscribe(state, ctx, &topic_arn, props)?;
+    Ok(Provisioned::new(arn.clone()).with("Arn", arn))
+}
+
+fn update_subscription(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let id = &change.current.physical_id;
+    for attribute in SUBSCRIPTION_ATTRIBUTES {
+        if change.changed(attribute) {
+            let value = attribute_value(props, attribute)?.unwrap_or_default();
+            set_attribute(
+                state,
+                ctx,
+                "SetSubscriptionAttributes",
+                param("SubscriptionArn", id.as_str()),
+                attribute,
+                value,
+            )?;
+        }
+    }
+    Ok(Provisioned::new(id.clone()).with("Arn", id.clone()))
+}
+
+fn delete_subscription(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    call(state, ctx, "Unsubscribe", vec![param("SubscriptionArn", current.physical_id.as_str())]).map(drop)
+}
+
+/// SetTopicAttributes or SetSubscriptionAttributes of one attribute.
+fn set_attribute(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    operation: &str,
+    target: (String, String),
+    name: &str,
+    value: String,
+) -> Result<(), ProvisionError> {
+    call(state, ctx, operation, vec![target, param("AttributeName", name), param("AttributeValue", value)]).map(drop)
+}
+
+fn create_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let (document, topics) = super::policy_targets(props, "Topics")?;
+    set_policies(state, ctx, &topics, &document)?;
+    Ok(super::policy_resource(request))
+}
+
+fn update_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let document = props.required_document("PolicyDocument")?;
+    let topics = props.strings("Topics")?;
+    let old = Props { logical_id: "", value: change.previous }.strings("Topics")?;
+    for dropped in old.iter().filter(|topic| !topics.contains(topic)) {
+        let policy = default_policy(ctx, dropped);
+        // A topic deleted meanwhile has no policy to reset.
+        if state.sns.topics.contains_key(dropped) {
+            set_policies(state, ctx, std::slice::from_ref(dropped), &policy)?;
+        }
+    }
+    set_policies(state, ctx, &topics, &document)?;
+    Ok(super::policy_attributes(&change.current.physical_id))
+}
+
+/// Deleting the policy resource gives the topics SNS's default policy back.
+fn delete_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    _current: &Provisioned,
+    props: &Props,
+) -> Result<(), ProvisionError> {
+    let topics = props.strings("Topics")?;
+    let live: Vec<String> = topics.into_iter().filter(|topic| state.sns.topics.contains_key(topic)).collect();
+    for topic in &live {
+        let policy = default_policy(ctx, topic);
+        set_policies(state, ctx, std::slice::from_ref(topic), &policy)?;
+    }
+    Ok(())
 }
 
 fn set_policies(
@@ -144,11 +266,13 @@ fn set_policies(
     policy: &str,
 ) -> Result<(), ProvisionError> {
     for topic in topics {
-        call(
+        set_attribute(
             state,
             ctx,
             "SetTopicAttributes",
-            vec![param("TopicArn", topic.as_str()), param("AttributeName", "Policy"), param("AttributeValue", policy)],
+            param("TopicArn", topic.as_str()),
+            "Policy",
+            policy.to_owned(),
         )?;
     }
     Ok(())
@@ -172,94 +296,4 @@ fn default_policy(ctx: &CallContext, topic_arn: &str) -> String {
         }]
     })
     .to_string()
-}
-
-pub(super) fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
-    let id = change.current.physical_id.clone();
-    match change.request.resource_type {
-        "AWS::SNS::Topic" => {
-            for attribute in TOPIC_ATTRIBUTES.iter().filter(|name| **name != "FifoTopic") {
-                if change.changed(attribute) {
-                    let value = props.str(attribute)?.unwrap_or_default();
-                    call(
-                        state,
-                        ctx,
-                        "SetTopicAttributes",
-                        vec![
-                            param("TopicArn", id.as_str()),
-                            param("AttributeName", *attribute),
-                            param("AttributeValue", value),
-                        ],
-                    )?;
-                }
-            }
-            Ok(topic_attributes(&id))
-        }
-        "AWS::SNS::Subscription" => {
-            for attribute in SUBSCRIPTION_ATTRIBUTES {
-                if change.changed(attribute) {
-                    let value = attribute_value(&props, attribute)?.unwrap_or_default();
-                    call(
-                        state,
-                        ctx,
-                        "SetSubscriptionAttributes",
-                        vec![
-                            param("SubscriptionArn", id.as_str()),
-                            param("AttributeName", *attribute),
-                            param("AttributeValue", value),
-                        ],
-                    )?;
-                }
-            }
-            Ok(Provisioned::new(id.clone()).with("Arn", id))
-        }
-        "AWS::SNS::TopicPolicy" => {
-            let document = props.required_document("PolicyDocument")?;
-            let topics = props.strings("Topics")?;
-            let old = Props { logical_id: "", value: change.previous }.strings("Topics")?;
-            for dropped in old.iter().filter(|topic| !topics.contains(topic)) {
-                let policy = default_policy(ctx, dropped);
-                // A topic deleted meanwhile has no policy to reset.
-                if state.sns.topics.contains_key(dropped) {
-                    set_policies(state, ctx, std::slice::from_ref(dropped), &policy)?;
-                }
-            }
-            set_policies(state, ctx, &topics, &document)?;
-            Ok(Provisioned::new(id.clone()).with("Id", id))
-        }
-        other => Err(super::unsupported(other)),
-    }
-}
-
-pub(super) fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    properties: &Json,
-) -> Result<(), ProvisionError> {
-    match resource_type {
-        "AWS::SNS::Topic" => {
-            call(state, ctx, "DeleteTopic", vec![param("TopicArn", current.physical_id.as_str())])?;
-        }
-        "AWS::SNS::Subscription" => {
-            call(state, ctx, "Unsubscribe", vec![param("SubscriptionArn", current.physical_id.as_str())])?;
-        }
-        "AWS::SNS::TopicPolicy" => {
-            // Deleting the policy resource gives the topics SNS's default policy back.
-            let topics = Props { logical_id: "", value: properties }.strings("Topics")?;
-            let live: Vec<String> = topics.into_iter().filter(|topic| state.sns.topics.contains_key(topic)).collect();
-            for topic in &live {
-                let policy = default_policy(ctx, topic);
-                set_policies(state, ctx, std::slice::from_ref(topic), &policy)?;
-            }
-        }
-        other => return Err(super::unsupported(other)),
-    }
-    Ok(())
 }

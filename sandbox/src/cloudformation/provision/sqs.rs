@@ -5,7 +5,8 @@
 use serde_json::{Value as Json, json};
 
 use super::{
-    Change, Props, ProvisionError, Provisioned, ResourceRequest, endpoint, name_or_generated, outcome, output_str,
+    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, endpoint, name_or_generated, outcome,
+    output_str,
 };
 use crate::protocol::value::Value;
 use crate::service::CallContext;
@@ -55,44 +56,99 @@ fn queue_attributes(ctx: &CallContext, url: &str) -> Provisioned {
         .with("QueueUrl", url)
 }
 
-pub(super) fn create(
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::SQS::Queue", create: create_queue, update: update_queue, delete: delete_queue },
+    ResourceType { name: "AWS::SQS::QueuePolicy", create: create_policy, update: update_policy, delete: delete_policy },
+];
+
+fn create_queue(
     state: &mut SandboxState,
     ctx: &CallContext,
     request: &ResourceRequest,
+    props: &Props,
 ) -> Result<Provisioned, ProvisionError> {
-    let props = Props::of(request);
-    match request.resource_type {
-        "AWS::SQS::Queue" => {
-            let fifo = props.bool("FifoQueue")? == Some(true);
-            let mut name = name_or_generated(&props, request, "QueueName", if fifo { 75 } else { 80 }, false)?;
-            if fifo && !name.ends_with(".fifo") {
-                name.push_str(".fifo");
-            }
-            if state.sqs.queues.contains_key(&format!("{}/{name}", ctx.region)) {
-                return Err(ProvisionError::already_exists(request.resource_type, &name));
-            }
-            let mut attributes = attributes_of(&props)?;
-            if fifo {
-                attributes.insert("FifoQueue".into(), json!("true"));
-            }
-            let tags: serde_json::Map<String, Json> = props.tags()?.into_iter().map(|(k, v)| (k, json!(v))).collect();
-            let output =
-                call(state, ctx, "CreateQueue", json!({"QueueName": name, "Attributes": attributes, "tags": tags}))?;
-            let url = output_str(&output, &["QueueUrl"]).unwrap_or_default();
-            Ok(queue_attributes(ctx, &url))
-        }
-        "AWS::SQS::QueuePolicy" => {
-            let document = props.required_document("PolicyDocument")?;
-            let queues = props.strings("Queues")?;
-            if queues.is_empty() {
-                return Err(props.missing("Queues"));
-            }
-            set_policy(state, ctx, &queues, &document)?;
-            let id = super::generated_name(request.stack_name, request.logical_id, 256, false);
-            Ok(Provisioned::new(id.clone()).with("Id", id))
-        }
-        other => Err(super::unsupported(other)),
+    let fifo = props.bool("FifoQueue")? == Some(true);
+    let mut name = name_or_generated(props, request, "QueueName", if fifo { 75 } else { 80 }, false)?;
+    if fifo && !name.ends_with(".fifo") {
+        name.push_str(".fifo");
     }
+    if state.sqs.queues.contains_key(&format!("{}/{name}", ctx.region)) {
+        return Err(ProvisionError::already_exists(request.resource_type, &name));
+    }
+    let mut attributes = attributes_of(props)?;
+    if fifo {
+        attributes.insert("FifoQueue".into(), json!("true"));
+    }
+    let tags: serde_json::Map<String, Json> = props.tags()?.into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let output = call(state, ctx, "CreateQueue", json!({"QueueName": name, "Attributes": attributes, "tags": tags}))?;
+    let url = output_str(&output, &["QueueUrl"]).unwrap_or_default();
+    Ok(queue_attributes(ctx, &url))
+}
+
+fn update_queue(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let id = &change.current.physical_id;
+    let attributes = attributes_of(props)?;
+    call(state, ctx, "SetQueueAttributes", json!({"QueueUrl": id, "Attributes": attributes}))?;
+    Ok(queue_attributes(ctx, id))
+}
+
+fn delete_queue(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    current: &Provisioned,
+    _props: &Props,
+) -> Result<(), ProvisionError> {
+    call(state, ctx, "DeleteQueue", json!({"QueueUrl": current.physical_id})).map(drop)
+}
+
+fn create_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    request: &ResourceRequest,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let (document, queues) = super::policy_targets(props, "Queues")?;
+    set_policy(state, ctx, &queues, &document)?;
+    Ok(super::policy_resource(request))
+}
+
+fn update_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    change: &Change,
+    props: &Props,
+) -> Result<Provisioned, ProvisionError> {
+    let document = props.required_document("PolicyDocument")?;
+    let queues = props.strings("Queues")?;
+    let old = Props { logical_id: "", value: change.previous }.strings("Queues")?;
+    let dropped: Vec<String> = old.into_iter().filter(|queue| !queues.contains(queue)).collect();
+    set_policy(state, ctx, &dropped, "")?;
+    set_policy(state, ctx, &queues, &document)?;
+    Ok(super::policy_attributes(&change.current.physical_id))
+}
+
+/// An empty Policy attribute removes the queue's policy.
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>
+fn delete_policy(
+    state: &mut SandboxState,
+    ctx: &CallContext,
+    _resource_type: &str,
+    _current: &Provisioned,
+    props: &Props,
+) -> Result<(), ProvisionError> {
+    for queue in props.strings("Queues")? {
+        match set_policy(state, ctx, std::slice::from_ref(&queue), "") {
+            Err(error) if error.code == super::HandlerErrorCode::NotFound => {}
+            other => other?,
+        }
+    }
+    Ok(())
 }
 
 fn set_policy(
@@ -103,59 +159,6 @@ fn set_policy(
 ) -> Result<(), ProvisionError> {
     for queue in queues {
         call(state, ctx, "SetQueueAttributes", json!({"QueueUrl": queue, "Attributes": {"Policy": policy}}))?;
-    }
-    Ok(())
-}
-
-pub(super) fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-) -> Result<Provisioned, ProvisionError> {
-    let props = change.props();
-    let id = change.current.physical_id.clone();
-    match change.request.resource_type {
-        "AWS::SQS::Queue" => {
-            let attributes = attributes_of(&props)?;
-            call(state, ctx, "SetQueueAttributes", json!({"QueueUrl": id, "Attributes": attributes}))?;
-            Ok(queue_attributes(ctx, &id))
-        }
-        "AWS::SQS::QueuePolicy" => {
-            let document = props.required_document("PolicyDocument")?;
-            let queues = props.strings("Queues")?;
-            let old = Props { logical_id: "", value: change.previous }.strings("Queues")?;
-            let dropped: Vec<String> = old.into_iter().filter(|queue| !queues.contains(queue)).collect();
-            set_policy(state, ctx, &dropped, "")?;
-            set_policy(state, ctx, &queues, &document)?;
-            Ok(Provisioned::new(id.clone()).with("Id", id))
-        }
-        other => Err(super::unsupported(other)),
-    }
-}
-
-pub(super) fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    properties: &Json,
-) -> Result<(), ProvisionError> {
-    match resource_type {
-        "AWS::SQS::Queue" => {
-            call(state, ctx, "DeleteQueue", json!({"QueueUrl": current.physical_id}))?;
-        }
-        "AWS::SQS::QueuePolicy" => {
-            // An empty Policy attribute removes the queue's policy.
-            // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
-            let queues = Props { logical_id: "", value: properties }.strings("Queues")?;
-            for queue in queues {
-                match set_policy(state, ctx, std::slice::from_ref(&queue), "") {
-                    Err(error) if error.code == super::HandlerErrorCode::NotFound => {}
-                    other => other?,
-                }
-            }
-        }
-        other => return Err(super::unsupported(other)),
     }
     Ok(())
 }
