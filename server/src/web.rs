@@ -189,7 +189,9 @@ async fn history_csv(backend: Arc<dyn HistoryBackend>, filter: HistoryFilter) ->
             }
         },
     );
-    let body = Body::from_stream(futures_util::StreamExt::chain(head, rows));
+    // Fused: a body may be polled again after its end (the compression
+    // layer does), which an unfused `unfold` answers with a panic.
+    let body = Body::from_stream(futures_util::StreamExt::fuse(futures_util::StreamExt::chain(head, rows)));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

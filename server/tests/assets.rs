@@ -111,3 +111,13 @@ async fn pages_are_compressed_on_the_fly_and_never_stored() {
     assert_eq!(header_of(&headers, header::CONTENT_ENCODING), "gzip");
     assert!(ungzip(&body).contains("<!DOCTYPE html>"));
 }
+
+#[tokio::test]
+async fn the_streamed_csv_export_is_compressed_whole() {
+    let world = World::new().await;
+    let app = world.app(world.auth().await);
+    let (status, headers, body) = fetch(&app, "/history.csv?state=ALARM", Some("gzip,deflate,br")).await;
+    assert_eq!(status, StatusCode::OK, "{headers:?}");
+    assert_eq!(header_of(&headers, header::CONTENT_ENCODING), "br");
+    assert!(unbrotli(&body).starts_with("timestamp,alarm_name,"), "{headers:?}");
+}
