@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
@@ -150,12 +149,7 @@ async fn a_lab_deployed_by_hand_is_adopted_retuned_through_its_stack_and_torn_do
         return;
     };
     let world = World::new().await;
-    let lab = Arc::new(ServerLab::new(
-        world.aws.clone(),
-        world.db.clone(),
-        support::REGION.into(),
-        keywatch_app::api::connection::AwsMode::Sandbox,
-    ));
+    let lab = world.lab_over(world.aws.clone());
     let alarms = ServerAlarms::new(world.aws.clone(), world.db.clone(), lab.clone());
     deploy_by_hand(&world, &originals).await;
 

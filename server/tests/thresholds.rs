@@ -40,12 +40,7 @@ struct Harness {
 
 async fn harness() -> Harness {
     let world = World::new().await;
-    let lab = Arc::new(ServerLab::new(
-        world.aws.clone(),
-        world.db.clone(),
-        support::REGION.into(),
-        keywatch_app::api::connection::AwsMode::Sandbox,
-    ));
+    let lab = world.lab_over(world.aws.clone());
     let thresholds = ServerAlarms::new(world.aws.clone(), world.db.clone(), lab.clone());
     // Change-set changes are finished by the stack watcher, as the console runs it.
     let (watching, stopped) = tokio::sync::watch::channel(false);
@@ -385,12 +380,7 @@ fn signing_as(world: &World, access_key: &str) -> (Arc<ServerLab>, ServerAlarms)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
         .build();
     let aws = keywatch::aws::Aws::new(sdk_config);
-    let lab = Arc::new(ServerLab::new(
-        aws.clone(),
-        world.db.clone(),
-        support::REGION.into(),
-        keywatch_app::api::connection::AwsMode::Sandbox,
-    ));
+    let lab = world.lab_over(aws.clone());
     let alarms = ServerAlarms::new(aws, world.db.clone(), lab.clone());
     (lab, alarms)
 }

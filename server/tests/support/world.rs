@@ -148,15 +148,22 @@ impl World {
         self.ports_over(self.aws.clone(), self.settings())
     }
 
-    /// The console's services calling AWS through `aws` (an unreachable
-    /// endpoint, credentials that fail...) and showing `settings`.
-    pub fn ports_over(&self, aws: Aws, settings: ConsoleSettings) -> Ports {
-        let lab = Arc::new(keywatch::lab::ServerLab::new(
-            aws.clone(),
+    /// The lab service over this world's database and sandbox, calling
+    /// AWS through `aws` (the world's own clients, or ones signing with
+    /// another key), as the console builds it.
+    pub fn lab_over(&self, aws: Aws) -> Arc<keywatch::lab::ServerLab> {
+        Arc::new(keywatch::lab::ServerLab::new(
+            aws,
             self.db.clone(),
             REGION.into(),
             keywatch_app::api::connection::AwsMode::Sandbox,
-        ));
+        ))
+    }
+
+    /// The console's services calling AWS through `aws` (an unreachable
+    /// endpoint, credentials that fail...) and showing `settings`.
+    pub fn ports_over(&self, aws: Aws, settings: ConsoleSettings) -> Ports {
+        let lab = self.lab_over(aws.clone());
         let attack = keywatch::attack::ServerAttack::new(
             aws.clone(),
             self.db.clone(),
