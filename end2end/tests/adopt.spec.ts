@@ -110,7 +110,7 @@ test("a lab deployed by hand with the AWS CLI is recognised, adopted, managed an
   await page.goto("/alarms");
   const alarms = page.getByRole("table", { name: "Alarms" });
   await expect(alarms).toContainText(ALARM);
-  await alarms.getByRole("link", { name: ALARM }).click();
+  await alarms.getByRole("link", { name: ALARM, exact: true }).click();
   await hydrated(page);
   await expect(page.getByTestId("change-path")).toContainText(`Owned by the stack ${LOGGING}`);
   await expect(page.getByTestId("change-path")).toContainText("the stack's own template through a change set");
