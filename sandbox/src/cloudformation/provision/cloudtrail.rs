@@ -6,7 +6,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated, outcome};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated, outcome};
 use crate::protocol::value::Value;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -101,12 +101,7 @@ fn set_logging(state: &mut SandboxState, ctx: &CallContext, name: &str, logging:
 pub(super) const RESOURCE_TYPES: &[ResourceType] =
     &[ResourceType { name: "AWS::CloudTrail::Trail", create, update, delete }];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let is_logging = props.bool("IsLogging")?.ok_or_else(|| props.missing("IsLogging"))?;
     props.required_str("S3BucketName")?;
     let name = name_or_generated(props, request, "TrailName", 128, false)?;
@@ -128,12 +123,7 @@ fn create(
     attributes(state, ctx, &name)
 }
 
-fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let name = change.current.physical_id.clone();
     let mut input = trail_input(props, &name)?;
     // A removed log delivery is cleared with empty strings.
@@ -155,13 +145,7 @@ fn update(
     attributes(state, ctx, &name)
 }
 
-fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteTrail", json!({"Name": current.physical_id}))?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 use serde_json::{Value as Json, json};
 
 use super::{
-    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated,
+    Create, Delete, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated,
     outcome,
 };
 use crate::cloudwatch::alarm_arn;
@@ -76,12 +76,7 @@ fn put_input(props: &Props, name: &str) -> Result<Json, ProvisionError> {
 pub(super) const RESOURCE_TYPES: &[ResourceType] =
     &[ResourceType { name: "AWS::CloudWatch::Alarm", create, update, delete }];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let name = name_or_generated(props, request, "AlarmName", 255, false)?;
     // PutMetricAlarm would overwrite an alarm of the same name; the
     // resource handler refuses to take over one it did not create.
@@ -96,12 +91,7 @@ fn attributes(ctx: &CallContext, name: &str) -> Provisioned {
     Provisioned::new(name).with("Arn", alarm_arn(&ctx.partition, &ctx.region, ctx.account(), name))
 }
 
-fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let name = change.current.physical_id.clone();
     if state.cloudwatch.alarm(&ctx.region, &name).is_none() {
         return Err(ProvisionError::not_found(change.request.resource_type, &name));
@@ -110,13 +100,7 @@ fn update(
     Ok(attributes(ctx, &name))
 }
 
-fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteAlarms", json!({"AlarmNames": [current.physical_id]}))?;
     Ok(())
 }

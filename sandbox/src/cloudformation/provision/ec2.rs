@@ -10,12 +10,11 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, generated_name};
 use crate::ec2::{
     self, Address, Ec2State, InternetGateway, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc, ec2_id,
 };
 use crate::error::AwsError;
-use crate::service::CallContext;
 use crate::state::SandboxState;
 
 fn failed(error: AwsError) -> ProvisionError {
@@ -86,12 +85,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::EC2::SecurityGroupEgress", create, update, delete },
 ];
 
-fn create(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state: sandbox, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.ec2;
     match request.resource_type {
         "AWS::EC2::VPC" => {
@@ -258,12 +252,7 @@ fn route_of(state: &Ec2State, props: &Props, table_id: &str, destination: &str) 
     state.route(table_id, destination, gateway_id, nat_gateway_id).map_err(failed)
 }
 
-fn update(
-    sandbox: &mut SandboxState,
-    _ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state: sandbox, change, props, .. }: Update) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.ec2;
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
@@ -344,13 +333,7 @@ fn used_elsewhere(sandbox: &SandboxState, id: &str) -> bool {
         || sandbox.ecs.services.values().any(|s| s.subnets.contains(&id) || s.security_groups.contains(&id))
 }
 
-fn delete(
-    sandbox: &mut SandboxState,
-    _ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state: sandbox, resource_type, current, .. }: Delete) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSubnet.html and
     // API_DeleteSecurityGroup.html: not while network interfaces (load

@@ -2,10 +2,8 @@
 //! that holds images fails, as on AWS, unless `EmptyOnDelete` is true.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-repository.html>
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated};
 use crate::ecr::NewRepository;
-use crate::service::CallContext;
-use crate::state::SandboxState;
 
 /// Repository names: at most 256 characters, lower case.
 const MAX_REPOSITORY_NAME: usize = 256;
@@ -29,12 +27,7 @@ fn nested_str(props: &Props, object: &str, name: &str) -> Result<Option<String>,
 pub(super) const RESOURCE_TYPES: &[ResourceType] =
     &[ResourceType { name: "AWS::ECR::Repository", create, update, delete }];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let name = name_or_generated(props, request, "RepositoryName", MAX_REPOSITORY_NAME, true)?;
     let scan_on_push = match props.object("ImageScanningConfiguration")? {
         Some(nested) => nested.bool("ScanOnPush")?.unwrap_or(false),
@@ -54,24 +47,13 @@ fn create(
     Ok(repository_attributes(&repository.name, &repository.arn, &repository.uri))
 }
 
-fn update(
-    _state: &mut SandboxState,
-    _ctx: &CallContext,
-    change: &Change,
-    _props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { change, .. }: Update) -> Result<Provisioned, ProvisionError> {
     // Scanning, mutability and lifecycle settings do not change what the
     // sandbox serves; the name (create-only) is handled by replacement.
     Ok(change.current.clone())
 }
 
-fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, ctx, current, props, .. }: Delete) -> Result<(), ProvisionError> {
     let empty_on_delete =
         props.get("EmptyOnDelete").is_some_and(|value| value.as_bool() == Some(true) || value.as_str() == Some("true"));
     state

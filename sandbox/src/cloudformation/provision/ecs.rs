@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name, name_or_generated,
+    Create, Delete, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, Update, generated_name,
+    name_or_generated,
 };
 use crate::ecs::{
     self, Cluster, ContainerDefinition, PortMapping, RunnableService, Service, ServiceLoadBalancer, TaskDefinition,
@@ -166,12 +167,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::ECS::Service", create, update, delete },
 ];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     match request.resource_type {
         "AWS::ECS::Cluster" => {
             let name = name_or_generated(props, request, "ClusterName", 255, false)?;
@@ -222,12 +218,7 @@ fn create(
     }
 }
 
-fn update(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state, change, props, .. }: Update) -> Result<Provisioned, ProvisionError> {
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -265,13 +256,7 @@ fn update(
     }
 }
 
-fn delete(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, resource_type, current, .. }: Delete) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     let deleted = match resource_type {
         "AWS::ECS::Cluster" => {

@@ -9,11 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated};
 use crate::elbv2::{self, ElbState, Listener, LoadBalancer, TargetGroup};
 use crate::error::AwsError;
-use crate::service::CallContext;
-use crate::state::SandboxState;
 
 fn failed(error: AwsError) -> ProvisionError {
     ProvisionError::service("ElasticLoadBalancingV2", &error)
@@ -91,12 +89,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::ElasticLoadBalancingV2::Listener", create, update, delete },
 ];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     match request.resource_type {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
             let name = name_or_generated(props, request, "Name", 32, false)?;
@@ -192,12 +185,7 @@ fn create(
     }
 }
 
-fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -244,13 +232,7 @@ fn update(
     }
 }
 
-fn delete(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, resource_type, current, .. }: Delete) -> Result<(), ProvisionError> {
     let id = current.physical_id.as_str();
     let deleted = match resource_type {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => state.elb.delete_load_balancer(id),

@@ -7,13 +7,12 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, generated_name,
+    Create, Delete, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceType, Update, generated_name,
     name_or_generated,
 };
 use crate::error::AwsError;
 use crate::iam::{self, IamState, InstanceProfile, ManagedPolicy, Role};
 use crate::service::CallContext;
-use crate::state::SandboxState;
 
 fn failed(error: AwsError) -> ProvisionError {
     ProvisionError::service("Iam", &error)
@@ -84,12 +83,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::IAM::InstanceProfile", create, update, delete },
 ];
 
-fn create(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state: sandbox, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.iam;
     match request.resource_type {
         "AWS::IAM::Role" => {
@@ -211,12 +205,7 @@ fn create(
     }
 }
 
-fn update(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state: sandbox, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.iam;
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
@@ -311,13 +300,7 @@ fn detach_inline(state: &mut IamState, props: &Props) -> Result<(), ProvisionErr
     Ok(())
 }
 
-fn delete(
-    sandbox: &mut SandboxState,
-    _ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state: sandbox, resource_type, current, props, .. }: Delete) -> Result<(), ProvisionError> {
     let state = &mut sandbox.iam;
     let id = current.physical_id.as_str();
     match resource_type {

@@ -7,11 +7,10 @@
 use serde_json::{Value as Json, json};
 
 use super::{
-    Change, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, outcome, output_str,
+    Create, Delete, HandlerErrorCode, Props, ProvisionError, Provisioned, ResourceType, Update, outcome, output_str,
 };
 use crate::kms::{KeyState, KmsState, api};
 use crate::service::CallContext;
-use crate::state::SandboxState;
 
 /// CloudFormation's default `PendingWindowInDays` for a key's deletion.
 const DEFAULT_PENDING_WINDOW_DAYS: i64 = 30;
@@ -36,12 +35,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::KMS::Alias", create, update, delete },
 ];
 
-fn create(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state: sandbox, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.kms;
     match request.resource_type {
         "AWS::KMS::Key" => {
@@ -91,12 +85,7 @@ fn create(
     }
 }
 
-fn update(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state: sandbox, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let state = &mut sandbox.kms;
     let id = change.current.physical_id.clone();
     match change.request.resource_type {
@@ -156,13 +145,7 @@ fn update(
     }
 }
 
-fn delete(
-    sandbox: &mut SandboxState,
-    ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state: sandbox, ctx, resource_type, current, props }: Delete) -> Result<(), ProvisionError> {
     let state = &mut sandbox.kms;
     match resource_type {
         "AWS::KMS::Key" => {

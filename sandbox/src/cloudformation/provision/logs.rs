@@ -5,7 +5,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated, outcome};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated, outcome};
 use crate::protocol::value::Value;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -62,12 +62,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     },
 ];
 
-fn create_group(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_group(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let name = name_or_generated(props, request, "LogGroupName", 512, false)?;
     if state.logs.group(&ctx.region, &name).is_ok() {
         let identifier = json!({"/properties/LogGroupName": name}).to_string();
@@ -86,12 +81,7 @@ fn create_group(
     Ok(group_attributes(ctx, &name))
 }
 
-fn update_group(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_group(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let name = &change.current.physical_id;
     if change.changed("RetentionInDays") {
         match props.int("RetentionInDays")? {
@@ -104,45 +94,23 @@ fn update_group(
     Ok(group_attributes(ctx, name))
 }
 
-fn delete_group(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_group(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteLogGroup", json!({"logGroupName": current.physical_id})).map(drop)
 }
 
-fn create_stream(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_stream(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let group = props.required_str("LogGroupName")?;
     let name = name_or_generated(props, request, "LogStreamName", 512, false)?;
     call(state, ctx, "CreateLogStream", json!({"logGroupName": group, "logStreamName": name}))?;
     Ok(Provisioned::new(name))
 }
 
-fn update_stream(
-    _state: &mut SandboxState,
-    _ctx: &CallContext,
-    change: &Change,
-    _props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_stream(Update { change, .. }: Update) -> Result<Provisioned, ProvisionError> {
     Ok(Provisioned::new(change.current.physical_id.clone()))
 }
 
 /// CloudWatch Logs' DeleteLogStream, which the sandbox serves no API for.
-fn delete_stream(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_stream(Delete { state, ctx, current, props, .. }: Delete) -> Result<(), ProvisionError> {
     let group = props.str("LogGroupName")?.unwrap_or_default();
     if let Some(found) = state.logs.regions.get_mut(&ctx.region).and_then(|groups| groups.get_mut(&group))
         && found.streams.remove(&current.physical_id).is_some()
@@ -170,12 +138,7 @@ fn put_metric_filter(
     call(state, ctx, "PutMetricFilter", input).map(drop)
 }
 
-fn create_metric_filter(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_metric_filter(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let group = props.required_str("LogGroupName")?;
     let pattern = props.required_str("FilterPattern")?;
     let transformations = transformations(props)?;
@@ -189,12 +152,7 @@ fn create_metric_filter(
     Ok(Provisioned::new(name))
 }
 
-fn update_metric_filter(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_metric_filter(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let name = &change.current.physical_id;
     let group = props.required_str("LogGroupName")?;
     let pattern = props.required_str("FilterPattern")?;
@@ -202,13 +160,7 @@ fn update_metric_filter(
     Ok(Provisioned::new(name.clone()))
 }
 
-fn delete_metric_filter(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_metric_filter(Delete { state, ctx, current, props, .. }: Delete) -> Result<(), ProvisionError> {
     let group = props.str("LogGroupName")?.unwrap_or_default();
     call(state, ctx, "DeleteMetricFilter", json!({"logGroupName": group, "filterName": current.physical_id})).map(drop)
 }

@@ -228,11 +228,38 @@ impl ProvisionError {
 pub(crate) struct ResourceType {
     /// e.g. `AWS::SNS::Topic`.
     pub name: &'static str,
-    pub create: fn(&mut SandboxState, &CallContext, &ResourceRequest, &Props) -> Result<Provisioned, ProvisionError>,
+    pub create: fn(Create) -> Result<Provisioned, ProvisionError>,
     /// Given the new properties; replacements are decided before.
-    pub update: fn(&mut SandboxState, &CallContext, &Change, &Props) -> Result<Provisioned, ProvisionError>,
-    /// Given the resource's type and the properties it was last made with.
-    pub delete: fn(&mut SandboxState, &CallContext, &str, &Provisioned, &Props) -> Result<(), ProvisionError>,
+    pub update: fn(Update) -> Result<Provisioned, ProvisionError>,
+    pub delete: fn(Delete) -> Result<(), ProvisionError>,
+}
+
+/// One resource's create, as a provisioner gets it: the state it changes,
+/// the call's context, the request and its resolved properties.
+pub(crate) struct Create<'a> {
+    pub state: &'a mut SandboxState,
+    pub ctx: &'a CallContext,
+    pub request: &'a ResourceRequest<'a>,
+    pub props: &'a Props<'a>,
+}
+
+/// One resource's in-place update: as [`Create`], with the resource as it
+/// is and the properties it was made with; `props` are the new ones.
+pub(crate) struct Update<'a> {
+    pub state: &'a mut SandboxState,
+    pub ctx: &'a CallContext,
+    pub change: &'a Change<'a>,
+    pub props: &'a Props<'a>,
+}
+
+/// One resource's delete: its type, what it is, and the properties it was
+/// last made with.
+pub(crate) struct Delete<'a> {
+    pub state: &'a mut SandboxState,
+    pub ctx: &'a CallContext,
+    pub resource_type: &'a str,
+    pub current: &'a Provisioned,
+    pub props: &'a Props<'a>,
 }
 
 /// Every service's table of resource types.
@@ -399,7 +426,8 @@ pub fn create(
     if !request.properties.is_object() {
         return Err(ProvisionError::validation(request.logical_id, "#: expected type: JSONObject"));
     }
-    (resource_type(request.resource_type)?.create)(state, ctx, request, &Props::of(request))
+    let props = Props::of(request);
+    (resource_type(request.resource_type)?.create)(Create { state, ctx, request, props: &props })
 }
 
 /// Updates a resource in place. The engine decides replacement itself
@@ -420,7 +448,8 @@ pub fn update(
         return Err(ProvisionError::not_updatable(request.resource_type, property));
     }
     let change = Change { request, current, previous: previous_properties };
-    (resource_type(request.resource_type)?.update)(state, ctx, &change, &change.props())
+    let props = change.props();
+    (resource_type(request.resource_type)?.update)(Update { state, ctx, change: &change, props: &props })
 }
 
 /// Deletes a resource. One that is already gone is deleted (CloudFormation
@@ -433,8 +462,8 @@ pub fn delete(
     properties: &Json,
 ) -> Result<(), ProvisionError> {
     let props = Props { logical_id: "", value: properties };
-    let result =
-        self::resource_type(resource_type).and_then(|known| (known.delete)(state, ctx, resource_type, current, &props));
+    let result = self::resource_type(resource_type)
+        .and_then(|known| (known.delete)(Delete { state, ctx, resource_type, current, props: &props }));
     match result {
         Err(error) if error.code == HandlerErrorCode::NotFound => Ok(()),
         other => other,

@@ -4,7 +4,7 @@
 //! `Snapshot` deletion policy leaves its final snapshot there.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html>
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, name_or_generated};
 use crate::error::AwsError;
 use crate::rds::{self, DbInstance, DbSubnetGroup};
 use crate::service::CallContext;
@@ -73,12 +73,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::RDS::DBInstance", create, update, delete },
 ];
 
-fn create(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     match request.resource_type {
         "AWS::RDS::DBSubnetGroup" => {
             // RDS keeps subnet group names in lowercase.
@@ -130,12 +125,7 @@ fn create(
     }
 }
 
-fn update(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let id = change.current.physical_id.clone();
     let gone = || ProvisionError::not_found(change.request.resource_type, &id);
     match change.request.resource_type {
@@ -166,13 +156,7 @@ fn update(
     }
 }
 
-fn delete(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete(Delete { state, ctx, resource_type, current, .. }: Delete) -> Result<(), ProvisionError> {
     delete_instance_or_group(state, ctx, resource_type, current, false).map(drop)
 }
 

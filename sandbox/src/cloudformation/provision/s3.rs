@@ -4,9 +4,8 @@
 //! is `DeletionPolicy: Retain` for that reason.
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html>
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, name_or_generated};
+use super::{Create, Delete, ProvisionError, Provisioned, ResourceType, Update, name_or_generated};
 use crate::service::CallContext;
-use crate::state::SandboxState;
 
 /// S3 bucket names: 3 to 63 characters, lower case.
 const MAX_BUCKET_NAME: usize = 63;
@@ -31,12 +30,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::S3::BucketPolicy", create: create_policy, update: update_policy, delete: delete_policy },
 ];
 
-fn create_bucket(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_bucket(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let name = name_or_generated(props, request, "BucketName", MAX_BUCKET_NAME, true)?;
     state.s3.create_bucket(&name, &ctx.region, ctx.account(), ctx.now).map_err(|e| failed(&e))?;
     Ok(bucket_attributes(&name, ctx))
@@ -44,54 +38,27 @@ fn create_bucket(
 
 /// Bucket settings the sandbox does not model (encryption, ownership,
 /// versioning) change nothing it serves.
-fn update_bucket(
-    _state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    _props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_bucket(Update { ctx, change, .. }: Update) -> Result<Provisioned, ProvisionError> {
     Ok(bucket_attributes(&change.current.physical_id, ctx))
 }
 
-fn delete_bucket(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_bucket(Delete { state, current, .. }: Delete) -> Result<(), ProvisionError> {
     state.s3.delete_bucket(&current.physical_id).map_err(|e| failed(&e))
 }
 
-fn create_policy(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    _request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_policy(Create { state, props, .. }: Create) -> Result<Provisioned, ProvisionError> {
     let bucket = props.required_str("Bucket")?;
     let policy = props.required_document("PolicyDocument")?;
     state.s3.put_bucket_policy(&bucket, &policy).map_err(|e| failed(&e))?;
     Ok(Provisioned::new(bucket))
 }
 
-fn update_policy(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_policy(Update { state, change, props, .. }: Update) -> Result<Provisioned, ProvisionError> {
     let policy = props.required_document("PolicyDocument")?;
     state.s3.put_bucket_policy(&change.current.physical_id, &policy).map_err(|e| failed(&e))?;
     Ok(change.current.clone())
 }
 
-fn delete_policy(
-    state: &mut SandboxState,
-    _ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_policy(Delete { state, current, .. }: Delete) -> Result<(), ProvisionError> {
     state.s3.delete_bucket_policy(&current.physical_id).map_err(|e| failed(&e))
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType};
+use super::{Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update};
 use crate::secretsmanager::SecretProperties;
 use crate::service::CallContext;
 use crate::state::SandboxState;
@@ -65,12 +65,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     },
 ];
 
-fn create_secret(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    _props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_secret(Create { state, ctx, request, .. }: Create) -> Result<Provisioned, ProvisionError> {
     let properties: SecretProperties = serde_json::from_value(request.properties.clone())
         .map_err(|error| ProvisionError::validation(request.logical_id, &format!("#: {error}")))?;
     let arn = state
@@ -80,12 +75,7 @@ fn create_secret(
     Ok(secret_attributes(&arn))
 }
 
-fn update_secret(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_secret(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     if change.changed("SecretString")
         && let Some(text) = props.str("SecretString")?
     {
@@ -105,13 +95,7 @@ fn update_secret(
 }
 
 /// CloudFormation deletes a stack's secret without a recovery window.
-fn delete_secret(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_secret(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     state.secretsmanager.force_delete(&ctx.region, &current.physical_id, ctx.now).map_err(|e| failed(&e))
 }
 
@@ -122,32 +106,16 @@ fn attach(state: &mut SandboxState, ctx: &CallContext, props: &Props) -> Result<
     state.secretsmanager.attach_target(&ctx.region, &secret_id, &connection, ctx.now).map_err(|e| failed(&e))
 }
 
-fn create_attachment(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_attachment(Create { state, ctx, props, .. }: Create) -> Result<Provisioned, ProvisionError> {
     Ok(Provisioned::new(attach(state, ctx, props)?))
 }
 
-fn update_attachment(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_attachment(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     attach(state, ctx, props)?;
     Ok(change.current.clone())
 }
 
 /// Detaching leaves the secret's connection details in place, as AWS does.
-fn delete_attachment(
-    _state: &mut SandboxState,
-    _ctx: &CallContext,
-    _resource_type: &str,
-    _current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_attachment(Delete { .. }: Delete) -> Result<(), ProvisionError> {
     Ok(())
 }

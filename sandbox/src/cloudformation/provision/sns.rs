@@ -7,7 +7,7 @@
 use serde_json::Value as Json;
 
 use super::{
-    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, endpoint, name_or_generated, outcome,
+    Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, endpoint, name_or_generated, outcome,
     output_str,
 };
 use crate::protocol::value::Value;
@@ -87,12 +87,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::SNS::TopicPolicy", create: create_policy, update: update_policy, delete: delete_policy },
 ];
 
-fn create_topic(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_topic(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let fifo = props.bool("FifoTopic")? == Some(true);
     let mut name = name_or_generated(props, request, "TopicName", if fifo { 251 } else { 256 }, false)?;
     if fifo && !name.ends_with(".fifo") {
@@ -128,12 +123,7 @@ fn create_topic(
     Ok(topic_attributes(&arn))
 }
 
-fn update_topic(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_topic(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let id = &change.current.physical_id;
     for attribute in TOPIC_ATTRIBUTES.iter().filter(|name| **name != "FifoTopic") {
         if change.changed(attribute) {
@@ -144,34 +134,18 @@ fn update_topic(
     Ok(topic_attributes(id))
 }
 
-fn delete_topic(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_topic(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteTopic", vec![param("TopicArn", current.physical_id.as_str())]).map(drop)
 }
 
-fn create_subscription(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_subscription(Create { state, ctx, props, .. }: Create) -> Result<Provisioned, ProvisionError> {
     let topic_arn = props.required_str("TopicArn")?;
     props.required_str("Protocol")?;
     let arn = subscribe(state, ctx, &topic_arn, props)?;
     Ok(Provisioned::new(arn.clone()).with("Arn", arn))
 }
 
-fn update_subscription(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_subscription(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let id = &change.current.physical_id;
     for attribute in SUBSCRIPTION_ATTRIBUTES {
         if change.changed(attribute) {
@@ -189,13 +163,7 @@ fn update_subscription(
     Ok(Provisioned::new(id.clone()).with("Arn", id.clone()))
 }
 
-fn delete_subscription(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_subscription(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "Unsubscribe", vec![param("SubscriptionArn", current.physical_id.as_str())]).map(drop)
 }
 
@@ -211,23 +179,13 @@ fn set_attribute(
     call(state, ctx, operation, vec![target, param("AttributeName", name), param("AttributeValue", value)]).map(drop)
 }
 
-fn create_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_policy(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let (document, topics) = super::policy_targets(props, "Topics")?;
     set_policies(state, ctx, &topics, &document)?;
     Ok(super::policy_resource(request))
 }
 
-fn update_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_policy(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let document = props.required_document("PolicyDocument")?;
     let topics = props.strings("Topics")?;
     let old = Props { logical_id: "", value: change.previous }.strings("Topics")?;
@@ -243,13 +201,7 @@ fn update_policy(
 }
 
 /// Deleting the policy resource gives the topics SNS's default policy back.
-fn delete_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    _current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_policy(Delete { state, ctx, props, .. }: Delete) -> Result<(), ProvisionError> {
     let topics = props.strings("Topics")?;
     let live: Vec<String> = topics.into_iter().filter(|topic| state.sns.topics.contains_key(topic)).collect();
     for topic in &live {

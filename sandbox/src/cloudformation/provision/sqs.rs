@@ -5,7 +5,7 @@
 use serde_json::{Value as Json, json};
 
 use super::{
-    Change, Props, ProvisionError, Provisioned, ResourceRequest, ResourceType, endpoint, name_or_generated, outcome,
+    Create, Delete, Props, ProvisionError, Provisioned, ResourceType, Update, endpoint, name_or_generated, outcome,
     output_str,
 };
 use crate::protocol::value::Value;
@@ -61,12 +61,7 @@ pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType { name: "AWS::SQS::QueuePolicy", create: create_policy, update: update_policy, delete: delete_policy },
 ];
 
-fn create_queue(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_queue(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let fifo = props.bool("FifoQueue")? == Some(true);
     let mut name = name_or_generated(props, request, "QueueName", if fifo { 75 } else { 80 }, false)?;
     if fifo && !name.ends_with(".fifo") {
@@ -85,45 +80,24 @@ fn create_queue(
     Ok(queue_attributes(ctx, &url))
 }
 
-fn update_queue(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_queue(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let id = &change.current.physical_id;
     let attributes = attributes_of(props)?;
     call(state, ctx, "SetQueueAttributes", json!({"QueueUrl": id, "Attributes": attributes}))?;
     Ok(queue_attributes(ctx, id))
 }
 
-fn delete_queue(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    current: &Provisioned,
-    _props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_queue(Delete { state, ctx, current, .. }: Delete) -> Result<(), ProvisionError> {
     call(state, ctx, "DeleteQueue", json!({"QueueUrl": current.physical_id})).map(drop)
 }
 
-fn create_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    request: &ResourceRequest,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn create_policy(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let (document, queues) = super::policy_targets(props, "Queues")?;
     set_policy(state, ctx, &queues, &document)?;
     Ok(super::policy_resource(request))
 }
 
-fn update_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    change: &Change,
-    props: &Props,
-) -> Result<Provisioned, ProvisionError> {
+fn update_policy(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
     let document = props.required_document("PolicyDocument")?;
     let queues = props.strings("Queues")?;
     let old = Props { logical_id: "", value: change.previous }.strings("Queues")?;
@@ -135,13 +109,7 @@ fn update_policy(
 
 /// An empty Policy attribute removes the queue's policy.
 /// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>
-fn delete_policy(
-    state: &mut SandboxState,
-    ctx: &CallContext,
-    _resource_type: &str,
-    _current: &Provisioned,
-    props: &Props,
-) -> Result<(), ProvisionError> {
+fn delete_policy(Delete { state, ctx, props, .. }: Delete) -> Result<(), ProvisionError> {
     for queue in props.strings("Queues")? {
         match set_policy(state, ctx, std::slice::from_ref(&queue), "") {
             Err(error) if error.code == super::HandlerErrorCode::NotFound => {}
