@@ -10,6 +10,7 @@ pub mod chart;
 pub mod cloudformation;
 pub mod connection;
 pub mod filter_pattern;
+pub mod iam_policy;
 pub mod lab;
 pub mod lab_adoption;
 pub mod lab_alarms;

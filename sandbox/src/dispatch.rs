@@ -14,6 +14,7 @@ use axum::extract::connect_info::ConnectInfo;
 use http::{Extensions, HeaderMap, Method, Response, Uri};
 
 use crate::error::{self, AwsError};
+use crate::identity::PrincipalKind;
 use crate::protocol::value::Value;
 use crate::protocol::{self, AwsRequest, Input, Protocol, ResponseContext};
 use crate::service::{CallContext, Handled};
@@ -237,7 +238,18 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
     };
     match (request.service.as_str(), &request.input) {
         ("sts", Input::Params(params)) => shared.call_on(&services.sts, |sts| sts::call(sts, ctx, operation, params)),
-        ("kms", Input::Json(_)) => shared.call_on(&services.kms, |kms| kms::api::call(kms, ctx, operation, json)),
+        ("kms", Input::Json(_)) => {
+            // A role session's calls answer to its role's identity-based
+            // policies, read under IAM's shared lock and released before
+            // KMS's is taken, so no lock is held while waiting for another.
+            // The default user has none to read and never touches IAM's
+            // lock: its calls cost what they always did.
+            let policies = match &ctx.caller.kind {
+                PrincipalKind::AssumedRole { role_name, .. } => read(&services.iam).identity_policies(role_name),
+                PrincipalKind::IamUser { .. } => Vec::new(),
+            };
+            shared.call_on(&services.kms, |kms| kms::api::call_authorized(kms, ctx, operation, json, &policies))
+        }
         ("cloudtrail", Input::Json(_)) => {
             let mut cloudtrail = services.cloudtrail();
             let logs = read(&services.logs);

@@ -26,6 +26,11 @@ pub struct AwsError {
     pub query_code: Option<String>,
     /// Extra members of a REST-XML error (S3's `<BucketName>`, `<Key>`), in order.
     pub details: Vec<(String, String)>,
+    /// The `errorCode` CloudTrail records when it is not [`AwsError::code`]:
+    /// a call refused by IAM authorization is recorded as `AccessDenied`
+    /// whatever the service's own exception is called. A static name keeps
+    /// the error small enough to return by value everywhere.
+    pub trail_code: Option<&'static str>,
 }
 
 impl AwsError {
@@ -38,6 +43,7 @@ impl AwsError {
             fault: Fault::Sender,
             query_code: None,
             details: Vec::new(),
+            trail_code: None,
         }
     }
 
@@ -59,6 +65,12 @@ impl AwsError {
         self
     }
 
+    /// The same error recorded by CloudTrail as `code` (see [`AwsError::trail_code`]).
+    pub fn with_trail_code(mut self, code: &'static str) -> AwsError {
+        self.trail_code = Some(code);
+        self
+    }
+
     /// A server-side failure (HTTP 500, `InternalFailure` as AWS names it).
     pub fn internal(message: impl Into<String>) -> AwsError {
         AwsError {
@@ -68,6 +80,7 @@ impl AwsError {
             fault: Fault::Receiver,
             query_code: None,
             details: Vec::new(),
+            trail_code: None,
         }
     }
 

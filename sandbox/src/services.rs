@@ -1,7 +1,9 @@
 //! The services' states, each behind its own lock, so that unrelated calls
 //! never wait for one another: a KMS Encrypt holds the KMS lock only, a
 //! PutLogEvents the Logs and metric locks, and every call reads STS's
-//! sessions under a shared (read) lock to know its caller.
+//! sessions under a shared (read) lock to know its caller. A role session's
+//! KMS call also reads its role's policies under IAM's shared lock, released
+//! before KMS's is taken, so it never holds two.
 //!
 //! A call that spans services takes their locks in one fixed order (the
 //! order of [`SandboxState`]'s fields), so two such calls can never

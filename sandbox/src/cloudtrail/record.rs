@@ -133,6 +133,12 @@ struct Resource<'a> {
 const EVENT_TYPE: &str = "AwsApiCall";
 const EVENT_CATEGORY: &str = "Management";
 
+/// The `errorCode` a failed call is recorded with: the error's own code,
+/// unless CloudTrail names it otherwise (an authorization failure).
+fn recorded_code(error: &AwsError) -> &str {
+    error.trail_code.unwrap_or(&error.code)
+}
+
 /// Builds the record of one management API call.
 pub fn build(facts: &CallFacts<'_>) -> Record {
     let event_source = event_source(facts.service);
@@ -145,7 +151,7 @@ pub fn build(facts: &CallFacts<'_>) -> Record {
         aws_region: facts.region,
         source_ip_address: facts.source_ip,
         user_agent: facts.user_agent,
-        error_code: facts.error.map(|error| error.code.as_str()),
+        error_code: facts.error.map(recorded_code),
         error_message: facts.error.map(|error| error.message.as_str()),
         request_parameters: &facts.audit.request_parameters,
         response_elements: &facts.audit.response_elements,
@@ -174,7 +180,7 @@ pub fn build(facts: &CallFacts<'_>) -> Record {
         event_name: facts.operation.to_owned(),
         event_type: EVENT_TYPE.to_owned(),
         event_category: EVENT_CATEGORY.to_owned(),
-        error_code: facts.error.map(|error| error.code.clone()),
+        error_code: facts.error.map(|error| recorded_code(error).to_owned()),
         read_only: facts.audit.read_only,
         user_arn: facts.caller.arn.clone(),
         event_source,
@@ -186,6 +192,34 @@ mod tests {
     use super::*;
     use crate::service::AuditResource;
     use serde_json::json;
+
+    // CloudTrail records KMS's AccessDeniedException as errorCode
+    // "AccessDenied" (records of denied kms:Decrypt and kms:GenerateDataKey
+    // calls quoted in aws-samples/baseline-environment-on-aws#51 and
+    // cloudposse/terraform-aws-cloudwatch-flow-logs#5).
+    #[test]
+    fn an_authorization_failure_is_recorded_as_access_denied() {
+        let caller = Principal::default_user("aws", None);
+        let error =
+            AwsError::sender("AccessDeniedException", "User: x is not authorized").with_trail_code("AccessDenied");
+        let audit = Audit::default();
+        let built = build(&CallFacts {
+            caller: &caller,
+            region: "ap-southeast-2",
+            event_time: 0,
+            service: "kms",
+            operation: "Decrypt",
+            source_ip: "192.0.2.0",
+            user_agent: "",
+            request_id: "req",
+            event_id: "evt".into(),
+            audit: &audit,
+            error: Some(&error),
+        });
+        assert_eq!(built.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(built.json()["errorCode"], "AccessDenied");
+        assert_eq!(built.json()["errorMessage"], "User: x is not authorized");
+    }
 
     // Shape of the Decrypt example in the KMS developer guide (ct-decrypt.html),
     // with errorCode/errorMessage as record-contents.html describes failures.

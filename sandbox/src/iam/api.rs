@@ -1,12 +1,12 @@
 //! IAM over the Query protocol (`Action=GetRole&...`, signed for `iam` in
-//! us-east-1), as far as the lab's CLI steps and Keywatch need it: reading
-//! roles and their inline policies, putting and deleting inline policies,
-//! and service-linked roles. Policy documents come back URL-encoded, as IAM
+//! us-east-1), as far as the lab's CLI steps and Keywatch need it: creating
+//! and reading roles and their inline policies, putting and deleting inline
+//! policies, and service-linked roles. Policy documents come back URL-encoded, as IAM
 //! returns them (the CLI and SDKs decode them).
 //!
 //! Shapes: <https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>.
 
-use super::{IamState, Role, check_document, check_name};
+use super::{IamState, Role, check_identity_policy, check_name};
 use crate::error::AwsError;
 use crate::protocol::value::Value;
 use crate::service::{Audit, CallContext, Handled, lower_first, query_request_parameters};
@@ -15,7 +15,7 @@ use crate::service::{Audit, CallContext, Handled, lower_first, query_request_par
 pub fn call(state: &mut IamState, ctx: &CallContext, operation: &str, params: &[(String, String)]) -> Option<Handled> {
     let read_only = match operation {
         "GetRole" | "ListRoles" | "ListRolePolicies" | "GetRolePolicy" => true,
-        "PutRolePolicy" | "DeleteRolePolicy" | "CreateServiceLinkedRole" => false,
+        "CreateRole" | "PutRolePolicy" | "DeleteRolePolicy" | "CreateServiceLinkedRole" => false,
         _ => return None,
     };
     let result = run(state, ctx, operation, params);
@@ -76,11 +76,39 @@ fn run(
                 .with("PolicyName", policy_name)
                 .with("PolicyDocument", url_encoded(document))
         }
+        "CreateRole" => {
+            let name = required(params, "RoleName")?;
+            let path = param(params, "Path").unwrap_or("/");
+            let max_session_duration = match param(params, "MaxSessionDuration") {
+                None => 3600,
+                Some(text) => text.parse::<i64>().ok().filter(|s| (3600..=43_200).contains(s)).ok_or_else(|| {
+                    AwsError::sender(
+                        "ValidationError",
+                        format!("1 validation error detected: Value '{text}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200"),
+                    )
+                })?,
+            };
+            let role = state.create_role(Role {
+                arn: format!("arn:{}:iam::{}:role{path}{name}", ctx.partition, ctx.account()),
+                role_id: super::role_id(ctx.account(), name),
+                name: name.to_owned(),
+                path: path.to_owned(),
+                description: param(params, "Description").map(str::to_owned),
+                assume_role_policy_document: required(params, "AssumeRolePolicyDocument")?.to_owned(),
+                max_session_duration,
+                permissions_boundary: None,
+                inline_policies: Default::default(),
+                managed_policy_arns: Vec::new(),
+                tags: Default::default(),
+                create_date: ctx.now,
+            })?;
+            Value::structure().with("Role", role_value(role))
+        }
         "PutRolePolicy" => {
             let (role_name, policy_name) = (required(params, "RoleName")?, required(params, "PolicyName")?);
             let document = required(params, "PolicyDocument")?;
             check_name(policy_name, "policyName", 128)?;
-            check_document(document)?;
+            check_identity_policy(document)?;
             state.role_mut(role_name)?.inline_policies.insert(policy_name.to_owned(), document.to_owned());
             Value::structure()
         }
@@ -226,6 +254,38 @@ mod tests {
         assert_eq!((gone.code.as_str(), gone.status), ("NoSuchEntity", http::StatusCode::NOT_FOUND));
         let missing = err(&mut state, "GetRole", &[("RoleName", "nobody")]);
         assert_eq!(missing.message, "The role with name nobody cannot be found.");
+    }
+
+    // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (EntityAlreadyExists)
+    // and API_PutRolePolicy.html (MalformedPolicyDocument for a document
+    // that is not a valid identity-based policy).
+    #[test]
+    fn a_role_is_created_once_and_takes_only_valid_identity_policies() {
+        let mut state = IamState::default();
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#;
+        let made = format!(
+            "{:?}",
+            ok(
+                &mut state,
+                "CreateRole",
+                &[("RoleName", "app"), ("Path", "/lab/"), ("AssumeRolePolicyDocument", trust)]
+            )
+        );
+        assert!(made.contains("arn:aws:iam::111122223333:role/lab/app"), "{made}");
+        let again = err(&mut state, "CreateRole", &[("RoleName", "app"), ("AssumeRolePolicyDocument", trust)]);
+        assert_eq!((again.code.as_str(), again.status), ("EntityAlreadyExists", http::StatusCode::CONFLICT));
+        let no_resource = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:*"}}"#;
+        let refused = err(
+            &mut state,
+            "PutRolePolicy",
+            &[("RoleName", "app"), ("PolicyName", "x"), ("PolicyDocument", no_resource)],
+        );
+        assert_eq!(refused.code, "MalformedPolicyDocument");
+        assert!(state.identity_policies("app").is_empty());
+        let deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}}"#;
+        ok(&mut state, "PutRolePolicy", &[("RoleName", "app"), ("PolicyName", "deny"), ("PolicyDocument", deny)]);
+        assert_eq!(state.identity_policies("app").len(), 1);
+        assert!(state.identity_policies("nobody").is_empty());
     }
 
     // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html

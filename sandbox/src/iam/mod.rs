@@ -1,14 +1,18 @@
 //! AWS Identity and Access Management, as far as the sandbox needs it: the
 //! roles, customer managed policies and instance profiles that
-//! CloudFormation stacks create, and [`api`], IAM's own API for reading
-//! roles and managing their inline policies. Policies are kept, never
-//! evaluated. A role's unique id ([`role_id`]) is the one STS gives
-//! the role's sessions, so CloudTrail records name the same role either way.
+//! CloudFormation stacks create, and [`api`], IAM's own API for creating
+//! and reading roles and managing their inline policies. A role's
+//! identity-based policies ([`IamState::identity_policies`]) are evaluated
+//! for its sessions' KMS calls, where an explicit deny refuses the call
+//! (`keywatch_domain::iam_policy` owns the policy language). A role's
+//! unique id ([`role_id`]) is the one STS gives the role's sessions, so
+//! CloudTrail records name the same role either way.
 
 pub mod api;
 
 use std::collections::BTreeMap;
 
+use keywatch_domain::iam_policy::Policy;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
@@ -137,6 +141,14 @@ pub fn check_path(path: &str) -> Result<(), AwsError> {
     }
 }
 
+/// An identity-based policy (PutRolePolicy's document) must parse as one:
+/// IAM refuses a malformed document when it is put, so the sandbox never
+/// keeps a deny it could not evaluate.
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html> (MalformedPolicyDocument)
+pub fn check_identity_policy(document: &str) -> Result<(), AwsError> {
+    Policy::parse(document).map(drop).map_err(|error| AwsError::sender("MalformedPolicyDocument", error.to_string()))
+}
+
 /// A policy document must be a JSON object with a `Statement`.
 pub fn check_document(document: &str) -> Result<(), AwsError> {
     match serde_json::from_str::<serde_json::Value>(document) {
@@ -213,6 +225,29 @@ impl IamState {
         Ok(())
     }
 
+    /// The identity-based policies of role `name`: its inline policies and
+    /// the customer managed policies attached to it, parsed. AWS managed
+    /// policies are not kept, so they add nothing; a role the sandbox does
+    /// not know (STS lets any role ARN be assumed) has none.
+    pub fn identity_policies(&self, name: &str) -> Vec<Policy> {
+        let Some(role) = self.roles.get(name) else { return Vec::new() };
+        let managed = role.managed_policy_arns.iter().filter_map(|arn| self.managed_policies.get(arn));
+        role.inline_policies
+            .values()
+            .map(String::as_str)
+            .chain(managed.map(|policy| policy.document.as_str()))
+            .filter_map(|document| match Policy::parse(document) {
+                Ok(policy) => Some(policy),
+                Err(error) => {
+                    // Only CloudFormation's looser check lets one in; it
+                    // cannot be evaluated, as AWS would not have kept it.
+                    tracing::debug!(role = name, %error, "identity policy not evaluated");
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// Roles, policies and profiles all gone.
     pub fn is_empty(&self) -> bool {
         self.roles.is_empty() && self.managed_policies.is_empty() && self.instance_profiles.is_empty()
@@ -231,6 +266,48 @@ mod tests {
         assert!(id.starts_with("AROA") && id.len() == 21, "{id}");
         assert_eq!(id, role_id("111122223333", "pattern1-app-Pattern1ECSTaskRole"));
         assert_ne!(id, role_id("111122223333", "other"));
+    }
+
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_id-based:
+    // a role's identity-based policies are its inline policies and the
+    // managed policies attached to it (the default version's document).
+    #[test]
+    fn identity_policies_are_inline_and_attached_managed_ones() {
+        let mut state = IamState::default();
+        let deny = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}}"#;
+        let arn = "arn:aws:iam::111122223333:policy/contain".to_owned();
+        state.managed_policies.insert(
+            arn.clone(),
+            ManagedPolicy {
+                name: "contain".into(),
+                path: "/".into(),
+                arn: arn.clone(),
+                policy_id: policy_id(&arn),
+                description: None,
+                document: deny.into(),
+                default_version: 1,
+                create_date: 0,
+                update_date: 0,
+            },
+        );
+        state
+            .create_role(Role {
+                name: "app".into(),
+                path: "/".into(),
+                arn: "arn:aws:iam::111122223333:role/app".into(),
+                role_id: role_id("111122223333", "app"),
+                description: None,
+                assume_role_policy_document: r#"{"Statement":[]}"#.into(),
+                max_session_duration: 3600,
+                permissions_boundary: None,
+                inline_policies: [("inline".to_owned(), deny.to_owned())].into(),
+                managed_policy_arns: vec![arn, "arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                tags: BTreeMap::new(),
+                create_date: 0,
+            })
+            .expect("created");
+        // The AWS managed policy is not kept, so two policies, not three.
+        assert_eq!(state.identity_policies("app").len(), 2);
     }
 
     // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html: role names

@@ -6,13 +6,21 @@
 //! CloudTrail shapes: <https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html>
 //! (Encrypt and Decrypt record `keyId` and `encryptionAlgorithm`, never the
 //! plaintext or ciphertext, and name the key in `resources`).
+//!
+//! A role session's call is first checked against the role's
+//! identity-based policies ([`call_authorized`]): an explicit deny refuses
+//! it as KMS does. Nothing else is authorized: the sandbox has no key
+//! policies in force and no allow-by-default model, so what no policy
+//! denies is allowed, as it always was.
 
 use std::collections::BTreeMap;
 
+use keywatch_domain::iam_policy::{self, Decision, Policy, RequestContext};
 use serde::Deserialize;
 
 use super::{CreateKeyRequest, Key, KmsState, SYMMETRIC_DEFAULT, Tag};
 use crate::error::AwsError;
+use crate::identity::PrincipalKind;
 use crate::protocol::value::Value;
 use crate::service::{self, Audit, AuditResource, CallContext, Handled, blob, decode_json};
 
@@ -281,8 +289,22 @@ impl KmsRequest {
     }
 }
 
-/// Runs a KMS call; `None` for an operation the sandbox lacks.
+/// Runs a KMS call that no identity policy restricts (CloudFormation's
+/// provisioning); `None` for an operation the sandbox lacks.
 pub fn call(state: &mut KmsState, ctx: &CallContext, operation: &str, input: &serde_json::Value) -> Option<Handled> {
+    call_authorized(state, ctx, operation, input, &[])
+}
+
+/// Runs a KMS call by a caller whose identity-based policies are
+/// `policies` (a role session's; none for the default user): a call they
+/// explicitly deny is refused before it runs, and recorded so.
+pub fn call_authorized(
+    state: &mut KmsState,
+    ctx: &CallContext,
+    operation: &str,
+    input: &serde_json::Value,
+    policies: &[Policy],
+) -> Option<Handled> {
     let purged = state.purge(ctx.now);
     let mut request_parameters = service::request_parameters(input);
     let request = match KmsRequest::decode(operation, input) {
@@ -303,7 +325,7 @@ pub fn call(state: &mut KmsState, ctx: &CallContext, operation: &str, input: &se
         request_parameters = Some(serde_json::json!({ "encryptionAlgorithm": SYMMETRIC_DEFAULT }));
     }
     let read_only = request.read_only();
-    let result = run(state, ctx, &request);
+    let result = authorize(state, ctx, operation, &request, policies).and_then(|()| run(state, ctx, &request));
     let resources = resources(state, ctx, &request, &result);
     let response_elements = match &result {
         Ok(output) if !read_only => service::response_elements(output),
@@ -345,6 +367,93 @@ fn resources(
         .or_else(from_request)
         .map(|arn| vec![AuditResource { resource_type: "AWS::KMS::Key".to_owned(), arn }])
         .unwrap_or_default()
+}
+
+/// Refuses a role session's request that its role's identity-based
+/// policies explicitly deny. Each IAM action the request needs is
+/// evaluated on the key it acts on (ReEncrypt needs `kms:ReEncryptFrom` on
+/// the source key and `kms:ReEncryptTo` on the destination:
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html>);
+/// a call on no key on `*`. A key that cannot be found is left to the
+/// operation, which fails as KMS does for it.
+///
+/// The request context carries the session's `aws:TokenIssueTime` (to the
+/// millisecond) and `aws:CurrentTime`, which revoking a role's older
+/// sessions compares:
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html>.
+fn authorize(
+    state: &KmsState,
+    ctx: &CallContext,
+    operation: &str,
+    request: &KmsRequest,
+    policies: &[Policy],
+) -> Result<(), AwsError> {
+    let PrincipalKind::AssumedRole { role_arn, session_created_ms, .. } = &ctx.caller.kind else {
+        return Ok(());
+    };
+    if policies.is_empty() {
+        return Ok(());
+    }
+    let context = RequestContext::default()
+        .with("aws:TokenIssueTime", crate::protocol::iso8601_utc(*session_created_ms, true))
+        .with("aws:CurrentTime", crate::protocol::iso8601_utc(ctx.now, true))
+        .with("aws:PrincipalArn", role_arn.as_str())
+        .with("aws:PrincipalAccount", ctx.account())
+        .with("aws:PrincipalType", "AssumedRole")
+        .with("aws:userid", ctx.caller.user_id.as_str())
+        .with("aws:RequestedRegion", ctx.region.as_str());
+    let key_arn = |key_ref: Option<&str>, blob: Option<&[u8]>| {
+        key_ref
+            .and_then(|key_ref| state.resolve(ctx, key_ref).ok())
+            .or_else(|| blob.and_then(|blob| state.blob_key(ctx, blob)))
+            .map(|key| key.arn.clone())
+    };
+    let needed: Vec<(String, Option<String>)> = match request {
+        KmsRequest::ReEncrypt(input) => vec![
+            ("kms:ReEncryptFrom".to_owned(), key_arn(input.source_key_id.as_deref(), Some(&input.ciphertext_blob))),
+            ("kms:ReEncryptTo".to_owned(), key_arn(Some(&input.destination_key_id), None)),
+        ],
+        KmsRequest::Decrypt(input) => {
+            vec![(format!("kms:{operation}"), key_arn(input.key_id.as_deref(), Some(&input.ciphertext_blob)))]
+        }
+        KmsRequest::CreateKey(_)
+        | KmsRequest::ListKeys(_)
+        | KmsRequest::ListAliases(_)
+        | KmsRequest::DeleteAlias(_) => {
+            vec![(format!("kms:{operation}"), Some("*".to_owned()))]
+        }
+        other => vec![(format!("kms:{operation}"), key_arn(other.key_ref(), None))],
+    };
+    for (action, resource) in needed {
+        let Some(resource) = resource else { continue };
+        let decision = iam_policy::evaluate(
+            policies,
+            &iam_policy::Request { action: &action, resource: &resource, context: &context },
+        );
+        if decision == Decision::Deny {
+            return Err(explicit_deny(ctx, &action, &resource));
+        }
+    }
+    Ok(())
+}
+
+/// KMS's refusal of a call an identity-based policy explicitly denies, in
+/// IAM's words
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html>:
+/// "User: <arn> is not authorized to perform: <action> on resource:
+/// <arn> with an explicit deny in a[n] <type> policy"). The caller gets
+/// KMS's `AccessDeniedException` (HTTP 400); CloudTrail records the call
+/// with `errorCode` `AccessDenied`, as it records KMS's authorization
+/// failures.
+pub fn explicit_deny(ctx: &CallContext, action: &str, resource: &str) -> AwsError {
+    AwsError::sender(
+        "AccessDeniedException",
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in an identity-based policy",
+            ctx.caller.arn
+        ),
+    )
+    .with_trail_code("AccessDenied")
 }
 
 fn member<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {

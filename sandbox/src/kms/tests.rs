@@ -375,3 +375,97 @@ fn key_rotation_and_description() {
         .expect("updated");
     assert_eq!(state.resolve(&ctx, &key).expect("key").description, "app");
 }
+
+/// A call by session `worker` of role `app`, issued at `issued`, made at `now`.
+fn session_call(issued: i64, now: i64) -> CallContext {
+    let role_arn = "arn:aws:iam::111122223333:role/app".to_owned();
+    CallContext {
+        caller: crate::identity::Principal {
+            account_id: "111122223333".into(),
+            arn: "arn:aws:sts::111122223333:assumed-role/app/worker".into(),
+            user_id: "AROAEXAMPLE:worker".into(),
+            access_key_id: Some("ASIAEXAMPLE".into()),
+            kind: crate::identity::PrincipalKind::AssumedRole {
+                role_arn,
+                role_name: "app".into(),
+                role_id: "AROAEXAMPLE".into(),
+                session_created_ms: issued,
+            },
+        },
+        ..CallContext::for_tests(now)
+    }
+}
+
+fn policy(text: &str) -> keywatch_domain::iam_policy::Policy {
+    keywatch_domain::iam_policy::Policy::parse(text).expect("a policy")
+}
+
+// https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html
+// (ReEncrypt needs kms:ReEncryptFrom on the source key and kms:ReEncryptTo on
+// the destination) and IAM's troubleshoot_access-denied.html (the message).
+#[test]
+fn a_role_sessions_calls_are_refused_by_an_explicit_deny() {
+    let mut state = KmsState::default();
+    let source = new_key(&mut state);
+    let destination = new_key(&mut state);
+    let destination_arn = format!("arn:aws:kms:ap-southeast-2:111122223333:key/{destination}");
+    let sealed = state.encrypt(&CallContext::for_tests(1), &source, b"x", &no_context(), None).expect("encrypted");
+    let deny_to = policy(&format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Action":"kms:ReEncryptTo","Resource":"{destination_arn}"}}}}"#
+    ));
+    let ctx = session_call(0, 10);
+    let re_encrypt = json!({"CiphertextBlob": b64(&sealed.ciphertext), "DestinationKeyId": destination});
+    let refused =
+        super::api::call_authorized(&mut state, &ctx, "ReEncrypt", &re_encrypt, std::slice::from_ref(&deny_to))
+            .expect("served");
+    let error = refused.result.expect_err("denied");
+    assert_eq!((error.code.as_str(), error.status.as_u16()), ("AccessDeniedException", 400));
+    assert_eq!(error.trail_code, Some("AccessDenied"));
+    assert_eq!(
+        error.message,
+        format!(
+            "User: arn:aws:sts::111122223333:assumed-role/app/worker is not authorized to perform: kms:ReEncryptTo on resource: {destination_arn} with an explicit deny in an identity-based policy"
+        )
+    );
+    // Nothing ran, and the record still names the key.
+    assert!(!refused.mutated);
+    assert_eq!(refused.audit.expect("audited").resources[0].arn, destination_arn);
+    // Decrypting from the source key is not denied; nor is anything for the
+    // default user, whose policies are never consulted.
+    let decrypt = json!({"CiphertextBlob": b64(&sealed.ciphertext)});
+    let allowed = super::api::call_authorized(&mut state, &ctx, "Decrypt", &decrypt, std::slice::from_ref(&deny_to));
+    assert!(allowed.expect("served").result.is_ok());
+    let deny_all = policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#);
+    let admin =
+        super::api::call_authorized(&mut state, &CallContext::for_tests(10), "ReEncrypt", &re_encrypt, &[deny_all]);
+    assert!(admin.expect("served").result.is_ok());
+}
+
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html:
+// aws:TokenIssueTime is the session's; calls on no key are authorized on `*`.
+#[test]
+fn revoking_older_sessions_compares_the_sessions_issue_time() {
+    let mut state = KmsState::default();
+    let revoke = policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+            "Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-12-07T23:00:00Z"}}}}"#,
+    );
+    let revoked_at = 1_796_684_400_000;
+    let older = super::api::call_authorized(
+        &mut state,
+        &session_call(revoked_at - 1, revoked_at + 5),
+        "ListKeys",
+        &json!({}),
+        std::slice::from_ref(&revoke),
+    );
+    let error = older.expect("served").result.expect_err("revoked");
+    assert!(error.message.contains("kms:ListKeys on resource: * with an explicit deny"), "{}", error.message);
+    let newer = super::api::call_authorized(
+        &mut state,
+        &session_call(revoked_at, revoked_at + 5),
+        "CreateKey",
+        &json!({}),
+        &[revoke],
+    );
+    assert!(newer.expect("served").result.is_ok());
+}
