@@ -204,6 +204,8 @@ pub const APP_ENDPOINT_OUTPUT: &str = "OutputPattern1ApplicationEndpoint";
 pub const LOGGING_TRAIL_BUCKET_OUTPUT: &str = "OutputPattern1TrailBucket";
 /// The application stack's output holding its KMS key id (what `/encrypt` returns as `Key`).
 pub const APP_KEY_ID_OUTPUT: &str = "OutputPattern1AppKeyId";
+/// The application stack's output with its KMS key's ARN.
+pub const APP_KEY_ARN_OUTPUT: &str = "OutputPattern1AppKeyArn";
 /// The application stack's output with its KMS key (the lab's own
 /// template's only output naming the key).
 pub const APP_KMS_KEY_OUTPUT: &str = "OutputPattern1KMSKey";

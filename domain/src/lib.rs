@@ -15,4 +15,5 @@ pub mod lab;
 pub mod lab_adoption;
 pub mod lab_alarms;
 pub mod region;
+pub mod response;
 pub mod sns;

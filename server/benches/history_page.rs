@@ -111,6 +111,7 @@ async fn main() {
     let attack =
         keywatch::attack::ServerAttack::new(aws.clone(), db.clone(), keywatch_app::api::connection::AwsMode::Sandbox);
     let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), db.clone(), lab.clone());
+    let responses = keywatch::responses::ServerResponses::new(aws.clone(), db.clone(), lab.clone());
     let subscribers = keywatch::subscribers::ServerSubscribers::new(aws.clone(), db.clone(), settings.clone());
     let connection = keywatch::connection::ServerConnection::new(aws, db.clone(), settings);
     let ports = Ports {
@@ -121,6 +122,7 @@ async fn main() {
         lab,
         attack: Arc::new(attack),
         alarms: Arc::new(alarms),
+        responses: Arc::new(responses),
     };
     // The router as `serve` builds it on loopback without a password.
     let listen = "127.0.0.1:3000".parse().expect("addr");

@@ -17,6 +17,7 @@ use keywatch_app::api::connection::port::ConnectionBackend;
 use keywatch_app::api::connection::{AwsMode, ConsoleSettings, ModeSource};
 use keywatch_app::api::history::port::HistoryBackend;
 use keywatch_app::api::lab::port::LabBackend;
+use keywatch_app::api::responses::port::ResponsesBackend;
 use keywatch_app::api::subscribers::port::SubscribersBackend;
 use keywatch_app::error::AppError;
 use keywatch_domain::region::Region;
@@ -35,6 +36,7 @@ use crate::history::ServerHistory;
 use crate::lab::ServerLab;
 use crate::pollers::stack_watcher::{self, StackWatcher};
 use crate::pollers::{self, Pollers};
+use crate::responses::ServerResponses;
 use crate::subscribers::ServerSubscribers;
 
 /// The backends one request sees, one per area.
@@ -49,6 +51,8 @@ pub struct Ports {
     pub attack: Arc<dyn AttackBackend>,
     /// The Alarms pages' backend.
     pub alarms: Arc<dyn AlarmsBackend>,
+    /// Responses to alarms: playbooks and decisions.
+    pub responses: Arc<dyn ResponsesBackend>,
 }
 
 /// Where each request gets its [`Ports`]: fixed (tests) or switchable.
@@ -263,6 +267,7 @@ fn build_ports(
     let lag = if sandbox { base.cloudtrail_delay + Duration::from_millis(250) } else { Duration::ZERO };
     let attack = ServerAttack::new(aws.clone(), base.db.clone(), base.mode).with_delivery_lag(lag);
     let alarms = ServerAlarms::new(aws.clone(), base.db.clone(), lab.clone());
+    let responses = ServerResponses::new(aws.clone(), base.db.clone(), lab.clone());
     let subscribers = ServerSubscribers::new(aws.clone(), base.db.clone(), settings.clone());
     let connection = ServerConnection::new(aws, base.db.clone(), settings).with_switch(switch);
     let ports = Ports {
@@ -273,6 +278,7 @@ fn build_ports(
         lab: lab.clone(),
         attack: Arc::new(attack),
         alarms: Arc::new(alarms),
+        responses: Arc::new(responses),
     };
     (ports, lab)
 }

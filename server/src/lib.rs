@@ -25,6 +25,7 @@ pub mod lab;
 pub mod metrics;
 pub mod operations;
 pub mod pollers;
+pub mod responses;
 pub mod sandbox_client;
 pub mod sandbox_tasks;
 pub mod security;

@@ -60,9 +60,15 @@ async fn main() -> ExitCode {
     }
 }
 
+/// INFO for lifecycle events and problems. The lab's application, run in
+/// process for the sandbox's ECS task, logs every request (and every refused
+/// decrypt, which an attack makes by the thousand): those are its per-call
+/// lines, shown only when `RUST_LOG` asks.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,aws_config=warn,tower_http=warn,workload::routes=error";
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,aws_config=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

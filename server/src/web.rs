@@ -18,6 +18,7 @@ use keywatch_app::api::connection::port::Connection;
 use keywatch_app::api::history::port::{History, HistoryBackend};
 use keywatch_app::api::history::{HistoryCursor, HistoryEntry, HistoryFilter};
 use keywatch_app::api::lab::port::Lab;
+use keywatch_app::api::responses::port::Responses;
 use keywatch_app::api::subscribers::port::Subscribers;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
@@ -72,7 +73,7 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let csv_ports = ports.clone();
     let context = move || {
-        let Ports { connection, subscribers, history, audit, lab, attack, alarms } = ports.current();
+        let Ports { connection, subscribers, history, audit, lab, attack, alarms, responses } = ports.current();
         provide_context(Connection(connection));
         provide_context(Subscribers(subscribers));
         provide_context(History(history));
@@ -80,6 +81,7 @@ fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
         provide_context(Lab(lab));
         provide_context(Attack(attack));
         provide_context(Alarms(alarms));
+        provide_context(Responses(responses));
         provide_context(keywatch_app::api::operations::port::Operations(Arc::new(crate::operations::PollerStatus)));
     };
     let page_options = leptos_options.clone();

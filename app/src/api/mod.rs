@@ -13,6 +13,7 @@ pub mod connection;
 pub mod history;
 pub mod lab;
 pub mod operations;
+pub mod responses;
 pub mod session;
 pub mod subscribers;
 

@@ -6,7 +6,9 @@
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ecr;
+pub mod iam;
 pub mod interceptor;
+pub mod kms;
 pub mod logs;
 pub mod rds;
 pub mod s3;
@@ -39,6 +41,8 @@ struct Clients {
     sts: OnceLock<sts::Sts>,
     cloudformation: OnceLock<cloudformation::CloudFormation>,
     ecr: OnceLock<ecr::Ecr>,
+    iam: OnceLock<iam::Iam>,
+    kms: OnceLock<kms::Kms>,
     s3: OnceLock<s3::S3>,
     cloudwatch: OnceLock<cloudwatch::CloudWatch>,
     sns: OnceLock<sns::Sns>,
@@ -114,6 +118,16 @@ impl Aws {
     /// The ECR wrapper.
     pub fn ecr(&self) -> ecr::Ecr {
         self.clients.ecr.get_or_init(|| ecr::Ecr::new(&self.sdk_config)).clone()
+    }
+
+    /// The IAM wrapper.
+    pub fn iam(&self) -> iam::Iam {
+        self.clients.iam.get_or_init(|| iam::Iam::new(&self.sdk_config)).clone()
+    }
+
+    /// The KMS wrapper.
+    pub fn kms(&self) -> kms::Kms {
+        self.clients.kms.get_or_init(|| kms::Kms::new(&self.sdk_config)).clone()
     }
 
     /// The S3 wrapper; buckets are addressed by path when an endpoint URL is

@@ -44,6 +44,16 @@ pub mod actions {
     pub const ATTACK_SIMULATION: &str = "attack.simulate";
     /// A logging-stack detection switched on, off or retuned.
     pub const DETECTION_CHANGE: &str = "detection.change";
+    /// An alarm's response playbook set, changed or removed.
+    pub const RESPONSE_PLAYBOOK: &str = "response.playbook";
+    /// A response recorded for an alarm episode (its mode decides what follows).
+    pub const RESPONSE_START: &str = "response.start";
+    /// A response's AWS calls made: the role contained, the key disabled.
+    pub const RESPONSE_RUN: &str = "response.run";
+    /// A response approved or refused in the console.
+    pub const RESPONSE_DECIDE: &str = "response.decide";
+    /// A response undone: the policies deleted, the key enabled again.
+    pub const RESPONSE_REVERT: &str = "response.revert";
     /// A running attack simulation stopped from the Testing page.
     pub const ATTACK_STOP: &str = "attack.stop";
     pub const SUBSCRIBER_ADD: &str = "subscriber.add";

@@ -13,6 +13,7 @@ pub mod history_retention;
 pub mod login_failures;
 pub mod notifications;
 pub mod poller_cursors;
+pub mod responses;
 pub mod sessions;
 pub mod stack_events;
 pub mod teardowns;
@@ -107,6 +108,11 @@ impl Database {
     /// The `connection_choice` table.
     pub fn connection_choice(&self) -> connection_choice::ConnectionChoice<'_> {
         connection_choice::ConnectionChoice::new(&self.pool)
+    }
+
+    /// The `response_playbooks` and `responses` tables.
+    pub fn responses(&self) -> responses::Responses<'_> {
+        responses::Responses::new(&self.pool)
     }
 
     /// The `adopted_labs` table.

@@ -1,5 +1,6 @@
 //! The alarm history poller: `DescribeAlarmHistory` for every item type of
-//! each managed alarm, page by page, into `alarm_history`.
+//! each managed alarm, page by page, into `alarm_history`; then the
+//! responses to the new transitions into ALARM ([`crate::responses`]).
 //!
 //! It resumes from the newest item it stored for each alarm (less a small
 //! overlap, because an item can become visible after a newer one), and
@@ -29,6 +30,8 @@ pub struct RoundStats {
     pub fetched: u64,
     pub stored: u64,
     pub deleted_by_retention: u64,
+    /// Responses recorded for new alarm episodes.
+    pub responses_recorded: usize,
 }
 
 /// One round: every managed alarm's new history, then retention.
@@ -57,6 +60,10 @@ pub async fn poll_once(aws: &Aws, db: &Database, config: &PollerConfig) -> Resul
         }
     }
     stats.deleted_by_retention = apply_retention(db).await?;
+    // The episodes just stored are answered in the same round, so an
+    // automatic response follows the alarm by one round at most.
+    let responded = crate::responses::respond(aws, db).await?;
+    stats.responses_recorded = responded.recorded;
     Ok(stats)
 }
 

@@ -70,23 +70,34 @@ pub struct AlarmTopics {
 /// Finds the managed alarms and their topics: SNS topics among their
 /// actions, plus the lab's topics (by name prefix) from `ListTopics`.
 pub async fn discover(aws: &Aws, lab_prefix: &str) -> Result<AlarmTopics, ServerError> {
-    discover_with(aws, lab_prefix, Vec::new()).await
+    discover_with(aws, &[lab_prefix], Vec::new()).await
 }
 
-/// [`discover`], plus the alarm topics of the labs adopted into Keywatch
-/// (their topics carry whatever names CloudFormation gave them). A round
-/// that cannot read an adopted stack manages the others.
+/// [`discover`], plus the lab the user works on (the prefix the wizard
+/// deployed or adopted last, when it is not the lab's own: a lab deployed
+/// under its own prefix is managed like the lab's) and the alarm topics of
+/// the labs adopted into Keywatch (their topics carry whatever names
+/// CloudFormation gave them). A round that cannot read an adopted stack
+/// manages the others.
 pub async fn discover_managed(aws: &Aws, db: &Database, lab_prefix: &str) -> Result<AlarmTopics, ServerError> {
     let adopted = crate::adoption::adopted_topics(aws, db).await.unwrap_or_else(|error| {
         tracing::warn!(%error, "the adopted labs' alarm topics could not be read");
         Vec::new()
     });
-    discover_with(aws, lab_prefix, adopted).await
+    let current = db.deployments().latest_prefix().await?;
+    let prefixes: Vec<&str> =
+        std::iter::once(lab_prefix).chain(current.as_deref().filter(|p| *p != lab_prefix)).collect();
+    discover_with(aws, &prefixes, adopted).await
 }
 
-async fn discover_with(aws: &Aws, lab_prefix: &str, adopted: Vec<String>) -> Result<AlarmTopics, ServerError> {
-    let mut lab_topics: Vec<String> =
-        aws.sns().list_topics().await?.into_iter().filter(|arn| topic_name(arn).starts_with(lab_prefix)).collect();
+async fn discover_with(aws: &Aws, prefixes: &[&str], adopted: Vec<String>) -> Result<AlarmTopics, ServerError> {
+    let mut lab_topics: Vec<String> = aws
+        .sns()
+        .list_topics()
+        .await?
+        .into_iter()
+        .filter(|arn| prefixes.iter().any(|prefix| topic_name(arn).starts_with(prefix)))
+        .collect();
     for topic in adopted {
         if !lab_topics.contains(&topic) {
             lab_topics.push(topic);
@@ -97,7 +108,7 @@ async fn discover_with(aws: &Aws, lab_prefix: &str, adopted: Vec<String>) -> Res
         .describe_metric_alarms()
         .await?
         .into_iter()
-        .filter(|alarm| is_managed(alarm, &lab_topics, lab_prefix))
+        .filter(|alarm| prefixes.iter().any(|prefix| is_managed(alarm, &lab_topics, prefix)))
         .collect();
     let mut topics: BTreeMap<String, Vec<String>> = lab_topics.into_iter().map(|arn| (arn, Vec::new())).collect();
     for alarm in &managed_alarms {

@@ -170,6 +170,7 @@ impl World {
             keywatch_app::api::connection::AwsMode::Sandbox,
         );
         let alarms = keywatch::alarms::ServerAlarms::new(aws.clone(), self.db.clone(), lab.clone());
+        let responses = keywatch::responses::ServerResponses::new(aws.clone(), self.db.clone(), lab.clone());
         let subscribers = keywatch::subscribers::ServerSubscribers::new(aws.clone(), self.db.clone(), settings.clone());
         let connection = keywatch::connection::ServerConnection::new(aws, self.db.clone(), settings);
         Ports {
@@ -180,6 +181,7 @@ impl World {
             lab,
             attack: Arc::new(attack),
             alarms: Arc::new(alarms),
+            responses: Arc::new(responses),
         }
     }
 

@@ -6,7 +6,10 @@
 //! current against the proposed setting over the metric's history, the
 //! threshold sweep (alarms and time in ALARM per threshold; picking one fills
 //! the threshold field), Apply, and
-//! the recorded changes (polled while a stack update is under way).
+//! the recorded changes (polled while a stack update is under way), and
+//! the alarm's response playbooks and responses ([`responses`]).
+
+mod responses;
 
 use std::time::Duration;
 
@@ -300,7 +303,10 @@ pub fn AlarmPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading the alarm…"</p> }>
             {move || Suspend::new(async move {
                 match alarm.await {
-                    Ok(view) => view! { <AlarmEditor initial=view /> }.into_any(),
+                    Ok(view) => {
+                        let alarm_name = view.alarm_name.clone();
+                        view! { <AlarmEditor initial=view /><responses::ResponsePanel alarm_name /> }.into_any()
+                    }
                     Err(error) => view! { <p><A href="/alarms">"All alarms"</A></p><ErrorPanel error /> }.into_any(),
                 }
             })}

@@ -1,0 +1,212 @@
+//! The alarm page's Response panel: what Keywatch does when the alarm fires
+//! (each playbook off, notify only, ask for approval or automatic, with its
+//! consequences stated before it is chosen), and the responses made to the
+//! alarm's episodes with their Approve, Refuse and Revert buttons.
+
+use std::time::Duration;
+
+use keywatch_domain::response::{Decision, Playbook, ResponseMode, ResponseStatus};
+use leptos::prelude::*;
+
+use crate::api::responses::{
+    AlarmResponses, AlarmResponsesRequest, DecideResponse, DecisionRequest, PlaybookRequest, ResponseView, SetPlaybook,
+    get_alarm_responses,
+};
+use crate::components::feedback::ErrorPanel;
+use crate::error::AppError;
+
+/// How often the panel looks for new responses (an automatic one follows
+/// the alarm by one history round).
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+/// The panel for `alarm_name`. The playbook forms are drawn when the panel
+/// loads and after a save, never by the refresh, which would wipe what is
+/// being typed; the refresh redraws the responses only.
+#[component]
+pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
+    let settings: RwSignal<Option<Result<AlarmResponses, AppError>>> = RwSignal::new(None);
+    let responses: RwSignal<Vec<ResponseView>> = RwSignal::new(Vec::new());
+    let load = {
+        let alarm_name = alarm_name.clone();
+        move || {
+            let alarm_name = alarm_name.clone();
+            leptos::task::spawn_local(async move {
+                let loaded = get_alarm_responses(AlarmResponsesRequest { alarm_name }).await;
+                match loaded {
+                    Ok(found) => {
+                        // Redrawn only when something changed: a button
+                        // being clicked stays where it is.
+                        if responses.with_untracked(|shown| *shown != found.responses) {
+                            responses.set(found.responses.clone());
+                        }
+                        if settings.with_untracked(|s| !matches!(s, Some(Ok(_)))) {
+                            settings.set(Some(Ok(found)));
+                        }
+                    }
+                    // A failed refresh keeps what is shown unless nothing is.
+                    Err(error) if settings.with_untracked(Option::is_none) => settings.set(Some(Err(error))),
+                    Err(_) => {}
+                }
+            });
+        }
+    };
+    let load_now = load.clone();
+    Effect::new(move |_| {
+        load_now();
+        if let Ok(handle) = set_interval_with_handle(load_now.clone(), REFRESH_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let set = ServerAction::<SetPlaybook>::new();
+    let decide = ServerAction::<DecideResponse>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = set.value().get() {
+            responses.set(now.responses.clone());
+            settings.set(Some(Ok(now)));
+        }
+    });
+    Effect::new(move |_| {
+        if decide.value().get().is_some() {
+            load();
+        }
+    });
+    view! {
+        <section class="panel" aria-label="Response">
+            <h2>"Response"</h2>
+            <p class="hint">
+                "What Keywatch does when this alarm goes into ALARM. Each episode gets at most one response per \
+                 playbook, recorded here and in the audit log; a response that changed something can be reverted."
+            </p>
+            {move || match settings.get() {
+                None => view! { <p class="loading">"Reading the responses…"</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                Some(Ok(found)) => found.playbooks.iter().map(|playbook| {
+                    let role = playbook.role_arn.clone().or_else(|| found.suggested_role_arn.clone()).unwrap_or_default();
+                    let key = playbook.key_arn.clone().or_else(|| found.suggested_key_arn.clone()).unwrap_or_default();
+                    view! {
+                        <PlaybookForm alarm_name=found.alarm_name.clone() playbook=playbook.playbook
+                            mode=playbook.mode role key set />
+                    }
+                }).collect_view().into_any(),
+            }}
+            {move || view! { <ResponsesTable responses=responses.get() decide /> }}
+            {move || set.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+            {move || decide.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+        </section>
+    }
+}
+
+#[component]
+fn PlaybookForm(
+    alarm_name: String,
+    playbook: Playbook,
+    mode: Option<ResponseMode>,
+    role: String,
+    key: String,
+    set: ServerAction<SetPlaybook>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(mode.map_or("off", ResponseMode::as_str).to_owned());
+    let role = RwSignal::new(role);
+    let key = RwSignal::new(key);
+    let slug = playbook.as_str();
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        set.dispatch(SetPlaybook {
+            request: PlaybookRequest {
+                alarm_name: alarm_name.clone(),
+                playbook,
+                mode: ResponseMode::parse(&chosen.get_untracked()),
+                role_arn: role.get_untracked(),
+                key_arn: key.get_untracked(),
+            },
+        });
+    };
+    let field_error = move |field: &str| match set.value().get().and_then(Result::err) {
+        Some(AppError::InvalidInput { field: Some(f), message }) if f == field => Some(message),
+        _ => None,
+    };
+    view! {
+        <form class="form-grid" on:submit=on_submit novalidate aria-label=playbook.title()>
+            <h3>{playbook.title()}</h3>
+            <p class="hint">{playbook.consequences()}</p>
+            <div class="field">
+                <label for=format!("{slug}-mode")>"When the alarm fires"</label>
+                <select id=format!("{slug}-mode") prop:value=move || chosen.get()
+                    on:change=move |event| chosen.set(event_target_value(&event))>
+                    <option value="off">"Off"</option>
+                    {ResponseMode::ALL.into_iter().map(|mode| view! {
+                        <option value=mode.as_str()>{mode.title()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            {(playbook == Playbook::ContainRole).then(|| view! {
+                <div class="field">
+                    <label for=format!("{slug}-role")>"Role ARN"</label>
+                    <input id=format!("{slug}-role") type="text" prop:value=move || role.get()
+                        on:input=move |event| role.set(event_target_value(&event)) />
+                    <p class="field-error" role="alert">{move || field_error("roleArn")}</p>
+                </div>
+            })}
+            <div class="field">
+                <label for=format!("{slug}-key")>"Key ARN"</label>
+                <input id=format!("{slug}-key") type="text" prop:value=move || key.get()
+                    on:input=move |event| key.set(event_target_value(&event)) />
+                <p class="field-error" role="alert">{move || field_error("keyArn")}</p>
+            </div>
+            <div class="actions">
+                <button type="submit" class="button" disabled=move || set.pending().get()>"Save"</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn ResponsesTable(responses: Vec<ResponseView>, decide: ServerAction<DecideResponse>) -> impl IntoView {
+    if responses.is_empty() {
+        return view! { <p class="empty">"No responses yet."</p> }.into_any();
+    }
+    let button = move |id: i64, decision: Decision, label: &'static str| {
+        view! {
+            <button type="button" class="button" disabled=move || decide.pending().get()
+                on:click=move |_| { decide.dispatch(DecideResponse { request: DecisionRequest { id, decision } }); }>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <table class="table" aria-label="Responses">
+            <thead><tr>
+                <th>"Alarm fired"</th><th>"Playbook"</th><th>"Target"</th><th>"Status"</th>
+                <th>"Time to contain"</th><th>"By"</th><th>"Detail"</th><th>"Actions"</th>
+            </tr></thead>
+            <tbody>
+                {responses.into_iter().map(|response| {
+                    let id = response.id;
+                    let actions = match response.status {
+                        ResponseStatus::AwaitingApproval => view! {
+                            {button(id, Decision::Approve, "Approve")}{button(id, Decision::Refuse, "Refuse")}
+                        }.into_any(),
+                        ResponseStatus::Notified => button(id, Decision::Approve, "Run it").into_any(),
+                        ResponseStatus::Done | ResponseStatus::Failed => button(id, Decision::Revert, "Revert").into_any(),
+                        _ => ().into_any(),
+                    };
+                    let by = [response.decided_by.clone(), response.reverted_by.clone().map(|who| format!("reverted by {who}"))]
+                        .into_iter().flatten().collect::<Vec<_>>().join("; ");
+                    view! {
+                        <tr data-testid=format!("response-{id}")>
+                            <td>{response.episode_at.clone()}</td>
+                            <td>{response.playbook.title()}" ("{response.mode.title()}")"</td>
+                            <td><code>{response.target.clone()}</code></td>
+                            <td data-testid="response-status">{response.status.as_str()}</td>
+                            <td>{response.time_to_contain_ms.map(|ms| format!("{:.1} s", ms as f64 / 1000.0)).unwrap_or_default()}</td>
+                            <td>{by}</td>
+                            <td>{response.detail.clone().unwrap_or_default()}</td>
+                            <td class="actions">{actions}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,240 @@
+//! Issue 21: Keywatch reacts. On the deployed lab in the sandbox: the lab's
+//! alarm given the contain-the-role playbook; the attack fires it; the
+//! history poller records one response awaiting approval; approving it puts
+//! the deny on the task role, and the application's next decrypt with the
+//! right key is refused (AccessDenied in CloudTrail too); reverting it lets
+//! the decrypt through again. An episode is answered once, across rounds and
+//! restarts. A disable-the-key playbook in automatic mode runs by itself.
+
+mod support;
+
+use std::time::Duration;
+
+use keywatch::pollers::PollerConfig;
+use keywatch_app::api::responses::{AlarmResponsesRequest, DecisionRequest, PlaybookRequest, ResponseView};
+use keywatch_app::error::AppError;
+use keywatch_domain::lab;
+use keywatch_domain::response::{Decision, Playbook, ResponseMode, ResponseStatus};
+use keywatch_sandbox::SandboxConfig;
+use support::World;
+
+async fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let response =
+        support::lab::call_application(address, method, path, body).await.expect("the load balancer answered");
+    (response.status, response.text())
+}
+
+/// The lab's alarm's name, once the logging stack made it.
+async fn lab_alarm(world: &World) -> String {
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.aws.sdk_config);
+    let alarms = cloudwatch.describe_alarms().send().await.expect("alarms");
+    alarms
+        .metric_alarms()
+        .iter()
+        .find(|a| a.metric_name() == Some("KMSSecurityError"))
+        .and_then(|a| a.alarm_name())
+        .expect("the lab's alarm")
+        .to_owned()
+}
+
+/// Sends the lab's three false-key decrypts, then runs history rounds until
+/// the alarm's episode has its responses; returns them, newest first.
+async fn attack_until_responded(world: &World, endpoint: &str, alarm_name: &str, count: usize) -> Vec<ResponseView> {
+    for _ in 0..3 {
+        let (status, _) = http(endpoint, "GET", "/decrypt", r#"{"Name":"Bob","Key":"some-random-false-key"}"#).await;
+        assert_eq!(status, 400);
+    }
+    let config = PollerConfig::new(Duration::from_millis(200));
+    let ports = world.ports();
+    for _ in 0..120 {
+        keywatch::pollers::history::poll_once(&world.aws, &world.db, &config).await.expect("history round");
+        let found = ports
+            .responses
+            .alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.to_owned() })
+            .await
+            .expect("responses");
+        if found.responses.len() >= count {
+            return found.responses;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the alarm never got {count} responses");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_containment_refuses_the_roles_kms_calls_until_it_is_reverted() {
+    let world =
+        World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(100), ..SandboxConfig::default() })
+            .await;
+    let deployed = support::lab::deploy(&world).await;
+    let role_arn = support::lab::output(&deployed.outputs[1], lab::APP_TASK_ROLE_OUTPUT).expect("task role");
+    let key_arn = support::lab::output(&deployed.outputs[1], lab::APP_KEY_ARN_OUTPUT).expect("key arn");
+    let endpoint = deployed.endpoint;
+    let alarm_name = lab_alarm(&world).await;
+    let ports = world.ports();
+
+    // The form is filled with the lab's role and key.
+    let before =
+        ports.responses.alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.clone() }).await.expect("view");
+    assert_eq!(before.suggested_role_arn.as_deref(), Some(role_arn.as_str()));
+    assert_eq!(before.suggested_key_arn.as_deref(), Some(key_arn.as_str()));
+
+    // Bad input is refused, and nothing is stored.
+    let bad = PlaybookRequest {
+        alarm_name: alarm_name.clone(),
+        playbook: Playbook::ContainRole,
+        mode: Some(ResponseMode::Approval),
+        role_arn: "pattern1-app-Pattern1ECSTaskRole".into(),
+        key_arn: key_arn.clone(),
+    };
+    match ports.responses.set_playbook(bad).await {
+        Err(AppError::InvalidInput { field: Some(field), .. }) => assert_eq!(field, "roleArn"),
+        other => panic!("a role name, not an ARN, was accepted: {other:?}"),
+    }
+    assert!(world.db.responses().playbooks(&alarm_name).await.expect("playbooks").is_empty());
+
+    let playbook = PlaybookRequest {
+        alarm_name: alarm_name.clone(),
+        playbook: Playbook::ContainRole,
+        mode: Some(ResponseMode::Approval),
+        role_arn: role_arn.clone(),
+        key_arn: key_arn.clone(),
+    };
+    ports.responses.set_playbook(playbook).await.expect("playbook set");
+
+    let (status, body) = http(&endpoint, "POST", "/encrypt", r#"{"Name":"Bob","Text":"Run your own race"}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let key: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let key = key["Key"].as_str().expect("key").to_owned();
+    let decrypt = format!(r#"{{"Name":"Bob","Key":"{key}"}}"#);
+    assert_eq!(http(&endpoint, "GET", "/decrypt", &decrypt).await.0, 200);
+
+    // The attack: one response, waiting for someone.
+    let responses = attack_until_responded(&world, &endpoint, &alarm_name, 1).await;
+    assert_eq!(responses.len(), 1);
+    let response = &responses[0];
+    assert_eq!(response.status, ResponseStatus::AwaitingApproval);
+    assert_eq!(response.target, role_arn);
+    // Nothing changed yet: the application still decrypts.
+    assert_eq!(http(&endpoint, "GET", "/decrypt", &decrypt).await.0, 200);
+
+    // More rounds, and a console restarted on the same database, answer the episode no more.
+    let config = PollerConfig::new(Duration::from_millis(200));
+    keywatch::pollers::history::poll_once(&world.aws, &world.db, &config).await.expect("round");
+    let reopened = world.reopen().await;
+    keywatch::pollers::history::poll_once(&world.aws, &reopened, &config).await.expect("round after restart");
+    assert_eq!(world.db.responses().newest(Some(&alarm_name), 10).await.expect("responses").len(), 1);
+
+    // Refusing is no longer possible once approved; approving runs it.
+    let approved = ports
+        .responses
+        .decide(DecisionRequest { id: response.id, decision: Decision::Approve })
+        .await
+        .expect("approve");
+    assert_eq!(approved.status, ResponseStatus::Done, "{:?}", approved.detail);
+    assert!(approved.time_to_contain_ms.is_some_and(|ms| ms >= 0));
+    match ports.responses.decide(DecisionRequest { id: response.id, decision: Decision::Refuse }).await {
+        Err(AppError::Conflict(message)) => assert_eq!(message, "a response that is done cannot be refused"),
+        other => panic!("a done response was refused: {other:?}"),
+    }
+
+    // The role's policies are IAM's own, read back through IAM.
+    let iam = aws_sdk_iam::Client::new(&world.aws.sdk_config);
+    let role_name = keywatch_domain::response::role_name_of(&role_arn).expect("role name");
+    let names = iam.list_role_policies().role_name(role_name).send().await.expect("policies");
+    assert!(names.policy_names().iter().any(|n| n == "AWSRevokeOlderSessions"), "{names:?}");
+    assert!(names.policy_names().iter().any(|n| n == "KeywatchContainKmsKey"), "{names:?}");
+
+    // The application's next decrypt with the right key is refused.
+    let (status, body) = http(&endpoint, "GET", "/decrypt", &decrypt).await;
+    assert_eq!(status, 400, "{body}");
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&world.aws.sdk_config);
+    let mut denied = false;
+    for _ in 0..40 {
+        let events = cloudtrail
+            .lookup_events()
+            .lookup_attributes(
+                aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                    .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                    .attribute_value("Decrypt")
+                    .build()
+                    .expect("attribute"),
+            )
+            .send()
+            .await
+            .expect("lookup");
+        denied = events.events().iter().filter_map(|e| e.cloud_trail_event()).any(|record| {
+            let record: serde_json::Value = serde_json::from_str(record).unwrap_or_default();
+            record["errorCode"] == "AccessDenied"
+                && record["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] == role_arn.as_str()
+        });
+        if denied {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(denied, "CloudTrail recorded no AccessDenied Decrypt by the task role");
+
+    // Reverted: the policies go, and the application decrypts again.
+    let reverted =
+        ports.responses.decide(DecisionRequest { id: response.id, decision: Decision::Revert }).await.expect("revert");
+    assert_eq!(reverted.status, ResponseStatus::Reverted);
+    let names = iam.list_role_policies().role_name(role_name).send().await.expect("policies");
+    assert!(!names.policy_names().iter().any(|n| n == "AWSRevokeOlderSessions" || n == "KeywatchContainKmsKey"));
+    assert_eq!(http(&endpoint, "GET", "/decrypt", &decrypt).await, (200, r#"{"Text":"Run your own race"}"#.to_owned()));
+
+    // Every step is in the audit log.
+    let audit = world.db.audit().page(None, 50).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
+    for action in ["response.playbook", "response.start", "response.decide", "response.run", "response.revert"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
+    let world =
+        World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(100), ..SandboxConfig::default() })
+            .await;
+    let deployed = support::lab::deploy(&world).await;
+    let key_arn = support::lab::output(&deployed.outputs[1], lab::APP_KEY_ARN_OUTPUT).expect("key arn");
+    let endpoint = deployed.endpoint;
+    let alarm_name = lab_alarm(&world).await;
+    let ports = world.ports();
+    let playbook = PlaybookRequest {
+        alarm_name: alarm_name.clone(),
+        playbook: Playbook::DisableKey,
+        mode: Some(ResponseMode::Automatic),
+        role_arn: String::new(),
+        key_arn: key_arn.clone(),
+    };
+    ports.responses.set_playbook(playbook).await.expect("playbook set");
+    let (status, body) = http(&endpoint, "POST", "/encrypt", r#"{"Name":"Bob","Text":"Run your own race"}"#).await;
+    assert_eq!(status, 200, "{body}");
+
+    let responses = attack_until_responded(&world, &endpoint, &alarm_name, 1).await;
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].status, ResponseStatus::Done, "{:?}", responses[0].detail);
+    assert_eq!(responses[0].decided_by, None, "nobody decided an automatic response");
+
+    let kms = aws_sdk_kms::Client::new(&world.aws.sdk_config);
+    let key = kms.describe_key().key_id(&key_arn).send().await.expect("key");
+    assert_eq!(key.key_metadata().map(|k| k.enabled()), Some(false));
+    // The application can no longer encrypt with it.
+    assert_eq!(http(&endpoint, "POST", "/encrypt", r#"{"Name":"Eve","Text":"x"}"#).await.0, 400);
+
+    let reverted = ports
+        .responses
+        .decide(DecisionRequest { id: responses[0].id, decision: Decision::Revert })
+        .await
+        .expect("revert");
+    assert_eq!(reverted.status, ResponseStatus::Reverted);
+    let key = kms.describe_key().key_id(&key_arn).send().await.expect("key");
+    assert_eq!(key.key_metadata().map(|k| k.enabled()), Some(true));
+    assert_eq!(http(&endpoint, "POST", "/encrypt", r#"{"Name":"Eve","Text":"x"}"#).await.0, 200);
+    // Reverting twice is refused.
+    assert!(matches!(
+        ports.responses.decide(DecisionRequest { id: responses[0].id, decision: Decision::Revert }).await,
+        Err(AppError::Conflict(_))
+    ));
+}
