@@ -152,17 +152,37 @@ pub enum Detection {
     /// CIS AWS Foundations: a KMS key disabled or scheduled for deletion
     /// (Security Hub CloudWatch.7).
     KeyDisable,
+    /// The AWS KMS Developer Guide's alarm: a key pending deletion used in
+    /// a cryptographic operation.
+    PendingDeletionUse,
+    /// Sigma's rule: key material imported into a key or deleted from one.
+    KeyMaterial,
+    /// PutKeyPolicy or CreateGrant by a principal other than the allowed one.
+    KeyPolicyChange,
+    /// Failed KMS calls by any principal but the application's task role.
+    OtherPrincipal,
 }
 
 impl Detection {
-    /// Both detections, in the template's order.
-    pub const ALL: [Detection; 2] = [Detection::HighVolume, Detection::KeyDisable];
+    /// Every detection, in the template's order.
+    pub const ALL: [Detection; 6] = [
+        Detection::HighVolume,
+        Detection::KeyDisable,
+        Detection::PendingDeletionUse,
+        Detection::KeyMaterial,
+        Detection::KeyPolicyChange,
+        Detection::OtherPrincipal,
+    ];
 
     /// What it detects, in words.
     pub fn title(self) -> &'static str {
         match self {
             Detection::HighVolume => "High volume of successful Encrypt/Decrypt calls by the task role",
             Detection::KeyDisable => "KMS key disabled or scheduled for deletion (CIS, Security Hub CloudWatch.7)",
+            Detection::PendingDeletionUse => "Use of a KMS key pending deletion (AWS KMS Developer Guide)",
+            Detection::KeyMaterial => "Key material imported or deleted (Sigma aws_kms_import_key_material)",
+            Detection::KeyPolicyChange => "Key policy or grant changed by a principal outside the allowed one",
+            Detection::OtherPrincipal => "Failed KMS calls by principals other than the task role",
         }
     }
 
@@ -171,6 +191,10 @@ impl Detection {
         match self {
             Detection::HighVolume => "EnableHighVolumeDetection",
             Detection::KeyDisable => "EnableKeyDisableDetection",
+            Detection::PendingDeletionUse => "EnablePendingDeletionDetection",
+            Detection::KeyMaterial => "EnableKeyMaterialDetection",
+            Detection::KeyPolicyChange => "EnableKeyPolicyChangeDetection",
+            Detection::OtherPrincipal => "EnableOtherPrincipalDetection",
         }
     }
 
@@ -179,6 +203,10 @@ impl Detection {
         match self {
             Detection::HighVolume => &["HighVolumeThreshold", "HighVolumePeriod", "HighVolumeEvaluationPeriods"],
             Detection::KeyDisable => &["KeyDisableThreshold", "KeyDisablePeriod"],
+            Detection::PendingDeletionUse => &["PendingDeletionThreshold", "PendingDeletionPeriod"],
+            Detection::KeyMaterial => &["KeyMaterialThreshold", "KeyMaterialPeriod"],
+            Detection::KeyPolicyChange => &["AllowedKeyAdminArn", "KeyPolicyChangeThreshold", "KeyPolicyChangePeriod"],
+            Detection::OtherPrincipal => &["OtherPrincipalThreshold", "OtherPrincipalPeriod"],
         }
     }
 
@@ -187,6 +215,10 @@ impl Detection {
         match self {
             Detection::HighVolume => "HighVolumeAlarm",
             Detection::KeyDisable => "KeyDisableAlarm",
+            Detection::PendingDeletionUse => "PendingDeletionAlarm",
+            Detection::KeyMaterial => "KeyMaterialAlarm",
+            Detection::KeyPolicyChange => "KeyPolicyChangeAlarm",
+            Detection::OtherPrincipal => "OtherPrincipalAlarm",
         }
     }
 
@@ -195,6 +227,10 @@ impl Detection {
         match self {
             Detection::HighVolume => format!("{stack_name}-KMSHighVolumeAlarm"),
             Detection::KeyDisable => format!("{stack_name}-KMSKeyDisableOrDeletionAlarm"),
+            Detection::PendingDeletionUse => format!("{stack_name}-KMSKeyPendingDeletionUseAlarm"),
+            Detection::KeyMaterial => format!("{stack_name}-KMSKeyMaterialImportOrDeletionAlarm"),
+            Detection::KeyPolicyChange => format!("{stack_name}-KMSKeyPolicyOrGrantChangeAlarm"),
+            Detection::OtherPrincipal => format!("{stack_name}-KMSErrorsByOtherPrincipalsAlarm"),
         }
     }
 
@@ -412,5 +448,131 @@ mod tests {
         assert!(pattern.matches(&record("DisableKey")));
         assert!(pattern.matches(&record("ScheduleKeyDeletion")));
         assert!(!pattern.matches(&record("Decrypt")));
+    }
+
+    /// The metric filter pattern of `logical_id` in the logging template, parsed.
+    fn filter_of(logical_id: &str) -> crate::filter_pattern::FilterPattern {
+        let template = logging();
+        let (_, filter) = template.resources.iter().find(|(id, _)| id == logical_id).expect("filter");
+        let text = filter.properties["FilterPattern"].as_str().expect("pattern");
+        crate::filter_pattern::FilterPattern::parse(text).expect("the pattern parses")
+    }
+
+    // The AWS KMS Developer Guide's alarm for use of a key pending deletion, verbatim:
+    // "{ $.eventSource = kms* && $.errorMessage = "* is pending deletion."}".
+    // https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys-creating-cloudwatch-alarm.html
+    // A refused Decrypt's record carries KMS's message "<key ARN> is pending deletion."
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html); a
+    // CancelKeyDeletion, permitted on such a key, and other failures are not counted.
+    #[test]
+    fn the_pending_deletion_detection_uses_the_guides_pattern() {
+        let template = logging();
+        let (_, filter) =
+            template.resources.iter().find(|(id, _)| id == "PendingDeletionMetricFilter").expect("filter");
+        assert_eq!(
+            filter.properties["FilterPattern"].as_str(),
+            Some(r#"{ $.eventSource = kms* && $.errorMessage = "* is pending deletion."}"#)
+        );
+        let pattern = filter_of("PendingDeletionMetricFilter");
+        let key = "arn:aws:kms:ap-southeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let refused = format!(
+            r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"KMSInvalidStateException","errorMessage":"{key} is pending deletion."}}"#
+        );
+        assert!(pattern.matches(&refused));
+        let cancelled = r#"{"eventSource":"kms.amazonaws.com","eventName":"CancelKeyDeletion"}"#;
+        assert!(!pattern.matches(cancelled));
+        let disabled = format!(
+            r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"DisabledException","errorMessage":"{key} is disabled."}}"#
+        );
+        assert!(!pattern.matches(&disabled));
+        let not_pending = format!(
+            r#"{{"eventSource":"kms.amazonaws.com","eventName":"CancelKeyDeletion","errorCode":"KMSInvalidStateException","errorMessage":"{key} is not pending deletion."}}"#
+        );
+        assert!(!pattern.matches(&not_pending));
+    }
+
+    // Sigma rule aws_kms_import_key_material (id 1279262f-1464-422f-ac0d-5b545320c526,
+    // SigmaHQ rules/cloud/aws/cloudtrail/aws_kms_import_key_material.yml): selection
+    // eventSource kms.amazonaws.com, eventName ImportKeyMaterial or DeleteImportedKeyMaterial.
+    // Record shape: https://docs.aws.amazon.com/kms/latest/developerguide/ct-importkeymaterial.html
+    #[test]
+    fn the_key_material_detection_is_sigmas_selection() {
+        let pattern = filter_of("KeyMaterialMetricFilter");
+        let record = |source: &str, name: &str| format!(r#"{{"eventSource":"{source}","eventName":"{name}"}}"#);
+        assert!(pattern.matches(&record("kms.amazonaws.com", "ImportKeyMaterial")));
+        assert!(pattern.matches(&record("kms.amazonaws.com", "DeleteImportedKeyMaterial")));
+        assert!(!pattern.matches(&record("kms.amazonaws.com", "GetParametersForImport")));
+        assert!(!pattern.matches(&record("acm.amazonaws.com", "ImportCertificate")));
+        assert!(!pattern.matches(&record("kms.amazonaws.com", "Decrypt")));
+    }
+
+    /// The metric filter pattern of `logical_id` as the stack resolves it with `parameters`.
+    fn resolved_filter(logical_id: &str, parameters: &[(&str, &str)]) -> crate::filter_pattern::FilterPattern {
+        use crate::cloudformation::{Evaluator, SuppliedParameter, resolve_parameters};
+        let template = logging();
+        let supplied: Vec<SuppliedParameter> = parameters
+            .iter()
+            .map(|(key, value)| SuppliedParameter {
+                key: (*key).to_owned(),
+                value: Some((*value).to_owned()),
+                use_previous_value: false,
+            })
+            .collect();
+        let resolved = resolve_parameters(&template, &supplied, None).expect("parameters");
+        let stack = crate::cloudformation::test_support::FakeStack::new();
+        let evaluator = Evaluator::new(&template, &resolved, &stack).expect("evaluator");
+        let properties = evaluator.resource_properties(logical_id).expect("resolved");
+        let text = properties["FilterPattern"].as_str().expect("text").to_owned();
+        crate::filter_pattern::FilterPattern::parse(&text).expect("the pattern parses")
+    }
+
+    // CloudTrail records of PutKeyPolicy and CreateGrant, shaped as the AWS KMS
+    // Developer Guide's examples (ct-putkeypolicy.html, ct-creategrant.html): an
+    // IAM user's userIdentity has an arn; a grant an AWS service makes for the
+    // caller carries userIdentity.invokedBy.
+    #[test]
+    fn the_key_policy_detection_spares_the_allowed_principal_and_services() {
+        let role = ("AppECSTaskRoleArn", "arn:aws:iam::111122223333:role/pattern1-app-Pattern1ECSTaskRole");
+        let admin = ("AllowedKeyAdminArn", "arn:aws:sts::111122223333:assumed-role/KeyAdmin/*");
+        let pattern =
+            resolved_filter("KeyPolicyChangeMetricFilter", &[role, admin, ("EnableKeyPolicyChangeDetection", "true")]);
+        let record = |name: &str, identity: &str| {
+            format!(r#"{{"eventSource":"kms.amazonaws.com","eventName":"{name}","userIdentity":{identity}}}"#)
+        };
+        let alice = r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/Alice"}"#;
+        let key_admin = r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/KeyAdmin/bob"}"#;
+        let for_rds =
+            r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/Alice","invokedBy":"rds.amazonaws.com"}"#;
+        assert!(pattern.matches(&record("PutKeyPolicy", alice)));
+        assert!(pattern.matches(&record("CreateGrant", alice)));
+        assert!(!pattern.matches(&record("PutKeyPolicy", key_admin)));
+        assert!(!pattern.matches(&record("CreateGrant", for_rds)));
+        assert!(!pattern.matches(&record("ListGrants", alice)));
+    }
+
+    // The lab's alarm counts the task role's failures only; this one counts everyone
+    // else's: users and the root by userIdentity.type, other roles' sessions by their
+    // sessionContext.sessionIssuer.arn
+    // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+    #[test]
+    fn the_other_principals_detection_leaves_the_task_role_to_the_lab_alarm() {
+        let role = ("AppECSTaskRoleArn", "arn:aws:iam::111122223333:role/pattern1-app-Pattern1ECSTaskRole");
+        let pattern = resolved_filter("OtherPrincipalMetricFilter", &[role, ("EnableOtherPrincipalDetection", "true")]);
+        let failed = |identity: &str| {
+            format!(
+                r#"{{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"AccessDenied","userIdentity":{identity}}}"#
+            )
+        };
+        let session = |role: &str| {
+            format!(
+                r#"{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/{role}/s","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/{role}"}}}}}}"#
+            )
+        };
+        assert!(pattern.matches(&failed(r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/Mallory"}"#)));
+        assert!(pattern.matches(&failed(r#"{"type":"Root","arn":"arn:aws:iam::111122223333:root"}"#)));
+        assert!(pattern.matches(&failed(&session("OtherRole"))));
+        assert!(!pattern.matches(&failed(&session("pattern1-app-Pattern1ECSTaskRole"))));
+        let succeeded = r#"{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","userIdentity":{"arn":"arn:aws:iam::111122223333:user/Mallory"}}"#;
+        assert!(!pattern.matches(succeeded));
     }
 }

@@ -1,6 +1,7 @@
 //! Keywatch's responses to an alarm: the playbooks an alarm can be given,
 //! the mode each runs in, the life of one response (one per alarm episode),
-//! and the IAM policy documents that contain a role.
+//! the IAM policy documents that contain a role, and the maintenance
+//! windows that mute an alarm's notifications and responses.
 //!
 //! An *episode* is one transition of an alarm into ALARM: a response is
 //! keyed by the alarm and the time of that transition, so however often
@@ -251,6 +252,57 @@ pub fn is_key_arn(arn: &str) -> bool {
         && parts[5].strip_prefix("key/").is_some_and(|id| !id.is_empty())
 }
 
+/// The longest maintenance window: a week. Longer quiet is turning the
+/// alarm's actions off, which is a different decision.
+pub const MAX_WINDOW_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// A maintenance window: from `starts_ms` (inclusive) to `ends_ms`
+/// (exclusive), the alarm's notifications and Keywatch's responses are
+/// muted while its history keeps recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceWindow {
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+}
+
+/// Why a maintenance window is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("the window must end after it starts")]
+    EndsBeforeStart,
+    #[error("the window has already ended")]
+    AlreadyOver,
+    #[error("a window lasts at most 7 days")]
+    TooLong,
+}
+
+impl MaintenanceWindow {
+    /// A window checked at `now_ms`.
+    pub fn new(starts_ms: i64, ends_ms: i64, now_ms: i64) -> Result<MaintenanceWindow, WindowError> {
+        if ends_ms <= starts_ms {
+            return Err(WindowError::EndsBeforeStart);
+        }
+        if ends_ms <= now_ms {
+            return Err(WindowError::AlreadyOver);
+        }
+        if ends_ms - starts_ms > MAX_WINDOW_MS {
+            return Err(WindowError::TooLong);
+        }
+        Ok(MaintenanceWindow { starts_ms, ends_ms })
+    }
+
+    pub fn contains(self, at_ms: i64) -> bool {
+        self.starts_ms <= at_ms && at_ms < self.ends_ms
+    }
+}
+
+/// What the alarm's actions should be at `now_ms` given its windows:
+/// disabled inside any window, enabled otherwise.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html>
+pub fn actions_enabled_at(windows: &[MaintenanceWindow], now_ms: i64) -> bool {
+    !windows.iter().any(|window| window.contains(now_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +343,21 @@ mod tests {
             assert_eq!(ResponseStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(Playbook::parse("delete-everything"), None);
+    }
+
+    #[test]
+    fn maintenance_windows_are_bounded_and_mute_only_inside() {
+        const HOUR: i64 = 60 * 60 * 1000;
+        assert_eq!(MaintenanceWindow::new(10, 10, 0), Err(WindowError::EndsBeforeStart));
+        assert_eq!(MaintenanceWindow::new(0, HOUR, 2 * HOUR), Err(WindowError::AlreadyOver));
+        assert_eq!(MaintenanceWindow::new(0, MAX_WINDOW_MS + 1, 0), Err(WindowError::TooLong));
+        let window = MaintenanceWindow::new(HOUR, 2 * HOUR, 0).expect("window");
+        assert!(!window.contains(HOUR - 1));
+        assert!(window.contains(HOUR));
+        assert!(!window.contains(2 * HOUR), "the end is exclusive");
+        assert!(actions_enabled_at(&[window], 0));
+        assert!(!actions_enabled_at(&[window], HOUR + 1));
+        assert!(actions_enabled_at(&[], HOUR + 1));
     }
 
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html:

@@ -100,6 +100,11 @@ pub struct ServeArgs {
     /// refused (DNS rebinding). Repeat, or comma-separate in the variable.
     #[arg(long = "allowed-host", env = "KEYWATCH_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// The URL people reach the console by, for the links in the
+    /// notifications it sends (a response awaiting approval)
+    /// [default: http://<listen address>].
+    #[arg(long, env = "KEYWATCH_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// SQLite database file [default: <data-dir>/keywatch.db].
     #[arg(long, env = "KEYWATCH_DATABASE")]
     pub database: Option<PathBuf>,

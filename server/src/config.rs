@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub trust_proxy_headers: bool,
     /// Names besides the listen address that requests may carry as Host.
     pub allowed_hosts: Vec<String>,
+    /// Where people reach the console (no trailing slash), for links.
+    pub public_url: String,
 }
 
 impl ServeConfig {
@@ -52,6 +54,15 @@ impl ServeConfig {
         let region = keywatch_domain::region::parse(args.region.as_deref().unwrap_or(DEFAULT_REGION))
             .map_err(|error| ServerError::Config(format!("--region: {error}")))?;
         let (data_dir, database) = database_location(args.data_dir.as_ref(), args.database.as_ref(), env);
+        let public_url = match args.public_url.as_deref().map(str::trim) {
+            None | Some("") => format!("http://{}", args.listen),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(ServerError::Config(format!("--public-url: {url} is not an http:// or https:// URL")));
+            }
+        };
         let (mode, mode_source) = match args.aws {
             Some(AwsChoice::Sandbox) => (AwsMode::Sandbox, ModeSource::Flag),
             Some(AwsChoice::Live) => (AwsMode::Live, ModeSource::Flag),
@@ -76,6 +87,7 @@ impl ServeConfig {
             admin_password_hash: admin_password_hash.map(str::to_owned),
             trust_proxy_headers: args.trust_proxy_headers,
             allowed_hosts: args.allowed_hosts.clone(),
+            public_url,
         })
     }
 

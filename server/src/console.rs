@@ -91,6 +91,8 @@ pub struct ConsoleBase {
     /// How long the in-process sandbox takes to deliver a CloudTrail record
     /// to a log group (zero on live AWS).
     pub cloudtrail_delay: Duration,
+    /// Where people reach the console, for links in its notifications.
+    pub public_url: String,
 }
 
 /// The background work of one connection.
@@ -161,6 +163,7 @@ impl Console {
             StackWatcher::new(&background, self.base.db.clone()).spawn(stack_watcher::INTERVAL, stopped.clone());
         let config = pollers::PollerConfig {
             alarm_topics: self.base.alarm_topics.clone(),
+            console_url: Some(self.base.public_url.clone()),
             ..pollers::PollerConfig::new(self.base.poller_interval)
         };
         let pollers = Pollers::start_until(background, self.base.db.clone(), config, stopped);

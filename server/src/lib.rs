@@ -102,6 +102,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         poller_interval,
         alarm_topics,
         cloudtrail_delay: config.cloudtrail_delay,
+        public_url: config.public_url.clone(),
     };
     // Attack runs whose task died with the previous process are marked so.
     if let Err(error) = db.attack_runs().interrupt_running(clock::now_ms()).await {

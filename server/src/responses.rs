@@ -1,7 +1,9 @@
 //! Responses: Keywatch reacting to a managed alarm. The alarm's page sets
-//! its playbooks; each round of the alarm history poller records a response
-//! for every new transition into ALARM ([`respond`]) and runs the approved
-//! ones; people approve, refuse or revert them here. Every step is audited.
+//! its playbooks and maintenance windows; each round of the alarm history
+//! poller mutes or unmutes alarms for their windows ([`apply_windows`]),
+//! records a response for every new transition into ALARM ([`respond`]) and
+//! runs the approved ones; people approve, refuse or revert them here.
+//! Every step is audited.
 //!
 //! A response runs at most once per alarm episode: the `responses` table
 //! keys it by alarm, episode and playbook, and in this process one lock
@@ -15,12 +17,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use keywatch_app::api::responses::port::ResponsesBackend;
 use keywatch_app::api::responses::{
-    AlarmResponses, AlarmResponsesRequest, DecisionRequest, PlaybookRequest, PlaybookView, ResponseView,
+    AlarmResponses, AlarmResponsesRequest, DecisionRequest, EndWindowRequest, PlaybookRequest, PlaybookView,
+    ResponseView, WindowRequest, WindowView,
 };
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::{self, LabSection};
 use keywatch_domain::response::{
-    self, CONTAIN_POLICY_NAME, Decision, Playbook, REVOKE_SESSIONS_POLICY_NAME, ResponseStatus,
+    self, CONTAIN_POLICY_NAME, Decision, MaintenanceWindow, Playbook, REVOKE_SESSIONS_POLICY_NAME, ResponseStatus,
 };
 
 use crate::aws::{Aws, AwsCallError, AwsErrorKind};
@@ -82,12 +85,29 @@ impl ServerResponses {
             .collect();
         let (suggested_role_arn, suggested_key_arn) = self.suggestions().await;
         let responses = self.db.responses().newest(Some(alarm_name), LISTED).await?.iter().map(view).collect();
+        let now = now_ms();
+        let windows = self
+            .db
+            .maintenance_windows()
+            .open_or_coming(alarm_name, now)
+            .await?
+            .into_iter()
+            .map(|stored| WindowView {
+                id: stored.id,
+                starts_at: rfc3339(stored.window.starts_ms),
+                ends_at: rfc3339(stored.window.ends_ms),
+                reason: stored.reason,
+                created_by: stored.created_by,
+                open: stored.window.contains(now),
+            })
+            .collect();
         Ok(AlarmResponses {
             alarm_name: alarm_name.to_owned(),
             playbooks,
             suggested_role_arn,
             suggested_key_arn,
             responses,
+            windows,
         })
     }
 
@@ -99,6 +119,34 @@ impl ServerResponses {
         let setting = checked_setting(request, mode)?;
         self.db.responses().set_playbook(&setting, user, now_ms()).await?;
         self.alarm_view(&setting.alarm_name).await
+    }
+
+    async fn add_window_now(&self, request: WindowRequest, user: &str) -> Result<AlarmResponses, AppError> {
+        let invalid = |field: &str, message: String| AppError::InvalidInput { field: Some(field.to_owned()), message };
+        let now = now_ms();
+        let starts_ms = match request.starts_at.trim() {
+            "" => now,
+            text => parse_utc_minute(text)
+                .ok_or_else(|| invalid("startsAt", format!("{text} is not a date and time (YYYY-MM-DDTHH:MM, UTC)")))?,
+        };
+        let ends_ms = starts_ms.saturating_add(i64::from(request.duration_minutes) * 60_000);
+        let window = MaintenanceWindow::new(starts_ms, ends_ms, now)
+            .map_err(|error| invalid("durationMinutes", format!("{}.", capitalized(&error.to_string()))))?;
+        let reason = request.reason.trim();
+        if reason.is_empty() || reason.len() > 200 {
+            return Err(invalid("reason", "Say why (at most 200 characters).".to_owned()));
+        }
+        self.db.maintenance_windows().insert(&request.alarm_name, window, reason, user, now).await?;
+        // A window opening now mutes at once, not at the next round.
+        apply_windows(&self.aws, &self.db).await?;
+        self.alarm_view(&request.alarm_name).await
+    }
+
+    async fn end_window_now(&self, request: EndWindowRequest) -> Result<AlarmResponses, AppError> {
+        let ended = self.db.maintenance_windows().end(request.id, now_ms()).await?;
+        let ended = ended.ok_or_else(|| AppError::NotFound(format!("maintenance window {}", request.id)))?;
+        apply_windows(&self.aws, &self.db).await?;
+        self.alarm_view(&ended.alarm_name).await
     }
 
     async fn decide_now(&self, request: DecisionRequest, user: &str) -> Result<ResponseView, AppError> {
@@ -168,6 +216,34 @@ impl ResponsesBackend for ServerResponses {
     async fn recent(&self) -> Result<Vec<ResponseView>, AppError> {
         Ok(self.db.responses().newest(None, LISTED).await?.iter().map(view).collect())
     }
+
+    async fn add_window(&self, request: WindowRequest) -> Result<AlarmResponses, AppError> {
+        let user = crate::auth::current_user();
+        let target = format!("{} for {} min: {}", request.alarm_name, request.duration_minutes, request.reason);
+        let result = self.add_window_now(request, &user).await;
+        self.db.audit().record(AuditEntry::of_result(user, actions::MAINTENANCE_WINDOW, target, &result)).await;
+        result
+    }
+
+    async fn end_window(&self, request: EndWindowRequest) -> Result<AlarmResponses, AppError> {
+        let user = crate::auth::current_user();
+        let target = format!("window {} ended", request.id);
+        let result = self.end_window_now(request).await;
+        self.db.audit().record(AuditEntry::of_result(user, actions::MAINTENANCE_WINDOW, target, &result)).await;
+        result
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (what a datetime-local field sends), read as UTC.
+fn parse_utc_minute(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let at = time::PrimitiveDateTime::parse(text, &format).ok()?.assume_utc();
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A playbook request checked: ARNs of the right kinds, the role's only
@@ -209,18 +285,31 @@ pub struct RespondStats {
 
 /// Records a response for every episode a playbook has not answered, then
 /// runs the approved ones (the automatic ones among them).
-pub async fn respond(aws: &Aws, db: &Database) -> Result<RespondStats, ServerError> {
+pub async fn respond(aws: &Aws, db: &Database, console_url: Option<&str>) -> Result<RespondStats, ServerError> {
+    apply_windows(aws, db).await?;
     let responses = db.responses();
     let mut stats = RespondStats::default();
     for episode in responses.unanswered_episodes().await? {
-        let status = ResponseStatus::on_alarm(episode.setting.mode);
-        if let Some(id) = responses.insert(&episode, status, now_ms()).await? {
+        // An episode in a maintenance window is recorded and shown, never run
+        // by itself ("Run it" still can).
+        let muted = db.maintenance_windows().covers(&episode.setting.alarm_name, episode.episode_ms).await?;
+        let (status, detail) = if muted {
+            (ResponseStatus::Notified, Some(MUTED))
+        } else {
+            (ResponseStatus::on_alarm(episode.setting.mode), None)
+        };
+        if let Some(id) = responses.insert(&episode, status, detail, now_ms()).await? {
             stats.recorded += 1;
             let target = format!("response {id}: {} {}", episode.setting.alarm_name, episode.setting.playbook.as_str());
             let entry =
                 AuditEntry::new(AUTOMATIC_USER.to_owned(), actions::RESPONSE_START, target, AuditOutcome::Succeeded)
                     .with_detail(status.as_str());
             db.audit().record(entry).await;
+            if status == ResponseStatus::AwaitingApproval
+                && let Some(url) = console_url
+            {
+                announce(aws, &episode.setting, id, url).await;
+            }
         }
     }
     let _running = RUNNING.lock().await;
@@ -230,6 +319,81 @@ pub async fn respond(aws: &Aws, db: &Database) -> Result<RespondStats, ServerErr
         stats.ran += 1;
     }
     Ok(stats)
+}
+
+/// Publishes, on the alarm's SNS topics, that a response waits for
+/// someone, with a link to the alarm's page where it is approved or
+/// refused. A topic that cannot be told is logged: the response is recorded
+/// and shown either way.
+async fn announce(aws: &Aws, setting: &PlaybookSetting, id: i64, console_url: &str) {
+    let topics = match aws.cloudwatch().describe_alarm(&setting.alarm_name).await {
+        Ok(Some(alarm)) => alarm.alarm_actions.into_iter().filter(|arn| arn.contains(":sns:")).collect(),
+        Ok(None) => Vec::new(),
+        Err(error) => {
+            tracing::warn!(%error, alarm = %setting.alarm_name, "the alarm's topics could not be read");
+            Vec::new()
+        }
+    };
+    let link = format!("{console_url}{}", approval_path(&setting.alarm_name));
+    let subject = format!("Keywatch: approve or refuse a response to {}", setting.alarm_name);
+    // SNS subjects are at most 100 characters.
+    let subject: String = subject.chars().take(100).collect();
+    let message = format!(
+        "{} went into ALARM. Keywatch's response {id} ({}) waits for someone to approve or refuse it:\n\n{link}\n\n{}",
+        setting.alarm_name,
+        setting.playbook.title(),
+        setting.playbook.consequences()
+    );
+    for topic in topics {
+        if let Err(error) = aws.sns().publish(&topic, &subject, &message).await {
+            tracing::warn!(%error, %topic, "the response awaiting approval could not be announced");
+        }
+    }
+}
+
+/// The alarm's page, where its responses are decided.
+pub fn approval_path(alarm_name: &str) -> String {
+    let name: String = percent_encoding::utf8_percent_encode(alarm_name, percent_encoding::NON_ALPHANUMERIC).collect();
+    format!("/alarms/edit?name={name}")
+}
+
+/// The detail of a response muted by a maintenance window.
+const MUTED: &str = "muted: the alarm fired during a maintenance window";
+
+/// Disables the actions of the alarms inside a maintenance window now, and
+/// enables again those Keywatch disabled whose windows have all closed.
+pub async fn apply_windows(aws: &Aws, db: &Database) -> Result<(), ServerError> {
+    let now = now_ms();
+    let windows = db.maintenance_windows().all_open_or_coming(now).await?;
+    let inside: Vec<&str> = windows.iter().filter(|w| w.window.contains(now)).map(|w| w.alarm_name.as_str()).collect();
+    let muted = db.maintenance_windows().muted().await?;
+    let cloudwatch = aws.cloudwatch();
+    for alarm in inside.iter().filter(|alarm| !muted.iter().any(|m| m == *alarm)) {
+        cloudwatch.set_alarm_actions(alarm, false).await?;
+        db.maintenance_windows().set_muted(alarm, true, now).await?;
+        let entry =
+            AuditEntry::new(AUTOMATIC_USER.to_owned(), actions::MAINTENANCE_MUTE, *alarm, AuditOutcome::Succeeded)
+                .with_detail("DisableAlarmActions");
+        db.audit().record(entry).await;
+    }
+    for alarm in muted.iter().filter(|alarm| !inside.contains(&alarm.as_str())) {
+        match cloudwatch.set_alarm_actions(alarm, true).await {
+            Ok(()) => {}
+            // An alarm deleted meanwhile has no actions to enable.
+            Err(error) if error.code == "ResourceNotFound" => {}
+            Err(error) => return Err(error.into()),
+        }
+        db.maintenance_windows().set_muted(alarm, false, now).await?;
+        let entry = AuditEntry::new(
+            AUTOMATIC_USER.to_owned(),
+            actions::MAINTENANCE_UNMUTE,
+            alarm.as_str(),
+            AuditOutcome::Succeeded,
+        )
+        .with_detail("EnableAlarmActions");
+        db.audit().record(entry).await;
+    }
+    Ok(())
 }
 
 /// Makes an approved response's AWS calls (the caller holds [`RUNNING`]) and

@@ -4,19 +4,67 @@
 //! the deny on the task role, and the application's next decrypt with the
 //! right key is refused (AccessDenied in CloudTrail too); reverting it lets
 //! the decrypt through again. An episode is answered once, across rounds and
-//! restarts. A disable-the-key playbook in automatic mode runs by itself.
+//! restarts. A disable-the-key playbook in automatic mode runs by itself,
+//! and a maintenance window mutes the alarm's actions and its responses
+//! while its history keeps recording.
 
 mod support;
 
 use std::time::Duration;
 
 use keywatch::pollers::PollerConfig;
-use keywatch_app::api::responses::{AlarmResponsesRequest, DecisionRequest, PlaybookRequest, ResponseView};
+use keywatch_app::api::responses::{
+    AlarmResponsesRequest, DecisionRequest, EndWindowRequest, PlaybookRequest, ResponseView, WindowRequest,
+};
 use keywatch_app::error::AppError;
 use keywatch_domain::lab;
 use keywatch_domain::response::{Decision, Playbook, ResponseMode, ResponseStatus};
 use keywatch_sandbox::SandboxConfig;
 use support::World;
+
+/// Where the tests' console is reached, for the links it sends.
+const CONSOLE: &str = "https://keywatch.example.net";
+
+/// An SQS queue subscribed to the alarm's topic, to read what the topic
+/// publishes; returns its URL.
+async fn listen_to_topic(world: &World, alarm_name: &str) -> String {
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.aws.sdk_config);
+    let alarms = cloudwatch.describe_alarms().alarm_names(alarm_name).send().await.expect("alarms");
+    let topic = alarms.metric_alarms()[0].alarm_actions()[0].clone();
+    let sqs = aws_sdk_sqs::Client::new(&world.aws.sdk_config);
+    let url =
+        sqs.create_queue().queue_name("approvals").send().await.expect("queue").queue_url().expect("url").to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes");
+    let arn =
+        attributes.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)).expect("arn");
+    let sns = aws_sdk_sns::Client::new(&world.aws.sdk_config);
+    sns.subscribe().topic_arn(topic).protocol("sqs").endpoint(arn).send().await.expect("subscribed");
+    url
+}
+
+/// The SNS messages the queue holds (the envelopes' `Subject` and `Message`).
+async fn topic_messages(world: &World, queue_url: &str) -> Vec<(String, String)> {
+    let sqs = aws_sdk_sqs::Client::new(&world.aws.sdk_config);
+    let received =
+        sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).send().await.expect("received");
+    received
+        .messages()
+        .iter()
+        .filter_map(|message| serde_json::from_str::<serde_json::Value>(message.body()?).ok())
+        .map(|envelope| {
+            (
+                envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                envelope["Message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
 
 async fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let response =
@@ -44,7 +92,7 @@ async fn attack_until_responded(world: &World, endpoint: &str, alarm_name: &str,
         let (status, _) = http(endpoint, "GET", "/decrypt", r#"{"Name":"Bob","Key":"some-random-false-key"}"#).await;
         assert_eq!(status, 400);
     }
-    let config = PollerConfig::new(Duration::from_millis(200));
+    let config = PollerConfig { console_url: Some(CONSOLE.into()), ..PollerConfig::new(Duration::from_millis(200)) };
     let ports = world.ports();
     for _ in 0..120 {
         keywatch::pollers::history::poll_once(&world.aws, &world.db, &config).await.expect("history round");
@@ -101,6 +149,7 @@ async fn an_approved_containment_refuses_the_roles_kms_calls_until_it_is_reverte
         key_arn: key_arn.clone(),
     };
     ports.responses.set_playbook(playbook).await.expect("playbook set");
+    let approvals = listen_to_topic(&world, &alarm_name).await;
 
     let (status, body) = http(&endpoint, "POST", "/encrypt", r#"{"Name":"Bob","Text":"Run your own race"}"#).await;
     assert_eq!(status, 200, "{body}");
@@ -117,6 +166,21 @@ async fn an_approved_containment_refuses_the_roles_kms_calls_until_it_is_reverte
     assert_eq!(response.target, role_arn);
     // Nothing changed yet: the application still decrypts.
     assert_eq!(http(&endpoint, "GET", "/decrypt", &decrypt).await.0, 200);
+    // The alarm's topic says so, with a link to where it is decided.
+    let mut announced = Vec::new();
+    for _ in 0..20 {
+        announced.extend(topic_messages(&world, &approvals).await);
+        if announced.iter().any(|(subject, _)| subject.starts_with("Keywatch: approve or refuse")) {
+            break;
+        }
+    }
+    let (_, message) = announced
+        .iter()
+        .find(|(subject, _)| subject.starts_with("Keywatch: approve or refuse"))
+        .unwrap_or_else(|| panic!("no announcement among {announced:?}"));
+    let link = format!("{CONSOLE}{}", keywatch::responses::approval_path(&alarm_name));
+    assert!(message.contains(&link), "{message}");
+    assert!(message.contains(&format!("response {}", response.id)), "{message}");
 
     // More rounds, and a console restarted on the same database, answer the episode no more.
     let config = PollerConfig::new(Duration::from_millis(200));
@@ -237,4 +301,76 @@ async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
         ports.responses.decide(DecisionRequest { id: responses[0].id, decision: Decision::Revert }).await,
         Err(AppError::Conflict(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_window_mutes_notifications_and_responses_while_history_records() {
+    let world =
+        World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(100), ..SandboxConfig::default() })
+            .await;
+    let deployed = support::lab::deploy(&world).await;
+    let key_arn = support::lab::output(&deployed.outputs[1], lab::APP_KEY_ARN_OUTPUT).expect("key arn");
+    let endpoint = deployed.endpoint;
+    let alarm_name = lab_alarm(&world).await;
+    let ports = world.ports();
+    let playbook = PlaybookRequest {
+        alarm_name: alarm_name.clone(),
+        playbook: Playbook::DisableKey,
+        mode: Some(ResponseMode::Automatic),
+        role_arn: String::new(),
+        key_arn: key_arn.clone(),
+    };
+    ports.responses.set_playbook(playbook).await.expect("playbook set");
+
+    // Bad windows are refused beside their field, and nothing is muted.
+    let window = |minutes: u32, reason: &str| WindowRequest {
+        alarm_name: alarm_name.clone(),
+        starts_at: String::new(),
+        duration_minutes: minutes,
+        reason: reason.to_owned(),
+    };
+    for (request, field) in [(window(0, "patching"), "durationMinutes"), (window(60, " "), "reason")] {
+        match ports.responses.add_window(request).await {
+            Err(AppError::InvalidInput { field: Some(got), .. }) => assert_eq!(got, field),
+            other => panic!("a bad window was accepted: {other:?}"),
+        }
+    }
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.aws.sdk_config);
+    let actions_enabled = || async {
+        let alarms = cloudwatch.describe_alarms().alarm_names(&alarm_name).send().await.expect("alarms");
+        alarms.metric_alarms()[0].actions_enabled()
+    };
+    assert_eq!(actions_enabled().await, Some(true));
+
+    // Open now: the alarm's actions are disabled at once.
+    let opened = ports.responses.add_window(window(60, "key rotation drill")).await.expect("window");
+    assert_eq!(opened.windows.len(), 1);
+    assert!(opened.windows[0].open);
+    assert_eq!(actions_enabled().await, Some(false));
+
+    // The attack fires the alarm: history records it, the response is muted.
+    let (status, body) = http(&endpoint, "POST", "/encrypt", r#"{"Name":"Bob","Text":"Run your own race"}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let responses = attack_until_responded(&world, &endpoint, &alarm_name, 1).await;
+    assert_eq!(responses[0].status, ResponseStatus::Notified);
+    assert_eq!(responses[0].detail.as_deref(), Some("muted: the alarm fired during a maintenance window"));
+    let kms = aws_sdk_kms::Client::new(&world.aws.sdk_config);
+    let key = kms.describe_key().key_id(&key_arn).send().await.expect("key");
+    assert_eq!(key.key_metadata().map(|k| k.enabled()), Some(true), "a muted response changes nothing");
+    // CloudWatch ran no action (no SNS publish): its history has the state change only.
+    let history = cloudwatch.describe_alarm_history().alarm_name(&alarm_name).send().await.expect("history");
+    let kinds: Vec<&str> =
+        history.alarm_history_items().iter().filter_map(|item| item.history_item_type()).map(|t| t.as_str()).collect();
+    assert!(kinds.contains(&"StateUpdate"), "{kinds:?}");
+    assert!(!kinds.contains(&"Action"), "{kinds:?}");
+
+    // Ended: the actions are enabled again, and every step is audited.
+    let ended = ports.responses.end_window(EndWindowRequest { id: opened.windows[0].id }).await.expect("end");
+    assert!(ended.windows.is_empty());
+    assert_eq!(actions_enabled().await, Some(true));
+    let audit = world.db.audit().page(None, 50).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
+    for action in ["maintenance.window", "maintenance.mute", "maintenance.unmute"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
 }

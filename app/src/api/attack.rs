@@ -127,6 +127,11 @@ pub struct AttackRunView {
     pub notification_source: Option<String>,
     pub time_to_alarm_ms: Option<i64>,
     pub time_to_notification_ms: Option<i64>,
+    /// When a response to the alarm's episode contained it (its AWS calls
+    /// made), if the alarm has a playbook that ran.
+    pub contained_at: Option<String>,
+    /// From the first failing call to the containment in effect.
+    pub time_to_contain_ms: Option<i64>,
     /// Until when the run watches for the alarm (RFC 3339), once all calls are sent.
     pub watch_until: Option<String>,
 }

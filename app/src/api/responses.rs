@@ -1,7 +1,7 @@
 //! Responses: what Keywatch does when a managed alarm fires. An alarm's
 //! playbooks with their modes (set on the alarm's page), the responses made
-//! to each alarm episode, and the decisions on them (approve, refuse,
-//! revert), every one audited.
+//! to each alarm episode, the decisions on them (approve, refuse, revert),
+//! and the maintenance windows that mute the alarm, every one audited.
 //!
 //! Server functions reach AWS and SQLite only through [`port::ResponsesBackend`].
 
@@ -43,6 +43,19 @@ pub struct ResponseView {
     pub detail: Option<String>,
 }
 
+/// One maintenance window of an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowView {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub reason: String,
+    pub created_by: String,
+    /// Open now: notifications and responses are muted.
+    pub open: bool,
+}
+
 /// An alarm's response settings and its responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmResponses {
@@ -52,6 +65,24 @@ pub struct AlarmResponses {
     pub suggested_role_arn: Option<String>,
     pub suggested_key_arn: Option<String>,
     pub responses: Vec<ResponseView>,
+    /// Windows that have not ended, soonest first.
+    pub windows: Vec<WindowView>,
+}
+
+/// Opens a maintenance window on an alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowRequest {
+    pub alarm_name: String,
+    /// `YYYY-MM-DDTHH:MM` in UTC (a datetime-local field); empty: now.
+    pub starts_at: String,
+    pub duration_minutes: u32,
+    pub reason: String,
+}
+
+/// Ends (or, before it starts, drops) a maintenance window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndWindowRequest {
+    pub id: i64,
 }
 
 /// Which alarm.
@@ -96,6 +127,18 @@ pub async fn decide_response(request: DecisionRequest) -> Result<ResponseView, A
     crate::api::port::<port::Responses>()?.0.decide(request).await
 }
 
+/// Opens a maintenance window; refuses one that is over, too long or unnamed.
+#[server(endpoint = "responses/window", input = Json)]
+pub async fn add_window(request: WindowRequest) -> Result<AlarmResponses, AppError> {
+    crate::api::port::<port::Responses>()?.0.add_window(request).await
+}
+
+/// Ends a maintenance window now.
+#[server(endpoint = "responses/window-end", input = Json)]
+pub async fn end_window(request: EndWindowRequest) -> Result<AlarmResponses, AppError> {
+    crate::api::port::<port::Responses>()?.0.end_window(request).await
+}
+
 /// The newest responses of every alarm.
 #[server(endpoint = "responses/recent")]
 pub async fn recent_responses() -> Result<Vec<ResponseView>, AppError> {
@@ -118,6 +161,8 @@ pub mod port {
         async fn set_playbook(&self, request: PlaybookRequest) -> Result<AlarmResponses, AppError>;
         async fn decide(&self, request: DecisionRequest) -> Result<ResponseView, AppError>;
         async fn recent(&self) -> Result<Vec<ResponseView>, AppError>;
+        async fn add_window(&self, request: WindowRequest) -> Result<AlarmResponses, AppError>;
+        async fn end_window(&self, request: EndWindowRequest) -> Result<AlarmResponses, AppError>;
     }
 
     /// The responses' backend as Leptos context.

@@ -132,6 +132,10 @@ fn logging_template_resolves_with_conditions_both_ways() {
             ("EmailAddress", "ops@example.com"),
             ("EnableHighVolumeDetection", "true"),
             ("EnableKeyDisableDetection", "true"),
+            ("EnablePendingDeletionDetection", "true"),
+            ("EnableKeyMaterialDetection", "true"),
+            ("EnableKeyPolicyChangeDetection", "true"),
+            ("EnableOtherPrincipalDetection", "true"),
             ("MultiRegionTrail", "true"),
         ],
     );

@@ -24,7 +24,7 @@ mod intrinsics_tests;
 #[cfg(test)]
 mod lab_templates_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use changes::{ChangeAction, ChangeDetail, DeployedResource, Replacement, ResourceChange, plan_changes};
 pub use dynamic::{DynamicReference, dynamic_references, substitute_dynamic};

@@ -160,6 +160,29 @@ impl CloudWatch {
         Ok(AlarmHistoryPage { items, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
     }
 
+    /// `EnableAlarmActions` or `DisableAlarmActions` for one alarm: with its
+    /// actions disabled, CloudWatch still evaluates the alarm and records
+    /// its state changes, but runs none of its actions.
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html>
+    pub async fn set_alarm_actions(&self, alarm_name: &str, enabled: bool) -> Result<(), AwsCallError> {
+        if enabled {
+            self.client
+                .enable_alarm_actions()
+                .alarm_names(alarm_name)
+                .send()
+                .await
+                .map_err(|error| AwsCallError::from_sdk("EnableAlarmActions", error))?;
+        } else {
+            self.client
+                .disable_alarm_actions()
+                .alarm_names(alarm_name)
+                .send()
+                .await
+                .map_err(|error| AwsCallError::from_sdk("DisableAlarmActions", error))?;
+        }
+        Ok(())
+    }
+
     /// `SetAlarmState`: sets the alarm's state until its next evaluation,
     /// the API AWS provides for testing alarms.
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html>

@@ -107,6 +107,21 @@ impl Sns {
         Ok(output.subscription_arn().unwrap_or_default().to_owned())
     }
 
+    /// `Publish` of a plain message to a topic; returns its MessageId.
+    /// <https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>
+    pub async fn publish(&self, topic_arn: &str, subject: &str, message: &str) -> Result<String, AwsCallError> {
+        let output = self
+            .client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map_err(|error| AwsCallError::from_sdk("Publish", error))?;
+        Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+
     /// `Unsubscribe`.
     pub async fn unsubscribe(&self, subscription_arn: &str) -> Result<(), AwsCallError> {
         self.client.unsubscribe().subscription_arn(subscription_arn).send().await.map_err(|error| {

@@ -284,6 +284,15 @@ impl<'a> AttackRuns<'a> {
         .bind(row.id)
         .fetch_all(self.pool)
         .await?;
+        // The first response to the run's alarm that took effect after the
+        // run started (crate::responses records them per episode).
+        let contained_at_ms = sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MIN(done_at_ms) FROM responses WHERE alarm_name = ? AND episode_ms >= ? AND done_at_ms IS NOT NULL",
+        )
+        .bind(&row.alarm_name)
+        .bind(row.started_at_ms)
+        .fetch_one(self.pool)
+        .await?;
         Ok(AttackRunView {
             id: row.id,
             endpoint: row.endpoint,
@@ -305,6 +314,8 @@ impl<'a> AttackRuns<'a> {
             notification_source: row.notification_source,
             time_to_alarm_ms: attack::time_to(row.first_failure_at_ms, row.alarm_at_ms),
             time_to_notification_ms: attack::time_to(row.first_failure_at_ms, row.notified_at_ms),
+            contained_at: contained_at_ms.map(rfc3339),
+            time_to_contain_ms: attack::time_to(row.first_failure_at_ms, contained_at_ms),
             watch_until: row.watch_until_ms.map(rfc3339),
         })
     }

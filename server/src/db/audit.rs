@@ -54,6 +54,12 @@ pub mod actions {
     pub const RESPONSE_DECIDE: &str = "response.decide";
     /// A response undone: the policies deleted, the key enabled again.
     pub const RESPONSE_REVERT: &str = "response.revert";
+    /// A maintenance window opened or ended on an alarm's page.
+    pub const MAINTENANCE_WINDOW: &str = "maintenance.window";
+    /// An alarm's actions disabled because a maintenance window opened.
+    pub const MAINTENANCE_MUTE: &str = "maintenance.mute";
+    /// An alarm's actions enabled again because its windows closed.
+    pub const MAINTENANCE_UNMUTE: &str = "maintenance.unmute";
     /// A running attack simulation stopped from the Testing page.
     pub const ATTACK_STOP: &str = "attack.stop";
     pub const SUBSCRIBER_ADD: &str = "subscriber.add";

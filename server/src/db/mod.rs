@@ -11,6 +11,7 @@ pub mod connection_choice;
 pub mod deployments;
 pub mod history_retention;
 pub mod login_failures;
+pub mod maintenance_windows;
 pub mod notifications;
 pub mod poller_cursors;
 pub mod responses;
@@ -108,6 +109,11 @@ impl Database {
     /// The `connection_choice` table.
     pub fn connection_choice(&self) -> connection_choice::ConnectionChoice<'_> {
         connection_choice::ConnectionChoice::new(&self.pool)
+    }
+
+    /// The `maintenance_windows` and `muted_alarms` tables.
+    pub fn maintenance_windows(&self) -> maintenance_windows::MaintenanceWindows<'_> {
+        maintenance_windows::MaintenanceWindows::new(&self.pool)
     }
 
     /// The `response_playbooks` and `responses` tables.

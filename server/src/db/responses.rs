@@ -199,12 +199,18 @@ impl<'a> Responses<'a> {
     /// Records the response to an episode in `status`; `None` when the
     /// episode already has one (another round, or another process, got there
     /// first).
-    pub async fn insert(&self, episode: &Episode, status: ResponseStatus, now_ms: i64) -> Result<Option<i64>, DbError> {
+    pub async fn insert(
+        &self,
+        episode: &Episode,
+        status: ResponseStatus,
+        detail: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Option<i64>, DbError> {
         let setting = &episode.setting;
         let done = sqlx::query(
             "INSERT OR IGNORE INTO responses
-                 (alarm_name, episode_ms, playbook, mode, role_arn, key_arn, status, created_at_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (alarm_name, episode_ms, playbook, mode, role_arn, key_arn, status, created_at_ms, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&setting.alarm_name)
         .bind(episode.episode_ms)
@@ -214,6 +220,7 @@ impl<'a> Responses<'a> {
         .bind(&setting.key_arn)
         .bind(status.as_str())
         .bind(now_ms)
+        .bind(detail)
         .execute(self.pool)
         .await?;
         Ok((done.rows_affected() > 0).then(|| done.last_insert_rowid()))

@@ -62,7 +62,7 @@ pub async fn poll_once(aws: &Aws, db: &Database, config: &PollerConfig) -> Resul
     stats.deleted_by_retention = apply_retention(db).await?;
     // The episodes just stored are answered in the same round, so an
     // automatic response follows the alarm by one round at most.
-    let responded = crate::responses::respond(aws, db).await?;
+    let responded = crate::responses::respond(aws, db, config.console_url.as_deref()).await?;
     stats.responses_recorded = responded.recorded;
     Ok(stats)
 }

@@ -36,6 +36,10 @@ pub struct PollerConfig {
     /// Where the inbox publishes the alarm topics it listens to, for the
     /// SNS HTTP(S) endpoint to accept only those.
     pub alarm_topics: crate::sns_endpoint::AlarmTopicList,
+    /// Where people reach the console: a response awaiting approval is
+    /// announced on the alarm's topics with a link to it. `None`: not
+    /// announced.
+    pub console_url: Option<String>,
 }
 
 impl PollerConfig {
@@ -47,6 +51,7 @@ impl PollerConfig {
             interval,
             wait_seconds: 20,
             alarm_topics: crate::sns_endpoint::AlarmTopicList::default(),
+            console_url: None,
         }
     }
 }

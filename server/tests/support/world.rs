@@ -196,6 +196,7 @@ impl World {
             poller_interval,
             alarm_topics: self.alarm_topics.clone(),
             cloudtrail_delay: self.cloudtrail_delay,
+            public_url: "http://127.0.0.1:3000".into(),
         };
         let region = keywatch_domain::region::parse(REGION).expect("region");
         Console::start(base, region, None).await

@@ -9,8 +9,8 @@ use keywatch_domain::response::{Decision, Playbook, ResponseMode, ResponseStatus
 use leptos::prelude::*;
 
 use crate::api::responses::{
-    AlarmResponses, AlarmResponsesRequest, DecideResponse, DecisionRequest, PlaybookRequest, ResponseView, SetPlaybook,
-    get_alarm_responses,
+    AddWindow, AlarmResponses, AlarmResponsesRequest, DecideResponse, DecisionRequest, EndWindow, EndWindowRequest,
+    PlaybookRequest, ResponseView, SetPlaybook, WindowRequest, WindowView, get_alarm_responses,
 };
 use crate::components::feedback::ErrorPanel;
 use crate::error::AppError;
@@ -26,6 +26,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(2);
 pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
     let settings: RwSignal<Option<Result<AlarmResponses, AppError>>> = RwSignal::new(None);
     let responses: RwSignal<Vec<ResponseView>> = RwSignal::new(Vec::new());
+    let windows: RwSignal<Vec<WindowView>> = RwSignal::new(Vec::new());
     let load = {
         let alarm_name = alarm_name.clone();
         move || {
@@ -38,6 +39,9 @@ pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
                         // being clicked stays where it is.
                         if responses.with_untracked(|shown| *shown != found.responses) {
                             responses.set(found.responses.clone());
+                        }
+                        if windows.with_untracked(|shown| *shown != found.windows) {
+                            windows.set(found.windows.clone());
                         }
                         if settings.with_untracked(|s| !matches!(s, Some(Ok(_)))) {
                             settings.set(Some(Ok(found)));
@@ -59,6 +63,20 @@ pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
     });
     let set = ServerAction::<SetPlaybook>::new();
     let decide = ServerAction::<DecideResponse>::new();
+    let add_window = ServerAction::<AddWindow>::new();
+    let end_window = ServerAction::<EndWindow>::new();
+    // Each action's latest answer, as it arrives (one effect each: the
+    // other action's older answer must not overwrite it).
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = add_window.value().get() {
+            windows.set(now.windows);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = end_window.value().get() {
+            windows.set(now.windows);
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(now)) = set.value().get() {
             responses.set(now.responses.clone());
@@ -90,6 +108,7 @@ pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
                 }).collect_view().into_any(),
             }}
             {move || view! { <ResponsesTable responses=responses.get() decide /> }}
+            <MaintenanceWindows alarm_name=alarm_name.clone() windows add_window end_window />
             {move || set.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
             {move || decide.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
         </section>
@@ -209,4 +228,110 @@ fn ResponsesTable(responses: Vec<ResponseView>, decide: ServerAction<DecideRespo
         </table>
     }
     .into_any()
+}
+
+/// The alarm's maintenance windows: open one (now or later, for so many
+/// minutes, saying why), see those not yet ended, end one now.
+#[component]
+fn MaintenanceWindows(
+    alarm_name: String,
+    windows: RwSignal<Vec<WindowView>>,
+    add_window: ServerAction<AddWindow>,
+    end_window: ServerAction<EndWindow>,
+) -> impl IntoView {
+    let starts_at = RwSignal::new(String::new());
+    let duration = RwSignal::new("60".to_owned());
+    let reason = RwSignal::new(String::new());
+    let duration_error = RwSignal::new(None::<String>);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        // The minutes are checked here; the window's rules on the server.
+        let Ok(duration_minutes) = duration.get_untracked().trim().parse::<u32>() else {
+            duration_error.set(Some("Give the length in whole minutes.".to_owned()));
+            return;
+        };
+        duration_error.set(None);
+        add_window.dispatch(AddWindow {
+            request: WindowRequest {
+                alarm_name: alarm_name.clone(),
+                starts_at: starts_at.get_untracked(),
+                duration_minutes,
+                reason: reason.get_untracked(),
+            },
+        });
+    };
+    let server_error = move |field: &str| match add_window.value().get().and_then(Result::err) {
+        Some(AppError::InvalidInput { field: Some(f), message }) if f == field => Some(message),
+        _ => None,
+    };
+    view! {
+        <form class="form-grid" on:submit=on_submit novalidate aria-label="Maintenance windows">
+            <h3>"Maintenance windows"</h3>
+            <p class="hint">
+                "While a window is open the alarm's actions are disabled (DisableAlarmActions): CloudWatch still \
+                 records its state changes, so History keeps them, but nobody is notified, and Keywatch's \
+                 responses to its episodes are recorded without running. The actions are enabled again when \
+                 the window closes."
+            </p>
+            <div class="field">
+                <label for="window-start">"Starts (UTC; empty: now)"</label>
+                <input id="window-start" type="datetime-local" prop:value=move || starts_at.get()
+                    on:input=move |event| starts_at.set(event_target_value(&event)) />
+                <p class="field-error" role="alert">{move || server_error("startsAt")}</p>
+            </div>
+            <div class="field">
+                <label for="window-minutes">"Minutes"</label>
+                <input id="window-minutes" type="text" inputmode="numeric" prop:value=move || duration.get()
+                    on:input=move |event| duration.set(event_target_value(&event)) />
+                <p class="field-error" role="alert">
+                    {move || duration_error.get().or_else(|| server_error("durationMinutes"))}
+                </p>
+            </div>
+            <div class="field">
+                <label for="window-reason">"Reason"</label>
+                <input id="window-reason" type="text" prop:value=move || reason.get()
+                    on:input=move |event| reason.set(event_target_value(&event)) />
+                <p class="field-error" role="alert">{move || server_error("reason")}</p>
+            </div>
+            <div class="actions">
+                <button type="submit" class="button" disabled=move || add_window.pending().get()>"Open window"</button>
+            </div>
+        </form>
+        {move || {
+            let shown = windows.get();
+            if shown.is_empty() {
+                return view! { <p class="empty">"No maintenance window."</p> }.into_any();
+            }
+            view! {
+                <table class="table" aria-label="Maintenance windows">
+                    <thead><tr><th>"From"</th><th>"Until"</th><th>"Reason"</th><th>"By"</th><th>"State"</th><th></th></tr></thead>
+                    <tbody>
+                        {shown.into_iter().map(|window| {
+                            let id = window.id;
+                            view! {
+                                <tr>
+                                    <td>{window.starts_at.clone()}</td>
+                                    <td>{window.ends_at.clone()}</td>
+                                    <td>{window.reason.clone()}</td>
+                                    <td>{window.created_by.clone()}</td>
+                                    <td data-testid="window-state">{if window.open { "open: muted" } else { "coming" }}</td>
+                                    <td>
+                                        <button type="button" class="button" disabled=move || end_window.pending().get()
+                                            on:click=move |_| { end_window.dispatch(EndWindow { request: EndWindowRequest { id } }); }>
+                                            "End now"
+                                        </button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        {move || end_window.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+        {move || match add_window.value().get().and_then(Result::err) {
+            Some(AppError::InvalidInput { field: Some(_), .. }) | None => None,
+            Some(error) => Some(view! { <ErrorPanel error /> }),
+        }}
+    }
 }

@@ -446,6 +446,7 @@ fn LivePanel(live: RwSignal<TestingLive>) -> impl IntoView {
 fn Detection(run: AttackRunView, live_aws: bool) -> impl IntoView {
     let to_alarm = run.time_to_alarm_ms.map(attack::format_duration_ms);
     let to_notification = run.time_to_notification_ms.map(attack::format_duration_ms);
+    let to_contain = run.time_to_contain_ms.map(attack::format_duration_ms);
     let waiting = run.is_running() && to_alarm.is_none();
     view! {
         <dl class="facts" aria-label="Time to detect">
@@ -455,6 +456,10 @@ fn Detection(run: AttackRunView, live_aws: bool) -> impl IntoView {
             <dd data-testid="time-to-alarm">{to_alarm.unwrap_or_else(|| "not yet".to_owned())}</dd>
             <dt>"Time to notification"</dt>
             <dd data-testid="time-to-notification">{to_notification.unwrap_or_else(|| "not yet".to_owned())}</dd>
+            <dt>"Time to contain"</dt>
+            <dd data-testid="time-to-contain">
+                {to_contain.unwrap_or_else(|| "no response has contained it (the alarm's page sets one)".to_owned())}
+            </dd>
         </dl>
         {(waiting && live_aws).then(|| view! {
             <p class="hint">
@@ -483,6 +488,7 @@ fn RunsTable(live: RwSignal<TestingLive>) -> impl IntoView {
                             <tr>
                                 <th>"Run"</th><th>"Started"</th><th>"N at R/s"</th><th>"Sent"</th>
                                 <th>"Outcome"</th><th>"Time to ALARM"</th><th>"Time to notification"</th>
+                                <th>"Time to contain"</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -495,6 +501,7 @@ fn RunsTable(live: RwSignal<TestingLive>) -> impl IntoView {
                                     <td>{run.outcome_label()}</td>
                                     <td>{run.time_to_alarm_ms.map(attack::format_duration_ms).unwrap_or_default()}</td>
                                     <td>{run.time_to_notification_ms.map(attack::format_duration_ms).unwrap_or_default()}</td>
+                                    <td>{run.time_to_contain_ms.map(attack::format_duration_ms).unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
