@@ -51,3 +51,45 @@ export function call(endpoint: string, method: string, path: string, body: strin
     request.end(body);
   });
 }
+
+/**
+ * Previews and deploys a section from its wizard page under `prefix` and
+ * waits for CREATE_COMPLETE. The page is opened on the prefix: a badge
+ * showing another lab's stack (the one the page would open on) cannot
+ * answer for this one.
+ */
+export async function deploySection(page: Page, prefix: string, slug: string): Promise<void> {
+  await page.goto(`/lab/${slug}?prefix=${prefix}`);
+  await hydrated(page);
+  await page.getByLabel("Prefix", { exact: true }).fill(prefix);
+  await page.getByRole("button", { name: "Preview changes" }).click();
+  const preview = page.getByRole("region", { name: "Preview" });
+  await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
+  await preview.getByRole("button", { name: "Deploy", exact: true }).click();
+  const status = page.getByTestId("stack-status");
+  await expect(status).toHaveText(/_IN_PROGRESS$|CREATE_COMPLETE/, { timeout: 15_000 });
+  await expect(status).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
+}
+
+/**
+ * Deploys the lab's three sections under `prefix` from the wizard; returns
+ * the application's endpoint (`host:port`) from the application section's
+ * outputs.
+ */
+export async function deployLab(page: Page, prefix: string): Promise<string> {
+  await deploySection(page, prefix, "base-network");
+  await deploySection(page, prefix, "application");
+  const outputs = page.getByRole("table", { name: "Outputs" });
+  const endpoint =
+    (await outputs.locator("tr", { hasText: "OutputPattern1ApplicationEndpoint" }).locator("td").nth(1).textContent())?.trim() ?? "";
+  expect(endpoint).toMatch(/^[\w.-]+:\d+$/);
+  await deploySection(page, prefix, "logging");
+  return endpoint;
+}
+
+/** The in-process sandbox's endpoint, as the Connection page shows it. */
+export async function sandboxEndpoint(page: Page): Promise<string> {
+  await page.goto("/");
+  const endpoint = page.getByRole("definition").filter({ hasText: /^http:\/\/127\.0\.0\.1:\d+$/ });
+  return (await endpoint.textContent())?.trim() ?? "";
+}

@@ -167,6 +167,28 @@ impl ResponseStatus {
     }
 }
 
+/// A stored name that is no playbook, mode or status Keywatch knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {name:?}")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+/// `TryFrom<String>` by each type's `parse`, for reading stored rows.
+macro_rules! parse_stored {
+    ($($type:ty => $kind:literal),*) => {$(
+        impl TryFrom<String> for $type {
+            type Error = UnknownName;
+            fn try_from(name: String) -> Result<$type, UnknownName> {
+                <$type>::parse(&name).ok_or(UnknownName { kind: $kind, name })
+            }
+        }
+    )*};
+}
+
+parse_stored!(Playbook => "playbook", ResponseMode => "response mode", ResponseStatus => "response status");
+
 /// What someone decides about a response in the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {

@@ -10,25 +10,14 @@
 // JavaScript runs. Screenshots of the three charts go to
 // end2end/screenshots/. The spec deploys its own lab under its own prefix
 // and tears it down at the end.
-import { expect, test, type Locator, type Page } from "@playwright/test";
-import { call, earlyInAlarmPeriod, hydrated } from "../lab";
+import { expect, test, type Locator } from "@playwright/test";
+import { call, deployLab, earlyInAlarmPeriod, hydrated } from "../lab";
 
 // Under the console's lab prefix ("pattern1"): History follows the alarms it
 // manages, which are those named with that prefix or alerting a lab topic.
 const PREFIX = "pattern1-charts";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
 const SHOTS = "screenshots";
-
-async function deploySection(page: Page, slug: string): Promise<void> {
-  await page.goto(`/lab/${slug}`);
-  await hydrated(page);
-  await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
-  await page.getByRole("button", { name: "Preview changes" }).click();
-  const preview = page.getByRole("region", { name: "Preview" });
-  await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
-  await preview.getByRole("button", { name: "Deploy", exact: true }).click();
-  await expect(page.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
-}
 
 /** The chart has a time axis with several UTC tick labels and, if it plots values, a value axis. */
 async function expectAxes(chart: Locator, values: boolean): Promise<void> {
@@ -61,11 +50,7 @@ async function hoverShows(chart: Locator): Promise<string> {
 test("the charts have labelled axes, hover values and a threshold sweep that fills the form", async ({ page, browser }) => {
   test.setTimeout(900_000);
 
-  await deploySection(page, "base-network");
-  await deploySection(page, "application");
-  const endpoint =
-    (await page.getByRole("table", { name: "Outputs" }).locator("tr", { hasText: "OutputPattern1ApplicationEndpoint" }).locator("td").nth(1).textContent())?.trim() ?? "";
-  await deploySection(page, "logging");
+  const endpoint = await deployLab(page, PREFIX);
   await expect
     .poll(async () => (await call(endpoint, "GET", "/", "").catch(() => ({ status: 0 }))).status, { timeout: 60_000 })
     .toBe(200);

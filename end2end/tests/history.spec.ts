@@ -2,8 +2,8 @@
 // the sandbox's AWS APIs, an email subscriber added on the Subscribers page
 // and confirmed from the outbox, the alarm fired, and the state change with
 // its notification appearing on the History page without a reload.
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated } from "../lab";
+import { expect, test } from "@playwright/test";
+import { hydrated, sandboxEndpoint } from "../lab";
 
 const REGION = "ap-southeast-2";
 // Unique per run so reruns against a kept database do not collide.
@@ -43,12 +43,6 @@ async function cloudwatch(endpoint: string, operation: string, input: object): P
     body: JSON.stringify(input),
   });
   expect(response.ok, await response.text()).toBe(true);
-}
-
-async function sandboxEndpoint(page: Page): Promise<string> {
-  await page.goto("/");
-  const endpoint = page.getByRole("definition").filter({ hasText: /^http:\/\/127\.0\.0\.1:\d+$/ });
-  return (await endpoint.textContent())?.trim() ?? "";
 }
 
 test("an email subscriber confirmed from the outbox, the alarm fired, the change and its notification on History", async ({

@@ -3,13 +3,8 @@
 // says AWS is throttling CloudWatch; when the throttling stops, the panel
 // goes away by itself. Faults are set through the sandbox's
 // `PUT /_keywatch/faults`, and always cleared again.
-import { expect, test, type Page } from "@playwright/test";
-
-async function sandboxEndpoint(page: Page): Promise<string> {
-  await page.goto("/");
-  const endpoint = page.getByRole("definition").filter({ hasText: /^http:\/\/127\.0\.0\.1:\d+$/ });
-  return (await endpoint.textContent())?.trim() ?? "";
-}
+import { expect, test } from "@playwright/test";
+import { sandboxEndpoint } from "../lab";
 
 async function setFaults(endpoint: string, rules: object[]): Promise<void> {
   const response = await fetch(`${endpoint}/_keywatch/faults`, {

@@ -12,7 +12,7 @@
 // The spec deploys what it needs and tears down what it deployed, so it
 // depends on no other spec.
 import { expect, test, type Page } from "@playwright/test";
-import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
+import { call, earlyInAlarmPeriod, hydrated, sandboxEndpoint, tearDownLab } from "../lab";
 
 const PREFIX = "pattern1";
 const LOGGING = `${PREFIX}-logging`;
@@ -23,12 +23,6 @@ const REGION = "ap-southeast-2";
 const ACCOUNT = "111122223333";
 // The logging stack's retained trail bucket (cloudformation/logging.yaml).
 const TRAIL_BUCKET = `${LOGGING}-trail-${ACCOUNT}-${REGION}`;
-
-async function sandboxEndpoint(page: Page): Promise<string> {
-  await page.goto("/");
-  const endpoint = page.getByRole("definition").filter({ hasText: /^http:\/\/127\.0\.0\.1:\d+$/ });
-  return (await endpoint.textContent())?.trim() ?? "";
-}
 
 /// A bucket made through the sandbox's S3 REST API, path style (the sandbox,
 /// like AWS for these tests' purposes, routes by the SigV4 credential scope

@@ -4,32 +4,15 @@
 // next decrypt with the right key fails; reverting it lets the decrypt
 // through again. The spec deploys its own lab under its own prefix and tears
 // it down at the end, so it depends on no other spec.
-import { expect, test, type Page } from "@playwright/test";
-import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
+import { expect, test } from "@playwright/test";
+import { call, deployLab, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
 
 const PREFIX = "responses-e2e";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
 
-/** Previews and deploys a section from its wizard page and waits for CREATE_COMPLETE. */
-async function deploySection(page: Page, slug: string): Promise<void> {
-  await page.goto(`/lab/${slug}?prefix=${PREFIX}`);
-  await hydrated(page);
-  await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
-  await page.getByRole("button", { name: "Preview changes" }).click();
-  const preview = page.getByRole("region", { name: "Preview" });
-  await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
-  await preview.getByRole("button", { name: "Deploy", exact: true }).click();
-  await expect(page.getByTestId("stack-status")).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
-}
-
 test("an approved containment refuses the application's decrypts until it is reverted", async ({ page }) => {
   test.setTimeout(900_000);
-  await deploySection(page, "base-network");
-  await deploySection(page, "application");
-  const endpoint =
-    (await page.getByRole("table", { name: "Outputs" }).locator("tr", { hasText: "OutputPattern1ApplicationEndpoint" }).locator("td").nth(1).textContent())?.trim() ?? "";
-  expect(endpoint).toMatch(/^[\w.-]+:\d+$/);
-  await deploySection(page, "logging");
+  const endpoint = await deployLab(page, PREFIX);
 
   // The alarm's Response panel: the form comes filled with the lab's task role and key.
   await page.goto(`/alarms/edit?name=${ALARM}`);

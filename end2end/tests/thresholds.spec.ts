@@ -7,37 +7,16 @@
 // field and nothing is sent. The spec deploys its own lab under its own
 // prefix and tears it down at the end, so it depends on no other spec.
 import { execFileSync } from "node:child_process";
-import { expect, test, type Page } from "@playwright/test";
-import { call, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
+import { expect, test } from "@playwright/test";
+import { call, deployLab, earlyInAlarmPeriod, hydrated, tearDownLab } from "../lab";
 
 const PREFIX = "thresholds-e2e";
 const ALARM = `${PREFIX}-logging-Pattern1ApplicationKMSSecurityAlarm`;
 
-/** Previews and deploys a section from its wizard page and waits for CREATE_COMPLETE. */
-async function deploySection(page: Page, slug: string): Promise<void> {
-  // Opened on this spec's prefix: a badge showing another lab's stack
-  // (the one the page would open on) cannot answer for this one.
-  await page.goto(`/lab/${slug}?prefix=${PREFIX}`);
-  await hydrated(page);
-  await page.getByLabel("Prefix", { exact: true }).fill(PREFIX);
-  await page.getByRole("button", { name: "Preview changes" }).click();
-  const preview = page.getByRole("region", { name: "Preview" });
-  await expect(preview.getByTestId("preview-summary")).toContainText("Creating the stack adds", { timeout: 60_000 });
-  await preview.getByRole("button", { name: "Deploy", exact: true }).click();
-  const status = page.getByTestId("stack-status");
-  await expect(status).toHaveText(/_IN_PROGRESS$/, { timeout: 15_000 });
-  await expect(status).toHaveText("CREATE_COMPLETE", { timeout: 240_000 });
-}
-
 test("a threshold changed in the form is previewed, applied through the stack and recorded", async ({ page }) => {
   test.setTimeout(900_000);
 
-  await deploySection(page, "base-network");
-  await deploySection(page, "application");
-  const endpoint =
-    (await page.getByRole("table", { name: "Outputs" }).locator("tr", { hasText: "OutputPattern1ApplicationEndpoint" }).locator("td").nth(1).textContent())?.trim() ?? "";
-  expect(endpoint).toMatch(/^[\w.-]+:\d+$/);
-  await deploySection(page, "logging");
+  const endpoint = await deployLab(page, PREFIX);
 
   // The lab's section 4: encrypt, then decrypt with a false key three times.
   await expect

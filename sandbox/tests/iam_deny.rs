@@ -79,21 +79,25 @@ async fn encrypt(
     Ok(output.ciphertext_blob().expect("ciphertext").clone())
 }
 
+/// A sandbox with a key (made by the default user, whose KMS client is
+/// returned) and a role `role` that the account may assume.
+async fn key_and_role(role: &str) -> (keywatch_sandbox::RunningSandbox, aws_sdk_kms::Client, String) {
+    let sandbox = support::start_sandbox().await;
+    let admin = aws_sdk_kms::Client::new(&support::sdk_config(&sandbox.endpoint_url, REGION));
+    let key = admin.create_key().send().await.expect("CreateKey");
+    let key_arn = key.key_metadata().expect("metadata").arn().expect("arn").to_owned();
+    iam_ok(sandbox.local_addr, &[("Action", "CreateRole"), ("RoleName", role), ("AssumeRolePolicyDocument", TRUST)])
+        .await;
+    (sandbox, admin, key_arn)
+}
+
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
 #[tokio::test]
 async fn an_explicit_deny_on_the_role_refuses_its_sessions_decrypts_until_deleted() {
-    let sandbox = support::start_sandbox().await;
-    let admin = aws_sdk_kms::Client::new(&support::sdk_config(&sandbox.endpoint_url, REGION));
-    let key = admin.create_key().send().await.expect("CreateKey");
-    let key_arn = key.key_metadata().expect("metadata").arn().expect("arn").to_owned();
-    iam_ok(
-        sandbox.local_addr,
-        &[("Action", "CreateRole"), ("RoleName", "contained-app"), ("AssumeRolePolicyDocument", TRUST)],
-    )
-    .await;
+    let (sandbox, admin, key_arn) = key_and_role("contained-app").await;
     let (kms, session_arn) = session(&sandbox.endpoint_url, "contained-app", "worker").await;
     assert_eq!(session_arn, "arn:aws:sts::111122223333:assumed-role/contained-app/worker");
 
@@ -167,15 +171,7 @@ async fn an_explicit_deny_on_the_role_refuses_its_sessions_decrypts_until_delete
 
 #[tokio::test]
 async fn revoking_older_sessions_refuses_them_but_not_a_later_session() {
-    let sandbox = support::start_sandbox().await;
-    let admin = aws_sdk_kms::Client::new(&support::sdk_config(&sandbox.endpoint_url, REGION));
-    let key = admin.create_key().send().await.expect("CreateKey");
-    let key_arn = key.key_metadata().expect("metadata").arn().expect("arn").to_owned();
-    iam_ok(
-        sandbox.local_addr,
-        &[("Action", "CreateRole"), ("RoleName", "leaky-app"), ("AssumeRolePolicyDocument", TRUST)],
-    )
-    .await;
+    let (sandbox, _, key_arn) = key_and_role("leaky-app").await;
     let (older, older_arn) = session(&sandbox.endpoint_url, "leaky-app", "before").await;
     let sealed = encrypt(&older, &key_arn).await.expect("Encrypt before revoking");
 

@@ -255,16 +255,21 @@ async fn an_approved_containment_refuses_the_roles_kms_calls_until_it_is_reverte
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
+/// The lab deployed, its alarm given the disable-the-key playbook in automatic mode.
+struct KeyDisableLab {
+    world: World,
+    endpoint: String,
+    alarm_name: String,
+    key_arn: String,
+}
+
+async fn key_disable_lab() -> KeyDisableLab {
     let world =
         World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(100), ..SandboxConfig::default() })
             .await;
     let deployed = support::lab::deploy(&world).await;
     let key_arn = support::lab::output(&deployed.outputs[1], lab::APP_KEY_ARN_OUTPUT).expect("key arn");
-    let endpoint = deployed.endpoint;
     let alarm_name = lab_alarm(&world).await;
-    let ports = world.ports();
     let playbook = PlaybookRequest {
         alarm_name: alarm_name.clone(),
         playbook: Playbook::DisableKey,
@@ -272,7 +277,14 @@ async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
         role_arn: String::new(),
         key_arn: key_arn.clone(),
     };
-    ports.responses.set_playbook(playbook).await.expect("playbook set");
+    world.ports().responses.set_playbook(playbook).await.expect("playbook set");
+    KeyDisableLab { world, endpoint: deployed.endpoint, alarm_name, key_arn }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
+    let KeyDisableLab { world, endpoint, alarm_name, key_arn } = key_disable_lab().await;
+    let ports = world.ports();
     let (status, body) = http(&endpoint, "POST", "/encrypt", r#"{"Name":"Bob","Text":"Run your own race"}"#).await;
     assert_eq!(status, 200, "{body}");
 
@@ -305,22 +317,8 @@ async fn an_automatic_key_disable_runs_by_itself_once_per_episode() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_maintenance_window_mutes_notifications_and_responses_while_history_records() {
-    let world =
-        World::lab(SandboxConfig { cloudtrail_delivery_delay: Duration::from_millis(100), ..SandboxConfig::default() })
-            .await;
-    let deployed = support::lab::deploy(&world).await;
-    let key_arn = support::lab::output(&deployed.outputs[1], lab::APP_KEY_ARN_OUTPUT).expect("key arn");
-    let endpoint = deployed.endpoint;
-    let alarm_name = lab_alarm(&world).await;
+    let KeyDisableLab { world, endpoint, alarm_name, key_arn } = key_disable_lab().await;
     let ports = world.ports();
-    let playbook = PlaybookRequest {
-        alarm_name: alarm_name.clone(),
-        playbook: Playbook::DisableKey,
-        mode: Some(ResponseMode::Automatic),
-        role_arn: String::new(),
-        key_arn: key_arn.clone(),
-    };
-    ports.responses.set_playbook(playbook).await.expect("playbook set");
 
     // Bad windows are refused beside their field, and nothing is muted.
     let window = |minutes: u32, reason: &str| WindowRequest {

@@ -13,10 +13,12 @@ pub struct Responses<'a> {
 }
 
 /// One alarm's playbook and its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PlaybookSetting {
     pub alarm_name: String,
+    #[sqlx(try_from = "String")]
     pub playbook: Playbook,
+    #[sqlx(try_from = "String")]
     pub mode: ResponseMode,
     /// The role contain-role denies.
     pub role_arn: Option<String>,
@@ -24,15 +26,18 @@ pub struct PlaybookSetting {
 }
 
 /// One response, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Response {
     pub id: i64,
     pub alarm_name: String,
     pub episode_ms: i64,
+    #[sqlx(try_from = "String")]
     pub playbook: Playbook,
+    #[sqlx(try_from = "String")]
     pub mode: ResponseMode,
     pub role_arn: Option<String>,
     pub key_arn: String,
+    #[sqlx(try_from = "String")]
     pub status: ResponseStatus,
     pub created_at_ms: i64,
     pub decided_by: Option<String>,
@@ -43,86 +48,19 @@ pub struct Response {
 }
 
 /// An alarm episode a playbook has not responded to yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Episode {
+    #[sqlx(flatten)]
     pub setting: PlaybookSetting,
     pub episode_ms: i64,
 }
 
-type SettingRow = (String, String, String, Option<String>, String);
-
-fn setting((alarm_name, playbook, mode, role_arn, key_arn): SettingRow) -> Result<PlaybookSetting, DbError> {
-    Ok(PlaybookSetting {
-        alarm_name,
-        playbook: Playbook::parse(&playbook).ok_or_else(|| DbError::Corrupt(format!("playbook {playbook}")))?,
-        mode: ResponseMode::parse(&mode).ok_or_else(|| DbError::Corrupt(format!("response mode {mode}")))?,
-        role_arn,
-        key_arn,
-    })
-}
-
-type ResponseRow = (
-    i64,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
-
-/// The columns [`response`] reads, in its order (a macro, so that queries
-/// stay static strings).
+/// The columns of [`Response`] (a macro, so that queries stay static strings).
 macro_rules! response_columns {
     () => {
         "id, alarm_name, episode_ms, playbook, mode, role_arn, key_arn, status, created_at_ms, decided_by, \
          done_at_ms, reverted_by, reverted_at_ms, detail"
     };
-}
-
-fn response(row: ResponseRow) -> Result<Response, DbError> {
-    let (
-        id,
-        alarm_name,
-        episode_ms,
-        playbook,
-        mode,
-        role_arn,
-        key_arn,
-        status,
-        created_at_ms,
-        decided_by,
-        done_at_ms,
-        reverted_by,
-        reverted_at_ms,
-        detail,
-    ) = row;
-    let PlaybookSetting { alarm_name, playbook, mode, role_arn, key_arn } =
-        setting((alarm_name, playbook, mode, role_arn, key_arn))?;
-    let status = ResponseStatus::parse(&status).ok_or_else(|| DbError::Corrupt(format!("response status {status}")))?;
-    Ok(Response {
-        id,
-        alarm_name,
-        episode_ms,
-        playbook,
-        mode,
-        role_arn,
-        key_arn,
-        status,
-        created_at_ms,
-        decided_by,
-        done_at_ms,
-        reverted_by,
-        reverted_at_ms,
-        detail,
-    })
 }
 
 impl<'a> Responses<'a> {
@@ -165,21 +103,20 @@ impl<'a> Responses<'a> {
 
     /// The alarm's playbooks.
     pub async fn playbooks(&self, alarm_name: &str) -> Result<Vec<PlaybookSetting>, DbError> {
-        let rows = sqlx::query_as::<_, SettingRow>(
+        Ok(sqlx::query_as::<_, PlaybookSetting>(
             "SELECT alarm_name, playbook, mode, role_arn, key_arn FROM response_playbooks
              WHERE alarm_name = ? ORDER BY playbook",
         )
         .bind(alarm_name)
         .fetch_all(self.pool)
-        .await?;
-        rows.into_iter().map(setting).collect()
+        .await?)
     }
 
     /// The stored transitions into ALARM that a playbook set before them has
     /// not answered yet, oldest first.
     pub async fn unanswered_episodes(&self) -> Result<Vec<Episode>, DbError> {
-        let rows = sqlx::query_as::<_, (String, String, String, Option<String>, String, i64)>(
-            "SELECT p.alarm_name, p.playbook, p.mode, p.role_arn, p.key_arn, h.timestamp_ms
+        Ok(sqlx::query_as::<_, Episode>(
+            "SELECT p.alarm_name, p.playbook, p.mode, p.role_arn, p.key_arn, h.timestamp_ms AS episode_ms
              FROM response_playbooks p
              JOIN alarm_history h ON h.alarm_name = p.alarm_name
              WHERE h.item_type = 'StateUpdate' AND h.new_state = 'ALARM' AND h.timestamp_ms >= p.enabled_at_ms
@@ -188,12 +125,7 @@ impl<'a> Responses<'a> {
              ORDER BY h.timestamp_ms, p.playbook",
         )
         .fetch_all(self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(alarm, playbook, mode, role, key, episode_ms)| {
-                Ok(Episode { setting: setting((alarm, playbook, mode, role, key))?, episode_ms })
-            })
-            .collect()
+        .await?)
     }
 
     /// Records the response to an episode in `status`; `None` when the
@@ -229,16 +161,16 @@ impl<'a> Responses<'a> {
     /// One response.
     pub async fn get(&self, id: i64) -> Result<Option<Response>, DbError> {
         let row =
-            sqlx::query_as::<_, ResponseRow>(concat!("SELECT ", response_columns!(), " FROM responses WHERE id = ?"))
+            sqlx::query_as::<_, Response>(concat!("SELECT ", response_columns!(), " FROM responses WHERE id = ?"))
                 .bind(id)
                 .fetch_optional(self.pool)
                 .await?;
-        row.map(response).transpose()
+        Ok(row)
     }
 
     /// The newest `limit` responses, of one alarm or all.
     pub async fn newest(&self, alarm_name: Option<&str>, limit: u32) -> Result<Vec<Response>, DbError> {
-        let rows = sqlx::query_as::<_, ResponseRow>(concat!(
+        let rows = sqlx::query_as::<_, Response>(concat!(
             "SELECT ",
             response_columns!(),
             " FROM responses WHERE (?1 IS NULL OR alarm_name = ?1) ORDER BY created_at_ms DESC, id DESC LIMIT ?2"
@@ -247,19 +179,19 @@ impl<'a> Responses<'a> {
         .bind(limit)
         .fetch_all(self.pool)
         .await?;
-        rows.into_iter().map(response).collect()
+        Ok(rows)
     }
 
     /// The responses whose AWS calls are to be made, oldest first.
     pub async fn approved(&self) -> Result<Vec<Response>, DbError> {
-        let rows = sqlx::query_as::<_, ResponseRow>(concat!(
+        let rows = sqlx::query_as::<_, Response>(concat!(
             "SELECT ",
             response_columns!(),
             " FROM responses WHERE status = 'approved' ORDER BY id"
         ))
         .fetch_all(self.pool)
         .await?;
-        rows.into_iter().map(response).collect()
+        Ok(rows)
     }
 
     /// Moves a response from `from` to `to` for `user`'s decision; false when
