@@ -18,8 +18,10 @@ use keywatch::db::attack_runs::NewAttackRun;
 use keywatch::pollers::{self, PollerConfig};
 use keywatch_app::api::attack::port::AttackBackend;
 use keywatch_app::api::attack::{AttackRequest, AttackRunView, RoundTripRequest, StopRequest};
+use keywatch_app::api::responses::PlaybookRequest;
 use keywatch_app::error::AppError;
 use keywatch_domain::lab::LabSection;
+use keywatch_domain::response::{Playbook, ResponseMode};
 use keywatch_sandbox::SandboxConfig;
 use support::requests;
 use support::{TempDb, World};
@@ -147,13 +149,38 @@ async fn a_simulated_attack_drives_the_alarm_to_alarm_and_measures_time_to_detec
     let notification = live.notification.expect("notification shown");
     assert!(notification.message.contains(r#""NewStateValue": "ALARM""#), "{}", notification.message);
 
+    assert_eq!(done.time_to_contain_ms, None, "no playbook, nothing contained");
+
+    // With a playbook on the alarm (issue 21), a run also measures the time
+    // to contain: here an automatic key disable answers the next episode.
+    let cloudformation = aws_sdk_cloudformation::Client::new(&lab.world.aws.sdk_config);
+    let app = cloudformation.describe_stacks().stack_name("pattern1-app").send().await.expect("app stack");
+    let key_arn = app.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some(keywatch_domain::lab::APP_KEY_ARN_OUTPUT))
+        .and_then(|o| o.output_value())
+        .expect("key arn")
+        .to_owned();
+    let playbook = PlaybookRequest {
+        alarm_name: alarm.alarm_name.clone(),
+        playbook: Playbook::DisableKey,
+        mode: Some(ResponseMode::Automatic),
+        role_arn: String::new(),
+        key_arn,
+    };
+    lab.world.ports().responses.set_playbook(playbook).await.expect("playbook");
+
     // A second run starts from ALARM: SetAlarmState puts it back to OK so
     // the new transition can be timed.
     let again = lab.testing.start_attack(attack("3", "2")).await.expect("second run");
     assert!(again.alarm_reset);
     let again = wait_for(&lab, again.id, 60, |run| !run.is_running()).await;
     assert_eq!(again.outcome, "alarm", "{again:?}");
-    assert!(again.time_to_alarm_ms.is_some());
+    let to_alarm = again.time_to_alarm_ms.expect("time to ALARM");
+    let contained = wait_for(&lab, again.id, 30, |run| run.time_to_contain_ms.is_some()).await;
+    let to_contain = contained.time_to_contain_ms.unwrap_or_default();
+    assert!(to_contain >= to_alarm, "contained {to_contain} ms, alarm {to_alarm} ms");
     pollers.stop().await;
 }
 
