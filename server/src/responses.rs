@@ -69,7 +69,7 @@ impl ServerResponses {
         (output(lab::APP_TASK_ROLE_OUTPUT), output(lab::APP_KEY_ARN_OUTPUT))
     }
 
-    async fn alarm_view(&self, alarm_name: &str) -> Result<AlarmResponses, AppError> {
+    async fn alarm_view(&self, alarm_name: &str, with_suggestions: bool) -> Result<AlarmResponses, AppError> {
         let set = self.db.responses().playbooks(alarm_name).await?;
         let playbooks = Playbook::ALL
             .into_iter()
@@ -83,7 +83,8 @@ impl ServerResponses {
                 }
             })
             .collect();
-        let (suggested_role_arn, suggested_key_arn) = self.suggestions().await;
+        let (suggested_role_arn, suggested_key_arn) =
+            if with_suggestions { self.suggestions().await } else { (None, None) };
         let responses = self.db.responses().newest(Some(alarm_name), LISTED).await?.iter().map(view).collect();
         let now = now_ms();
         let windows = self
@@ -114,11 +115,11 @@ impl ServerResponses {
     async fn set_playbook_now(&self, request: PlaybookRequest, user: &str) -> Result<AlarmResponses, AppError> {
         let Some(mode) = request.mode else {
             self.db.responses().remove_playbook(&request.alarm_name, request.playbook).await?;
-            return self.alarm_view(&request.alarm_name).await;
+            return self.alarm_view(&request.alarm_name, true).await;
         };
         let setting = checked_setting(request, mode)?;
         self.db.responses().set_playbook(&setting, user, now_ms()).await?;
-        self.alarm_view(&setting.alarm_name).await
+        self.alarm_view(&setting.alarm_name, true).await
     }
 
     async fn add_window_now(&self, request: WindowRequest, user: &str) -> Result<AlarmResponses, AppError> {
@@ -139,14 +140,14 @@ impl ServerResponses {
         self.db.maintenance_windows().insert(&request.alarm_name, window, reason, user, now).await?;
         // A window opening now mutes at once, not at the next round.
         apply_windows(&self.aws, &self.db).await?;
-        self.alarm_view(&request.alarm_name).await
+        self.alarm_view(&request.alarm_name, true).await
     }
 
     async fn end_window_now(&self, request: EndWindowRequest) -> Result<AlarmResponses, AppError> {
         let ended = self.db.maintenance_windows().end(request.id, now_ms()).await?;
         let ended = ended.ok_or_else(|| AppError::NotFound(format!("maintenance window {}", request.id)))?;
         apply_windows(&self.aws, &self.db).await?;
-        self.alarm_view(&ended.alarm_name).await
+        self.alarm_view(&ended.alarm_name, true).await
     }
 
     async fn decide_now(&self, request: DecisionRequest, user: &str) -> Result<ResponseView, AppError> {
@@ -187,7 +188,7 @@ impl ServerResponses {
 #[async_trait]
 impl ResponsesBackend for ServerResponses {
     async fn alarm_responses(&self, request: AlarmResponsesRequest) -> Result<AlarmResponses, AppError> {
-        self.alarm_view(&request.alarm_name).await
+        self.alarm_view(&request.alarm_name, request.with_suggestions).await
     }
 
     async fn set_playbook(&self, request: PlaybookRequest) -> Result<AlarmResponses, AppError> {

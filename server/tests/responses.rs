@@ -98,7 +98,7 @@ async fn attack_until_responded(world: &World, endpoint: &str, alarm_name: &str,
         keywatch::pollers::history::poll_once(&world.aws, &world.db, &config).await.expect("history round");
         let found = ports
             .responses
-            .alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.to_owned() })
+            .alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.to_owned(), with_suggestions: false })
             .await
             .expect("responses");
         if found.responses.len() >= count {
@@ -122,10 +122,20 @@ async fn an_approved_containment_refuses_the_roles_kms_calls_until_it_is_reverte
     let ports = world.ports();
 
     // The form is filled with the lab's role and key.
-    let before =
-        ports.responses.alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.clone() }).await.expect("view");
+    let before = ports
+        .responses
+        .alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.clone(), with_suggestions: true })
+        .await
+        .expect("view");
     assert_eq!(before.suggested_role_arn.as_deref(), Some(role_arn.as_str()));
     assert_eq!(before.suggested_key_arn.as_deref(), Some(key_arn.as_str()));
+    // The panel's refreshes do not read the stacks again.
+    let refresh = ports
+        .responses
+        .alarm_responses(AlarmResponsesRequest { alarm_name: alarm_name.clone(), with_suggestions: false })
+        .await
+        .expect("refresh");
+    assert_eq!((refresh.suggested_role_arn, refresh.suggested_key_arn), (None, None));
 
     // Bad input is refused, and nothing is stored.
     let bad = PlaybookRequest {

@@ -89,6 +89,9 @@ pub struct EndWindowRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmResponsesRequest {
     pub alarm_name: String,
+    /// Read the lab's task role and key for the form (a DescribeStacks):
+    /// the panel's first load wants them, its refreshes do not.
+    pub with_suggestions: bool,
 }
 
 /// Sets (or, with no mode, removes) one of an alarm's playbooks.

@@ -32,7 +32,9 @@ pub fn ResponsePanel(alarm_name: String) -> impl IntoView {
         move || {
             let alarm_name = alarm_name.clone();
             leptos::task::spawn_local(async move {
-                let loaded = get_alarm_responses(AlarmResponsesRequest { alarm_name }).await;
+                // The forms are drawn once, so only the first load reads the suggestions.
+                let with_suggestions = settings.with_untracked(|s| !matches!(s, Some(Ok(_))));
+                let loaded = get_alarm_responses(AlarmResponsesRequest { alarm_name, with_suggestions }).await;
                 match loaded {
                     Ok(found) => {
                         // Redrawn only when something changed: a button
