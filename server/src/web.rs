@@ -23,7 +23,7 @@ use keywatch_app::api::subscribers::port::Subscribers;
 use keywatch_app::error::AppError;
 use keywatch_app::{App, shell};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 
 use crate::auth::Auth;
 use crate::console::{PortSource, Ports};
@@ -66,11 +66,22 @@ pub fn app(parts: AppParts) -> Router {
     allowed_hosts.protect(app).layer(axum::middleware::from_fn(crate::metrics::track_requests))
 }
 
+/// The App's routes, walked once per process. Walking them renders the App
+/// with every resource held back, and leptos_server holds them back with a
+/// process-wide flag: a second walk while another router serves pages (tests
+/// build one router per test, in parallel) left those pages waiting for
+/// resources that never load. Walking once makes the flag's window the
+/// process's start, before any page is served.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The console's own routes: the Leptos pages and server functions, the
 /// CSV export and the static files. Each request uses the backends `ports`
 /// holds when it arrives, so a Region switch takes effect at once.
 fn console_routes(ports: PortSource, leptos_options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let csv_ports = ports.clone();
     let context = move || {
         let Ports { connection, subscribers, history, audit, lab, attack, alarms, responses } = ports.current();
