@@ -15,22 +15,53 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
+/// A second way out for the page's policy: the security middleware puts one
+/// in each request's extensions and, when the response carries no policy,
+/// sends the one the shell left here. Leptos applies `ResponseOptions`
+/// headers only when the first chunk is ready; a page that once left
+/// without them (seen once in CI, cause unknown) then never hydrated.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct PolicySlot(std::sync::Arc<std::sync::OnceLock<http::HeaderValue>>);
+
+#[cfg(feature = "ssr")]
+impl PolicySlot {
+    /// The policy the page's shell left, if one rendered.
+    pub fn policy(&self) -> Option<http::HeaderValue> {
+        self.0.get().cloned()
+    }
+
+    /// Leaves the page's policy; the first one left wins.
+    pub fn leave(&self, policy: http::HeaderValue) {
+        let _ = self.0.set(policy);
+    }
+}
+
 /// Sets the page's policy as a response header while the shell renders, when
 /// Leptos has made a nonce for this response (always, on the server).
 pub fn send_policy() {
     #[cfg(feature = "ssr")]
-    match (leptos::nonce::use_nonce(), leptos::prelude::use_context::<leptos_axum::ResponseOptions>()) {
-        (Some(nonce), Some(response)) => match http::HeaderValue::from_str(&page_policy(&nonce)) {
-            Ok(policy) => response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy),
-            Err(error) => tracing::error!(%error, "the page's Content-Security-Policy is not a header value"),
-        },
-        // The page then leaves with the security middleware's script-free
-        // policy and never hydrates: seen once in CI, not yet explained.
-        (nonce, response) => tracing::warn!(
-            nonce = nonce.is_some(),
-            response_options = response.is_some(),
-            "a page is rendered without its Content-Security-Policy"
-        ),
+    {
+        use leptos::prelude::use_context;
+        let Some(nonce) = leptos::nonce::use_nonce() else {
+            // The page then leaves with the middleware's script-free policy
+            // and never hydrates.
+            tracing::warn!("a page is rendered without a nonce, so without its Content-Security-Policy");
+            return;
+        };
+        let policy = match http::HeaderValue::from_str(&page_policy(&nonce)) {
+            Ok(policy) => policy,
+            Err(error) => return tracing::error!(%error, "the page's Content-Security-Policy is not a header value"),
+        };
+        let slot =
+            use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PolicySlot>().cloned());
+        if let Some(slot) = slot {
+            slot.leave(policy.clone());
+        }
+        match use_context::<leptos_axum::ResponseOptions>() {
+            Some(response) => response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy),
+            None => tracing::warn!("a page is rendered without response options; its policy goes by the middleware"),
+        }
     }
 }
 

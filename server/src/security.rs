@@ -37,18 +37,21 @@ pub const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 
 /// `X-Frame-Options`), and a referrer policy that keeps URLs (which carry
 /// filters and ids) on this console. `same-origin` still sends the Referer
 /// Leptos uses to return a form posted without JavaScript to its page.
-pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+pub async fn security_headers(mut request: Request<Body>, next: Next) -> Response {
     // Pages and server-function answers show the account's resources and
     // must not outlive a logout in a shared browser's cache; the site's
     // static files carry nothing private.
     let cacheable = request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
+    let page_policy = keywatch_app::csp::PolicySlot::default();
+    request.extensions_mut().insert(page_policy.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !cacheable && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_POLICY));
+        let policy = page_policy.policy().unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

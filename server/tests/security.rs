@@ -764,3 +764,32 @@ async fn every_forms_fields_refuse_hostile_input_and_nothing_is_written() {
         assert!(record.target.chars().count() <= 501, "{}", record.target.len());
     }
 }
+
+/// The shell leaves its page policy beside Leptos's response options too,
+/// so a page whose options never reach the response still leaves with its
+/// own policy instead of the script-free default (and still hydrates).
+#[tokio::test]
+async fn a_page_policy_left_in_the_request_reaches_the_response() {
+    use keywatch_app::csp::PolicySlot;
+    use tower::ServiceExt as _;
+    let page = |request: Request<Body>| async move {
+        if let Some(slot) = request.extensions().get::<PolicySlot>() {
+            slot.leave(http::HeaderValue::from_static("script-src 'self' 'nonce-left'"));
+        }
+        "page"
+    };
+    let app = axum::Router::new()
+        .route("/page", axum::routing::get(page))
+        .route("/file", axum::routing::get(|| async { "file" }))
+        .layer(axum::middleware::from_fn(keywatch::security::security_headers));
+    let policy_of = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let response =
+                app.oneshot(Request::get(path).body(Body::empty()).expect("request")).await.expect("response");
+            response.headers()[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_owned()
+        }
+    };
+    assert_eq!(policy_of("/page").await, "script-src 'self' 'nonce-left'");
+    assert_eq!(policy_of("/file").await, keywatch::security::DEFAULT_POLICY);
+}
