@@ -157,6 +157,9 @@ pub enum Detection {
     PendingDeletionUse,
     /// Sigma's rule: key material imported into a key or deleted from one.
     KeyMaterial,
+    /// Sigma's rule: a custom key store (CloudHSM or external key manager)
+    /// created, connected or updated.
+    CustomKeyStore,
     /// PutKeyPolicy or CreateGrant by a principal other than the allowed one.
     KeyPolicyChange,
     /// Failed KMS calls by any principal but the application's task role.
@@ -165,11 +168,12 @@ pub enum Detection {
 
 impl Detection {
     /// Every detection, in the template's order.
-    pub const ALL: [Detection; 6] = [
+    pub const ALL: [Detection; 7] = [
         Detection::HighVolume,
         Detection::KeyDisable,
         Detection::PendingDeletionUse,
         Detection::KeyMaterial,
+        Detection::CustomKeyStore,
         Detection::KeyPolicyChange,
         Detection::OtherPrincipal,
     ];
@@ -181,6 +185,9 @@ impl Detection {
             Detection::KeyDisable => "KMS key disabled or scheduled for deletion (CIS, Security Hub CloudWatch.7)",
             Detection::PendingDeletionUse => "Use of a KMS key pending deletion (AWS KMS Developer Guide)",
             Detection::KeyMaterial => "Key material imported or deleted (Sigma aws_kms_import_key_material)",
+            Detection::CustomKeyStore => {
+                "Custom key store created, connected or updated (Sigma aws_kms_custom_key_store_connected_or_created)"
+            }
             Detection::KeyPolicyChange => "Key policy or grant changed by a principal outside the allowed one",
             Detection::OtherPrincipal => "Failed KMS calls by principals other than the task role",
         }
@@ -193,6 +200,7 @@ impl Detection {
             Detection::KeyDisable => "EnableKeyDisableDetection",
             Detection::PendingDeletionUse => "EnablePendingDeletionDetection",
             Detection::KeyMaterial => "EnableKeyMaterialDetection",
+            Detection::CustomKeyStore => "EnableCustomKeyStoreDetection",
             Detection::KeyPolicyChange => "EnableKeyPolicyChangeDetection",
             Detection::OtherPrincipal => "EnableOtherPrincipalDetection",
         }
@@ -205,6 +213,7 @@ impl Detection {
             Detection::KeyDisable => &["KeyDisableThreshold", "KeyDisablePeriod"],
             Detection::PendingDeletionUse => &["PendingDeletionThreshold", "PendingDeletionPeriod"],
             Detection::KeyMaterial => &["KeyMaterialThreshold", "KeyMaterialPeriod"],
+            Detection::CustomKeyStore => &["CustomKeyStoreThreshold", "CustomKeyStorePeriod"],
             Detection::KeyPolicyChange => &["AllowedKeyAdminArn", "KeyPolicyChangeThreshold", "KeyPolicyChangePeriod"],
             Detection::OtherPrincipal => &["OtherPrincipalThreshold", "OtherPrincipalPeriod"],
         }
@@ -217,6 +226,7 @@ impl Detection {
             Detection::KeyDisable => "KeyDisableAlarm",
             Detection::PendingDeletionUse => "PendingDeletionAlarm",
             Detection::KeyMaterial => "KeyMaterialAlarm",
+            Detection::CustomKeyStore => "CustomKeyStoreAlarm",
             Detection::KeyPolicyChange => "KeyPolicyChangeAlarm",
             Detection::OtherPrincipal => "OtherPrincipalAlarm",
         }
@@ -229,6 +239,7 @@ impl Detection {
             Detection::KeyDisable => format!("{stack_name}-KMSKeyDisableOrDeletionAlarm"),
             Detection::PendingDeletionUse => format!("{stack_name}-KMSKeyPendingDeletionUseAlarm"),
             Detection::KeyMaterial => format!("{stack_name}-KMSKeyMaterialImportOrDeletionAlarm"),
+            Detection::CustomKeyStore => format!("{stack_name}-KMSCustomKeyStoreChangeAlarm"),
             Detection::KeyPolicyChange => format!("{stack_name}-KMSKeyPolicyOrGrantChangeAlarm"),
             Detection::OtherPrincipal => format!("{stack_name}-KMSErrorsByOtherPrincipalsAlarm"),
         }
@@ -504,6 +515,25 @@ mod tests {
         assert!(!pattern.matches(&record("kms.amazonaws.com", "GetParametersForImport")));
         assert!(!pattern.matches(&record("acm.amazonaws.com", "ImportCertificate")));
         assert!(!pattern.matches(&record("kms.amazonaws.com", "Decrypt")));
+    }
+
+    // Sigma rule aws_kms_custom_key_store_connected_or_created (id ea8e620a-c463-4fed-8cea-62dc427a8ecf,
+    // SigmaHQ rules/cloud/aws/cloudtrail/aws_kms_custom_key_store_connected_or_created.yml):
+    // selection eventSource kms.amazonaws.com, eventName ConnectCustomKeyStore,
+    // CreateCustomKeyStore or UpdateCustomKeyStore (the rule cites
+    // https://docs.aws.amazon.com/kms/latest/APIReference/API_ConnectCustomKeyStore.html).
+    #[test]
+    fn the_custom_key_store_detection_is_sigmas_selection() {
+        let pattern = filter_of("CustomKeyStoreMetricFilter");
+        let record = |source: &str, name: &str| format!(r#"{{"eventSource":"{source}","eventName":"{name}"}}"#);
+        for name in ["ConnectCustomKeyStore", "CreateCustomKeyStore", "UpdateCustomKeyStore"] {
+            assert!(pattern.matches(&record("kms.amazonaws.com", name)), "{name}");
+        }
+        // Neighbours: reading, disconnecting and deleting a store, and another service's store.
+        for name in ["DescribeCustomKeyStores", "DisconnectCustomKeyStore", "DeleteCustomKeyStore"] {
+            assert!(!pattern.matches(&record("kms.amazonaws.com", name)), "{name}");
+        }
+        assert!(!pattern.matches(&record("cloudhsm.amazonaws.com", "CreateCustomKeyStore")));
     }
 
     /// The metric filter pattern of `logical_id` as the stack resolves it with `parameters`.
