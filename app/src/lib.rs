@@ -25,6 +25,7 @@ use pages::lab::section::SectionPage;
 use pages::lab::teardown::TeardownPage;
 use pages::lab::testing::TestingPage;
 use pages::not_found::NotFound;
+use pages::responses::ResponsesPage;
 use pages::subscribers::SubscribersPage;
 
 /// The HTML document around the app, rendered on the server.
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("responses") view=ResponsesPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("alarms") view=AlarmsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("alarms"), StaticSegment("edit")) view=AlarmPage ssr=SsrMode::Async />
                     <Route

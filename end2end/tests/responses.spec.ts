@@ -1,6 +1,6 @@
 // Issue 21 in the browser: the lab alarm's Response panel set to contain the
 // task role on approval; the lab's attack fires the alarm and a response
-// waits for approval; approving it contains the role, so the application's
+// waits for approval, listed on the Responses page; approving it there contains the role, so the application's
 // next decrypt with the right key fails; reverting it lets the decrypt
 // through again. The spec deploys its own lab under its own prefix and tears
 // it down at the end, so it depends on no other spec.
@@ -44,7 +44,21 @@ test("an approved containment refuses the application's decrypts until it is rev
   await expect(row.getByTestId("response-status")).toHaveText("awaiting-approval", { timeout: 120_000 });
   expect((await call(endpoint, "GET", "/decrypt", decrypt)).status).toBe(200);
 
-  await row.getByRole("button", { name: "Approve" }).click();
+  // The Responses page lists it with its alarm; approved from there.
+  await page.goto("/responses");
+  await hydrated(page);
+  await expect(page.getByTestId("awaiting-approval")).toContainText(/\d+ responses? waits? for approval/);
+  const listed = page
+    .getByRole("table", { name: "Responses" })
+    .locator("tbody tr")
+    .filter({ has: page.getByRole("link", { name: ALARM, exact: true }) })
+    .first();
+  await expect(listed.getByTestId("response-status")).toHaveText("awaiting-approval");
+  await listed.getByRole("button", { name: "Approve" }).click();
+  await expect(listed.getByTestId("response-status")).toHaveText("done", { timeout: 30_000 });
+  await listed.getByRole("link", { name: ALARM, exact: true }).click();
+  await expect(page).toHaveURL(/\/alarms\/edit\?name=/);
+  await hydrated(page);
   await expect(row.getByTestId("response-status")).toHaveText("done", { timeout: 30_000 });
   await expect(row).toContainText(/\d+\.\d s/);
   const contained = await call(endpoint, "GET", "/decrypt", decrypt);

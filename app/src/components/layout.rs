@@ -49,6 +49,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <li><A href="/history">"History"</A></li>
                     <li><A href="/audit">"Audit log"</A></li>
                     <li><A href="/alarms">"Alarms"</A></li>
+                    <li><A href="/responses">"Responses"</A></li>
                 </ul>
                 <p class="nav-heading">"The lab"</p>
                 <ul>

@@ -6,4 +6,5 @@ pub mod connection;
 pub mod history;
 pub mod lab;
 pub mod not_found;
+pub mod responses;
 pub mod subscribers;

@@ -9,7 +9,7 @@
 //! the recorded changes (polled while a stack update is under way), and
 //! the alarm's response playbooks and responses ([`responses`]).
 
-mod responses;
+pub(crate) mod responses;
 
 use std::time::Duration;
 

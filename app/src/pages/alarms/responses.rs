@@ -17,7 +17,7 @@ use crate::error::AppError;
 
 /// How often the panel looks for new responses (an automatic one follows
 /// the alarm by one history round).
-const REFRESH_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
 /// The panel for `alarm_name`. The playbook forms are drawn when the panel
 /// loads and after a save, never by the refresh, which would wipe what is
@@ -182,7 +182,14 @@ fn PlaybookForm(
 }
 
 #[component]
-fn ResponsesTable(responses: Vec<ResponseView>, decide: ServerAction<DecideResponse>) -> impl IntoView {
+pub(crate) fn ResponsesTable(
+    responses: Vec<ResponseView>,
+    decide: ServerAction<DecideResponse>,
+    /// Adds a first column naming each response's alarm, linked to its page
+    /// (the list of every alarm's responses).
+    #[prop(optional)]
+    show_alarm: bool,
+) -> impl IntoView {
     if responses.is_empty() {
         return view! { <p class="empty">"No responses yet."</p> }.into_any();
     }
@@ -197,6 +204,7 @@ fn ResponsesTable(responses: Vec<ResponseView>, decide: ServerAction<DecideRespo
     view! {
         <table class="table" aria-label="Responses">
             <thead><tr>
+                {show_alarm.then(|| view! { <th>"Alarm"</th> })}
                 <th>"Alarm fired"</th><th>"Playbook"</th><th>"Target"</th><th>"Status"</th>
                 <th>"Time to contain"</th><th>"By"</th><th>"Detail"</th><th>"Actions"</th>
             </tr></thead>
@@ -215,6 +223,9 @@ fn ResponsesTable(responses: Vec<ResponseView>, decide: ServerAction<DecideRespo
                         .into_iter().flatten().collect::<Vec<_>>().join("; ");
                     view! {
                         <tr data-testid=format!("response-{id}")>
+                            {show_alarm.then(|| view! {
+                                <td><a href=super::alarm_href(&response.alarm_name)>{response.alarm_name.clone()}</a></td>
+                            })}
                             <td>{response.episode_at.clone()}</td>
                             <td>{response.playbook.title()}" ("{response.mode.title()}")"</td>
                             <td><code>{response.target.clone()}</code></td>
