@@ -160,7 +160,7 @@ pub enum Detection {
     /// Sigma's rule: a custom key store (CloudHSM or external key manager)
     /// created, connected or updated.
     CustomKeyStore,
-    /// PutKeyPolicy or CreateGrant by a principal other than the allowed one.
+    /// PutKeyPolicy or CreateGrant by a principal outside the allowed ones.
     KeyPolicyChange,
     /// Failed KMS calls by any principal but the application's task role.
     OtherPrincipal,
@@ -188,7 +188,7 @@ impl Detection {
             Detection::CustomKeyStore => {
                 "Custom key store created, connected or updated (Sigma aws_kms_custom_key_store_connected_or_created)"
             }
-            Detection::KeyPolicyChange => "Key policy or grant changed by a principal outside the allowed one",
+            Detection::KeyPolicyChange => "Key policy or grant changed by a principal outside the allowed ones",
             Detection::OtherPrincipal => "Failed KMS calls by principals other than the task role",
         }
     }
@@ -538,6 +538,12 @@ mod tests {
 
     /// The metric filter pattern of `logical_id` as the stack resolves it with `parameters`.
     fn resolved_filter(logical_id: &str, parameters: &[(&str, &str)]) -> crate::filter_pattern::FilterPattern {
+        let text = resolved_filter_text(logical_id, parameters);
+        crate::filter_pattern::FilterPattern::parse(&text).expect("the pattern parses")
+    }
+
+    /// The text of that pattern.
+    fn resolved_filter_text(logical_id: &str, parameters: &[(&str, &str)]) -> String {
         use crate::cloudformation::{Evaluator, SuppliedParameter, resolve_parameters};
         let template = logging();
         let supplied: Vec<SuppliedParameter> = parameters
@@ -552,8 +558,7 @@ mod tests {
         let stack = crate::cloudformation::test_support::FakeStack::new();
         let evaluator = Evaluator::new(&template, &resolved, &stack).expect("evaluator");
         let properties = evaluator.resource_properties(logical_id).expect("resolved");
-        let text = properties["FilterPattern"].as_str().expect("text").to_owned();
-        crate::filter_pattern::FilterPattern::parse(&text).expect("the pattern parses")
+        properties["FilterPattern"].as_str().expect("text").to_owned()
     }
 
     // CloudTrail records of PutKeyPolicy and CreateGrant, shaped as the AWS KMS
@@ -578,6 +583,63 @@ mod tests {
         assert!(!pattern.matches(&record("PutKeyPolicy", key_admin)));
         assert!(!pattern.matches(&record("CreateGrant", for_rds)));
         assert!(!pattern.matches(&record("ListGrants", alice)));
+    }
+
+    // Several allowed principals: each is spared, anyone else still counts.
+    #[test]
+    fn the_key_policy_detection_spares_every_allowed_principal() {
+        let role = ("AppECSTaskRoleArn", "arn:aws:iam::111122223333:role/pattern1-app-Pattern1ECSTaskRole");
+        let admins = (
+            "AllowedKeyAdminArn",
+            "arn:aws:sts::111122223333:assumed-role/KeyAdmin/*, arn:aws:iam::111122223333:user/Alice",
+        );
+        let pattern =
+            resolved_filter("KeyPolicyChangeMetricFilter", &[role, admins, ("EnableKeyPolicyChangeDetection", "true")]);
+        let put_by = |arn: &str| {
+            format!(
+                r#"{{"eventSource":"kms.amazonaws.com","eventName":"PutKeyPolicy","userIdentity":{{"arn":"{arn}"}}}}"#
+            )
+        };
+        assert!(!pattern.matches(&put_by("arn:aws:sts::111122223333:assumed-role/KeyAdmin/bob")));
+        assert!(!pattern.matches(&put_by("arn:aws:iam::111122223333:user/Alice")));
+        assert!(pattern.matches(&put_by("arn:aws:iam::111122223333:user/Mallory")));
+        assert!(pattern.matches(&put_by("arn:aws:iam::111122223333:user/AliceToo")));
+    }
+
+    // The list's rules: each ARN is checked on its own, a quote (which would
+    // end the filter pattern's string) is refused, and so is a list long
+    // enough to take the pattern past CloudWatch Logs' 1,024 characters.
+    #[test]
+    fn the_allowed_principals_are_checked_one_by_one() {
+        let template = logging();
+        let ok = "arn:aws:sts::111122223333:assumed-role/KeyAdmin/*,arn:aws:iam::111122223333:user/Alice";
+        assert_eq!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", ok), None);
+        assert_eq!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", "none"), None);
+        for refused in [
+            "arn:aws:iam::111122223333:user/Alice,arn:aws:iam::111122223333:user/*Bob",
+            r#"arn:aws:iam::111122223333:user/Alice") || ($.x = "y"#,
+            "arn:aws:iam::111122223333:user/Alice,nobody",
+        ] {
+            assert!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", refused).is_some(), "{refused}");
+        }
+        let many = vec!["arn:aws:iam::111122223333:user/SomeoneWithALongName"; 8].join(",");
+        assert!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", &many).is_some());
+        // The longest pattern the limit lets through: as many of the
+        // shortest ARNs as fit, each adding its own != term.
+        let shortest = vec!["arn:aws:iam::111122223333:user/A"; 12].join(",");
+        assert_eq!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", &shortest), None);
+        // PutMetricFilter's limit on filterPattern: 1,024 characters
+        // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
+        let text = resolved_filter_text(
+            "KeyPolicyChangeMetricFilter",
+            &[
+                ("AppECSTaskRoleArn", "arn:aws:iam::111122223333:role/r"),
+                ("AllowedKeyAdminArn", &shortest),
+                ("EnableKeyPolicyChangeDetection", "true"),
+            ],
+        );
+        assert!(text.chars().count() <= 1024, "{} characters", text.chars().count());
+        assert!(crate::filter_pattern::FilterPattern::parse(&text).is_ok());
     }
 
     // The lab's alarm counts the task role's failures only; this one counts everyone
