@@ -16,6 +16,7 @@
 //! Primary source: "Using Amazon CloudWatch alarms",
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>.
 
+pub mod composite;
 pub mod config;
 pub mod email;
 pub mod evaluate;
