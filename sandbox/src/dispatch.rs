@@ -22,7 +22,7 @@ use crate::services::{Recorded, read, write};
 use crate::state::{Part, Persisted};
 use crate::store::journal::Change;
 use crate::store::{self, Commit, Storage, WriteError};
-use crate::ticks::{advance_stacks, run_alarm_actions};
+use crate::ticks::{advance_stacks, run_alarm_actions, settle_composite_alarms};
 use crate::{
     Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, ecs, faults, iam, kms, log_write_failure, logs, rds,
     s3, secretsmanager, sns, sqs, sts,
@@ -288,14 +288,18 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             let (handled, changes) = cloudwatch::api::call(&mut cloudwatch, &mut metrics, ctx, operation, &input)?;
             let mut changed = Changed::default();
             changed.note(storage, &mut *metrics, false);
-            if !changes.is_empty() {
+            let mut settled = false;
+            if !changes.is_empty() || (handled.mutated && !cloudwatch.composites.is_empty()) {
                 let mut sns = write(&services.sns);
                 let mut sqs = write(&services.sqs);
-                let acted =
-                    run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &shared.endpoint(), &changes, ctx.now);
-                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
+                let endpoint = shared.endpoint();
+                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, ctx.now);
+                // A new composite is evaluated at once; any change of an
+                // alarm a composite names may change the composite.
+                settled = settle_composite_alarms(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, ctx.now);
+                changed.note(storage, &mut *sns, acted || settled).note(storage, &mut *sqs, acted || settled);
             }
-            changed.note(storage, &mut *cloudwatch, handled.mutated || !changes.is_empty());
+            changed.note(storage, &mut *cloudwatch, handled.mutated || !changes.is_empty() || settled);
             Some((handled, changed.persist(storage)))
         }
         ("sqs", Input::Json(_)) => {

@@ -41,14 +41,20 @@ impl Shared {
             let metrics = read(&services.metrics);
             let mut cloudwatch = write(&services.cloudwatch);
             let changes = cloudwatch.evaluate_due(&metrics, now);
-            if !changes.is_empty() {
+            // Composites settle every tick too: one made by a stack (which
+            // calls PutCompositeAlarm directly) is evaluated on the next.
+            if !changes.is_empty() || !cloudwatch.composites.is_empty() {
                 let mut sns = write(&services.sns);
                 let mut sqs = write(&services.sqs);
-                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &self.endpoint(), &changes, now);
-                let mut changed = Changed::default();
-                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
-                changed.note(storage, &mut *cloudwatch, true);
-                commits.push(changed.persist(storage));
+                let endpoint = self.endpoint();
+                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, now);
+                let settled = settle_composite_alarms(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, now);
+                if !changes.is_empty() || settled {
+                    let mut changed = Changed::default();
+                    changed.note(storage, &mut *sns, acted || settled).note(storage, &mut *sqs, acted || settled);
+                    changed.note(storage, &mut *cloudwatch, true);
+                    commits.push(changed.persist(storage));
+                }
             }
         }
         if read(&services.cloudformation).has_due(now) {
@@ -90,29 +96,58 @@ pub(crate) fn run_alarm_actions(
             continue;
         }
         let notification = cloudwatch::notification(change, identity::ACCOUNT_ID);
-        let message = &notification.message;
         for action in actions {
-            let outcome = if action.split(':').nth(2) == Some("sns") {
-                let attributes = std::collections::BTreeMap::new();
-                let published = sns::Published {
-                    subject: Some(&notification.subject),
-                    message,
-                    email_text: Some(&notification.email_text),
-                    attributes: &attributes,
-                };
-                sns.publish(sqs, endpoint, &action, &published, now).map(|_| ()).map_err(|error| error.message)
-            } else {
-                Err(format!("The Keywatch sandbox cannot run the action {action}"))
-            };
-            let result = match &outcome {
-                Ok(()) => Ok(message.as_str()),
-                Err(error) => Err(error.as_str()),
-            };
+            let outcome = publish_alarm_action(sns, sqs, endpoint, &action, &notification, now);
+            let result = outcome.as_ref().map(|()| notification.message.as_str()).map_err(String::as_str);
             cloudwatch.record_action(change, &action, result, now);
             acted = true;
         }
     }
     acted
+}
+
+/// Re-evaluates the composite alarms after the alarms they name may have
+/// changed, and runs the actions of their transitions as for metric
+/// alarms. Returns whether any composite changed.
+pub(crate) fn settle_composite_alarms(
+    cloudwatch: &mut cloudwatch::CloudWatchState,
+    sns: &mut sns::SnsState,
+    sqs: &mut sqs::SqsState,
+    endpoint: &str,
+    now: i64,
+) -> bool {
+    let changes = cloudwatch.settle_composites(now);
+    for change in &changes {
+        let notification = cloudwatch::composite_notification(change, identity::ACCOUNT_ID);
+        for action in change.actions() {
+            let outcome = publish_alarm_action(sns, sqs, endpoint, &action, &notification, now);
+            let result = outcome.as_ref().map(|()| notification.message.as_str()).map_err(String::as_str);
+            cloudwatch.record_composite_action(change, &action, result, now);
+        }
+    }
+    !changes.is_empty()
+}
+
+/// One alarm action: a publish to an SNS topic (the only kind the sandbox runs).
+fn publish_alarm_action(
+    sns: &mut sns::SnsState,
+    sqs: &mut sqs::SqsState,
+    endpoint: &str,
+    action: &str,
+    notification: &cloudwatch::AlarmNotification,
+    now: i64,
+) -> Result<(), String> {
+    if action.split(':').nth(2) != Some("sns") {
+        return Err(format!("The Keywatch sandbox cannot run the action {action}"));
+    }
+    let attributes = std::collections::BTreeMap::new();
+    let published = sns::Published {
+        subject: Some(&notification.subject),
+        message: &notification.message,
+        email_text: Some(&notification.email_text),
+        attributes: &attributes,
+    };
+    sns.publish(sqs, endpoint, action, &published, now).map(|_| ()).map_err(|error| error.message)
 }
 
 /// Writes the CloudTrail records due at `now` to their log groups (stream

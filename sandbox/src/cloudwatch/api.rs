@@ -132,10 +132,30 @@ pub struct PutMetricAlarmInput {
     pub tags: Vec<Tag>,
 }
 
+/// PutCompositeAlarm's input (the actions suppressor is not modelled).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutCompositeAlarmInput {
+    pub alarm_name: String,
+    pub alarm_rule: String,
+    pub alarm_description: Option<String>,
+    pub actions_enabled: Option<bool>,
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+    #[serde(default, rename = "OKActions")]
+    pub ok_actions: Vec<String>,
+    #[serde(default)]
+    pub insufficient_data_actions: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
 /// DescribeAlarms' input.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeAlarmsInput {
+    /// `MetricAlarm` and/or `CompositeAlarm`; metric alarms only when absent.
+    pub alarm_types: Option<Vec<String>>,
     pub alarm_names: Option<Vec<String>>,
     pub alarm_name_prefix: Option<String>,
     pub state_value: Option<String>,
@@ -213,6 +233,7 @@ pub enum CloudWatchRequest {
     GetMetricStatistics(GetMetricStatisticsInput),
     ListMetrics(ListMetricsInput),
     PutMetricAlarm(Box<PutMetricAlarmInput>),
+    PutCompositeAlarm(Box<PutCompositeAlarmInput>),
     DescribeAlarms(DescribeAlarmsInput),
     DescribeAlarmsForMetric(DescribeAlarmsForMetricInput),
     DeleteAlarms(AlarmNamesInput),
@@ -234,6 +255,7 @@ impl CloudWatchRequest {
             "GetMetricStatistics" => R::GetMetricStatistics(decode_json(input)?),
             "ListMetrics" => R::ListMetrics(decode_json(input)?),
             "PutMetricAlarm" => R::PutMetricAlarm(Box::new(decode_json(input)?)),
+            "PutCompositeAlarm" => R::PutCompositeAlarm(Box::new(decode_json(input)?)),
             "DescribeAlarms" => R::DescribeAlarms(decode_json(input)?),
             "DescribeAlarmsForMetric" => R::DescribeAlarmsForMetric(decode_json(input)?),
             "DeleteAlarms" => R::DeleteAlarms(decode_json(input)?),
@@ -329,6 +351,10 @@ fn run(
             put_metric_alarm(state, ctx, input)?;
             Ok(Value::structure())
         }
+        R::PutCompositeAlarm(input) => {
+            put_composite_alarm(state, ctx, input)?;
+            Ok(Value::structure())
+        }
         R::DescribeAlarms(input) => describe_alarms(state, region, input),
         R::DescribeAlarmsForMetric(input) => {
             let alarms: Vec<Value> = state
@@ -344,13 +370,15 @@ fn run(
             // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html
             let mut arns = Vec::new();
             for name in &input.alarm_names {
-                match state.alarm(region, name) {
-                    Some(record) => arns.push(record.arn.clone()),
+                let arn = state.alarm(region, name).map(|r| r.arn.clone());
+                match arn.or_else(|| state.composite(region, name).map(|r| r.arn.clone())) {
+                    Some(arn) => arns.push(arn),
                     None => return Err(not_found(format!("Could not find alarm {name}"))),
                 }
             }
             for arn in arns {
                 state.alarms.remove(&arn);
+                state.composites.remove(&arn);
                 state.tags.remove(&arn);
             }
             Ok(Value::structure())
@@ -407,6 +435,73 @@ fn run(
             Ok(Value::structure().with("Tags", Value::List(tags)))
         }
     }
+}
+
+/// PutCompositeAlarm: creates the alarm in INSUFFICIENT_DATA (the caller
+/// then evaluates it at once, as AWS does) or replaces an existing one's
+/// configuration, keeping its state. The rule must parse; the name must not
+/// be a metric alarm's (names are unique in a Region).
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html>
+fn put_composite_alarm(
+    state: &mut CloudWatchState,
+    ctx: &CallContext,
+    input: &PutCompositeAlarmInput,
+) -> Result<(), AwsError> {
+    use keywatch_domain::alarm::composite::AlarmRule;
+    let length = input.alarm_name.chars().count();
+    if !(1..=255).contains(&length) {
+        return Err(invalid("AlarmName must be 1 to 255 characters long"));
+    }
+    AlarmRule::parse(&input.alarm_rule).map_err(|error| AwsError::sender("ValidationError", error.to_string()))?;
+    if state.alarm(&ctx.region, &input.alarm_name).is_some() {
+        return Err(invalid(format!("An alarm named {} already exists as a metric alarm", input.alarm_name)));
+    }
+    let arn = alarm_arn(&ctx.partition, &ctx.region, ctx.account(), &input.alarm_name);
+    let kept = state.composites.get(&arn).map(|existing| existing.state.clone());
+    let record = super::CompositeRecord {
+        region: ctx.region.clone(),
+        arn: arn.clone(),
+        name: input.alarm_name.clone(),
+        description: input.alarm_description.clone(),
+        rule: input.alarm_rule.clone(),
+        actions_enabled: input.actions_enabled.unwrap_or(true),
+        alarm_actions: input.alarm_actions.clone(),
+        ok_actions: input.ok_actions.clone(),
+        insufficient_data_actions: input.insufficient_data_actions.clone(),
+        state: kept.unwrap_or(AlarmState {
+            state_value: StateValue::InsufficientData,
+            state_reason: "Unchecked: Initial alarm creation".to_owned(),
+            state_reason_data: None,
+            state_updated_timestamp_ms: ctx.now,
+        }),
+        configuration_updated_ms: ctx.now,
+    };
+    state.composites.insert(arn.clone(), record);
+    if !input.tags.is_empty() {
+        state.tags.insert(arn, input.tags.clone());
+    }
+    Ok(())
+}
+
+/// A `CompositeAlarm` as DescribeAlarms returns it.
+fn describe_composite(record: &super::CompositeRecord) -> Value {
+    let mut value = Value::structure()
+        .with("AlarmName", record.name.as_str())
+        .with("AlarmArn", record.arn.as_str())
+        .with("AlarmRule", record.rule.as_str())
+        .with("ActionsEnabled", record.actions_enabled)
+        .with("AlarmActions", record.alarm_actions.clone())
+        .with("OKActions", record.ok_actions.clone())
+        .with("InsufficientDataActions", record.insufficient_data_actions.clone())
+        .with("StateValue", record.state.state_value.as_str())
+        .with("StateReason", record.state.state_reason.as_str())
+        .with("StateUpdatedTimestamp", Value::Timestamp(record.state.state_updated_timestamp_ms))
+        .with("StateTransitionedTimestamp", Value::Timestamp(record.state.state_updated_timestamp_ms))
+        .with("AlarmConfigurationUpdatedTimestamp", Value::Timestamp(record.configuration_updated_ms));
+    if let Some(description) = &record.description {
+        value = value.with("AlarmDescription", description.as_str());
+    }
+    value
 }
 
 fn resource_not_found(arn: &str) -> AwsError {
@@ -769,30 +864,64 @@ fn token_index(token: Option<&str>) -> Result<usize, AwsError> {
 fn describe_alarms(state: &CloudWatchState, region: &str, input: &DescribeAlarmsInput) -> Result<Value, AwsError> {
     let size = page_size(input.max_records)?;
     let skip = token_index(input.next_token.as_deref())?;
-    let matching: Vec<&AlarmRecord> = state
-        .alarms
-        .values()
-        .filter(|r| r.region == region)
-        .filter(|r| input.alarm_names.as_ref().is_none_or(|names| names.contains(&r.alarm.alarm_name)))
-        .filter(|r| input.alarm_name_prefix.as_ref().is_none_or(|p| r.alarm.alarm_name.starts_with(p.as_str())))
-        .filter(|r| input.state_value.as_ref().is_none_or(|s| r.state.state_value.as_str() == s))
-        .filter(|r| {
-            input.action_prefix.as_ref().is_none_or(|prefix| {
+    // Metric alarms only unless AlarmTypes asks for composites.
+    let types = input.alarm_types.clone().unwrap_or_else(|| vec!["MetricAlarm".to_owned()]);
+    if let Some(other) = types.iter().find(|t| *t != "MetricAlarm" && *t != "CompositeAlarm") {
+        return Err(invalid(format!(
+            "1 validation error detected: Value '{other}' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, MetricAlarm]"
+        )));
+    }
+    let wanted = |name: &str, value: StateValue, actions: &[&String]| {
+        input.alarm_names.as_ref().is_none_or(|names| names.iter().any(|n| n == name))
+            && input.alarm_name_prefix.as_ref().is_none_or(|p| name.starts_with(p.as_str()))
+            && input.state_value.as_ref().is_none_or(|s| value.as_str() == s)
+            && input
+                .action_prefix
+                .as_ref()
+                .is_none_or(|prefix| actions.iter().any(|arn| arn.starts_with(prefix.as_str())))
+    };
+    let mut metric: Vec<&AlarmRecord> = if types.iter().any(|t| t == "MetricAlarm") {
+        state
+            .alarms
+            .values()
+            .filter(|r| r.region == region)
+            .filter(|r| {
                 let a = &r.alarm;
-                a.alarm_actions
-                    .iter()
-                    .chain(&a.ok_actions)
-                    .chain(&a.insufficient_data_actions)
-                    .any(|arn| arn.starts_with(prefix.as_str()))
+                let actions: Vec<&String> =
+                    a.alarm_actions.iter().chain(&a.ok_actions).chain(&a.insufficient_data_actions).collect();
+                wanted(&a.alarm_name, r.state.state_value, &actions)
             })
-        })
-        .collect();
-    let mut alarms: Vec<&AlarmRecord> = matching.iter().skip(skip).take(size).copied().collect();
-    alarms.sort_by(|a, b| a.alarm.alarm_name.cmp(&b.alarm.alarm_name));
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut composite: Vec<&super::CompositeRecord> = if types.iter().any(|t| t == "CompositeAlarm") {
+        state
+            .composites
+            .values()
+            .filter(|r| r.region == region)
+            .filter(|r| {
+                let actions: Vec<&String> =
+                    r.alarm_actions.iter().chain(&r.ok_actions).chain(&r.insufficient_data_actions).collect();
+                wanted(&r.name, r.state.state_value, &actions)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    metric.sort_by(|a, b| a.alarm.alarm_name.cmp(&b.alarm.alarm_name));
+    composite.sort_by(|a, b| a.name.cmp(&b.name));
+    // One page over metric alarms, then composites.
+    let total = metric.len() + composite.len();
+    let metric_page: Vec<Value> = metric.iter().skip(skip).take(size).map(|r| describe_alarm(r)).collect();
+    let composite_skip = skip.saturating_sub(metric.len());
+    let composite_take = size - metric_page.len();
+    let composite_page: Vec<Value> =
+        composite.iter().skip(composite_skip).take(composite_take).map(|r| describe_composite(r)).collect();
     let mut output = Value::structure()
-        .with("MetricAlarms", Value::List(alarms.into_iter().map(describe_alarm).collect()))
-        .with("CompositeAlarms", Value::List(Vec::new()));
-    if skip + size < matching.len() {
+        .with("MetricAlarms", Value::List(metric_page))
+        .with("CompositeAlarms", Value::List(composite_page));
+    if skip + size < total {
         output = output.with("NextToken", (skip + size).to_string());
     }
     Ok(output)

@@ -51,11 +51,33 @@ pub struct Tag {
     pub value: String,
 }
 
+/// One composite alarm with its state (PutCompositeAlarm).
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html>
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeRecord {
+    pub region: String,
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The `AlarmRule` as given (it parsed when it was put).
+    pub rule: String,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
+    pub insufficient_data_actions: Vec<String>,
+    pub state: AlarmState,
+    /// `AlarmConfigurationUpdatedTimestamp`, epoch ms.
+    pub configuration_updated_ms: i64,
+}
+
 /// Everything CloudWatch keeps besides the metric store.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CloudWatchState {
-    /// Alarms by ARN.
+    /// Metric alarms by ARN.
     pub alarms: BTreeMap<String, AlarmRecord>,
+    /// Composite alarms by ARN.
+    #[serde(default)]
+    pub composites: BTreeMap<String, CompositeRecord>,
     /// History items, oldest first.
     pub history: Vec<HistoryEntry>,
     /// Tags by alarm ARN.
@@ -86,6 +108,29 @@ impl StateChange {
     }
 }
 
+/// A composite alarm's state change whose actions are due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompositeChange {
+    /// The composite alarm after the change.
+    pub record: CompositeRecord,
+    pub old: AlarmState,
+}
+
+impl CompositeChange {
+    /// The action ARNs the new state runs: none while actions are disabled.
+    pub fn actions(&self) -> Vec<String> {
+        let record = &self.record;
+        if !record.actions_enabled {
+            return Vec::new();
+        }
+        match record.state.state_value {
+            StateValue::Alarm => record.alarm_actions.clone(),
+            StateValue::Ok => record.ok_actions.clone(),
+            StateValue::InsufficientData => record.insufficient_data_actions.clone(),
+        }
+    }
+}
+
 /// `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`.
 pub fn alarm_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}")
@@ -95,6 +140,84 @@ impl CloudWatchState {
     /// The alarm named `name` in `region`.
     pub fn alarm(&self, region: &str, name: &str) -> Option<&AlarmRecord> {
         self.alarms.values().find(|record| record.region == region && record.alarm.alarm_name == name)
+    }
+
+    /// The composite alarm named `name` in `region`.
+    pub fn composite(&self, region: &str, name: &str) -> Option<&CompositeRecord> {
+        self.composites.values().find(|record| record.region == region && record.name == name)
+    }
+
+    /// The state of the alarm (metric or composite) a rule names, by name or ARN.
+    fn state_named(&self, region: &str, name_or_arn: &str) -> Option<StateValue> {
+        if name_or_arn.starts_with("arn:") {
+            let metric = self.alarms.get(name_or_arn).map(|r| r.state.state_value);
+            return metric.or_else(|| self.composites.get(name_or_arn).map(|r| r.state.state_value));
+        }
+        let metric = self.alarm(region, name_or_arn).map(|r| r.state.state_value);
+        metric.or_else(|| self.composite(region, name_or_arn).map(|r| r.state.state_value))
+    }
+
+    /// Re-evaluates every composite alarm's rule against the states of the
+    /// alarms it names, recording each transition; returns the transitions
+    /// whose actions the caller runs. A composite naming another composite
+    /// sees that one's new state on the next pass; passes stop when nothing
+    /// changes, and after as many passes as there are composites (a cycle,
+    /// which AWS also stops evaluating).
+    pub fn settle_composites(&mut self, now: i64) -> Vec<CompositeChange> {
+        use keywatch_domain::alarm::composite::AlarmRule;
+        let mut changes = Vec::new();
+        for _ in 0..=self.composites.len() {
+            let mut next = Vec::new();
+            for record in self.composites.values() {
+                let Ok(rule) = AlarmRule::parse(&record.rule) else { continue };
+                let holds = rule.holds(&|name: &str| self.state_named(&record.region, name));
+                let value = if holds { StateValue::Alarm } else { StateValue::Ok };
+                if value != record.state.state_value {
+                    let reason = format!("The alarm rule evaluated to {}", if holds { "TRUE" } else { "FALSE" });
+                    next.push((record.arn.clone(), value, reason));
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            for (arn, value, reason) in next {
+                let Some(record) = self.composites.get_mut(&arn) else { continue };
+                let new = AlarmState {
+                    state_value: value,
+                    state_reason: reason,
+                    state_reason_data: None,
+                    state_updated_timestamp_ms: now,
+                };
+                let old = std::mem::replace(&mut record.state, new);
+                let change = CompositeChange { record: record.clone(), old };
+                let mut item = alarm::history::state_updated(&change.record.name, &change.old, &change.record.state);
+                item.alarm_type = "CompositeAlarm".to_owned();
+                let region = change.record.region.clone();
+                self.push_history(&region, item, now);
+                changes.push(change);
+            }
+        }
+        changes
+    }
+
+    /// Records how a composite alarm's action went, as an `Action` history item.
+    pub fn record_composite_action(
+        &mut self,
+        change: &CompositeChange,
+        action_arn: &str,
+        outcome: Result<&str, &str>,
+        now: i64,
+    ) {
+        let mut item = alarm::history::action_executed(
+            &change.record.name,
+            action_arn,
+            outcome.is_ok(),
+            change.record.state.state_updated_timestamp_ms,
+            outcome.ok(),
+            now,
+        );
+        item.alarm_type = "CompositeAlarm".to_owned();
+        self.push_history(&change.record.region, item, now);
     }
 
     fn alarm_mut(&mut self, region: &str, name: &str) -> Option<&mut AlarmRecord> {
@@ -279,6 +402,44 @@ pub fn notification(change: &StateChange, account: &str) -> AlarmNotification {
         ("Trigger", trigger),
     ]);
     AlarmNotification { subject: email.subject(), message, email_text: email.body() }
+}
+
+/// The notification for a composite alarm's state change: the alarm
+/// message's common members (as for a metric alarm) with the composite's
+/// `AlarmRule` in place of the metric `Trigger`.
+pub fn composite_notification(change: &CompositeChange, account: &str) -> AlarmNotification {
+    let record = &change.record;
+    let region_name = alarm::email::region_name(&record.region);
+    let message = ordered(vec![
+        ("AlarmName", json(record.name.clone())),
+        ("AlarmDescription", json(record.description.clone())),
+        ("AWSAccountId", json(account)),
+        (
+            "AlarmConfigurationUpdatedTimestamp",
+            json(alarm::reason::format_aws_timestamp(record.configuration_updated_ms)),
+        ),
+        ("NewStateValue", json(record.state.state_value.as_str())),
+        ("NewStateReason", json(record.state.state_reason.clone())),
+        ("StateChangeTime", json(alarm::reason::format_aws_timestamp(record.state.state_updated_timestamp_ms))),
+        ("Region", json(region_name)),
+        ("AlarmArn", json(record.arn.clone())),
+        ("OldStateValue", json(change.old.state_value.as_str())),
+        ("OKActions", json(record.ok_actions.clone())),
+        ("AlarmActions", json(record.alarm_actions.clone())),
+        ("InsufficientDataActions", json(record.insufficient_data_actions.clone())),
+        ("AlarmRule", json(record.rule.clone())),
+    ]);
+    let subject = format!("{}: \"{}\" in {region_name}", record.state.state_value.as_str(), record.name);
+    let email_text = format!(
+        "You are receiving this email because your Amazon CloudWatch composite alarm \"{}\" in the {region_name} \
+         region has entered the {} state, because \"{}\" at \"{}\".\n\nAlarm rule: {}\n",
+        record.name,
+        record.state.state_value.as_str(),
+        record.state.state_reason,
+        alarm::reason::format_aws_timestamp(record.state.state_updated_timestamp_ms),
+        record.rule,
+    );
+    AlarmNotification { subject, message, email_text }
 }
 
 /// A number as Java prints doubles (`1.0`), like AWS's message.
