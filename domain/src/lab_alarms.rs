@@ -622,11 +622,11 @@ mod tests {
         ] {
             assert!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", refused).is_some(), "{refused}");
         }
-        let many = vec!["arn:aws:iam::111122223333:user/SomeoneWithALongName"; 8].join(",");
+        let many = ["arn:aws:iam::111122223333:user/SomeoneWithALongName"; 8].join(",");
         assert!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", &many).is_some());
         // The longest pattern the limit lets through: as many of the
         // shortest ARNs as fit, each adding its own != term.
-        let shortest = vec!["arn:aws:iam::111122223333:user/A"; 12].join(",");
+        let shortest = ["arn:aws:iam::111122223333:user/A"; 12].join(",");
         assert_eq!(crate::lab::parameter_error(&template, "AllowedKeyAdminArn", &shortest), None);
         // PutMetricFilter's limit on filterPattern: 1,024 characters
         // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
@@ -640,6 +640,52 @@ mod tests {
         );
         assert!(text.chars().count() <= 1024, "{} characters", text.chars().count());
         assert!(crate::filter_pattern::FilterPattern::parse(&text).is_ok());
+    }
+
+    // The composite "KMS attack in progress": the lab's alarm AND any detection
+    // switched on, as an AlarmRule PutCompositeAlarm takes
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html).
+    #[test]
+    fn the_attack_in_progress_rule_names_the_lab_alarm_and_the_detections_switched_on() {
+        use crate::alarm::StateValue;
+        use crate::alarm::composite::AlarmRule;
+        use crate::cloudformation::{Evaluator, SuppliedParameter, resolve_parameters};
+        let rule_with = |switched_on: &[&str]| {
+            let template = logging();
+            let mut supplied = vec![SuppliedParameter {
+                key: "AppECSTaskRoleArn".into(),
+                value: Some("arn:aws:iam::111122223333:role/r".into()),
+                use_previous_value: false,
+            }];
+            for key in switched_on.iter().chain(&["EnableAttackInProgressAlarm"]) {
+                supplied.push(SuppliedParameter {
+                    key: (*key).into(),
+                    value: Some("true".into()),
+                    use_previous_value: false,
+                });
+            }
+            let resolved = resolve_parameters(&template, &supplied, None).expect("parameters");
+            let stack = crate::cloudformation::test_support::FakeStack::new();
+            let evaluator = Evaluator::new(&template, &resolved, &stack).expect("evaluator");
+            let properties = evaluator.resource_properties("AttackInProgressAlarm").expect("resolved");
+            AlarmRule::parse(properties["AlarmRule"].as_str().expect("text")).expect("a valid AlarmRule")
+        };
+        let rule = rule_with(&["EnableKeyDisableDetection", "EnableOtherPrincipalDetection"]);
+        let named = rule.alarms();
+        assert_eq!(named.len(), 3, "{named:?}");
+        let (lab, key_disable, other) = (named[0], named[1], named[2]);
+        let states = |alarming: &[&str]| {
+            let alarming: Vec<String> = alarming.iter().map(|s| (*s).to_owned()).collect();
+            move |name: &str| Some(if alarming.iter().any(|a| a == name) { StateValue::Alarm } else { StateValue::Ok })
+        };
+        assert!(!rule.holds(&states(&[lab])), "the lab's alarm alone is not an attack in progress");
+        assert!(!rule.holds(&states(&[key_disable, other])));
+        assert!(rule.holds(&states(&[lab, key_disable])));
+        assert!(rule.holds(&states(&[lab, other])));
+        // No other detection: well formed, never in ALARM.
+        let alone = rule_with(&[]);
+        assert_eq!(alone.alarms().len(), 1);
+        assert!(!alone.holds(&|_: &str| Some(StateValue::Alarm)));
     }
 
     // The lab's alarm counts the task role's failures only; this one counts everyone

@@ -147,3 +147,60 @@ async fn a_composite_alarm_follows_its_rule_and_notifies() {
     let after = cloudwatch.describe_alarms().alarm_types(AlarmType::CompositeAlarm).send().await.expect("Describe");
     assert!(after.composite_alarms().is_empty());
 }
+
+/// The logging stack's optional "KMS attack in progress" composite, made by
+/// CloudFormation over the lab's alarm and a switched-on detection, follows
+/// them and goes with the stack.
+#[tokio::test]
+async fn the_logging_stack_makes_the_attack_in_progress_composite() {
+    use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+    let (_sandbox, running) = support::start_sandbox_with(support::quick_config()).await;
+    let config = support::sdk_config(&running.endpoint_url, REGION);
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let parameter = |key: &str, value: &str| Parameter::builder().parameter_key(key).parameter_value(value).build();
+    cfn.create_stack()
+        .stack_name("pattern1-logging")
+        .template_body(include_str!("../../cloudformation/logging.yaml"))
+        .capabilities(Capability::CapabilityNamedIam)
+        .parameters(parameter("AppECSTaskRoleArn", "arn:aws:iam::111122223333:role/pattern1-app-Pattern1ECSTaskRole"))
+        .parameters(parameter("EnableKeyDisableDetection", "true"))
+        .parameters(parameter("EnableAttackInProgressAlarm", "true"))
+        .send()
+        .await
+        .expect("CreateStack");
+    let stack = support::settled(&cfn, "pattern1-logging").await;
+    assert_eq!(stack.stack_status(), Some(&StackStatus::CreateComplete), "{:?}", stack.stack_status_reason());
+
+    let composite = "pattern1-logging-KMSAttackInProgress";
+    let described = cloudwatch
+        .describe_alarms()
+        .alarm_names(composite)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    let rule = described.composite_alarms().first().and_then(|c| c.alarm_rule()).expect("the composite").to_owned();
+    // Under the lab's own stack name the lab's alarm keeps the lab's name.
+    let lab = "Pattern1ApplicationKMSSecurityAlarm";
+    let key_disable = "pattern1-logging-KMSKeyDisableOrDeletionAlarm";
+    assert_eq!(rule, format!("ALARM(\"{lab}\") AND (FALSE OR ALARM(\"{key_disable}\"))"));
+
+    set(&cloudwatch, lab, StateValue::Alarm).await;
+    assert_eq!(composite_state(&cloudwatch, composite).await, StateValue::Ok);
+    set(&cloudwatch, key_disable, StateValue::Alarm).await;
+    assert_eq!(composite_state(&cloudwatch, composite).await, StateValue::Alarm);
+
+    cfn.delete_stack().stack_name("pattern1-logging").send().await.expect("DeleteStack");
+    // Gone with the stack (a deleted stack is no longer found by name).
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        let after = cloudwatch.describe_alarms().alarm_types(AlarmType::CompositeAlarm).send().await.expect("Describe");
+        left = after.composite_alarms().len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0);
+}

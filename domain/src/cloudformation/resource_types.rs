@@ -40,6 +40,7 @@ const fn entry(
 static CATALOG: &[ResourceType] = &[
     entry("AWS::CloudTrail::Trail", &["Arn", "SnsTopicArn"], &["TrailName"], Some("TrailName")),
     entry("AWS::CloudWatch::Alarm", &["Arn"], &["AlarmName"], Some("AlarmName")),
+    entry("AWS::CloudWatch::CompositeAlarm", &["Arn"], &["AlarmName"], Some("AlarmName")),
     entry(
         "AWS::EC2::EIP",
         &["AllocationId", "PublicIp"],

@@ -1,6 +1,9 @@
 //! `AWS::CloudWatch::Alarm`, made by the sandbox's CloudWatch PutMetricAlarm,
-//! so the alarm is evaluated by the same evaluator as any other.
+//! so the alarm is evaluated by the same evaluator as any other, and
+//! `AWS::CloudWatch::CompositeAlarm`, made by PutCompositeAlarm (the next
+//! evaluator tick settles it).
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html>
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-compositealarm.html>
 
 use serde_json::{Value as Json, json};
 
@@ -73,8 +76,51 @@ fn put_input(props: &Props, name: &str) -> Result<Json, ProvisionError> {
     Ok(input)
 }
 
-pub(super) const RESOURCE_TYPES: &[ResourceType] =
-    &[ResourceType { name: "AWS::CloudWatch::Alarm", create, update, delete }];
+pub(super) const RESOURCE_TYPES: &[ResourceType] = &[
+    ResourceType { name: "AWS::CloudWatch::Alarm", create, update, delete },
+    ResourceType {
+        name: "AWS::CloudWatch::CompositeAlarm",
+        create: create_composite,
+        update: update_composite,
+        delete,
+    },
+];
+
+/// PutCompositeAlarm's input from the resource's properties (same names).
+fn composite_input(props: &Props, name: &str) -> Result<Json, ProvisionError> {
+    let Some(rule) = props.str("AlarmRule")? else { return Err(props.missing("AlarmRule")) };
+    let mut input = json!({"AlarmName": name, "AlarmRule": rule});
+    if let Some(description) = props.str("AlarmDescription")? {
+        input["AlarmDescription"] = json!(description);
+    }
+    if let Some(enabled) = props.bool("ActionsEnabled")? {
+        input["ActionsEnabled"] = json!(enabled);
+    }
+    for key in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+        input[key] = json!(props.strings(key)?);
+    }
+    Ok(input)
+}
+
+fn create_composite(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
+    let name = name_or_generated(props, request, "AlarmName", 255, false)?;
+    let taken = state.cloudwatch.composite(&ctx.region, &name).is_some()
+        || state.cloudwatch.alarm(&ctx.region, &name).is_some();
+    if taken {
+        return Err(ProvisionError::already_exists(request.resource_type, &name));
+    }
+    call(state, ctx, "PutCompositeAlarm", composite_input(props, &name)?)?;
+    Ok(attributes(ctx, &name))
+}
+
+fn update_composite(Update { state, ctx, change, props }: Update) -> Result<Provisioned, ProvisionError> {
+    let name = change.current.physical_id.clone();
+    if state.cloudwatch.composite(&ctx.region, &name).is_none() {
+        return Err(ProvisionError::not_found(change.request.resource_type, &name));
+    }
+    call(state, ctx, "PutCompositeAlarm", composite_input(props, &name)?)?;
+    Ok(attributes(ctx, &name))
+}
 
 fn create(Create { state, ctx, request, props }: Create) -> Result<Provisioned, ProvisionError> {
     let name = name_or_generated(props, request, "AlarmName", 255, false)?;

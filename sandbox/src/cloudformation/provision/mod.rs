@@ -361,6 +361,7 @@ pub fn create_only_properties(resource_type: &str) -> &'static [&'static str] {
         "AWS::Logs::LogStream" => &["LogGroupName", "LogStreamName"],
         "AWS::Logs::MetricFilter" => &["LogGroupName", "FilterName"],
         "AWS::CloudWatch::Alarm" => &["AlarmName"],
+        "AWS::CloudWatch::CompositeAlarm" => &["AlarmName"],
         "AWS::SNS::Topic" => &["TopicName", "FifoTopic"],
         "AWS::SNS::Subscription" => &["TopicArn", "Protocol", "Endpoint", "Region"],
         "AWS::SQS::Queue" => &["QueueName", "FifoQueue"],

@@ -288,6 +288,46 @@ fn alarm_is_a_cloudwatch_alarm_the_evaluator_runs() {
     delete(&mut state, &ctx(), "AWS::CloudWatch::Alarm", &alarm, &higher).expect("gone is fine");
 }
 
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-compositealarm.html:
+// Ref is the alarm name, GetAtt Arn; the alarm is a PutCompositeAlarm alarm
+// that follows its rule once the evaluator settles it.
+#[test]
+fn composite_alarm_is_a_cloudwatch_composite_that_follows_its_rule() {
+    use keywatch_domain::alarm::StateValue;
+    let mut state = SandboxState::default();
+    let child = make(&mut state, "AWS::CloudWatch::Alarm", "KMSSecurityAlarm", lab_alarm_props());
+    let props = json!({"AlarmName": "pattern1-logging-KmsAttackInProgress",
+        "AlarmRule": format!("ALARM(\"{}\")", child.physical_id),
+        "AlarmActions": ["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic"]});
+    let composite = make(&mut state, "AWS::CloudWatch::CompositeAlarm", "AttackInProgress", props.clone());
+    assert_eq!(composite.physical_id, "pattern1-logging-KmsAttackInProgress");
+    assert_eq!(
+        composite.attribute("Arn"),
+        Some("arn:aws:cloudwatch:ap-southeast-2:111122223333:alarm:pattern1-logging-KmsAttackInProgress")
+    );
+    assert_eq!(state.cloudwatch.settle_composites(NOW).len(), 1, "INSUFFICIENT_DATA to OK");
+    state.cloudwatch.set_state("ap-southeast-2", &child.physical_id, StateValue::Alarm, "test", None, NOW + 1);
+    let changes = state.cloudwatch.settle_composites(NOW + 1);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].record.state.state_value, StateValue::Alarm);
+    assert_eq!(changes[0].actions(), vec!["arn:aws:sns:ap-southeast-2:111122223333:pattern1-logging-topic".to_owned()]);
+
+    let mut never = props.clone();
+    never["AlarmRule"] = json!("FALSE");
+    change(&mut state, "AWS::CloudWatch::CompositeAlarm", &composite, &props, &never).expect("in place");
+    assert_eq!(state.cloudwatch.settle_composites(NOW + 2)[0].record.state.state_value, StateValue::Ok);
+
+    let mut no_rule = props.clone();
+    no_rule.as_object_mut().expect("object").remove("AlarmRule");
+    no_rule["AlarmName"] = json!("other");
+    let invalid =
+        try_make(&mut state, "AWS::CloudWatch::CompositeAlarm", "AttackInProgress", &no_rule).expect_err("invalid");
+    assert!(invalid.reason.contains("required key [AlarmRule] not found"), "{}", invalid.reason);
+
+    delete(&mut state, &ctx(), "AWS::CloudWatch::CompositeAlarm", &composite, &never).expect("deleted");
+    assert!(state.cloudwatch.composites.is_empty());
+}
+
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-subscription.html:
 // an email subscription waits for its confirmation (SNS sends the link).
 #[test]
