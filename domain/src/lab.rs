@@ -339,7 +339,9 @@ pub fn resource_purpose(resource_type: &str) -> &'static str {
         "AWS::S3::BucketPolicy" => "Lets CloudTrail write to the bucket.",
         "AWS::CloudTrail::Trail" => "Records every KMS call and delivers the records.",
         "AWS::CloudWatch::Alarm" => "Goes off when a metric crosses its threshold.",
-        "AWS::CloudWatch::CompositeAlarm" => "Goes off when its rule over other alarms holds (two of them in ALARM together).",
+        "AWS::CloudWatch::CompositeAlarm" => {
+            "Goes off when its rule over other alarms holds (two of them in ALARM together)."
+        }
         "AWS::SNS::Topic" => "Sends the alarm's notifications.",
         "AWS::SNS::Subscription" => "Emails the alarm's notifications to you.",
         _ => "Part of the lab.",

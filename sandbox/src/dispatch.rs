@@ -22,7 +22,7 @@ use crate::services::{Recorded, read, write};
 use crate::state::{Part, Persisted};
 use crate::store::journal::Change;
 use crate::store::{self, Commit, Storage, WriteError};
-use crate::ticks::{advance_stacks, run_alarm_actions, settle_composite_alarms};
+use crate::ticks::{advance_stacks, run_alarm_actions, run_composite_actions};
 use crate::{
     Shared, clock, cloudformation, cloudtrail, cloudwatch, ecr, ecs, faults, iam, kms, log_write_failure, logs, rds,
     s3, secretsmanager, sns, sqs, sts,
@@ -288,18 +288,29 @@ fn call_service(shared: &Shared, request: &AwsRequest, ctx: &CallContext) -> Opt
             let (handled, changes) = cloudwatch::api::call(&mut cloudwatch, &mut metrics, ctx, operation, &input)?;
             let mut changed = Changed::default();
             changed.note(storage, &mut *metrics, false);
-            let mut settled = false;
-            if !changes.is_empty() || (handled.mutated && !cloudwatch.composites.is_empty()) {
+            // A new composite is evaluated at once, and a change of an alarm
+            // a composite names may change the composite; PutMetricData,
+            // the hot path, changes no alarm's state and settles nothing.
+            let alarms_changed = handled.mutated && operation != "PutMetricData";
+            let composite_changes =
+                if !changes.is_empty() || alarms_changed { cloudwatch.settle_composites(ctx.now) } else { Vec::new() };
+            if !changes.is_empty() || !composite_changes.is_empty() {
                 let mut sns = write(&services.sns);
                 let mut sqs = write(&services.sqs);
                 let endpoint = shared.endpoint();
-                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, ctx.now);
-                // A new composite is evaluated at once; any change of an
-                // alarm a composite names may change the composite.
-                settled = settle_composite_alarms(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, ctx.now);
-                changed.note(storage, &mut *sns, acted || settled).note(storage, &mut *sqs, acted || settled);
+                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, ctx.now)
+                    | run_composite_actions(
+                        &mut cloudwatch,
+                        &mut sns,
+                        &mut sqs,
+                        &endpoint,
+                        &composite_changes,
+                        ctx.now,
+                    );
+                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
             }
-            changed.note(storage, &mut *cloudwatch, handled.mutated || !changes.is_empty() || settled);
+            let cloudwatch_changed = handled.mutated || !changes.is_empty() || !composite_changes.is_empty();
+            changed.note(storage, &mut *cloudwatch, cloudwatch_changed);
             Some((handled, changed.persist(storage)))
         }
         ("sqs", Input::Json(_)) => {

@@ -41,20 +41,20 @@ impl Shared {
             let metrics = read(&services.metrics);
             let mut cloudwatch = write(&services.cloudwatch);
             let changes = cloudwatch.evaluate_due(&metrics, now);
-            // Composites settle every tick too: one made by a stack (which
-            // calls PutCompositeAlarm directly) is evaluated on the next.
-            if !changes.is_empty() || !cloudwatch.composites.is_empty() {
+            // Composites settle every tick too (SNS and SQS are locked only
+            // for a change): one made by a stack, which calls
+            // PutCompositeAlarm directly, is evaluated on the next tick.
+            let composite_changes = cloudwatch.settle_composites(now);
+            if !changes.is_empty() || !composite_changes.is_empty() {
                 let mut sns = write(&services.sns);
                 let mut sqs = write(&services.sqs);
                 let endpoint = self.endpoint();
-                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, now);
-                let settled = settle_composite_alarms(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, now);
-                if !changes.is_empty() || settled {
-                    let mut changed = Changed::default();
-                    changed.note(storage, &mut *sns, acted || settled).note(storage, &mut *sqs, acted || settled);
-                    changed.note(storage, &mut *cloudwatch, true);
-                    commits.push(changed.persist(storage));
-                }
+                let acted = run_alarm_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &changes, now)
+                    | run_composite_actions(&mut cloudwatch, &mut sns, &mut sqs, &endpoint, &composite_changes, now);
+                let mut changed = Changed::default();
+                changed.note(storage, &mut *sns, acted).note(storage, &mut *sqs, acted);
+                changed.note(storage, &mut *cloudwatch, true);
+                commits.push(changed.persist(storage));
             }
         }
         if read(&services.cloudformation).has_due(now) {
@@ -106,26 +106,28 @@ pub(crate) fn run_alarm_actions(
     acted
 }
 
-/// Re-evaluates the composite alarms after the alarms they name may have
-/// changed, and runs the actions of their transitions as for metric
-/// alarms. Returns whether any composite changed.
-pub(crate) fn settle_composite_alarms(
+/// Runs the actions of composite alarms' state changes (from
+/// [`cloudwatch::CloudWatchState::settle_composites`]) as for metric alarms.
+/// Returns whether any action ran.
+pub(crate) fn run_composite_actions(
     cloudwatch: &mut cloudwatch::CloudWatchState,
     sns: &mut sns::SnsState,
     sqs: &mut sqs::SqsState,
     endpoint: &str,
+    changes: &[cloudwatch::CompositeChange],
     now: i64,
 ) -> bool {
-    let changes = cloudwatch.settle_composites(now);
-    for change in &changes {
+    let mut acted = false;
+    for change in changes {
         let notification = cloudwatch::composite_notification(change, identity::ACCOUNT_ID);
         for action in change.actions() {
             let outcome = publish_alarm_action(sns, sqs, endpoint, &action, &notification, now);
             let result = outcome.as_ref().map(|()| notification.message.as_str()).map_err(String::as_str);
             cloudwatch.record_composite_action(change, &action, result, now);
+            acted = true;
         }
     }
-    !changes.is_empty()
+    acted
 }
 
 /// One alarm action: a publish to an SNS topic (the only kind the sandbox runs).

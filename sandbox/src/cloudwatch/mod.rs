@@ -97,14 +97,22 @@ impl StateChange {
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html>
     pub fn actions(&self) -> Vec<String> {
         let alarm = &self.record.alarm;
-        if !alarm.actions_enabled {
-            return Vec::new();
-        }
-        match self.record.state.state_value {
-            StateValue::Alarm => alarm.alarm_actions.clone(),
-            StateValue::Ok => alarm.ok_actions.clone(),
-            StateValue::InsufficientData => alarm.insufficient_data_actions.clone(),
-        }
+        let actions = [&alarm.alarm_actions, &alarm.ok_actions, &alarm.insufficient_data_actions];
+        state_actions(alarm.actions_enabled, self.record.state.state_value, actions)
+    }
+}
+
+/// The actions `state` runs given an alarm's ALARM, OK and
+/// INSUFFICIENT_DATA actions: none while actions are disabled. Metric and
+/// composite alarms alike.
+fn state_actions(enabled: bool, state: StateValue, [alarm, ok, insufficient]: [&Vec<String>; 3]) -> Vec<String> {
+    if !enabled {
+        return Vec::new();
+    }
+    match state {
+        StateValue::Alarm => alarm.clone(),
+        StateValue::Ok => ok.clone(),
+        StateValue::InsufficientData => insufficient.clone(),
     }
 }
 
@@ -120,15 +128,27 @@ impl CompositeChange {
     /// The action ARNs the new state runs: none while actions are disabled.
     pub fn actions(&self) -> Vec<String> {
         let record = &self.record;
-        if !record.actions_enabled {
-            return Vec::new();
-        }
-        match record.state.state_value {
-            StateValue::Alarm => record.alarm_actions.clone(),
-            StateValue::Ok => record.ok_actions.clone(),
-            StateValue::InsufficientData => record.insufficient_data_actions.clone(),
-        }
+        let actions = [&record.alarm_actions, &record.ok_actions, &record.insufficient_data_actions];
+        state_actions(record.actions_enabled, record.state.state_value, actions)
     }
+}
+
+/// The `Action` history item of one action run for the state `state`.
+fn action_item(
+    name: &str,
+    state: &AlarmState,
+    action_arn: &str,
+    outcome: Result<&str, &str>,
+    now: i64,
+) -> AlarmHistoryItem {
+    alarm::history::action_executed(
+        name,
+        action_arn,
+        outcome.is_ok(),
+        state.state_updated_timestamp_ms,
+        outcome.ok(),
+        now,
+    )
 }
 
 /// `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`.
@@ -208,16 +228,10 @@ impl CloudWatchState {
         outcome: Result<&str, &str>,
         now: i64,
     ) {
-        let mut item = alarm::history::action_executed(
-            &change.record.name,
-            action_arn,
-            outcome.is_ok(),
-            change.record.state.state_updated_timestamp_ms,
-            outcome.ok(),
-            now,
-        );
-        item.alarm_type = "CompositeAlarm".to_owned();
-        self.push_history(&change.record.region, item, now);
+        let record = &change.record;
+        let item = action_item(&record.name, &record.state, action_arn, outcome, now);
+        let item = AlarmHistoryItem { alarm_type: "CompositeAlarm".to_owned(), ..item };
+        self.push_history(&record.region, item, now);
     }
 
     fn alarm_mut(&mut self, region: &str, name: &str) -> Option<&mut AlarmRecord> {
@@ -232,14 +246,7 @@ impl CloudWatchState {
 
     /// Records how an alarm action went, as an `Action` history item.
     pub fn record_action(&mut self, change: &StateChange, action_arn: &str, outcome: Result<&str, &str>, now: i64) {
-        let item = alarm::history::action_executed(
-            &change.record.alarm.alarm_name,
-            action_arn,
-            outcome.is_ok(),
-            change.record.state.state_updated_timestamp_ms,
-            outcome.ok(),
-            now,
-        );
+        let item = action_item(&change.record.alarm.alarm_name, &change.record.state, action_arn, outcome, now);
         self.push_history(&change.record.region, item, now);
     }
 
@@ -359,7 +366,6 @@ pub fn notification(change: &StateChange, account: &str) -> AlarmNotification {
         old: change.old.state_value,
         new: &record.state,
     };
-    let region_name = alarm::email::region_name(&record.region);
     let (statistic_type, statistic) = match (&alarm.statistic, &alarm.extended_statistic) {
         (Some(statistic), _) => ("Statistic", statistic.as_str().to_uppercase()),
         (None, Some(extended)) => ("ExtendedStatistic", extended.as_str().to_owned()),
@@ -382,26 +388,58 @@ pub fn notification(change: &StateChange, account: &str) -> AlarmNotification {
         ("TreatMissingData", json(alarm.treat_missing_data.as_str())),
         ("EvaluateLowSampleCountPercentile", json("")),
     ]);
-    let message = ordered(vec![
-        ("AlarmName", json(alarm.alarm_name.clone())),
-        ("AlarmDescription", json(alarm.alarm_description.clone())),
+    let mut members = common_members(
+        &MessageAlarm {
+            name: &alarm.alarm_name,
+            description: alarm.alarm_description.as_deref(),
+            arn: &record.arn,
+            region: &record.region,
+            configuration_updated_ms: record.configuration_updated_ms,
+            state: &record.state,
+            actions: [&alarm.alarm_actions, &alarm.ok_actions, &alarm.insufficient_data_actions],
+        },
+        &change.old,
+        account,
+    );
+    members.push(("Trigger", trigger));
+    let message = ordered(members);
+    AlarmNotification { subject: email.subject(), message, email_text: email.body() }
+}
+
+/// What metric and composite alarms' messages both say about the alarm.
+struct MessageAlarm<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    arn: &'a str,
+    region: &'a str,
+    configuration_updated_ms: i64,
+    state: &'a AlarmState,
+    /// ALARM, OK and INSUFFICIENT_DATA actions.
+    actions: [&'a Vec<String>; 3],
+}
+
+/// The alarm message's members up to `InsufficientDataActions`, in AWS's
+/// order; each kind of alarm appends its own (`Trigger`, `AlarmRule`).
+fn common_members(alarm: &MessageAlarm<'_>, old: &AlarmState, account: &str) -> Vec<(&'static str, String)> {
+    let [alarm_actions, ok_actions, insufficient_data_actions] = alarm.actions;
+    vec![
+        ("AlarmName", json(alarm.name)),
+        ("AlarmDescription", json(alarm.description)),
         ("AWSAccountId", json(account)),
         (
             "AlarmConfigurationUpdatedTimestamp",
-            json(alarm::reason::format_aws_timestamp(record.configuration_updated_ms)),
+            json(alarm::reason::format_aws_timestamp(alarm.configuration_updated_ms)),
         ),
-        ("NewStateValue", json(record.state.state_value.as_str())),
-        ("NewStateReason", json(record.state.state_reason.clone())),
-        ("StateChangeTime", json(alarm::reason::format_aws_timestamp(record.state.state_updated_timestamp_ms))),
-        ("Region", json(region_name)),
-        ("AlarmArn", json(record.arn.clone())),
-        ("OldStateValue", json(change.old.state_value.as_str())),
-        ("OKActions", json(alarm.ok_actions.clone())),
-        ("AlarmActions", json(alarm.alarm_actions.clone())),
-        ("InsufficientDataActions", json(alarm.insufficient_data_actions.clone())),
-        ("Trigger", trigger),
-    ]);
-    AlarmNotification { subject: email.subject(), message, email_text: email.body() }
+        ("NewStateValue", json(alarm.state.state_value.as_str())),
+        ("NewStateReason", json(alarm.state.state_reason.clone())),
+        ("StateChangeTime", json(alarm::reason::format_aws_timestamp(alarm.state.state_updated_timestamp_ms))),
+        ("Region", json(alarm::email::region_name(alarm.region))),
+        ("AlarmArn", json(alarm.arn)),
+        ("OldStateValue", json(old.state_value.as_str())),
+        ("OKActions", json(ok_actions.clone())),
+        ("AlarmActions", json(alarm_actions.clone())),
+        ("InsufficientDataActions", json(insufficient_data_actions.clone())),
+    ]
 }
 
 /// The notification for a composite alarm's state change: the alarm
@@ -410,25 +448,21 @@ pub fn notification(change: &StateChange, account: &str) -> AlarmNotification {
 pub fn composite_notification(change: &CompositeChange, account: &str) -> AlarmNotification {
     let record = &change.record;
     let region_name = alarm::email::region_name(&record.region);
-    let message = ordered(vec![
-        ("AlarmName", json(record.name.clone())),
-        ("AlarmDescription", json(record.description.clone())),
-        ("AWSAccountId", json(account)),
-        (
-            "AlarmConfigurationUpdatedTimestamp",
-            json(alarm::reason::format_aws_timestamp(record.configuration_updated_ms)),
-        ),
-        ("NewStateValue", json(record.state.state_value.as_str())),
-        ("NewStateReason", json(record.state.state_reason.clone())),
-        ("StateChangeTime", json(alarm::reason::format_aws_timestamp(record.state.state_updated_timestamp_ms))),
-        ("Region", json(region_name)),
-        ("AlarmArn", json(record.arn.clone())),
-        ("OldStateValue", json(change.old.state_value.as_str())),
-        ("OKActions", json(record.ok_actions.clone())),
-        ("AlarmActions", json(record.alarm_actions.clone())),
-        ("InsufficientDataActions", json(record.insufficient_data_actions.clone())),
-        ("AlarmRule", json(record.rule.clone())),
-    ]);
+    let mut members = common_members(
+        &MessageAlarm {
+            name: &record.name,
+            description: record.description.as_deref(),
+            arn: &record.arn,
+            region: &record.region,
+            configuration_updated_ms: record.configuration_updated_ms,
+            state: &record.state,
+            actions: [&record.alarm_actions, &record.ok_actions, &record.insufficient_data_actions],
+        },
+        &change.old,
+        account,
+    );
+    members.push(("AlarmRule", json(record.rule.clone())));
+    let message = ordered(members);
     let subject = format!("{}: \"{}\" in {region_name}", record.state.state_value.as_str(), record.name);
     let email_text = format!(
         "You are receiving this email because your Amazon CloudWatch composite alarm \"{}\" in the {region_name} \
